@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { ConfigError } from '#shared/errors';
+
+/**
+ * Parses environment values with a zod object schema at cold start. A missing or invalid variable
+ * throws a `ConfigError` that names every offending variable, so a misconfigured function fails
+ * fast with a message a platform engineer can act on.
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const variables = [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? '(root)')))];
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '(root)');
+    return env[name] === undefined ? `${name}: missing` : `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`, variables);
+}
+
+/** Reusable pieces of configuration schemas. */
+export const configFields = {
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'lower-case stage name'),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  url: z.url(),
+  arn: z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'an ARN'),
+  name: z.string().min(1),
+};
+
+/** Configuration every HTTP handler reads. */
+export const baseHttpConfigSchema = z.object({
+  TENANTRY_STAGE: configFields.stage,
+  LOG_LEVEL: configFields.logLevel,
+});

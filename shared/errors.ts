@@ -1,0 +1,67 @@
+/**
+ * Typed domain errors. The HTTP error mapper turns any `DomainError` into its status and code;
+ * every other error becomes a generic 500 whose body says nothing about the cause.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly code: string;
+  /** Extra, client-safe fields added to the error body (never internals). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+export class ValidationFailed extends DomainError {
+  readonly statusCode = 400;
+  readonly code = 'validation_failed';
+}
+
+export class BadRequest extends DomainError {
+  readonly statusCode = 400;
+  readonly code = 'bad_request';
+}
+
+export class Unauthenticated extends DomainError {
+  readonly statusCode = 401;
+  readonly code = 'unauthenticated';
+}
+
+export class Forbidden extends DomainError {
+  readonly statusCode = 403;
+  readonly code = 'forbidden';
+}
+
+export class NotFound extends DomainError {
+  readonly statusCode = 404;
+  readonly code = 'not_found';
+}
+
+export class Conflict extends DomainError {
+  readonly statusCode = 409;
+  readonly code = 'conflict';
+}
+
+export class PayloadTooLarge extends DomainError {
+  readonly statusCode = 413;
+  readonly code = 'payload_too_large';
+}
+
+export class UnsupportedMediaType extends DomainError {
+  readonly statusCode = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+/** Configuration is read at cold start; a bad value stops the function before it serves anything. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly variables: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

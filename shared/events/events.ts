@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { EventCatalogue } from '#shared/events/catalogue';
+
+export const catalogue = new EventCatalogue();
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+export const TenantRegistered = catalogue.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Registered',
+  description: 'A tenant was registered and its provisioning started.',
+  schema: z.object({ tenantId: z.string(), name: z.string(), ownerUserId: z.string(), at: isoTimestamp }),
+});
+
+export const TenantProvisioned = catalogue.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Provisioned',
+  description: 'A tenant database, role and secret exist and the tenant is active.',
+  schema: z.object({ tenantId: z.string(), databaseId: z.string(), at: isoTimestamp }),
+});
+
+export const TenantProvisioningFailed = catalogue.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Provisioning Failed',
+  description: 'Provisioning failed and was compensated: nothing of it is left.',
+  schema: z.object({ tenantId: z.string(), reason: z.string(), at: isoTimestamp }),
+});
+
+export const TenantOffboarded = catalogue.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Offboarded',
+  description: "The tenant's databases, role, secret and memberships were removed.",
+  schema: z.object({ tenantId: z.string(), at: isoTimestamp }),
+});
+
+export const AuditRecord = catalogue.register({
+  source: 'tenantry.api',
+  detailType: 'Audit Record',
+  description: 'A mutating request and its outcome.',
+  schema: z.object({
+    tenantId: z.string().nullable(),
+    userId: z.string(),
+    action: z.string(),
+    resource: z.string(),
+    outcome: z.enum(['success', 'denied', 'failed']),
+    statusCode: z.number().int(),
+    requestId: z.string(),
+    at: isoTimestamp,
+    details: z.record(z.string(), z.unknown()).default({}),
+  }),
+});
+
+export const UsageRecorded = catalogue.register({
+  source: 'tenantry.usage',
+  detailType: 'Usage Recorded',
+  description: 'A metered quantity for a tenant.',
+  schema: z.object({
+    tenantId: z.string(),
+    resourceType: z.string().regex(/^[a-z][a-z0-9_]{1,40}$/),
+    quantity: z.number().nonnegative(),
+    unit: z.string(),
+    at: isoTimestamp,
+  }),
+});
+
+export const MetricSample = catalogue.register({
+  source: 'tenantry.api',
+  detailType: 'Metric Sample',
+  description: 'Latency and status of one request.',
+  schema: z.object({
+    tenantId: z.string().nullable(),
+    operationId: z.string(),
+    statusCode: z.number().int(),
+    latencyMs: z.number().nonnegative(),
+    at: isoTimestamp,
+  }),
+});
+
+export type EventDetail<D> = D extends { schema: infer S extends z.ZodType } ? z.infer<S> : never;

@@ -1,0 +1,53 @@
+import type { z } from 'zod';
+import type { Permission, PlatformGroup } from '#shared/domain/permissions';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * Who may call a route. There is no default: a route must say it is public, needs only a
+ * signed-in caller, needs a tenant permission (checked against the caller's membership of the
+ * `{tenantId}` in its path), or needs a platform group.
+ */
+export type Access =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'signed-in' }
+  | { readonly kind: 'tenant'; readonly permission: Permission }
+  | { readonly kind: 'platform'; readonly groups: readonly [PlatformGroup, ...PlatformGroup[]] };
+
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** API Gateway path syntax: `/tenants/{tenantId}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly access: Access;
+  /** Entry point under `functions/`, without extension: `platform/get-health`. */
+  readonly handler: string;
+  readonly request: {
+    readonly params?: P;
+    readonly query?: Q;
+    readonly body?: B;
+  };
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+}
+
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+export type RouteParams<R> = R extends RouteSpec ? Infer<R['request']['params']> : never;
+export type RouteQuery<R> = R extends RouteSpec ? Infer<R['request']['query']> : never;
+export type RouteBody<R> = R extends RouteSpec ? Infer<R['request']['body']> : never;
+
+/** Identity for a route: keeps the literal schema types so handlers get typed input. */
+export function defineRoute<const R extends RouteSpec>(route: R): R {
+  return route;
+}
