@@ -34,9 +34,11 @@ export const permissionSchema = z.custom<Permission>(
  * Unknown resources and actions are rejected (strict object, enum actions).
  */
 export const permissionMatrixSchema = z
-  .strictObject(Object.fromEntries(RESOURCES.map((r) => [r, z.array(actionSchema).max(ACTIONS.length).optional()])) as {
-    [R in Resource]: z.ZodOptional<z.ZodArray<typeof actionSchema>>;
-  })
+  .strictObject(
+    Object.fromEntries(RESOURCES.map((r) => [r, z.array(actionSchema).max(ACTIONS.length).optional()])) as {
+      [R in Resource]: z.ZodOptional<z.ZodArray<typeof actionSchema>>;
+    },
+  )
   .refine((matrix) => Object.values(matrix).some((actions) => actions && actions.length > 0), {
     message: 'grant at least one permission',
   });
@@ -61,7 +63,8 @@ export function permissionsToMatrix(permissions: Iterable<Permission>): Permissi
   return matrix as PermissionMatrix;
 }
 
-const all = (resource: Resource): Permission[] => ACTIONS.map((action) => `${resource}:${action}` as Permission);
+const all = (resource: Resource): Permission[] =>
+  ACTIONS.map((action) => `${resource}:${action}` as Permission);
 const readOnly = RESOURCES.filter((r) => r !== 'audit').map((r) => `${r}:read` as Permission);
 
 export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineRoute, type RouteSpec } from '#shared/routes/types';
 import { errorBodySchema, healthSchema, meSchema } from '#shared/routes/schemas';
+import { defineRoute, type RouteSpec } from '#shared/routes/types';
 
 const unauthenticated = { 401: { description: 'No valid token', schema: errorBodySchema } } as const;
 

@@ -23,7 +23,9 @@ const transientRetry = [
   },
 ];
 
-const compensateOnFailure = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateTenant' }];
+const compensateOnFailure = [
+  { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateTenant' },
+];
 
 /** Amazon States Language for the saga. `resourceFor` names the task resource of each step. */
 export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => string) {
@@ -54,7 +56,11 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Retry: transientRetry,
         Next: 'ProvisioningFailed',
       },
-      ProvisioningFailed: { Type: 'Fail', Error: 'ProvisioningFailed', Cause: 'Provisioning failed and was compensated' },
+      ProvisioningFailed: {
+        Type: 'Fail',
+        Error: 'ProvisioningFailed',
+        Cause: 'Provisioning failed and was compensated',
+      },
     },
   };
 }
