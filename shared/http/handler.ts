@@ -1,0 +1,74 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { Caller } from '#shared/http/caller';
+import { logger } from '#shared/http/logger';
+import {
+  authorization,
+  errorMapping,
+  type HttpEvent,
+  type HttpResponse,
+  jsonResponse,
+  requestContext,
+  stateOf,
+  validation,
+} from '#shared/http/middleware';
+import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
+import type { RouteBody, RouteParams, RouteQuery, RouteSpec } from '#shared/routes/types';
+import { services } from '#shared/runtime';
+
+/** What a handler sees: typed, validated input and an authenticated, authorised caller. */
+export interface Input<R extends RouteSpec> {
+  readonly params: RouteParams<R>;
+  readonly query: RouteQuery<R>;
+  readonly body: RouteBody<R>;
+  readonly caller: R['access'] extends { kind: 'public' } ? Caller | null : Caller;
+  readonly grant: R['access'] extends { kind: 'tenant' } ? TenantGrant : null;
+  readonly requestId: string;
+  readonly logger: typeof logger;
+}
+
+export interface Output {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export interface HttpHandlerOptions {
+  /** Where tenant routes get their access policy; defaults to the installed services. */
+  readonly tenantAccess?: () => TenantAccessPolicy | undefined;
+}
+
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+
+/**
+ * Builds the Lambda handler of one route: the same middy chain for every route, around a thin
+ * use-case call. middy runs `onError` in reverse order: the error mapping runs after every inner
+ * middleware, and the request context's access log line runs after it, with the final status.
+ */
+export function httpHandler<const R extends RouteSpec>(
+  route: R,
+  impl: (input: Input<R>) => Promise<Output>,
+  options: HttpHandlerOptions = {},
+): HttpHandler {
+  const tenantAccess = options.tenantAccess ?? (() => services().tenantAccess);
+  const core = async (event: HttpEvent): Promise<HttpResponse> => {
+    const state = stateOf(event);
+    const output = await impl({
+      params: state.params,
+      query: state.query,
+      body: state.body,
+      caller: state.caller,
+      grant: state.grant,
+      requestId: state.requestId,
+      logger,
+    } as Input<R>);
+    return jsonResponse(output.status, output.body, state.requestId, output.headers);
+  };
+  const wrapped = middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })
+    .use(requestContext(route))
+    .use(errorMapping())
+    .use(authorization(route, tenantAccess))
+    .use(validation(route))
+    .handler(core);
+  return wrapped as unknown as HttpHandler;
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  DomainError,
+  Forbidden,
+  NotFound,
+  PayloadTooLarge,
+  Unauthenticated,
+  UnsupportedMediaType,
+  ValidationFailed,
+} from '#shared/errors';
+import { type Caller, type Claims, callerFromClaims } from '#shared/http/caller';
+import { logger } from '#shared/http/logger';
+import { parsePart } from '#shared/http/validation';
+import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
+import type { RouteSpec } from '#shared/routes/types';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** Per-request state the middlewares build up for the handler. */
+export interface RequestState {
+  requestId: string;
+  startedAt: number;
+  caller: Caller | null;
+  grant: TenantGrant | null;
+  params: unknown;
+  query: unknown;
+  body: unknown;
+}
+
+export type HttpRequest = Request<HttpEvent, HttpResponse, Error>;
+
+/** Keyed by the event object, which middy hands unchanged to every middleware and the handler. */
+const states = new WeakMap<HttpEvent, RequestState>();
+
+/** The largest JSON body we accept; API Gateway allows 10 MB, no route of ours needs that. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export function stateOf(event: HttpEvent): RequestState {
+  let state = states.get(event);
+  if (!state) {
+    state = {
+      requestId: event.requestContext?.requestId ?? randomUUID(),
+      startedAt: Date.now(),
+      caller: null,
+      grant: null,
+      params: {},
+      query: {},
+      body: undefined,
+    };
+    states.set(event, state);
+  }
+  return state;
+}
+
+const baseHeaders = (requestId: string) => ({
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-request-id': requestId,
+});
+
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode: status,
+    headers: { ...baseHeaders(requestId), ...headers },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}
+
+/**
+ * Error mapping, registered outside every middleware but the request context, so that its
+ * `onError` sees the errors of all of them. Domain errors become their status and code; an error that carries `statusCode`
+ * and `expose` (middy's convention) keeps its status; anything else is a generic 500 whose body
+ * says nothing of the cause (no stack, no SQL, no names).
+ */
+export function errorMapping(): MiddlewareObj<HttpEvent, HttpResponse> {
+  return {
+    name: 'errorMapping',
+    onError: (request: HttpRequest) => {
+      const { requestId } = stateOf(request.event);
+      const error = request.error;
+      if (error instanceof DomainError) {
+        const details = error.details ?? {};
+        logger.info('request rejected', { status: error.statusCode, code: error.code });
+        request.response = jsonResponse(
+          error.statusCode,
+          { error: { code: error.code, message: error.message, requestId, ...details } },
+          requestId,
+        );
+        return;
+      }
+      const exposed = error as (Error & { statusCode?: number; expose?: boolean }) | null;
+      if (exposed?.expose && typeof exposed.statusCode === 'number' && exposed.statusCode < 500) {
+        request.response = jsonResponse(
+          exposed.statusCode,
+          { error: { code: 'request_error', message: exposed.message, requestId } },
+          requestId,
+        );
+        return;
+      }
+      logger.error('unhandled error', error ?? 'unknown');
+      request.response = jsonResponse(
+        500,
+        { error: { code: 'internal_error', message: 'Internal server error', requestId } },
+        requestId,
+      );
+    },
+  };
+}
+
+/** Request id and structured log keys; one access log line per request. */
+export function requestContext(route: RouteSpec): MiddlewareObj<HttpEvent, HttpResponse> {
+  const finish = (request: HttpRequest) => {
+    const state = stateOf(request.event);
+    logger.info('request', {
+      operationId: route.operationId,
+      status: request.response?.statusCode,
+      latencyMs: Date.now() - state.startedAt,
+    });
+    logger.resetKeys();
+  };
+  return {
+    name: 'requestContext',
+    before: (request: HttpRequest) => {
+      const state = stateOf(request.event);
+      logger.appendKeys({ requestId: state.requestId, operationId: route.operationId });
+    },
+    after: finish,
+    onError: finish,
+  };
+}
+
+/**
+ * Authentication and authorisation, from the route's declared access. The caller comes only from
+ * the verified JWT claims the gateway passes; a tenant route checks the `{tenantId}` in the path
+ * against the caller's memberships through the policy, never against the path alone.
+ */
+export function authorization(
+  route: RouteSpec,
+  tenantAccess: () => TenantAccessPolicy | undefined,
+): MiddlewareObj<HttpEvent, HttpResponse> {
+  return {
+    name: 'authorization',
+    before: async (request: HttpRequest) => {
+      const state = stateOf(request.event);
+      const access = route.access;
+      if (access.kind === 'public') return;
+      const claims = request.event.requestContext?.authorizer?.jwt?.claims as Claims | undefined;
+      if (!claims) throw new Unauthenticated('A valid ID token is required');
+      state.caller = callerFromClaims(claims);
+      logger.appendKeys({ userId: state.caller.userId });
+      if (access.kind === 'signed-in') return;
+      if (access.kind === 'platform') {
+        if (!access.groups.some((group) => state.caller?.groups.includes(group))) {
+          throw new Forbidden('This route is for platform staff');
+        }
+        return;
+      }
+      const tenantId = request.event.pathParameters?.tenantId;
+      const policy = tenantAccess();
+      // Deny by default: a tenant route with no policy behind it, or without a tenant id, serves no one.
+      if (!tenantId) throw new NotFound('Tenant not found');
+      if (!policy) throw new Forbidden('Tenant access cannot be checked');
+      logger.appendKeys({ tenantId });
+      state.grant = await policy.authorize(state.caller, tenantId, access.permission);
+    },
+  };
+}
+
+function readBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new PayloadTooLarge(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  const contentType = Object.entries(event.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'content-type',
+  )?.[1];
+  if (contentType && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new UnsupportedMediaType('Request body must be application/json');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ValidationFailed('Request body is not valid JSON', {
+      details: [{ location: 'body', path: '', code: 'invalid_json', message: 'Malformed JSON' }],
+    });
+  }
+}
+
+/** zod validation of path, query and body against the route's schemas; 400 with the issues. */
+export function validation(route: RouteSpec): MiddlewareObj<HttpEvent, HttpResponse> {
+  return {
+    name: 'validation',
+    before: (request: HttpRequest) => {
+      const state = stateOf(request.event);
+      const { params, query, body } = route.request;
+      if (params) state.params = parsePart(params, request.event.pathParameters ?? {}, 'params');
+      if (query) state.query = parsePart(query, request.event.queryStringParameters ?? {}, 'query');
+      if (body) state.body = parsePart(body, readBody(request.event), 'body');
+    },
+  };
+}

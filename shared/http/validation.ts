@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import { ValidationFailed } from '#shared/errors';
+
+export type RequestPart = 'params' | 'query' | 'body';
+
+export interface IssueDetail {
+  readonly location: RequestPart;
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Parses one part of a request; a failure is a 400 listing every zod issue and where it is. */
+export function parsePart<S extends z.ZodType>(schema: S, value: unknown, location: RequestPart): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details: IssueDetail[] = result.error.issues.map((issue) => ({
+    location,
+    path: issue.path.map(String).join('.'),
+    code: issue.code,
+    message: issue.message,
+  }));
+  const fields = details.map((d) => d.path || d.location).join(', ');
+  throw new ValidationFailed(`Invalid ${location}: ${fields}`, { details });
+}

@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ALL_PERMISSIONS, PLATFORM_GROUPS } from '#shared/domain/permissions';
+import { openApiDocument } from '#shared/routes/openapi';
+import { routeList } from '#shared/routes/table';
+import { HTTP_METHODS } from '#shared/routes/types';
+
+describe('route table', () => {
+  it.each(routeList.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s declares who may call it',
+    (_, route) => {
+      const access = route.access as { kind: string; permission?: string; groups?: string[] };
+      expect(['public', 'signed-in', 'tenant', 'platform']).toContain(access.kind);
+      if (access.kind === 'tenant') {
+        expect(ALL_PERMISSIONS).toContain(access.permission);
+        expect(route.path).toMatch(/^\/tenants\/\{tenantId\}/);
+      }
+      if (access.kind === 'platform') {
+        expect(access.groups?.length).toBeGreaterThan(0);
+        for (const group of access.groups ?? []) expect(PLATFORM_GROUPS).toContain(group);
+      }
+    },
+  );
+
+  it('only /health and /openapi.json are public', () => {
+    const publicRoutes = routeList.filter((r) => r.access.kind === 'public').map((r) => r.path);
+    expect(publicRoutes.sort()).toEqual(['/health', '/openapi.json']);
+  });
+
+  it('has unique operation ids and unique method + path pairs', () => {
+    const ids = routeList.map((r) => r.operationId);
+    const keys = routeList.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('points every route at an existing handler module under functions/', () => {
+    for (const route of routeList) {
+      expect(HTTP_METHODS).toContain(route.method);
+      expect(route.handler).toMatch(/^[a-z-]+\/[a-z]+(?:-[a-z]+)+$/);
+      expect(existsSync(new URL(`../../functions/${route.handler}.ts`, import.meta.url)), route.handler).toBe(
+        true,
+      );
+    }
+  });
+
+  it('validates every path parameter a route declares in its path', () => {
+    for (const route of routeList) {
+      const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      if (names.length === 0) continue;
+      const shape = (route.request.params as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+      expect(Object.keys(shape).sort(), route.operationId).toEqual(names.sort());
+    }
+  });
+});
+
+describe('OpenAPI document', () => {
+  const document = openApiDocument(routeList, { title: 'Tenantry API', version: 'test' });
+
+  it('is OpenAPI 3.1 with one operation per route', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const operations = Object.values(document.paths).flatMap((ops) => Object.keys(ops));
+    expect(operations).toHaveLength(routeList.length);
+  });
+
+  it('marks public routes without security and others with the bearer scheme', () => {
+    const health = document.paths['/health']?.get as { security: unknown[] };
+    const me = document.paths['/me']?.get as { security: unknown[]; responses: Record<string, unknown> };
+    expect(health.security).toEqual([]);
+    expect(me.security).toEqual([{ cognito: [] }]);
+    expect(Object.keys(me.responses)).toContain('401');
+  });
+
+  it('carries JSON Schemas generated from the zod response schemas', () => {
+    const me = document.paths['/me']?.get as {
+      responses: {
+        200: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } };
+      };
+    };
+    expect(Object.keys(me.responses[200].content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['userId', 'email', 'memberships', 'activeTenantId']),
+    );
+  });
+});
