@@ -1,0 +1,133 @@
+import { pathToFileURL } from 'node:url';
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { applyNagSuppressions } from '#infra/nag';
+import { ApiStack } from '#infra/stacks/api-stack';
+import { EventsStack } from '#infra/stacks/events-stack';
+import { IdentityStack } from '#infra/stacks/identity-stack';
+import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
+import { StatefulStack } from '#infra/stacks/stateful-stack';
+
+export const stageSchema = z
+  .string({ error: 'the CDK context value "stage" is required (-c stage=dev)' })
+  .regex(
+    /^[a-z][a-z0-9-]{1,20}$/,
+    'must start with a lower-case letter, followed by 1 to 20 lower-case letters, digits or hyphens',
+  );
+
+export class InvalidStageError extends Error {
+  constructor(value: unknown, reason: string) {
+    super(`Invalid stage ${JSON.stringify(value)}: ${reason}`);
+    this.name = 'InvalidStageError';
+  }
+}
+
+/** Validates a stage name (it becomes part of stack, bus, pool and secret names). */
+export function parseStage(value: unknown): string {
+  const result = stageSchema.safeParse(value);
+  if (!result.success) {
+    throw new InvalidStageError(value, result.error.issues.map((issue) => issue.message).join('; '));
+  }
+  return result.data;
+}
+
+export interface BuildAppOptions {
+  /**
+   * Stage name.
+   * @default - the `stage` context value (`-c stage=...`, or cdk.json)
+   */
+  readonly stage?: string;
+  /**
+   * Bundle the functions with esbuild. Tests that only inspect templates turn it off to save
+   * time; CDK then stages an empty placeholder asset per function.
+   * @default true
+   */
+  readonly bundle?: boolean;
+  /**
+   * Cloud assembly directory.
+   * @default - the CLI's, or a temporary directory
+   */
+  readonly outdir?: string;
+}
+
+export interface TenantryApp {
+  readonly app: App;
+  readonly stage: string;
+  readonly nag: AwsSolutionsChecks;
+  readonly stateful: StatefulStack;
+  readonly provisioning: ProvisioningStack;
+  readonly identity: IdentityStack;
+  readonly api: ApiStack;
+  readonly events: EventsStack;
+}
+
+/**
+ * The Tenantry CDK app. Environment-agnostic: no account or region is fixed here, the CLI's
+ * credentials decide at deploy time, so `cdk synth` needs no AWS access and no lookups happen.
+ */
+export function buildApp(options: BuildAppOptions = {}): TenantryApp {
+  const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: {
+      // Strong references: CloudFormation refuses to delete a table, bus or pool a compute stack
+      // still uses. Explicit, so the choice survives CDK's future default change.
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+      // Server access logs are granted by bucket policy, so the log bucket can disable ACLs.
+      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
+  });
+  const stage = parseStage(options.stage ?? app.node.tryGetContext('stage'));
+  const stackName = (name: string) => `Tenantry-${stage}-${name}`;
+  const description = (what: string) => `Tenantry (${stage}): ${what}`;
+
+  const stateful = new StatefulStack(app, stackName('Stateful'), {
+    stage,
+    description: description('network, Aurora cluster, tables, event bus, exports bucket'),
+  });
+  const provisioning = new ProvisioningStack(app, stackName('Provisioning'), {
+    stage,
+    description: description('tenant provisioning workflow'),
+    cluster: stateful.cluster,
+    eventBus: stateful.eventBus,
+  });
+  const identity = new IdentityStack(app, stackName('Identity'), {
+    stage,
+    description: description('Cognito user pool and triggers'),
+    cluster: stateful.cluster,
+    eventBus: stateful.eventBus,
+    provisioningWorkflow: provisioning.stateMachine,
+  });
+  const api = new ApiStack(app, stackName('Api'), {
+    stage,
+    description: description('HTTP API and route handlers'),
+    userPool: identity.userPool,
+    userPoolClient: identity.userPoolClient,
+    cluster: stateful.cluster,
+    eventBus: stateful.eventBus,
+    auditTable: stateful.auditTable,
+    usageTable: stateful.usageTable,
+    provisioningWorkflow: provisioning.stateMachine,
+  });
+  const events = new EventsStack(app, stackName('Events'), {
+    stage,
+    description: description('event consumers, dead-letter queues and alarms'),
+    eventBus: stateful.eventBus,
+    auditTable: stateful.auditTable,
+    usageTable: stateful.usageTable,
+  });
+
+  Tags.of(app).add('tenantry:stage', stage);
+  Tags.of(app).add('tenantry:app', 'tenantry');
+
+  const built = { app, stage, stateful, provisioning, identity, api, events };
+  applyNagSuppressions(built);
+  const nag = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });
+  Validations.of(app).addPlugins(nag);
+  return { ...built, nag };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  buildApp().app.synth();
+}

@@ -1,0 +1,116 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { EventCatalogue } from '#shared/events/catalogue';
+import type { EventSubscription } from '#shared/events/subscriptions';
+
+export interface EventConsumersProps {
+  readonly stage: string;
+  readonly eventBus: events.IEventBus;
+  /** Source of each detail-type's `source`, so rules match on both. */
+  readonly catalogue: EventCatalogue;
+  readonly subscriptions: readonly EventSubscription[];
+  /** Consumers write audit records here (`AUDIT_TABLE_NAME`). */
+  readonly auditTable: dynamodb.ITable;
+  /** Consumers write usage records and rollups here (`USAGE_TABLE_NAME`). */
+  readonly usageTable: dynamodb.ITable;
+  /**
+   * Where dead-letter alarms notify.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * How many times EventBridge retries a failed delivery before dead-lettering it.
+   * @default 8
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long EventBridge keeps retrying an event before dead-lettering it.
+   * @default Duration.hours(6)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+export interface EventConsumer {
+  readonly subscription: EventSubscription;
+  readonly rule: events.Rule;
+  readonly function: TenantryFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarm: cloudwatch.Alarm;
+}
+
+/**
+ * One EventBridge rule per subscription, matching the catalogue's source and detail-type, whose
+ * Lambda target retries and then dead-letters into its own encrypted queue, watched by an alarm
+ * that fires on the first message.
+ */
+export class EventConsumers extends Construct {
+  readonly consumers: EventConsumer[] = [];
+
+  constructor(scope: Construct, id: string, props: EventConsumersProps) {
+    super(scope, id);
+    const names = new Set<string>();
+    for (const subscription of props.subscriptions) {
+      if (names.has(subscription.name)) throw new Error(`Duplicate event subscription ${subscription.name}`);
+      names.add(subscription.name);
+      if (subscription.detailTypes.length === 0) {
+        throw new Error(`Event subscription ${subscription.name} has no detail-types`);
+      }
+      // `get` throws on a detail-type that is not in the catalogue.
+      const definitions = subscription.detailTypes.map((detailType) => props.catalogue.get(detailType));
+      const scopeForOne = new Construct(this, subscription.name);
+
+      const fn = new TenantryFunction(scopeForOne, 'Consumer', {
+        handler: subscription.handler,
+        stage: props.stage,
+        serviceName: 'tenantry-events',
+      });
+      grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'readwrite');
+      grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
+
+      const deadLetterQueue = new sqs.Queue(scopeForOne, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+
+      const rule = new events.Rule(scopeForOne, 'Rule', {
+        eventBus: props.eventBus,
+        description: `${subscription.name}: ${subscription.detailTypes.join(', ')}`,
+        eventPattern: {
+          source: [...new Set(definitions.map((definition) => definition.source))],
+          detailType: definitions.map((definition) => definition.detailType),
+        },
+      });
+      rule.addTarget(
+        new targets.LambdaFunction(fn.function, {
+          deadLetterQueue,
+          retryAttempts: props.retryAttempts ?? 8,
+          maxEventAge: props.maxEventAge ?? Duration.hours(6),
+        }),
+      );
+
+      const alarm = new cloudwatch.Alarm(scopeForOne, 'DeadLetterAlarm', {
+        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} dead-lettered events`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+
+      this.consumers.push({ subscription, rule, function: fn, deadLetterQueue, alarm });
+    }
+  }
+}

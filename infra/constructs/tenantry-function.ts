@@ -1,0 +1,172 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The Lambda runtime of every Tenantry function. Node.js 24 is the newest runtime Lambda offers
+ * and the one cdk-nag's AwsSolutions-L1 ("latest runtime") accepts.
+ */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** Graviton: cheaper per GB-second than x86 and no native modules in our bundles. */
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/**
+ * Lets CommonJS dependencies that call `require()` (for Node built-ins) work inside the ESM
+ * bundle, which has no `require` of its own.
+ */
+const ESM_REQUIRE_SHIM =
+  "import { createRequire as __tenantryCreateRequire } from 'node:module';" +
+  'const require = __tenantryCreateRequire(import.meta.url);';
+
+export interface TenantryFunctionProps {
+  /** Entry under `functions/` without extension, e.g. `me/get-me` (the route table's `handler`). */
+  readonly handler: string;
+  /** Deployment stage; sets `TENANTRY_STAGE` and the log retention. */
+  readonly stage: string;
+  /**
+   * Extra environment variables. Prefer the `grant*` helpers, which set the variable and the
+   * permission together.
+   * @default - none beyond the defaults
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Memory size in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout. API Gateway HTTP APIs give up after 30 s, and the Data API cancels after 45 s.
+   * @default Duration.seconds(29)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Log level read by the shared logger.
+   * @default 'INFO' ('DEBUG' on the `dev` stage)
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * `POWERTOOLS_SERVICE_NAME`: groups the function's logs and traces.
+   * @default 'tenantry'
+   */
+  readonly serviceName?: string;
+  /**
+   * Description shown in the Lambda console.
+   * @default - `Tenantry <handler>`
+   */
+  readonly description?: string;
+}
+
+/**
+ * The one way Tenantry defines a Lambda function: Node.js 24 on arm64, esbuild bundle (ESM,
+ * minified, source maps, AWS SDK v3 left to the runtime), its own log group with retention,
+ * X-Ray tracing, and its own role that can write only to that log group (no AWS managed policy).
+ */
+export class TenantryFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: TenantryFunctionProps) {
+    super(scope, id);
+    const isDev = props.stage === 'dev';
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Tenantry ${props.handler} (${props.stage})`,
+    });
+    // Scoped to this function's own log group, instead of AWSLambdaBasicExecutionRole's logs:* on *.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(repoRoot, 'functions', `${props.handler}.ts`),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(29),
+      description: props.description ?? `Tenantry ${props.handler}`,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        TENANTRY_STAGE: props.stage,
+        LOG_LEVEL: props.logLevel ?? (isDev ? 'DEBUG' : 'INFO'),
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'tenantry',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_SHIM,
+        // The Node.js runtime ships AWS SDK v3; bundling it would add megabytes per function.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+  }
+
+  addEnvironment(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+}
+
+export type TableAccess = 'read' | 'write' | 'readwrite';
+
+/** Grants access to a DynamoDB table and passes its name in `envName`. */
+export function grantTable(
+  fn: TenantryFunction,
+  table: dynamodb.ITable,
+  envName: string,
+  mode: TableAccess,
+): void {
+  if (mode === 'read') table.grantReadData(fn.function);
+  else if (mode === 'write') table.grantWriteData(fn.function);
+  else table.grantReadWriteData(fn.function);
+  fn.addEnvironment(envName, table.tableName);
+}
+
+/** Allows `events:PutEvents` on the bus and passes its name in `EVENT_BUS_NAME`. */
+export function grantBus(fn: TenantryFunction, bus: events.IEventBus): void {
+  bus.grantPutEventsTo(fn.function);
+  fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+}
+
+/**
+ * Allows the RDS Data API on the cluster and reading its master secret, and passes both ARNs in
+ * `CLUSTER_ARN` and `CLUSTER_SECRET_ARN`.
+ */
+export function grantDataApi(fn: TenantryFunction, cluster: rds.DatabaseCluster): void {
+  if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
+  cluster.grantDataApiAccess(fn.function);
+  fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+  fn.addEnvironment('CLUSTER_SECRET_ARN', cluster.secret.secretArn);
+}
+
+/** Allows starting executions of the workflow and passes its ARN in `envName`. */
+export function grantStartWorkflow(fn: TenantryFunction, workflow: sfn.IStateMachine, envName: string): void {
+  workflow.grantStartExecution(fn.function);
+  fn.addEnvironment(envName, workflow.stateMachineArn);
+}

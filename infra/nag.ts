@@ -1,0 +1,101 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { TenantryApp } from '#infra/app';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
+import { TENANT_ID_TAG, tenantSecretPrefix } from '#infra/stacks/provisioning-stack';
+
+/**
+ * Every cdk-nag acknowledgement of the app, in one place. Each names one rule (and, for
+ * granular rules, the one finding) on the narrowest construct it applies to, with the reason a
+ * reviewer needs. Nothing is acknowledged for a whole stack.
+ */
+
+/** Reasons shorter than this say nothing a reviewer can check. */
+export const MIN_REASON_LENGTH = 20;
+
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  if (reason.trim().length < MIN_REASON_LENGTH) {
+    throw new Error(`cdk-nag acknowledgement ${id} on ${scope.node.path} needs a real reason`);
+  }
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+const XRAY_REASON =
+  'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
+  'permissions, so the statement CDK adds for active tracing must name "*". A test asserts that ' +
+  'X-Ray and log delivery are the only "*" resources.';
+
+export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
+  const { stage, stateful, identity, api, events, provisioning } = built;
+
+  // Every Tenantry function: its role's default policy holds the X-Ray statement.
+  for (const construct of built.app.node.findAll()) {
+    if (construct instanceof TenantryFunction) {
+      acknowledge(construct.role, 'AwsSolutions-IAM5[Resource::*]', XRAY_REASON);
+    }
+  }
+
+  if (stage === 'dev') {
+    acknowledge(
+      stateful.cluster,
+      'AwsSolutions-RDS10',
+      'Deletion protection is on for every stage but dev: dev clusters are disposable and are torn ' +
+        'down with `cdk destroy`; a test asserts protection on non-dev stages.',
+    );
+  }
+
+  acknowledge(
+    identity.userPool,
+    'AwsSolutions-COG2',
+    'MFA is OPTIONAL with TOTP by product decision: tenants self-register and members invited by ' +
+      'email must be able to sign in before enrolling a second factor. Enforcing MFA per tenant is ' +
+      'a tenant setting, not a pool-wide switch.',
+  );
+  acknowledge(
+    identity.userPool,
+    'AwsSolutions-COG8',
+    'The pool uses the ESSENTIALS feature plan (V2 pre-token-generation events, no per-MAU threat ' +
+      'protection charge). PLUS is a prop of IdentityStack (featurePlan) for operators who want ' +
+      'adaptive authentication and compromised-credential checks.',
+  );
+
+  for (const route of api.httpApi.node.findAll()) {
+    if (route.node.id === 'GET--health' || route.node.id === 'GET--openapi.json') {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'Public by contract (API.md): GET /health is the liveness probe and GET /openapi.json the ' +
+          'published API description; neither returns tenant or user data.',
+      );
+    }
+  }
+
+  for (const consumer of events.consumers.consumers) {
+    acknowledge(
+      consumer.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only ' +
+        'recognises queues named in another queue’s redrive policy.',
+    );
+  }
+
+  const tenantSecrets = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${tenantSecretPrefix(stage)}*`;
+  for (const step of Object.values(provisioning.stepFunctions)) {
+    acknowledge(
+      step.role,
+      `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
+      'Provisioning creates one secret per tenant whose name is not known at deploy time; the ' +
+        'wildcard is limited to this stage’s tenant prefix and every statement requires the ' +
+        `${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag on use).`,
+    );
+  }
+  acknowledge(
+    provisioning.stateMachine.role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Step Functions logging and tracing: logs:CreateLogDelivery, logs:GetLogDelivery, ' +
+      'logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, ' +
+      'logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups and the X-Ray ' +
+      'actions do not support resource-level permissions (AWS Step Functions developer guide, ' +
+      '"IAM policies for logging to CloudWatch Logs").',
+  );
+}

@@ -1,0 +1,187 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import {
+  grantBus,
+  grantDataApi,
+  grantStartWorkflow,
+  grantTable,
+  TenantryFunction,
+} from '#infra/constructs/tenantry-function';
+import { routeList } from '#shared/routes/table';
+import type { RouteSpec } from '#shared/routes/types';
+
+export interface ApiThrottle {
+  /** Steady-state requests per second across the stage. */
+  readonly rateLimit: number;
+  /** Burst capacity. */
+  readonly burstLimit: number;
+}
+
+export interface ApiStackProps extends StackProps {
+  readonly stage: string;
+  readonly userPool: cognito.IUserPool;
+  readonly userPoolClient: cognito.IUserPoolClient;
+  readonly cluster: rds.DatabaseCluster;
+  readonly eventBus: events.IEventBus;
+  readonly auditTable: dynamodb.ITable;
+  readonly usageTable: dynamodb.ITable;
+  readonly provisioningWorkflow: sfn.IStateMachine;
+  /**
+   * Routes to serve.
+   * @default routeList, the shared route table
+   */
+  readonly routes?: readonly RouteSpec[];
+  /**
+   * Default throttling of the stage.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttle?: ApiThrottle;
+  /**
+   * Origins allowed by CORS. Tokens travel in the Authorization header, never in cookies.
+   * @default ['*']
+   */
+  readonly corsAllowOrigins?: string[];
+}
+
+/** `me/get-me` -> `MeGetMe`: a stable construct id per handler entry. */
+function constructIdFor(handler: string): string {
+  return handler
+    .split(/[/-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * The HTTP API: every route of the route table, each behind the Cognito JWT authorizer unless
+ * the table says it is public, with one Lambda function per handler entry.
+ *
+ * The functions run outside the VPC: they reach the database through the RDS Data API over
+ * HTTPS and every other service through its public endpoint, so a VPC would add NAT or endpoint
+ * costs and cold-start latency without narrowing what they can reach (IAM does that).
+ */
+export class ApiStack extends Stack {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stageName = '$default';
+  /** Functions by handler entry. */
+  readonly functions = new Map<string, TenantryFunction>();
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const isDev = props.stage === 'dev';
+    const routes = props.routes ?? routeList;
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `tenantry-${props.stage}`,
+      description: `Tenantry ${props.stage} HTTP API`,
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsAllowOrigins ?? ['*'],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [apigwv2.CorsHttpMethod.ANY],
+      },
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
+    new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: this.stageName,
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sub: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+
+    const authorizer = new HttpUserPoolAuthorizer('CognitoAuthorizer', props.userPool, {
+      authorizerName: `tenantry-${props.stage}-cognito`,
+      userPoolClients: [props.userPoolClient],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const noAuthorizer = new apigwv2.HttpNoneAuthorizer();
+
+    // A handler needs the control plane unless every route it serves is public.
+    const needsControlPlane = new Map<string, boolean>();
+    for (const route of routes) {
+      needsControlPlane.set(
+        route.handler,
+        (needsControlPlane.get(route.handler) ?? false) || route.access.kind !== 'public',
+      );
+    }
+
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const route of routes) {
+      let integration = integrations.get(route.handler);
+      if (!integration) {
+        const fn = this.createRouteFunction(
+          route.handler,
+          needsControlPlane.get(route.handler) ?? true,
+          props,
+        );
+        integration = new HttpLambdaIntegration(`${constructIdFor(route.handler)}Integration`, fn.function);
+        integrations.set(route.handler, integration);
+      }
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration,
+        authorizer: route.access.kind === 'public' ? noAuthorizer : authorizer,
+      });
+    }
+  }
+
+  get url(): string {
+    return this.httpApi.apiEndpoint;
+  }
+
+  private createRouteFunction(
+    handler: string,
+    controlPlane: boolean,
+    props: ApiStackProps,
+  ): TenantryFunction {
+    const fn = new TenantryFunction(this, constructIdFor(handler), {
+      handler,
+      stage: props.stage,
+      serviceName: 'tenantry-api',
+    });
+    if (controlPlane) {
+      fn.addEnvironment('USER_POOL_ID', props.userPool.userPoolId);
+      fn.addEnvironment('USER_POOL_CLIENT_ID', props.userPoolClient.userPoolClientId);
+      grantDataApi(fn, props.cluster);
+      grantBus(fn, props.eventBus);
+      grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'read');
+      grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'read');
+      grantStartWorkflow(fn, props.provisioningWorkflow, 'PROVISIONING_STATE_MACHINE_ARN');
+    }
+    this.functions.set(handler, fn);
+    return fn;
+  }
+}

@@ -1,0 +1,47 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { EventConsumers } from '#infra/constructs/event-consumers';
+import { catalogue } from '#shared/events/events';
+import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
+
+export interface EventsStackProps extends StackProps {
+  readonly stage: string;
+  readonly eventBus: events.IEventBus;
+  readonly auditTable: dynamodb.ITable;
+  readonly usageTable: dynamodb.ITable;
+  /**
+   * Consumers to wire.
+   * @default subscriptions, the shared list
+   */
+  readonly subscriptions?: readonly EventSubscription[];
+}
+
+/**
+ * The event consumers (compute side of the bus): rules, their Lambda targets, dead-letter queues
+ * and alarms, plus the topic operators subscribe to for those alarms.
+ */
+export class EventsStack extends Stack {
+  readonly alarmTopic: sns.Topic;
+  readonly consumers: EventConsumers;
+
+  constructor(scope: Construct, id: string, props: EventsStackProps) {
+    super(scope, id, props);
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: `tenantry-${props.stage}-alarms`,
+      displayName: `Tenantry ${props.stage} alarms`,
+      enforceSSL: true,
+    });
+    this.consumers = new EventConsumers(this, 'Consumers', {
+      stage: props.stage,
+      eventBus: props.eventBus,
+      catalogue,
+      subscriptions: props.subscriptions ?? subscriptions,
+      auditTable: props.auditTable,
+      usageTable: props.usageTable,
+      alarmTopic: this.alarmTopic,
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import {
+  grantBus,
+  grantDataApi,
+  grantStartWorkflow,
+  TenantryFunction,
+} from '#infra/constructs/tenantry-function';
+
+/** Cognito groups for platform staff (not tenant roles). */
+export const PLATFORM_GROUPS = ['platform-admin', 'finance'] as const;
+
+export interface IdentityTriggers {
+  /**
+   * Registers the tenant named in `custom:tenant_name` when a user confirms sign-up.
+   * @default 'identity/post-confirmation'
+   */
+  readonly postConfirmation?: string | false;
+  /**
+   * Adds the caller's tenant claims to the tokens.
+   * @default 'identity/pre-token-generation'
+   */
+  readonly preTokenGeneration?: string | false;
+}
+
+export interface IdentityStackProps extends StackProps {
+  readonly stage: string;
+  /** The control database, read by the triggers through the Data API. */
+  readonly cluster: rds.DatabaseCluster;
+  readonly eventBus: events.IEventBus;
+  /** Started by the post-confirmation trigger to provision the tenant registered at sign-up. */
+  readonly provisioningWorkflow: sfn.IStateMachine;
+  /**
+   * Handler entries of the Cognito triggers; `false` leaves the slot empty.
+   * @default both triggers with their default entries
+   */
+  readonly triggers?: IdentityTriggers;
+  /**
+   * Cognito feature plan. ESSENTIALS is what a new pool gets by default and what the V2
+   * pre-token-generation event needs to customise access tokens as well as ID tokens; LITE would
+   * do for ID-token claims alone. PLUS adds threat protection at a higher price per MAU.
+   * @default cognito.FeaturePlan.ESSENTIALS
+   */
+  readonly featurePlan?: cognito.FeaturePlan;
+}
+
+/**
+ * The Cognito user pool: email sign-in, self sign-up that registers a tenant, optional TOTP MFA,
+ * the platform groups, and the post-confirmation and pre-token-generation triggers.
+ */
+export class IdentityStack extends Stack {
+  readonly userPool: cognito.UserPool;
+  readonly userPoolClient: cognito.UserPoolClient;
+  readonly triggerFunctions: TenantryFunction[] = [];
+
+  constructor(scope: Construct, id: string, props: IdentityStackProps) {
+    super(scope, id, props);
+    const isDev = props.stage === 'dev';
+    const featurePlan = props.featurePlan ?? cognito.FeaturePlan.ESSENTIALS;
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: `tenantry-${props.stage}`,
+      featurePlan,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      selfSignUpEnabled: true,
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      customAttributes: {
+        // Read once by the post-confirmation trigger to register the caller's tenant.
+        tenant_name: new cognito.StringAttribute({ minLen: 1, maxLen: 100, mutable: true }),
+      },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: !isDev,
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+
+    this.userPoolClient = this.userPool.addClient('AppClient', {
+      userPoolClientName: `tenantry-${props.stage}-app`,
+      generateSecret: false,
+      authFlows: { userPassword: true, userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+
+    for (const group of PLATFORM_GROUPS) {
+      new cognito.CfnUserPoolGroup(this, `Group-${group}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: group,
+        description: `Tenantry platform group ${group}`,
+      });
+    }
+
+    const triggers = props.triggers ?? {};
+    const postConfirmation = triggers.postConfirmation ?? 'identity/post-confirmation';
+    if (postConfirmation) {
+      const fn = this.createTrigger('PostConfirmation', postConfirmation, props);
+      grantBus(fn, props.eventBus);
+      grantStartWorkflow(fn, props.provisioningWorkflow, 'PROVISIONING_STATE_MACHINE_ARN');
+      this.userPool.addTrigger(cognito.UserPoolOperation.POST_CONFIRMATION, fn.function);
+    }
+    const preTokenGeneration = triggers.preTokenGeneration ?? 'identity/pre-token-generation';
+    if (preTokenGeneration) {
+      const fn = this.createTrigger('PreTokenGeneration', preTokenGeneration, props);
+      if (featurePlan === cognito.FeaturePlan.LITE) {
+        this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION, fn.function);
+      } else {
+        this.userPool.addTrigger(
+          cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+          fn.function,
+          cognito.LambdaVersion.V2_0,
+        );
+      }
+    }
+  }
+
+  private createTrigger(id: string, handler: string, props: IdentityStackProps): TenantryFunction {
+    const fn = new TenantryFunction(this, id, {
+      handler,
+      stage: props.stage,
+      // Cognito waits at most 5 s for a trigger before failing the sign-up or sign-in.
+      timeout: Duration.seconds(5),
+      serviceName: 'tenantry-identity',
+    });
+    // No USER_POOL_ID here: the pool depends on the trigger, and the id arrives in every event.
+    grantDataApi(fn, props.cluster);
+    this.triggerFunctions.push(fn);
+    return fn;
+  }
+}

@@ -1,0 +1,113 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
+import {
+  type ProvisioningStep,
+  provisioningDefinition,
+  provisioningSteps,
+} from '#shared/workflows/provisioning';
+
+/** Tag every tenant secret carries; IAM only lets provisioning touch secrets that have it. */
+export const TENANT_ID_TAG = 'tenantry:tenant-id';
+
+/** Name prefix of the per-tenant database secrets. */
+export function tenantSecretPrefix(stage: string): string {
+  return `tenantry/${stage}/tenants/`;
+}
+
+export interface ProvisioningStackProps extends StackProps {
+  readonly stage: string;
+  readonly cluster: rds.DatabaseCluster;
+  readonly eventBus: events.IEventBus;
+}
+
+/**
+ * The tenant provisioning saga: one Standard state machine from the shared definition, one
+ * function per step. Steps create and drop tenant databases through the Data API and manage the
+ * tenant's secret, which IAM restricts to secrets tagged with a tenant id.
+ */
+export class ProvisioningStack extends Stack {
+  readonly stateMachine: sfn.StateMachine;
+  readonly stepFunctions: Record<ProvisioningStep, TenantryFunction>;
+
+  constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
+    super(scope, id, props);
+    const isDev = props.stage === 'dev';
+
+    const tenantSecretsArn = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${tenantSecretPrefix(props.stage)}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    const entries = Object.entries(provisioningSteps) as [ProvisioningStep, string][];
+    const stepFunctions = {} as Record<ProvisioningStep, TenantryFunction>;
+    for (const [step, handler] of entries) {
+      const fn = new TenantryFunction(this, step, {
+        handler,
+        stage: props.stage,
+        // Creating a database through the Data API can take a while; the Data API gives up at 45 s.
+        timeout: Duration.seconds(60),
+        serviceName: 'tenantry-provisioning',
+      });
+      grantDataApi(fn, props.cluster);
+      grantBus(fn, props.eventBus);
+      fn.addEnvironment('TENANT_SECRET_PREFIX', tenantSecretPrefix(props.stage));
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CreateTaggedTenantSecrets',
+          actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+          resources: [tenantSecretsArn],
+          conditions: { Null: { [`aws:RequestTag/${TENANT_ID_TAG}`]: 'false' } },
+        }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'UseTaggedTenantSecrets',
+          actions: [
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:DeleteSecret',
+          ],
+          resources: [tenantSecretsArn],
+          conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
+        }),
+      );
+      stepFunctions[step] = fn;
+    }
+    this.stepFunctions = stepFunctions;
+
+    const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
+      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'ProvisioningWorkflow', {
+      stateMachineName: `tenantry-${props.stage}-provisioning`,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(
+        JSON.stringify(provisioningDefinition((step) => `\${${step}}`)),
+      ),
+      definitionSubstitutions: Object.fromEntries(
+        entries.map(([step]) => [step, stepFunctions[step].function.functionArn]),
+      ),
+      tracingEnabled: true,
+      // Execution data stays out of the logs: step inputs and outputs carry tenant names and
+      // owner ids, and the execution history already holds them for debugging.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    // Exactly the step functions' unqualified ARNs, the resources the definition names.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: entries.map(([step]) => stepFunctions[step].function.functionArn),
+      }),
+    );
+  }
+}

@@ -1,0 +1,142 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+
+/** Newest Aurora PostgreSQL 17 minor that aws-cdk-lib 2.276 knows. */
+export const AURORA_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
+
+export interface StatefulStackProps extends StackProps {
+  readonly stage: string;
+  /**
+   * Aurora Serverless v2 minimum capacity in ACUs. 0 lets the cluster pause when idle (the first
+   * Data API call then waits for it to resume).
+   * @default 0 on `dev`, 0.5 elsewhere
+   */
+  readonly databaseMinCapacity?: number;
+  /**
+   * Aurora Serverless v2 maximum capacity in ACUs.
+   * @default 4
+   */
+  readonly databaseMaxCapacity?: number;
+  /**
+   * How long the event bus archive keeps events for replay.
+   * @default Duration.days(365)
+   */
+  readonly eventArchiveRetention?: Duration;
+}
+
+/**
+ * Everything that holds data: network and Aurora cluster, DynamoDB tables, the event bus and its
+ * archive, the finance exports bucket. Compute stacks receive these by props, so they can be
+ * redeployed or destroyed without touching data.
+ */
+export class StatefulStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  readonly cluster: rds.DatabaseCluster;
+  readonly auditTable: dynamodb.Table;
+  readonly usageTable: dynamodb.Table;
+  readonly eventBus: events.EventBus;
+  readonly exportsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const isDev = props.stage === 'dev';
+    const dataRemovalPolicy = isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    // Only isolated subnets: the database is reached through the Data API, no function runs in
+    // the VPC, so there is nothing that needs a NAT gateway or a route to the internet.
+    this.vpc = new ec2.Vpc(this, 'Network', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    this.vpc.addFlowLog('FlowLogs', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogGroup', {
+          retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+          removalPolicy: dataRemovalPolicy,
+        }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    const clusterIdentifier = `tenantry-${props.stage}`;
+    // Created here rather than through `cloudwatchLogsRetention`, which would add CDK's
+    // log-retention custom resource (a Lambda function with an AWS managed policy) to the stack.
+    const postgresqlLogs = new logs.LogGroup(this, 'DatabaseLogs', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.cluster = new rds.DatabaseCluster(this, 'Database', {
+      clusterIdentifier,
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_ENGINE_VERSION }),
+      writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
+      serverlessV2MinCapacity: props.databaseMinCapacity ?? (isDev ? 0 : 0.5),
+      serverlessV2MaxCapacity: props.databaseMaxCapacity ?? 4,
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      defaultDatabaseName: 'control',
+      enableDataApi: true,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      // RDS creates the master secret and rotates it itself (every 7 days), with no rotation
+      // Lambda in the VPC and no Secrets Manager endpoint to pay for.
+      manageMasterUserPassword: true,
+      credentials: rds.Credentials.fromUsername('tenantry_admin'),
+      backup: { retention: Duration.days(isDev ? 7 : 30), preferredWindow: '03:00-04:00' },
+      preferredMaintenanceWindow: 'Sun:04:30-Sun:05:30',
+      deletionProtection: !isDev,
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
+      cloudwatchLogsExports: ['postgresql'],
+      copyTagsToSnapshot: true,
+    });
+    this.cluster.node.addDependency(postgresqlLogs);
+
+    const tableDefaults = {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: !isDev,
+      removalPolicy: dataRemovalPolicy,
+    } satisfies Partial<dynamodb.TableProps>;
+    this.auditTable = new dynamodb.Table(this, 'AuditTable', {
+      ...tableDefaults,
+      timeToLiveAttribute: 'expiresAt',
+    });
+    this.usageTable = new dynamodb.Table(this, 'UsageTable', tableDefaults);
+
+    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `tenantry-${props.stage}` });
+    this.eventBus.archive('EventArchive', {
+      description: `Every Tenantry ${props.stage} event, for replay`,
+      eventPattern: { account: [this.account] },
+      retention: props.eventArchiveRetention ?? Duration.days(365),
+    });
+
+    const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(isDev ? 30 : 365) }],
+      removalPolicy: dataRemovalPolicy,
+      autoDeleteObjects: false,
+    });
+    this.exportsBucket = new s3.Bucket(this, 'FinanceExportsBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogsBucket,
+      serverAccessLogsPrefix: 'finance-exports/',
+      removalPolicy: dataRemovalPolicy,
+    });
+  }
+}

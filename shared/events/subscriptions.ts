@@ -1,0 +1,15 @@
+/**
+ * Which consumer handles which events. CDK makes one EventBridge rule per subscription (with a
+ * dead-letter queue and an alarm); the local bus routes the same way to the same handlers.
+ */
+export interface EventSubscription {
+  /** PascalCase, unique: names the rule, its queue and its function. */
+  readonly name: string;
+  readonly detailTypes: readonly string[];
+  /** Entry point under `functions/`, without extension. */
+  readonly handler: string;
+}
+
+export const subscriptions: readonly EventSubscription[] = [
+  { name: 'RecordAudit', detailTypes: ['Audit Record'], handler: 'events/record-audit' },
+];
