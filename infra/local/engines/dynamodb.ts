@@ -1,0 +1,73 @@
+/**
+ * The local DynamoDB API: `dynalite` running in this process, stored on disk (LevelDB) under
+ * `dataDir`. The same DynamoDB adapter code talks to it as to AWS, only the endpoint differs.
+ *
+ * dynalite has no transactions (TransactWriteItems/TransactGetItems), no PartiQL and no TTL
+ * (UpdateTimeToLive is not implemented, expired items are never removed): data access must not
+ * need them, and readers filter expired items themselves.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { LOOPBACK, listenOnLoopback } from './ports.ts';
+
+const ENGINE = 'dynamodb (dynalite)';
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+type Dynalite = (options: DynaliteOptions) => Server;
+
+// dynalite is CommonJS without type declarations; this is its documented factory signature.
+const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
+
+export interface DynamoOptions {
+  /** Folder for the LevelDB store (created if missing). */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  port: number;
+}
+
+export interface DynamoHandle {
+  /** e.g. `http://127.0.0.1:8000`; give it to DynamoDBClient as `endpoint`. */
+  endpoint: string;
+  port: number;
+  timings: { startMs: number };
+  stop(): Promise<void>;
+}
+
+export async function startDynamo(options: DynamoOptions): Promise<DynamoHandle> {
+  const began = performance.now();
+  const dataDir = path.resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  // Tables become ACTIVE at once (AWS takes seconds; nothing here should wait for it).
+  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const port = await listenOnLoopback(server, options.port, ENGINE);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= new Promise<void>((resolve, reject) => {
+      // Node's close() drops idle keep-alive sockets but waits for busy ones; SDK clients keep
+      // sockets open, so cut the rest after a grace period rather than hang a shutdown.
+      const force = setTimeout(() => server.closeAllConnections(), 2_000);
+      // dynalite's close() also closes LevelDB, which releases the folder lock for the next start.
+      server.close((error) => {
+        clearTimeout(force);
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+    return stopped;
+  };
+
+  return {
+    endpoint: `http://${LOOPBACK}:${port}`,
+    port,
+    timings: { startMs: Math.round(performance.now() - began) },
+    stop,
+  };
+}
