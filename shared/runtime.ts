@@ -1,3 +1,4 @@
+import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 
 /**
@@ -7,6 +8,7 @@ import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
  */
 export interface Services {
   readonly tenantAccess?: TenantAccessPolicy;
+  readonly activeTenants?: ActiveTenantSource;
 }
 
 let installed: Services | undefined;

@@ -1,0 +1,13 @@
+import { logger } from '#shared/http/logger';
+import type { PreTokenEvent } from '#shared/identity/pre-token';
+import { withTenantClaims } from '#shared/identity/pre-token';
+import { services } from '#shared/runtime';
+
+/** Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims. */
+export const handler = async <E extends PreTokenEvent>(event: E): Promise<E> => {
+  const userId = event.request.userAttributes.sub;
+  const source = services().activeTenants;
+  const claims = source && userId ? await source.activeTenantOf(userId) : null;
+  logger.debug('pre-token-generation', { version: event.version, hasTenant: claims !== null });
+  return withTenantClaims(event, claims);
+};

@@ -1,0 +1,274 @@
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { catalogue } from '#shared/events/events';
+import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
+import type { HttpHandler } from '#shared/http/handler';
+import { recordTables } from '#shared/records/tables';
+import { routeList } from '#shared/routes/table';
+import { ensureUserPool, startCognito } from './engines/cognito.ts';
+import { startDynamo } from './engines/dynamodb.ts';
+import { startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
+import { LOOPBACK } from './engines/ports.ts';
+import { startPostgres } from './engines/postgres.ts';
+import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
+import { startGateway } from './gateway.ts';
+import { createTokenVerifier } from './jwt.ts';
+
+export interface PlatformPorts {
+  readonly api: number;
+  readonly postgres: number;
+  readonly dynamodb: number;
+  readonly cognito: number;
+  readonly lambda: number;
+  readonly events: number;
+}
+
+export const DEFAULT_PORTS: PlatformPorts = {
+  api: 3000,
+  postgres: 5433,
+  dynamodb: 8001,
+  cognito: 9229,
+  lambda: 9001,
+  events: 9002,
+};
+
+export interface PlatformOptions {
+  /** Where every engine keeps its state; survives restarts, wiped by `npm run reset`. */
+  readonly stateDir: string;
+  readonly ports?: Partial<PlatformPorts>;
+  readonly stage?: string;
+  /** Overrides the event subscriptions (tests use this to add a failing consumer). */
+  readonly subscriptions?: readonly EventSubscription[];
+  readonly log?: (line: string) => void;
+}
+
+/** What `npm start` prints and writes to `<stateDir>/platform.json` for scripts and tools. */
+export interface PlatformInfo {
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly stage: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly endpoints: {
+    readonly cognito: string;
+    readonly dynamodb: string;
+    readonly eventBridge: string;
+    readonly lambda: string;
+  };
+  readonly postgres: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+  };
+  readonly tables: Record<keyof typeof recordTables, string>;
+  readonly eventBusName: string;
+  readonly stateDir: string;
+  readonly deadLetterFile: string;
+  readonly pid: number;
+  readonly bootMs: number;
+}
+
+export interface Platform {
+  readonly info: PlatformInfo;
+  readonly bus: LocalEventBus;
+  stop(): Promise<void>;
+}
+
+export const platformInfoFile = (stateDir: string) => path.join(stateDir, 'platform.json');
+
+const REGION = 'us-east-1';
+/** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
+const COGNITO_TRIGGERS = {
+  PreTokenGeneration: 'identity/pre-token-generation',
+} as const;
+
+const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '-')}`;
+
+async function loadModule(entry: string): Promise<{ handler: (...args: unknown[]) => Promise<unknown> }> {
+  return (await import(`#functions/${entry}`)) as { handler: (...args: unknown[]) => Promise<unknown> };
+}
+
+async function ensureTables(client: DynamoDBClient, names: Record<string, string>): Promise<void> {
+  for (const [id, name] of Object.entries(names)) {
+    const spec = recordTables[id as keyof typeof recordTables];
+    try {
+      await client.send(new DescribeTableCommand({ TableName: name }));
+      continue;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: spec.partitionKey, AttributeType: 'S' },
+          { AttributeName: spec.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+          { AttributeName: spec.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
+}
+
+/**
+ * Boots the whole platform on embedded engines: the same handlers, route table, event catalogue
+ * and state machine as in AWS. Everything listens on 127.0.0.1.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const began = performance.now();
+  const log = options.log ?? (() => {});
+  const stage = options.stage ?? 'local';
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const stateDir = path.resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
+  };
+
+  try {
+    const [postgres, dynamo] = await Promise.all([
+      startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: ports.postgres }),
+      startDynamo({ dataDir: path.join(stateDir, 'dynamodb'), port: ports.dynamodb }),
+    ]);
+    stops.push(postgres.stop, dynamo.stop);
+    log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
+
+    const triggerEntries = Object.entries(COGNITO_TRIGGERS);
+    const lambda = await startLambdaInvokeEndpoint({
+      port: ports.lambda,
+      functions: Object.fromEntries(
+        triggerEntries.map(([, entry]) => [
+          functionName(entry),
+          async (event: unknown) => (await loadModule(entry)).handler(event, {}),
+        ]),
+      ),
+      onError: (name, error) =>
+        log(`lambda ${name} failed: ${error instanceof Error ? error.message : error}`),
+    });
+    stops.push(lambda.stop);
+
+    const cognito = await startCognito({
+      dataDir: path.join(stateDir, 'cognito'),
+      port: ports.cognito,
+      lambdaEndpoint: lambda.endpoint,
+      triggers: Object.fromEntries(triggerEntries.map(([trigger, entry]) => [trigger, functionName(entry)])),
+    });
+    stops.push(cognito.stop);
+    const pool = await ensureUserPool({
+      endpoint: cognito.endpoint,
+      poolName: `tenantry-${stage}`,
+      clientName: `tenantry-${stage}-api`,
+      groups: ['platform-admin', 'finance'],
+    });
+    log(`cognito on ${cognito.endpoint} (pool ${pool.userPoolId})`);
+
+    const tables = { audit: `tenantry-${stage}-audit`, usage: `tenantry-${stage}-usage` };
+    const eventBusName = `tenantry-${stage}`;
+    // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
+    // engines through the standard service-specific endpoint variables.
+    Object.assign(process.env, {
+      TENANTRY_STAGE: stage,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
+      USER_POOL_ID: pool.userPoolId,
+      USER_POOL_CLIENT_ID: pool.clientId,
+      EVENT_BUS_NAME: eventBusName,
+      [recordTables.audit.envVar]: tables.audit,
+      [recordTables.usage.envVar]: tables.usage,
+    });
+    const dynamoClient = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint });
+    await ensureTables(dynamoClient, tables);
+    dynamoClient.destroy();
+
+    const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
+    const bus = new LocalEventBus({
+      busName: eventBusName,
+      catalogue,
+      subscriptions: options.subscriptions ?? defaultSubscriptions,
+      deadLetterFile,
+      deliver: async (subscription, event) => {
+        await (await loadModule(subscription.handler)).handler(
+          event as EventBridgeEvent<string, unknown>,
+          {},
+        );
+      },
+      onDeadLetter: (entry) =>
+        log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
+    });
+    const events = await startEventBusEndpoint(bus, { host: LOOPBACK, port: ports.events });
+    stops.push(async () => {
+      await bus.drain();
+      await events.stop();
+    });
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
+
+    const gateway = await startGateway({
+      host: LOOPBACK,
+      port: ports.api,
+      routes: routeList,
+      loadHandler: async (entry) => (await loadModule(entry)).handler as unknown as HttpHandler,
+      verifyToken: createTokenVerifier({
+        issuer: pool.issuer,
+        jwksUri: pool.jwksUri,
+        clientId: pool.clientId,
+      }),
+    });
+    stops.push(gateway.stop);
+
+    const info: PlatformInfo = {
+      apiUrl: gateway.url,
+      region: REGION,
+      stage,
+      userPoolId: pool.userPoolId,
+      clientId: pool.clientId,
+      issuer: pool.issuer,
+      jwksUri: pool.jwksUri,
+      endpoints: {
+        cognito: cognito.endpoint,
+        dynamodb: dynamo.endpoint,
+        eventBridge: events.endpoint,
+        lambda: lambda.endpoint,
+      },
+      postgres: {
+        host: postgres.host,
+        port: postgres.port,
+        user: postgres.user,
+        password: postgres.password,
+      },
+      tables,
+      eventBusName,
+      stateDir,
+      deadLetterFile,
+      pid: process.pid,
+      bootMs: Math.round(performance.now() - began),
+    };
+    const infoFile = platformInfoFile(stateDir);
+    await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    await chmod(infoFile, 0o600);
+    stops.unshift(() => rm(infoFile, { force: true }));
+    return { info, bus, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The DynamoDB tables of audit, usage and metrics records. CDK creates them from this and the
+ * local platform creates the same ones in its DynamoDB API.
+ */
+export interface RecordTableSpec {
+  readonly id: 'audit' | 'usage';
+  /** Environment variable that carries the table name to the functions. */
+  readonly envVar: string;
+  readonly partitionKey: 'pk';
+  readonly sortKey: 'sk';
+  /** Items past this epoch-seconds attribute are expired (filtered on read where TTL is absent). */
+  readonly ttlAttribute?: string;
+}
+
+export const recordTables = {
+  audit: {
+    id: 'audit',
+    envVar: 'AUDIT_TABLE_NAME',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+  },
+  usage: { id: 'usage', envVar: 'USAGE_TABLE_NAME', partitionKey: 'pk', sortKey: 'sk' },
+} as const satisfies Record<string, RecordTableSpec>;

@@ -1,0 +1,239 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { LocalClient } from '#infra/local/client';
+import type { PlatformInfo } from '#infra/local/platform';
+import { auditPartition } from '#shared/records/audit-store';
+import { startPlatformProcess } from '../support/platform-process.ts';
+
+const run = promisify(execFile);
+const password = 'Correct-Horse-42!';
+
+const aws = (info: PlatformInfo) => ({
+  region: info.region,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+async function auditItems(info: PlatformInfo, tenantId: string) {
+  const client = new DynamoDBClient({ ...aws(info), endpoint: info.endpoints.dynamodb });
+  try {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: info.tables.audit,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
+      }),
+    );
+    return result.Items ?? [];
+  } finally {
+    client.destroy();
+  }
+}
+
+async function publishAudit(info: PlatformInfo, tenantId: string, action: string) {
+  const client = new EventBridgeClient({ ...aws(info), endpoint: info.endpoints.eventBridge });
+  try {
+    return await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: info.eventBusName,
+            Source: 'tenantry.api',
+            DetailType: 'Audit Record',
+            Detail: JSON.stringify({
+              tenantId,
+              userId: 'user-1',
+              action,
+              resource: `/tenants/${tenantId}`,
+              outcome: 'success',
+              statusCode: 200,
+              requestId: 'req-1',
+              at: new Date().toISOString(),
+            }),
+          },
+        ],
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the local platform (booted once for the run)', () => {
+  const info = inject('platform');
+  const client = new LocalClient(info);
+
+  it('serves health and the OpenAPI document without a token', async () => {
+    const health = await client.call('GET', '/health');
+    const openapi = await client.call('GET', '/openapi.json');
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok', stage: 'local' } });
+    expect((openapi.body as { openapi: string }).openapi).toBe('3.1.0');
+  });
+
+  it('signs up, logs in with the Cognito API and answers GET /me as that user', async () => {
+    const email = `me-${Date.now()}@example.com`;
+    const userId = await client.signUp(email, password);
+    const { idToken } = await client.logIn(email, password);
+
+    const me = await client.call('GET', '/me', { token: idToken });
+
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ userId, email, groups: [], memberships: [] });
+  });
+
+  it('answers 404 for an unknown path and 405 for a known path with another method', async () => {
+    expect((await client.call('GET', '/nope')).status).toBe(404);
+    expect((await client.call('DELETE', '/health')).status).toBe(405);
+  });
+
+  it('delivers an event published with the EventBridge API to its consumer, once', async () => {
+    const tenantId = `t-${Date.now()}`;
+    const result = await publishAudit(info, tenantId, 'tenant.update');
+    expect(result.FailedEntryCount).toBe(0);
+
+    const items = await eventually(
+      () => auditItems(info, tenantId),
+      (found) => found.length > 0,
+    );
+
+    expect(items).toHaveLength(1);
+    expect(items[0]?.action?.S).toBe('tenant.update');
+    expect(items[0]?.eventId?.S).toBe(result.Entries?.[0]?.EventId);
+  });
+
+  it('rejects an event that is not in the catalogue or does not match its schema', async () => {
+    const events = new EventBridgeClient({ ...aws(info), endpoint: info.endpoints.eventBridge });
+    const result = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: info.eventBusName, Source: 'tenantry.api', DetailType: 'Made Up', Detail: '{}' },
+          {
+            EventBusName: info.eventBusName,
+            Source: 'tenantry.api',
+            DetailType: 'Audit Record',
+            Detail: '{"x":1}',
+          },
+        ],
+      }),
+    );
+    events.destroy();
+    expect(result.FailedEntryCount).toBe(2);
+    expect(result.Entries?.map((e) => e.ErrorCode)).toEqual(['InvalidArgument', 'MalformedDetail']);
+  });
+});
+
+describe('the local platform lifecycle (its own state folder)', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps users and data across a restart, and `npm run reset` removes them', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-lifecycle-'));
+    dirs.push(stateDir);
+    const email = 'restart@example.com';
+    const tenantId = 't-restart';
+
+    // Arrange: a user and an audit record.
+    const first = await startPlatformProcess(stateDir);
+    const firstClient = new LocalClient(first.info);
+    await firstClient.signUp(email, password);
+    await publishAudit(first.info, tenantId, 'rows.insert');
+    await eventually(
+      () => auditItems(first.info, tenantId),
+      (found) => found.length > 0,
+    );
+    firstClient.close();
+    await first.stop();
+
+    // Act + Assert: after a restart both are there.
+    const second = await startPlatformProcess(stateDir);
+    const secondClient = new LocalClient(second.info);
+    const { idToken } = await secondClient.logIn(email, password);
+    expect((await secondClient.call('GET', '/me', { token: idToken })).status).toBe(200);
+    expect(await auditItems(second.info, tenantId)).toHaveLength(1);
+    secondClient.close();
+
+    // Reset refuses while the platform runs, then wipes the state.
+    await expect(
+      run(process.execPath, ['--import', 'tsx', 'infra/local/reset.ts', '--state-dir', stateDir]),
+    ).rejects.toThrow(/still running/);
+    await second.stop();
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'infra/local/reset.ts',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(stdout).toMatch(/Removed/);
+    await expect(stat(stateDir)).rejects.toThrow();
+
+    const third = await startPlatformProcess(stateDir);
+    const thirdClient = new LocalClient(third.info);
+    const loginAfterReset = await thirdClient.logIn(email, password).catch((error: unknown) => error);
+    expect(loginAfterReset).toBeInstanceOf(CognitoIdentityProviderServiceException);
+    expect(await auditItems(third.info, tenantId)).toHaveLength(0);
+    thirdClient.close();
+    await third.stop();
+
+    // Nothing keeps running on this state folder once stopped.
+    const { stdout: processes } = await run('ps', ['-eo', 'args']);
+    expect(processes.split('\n').filter((line) => line.includes(stateDir))).toEqual([]);
+  }, 120_000);
+
+  it('exits with a clear message when a port is busy', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-busy-'));
+    dirs.push(stateDir);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const failure = await run(process.execPath, [
+        '--import',
+        'tsx',
+        'infra/local/start.ts',
+        '--state-dir',
+        stateDir,
+        '--api-port',
+        String(port),
+        '--postgres-port',
+        '0',
+        '--dynamodb-port',
+        '0',
+        '--cognito-port',
+        '0',
+        '--lambda-port',
+        '0',
+        '--events-port',
+        '0',
+      ]).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({ code: 1 });
+      expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`port ${port}`));
+      // Whatever had started before the gateway was stopped again: no endpoints file is left.
+      await expect(readFile(path.join(stateDir, 'platform.json'))).rejects.toThrow();
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+});

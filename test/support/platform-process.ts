@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PlatformInfo } from '#infra/local/platform';
+import { platformInfoFile } from '#infra/local/platform';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export interface RunningPlatform {
+  readonly info: PlatformInfo;
+  readonly process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local platform exactly as `npm start` does, in a child process, on free ports, with
+ * its state in `stateDir`; resolves once its endpoints file is written.
+ */
+export async function startPlatformProcess(stateDir: string, timeoutMs = 60_000): Promise<RunningPlatform> {
+  const ports = ['api', 'postgres', 'dynamodb', 'cognito', 'lambda', 'events'].flatMap((name) => [
+    `--${name}-port`,
+    '0',
+  ]);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'infra/local/start.ts'), '--state-dir', stateDir, ...ports],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' },
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  let info: PlatformInfo | undefined;
+  while (!info) {
+    if (child.exitCode !== null)
+      throw new Error(`The local platform exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`The local platform did not start in ${timeoutMs} ms:\n${output}`);
+    }
+    try {
+      const candidate = JSON.parse(await readFile(platformInfoFile(stateDir), 'utf8')) as PlatformInfo;
+      if (candidate.pid === child.pid) info = candidate;
+    } catch {
+      // Not written yet.
+    }
+    if (!info) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    info,
+    process: child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
