@@ -15,6 +15,7 @@
  */
 
 import { chmod, mkdir } from 'node:fs/promises';
+import './quiet-aws-sdk-v2.ts';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -57,8 +58,6 @@ const requireFromCognito = createRequire(createRequire(import.meta.url).resolve(
 const pino = requireFromCognito('pino') as typeof import('pino').default;
 // aws-sdk v2 is what cognito-local's LambdaService expects; it is installed as its dependency.
 const AWS = requireFromCognito('aws-sdk') as typeof import('aws-sdk');
-// v2 prints an end-of-support notice on a timer after loading; it is cognito-local's choice, not ours.
-(requireFromCognito('aws-sdk/lib/maintenance_mode_message') as { suppress: boolean }).suppress = true;
 
 /** Cognito triggers cognito-local can call, mapped to function names on the Lambda endpoint. */
 export interface CognitoTriggers {
