@@ -1,0 +1,122 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app';
+import { routeList } from '#shared/routes/table';
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+function resourcesOfType(template: Template, type: string): [string, CfnResource][] {
+  return Object.entries(template.findResources(type)) as [string, CfnResource][];
+}
+
+describe('ApiStack', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    // Arrange: templates only, so no esbuild bundling
+    const { api } = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
+    template = Template.fromStack(api);
+  });
+
+  it('has one route per route table entry, keyed by method and path', () => {
+    // Act
+    const routeKeys = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, route]) => route.Properties.RouteKey,
+    );
+
+    // Assert
+    expect(routeKeys).toHaveLength(routeList.length);
+    expect(new Set(routeKeys)).toEqual(new Set(routeList.map((route) => `${route.method} ${route.path}`)));
+  });
+
+  it('puts the Cognito JWT authorizer on every non-public route and no authorizer on public ones', () => {
+    // Arrange
+    const authorizers = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0] as [string, CfnResource];
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+    });
+    const routes = new Map(
+      resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => [
+        route.Properties.RouteKey,
+        route.Properties,
+      ]),
+    );
+
+    // Act / Assert
+    for (const spec of routeList) {
+      const route = routes.get(`${spec.method} ${spec.path}`);
+      if (spec.access.kind === 'public') {
+        expect(route?.AuthorizationType, spec.operationId).toBe('NONE');
+        expect(route?.AuthorizerId, spec.operationId).toBeUndefined();
+      } else {
+        expect(route?.AuthorizationType, spec.operationId).toBe('JWT');
+        expect(route?.AuthorizerId, spec.operationId).toEqual({ Ref: authorizerId });
+      }
+    }
+  });
+
+  it('checks the JWT audience against the app client and the issuer against the user pool', () => {
+    const [, authorizer] = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer')[0] as [
+      string,
+      CfnResource,
+    ];
+    const jwt = authorizer.Properties.JwtConfiguration as { Audience: unknown[]; Issuer: unknown };
+    expect(jwt.Audience).toHaveLength(1);
+    expect(JSON.stringify(jwt.Audience)).toContain('AppClient');
+    expect(JSON.stringify(jwt.Issuer)).toContain('cognito-idp');
+    expect(JSON.stringify(jwt.Issuer)).toContain('UserPool');
+  });
+
+  it('creates one function per distinct handler entry', () => {
+    const handlers = new Set(routeList.map((route) => route.handler));
+    expect(template.findResources('AWS::Lambda::Function')).toSatisfy(
+      (functions: object) => Object.keys(functions).length === handlers.size,
+    );
+  });
+
+  it('keeps public handlers away from the control plane and gives the others its configuration', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const byDescription = new Map(
+      functions.map(([, fn]) => [
+        String(fn.Properties.Description),
+        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      ]),
+    );
+    for (const spec of routeList) {
+      const variables = byDescription.get(`Tenantry ${spec.handler}`);
+      expect(variables, spec.handler).toBeDefined();
+      expect(variables).toMatchObject({ TENANTRY_STAGE: 'dev', NODE_OPTIONS: '--enable-source-maps' });
+      const controlPlane = ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'EVENT_BUS_NAME', 'USER_POOL_ID'];
+      const publicOnly = routeList
+        .filter((route) => route.handler === spec.handler)
+        .every((route) => route.access.kind === 'public');
+      for (const name of controlPlane) {
+        expect(Object.hasOwn(variables ?? {}, name), `${spec.handler} ${name}`).toBe(!publicOnly);
+      }
+    }
+  });
+
+  it('logs access and throttles the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Format: Match.anyValue(),
+      },
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+
+  it('runs the route functions outside the VPC', () => {
+    for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type TenantryApp } from '#infra/app';
+import { routeList } from '#shared/routes/table';
+import { provisioningSteps } from '#shared/workflows/provisioning';
+
+interface LambdaFunction {
+  Properties: {
+    Runtime?: string;
+    Architectures?: string[];
+    Handler?: string;
+    Code?: unknown;
+    TracingConfig?: { Mode: string };
+    Environment?: { Variables: Record<string, unknown> };
+    LoggingConfig?: { LogGroup: unknown };
+    Description?: string;
+  };
+}
+
+describe('Lambda functions of every stack', () => {
+  let built: TenantryApp;
+  let stacks: Stack[];
+  let functions: { stack: string; id: string; fn: LambdaFunction }[];
+  let outdir: string;
+
+  beforeAll(() => {
+    // Arrange: the one test file that really bundles with esbuild, so a handler that does not
+    // resolve (e.g. a broken `#shared/*` import) fails here
+    outdir = mkdtempSync(path.join(tmpdir(), 'tenantry-cdk-'));
+    built = buildApp({ stage: 'dev', outdir, cloudFormationValidation: false });
+    stacks = [built.stateful, built.provisioning, built.identity, built.api, built.events];
+    functions = stacks.flatMap((stack) =>
+      Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(([id, fn]) => ({
+        stack: stack.stackName,
+        id,
+        fn: fn as LambdaFunction,
+      })),
+    );
+  });
+
+  it('covers the API handlers, both Cognito triggers, every provisioning step and every consumer', () => {
+    const descriptions = functions.map(({ fn }) => fn.Properties.Description);
+    const expected = [
+      ...new Set(routeList.map((route) => route.handler)),
+      'identity/post-confirmation',
+      'identity/pre-token-generation',
+      ...Object.values(provisioningSteps),
+      'events/record-audit',
+    ];
+    for (const handler of expected) expect(descriptions).toContain(`Tenantry ${handler}`);
+    // No CDK-internal functions (log retention, custom resource providers) sneak in: every
+    // function in the app is a TenantryFunction.
+    expect(functions).toHaveLength(expected.length);
+  });
+
+  it('runs every function on Node.js 24 on arm64 with active tracing', () => {
+    for (const { stack, id, fn } of functions) {
+      expect(fn.Properties.Runtime, `${stack}/${id}`).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures, `${stack}/${id}`).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig, `${stack}/${id}`).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Handler, `${stack}/${id}`).toBe('index.handler');
+      expect(fn.Properties.LoggingConfig?.LogGroup, `${stack}/${id}`).toBeDefined();
+      expect(fn.Properties.Environment?.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('bundles each handler as a minified ESM module with a source map and without the AWS SDK', () => {
+    const codes: string[] = [];
+    for (const { stack, id, fn } of functions) {
+      const s3Key = (fn.Properties.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+      expect(s3Key, `${stack}/${id}`).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const dir = path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      const bundle = path.join(dir, 'index.mjs');
+      expect(existsSync(bundle), `${stack}/${id}`).toBe(true);
+      expect(existsSync(path.join(dir, 'index.mjs.map')), `${stack}/${id}`).toBe(true);
+      const code = readFileSync(bundle, 'utf8');
+      // The banner gives CommonJS dependencies a `require` inside the ESM bundle.
+      expect(code).toMatch(/^import \{ createRequire as \w+ \} from 'node:module';const require = /);
+      // Minified: the exported handler is a mangled local, printed without whitespace.
+      expect(code).toMatch(/export\{[\w$]{1,3} as handler\}/);
+      // The SDK stays external; the runtime provides it.
+      expect(code).not.toContain('@smithy/smithy-client/dist');
+      expect(statSync(bundle).size).toBeGreaterThan(0);
+      codes.push(code);
+    }
+    // Handlers that use the SDK import it from the runtime instead of bundling it.
+    expect(codes.some((code) => /from\s*"@aws-sdk\/client-[a-z-]+"/.test(code))).toBe(true);
+  });
+
+  it('keeps the log retention of the stage: one month on dev', () => {
+    for (const stack of stacks) {
+      for (const [, logGroup] of Object.entries(
+        Template.fromStack(stack).findResources('AWS::Logs::LogGroup'),
+      )) {
+        expect((logGroup as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays).toBe(
+          30,
+        );
+      }
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app';
+
+describe('IdentityStack', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    template = Template.fromStack(
+      buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false }).identity,
+    );
+  });
+
+  it('signs in by email with a strong password policy, optional TOTP MFA and self sign-up', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      UserPoolTier: 'ESSENTIALS',
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+    });
+  });
+
+  it('has the mutable custom:tenant_name attribute used to register a tenant at sign-up', () => {
+    const [pool] = Object.values(template.findResources('AWS::Cognito::UserPool')) as {
+      Properties: { Schema: { Name: string; AttributeDataType: string; Mutable: boolean }[] };
+    }[];
+    expect(pool?.Properties.Schema).toContainEqual(
+      expect.objectContaining({ Name: 'tenant_name', AttributeDataType: 'String', Mutable: true }),
+    );
+  });
+
+  it('has an app client without a secret for password, SRP and refresh flows', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('has the platform-admin and finance groups', () => {
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map(
+      (group) => (group as { Properties: { GroupName: string } }).Properties.GroupName,
+    );
+    expect(groups.sort()).toEqual(['finance', 'platform-admin']);
+  });
+
+  it('wires post-confirmation and V2 pre-token-generation triggers to their functions', () => {
+    const [pool] = Object.values(template.findResources('AWS::Cognito::UserPool')) as {
+      Properties: { LambdaConfig: Record<string, unknown> };
+    }[];
+    const config = pool?.Properties.LambdaConfig ?? {};
+    expect(JSON.stringify(config.PostConfirmation)).toContain('PostConfirmationFunction');
+    expect(config.PreTokenGenerationConfig).toMatchObject({ LambdaVersion: 'V2_0' });
+    expect(JSON.stringify(config.PreTokenGenerationConfig)).toContain('PreTokenGenerationFunction');
+  });
+});

@@ -1,0 +1,82 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type TenantryApp } from '#infra/app';
+import { TENANT_ID_TAG } from '#infra/stacks/provisioning-stack';
+import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+
+interface Statement {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+describe('ProvisioningStack', () => {
+  let built: TenantryApp;
+  let template: Template;
+
+  beforeAll(() => {
+    built = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
+    template = Template.fromStack(built.provisioning);
+  });
+
+  it('runs the shared definition as a traced, logged Standard workflow', () => {
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(machine?.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      DefinitionString: JSON.stringify(provisioningDefinition((step) => `\${${step}}`)),
+    });
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(Object.keys(provisioningSteps).sort());
+    for (const step of Object.keys(provisioningSteps)) {
+      expect(substitutions[step]).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(`^${step}Function`), 'Arn'],
+      });
+    }
+  });
+
+  it('lets the workflow invoke exactly its step functions', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: Statement[] }; Roles: { Ref: string }[] };
+    }[];
+    const workflowPolicy = policies.find((policy) =>
+      policy.Properties.Roles[0]?.Ref.startsWith('ProvisioningWorkflowRole'),
+    );
+    const invoke = workflowPolicy?.Properties.PolicyDocument.Statement.find(
+      (statement) => statement.Action === 'lambda:InvokeFunction',
+    );
+    expect(invoke?.Resource).toHaveLength(Object.keys(provisioningSteps).length);
+    expect(JSON.stringify(invoke?.Resource)).not.toContain(':*');
+  });
+
+  it('restricts tenant secrets to the stage prefix and to secrets tagged with a tenant id', () => {
+    const statements = (
+      Object.values(template.findResources('AWS::IAM::Policy')) as {
+        Properties: { PolicyDocument: { Statement: Statement[] } };
+      }[]
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const secretStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+    );
+    const tenantStatements = secretStatements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes('secret:tenantry/dev/tenants/*'),
+    );
+    // Create and use, for each step
+    expect(tenantStatements).toHaveLength(2 * Object.keys(provisioningSteps).length);
+    for (const statement of tenantStatements) {
+      const tagKey =
+        statement.Sid === 'CreateTaggedTenantSecrets'
+          ? `aws:RequestTag/${TENANT_ID_TAG}`
+          : `secretsmanager:ResourceTag/${TENANT_ID_TAG}`;
+      expect(statement.Condition).toEqual({ Null: { [tagKey]: 'false' } });
+    }
+    // Any other secret access is the cluster's master secret, by its exact ARN
+    for (const statement of secretStatements.filter((s) => !tenantStatements.includes(s))) {
+      expect(JSON.stringify(statement.Resource)).toContain('MasterUserSecret');
+    }
+  });
+});

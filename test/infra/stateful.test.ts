@@ -1,0 +1,122 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app';
+import { AURORA_ENGINE_VERSION } from '#infra/stacks/stateful-stack';
+
+interface Resource {
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+}
+
+function only(template: Template, type: string): Resource {
+  const resources = Object.values(template.findResources(type)) as Resource[];
+  expect(resources, type).toHaveLength(1);
+  return resources[0] as Resource;
+}
+
+describe('StatefulStack', () => {
+  let dev: Template;
+  let prod: Template;
+
+  beforeAll(() => {
+    // Arrange: the stateful stack has no functions, so nothing needs bundling
+    dev = Template.fromStack(
+      buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false }).stateful,
+    );
+    prod = Template.fromStack(
+      buildApp({ stage: 'prod', bundle: false, cloudFormationValidation: false }).stateful,
+    );
+  });
+
+  it('runs Aurora Serverless v2 PostgreSQL 17 with the Data API, encryption, IAM auth and logs', () => {
+    const cluster = only(dev, 'AWS::RDS::DBCluster');
+    expect(cluster.Properties).toMatchObject({
+      Engine: 'aurora-postgresql',
+      EngineVersion: AURORA_ENGINE_VERSION.auroraPostgresFullVersion,
+      EnableHttpEndpoint: true,
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+      ManageMasterUserPassword: true,
+      EnableCloudwatchLogsExports: ['postgresql'],
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4 },
+    });
+    expect(AURORA_ENGINE_VERSION.auroraPostgresMajorVersion).toBe('17');
+    expect(cluster.Properties.MasterUserPassword).toBeUndefined();
+    dev.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.serverless',
+      PubliclyAccessible: false,
+    });
+  });
+
+  it('protects the cluster outside dev: deletion protection, snapshot on delete, 30 days of backups', () => {
+    const prodCluster = only(prod, 'AWS::RDS::DBCluster');
+    expect(prodCluster.Properties).toMatchObject({ DeletionProtection: true, BackupRetentionPeriod: 30 });
+    expect(prodCluster.DeletionPolicy).toBe('Snapshot');
+    expect(prodCluster.Properties.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0.5 });
+
+    const devCluster = only(dev, 'AWS::RDS::DBCluster');
+    expect(devCluster.Properties).toMatchObject({ DeletionProtection: false, BackupRetentionPeriod: 7 });
+    expect(devCluster.DeletionPolicy).toBe('Delete');
+  });
+
+  it('keeps the database in isolated subnets of a VPC without NAT, with flow logs', () => {
+    expect(dev.findResources('AWS::EC2::NatGateway')).toEqual({});
+    expect(dev.findResources('AWS::EC2::InternetGateway')).toEqual({});
+    dev.resourceCountIs('AWS::EC2::FlowLog', 1);
+    dev.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+  });
+
+  it('creates the audit and usage tables on demand with PITR and server-side encryption', () => {
+    for (const template of [dev, prod]) {
+      const tables = Object.values(template.findResources('AWS::DynamoDB::Table')) as Resource[];
+      expect(tables).toHaveLength(2);
+      for (const table of tables) {
+        expect(table.Properties).toMatchObject({
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        });
+      }
+      const withTtl = tables.filter((table) => table.Properties.TimeToLiveSpecification);
+      expect(withTtl.map((table) => table.Properties.TimeToLiveSpecification)).toEqual([
+        { AttributeName: 'expiresAt', Enabled: true },
+      ]);
+    }
+    for (const table of Object.values(prod.findResources('AWS::DynamoDB::Table')) as Resource[]) {
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('names the bus after the stage and archives its events', () => {
+    dev.hasResourceProperties('AWS::Events::EventBus', { Name: 'tenantry-dev' });
+    prod.hasResourceProperties('AWS::Events::EventBus', { Name: 'tenantry-prod' });
+    expect(only(dev, 'AWS::Events::Archive').Properties).toMatchObject({ RetentionDays: 365 });
+  });
+
+  it('locks the finance exports bucket down and logs access to it', () => {
+    const buckets = Object.values(dev.findResources('AWS::S3::Bucket')) as Resource[];
+    expect(buckets).toHaveLength(2);
+    for (const bucket of buckets) {
+      expect(bucket.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [expect.anything()] },
+      });
+    }
+    const exports = buckets.find((bucket) => bucket.Properties.LoggingConfiguration);
+    expect(exports?.Properties).toMatchObject({ VersioningConfiguration: { Status: 'Enabled' } });
+    for (const policy of Object.values(dev.findResources('AWS::S3::BucketPolicy')) as Resource[]) {
+      expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+    }
+    dev.resourceCountIs('AWS::S3::BucketPolicy', 2);
+  });
+});
