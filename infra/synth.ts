@@ -8,7 +8,7 @@
  * (the CLI's only network calls during synth) are switched off.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '#infra/constructs/tenantry-function';
 
@@ -21,7 +21,8 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
-// 1. cdk synth
+// 1. cdk synth, into a clean directory so no other stage's templates are linted or counted
+rmSync(outdir, { recursive: true, force: true });
 const synthStarted = Date.now();
 const synth = spawnSync(
   'npx',
@@ -140,7 +141,7 @@ console.log(
   `  cdk synth:  ${synth.status === 0 ? 'ok' : 'FAILED'}, ${templates.length} templates (${synthTime})`,
 );
 console.log(
-  `  cdk-nag:    ${nagFindings} unacknowledged AwsSolutions findings, ${acknowledgements} acknowledgements (infra/nag.ts)`,
+  `  cdk-nag:    ${nagFindings} unacknowledged AwsSolutions findings; ${acknowledgements} acknowledged (reasons in infra/nag.ts)`,
 );
 if (otherWarnings > 0) console.log(`  validation: ${otherWarnings} non-cdk-nag warnings`);
 console.log(`  cfn-lint:   ${cfnLint}`);
