@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -156,10 +156,11 @@ export class ApiStack extends Stack {
         authorizer: route.access.kind === 'public' ? noAuthorizer : authorizer,
       });
     }
-  }
 
-  get url(): string {
-    return this.httpApi.apiEndpoint;
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.httpApi.apiEndpoint,
+      description: 'Base URL of the HTTP API',
+    });
   }
 
   private createRouteFunction(
