@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { z } from 'zod';
+import * as z from 'zod';
 import { applyNagSuppressions } from '#infra/nag';
 import { ApiStack } from '#infra/stacks/api-stack';
 import { EventsStack } from '#infra/stacks/events-stack';

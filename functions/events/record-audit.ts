@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFields, loadConfig } from '#shared/config';
 import { eventHandler } from '#shared/events/consumer';
 import { AuditRecord } from '#shared/events/events';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a tenant role can act on. */
 export const RESOURCES = [

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** EventBridge `source`, e.g. `tenantry.tenants`. */

@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { EventDefinition } from '#shared/events/catalogue';
 import { logger } from '#shared/http/logger';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventCatalogue } from '#shared/events/catalogue';
 
 export const catalogue = new EventCatalogue();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type PlatformGroup, platformGroupSchema } from '#shared/domain/permissions';
 import { Unauthenticated } from '#shared/errors';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationFailed } from '#shared/errors';
 
 export type RequestPart = 'params' | 'query' | 'body';

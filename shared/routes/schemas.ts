@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { builtInRoleSchema, platformGroupSchema } from '#shared/domain/permissions';
 
 /** Tenant ids are opaque, unguessable strings: `t_` followed by 20 lower-case base32 characters. */

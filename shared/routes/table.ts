@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorBodySchema, healthSchema, meSchema } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseHttpConfigSchema, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import { DuplicateEventType, EventCatalogue, UnknownEventType } from '#shared/events/catalogue';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Forbidden, NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
