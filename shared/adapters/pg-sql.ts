@@ -1,0 +1,138 @@
+import pg from 'pg';
+import {
+  rewriteNamedParameters,
+  SqlConstraintViolation,
+  type SqlParam,
+  type SqlParams,
+  type SqlRow,
+  type SqlRunner,
+} from '#shared/ports/sql';
+
+// Values come back as the port promises, whatever the pg defaults are.
+const types = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+    switch (oid) {
+      case 20: // int8: beyond 2^53, keep the digits
+      case 1700: // numeric: keep the exact decimal
+        return (value: string) => value;
+      case 1082: // date
+        return (value: string) => value;
+      case 1114: // timestamp without time zone: read as UTC
+        return (value: string) => new Date(`${value.replace(' ', 'T')}Z`).toISOString();
+      case 1184: // timestamptz
+        return (value: string) => new Date(value).toISOString();
+      default:
+        return pg.types.getTypeParser(oid, format);
+    }
+  },
+} as pg.CustomTypesConfig;
+
+const CONSTRAINT_CODES: Record<string, SqlConstraintViolation['kind']> = {
+  '23505': 'unique',
+  '23503': 'foreign_key',
+  '23514': 'check',
+  '23502': 'not_null',
+};
+
+function toPositional(sql: string, params: SqlParams = {}): { text: string; values: unknown[] } {
+  const order: string[] = [];
+  const text = rewriteNamedParameters(sql, (name) => {
+    if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
+    let index = order.indexOf(name);
+    if (index === -1) index = order.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  const values = order.map((name) => {
+    const value = params[name] as SqlParam;
+    return value !== null && typeof value === 'object' && 'json' in value
+      ? JSON.stringify(value.json)
+      : value;
+  });
+  return { text, values };
+}
+
+function translate(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  const kind = code ? CONSTRAINT_CODES[code] : undefined;
+  if (kind)
+    return new SqlConstraintViolation(kind, (error as { constraint?: string }).constraint, { cause: error });
+  return error;
+}
+
+class ClientRunner implements SqlRunner {
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
+    const { text, values } = toPositional(sql, params);
+    try {
+      return (await this.client.query({ text, values, types })).rows as T[];
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async execute(sql: string, params?: SqlParams): Promise<number> {
+    const { text, values } = toPositional(sql, params);
+    try {
+      return (await this.client.query({ text, values, types })).rowCount ?? 0;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    // Already inside one: PostgreSQL has no nested transactions; run inside the outer one.
+    return work(this);
+  }
+}
+
+/**
+ * The SQL port on a `pg` connection pool: the local platform's adapter (the RDS Data API one is
+ * for AWS). One pool per database and role.
+ */
+export class PgSqlRunner implements SqlRunner {
+  readonly #pool: pg.Pool;
+
+  constructor(config: pg.PoolConfig) {
+    this.#pool = new pg.Pool({ max: 10, idleTimeoutMillis: 10_000, ...config });
+    // An idle client losing its connection (server restart) must not crash the process.
+    this.#pool.on('error', () => {});
+  }
+
+  async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
+    const client = await this.#pool.connect();
+    try {
+      return await new ClientRunner(client).query<T>(sql, params);
+    } finally {
+      client.release();
+    }
+  }
+
+  async execute(sql: string, params?: SqlParams): Promise<number> {
+    const client = await this.#pool.connect();
+    try {
+      return await new ClientRunner(client).execute(sql, params);
+    } finally {
+      client.release();
+    }
+  }
+
+  async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(new ClientRunner(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

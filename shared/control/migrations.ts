@@ -1,0 +1,64 @@
+/**
+ * The control database schema, as ordered, append-only migrations. Never edit one that has
+ * shipped: add the next. Constraints (unique, foreign keys, checks) do the integrity work.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const controlMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'identity and tenants',
+    statements: [
+      `create table tenants (
+        id text primary key check (id ~ '^t_[a-z2-7]{20}$'),
+        name text not null check (length(name) between 1 and 120),
+        status text not null check (status in ('provisioning', 'active', 'suspended', 'deleting', 'deleted', 'failed')),
+        status_reason text,
+        settings jsonb not null default '{}'::jsonb,
+        enabled_modules jsonb not null default '[]'::jsonb,
+        created_by text not null,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      'create index tenants_created_idx on tenants (created_at, id)',
+      `create table users (
+        id text primary key,
+        email text not null,
+        active_tenant_id text references tenants (id) on delete set null,
+        created_at timestamptz not null default now()
+      )`,
+      'create unique index users_email_key on users (lower(email))',
+      `create table memberships (
+        tenant_id text not null references tenants (id) on delete cascade,
+        user_id text not null references users (id) on delete cascade,
+        role text not null check (role in ('owner', 'admin', 'member', 'viewer')),
+        created_at timestamptz not null default now(),
+        primary key (tenant_id, user_id)
+      )`,
+      'create index memberships_user_idx on memberships (user_id)',
+      `create table custom_roles (
+        id text primary key,
+        tenant_id text not null references tenants (id) on delete cascade,
+        name text not null check (length(name) between 1 and 64),
+        permissions jsonb not null check (jsonb_typeof(permissions) = 'array'),
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        unique (tenant_id, id)
+      )`,
+      'create unique index custom_roles_name_key on custom_roles (tenant_id, lower(name))',
+      `create table role_assignments (
+        tenant_id text not null,
+        user_id text not null,
+        role_id text not null,
+        created_at timestamptz not null default now(),
+        primary key (tenant_id, user_id, role_id),
+        foreign key (tenant_id, user_id) references memberships (tenant_id, user_id) on delete cascade,
+        foreign key (tenant_id, role_id) references custom_roles (tenant_id, id) on delete cascade
+      )`,
+    ],
+  },
+];
