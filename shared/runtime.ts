@@ -1,22 +1,15 @@
-import type { ActiveTenantSource } from '#shared/ports/active-tenant';
-import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
-
-/**
- * The adapters behind the ports, chosen by the composition root: the AWS adapters in Lambda, the
- * embedded engines' adapters on the local platform (which installs its own before loading any
- * handler). Handlers reach them through `services()` at request time, never at import time.
- */
-export interface Services {
-  readonly tenantAccess?: TenantAccessPolicy;
-  readonly activeTenants?: ActiveTenantSource;
-}
+import { createAwsServices } from '#shared/adapters/aws-services';
+import type { Services } from '#shared/services';
 
 let installed: Services | undefined;
 
+/** The local platform (or a test) installs its services before any handler runs. */
 export function installServices(services: Services): void {
   installed = services;
 }
 
+/** The installed services, else (in Lambda) the AWS adapters, built on first use. */
 export function services(): Services {
-  return installed ?? {};
+  installed ??= createAwsServices();
+  return installed;
 }

@@ -1,1 +1,24 @@
-export const handler = async () => ({ statusCode: 200, body: '{}' });
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { logger } from '#shared/http/logger';
+import { services } from '#shared/runtime';
+import { registerTenant } from '#shared/tenancy/register-tenant';
+import { tenantNameSchema } from '#shared/tenancy/settings';
+
+/**
+ * Cognito post-confirmation trigger: records the user, and when the sign-up carried a tenant
+ * name (`custom:tenant_name`) registers that tenant with the user as its owner.
+ */
+export const handler = async (event: PostConfirmationTriggerEvent): Promise<PostConfirmationTriggerEvent> => {
+  // Confirming a forgotten password also fires this trigger: nothing to record then.
+  if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') return event;
+  const { sub, email } = event.request.userAttributes;
+  if (!sub || !email) throw new Error('Confirmed user without sub or email');
+  const { directory } = services();
+  await directory.upsertUser(sub, email);
+  const tenantName = tenantNameSchema.safeParse(event.request.userAttributes['custom:tenant_name']);
+  if (tenantName.success) {
+    const tenant = await registerTenant(services(), { userId: sub, email }, { name: tenantName.data });
+    logger.info('tenant registered at sign-up', { tenantId: tenant.id });
+  }
+  return event;
+};

@@ -6,8 +6,7 @@ import { services } from '#shared/runtime';
 /** Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims. */
 export const handler = async <E extends PreTokenEvent>(event: E): Promise<E> => {
   const userId = event.request.userAttributes.sub;
-  const source = services().activeTenants;
-  const claims = source && userId ? await source.activeTenantOf(userId) : null;
+  const claims = userId ? await services().activeTenants.activeTenantOf(userId) : null;
   logger.debug('pre-token-generation', { version: event.version, hasTenant: claims !== null });
   return withTenantClaims(event, claims);
 };

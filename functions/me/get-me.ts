@@ -1,14 +1,9 @@
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { describeMe } from '#shared/tenancy/me';
 
 export const handler = httpHandler(routes.getMe, async ({ caller }) => ({
   status: 200,
-  body: {
-    userId: caller.userId,
-    email: caller.email,
-    groups: caller.groups,
-    activeTenantId: caller.activeTenantId,
-    // Memberships come from the control database once identity and access land (issue 4).
-    memberships: [],
-  },
+  body: await describeMe(services().directory, caller),
 }));

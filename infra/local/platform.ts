@@ -1,5 +1,6 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -7,19 +8,29 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
+import pg from 'pg';
+import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
+import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { migrate } from '#shared/control/migrate';
+import { controlMigrations } from '#shared/control/migrations';
 import { catalogue } from '#shared/events/events';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
+import { installServices } from '#shared/runtime';
+import { servicesFrom } from '#shared/services';
+import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
 import { ensureUserPool, startCognito } from './engines/cognito.ts';
 import { startDynamo } from './engines/dynamodb.ts';
 import { startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
 import { LOOPBACK } from './engines/ports.ts';
 import { startPostgres } from './engines/postgres.ts';
+import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { startGateway } from './gateway.ts';
 import { createTokenVerifier } from './jwt.ts';
+import { LocalWorkflowStarter } from './workflows.ts';
 
 export interface PlatformPorts {
   readonly api: number;
@@ -81,6 +92,7 @@ export interface PlatformInfo {
 export interface Platform {
   readonly info: PlatformInfo;
   readonly bus: LocalEventBus;
+  readonly workflows: LocalWorkflowStarter;
   stop(): Promise<void>;
 }
 
@@ -90,9 +102,29 @@ const REGION = 'us-east-1';
 /** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
 const COGNITO_TRIGGERS = {
   PreTokenGeneration: 'identity/pre-token-generation',
+  PostConfirmation: 'identity/post-confirmation',
 } as const;
 
+/** The control database: tenants, users, memberships, roles. */
+export const CONTROL_DATABASE = 'control';
+
+/** Creates a database once; `CONNECT` is revoked from PUBLIC so no tenant role can open it. */
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`create database "${database}"`);
+    await client.query(`revoke connect on database "${database}" from public`);
+    await client.query('revoke connect on database postgres from public');
+  } finally {
+    await client.end();
+  }
+}
+
 const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '-')}`;
+const localFunctionArn = (entry: string) =>
+  `arn:aws:lambda:${REGION}:000000000000:function:${functionName(entry)}`;
 
 async function loadModule(entry: string): Promise<{ handler: (...args: unknown[]) => Promise<unknown> }> {
   return (await import(`#functions/${entry}`)) as { handler: (...args: unknown[]) => Promise<unknown> };
@@ -149,6 +181,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stops.push(postgres.stop, dynamo.stop);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
+    await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE);
+    const control = new PgSqlRunner({ connectionString: postgres.connectionString(CONTROL_DATABASE) });
+    stops.push(() => control.close());
+    const migrated = await migrate(control, controlMigrations);
+    if (migrated.applied.length > 0) log(`control database migrated to version ${migrated.current}`);
+
+    const workflowRunner = await createLocalWorkflowRunner({
+      definition: provisioningDefinition((step) => localFunctionArn(provisioningSteps[step])),
+      tasks: Object.fromEntries(
+        Object.values(provisioningSteps).map((entry) => [
+          localFunctionArn(entry),
+          async (input: unknown) => (await loadModule(entry)).handler(input, {}),
+        ]),
+      ),
+      stateMachineName: 'provisioning',
+      dataDir: path.join(stateDir, 'workflows'),
+    });
+    stops.push(() => workflowRunner.stop());
+    const workflows = new LocalWorkflowStarter(workflowRunner);
+
     const triggerEntries = Object.entries(COGNITO_TRIGGERS);
     const lambda = await startLambdaInvokeEndpoint({
       port: ports.lambda,
@@ -196,6 +248,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [recordTables.audit.envVar]: tables.audit,
       [recordTables.usage.envVar]: tables.usage,
     });
+    installServices(
+      servicesFrom({
+        control: () => control,
+        identity: () =>
+          new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
+        workflows: () => workflows,
+      }),
+    );
     const dynamoClient = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint });
     await ensureTables(dynamoClient, tables);
     dynamoClient.destroy();
@@ -266,7 +326,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     await chmod(infoFile, 0o600);
     stops.unshift(() => rm(infoFile, { force: true }));
-    return { info, bus, stop: stopAll };
+    return { info, bus, workflows, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

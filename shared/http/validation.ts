@@ -14,12 +14,19 @@ export interface IssueDetail {
 export function parsePart<S extends z.ZodType>(schema: S, value: unknown, location: RequestPart): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details: IssueDetail[] = result.error.issues.map((issue) => ({
-    location,
-    path: issue.path.map(String).join('.'),
-    code: issue.code,
-    message: issue.message,
-  }));
+  const details: IssueDetail[] = result.error.issues.flatMap((issue): IssueDetail[] => {
+    const at = issue.path.map(String);
+    // One detail per unknown field, so that each is named where it is.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        location,
+        path: [...at, key].join('.'),
+        code: issue.code,
+        message: 'unknown field',
+      }));
+    }
+    return [{ location, path: at.join('.'), code: issue.code, message: issue.message }];
+  });
   const fields = details.map((d) => d.path || d.location).join(', ');
   throw new ValidationFailed(`Invalid ${location}: ${fields}`, { details });
 }

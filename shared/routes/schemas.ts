@@ -1,8 +1,21 @@
 import * as z from 'zod';
-import { builtInRoleSchema, platformGroupSchema } from '#shared/domain/permissions';
+import { ROLE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { TENANT_STATUSES } from '#shared/control/tenant-directory';
+import { builtInRoleSchema, permissionMatrixSchema, platformGroupSchema } from '#shared/domain/permissions';
+import { tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
 
 /** Tenant ids are opaque, unguessable strings: `t_` followed by 20 lower-case base32 characters. */
-export const tenantIdSchema = z.string().regex(/^t_[a-z2-7]{20}$/, 'not a tenant id');
+export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, 'not a tenant id');
+export const roleIdSchema = z.string().regex(ROLE_ID_PATTERN, 'not a role id');
+/** Cognito `sub`s are UUIDs; cognito-local's too. */
+export const userIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'not a user id');
+
+export const tenantParams = z.strictObject({ tenantId: tenantIdSchema });
+export const memberParams = tenantParams.extend({ userId: userIdSchema });
+export const roleParams = tenantParams.extend({ roleId: roleIdSchema });
+export const memberRoleParams = memberParams.extend({ roleId: roleIdSchema });
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -15,9 +28,12 @@ export const errorBodySchema = z.object({
 
 export const healthSchema = z.object({ status: z.literal('ok'), stage: z.string() });
 
+export const tenantStatusSchema = z.enum(TENANT_STATUSES);
+
 export const membershipSchema = z.object({
   tenantId: z.string(),
   tenantName: z.string(),
+  tenantStatus: tenantStatusSchema,
   role: builtInRoleSchema,
 });
 
@@ -29,6 +45,45 @@ export const meSchema = z.object({
   memberships: z.array(membershipSchema),
 });
 
+export const setActiveTenantSchema = z.strictObject({ tenantId: tenantIdSchema });
+
+export const tenantSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: tenantStatusSchema,
+  statusReason: z.string().nullable(),
+  settings: tenantSettingsSchema,
+  enabledModules: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const tenantSummarySchema = tenantSchema.pick({ id: true, name: true, status: true, createdAt: true });
+
+export const memberSchema = z.object({
+  userId: z.string(),
+  email: z.string(),
+  role: builtInRoleSchema,
+  customRoles: z.array(z.object({ id: z.string(), name: z.string() })),
+  joinedAt: z.string(),
+});
+
+export const inviteMemberSchema = z.strictObject({ email: z.email().max(254), role: builtInRoleSchema });
+export const changeMemberRoleSchema = z.strictObject({ role: builtInRoleSchema });
+
+export const customRoleBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  permissions: permissionMatrixSchema,
+});
+
+export const customRoleSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  permissions: permissionMatrixSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 /** List query every paginated route accepts. */
 export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -37,3 +92,5 @@ export const pageQuerySchema = z.strictObject({
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export { tenantNameSchema };

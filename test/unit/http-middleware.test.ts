@@ -79,7 +79,7 @@ describe('HTTP middleware chain', () => {
     const body = parse(response);
     expect(body.error.code).toBe('validation_failed');
     const paths = body.error.details.map((d: { path: string }) => d.path).sort();
-    expect(paths).toEqual(['', 'name', 'size']);
+    expect(paths).toEqual(['extra', 'name', 'size']);
     expect(body.error.details.every((d: { location: string }) => d.location === 'body')).toBe(true);
     expect(impl).not.toHaveBeenCalled();
   });

@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { switchActiveTenant } from '#shared/tenancy/me';
+
+export const handler = httpHandler(routes.setActiveTenant, async ({ caller, body }) => ({
+  status: 200,
+  body: await switchActiveTenant(services().directory, caller, body.tenantId),
+}));

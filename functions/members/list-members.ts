@@ -1,0 +1,8 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.listMembers, async ({ params, query }) => ({
+  status: 200,
+  body: await services().directory.listMembers(params.tenantId, query.limit, query.cursor),
+}));

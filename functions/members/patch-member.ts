@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { changeMemberRole } from '#shared/tenancy/members';
+
+export const handler = httpHandler(routes.changeMemberRole, async ({ grant, params, body }) => ({
+  status: 200,
+  body: await changeMemberRole(services(), grant, params.userId, body.role),
+}));

@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { inviteMember } from '#shared/tenancy/members';
+
+export const handler = httpHandler(routes.inviteMember, async ({ grant, body }) => ({
+  status: 201,
+  body: await inviteMember(services(), grant, body),
+}));

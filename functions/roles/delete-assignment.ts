@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { unassignRole } from '#shared/tenancy/roles';
+
+export const handler = httpHandler(routes.unassignRole, async ({ grant, params }) => {
+  await unassignRole(services(), grant, params.userId, params.roleId);
+  return { status: 204 };
+});

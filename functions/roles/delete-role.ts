@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { deleteRole } from '#shared/tenancy/roles';
+
+export const handler = httpHandler(routes.deleteRole, async ({ grant, params }) => {
+  await deleteRole(services(), grant, params.roleId);
+  return { status: 204 };
+});

@@ -1,0 +1,12 @@
+import { NotFound } from '#shared/errors';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { assignRole } from '#shared/tenancy/roles';
+
+export const handler = httpHandler(routes.assignRole, async ({ grant, params }) => {
+  await assignRole(services(), grant, params.userId, params.roleId);
+  const member = await services().directory.getMember(params.tenantId, params.userId);
+  if (!member) throw new NotFound('Member not found');
+  return { status: 200, body: member };
+});

@@ -1,0 +1,11 @@
+import { NotFound } from '#shared/errors';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { toTenantView } from '#shared/tenancy/views';
+
+export const handler = httpHandler(routes.getTenant, async ({ params }) => {
+  const tenant = await services().directory.getTenant(params.tenantId);
+  if (!tenant) throw new NotFound('Tenant not found');
+  return { status: 200, body: toTenantView(tenant) };
+});

@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { toTenantSummary } from '#shared/tenancy/views';
+
+export const handler = httpHandler(routes.listTenants, async ({ query }) => {
+  const page = await services().directory.listTenants(query.limit, query.cursor);
+  return { status: 200, body: { items: page.items.map(toTenantSummary), nextCursor: page.nextCursor } };
+});

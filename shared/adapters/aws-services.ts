@@ -1,0 +1,42 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import * as z from 'zod';
+import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
+import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
+import { configFields, loadConfig } from '#shared/config';
+import { type Services, servicesFrom } from '#shared/services';
+
+/**
+ * The AWS adapters, each configured from the function's environment on first use: a function
+ * that never touches the control database needs no cluster variables.
+ */
+export function createAwsServices(env: Record<string, string | undefined> = process.env): Services {
+  return servicesFrom({
+    control: () => {
+      const config = loadConfig(
+        z.object({
+          CLUSTER_ARN: configFields.arn,
+          CLUSTER_SECRET_ARN: configFields.arn,
+          CONTROL_DATABASE: z.string().default('control'),
+        }),
+        env,
+      );
+      return new DataApiSqlRunner({
+        client: new RDSDataClient({}),
+        resourceArn: config.CLUSTER_ARN,
+        secretArn: config.CLUSTER_SECRET_ARN,
+        database: config.CONTROL_DATABASE,
+      });
+    },
+    identity: () => {
+      const config = loadConfig(z.object({ USER_POOL_ID: configFields.name }), env);
+      return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({}), config.USER_POOL_ID);
+    },
+    workflows: () => {
+      const config = loadConfig(z.object({ PROVISIONING_STATE_MACHINE_ARN: configFields.arn }), env);
+      return new SfnWorkflowStarter(new SFNClient({}), config.PROVISIONING_STATE_MACHINE_ARN);
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import type { TenantAccessRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import { effectivePermissions, type Permission } from '#shared/domain/permissions';
+import { Forbidden, NotFound } from '#shared/errors';
+import type { Caller } from '#shared/http/caller';
+import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
+
+/** How long a membership answer may be reused. The design allows at most 30 s. */
+export const ACCESS_CACHE_MS = 30_000;
+
+const platformAdminRecord: TenantAccessRecord = { status: 'active', role: 'admin', customPermissions: [] };
+
+/**
+ * The tenant boundary: a `{tenantId}` from a path is checked against the caller's membership in
+ * the control database, never against the path or the token alone. Unknown and foreign tenants
+ * give the same 404; a member without the permission, or any member of a suspended tenant, a 403.
+ * Platform admins act as a tenant admin on any tenant that still exists, suspended included.
+ */
+export class ControlTenantAccess implements TenantAccessPolicy {
+  readonly #cache = new Map<string, { record: TenantAccessRecord | null; at: number }>();
+
+  constructor(
+    private readonly directory: TenantDirectory,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authorize(caller: Caller, tenantId: string, permission: Permission): Promise<TenantGrant> {
+    const record = await this.#lookup(caller, tenantId);
+    if (!record || record.status === 'deleted') throw new NotFound('Tenant not found');
+    const isPlatformAdmin = caller.groups.includes('platform-admin');
+    if (record.status === 'suspended' && !isPlatformAdmin) throw new Forbidden('This tenant is suspended');
+    const permissions = effectivePermissions(record.role, [record.customPermissions]);
+    if (!permissions.has(permission)) throw new Forbidden(`Missing permission ${permission}`);
+    return { tenantId, role: record.role, permissions };
+  }
+
+  /** Drops cached answers for a tenant (one member, or all): called after membership changes. */
+  invalidate(tenantId: string, userId?: string): void {
+    for (const key of this.#cache.keys()) {
+      if (key.startsWith(`${tenantId}|`) && (userId === undefined || key === `${tenantId}|${userId}`)) {
+        this.#cache.delete(key);
+      }
+    }
+  }
+
+  async #lookup(caller: Caller, tenantId: string): Promise<TenantAccessRecord | null> {
+    const key = `${tenantId}|${caller.userId}`;
+    const cached = this.#cache.get(key);
+    if (cached && this.now() - cached.at < ACCESS_CACHE_MS) return cached.record;
+    let record = await this.directory.accessOf(caller.userId, tenantId);
+    if (!record && caller.groups.includes('platform-admin')) {
+      const tenant = await this.directory.getTenant(tenantId);
+      record = tenant ? { ...platformAdminRecord, status: tenant.status } : null;
+    }
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(key, { record, at: this.now() });
+    return record;
+  }
+}

@@ -1,0 +1,71 @@
+import type { ControlTenantAccess } from '#shared/control/access-policy';
+import type { MemberRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import type { BuiltInRole } from '#shared/domain/permissions';
+import { Forbidden, NotFound } from '#shared/errors';
+import type { IdentityAdmin } from '#shared/ports/identity-admin';
+import type { TenantGrant } from '#shared/ports/tenant-access';
+
+export interface MemberDeps {
+  readonly directory: TenantDirectory;
+  readonly identity: IdentityAdmin;
+  readonly tenantAccess: ControlTenantAccess;
+}
+
+/** Only an owner may make, unmake or remove an owner. */
+function assertMayTouchOwner(grant: TenantGrant, ...roles: (BuiltInRole | null)[]): void {
+  if (roles.includes('owner') && grant.role !== 'owner') {
+    throw new Forbidden('Only an owner can grant, change or remove the owner role');
+  }
+}
+
+/**
+ * Invites by email: links the user when they already exist (in the control DB or the user pool),
+ * else creates them in the pool, which sends the invitation. The membership exists at once.
+ */
+export async function inviteMember(
+  deps: MemberDeps,
+  grant: TenantGrant,
+  input: { email: string; role: BuiltInRole },
+): Promise<MemberRecord> {
+  assertMayTouchOwner(grant, input.role);
+  const email = input.email.toLowerCase();
+  const user =
+    (await deps.directory.findUserByEmail(email)) ??
+    (await deps.identity.findByEmail(email)) ??
+    (await deps.identity.invite(email));
+  await deps.directory.addMember(grant.tenantId, user, input.role);
+  deps.tenantAccess.invalidate(grant.tenantId, user.userId);
+  const member = await deps.directory.getMember(grant.tenantId, user.userId);
+  if (!member) throw new NotFound('Member not found');
+  return member;
+}
+
+export async function changeMemberRole(
+  deps: MemberDeps,
+  grant: TenantGrant,
+  userId: string,
+  role: BuiltInRole,
+): Promise<MemberRecord> {
+  const current = await deps.directory.getMember(grant.tenantId, userId);
+  if (!current) throw new NotFound('Member not found');
+  assertMayTouchOwner(grant, current.role, role);
+  await deps.directory.changeMembership(grant.tenantId, userId, role);
+  deps.tenantAccess.invalidate(grant.tenantId, userId);
+  return { ...current, role };
+}
+
+export async function removeMember(deps: MemberDeps, grant: TenantGrant, userId: string): Promise<void> {
+  const current = await deps.directory.getMember(grant.tenantId, userId);
+  if (!current) throw new NotFound('Member not found');
+  assertMayTouchOwner(grant, current.role);
+  await deps.directory.changeMembership(grant.tenantId, userId, null);
+  deps.tenantAccess.invalidate(grant.tenantId, userId);
+}
+
+/** A grant can hand out only what it holds: no custom role wider than the caller's own rights. */
+export function assertWithinGrant(grant: TenantGrant, permissions: Iterable<string>): void {
+  const missing = [...permissions].filter((p) => !grant.permissions.has(p as never));
+  if (missing.length > 0) {
+    throw new Forbidden(`You cannot grant permissions you do not hold: ${missing.join(', ')}`, { missing });
+  }
+}

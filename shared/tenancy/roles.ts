@@ -1,0 +1,99 @@
+import type { ControlTenantAccess } from '#shared/control/access-policy';
+import { newRoleId } from '#shared/control/ids';
+import type { CustomRoleRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import { matrixToPermissions, type PermissionMatrix, permissionsToMatrix } from '#shared/domain/permissions';
+import { NotFound, ValidationFailed } from '#shared/errors';
+import type { TenantGrant } from '#shared/ports/tenant-access';
+import { assertWithinGrant } from '#shared/tenancy/members';
+
+export interface RoleDeps {
+  readonly directory: TenantDirectory;
+  readonly tenantAccess: ControlTenantAccess;
+}
+
+export interface CustomRoleView {
+  readonly id: string;
+  readonly name: string;
+  readonly permissions: PermissionMatrix;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export const toRoleView = (role: CustomRoleRecord): CustomRoleView => ({
+  id: role.id,
+  name: role.name,
+  permissions: permissionsToMatrix(role.permissions),
+  createdAt: role.createdAt,
+  updatedAt: role.updatedAt,
+});
+
+/** Deleting the tenant stays with its owners: no custom role can carry it. */
+function permissionsOf(matrix: PermissionMatrix) {
+  const permissions = matrixToPermissions(matrix);
+  if (permissions.includes('tenant:delete')) {
+    throw new ValidationFailed('tenant:delete is reserved for owners', {
+      details: [
+        {
+          location: 'body',
+          path: 'permissions.tenant',
+          code: 'reserved',
+          message: 'delete is reserved for owners',
+        },
+      ],
+    });
+  }
+  return permissions;
+}
+
+export async function saveRole(
+  deps: RoleDeps,
+  grant: TenantGrant,
+  input: { roleId?: string; name: string; permissions: PermissionMatrix },
+): Promise<CustomRoleView> {
+  const permissions = permissionsOf(input.permissions);
+  assertWithinGrant(grant, permissions);
+  const saved = await deps.directory.saveRole(
+    grant.tenantId,
+    input.roleId ?? newRoleId(),
+    input.name,
+    permissions,
+    input.roleId ? 'replace' : 'create',
+  );
+  // A replaced role changes what its holders may do: forget every cached answer of this tenant.
+  if (input.roleId) deps.tenantAccess.invalidate(grant.tenantId);
+  return toRoleView(saved);
+}
+
+export async function deleteRole(deps: RoleDeps, grant: TenantGrant, roleId: string): Promise<void> {
+  if (!(await deps.directory.deleteRole(grant.tenantId, roleId))) throw new NotFound('Role not found');
+  deps.tenantAccess.invalidate(grant.tenantId);
+}
+
+export async function assignRole(
+  deps: RoleDeps,
+  grant: TenantGrant,
+  userId: string,
+  roleId: string,
+): Promise<void> {
+  const [role, member] = await Promise.all([
+    deps.directory.getRole(grant.tenantId, roleId),
+    deps.directory.getMember(grant.tenantId, userId),
+  ]);
+  if (!role) throw new NotFound('Role not found');
+  if (!member) throw new NotFound('Member not found');
+  assertWithinGrant(grant, role.permissions);
+  await deps.directory.assignRole(grant.tenantId, userId, roleId);
+  deps.tenantAccess.invalidate(grant.tenantId, userId);
+}
+
+export async function unassignRole(
+  deps: RoleDeps,
+  grant: TenantGrant,
+  userId: string,
+  roleId: string,
+): Promise<void> {
+  if (!(await deps.directory.unassignRole(grant.tenantId, userId, roleId))) {
+    throw new NotFound('This member does not hold this role');
+  }
+  deps.tenantAccess.invalidate(grant.tenantId, userId);
+}
