@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { recordRoutes } from '#shared/routes/record-routes';
 import {
   changeMemberRoleSchema,
   customRoleBodySchema,
@@ -249,6 +250,7 @@ export const routes = {
     request: { params: memberRoleParams },
     responses: { ...noContent, ...inTenant },
   }),
+  ...recordRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteId = keyof typeof routes;

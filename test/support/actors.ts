@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { LocalClient } from '#infra/local/client';
+import type { PlatformInfo } from '#infra/local/platform';
+
+export const PASSWORD = 'Correct-Horse-42!';
+
+export interface Actor {
+  readonly email: string;
+  readonly userId: string;
+  token: string;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  /** Logs in again (after a group change, or for fresh tenant claims). */
+  refresh(): Promise<void>;
+}
+
+/** A new signed-up, logged-in user with a unique email. */
+export async function newActor(
+  client: LocalClient,
+  label: string,
+  options: { groups?: ('platform-admin' | 'finance')[]; attributes?: Record<string, string> } = {},
+): Promise<Actor> {
+  const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
+  const userId = await client.signUp(email, PASSWORD, options.attributes);
+  for (const group of options.groups ?? []) await client.addToGroup(email, group);
+  const actor: Actor = {
+    email,
+    userId,
+    token: (await client.logIn(email, PASSWORD)).idToken,
+    call: (method, path, body) => client.call(method, path, { token: actor.token, body }),
+    refresh: async () => {
+      actor.token = (await client.logIn(email, PASSWORD)).idToken;
+    },
+  };
+  return actor;
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Registers a tenant as `owner` with POST /tenants and waits until provisioning has finished. */
+export async function newTenant(
+  owner: Actor,
+  name = `Tenant ${randomUUID().slice(0, 6)}`,
+  settings: object = {},
+) {
+  const created = await owner.call('POST', '/tenants', { name, ...settings });
+  if (created.status !== 202)
+    throw new Error(`POST /tenants answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const tenantId = (created.body as { id: string }).id;
+  const tenant = await eventually(
+    () => owner.call('GET', `/tenants/${tenantId}`),
+    (response) => (response.body as { status?: string }).status !== 'provisioning',
+  );
+  return { tenantId, name, tenant: tenant.body as { id: string; status: string; name: string } };
+}
+
+/** Adds an existing user to a tenant with a built-in role, as `owner`. */
+export async function addMember(owner: Actor, tenantId: string, member: Actor, role: string): Promise<void> {
+  const response = await owner.call('POST', `/tenants/${tenantId}/members`, { email: member.email, role });
+  if (response.status !== 201)
+    throw new Error(`invite answered ${response.status}: ${JSON.stringify(response.body)}`);
+}
+
+export function clientFor(info: PlatformInfo): LocalClient {
+  return new LocalClient(info);
+}
