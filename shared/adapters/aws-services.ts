@@ -24,7 +24,8 @@ export function createAwsServices(env: Record<string, string | undefined> = proc
         env,
       );
       return new DataApiSqlRunner({
-        client: new RDSDataClient({}),
+        // No SDK retries: a write whose answer was lost must not be sent again blindly.
+        client: new RDSDataClient({ maxAttempts: 1 }),
         resourceArn: config.CLUSTER_ARN,
         secretArn: config.CLUSTER_SECRET_ARN,
         database: config.CONTROL_DATABASE,

@@ -21,6 +21,11 @@ const types = {
         return (value: string) => new Date(`${value.replace(' ', 'T')}Z`).toISOString();
       case 1184: // timestamptz
         return (value: string) => new Date(value).toISOString();
+      case 1231: // numeric[]
+      case 1182: // date[]
+        return (value: string) => pg.types.arrayParser(value, (item: string) => item);
+      case 1185: // timestamptz[]
+        return (value: string) => pg.types.arrayParser(value, (item: string) => new Date(item).toISOString());
       default:
         return pg.types.getTypeParser(oid, format);
     }

@@ -14,7 +14,10 @@ declare module 'vitest' {
 /** Boots the local platform once per test run, on free ports in a temp folder. */
 export default async function setup(project: TestProject) {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-test-'));
-  const platform = await startPlatformProcess(stateDir);
+  const platform = await startPlatformProcess(stateDir).catch(async (error: unknown) => {
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  });
   project.provide('platform', platform.info);
   return async () => {
     await platform.stop();
