@@ -193,14 +193,19 @@ export class TenantDirectory {
 
   async listTenants(limit: number, cursor: string | undefined): Promise<Page<TenantRecord>> {
     const after = decodeCursor(tenantCursor, cursor);
-    const rows = await this.sql.query<TenantRecord & Record<string, unknown>>(
-      `select ${TENANT_COLUMNS} from tenants
+    // The cursor keeps created_at to the microsecond: `createdAt` has milliseconds only, and a
+    // cursor made from it would hand the same tenant out again on the next page.
+    const rows = await this.sql.query<TenantRecord & { sortKey: string } & Record<string, unknown>>(
+      `select ${TENANT_COLUMNS},
+              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "sortKey"
+         from tenants
         where (:afterCreated::timestamptz is null or (created_at, id) > (:afterCreated::timestamptz, :afterId))
         order by created_at, id
         limit :limit`,
       { afterCreated: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
     );
-    return pageOf(rows, limit, (row) => [row.createdAt, row.id]);
+    const page = pageOf(rows, limit, (row) => [row.sortKey, row.id]);
+    return { ...page, items: page.items.map(({ sortKey: _sortKey, ...tenant }) => tenant) };
   }
 
   /** Moves a tenant to `to` only from one of `from`; returns false when it was in another state. */

@@ -1,6 +1,6 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { MemberRecord, TenantDirectory } from '#shared/control/tenant-directory';
-import type { BuiltInRole } from '#shared/domain/permissions';
+import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { TenantGrant } from '#shared/ports/tenant-access';
@@ -11,10 +11,23 @@ export interface MemberDeps {
   readonly tenantAccess: ControlTenantAccess;
 }
 
-/** Only an owner may make, unmake or remove an owner. */
-function assertMayTouchOwner(grant: TenantGrant, ...roles: (BuiltInRole | null)[]): void {
+/**
+ * Only an owner may make, unmake or remove an owner; and nobody may hand out, change or remove a
+ * built-in role with rights they do not hold themselves (else members:write alone, from a custom
+ * role, would let a viewer make themselves or an account of theirs an admin).
+ */
+function assertMayTouchRoles(grant: TenantGrant, ...roles: (BuiltInRole | null)[]): void {
   if (roles.includes('owner') && grant.role !== 'owner') {
     throw new Forbidden('Only an owner can grant, change or remove the owner role');
+  }
+  for (const role of roles) {
+    if (!role) continue;
+    const missing = [...BUILT_IN_ROLE_PERMISSIONS[role]].filter((p) => !grant.permissions.has(p));
+    if (missing.length > 0) {
+      throw new Forbidden(`The ${role} role has permissions you do not hold: ${missing.join(', ')}`, {
+        missing,
+      });
+    }
   }
 }
 
@@ -27,7 +40,7 @@ export async function inviteMember(
   grant: TenantGrant,
   input: { email: string; role: BuiltInRole },
 ): Promise<MemberRecord> {
-  assertMayTouchOwner(grant, input.role);
+  assertMayTouchRoles(grant, input.role);
   const email = input.email.toLowerCase();
   const user =
     (await deps.directory.findUserByEmail(email)) ??
@@ -48,7 +61,7 @@ export async function changeMemberRole(
 ): Promise<MemberRecord> {
   const current = await deps.directory.getMember(grant.tenantId, userId);
   if (!current) throw new NotFound('Member not found');
-  assertMayTouchOwner(grant, current.role, role);
+  assertMayTouchRoles(grant, current.role, role);
   await deps.directory.changeMembership(grant.tenantId, userId, role);
   deps.tenantAccess.invalidate(grant.tenantId, userId);
   return { ...current, role };
@@ -57,7 +70,7 @@ export async function changeMemberRole(
 export async function removeMember(deps: MemberDeps, grant: TenantGrant, userId: string): Promise<void> {
   const current = await deps.directory.getMember(grant.tenantId, userId);
   if (!current) throw new NotFound('Member not found');
-  assertMayTouchOwner(grant, current.role);
+  assertMayTouchRoles(grant, current.role);
   await deps.directory.changeMembership(grant.tenantId, userId, null);
   deps.tenantAccess.invalidate(grant.tenantId, userId);
 }
