@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalClient } from '#infra/local/client';
+import { routeList } from '#shared/routes/table';
+import type { RouteSpec } from '#shared/routes/types';
+import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
+import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
+
+/**
+ * The isolation matrix, generated from the route table: every tenant-scoped route is called by the
+ * owner of tenant B with tenant A's id and A's object ids. A new route is covered as soon as it is
+ * in the table; a route with a path parameter or a body this file does not know fails loudly.
+ */
+
+const tenantRoutes = routeList.filter((route) => route.access.kind === 'tenant');
+const paramsOf = (route: RouteSpec) => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+
+interface World {
+  readonly tenantId: string;
+  readonly ownerUserId: string;
+  readonly memberUserId: string;
+  readonly roleId: string;
+}
+
+/**
+ * Values for every path parameter, keyed by its name, from tenant A's real objects. Add one here
+ * when a route introduces a new parameter. Until the database, table, row and module routes have
+ * fixtures made from A's real objects, they use well-formed ids: the tenant check comes first.
+ */
+const pathFixtures: Record<string, (a: World) => string> = {
+  tenantId: (a) => a.tenantId,
+  userId: (a) => a.ownerUserId,
+  roleId: (a) => a.roleId,
+  databaseId: () => 'd_aaaaaaaaaaaaaaaa',
+  table: () => 'customers',
+  rowId: () => '1',
+  moduleId: () => 'crm',
+};
+
+/**
+ * A minimal valid body per operationId, for every tenant route that takes one. Each is checked
+ * against the route's schema below, so a sample cannot silently rot into a 400.
+ */
+const bodySamples: Record<string, () => unknown> = {
+  inviteMember: () => ({ email: `iso-invite-${randomUUID().slice(0, 8)}@example.com`, role: 'viewer' }),
+  changeMemberRole: () => ({ role: 'viewer' }),
+  createRole: () => ({ name: `iso-${randomUUID().slice(0, 6)}`, permissions: { members: ['read'] } }),
+  replaceRole: () => ({ name: `iso-${randomUUID().slice(0, 6)}`, permissions: { members: ['read'] } }),
+};
+
+function pathFor(route: RouteSpec, values: Record<string, string>): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for {${name}} in ${route.path}`);
+    return encodeURIComponent(value);
+  });
+}
+
+describe('the route table is fully covered by the isolation fixtures', () => {
+  it('has tenant routes to test', () => {
+    expect(tenantRoutes.length).toBeGreaterThan(5);
+  });
+
+  it.each(tenantRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s has a fixture for every path parameter and a sample body',
+    (_, route) => {
+      for (const name of paramsOf(route)) {
+        expect(
+          pathFixtures[name],
+          `${route.operationId}: path parameter {${name}} has no fixture; add one to pathFixtures in test/security/isolation.test.ts`,
+        ).toBeDefined();
+      }
+      if (route.request.body) {
+        const sample = bodySamples[route.operationId];
+        expect(
+          sample,
+          `${route.operationId} takes a body: add a minimal valid sample to bodySamples in test/security/isolation.test.ts`,
+        ).toBeDefined();
+        const parsed = route.request.body.safeParse(sample?.());
+        expect(parsed.success, `the sample body of ${route.operationId} is not valid for its schema`).toBe(
+          true,
+        );
+      }
+    },
+  );
+});
+
+describe('tenant isolation, generated from the route table', () => {
+  const info = inject('platform');
+  const client = new LocalClient(info);
+  let ownerA: Actor;
+  let memberA: Actor;
+  let ownerB: Actor;
+  let a: World & { name: string; roleName: string };
+  let tenantB: string;
+
+  const snapshotOfA = async () => {
+    const [tenant, members, roles] = await Promise.all([
+      ownerA.call('GET', `/tenants/${a.tenantId}`),
+      ownerA.call('GET', `/tenants/${a.tenantId}/members?limit=100`),
+      ownerA.call('GET', `/tenants/${a.tenantId}/roles`),
+    ]);
+    for (const response of [tenant, members, roles]) expectStatus(response, 200);
+    const { updatedAt: _updatedAt, ...tenantBody } = tenant.body as { updatedAt: string };
+    return { tenant: tenantBody, members: members.body, roles: roles.body };
+  };
+  let before: Awaited<ReturnType<typeof snapshotOfA>>;
+
+  /** Strings of A that must never appear in what B gets back. */
+  const secretsOfA = () => [
+    a.name,
+    ownerA.email,
+    memberA.email,
+    a.ownerUserId,
+    a.memberUserId,
+    a.roleId,
+    a.roleName,
+  ];
+
+  beforeAll(async () => {
+    [ownerA, memberA, ownerB] = await Promise.all([
+      newActor(client, 'iso-owner-a'),
+      newActor(client, 'iso-member-a'),
+      newActor(client, 'iso-owner-b'),
+    ]);
+    const name = `Isolated A ${randomUUID().slice(0, 8)}`;
+    const [createdA, createdB] = await Promise.all([
+      newTenant(ownerA, name),
+      newTenant(ownerB, `Isolated B ${randomUUID().slice(0, 8)}`),
+    ]);
+    tenantB = createdB.tenantId;
+    const roleName = `a-secret-role-${randomUUID().slice(0, 6)}`;
+    const role = expectStatus(
+      await ownerA.call('POST', `/tenants/${createdA.tenantId}/roles`, {
+        name: roleName,
+        permissions: { audit: ['read'] },
+      }),
+      201,
+    );
+    await addMember(ownerA, createdA.tenantId, memberA, 'member');
+    const roleId = (role.body as { id: string }).id;
+    expectStatus(
+      await ownerA.call('PUT', `/tenants/${createdA.tenantId}/members/${memberA.userId}/roles/${roleId}`),
+      200,
+    );
+    a = {
+      tenantId: createdA.tenantId,
+      ownerUserId: ownerA.userId,
+      memberUserId: memberA.userId,
+      roleId,
+      name,
+      roleName,
+    };
+    before = await snapshotOfA();
+  });
+
+  afterAll(() => client.close());
+
+  const expectNothingOfA = (response: { body: unknown; headers: Headers }, label: string) => {
+    const text = `${JSON.stringify(response.body ?? '')} ${JSON.stringify([...response.headers])}`;
+    for (const secret of secretsOfA()) {
+      expect(text.includes(secret), `${label} leaked ${secret}: ${text}`).toBe(false);
+    }
+  };
+
+  describe.each(tenantRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s',
+    (_, route) => {
+      it("answers B's owner, on A's tenant id and A's objects, exactly as on an unknown tenant", async () => {
+        const values = Object.fromEntries(
+          paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
+        );
+        const body = route.request.body ? bodySamples[route.operationId]?.() : undefined;
+        const foreign = await ownerB.call(route.method, pathFor(route, values), body);
+        const unknown = await ownerB.call(
+          route.method,
+          pathFor(route, { ...values, tenantId: unknownTenantId() }),
+          body,
+        );
+
+        expect([403, 404]).toContain(foreign.status);
+        expect({
+          status: foreign.status,
+          code: errorOf(foreign)?.code,
+          message: errorOf(foreign)?.message,
+        }).toEqual({
+          status: unknown.status,
+          code: errorOf(unknown)?.code,
+          message: errorOf(unknown)?.message,
+        });
+        expectNothingOfA(foreign, `${route.operationId} on A's tenant`);
+      });
+
+      const objectParams = paramsOf(route).filter((name) => name !== 'tenantId');
+      if (objectParams.length > 0) {
+        it("answers 404 to B's owner on B's own tenant id with A's object ids", async () => {
+          const values = Object.fromEntries(
+            paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
+          );
+          const body = route.request.body ? bodySamples[route.operationId]?.() : undefined;
+          const response = await ownerB.call(
+            route.method,
+            pathFor(route, { ...values, tenantId: tenantB }),
+            body,
+          );
+          expect(response.status, JSON.stringify(response.body)).toBe(404);
+          expectNothingOfA(response, `${route.operationId} on B's tenant with A's ids`);
+        });
+      }
+    },
+  );
+
+  it("leaves A's tenant, members and roles exactly as they were", async () => {
+    const after = await snapshotOfA();
+    expect(after).toEqual(before);
+  });
+
+  it("B's owner never became a member of A, and A's owner still has full access", async () => {
+    const me = expectStatus(await ownerB.call('GET', '/me'), 200).body as {
+      memberships: { tenantId: string }[];
+    };
+    expect(me.memberships.map((m) => m.tenantId)).not.toContain(a.tenantId);
+    expectStatus(await ownerA.call('GET', `/tenants/${a.tenantId}/members`), 200);
+  });
+});
