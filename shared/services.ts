@@ -1,9 +1,19 @@
 import { ControlTenantAccess } from '#shared/control/access-policy';
+import { DatabaseRegistry } from '#shared/control/database-registry';
 import { TenantDirectory } from '#shared/control/tenant-directory';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
+import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
+import type { SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
+
+/** Plain values every adapter set carries. */
+export interface PlatformSettings {
+  readonly stage: string;
+  /** Name of the control database on the cluster. */
+  readonly controlDatabase: string;
+}
 
 /**
  * The adapters behind the ports, chosen by the composition root: the AWS adapters in Lambda
@@ -12,18 +22,25 @@ import type { WorkflowStarter } from '#shared/ports/workflows';
  * runs. Handlers reach them through `services()` at request time, never at import time.
  */
 export interface Services {
+  readonly settings: PlatformSettings;
   readonly control: SqlRunner;
   readonly directory: TenantDirectory;
+  readonly databases: DatabaseRegistry;
   readonly tenantAccess: ControlTenantAccess;
   readonly activeTenants: ActiveTenantSource;
   readonly identity: IdentityAdmin;
   readonly workflows: WorkflowStarter;
+  readonly clusters: DatabaseClusters;
+  readonly secrets: SecretStore;
 }
 
 export interface Adapters {
+  readonly settings: () => PlatformSettings;
   readonly control: () => SqlRunner;
   readonly identity: () => IdentityAdmin;
   readonly workflows: () => WorkflowStarter;
+  readonly clusters: () => DatabaseClusters;
+  readonly secrets: () => SecretStore;
 }
 
 function once<T>(make: () => T): () => T {
@@ -36,17 +53,27 @@ function once<T>(make: () => T): () => T {
 
 /** Services on top of adapters; each adapter is made on first use. */
 export function servicesFrom(adapters: Adapters): Services {
+  const settings = once(adapters.settings);
   const control = once(adapters.control);
   const directory = once(() => new TenantDirectory(control()));
+  const databases = once(() => new DatabaseRegistry(control()));
   const tenantAccess = once(() => new ControlTenantAccess(directory()));
   const identity = once(adapters.identity);
   const workflows = once(adapters.workflows);
+  const clusters = once(adapters.clusters);
+  const secrets = once(adapters.secrets);
   return {
+    get settings() {
+      return settings();
+    },
     get control() {
       return control();
     },
     get directory() {
       return directory();
+    },
+    get databases() {
+      return databases();
     },
     get tenantAccess() {
       return tenantAccess();
@@ -59,6 +86,12 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get workflows() {
       return workflows();
+    },
+    get clusters() {
+      return clusters();
+    },
+    get secrets() {
+      return secrets();
     },
   };
 }

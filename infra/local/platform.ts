@@ -21,11 +21,13 @@ import { routeList } from '#shared/routes/table';
 import { installServices } from '#shared/runtime';
 import { servicesFrom } from '#shared/services';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+import { LocalClusters } from './clusters.ts';
 import { ensureUserPool, startCognito } from './engines/cognito.ts';
 import { startDynamo } from './engines/dynamodb.ts';
 import { startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
 import { LOOPBACK } from './engines/ports.ts';
 import { startPostgres } from './engines/postgres.ts';
+import { FileSecretStore } from './engines/secrets.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { startGateway } from './gateway.ts';
@@ -187,6 +189,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const migrated = await migrate(control, controlMigrations);
     if (migrated.applied.length > 0) log(`control database migrated to version ${migrated.current}`);
 
+    const secrets = new FileSecretStore(path.join(stateDir, 'secrets'));
+    const clusters = new LocalClusters(
+      {
+        host: postgres.host,
+        port: postgres.port,
+        masterUser: postgres.user,
+        masterPassword: postgres.password,
+      },
+      secrets,
+    );
+    stops.push(() => clusters.close());
+
     const workflowRunner = await createLocalWorkflowRunner({
       definition: provisioningDefinition((step) => localFunctionArn(provisioningSteps[step])),
       tasks: Object.fromEntries(
@@ -250,7 +264,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     installServices(
       servicesFrom({
+        settings: () => ({ stage, controlDatabase: CONTROL_DATABASE }),
         control: () => control,
+        clusters: () => clusters,
+        secrets: () => secrets,
         identity: () =>
           new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
         workflows: () => workflows,

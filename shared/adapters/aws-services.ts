@@ -1,9 +1,12 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
+import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
 import { configFields, loadConfig } from '#shared/config';
 import { type Services, servicesFrom } from '#shared/services';
@@ -12,25 +15,41 @@ import { type Services, servicesFrom } from '#shared/services';
  * The AWS adapters, each configured from the function's environment on first use: a function
  * that never touches the control database needs no cluster variables.
  */
+const clusterSchema = z.object({
+  CLUSTER_ARN: configFields.arn,
+  CLUSTER_SECRET_ARN: configFields.arn,
+  CONTROL_DATABASE: z.string().default('control'),
+});
+
+/** No SDK retries: a write whose answer was lost must not be sent again blindly. */
+const dataApiClient = () => new RDSDataClient({ maxAttempts: 1 });
+
 export function createAwsServices(env: Record<string, string | undefined> = process.env): Services {
   return servicesFrom({
-    control: () => {
+    settings: () => {
       const config = loadConfig(
-        z.object({
-          CLUSTER_ARN: configFields.arn,
-          CLUSTER_SECRET_ARN: configFields.arn,
-          CONTROL_DATABASE: z.string().default('control'),
-        }),
+        z.object({ TENANTRY_STAGE: configFields.stage, CONTROL_DATABASE: z.string().default('control') }),
         env,
       );
+      return { stage: config.TENANTRY_STAGE, controlDatabase: config.CONTROL_DATABASE };
+    },
+    control: () => {
+      const config = loadConfig(clusterSchema, env);
       return new DataApiSqlRunner({
-        // No SDK retries: a write whose answer was lost must not be sent again blindly.
-        client: new RDSDataClient({ maxAttempts: 1 }),
+        client: dataApiClient(),
         resourceArn: config.CLUSTER_ARN,
         secretArn: config.CLUSTER_SECRET_ARN,
         database: config.CONTROL_DATABASE,
       });
     },
+    // One cluster in the pool today; placement already chooses among several.
+    clusters: () => {
+      const config = loadConfig(clusterSchema, env);
+      return new DataApiClusters(dataApiClient(), [
+        { id: 'primary', resourceArn: config.CLUSTER_ARN, masterSecretArn: config.CLUSTER_SECRET_ARN },
+      ]);
+    },
+    secrets: () => new SecretsManagerStore(new SecretsManagerClient({})),
     identity: () => {
       const config = loadConfig(z.object({ USER_POOL_ID: configFields.name }), env);
       return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({}), config.USER_POOL_ID);

@@ -1,3 +1,4 @@
+import { TENANT_ID_PATTERN } from '#shared/control/ids';
 import type { TenantAccessRecord, TenantDirectory } from '#shared/control/tenant-directory';
 import { effectivePermissions, type Permission } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
@@ -24,10 +25,16 @@ export class ControlTenantAccess implements TenantAccessPolicy {
   ) {}
 
   async authorize(caller: Caller, tenantId: string, permission: Permission): Promise<TenantGrant> {
+    // A path segment that cannot be a tenant id is an unknown tenant; it never reaches SQL.
+    if (!TENANT_ID_PATTERN.test(tenantId)) throw new NotFound('Tenant not found');
     const record = await this.#lookup(caller, tenantId);
     if (!record || record.status === 'deleted') throw new NotFound('Tenant not found');
     const isPlatformAdmin = caller.groups.includes('platform-admin');
-    if (record.status === 'suspended' && !isPlatformAdmin) throw new Forbidden('This tenant is suspended');
+    // Offboarding suspends at once; only repeating the (idempotent) delete stays open to owners.
+    const offboarding = record.status === 'deleting' && permission !== 'tenant:delete';
+    if ((record.status === 'suspended' || offboarding) && !isPlatformAdmin) {
+      throw new Forbidden('This tenant is suspended');
+    }
     const permissions = effectivePermissions(record.role, [record.customPermissions]);
     if (!permissions.has(permission)) throw new Forbidden(`Missing permission ${permission}`);
     return { tenantId, role: record.role, permissions };

@@ -61,4 +61,27 @@ export const controlMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'tenant databases and their placement',
+    statements: [
+      `create table tenant_databases (
+        id text primary key check (id ~ '^d_[a-z2-7]{16}$'),
+        tenant_id text not null references tenants (id) on delete cascade,
+        label text not null check (label ~ '^[a-z][a-z0-9_-]{0,39}$'),
+        is_primary boolean not null default false,
+        status text not null check (status in ('provisioning', 'active', 'deleting', 'deleted', 'failed')),
+        status_reason text,
+        cluster_id text,
+        database_name text not null unique,
+        role_name text not null,
+        secret_arn text,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      `create unique index tenant_databases_label_key on tenant_databases (tenant_id, label) where status <> 'deleted'`,
+      `create unique index tenant_databases_primary_key on tenant_databases (tenant_id) where is_primary and status <> 'deleted'`,
+      'create index tenant_databases_tenant_idx on tenant_databases (tenant_id, created_at, id)',
+    ],
+  },
 ];

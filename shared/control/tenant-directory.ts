@@ -63,8 +63,13 @@ export interface Page<T> {
 const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
   created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
-const tenantCursor = z.tuple([z.string(), z.string()]);
-const memberCursor = z.tuple([z.string(), z.string()]);
+/** Cursor parts reach SQL as parameters: text PostgreSQL can store, timestamps it can parse. */
+const cursorText = z
+  .string()
+  .max(512)
+  .refine((text) => !text.includes('\u0000'));
+const tenantCursor = z.tuple([z.iso.datetime(), cursorText]);
+const memberCursor = z.tuple([cursorText, cursorText]);
 
 /** A list of ids as one JSON parameter (the Data API takes no arrays). */
 const idsFromJson = (param: string) => `(select jsonb_array_elements_text(:${param}::jsonb))`;
@@ -421,5 +426,30 @@ export class TenantDirectory {
         { tenantId, userId, roleId },
       )) === 1
     );
+  }
+
+  /** Offboarding: memberships, their role assignments and the tenant's custom roles go. */
+  async removeAllMembers(tenantId: string): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.execute('update users set active_tenant_id = null where active_tenant_id = :tenantId', {
+        tenantId,
+      });
+      await tx.execute('delete from memberships where tenant_id = :tenantId', { tenantId });
+      await tx.execute('delete from custom_roles where tenant_id = :tenantId', { tenantId });
+    });
+  }
+
+  /** Replaces the name and/or merges settings; returns the updated tenant, or null if unknown. */
+  async updateTenant(
+    tenantId: string,
+    change: { name?: string; settings: Record<string, unknown> },
+  ): Promise<TenantRecord | null> {
+    const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
+      `update tenants set name = coalesce(:name, name), settings = settings || :settings::jsonb, updated_at = now()
+        where id = :tenantId and status <> 'deleted'
+       returning ${TENANT_COLUMNS}`,
+      { tenantId, name: change.name ?? null, settings: sqlJson(change.settings) },
+    );
+    return row ?? null;
   }
 }

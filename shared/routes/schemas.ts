@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { ROLE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { DATABASE_STATUSES } from '#shared/control/database-registry';
+import { DATABASE_ID_PATTERN, ROLE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
 import { TENANT_STATUSES } from '#shared/control/tenant-directory';
 import { builtInRoleSchema, permissionMatrixSchema, platformGroupSchema } from '#shared/domain/permissions';
-import { tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
+import { registerTenantSchema, tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
 
 /** Tenant ids are opaque, unguessable strings: `t_` followed by 20 lower-case base32 characters. */
 export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, 'not a tenant id');
@@ -16,6 +17,39 @@ export const tenantParams = z.strictObject({ tenantId: tenantIdSchema });
 export const memberParams = tenantParams.extend({ userId: userIdSchema });
 export const roleParams = tenantParams.extend({ roleId: roleIdSchema });
 export const memberRoleParams = memberParams.extend({ roleId: roleIdSchema });
+export const databaseIdSchema = z.string().regex(DATABASE_ID_PATTERN, 'not a database id');
+export const databaseParams = tenantParams.extend({ databaseId: databaseIdSchema });
+
+/** `PATCH /tenants/{id}`: any of the registration fields, at least one. */
+export const updateTenantSchema = registerTenantSchema
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' });
+
+export const createDatabaseSchema = z.strictObject({
+  label: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, - and _, starting with a letter'),
+});
+
+export const databaseSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  isPrimary: z.boolean(),
+  status: z.enum(DATABASE_STATUSES),
+  statusReason: z.string().nullable(),
+  clusterId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const workflowStepSchema = z.object({
+  name: z.string(),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'CAUGHT']),
+  enteredAt: z.string(),
+  exitedAt: z.string().nullable(),
+  retries: z.number(),
+  error: z.string().nullable(),
+});
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -56,6 +90,22 @@ export const tenantSchema = z.object({
   enabledModules: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
+});
+
+export const provisioningSchema = z.object({
+  tenantId: z.string(),
+  status: tenantStatusSchema,
+  statusReason: z.string().nullable(),
+  databases: z.array(databaseSchema),
+  workflow: z
+    .object({
+      status: z.string(),
+      startedAt: z.string(),
+      stoppedAt: z.string().nullable(),
+      error: z.string().nullable(),
+      steps: z.array(workflowStepSchema),
+    })
+    .nullable(),
 });
 
 export const tenantSummarySchema = tenantSchema.pick({ id: true, name: true, status: true, createdAt: true });

@@ -45,11 +45,28 @@ function permissionsOf(matrix: PermissionMatrix) {
   return permissions;
 }
 
+/** The name goes to a text column: PostgreSQL refuses NUL characters. */
+function assertStorableName(name: string): void {
+  if (name.includes('\u0000')) {
+    throw new ValidationFailed('Invalid body: name', {
+      details: [
+        {
+          location: 'body',
+          path: 'name',
+          code: 'invalid_string',
+          message: 'must not contain NUL characters',
+        },
+      ],
+    });
+  }
+}
+
 export async function saveRole(
   deps: RoleDeps,
   grant: TenantGrant,
   input: { roleId?: string; name: string; permissions: PermissionMatrix },
 ): Promise<CustomRoleView> {
+  assertStorableName(input.name);
   const permissions = permissionsOf(input.permissions);
   assertWithinGrant(grant, permissions);
   const saved = await deps.directory.saveRole(

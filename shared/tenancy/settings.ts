@@ -1,5 +1,9 @@
 import * as z from 'zod';
 
+/** Text PostgreSQL can store (no NUL character, which text and jsonb refuse). */
+export const storableText = () =>
+  z.string().refine((text) => !text.includes('\u0000'), { message: 'must not contain NUL characters' });
+
 const timeZones = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 
@@ -29,11 +33,11 @@ export const currencySchema = z
   .refine((code) => currencies.has(code), { message: 'must be an ISO 4217 currency code' });
 
 export const addressSchema = z.strictObject({
-  line1: z.string().trim().min(1).max(200),
-  line2: z.string().trim().max(200).optional(),
-  city: z.string().trim().min(1).max(100),
-  postalCode: z.string().trim().min(1).max(20),
-  region: z.string().trim().max(100).optional(),
+  line1: storableText().trim().min(1).max(200),
+  line2: storableText().trim().max(200).optional(),
+  city: storableText().trim().min(1).max(100),
+  postalCode: storableText().trim().min(1).max(20),
+  region: storableText().trim().max(100).optional(),
   country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as FR'),
 });
 
@@ -45,7 +49,7 @@ export const themeSchema = z.strictObject({
     .optional(),
 });
 
-export const tenantNameSchema = z.string().trim().min(1).max(120);
+export const tenantNameSchema = storableText().trim().min(1).max(120);
 
 /** Every tenant setting; all optional on update, unknown fields rejected. */
 export const tenantSettingsSchema = z.strictObject({
@@ -55,6 +59,7 @@ export const tenantSettingsSchema = z.strictObject({
   logoUrl: z
     .url({ protocol: /^https$/, hostname: z.regexes.domain, error: 'must be an https URL' })
     .max(2048)
+    .refine((url) => !url.includes('\u0000'), { message: 'must not contain NUL characters' })
     .optional(),
   theme: themeSchema.optional(),
   timezone: timezoneSchema.optional(),

@@ -1,21 +1,43 @@
 /**
- * The tenant provisioning state machine, defined once. CDK substitutes each step's Lambda ARN;
- * the local platform runs the same definition with `aws-local-stepfunctions`, mapping each
- * step's resource to the same handler module.
+ * The tenant lifecycle state machine, defined once. CDK substitutes each step's Lambda ARN; the
+ * local platform runs the same definition with `aws-local-stepfunctions`, mapping each step's
+ * resource to the same handler module.
  *
- * This is the skeleton: placement and activation. The provisioning issue adds the secret,
- * role, database and schema steps and their compensation.
+ * One machine, three operations chosen by `$.operation`:
+ * - `provision` — place, secret, role + database, baseline schema, activate; any failure runs the
+ *   compensation, which removes what was made and records why;
+ * - `dropDatabase` — drops one of the tenant's extra databases;
+ * - `offboard` — drops every database, the role, the secret and the memberships.
+ * Every step is idempotent: a retried step, or the whole workflow run again, makes one of everything.
  */
 export const provisioningSteps = {
-  PlaceTenant: 'provisioning/place-tenant',
-  ActivateTenant: 'provisioning/activate-tenant',
-  CompensateTenant: 'provisioning/compensate-tenant',
+  PlaceDatabase: 'provisioning/place-database',
+  EnsureTenantSecret: 'provisioning/ensure-tenant-secret',
+  CreateRoleAndDatabase: 'provisioning/create-role-and-database',
+  ApplyBaselineSchema: 'provisioning/apply-baseline-schema',
+  ActivateDatabase: 'provisioning/activate-database',
+  CompensateProvisioning: 'provisioning/compensate-provisioning',
+  DropDatabase: 'provisioning/drop-database',
+  OffboardTenant: 'provisioning/offboard-tenant',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;
 
+export type ProvisioningInput =
+  | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }
+  | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
+  | { readonly operation: 'offboard'; readonly tenantId: string };
+
+/** Errors worth another attempt: a resuming cluster, throttling, a lost connection. */
 const transientRetry = [
   {
-    ErrorEquals: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'TransientError'],
+    ErrorEquals: [
+      'TransientError',
+      'DatabaseResuming',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+    ],
     IntervalSeconds: 1,
     MaxAttempts: 4,
     BackoffRate: 2,
@@ -23,43 +45,60 @@ const transientRetry = [
   },
 ];
 
-const compensateOnFailure = [
-  { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CompensateTenant' },
+const PROVISION_ORDER: ProvisioningStep[] = [
+  'PlaceDatabase',
+  'EnsureTenantSecret',
+  'CreateRoleAndDatabase',
+  'ApplyBaselineSchema',
+  'ActivateDatabase',
 ];
 
 /** Amazon States Language for the saga. `resourceFor` names the task resource of each step. */
 export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => string) {
+  const task = (step: ProvisioningStep, next: string | null, catchTo?: string) => ({
+    Type: 'Task',
+    Resource: resourceFor(step),
+    // Each step reads the original input; its result is kept beside it, for the history.
+    ResultPath: `$.results.${step}`,
+    Retry: transientRetry,
+    ...(catchTo ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: catchTo }] } : {}),
+    ...(next ? { Next: next } : { End: true }),
+  });
+  const provisionStates = Object.fromEntries(
+    PROVISION_ORDER.map((step, i) => [
+      step,
+      task(step, PROVISION_ORDER[i + 1] ?? null, 'CompensateProvisioning'),
+    ]),
+  );
   return {
-    Comment: 'Tenant provisioning saga: every step idempotent, every failure compensated',
-    StartAt: 'PlaceTenant',
+    Comment: 'Tenant lifecycle saga: every step idempotent, every provisioning failure compensated',
+    StartAt: 'Operation',
     States: {
-      PlaceTenant: {
-        Type: 'Task',
-        Resource: resourceFor('PlaceTenant'),
-        ResultPath: '$.placement',
-        Retry: transientRetry,
-        Catch: compensateOnFailure,
-        Next: 'ActivateTenant',
+      Operation: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.operation', StringEquals: 'provision', Next: 'PlaceDatabase' },
+          { Variable: '$.operation', StringEquals: 'dropDatabase', Next: 'DropDatabase' },
+          { Variable: '$.operation', StringEquals: 'offboard', Next: 'OffboardTenant' },
+        ],
+        Default: 'UnknownOperation',
       },
-      ActivateTenant: {
-        Type: 'Task',
-        Resource: resourceFor('ActivateTenant'),
-        ResultPath: '$.activation',
-        Retry: transientRetry,
-        Catch: compensateOnFailure,
-        End: true,
-      },
-      CompensateTenant: {
-        Type: 'Task',
-        Resource: resourceFor('CompensateTenant'),
+      ...provisionStates,
+      CompensateProvisioning: {
+        ...task('CompensateProvisioning', 'ProvisioningFailed'),
         ResultPath: '$.compensation',
-        Retry: transientRetry,
-        Next: 'ProvisioningFailed',
       },
       ProvisioningFailed: {
         Type: 'Fail',
         Error: 'ProvisioningFailed',
         Cause: 'Provisioning failed and was compensated',
+      },
+      DropDatabase: task('DropDatabase', null),
+      OffboardTenant: task('OffboardTenant', null),
+      UnknownOperation: {
+        Type: 'Fail',
+        Error: 'UnknownOperation',
+        Cause: 'operation must be provision, dropDatabase or offboard',
       },
     },
   };

@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { dropDatabase } from '#shared/tenancy/lifecycle';
+
+export const handler = httpHandler(routes.dropDatabase, async ({ params }) => ({
+  status: 202,
+  body: await dropDatabase(services(), params.tenantId, params.databaseId),
+}));

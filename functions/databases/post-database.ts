@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { createDatabase } from '#shared/tenancy/lifecycle';
+
+export const handler = httpHandler(routes.createDatabase, async ({ params, body }) => ({
+  status: 202,
+  body: await createDatabase(services(), params.tenantId, body.label),
+}));

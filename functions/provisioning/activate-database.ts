@@ -1,0 +1,9 @@
+import { sagaDeps } from '#shared/provisioning/deps';
+import { databaseStepInput } from '#shared/provisioning/inputs';
+import { activateDatabase } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Provisioning step 5: the database, and for the first one the tenant, becomes active. */
+export const handler = stepHandler('ActivateDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
+  activateDatabase(sagaDeps(), tenantId, databaseId),
+);

@@ -1,0 +1,17 @@
+import { sagaDeps } from '#shared/provisioning/deps';
+import { compensationInput } from '#shared/provisioning/inputs';
+import { compensateProvisioning } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Compensation: removes what the failed run made and records why. */
+export const handler = stepHandler(
+  'CompensateProvisioning',
+  compensationInput,
+  async ({ tenantId, databaseId, error }) =>
+    compensateProvisioning(
+      sagaDeps(),
+      tenantId,
+      databaseId,
+      `${error?.Error ?? 'Error'} during provisioning`,
+    ),
+);

@@ -1,0 +1,11 @@
+import { sagaDeps } from '#shared/provisioning/deps';
+import { databaseStepInput } from '#shared/provisioning/inputs';
+import { createRoleAndDatabase } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Provisioning step 3: role, database, CONNECT revoked from PUBLIC. */
+export const handler = stepHandler(
+  'CreateRoleAndDatabase',
+  databaseStepInput,
+  async ({ tenantId, databaseId }) => createRoleAndDatabase(sagaDeps(), tenantId, databaseId),
+);

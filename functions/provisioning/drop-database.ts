@@ -1,0 +1,9 @@
+import { sagaDeps } from '#shared/provisioning/deps';
+import { databaseStepInput } from '#shared/provisioning/inputs';
+import { dropTenantDatabase } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Drops one of the tenant's extra databases. */
+export const handler = stepHandler('DropDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
+  dropTenantDatabase(sagaDeps(), tenantId, databaseId),
+);

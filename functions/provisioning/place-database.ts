@@ -1,0 +1,9 @@
+import { sagaDeps } from '#shared/provisioning/deps';
+import { databaseStepInput } from '#shared/provisioning/inputs';
+import { placeDatabase } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Provisioning step 1: choose and record the cluster. */
+export const handler = stepHandler('PlaceDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
+  placeDatabase(sagaDeps(), tenantId, databaseId),
+);

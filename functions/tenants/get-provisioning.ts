@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { provisioningStatus } from '#shared/tenancy/lifecycle';
+
+export const handler = httpHandler(routes.getProvisioning, async ({ params }) => ({
+  status: 200,
+  body: await provisioningStatus(services(), params.tenantId),
+}));

@@ -1,0 +1,10 @@
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+import { updateSettings } from '#shared/tenancy/lifecycle';
+import { toTenantView } from '#shared/tenancy/views';
+
+export const handler = httpHandler(routes.updateTenant, async ({ params, body }) => ({
+  status: 200,
+  body: toTenantView(await updateSettings(services(), params.tenantId, body)),
+}));

@@ -1,0 +1,34 @@
+/** One month's finance export as archived. */
+export interface ArchivedExport {
+  readonly month: string;
+  readonly csv: string;
+  readonly lines: readonly ExportLine[];
+  readonly closedAt: string;
+}
+
+export interface ExportLine {
+  readonly tenantId: string;
+  readonly tenantName: string;
+  /** The month the quantity belongs to; a month before the file's month marks an adjustment. */
+  readonly month: string;
+  readonly resourceType: string;
+  readonly quantity: number;
+  readonly unit: string;
+}
+
+export interface ArchiveEntry {
+  readonly month: string;
+  readonly bytes: number;
+  readonly closedAt: string;
+}
+
+/**
+ * Where closed months' exports are kept: the exports bucket in AWS, `<stateDir>/exports/` on the
+ * local platform. A month once written is never rewritten (`put` refuses).
+ */
+export interface ExportArchive {
+  /** Writes the month's export; false when the month was already archived (left untouched). */
+  put(archived: ArchivedExport): Promise<boolean>;
+  get(month: string): Promise<ArchivedExport | null>;
+  list(): Promise<ArchiveEntry[]>;
+}

@@ -1,0 +1,15 @@
+import type { SagaDeps } from '#shared/provisioning/saga';
+import { services } from '#shared/runtime';
+
+/** The saga's dependencies from the installed services. */
+export function sagaDeps(): SagaDeps {
+  const s = services();
+  return {
+    directory: s.directory,
+    databases: s.databases,
+    clusters: s.clusters,
+    secrets: s.secrets,
+    stage: s.settings.stage,
+    controlDatabase: s.settings.controlDatabase,
+  };
+}

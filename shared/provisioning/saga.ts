@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
+import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { DatabaseClusters } from '#shared/ports/clusters';
+import { SecretNotFound, type SecretStore } from '#shared/ports/secrets';
+import type { SqlRunner } from '#shared/ports/sql';
+import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
+
+export interface SagaDeps {
+  readonly directory: TenantDirectory;
+  readonly databases: DatabaseRegistry;
+  readonly clusters: DatabaseClusters;
+  readonly secrets: SecretStore;
+  readonly stage: string;
+  /** The control database's name: no tenant role may connect to it. */
+  readonly controlDatabase: string;
+}
+
+/** A request the saga must not act on: not retried, compensated. */
+export class InvalidProvisioningRequest extends Error {
+  override readonly name = 'InvalidProvisioningRequest';
+}
+
+/** Worth retrying (the cluster is resuming, a connection dropped): Retry matches this name. */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+export interface TenantCredentials {
+  readonly username: string;
+  readonly password: string;
+  readonly engine: 'postgres';
+}
+
+/** 32 characters of [A-Za-z0-9]: safe to place in `PASSWORD '...'`, which takes no parameters. */
+export function newRolePassword(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(32)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+const SAFE_PASSWORD = /^[A-Za-z0-9]{32}$/;
+
+function isAlreadyExists(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : '';
+  return code === '42710' || code === '42P04' || /already exists/.test(message);
+}
+
+async function databaseFor(
+  deps: SagaDeps,
+  tenantId: string,
+  databaseId: string,
+): Promise<TenantDatabaseRecord> {
+  const record = await deps.databases.get(databaseId);
+  if (!record || record.tenantId !== tenantId) {
+    throw new InvalidProvisioningRequest(`Database ${databaseId} does not belong to tenant ${tenantId}`);
+  }
+  return record;
+}
+
+/** Step 1: choose the cluster with the fewest live databases; a retry keeps the first choice. */
+export async function placeDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  if (record.clusterId) return { clusterId: record.clusterId };
+  const load = await deps.databases.loadByCluster();
+  const [clusterId] = [...deps.clusters.ids()].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0));
+  if (!clusterId) throw new InvalidProvisioningRequest('No database cluster is configured');
+  return { clusterId: await deps.databases.place(databaseId, clusterId) };
+}
+
+/** Step 2: the tenant's secret, made once per tenant and tagged with its id. */
+export async function ensureTenantSecret(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  const name = secretNameFor(deps.stage, tenantId);
+  let value: string;
+  try {
+    value = await deps.secrets.getSecretValue(name);
+  } catch (error) {
+    if (!(error instanceof SecretNotFound)) throw error;
+    const credentials: TenantCredentials = {
+      username: record.roleName,
+      password: newRolePassword(),
+      engine: 'postgres',
+    };
+    value = JSON.stringify(credentials);
+  }
+  const { arn } = await deps.secrets.createSecret({ name, value, tags: { [TENANT_TAG]: tenantId } });
+  await deps.databases.setSecret(tenantId, arn);
+  return { secretArn: arn };
+}
+
+async function credentialsOf(deps: SagaDeps, secretArn: string): Promise<TenantCredentials> {
+  const credentials = JSON.parse(await deps.secrets.getSecretValue(secretArn)) as TenantCredentials;
+  if (!SAFE_PASSWORD.test(credentials.password))
+    throw new InvalidProvisioningRequest('Unexpected password format');
+  return credentials;
+}
+
+/**
+ * Step 3, as the master role: the tenant's login role (its password from the secret), the database
+ * it owns, and `CONNECT` revoked from PUBLIC on it, on `postgres` and on the control database, so
+ * that no other role can open it even if application code were wrong.
+ */
+export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  if (!record.clusterId || !record.secretArn)
+    throw new InvalidProvisioningRequest('Database is not placed yet');
+  const { password } = await credentialsOf(deps, record.secretArn);
+  const admin = deps.clusters.admin(record.clusterId);
+  const role = quoteIdentifier(record.roleName);
+  const database = quoteIdentifier(record.databaseName);
+
+  const roleExists = await admin.query('select 1 from pg_roles where rolname = :role', {
+    role: record.roleName,
+  });
+  if (roleExists.length === 0) {
+    try {
+      await admin.execute(`create role ${role} login password '${password}'`);
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+  }
+  // Keeps the role's password equal to the secret's, whichever run created either.
+  await admin.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
+  // Lets the master create a database owned by the role (required since PostgreSQL 16).
+  await admin.execute(`grant ${role} to current_user`);
+  const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
+    name: record.databaseName,
+  });
+  if (dbExists.length === 0) {
+    try {
+      await admin.execute(`create database ${database} owner ${role}`);
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+  }
+  await admin.execute(`revoke all on database ${database} from public`);
+  await admin.execute(`grant connect, temporary on database ${database} to ${role}`);
+  await admin.execute('revoke connect on database postgres from public');
+  await admin.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
+  return { database: record.databaseName, role: record.roleName };
+}
+
+/** The schema every tenant database starts with, applied as the tenant's own role. */
+export const BASELINE_SCHEMA = [
+  `create table if not exists tenantry_migrations (
+     module text not null,
+     version integer not null,
+     applied_at timestamptz not null default now(),
+     primary key (module, version)
+   )`,
+  `insert into tenantry_migrations (module, version) values ('baseline', 1) on conflict do nothing`,
+  'revoke create on schema public from public',
+];
+
+async function tenantRunner(deps: SagaDeps, record: TenantDatabaseRecord): Promise<SqlRunner> {
+  if (!record.clusterId || !record.secretArn)
+    throw new InvalidProvisioningRequest('Database is not placed yet');
+  return deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
+}
+
+/** Step 4: the baseline schema, as the tenant role (proving it can connect to its database). */
+export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  const sql = await tenantRunner(deps, record);
+  await sql.transaction(async (tx) => {
+    for (const statement of BASELINE_SCHEMA) await tx.execute(statement);
+  });
+  const [owner] = await sql.query<{ user: string }>('select current_user as "user"');
+  if (owner?.user !== record.roleName) throw new InvalidProvisioningRequest('Baseline ran as the wrong role');
+  return { baselineVersion: 1 };
+}
+
+/** Step 5: the database (and, for the first one, the tenant) becomes active. */
+export async function activateDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  await deps.databases.transition(databaseId, ['provisioning'], 'active');
+  if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'active');
+  return { active: true, primary: record.isPrimary };
+}
+
+async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
+  if (!record.clusterId) return;
+  await deps.clusters.release(record.databaseName);
+  const admin = deps.clusters.admin(record.clusterId);
+  await admin.execute(`drop database if exists ${quoteIdentifier(record.databaseName)} with (force)`);
+}
+
+async function dropRoleAndSecret(
+  deps: SagaDeps,
+  tenantId: string,
+  clusterIds: readonly string[],
+): Promise<void> {
+  const role = roleNameFor(tenantId);
+  for (const clusterId of new Set(clusterIds)) {
+    await deps.clusters.admin(clusterId).execute(`drop role if exists ${quoteIdentifier(role)}`);
+  }
+  await deps.secrets.deleteSecret(secretNameFor(deps.stage, tenantId));
+}
+
+/**
+ * Compensation: removes what the failed run made — the database; and, when no other live
+ * database of the tenant needs them, the role and the secret — then records the failure. It never
+ * touches an active database: a failure after activation, or a re-run, leaves it be.
+ */
+export async function compensateProvisioning(
+  deps: SagaDeps,
+  tenantId: string,
+  databaseId: string,
+  reason: string,
+) {
+  const record = await deps.databases.get(databaseId);
+  if (!record || record.tenantId !== tenantId) return { compensated: false, reason: 'unknown database' };
+  if (record.status === 'active') return { compensated: false, reason: 'database is active' };
+  const clusterIds = deps.clusters.ids();
+  await dropDatabaseObjects(deps, { ...record, clusterId: record.clusterId ?? clusterIds[0] ?? null });
+  const others = (await deps.databases.ofTenant(tenantId)).filter(
+    (db) => db.id !== databaseId && (db.status === 'active' || db.status === 'provisioning'),
+  );
+  if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
+  await deps.databases.transition(databaseId, ['provisioning', 'failed'], 'failed', reason);
+  if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'failed', reason);
+  return { compensated: true, reason };
+}
+
+/** Drops one (non-primary) database; the role and secret stay for the others. */
+export async function dropTenantDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  if (record.status === 'deleted') return { dropped: false };
+  await dropDatabaseObjects(deps, record);
+  await deps.databases.transition(databaseId, ['deleting', 'failed', 'active', 'provisioning'], 'deleted');
+  return { dropped: true };
+}
+
+/**
+ * Offboarding: every database, the role, the secret, the memberships and custom roles go; the
+ * tenant record stays as `deleted` (its audit trail lives on). Safe to run again.
+ */
+export async function offboardTenant(deps: SagaDeps, tenantId: string) {
+  const tenant = await deps.directory.getTenant(tenantId);
+  if (!tenant) throw new InvalidProvisioningRequest(`Unknown tenant ${tenantId}`);
+  if (tenant.status === 'deleted') return { offboarded: false };
+  if (tenant.status !== 'deleting')
+    throw new InvalidProvisioningRequest(`Tenant ${tenantId} is not being deleted`);
+  const databases = await deps.databases.ofTenant(tenantId);
+  for (const record of databases) {
+    await dropDatabaseObjects(deps, record);
+    await deps.databases.transition(record.id, ['provisioning', 'active', 'deleting', 'failed'], 'deleted');
+  }
+  await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
+  await deps.directory.removeAllMembers(tenantId);
+  await deps.directory.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
+  return { offboarded: true, databases: databases.length };
+}

@@ -1,0 +1,127 @@
+import type { ControlTenantAccess } from '#shared/control/access-policy';
+import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
+import { newDatabaseId } from '#shared/control/ids';
+import type { TenantDirectory } from '#shared/control/tenant-directory';
+import { Conflict, NotFound } from '#shared/errors';
+import type { WorkflowStarter } from '#shared/ports/workflows';
+import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { provisioningExecutionName } from '#shared/tenancy/register-tenant';
+import type { TenantSettings } from '#shared/tenancy/settings';
+import type { ProvisioningInput } from '#shared/workflows/provisioning';
+
+export interface LifecycleDeps {
+  readonly directory: TenantDirectory;
+  readonly databases: DatabaseRegistry;
+  readonly workflows: WorkflowStarter;
+  readonly tenantAccess: ControlTenantAccess;
+}
+
+const start = (deps: LifecycleDeps, name: string, input: ProvisioningInput) =>
+  deps.workflows.start(name, input);
+
+export async function updateSettings(
+  deps: Pick<LifecycleDeps, 'directory'>,
+  tenantId: string,
+  patch: TenantSettings & { name?: string },
+) {
+  const { name, ...settings } = patch;
+  const tenant = await deps.directory.updateTenant(tenantId, { ...(name ? { name } : {}), settings });
+  if (!tenant) throw new NotFound('Tenant not found');
+  return tenant;
+}
+
+/**
+ * Offboarding: the tenant is suspended at once (every route answers 403), then the workflow drops
+ * its databases, role, secret and memberships. Asking again is safe and answers the same.
+ */
+export async function offboard(deps: LifecycleDeps, tenantId: string) {
+  const databases = await deps.databases.ofTenant(tenantId);
+  if (databases.some((db) => db.status === 'provisioning')) {
+    throw new Conflict('A database is still being provisioned; offboard when it has finished');
+  }
+  await deps.directory.transition(
+    tenantId,
+    ['active', 'suspended', 'failed', 'deleting'],
+    'deleting',
+    'Offboarding',
+  );
+  deps.tenantAccess.invalidate(tenantId);
+  const tenant = await deps.directory.getTenant(tenantId);
+  if (!tenant) throw new NotFound('Tenant not found');
+  if (tenant.status === 'deleting') {
+    await start(deps, `offboard-${tenantId}`, { operation: 'offboard', tenantId });
+  }
+  return { id: tenant.id, status: tenant.status };
+}
+
+export const toDatabaseView = (db: TenantDatabaseRecord) => ({
+  id: db.id,
+  label: db.label,
+  isPrimary: db.isPrimary,
+  status: db.status,
+  statusReason: db.statusReason,
+  clusterId: db.clusterId,
+  createdAt: db.createdAt,
+  updatedAt: db.updatedAt,
+});
+
+export async function createDatabase(deps: LifecycleDeps, tenantId: string, label: string) {
+  const tenant = await deps.directory.getTenant(tenantId);
+  if (tenant?.status !== 'active') throw new Conflict('The tenant is not active');
+  const databaseId = newDatabaseId();
+  const record = await deps.databases.create({
+    id: databaseId,
+    tenantId,
+    label,
+    isPrimary: false,
+    databaseName: databaseNameFor(databaseId),
+    roleName: roleNameFor(tenantId),
+  });
+  await start(deps, `provision-${databaseId}`, { operation: 'provision', tenantId, databaseId });
+  return toDatabaseView(record);
+}
+
+/** The database, if it belongs to the tenant; another tenant's id answers like an unknown one. */
+export async function databaseOf(
+  deps: Pick<LifecycleDeps, 'databases'>,
+  tenantId: string,
+  databaseId: string,
+) {
+  const record = await deps.databases.get(databaseId);
+  if (!record || record.tenantId !== tenantId || record.status === 'deleted')
+    throw new NotFound('Database not found');
+  return record;
+}
+
+export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databaseId: string) {
+  const record = await databaseOf(deps, tenantId, databaseId);
+  if (record.isPrimary) throw new Conflict('The primary database goes only with the tenant (offboarding)');
+  if (record.status === 'provisioning') throw new Conflict('The database is still being provisioned');
+  await deps.databases.transition(databaseId, ['active', 'failed', 'deleting'], 'deleting');
+  await start(deps, `drop-${databaseId}`, { operation: 'dropDatabase', tenantId, databaseId });
+  return toDatabaseView({ ...record, status: 'deleting' });
+}
+
+export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) {
+  const [tenant, databases, execution] = await Promise.all([
+    deps.directory.getTenant(tenantId),
+    deps.databases.ofTenant(tenantId),
+    deps.workflows.describe(provisioningExecutionName(tenantId)),
+  ]);
+  if (!tenant) throw new NotFound('Tenant not found');
+  return {
+    tenantId,
+    status: tenant.status,
+    statusReason: tenant.statusReason,
+    databases: databases.map(toDatabaseView),
+    workflow: execution
+      ? {
+          status: execution.status,
+          startedAt: execution.startedAt,
+          stoppedAt: execution.stoppedAt,
+          error: execution.error,
+          steps: execution.steps,
+        }
+      : null,
+  };
+}
