@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalClient } from '#infra/local/client';
+import { MAX_BODY_BYTES } from '#shared/http/middleware';
+import { routeList } from '#shared/routes/table';
+import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
+import { errorOf, expectStatus, unknownRoleId } from '../support/tenancy.ts';
+
+/**
+ * Bad input on the local platform: every malformed id, body, cursor and limit gets a clear 4xx
+ * (never a 500), validation errors name the offending field, and nothing is written.
+ */
+
+const info = inject('platform');
+const client = new LocalClient(info);
+afterAll(() => client.close());
+
+type Answer = { status: number; body: unknown };
+
+/** A request with a raw body and headers of our choosing. */
+async function raw(actor: Actor, method: string, path: string, body: string | Buffer, contentType?: string) {
+  const response = await fetch(new URL(path, info.apiUrl), {
+    method,
+    headers: {
+      authorization: `Bearer ${actor.token}`,
+      ...(contentType ? { 'content-type': contentType } : {}),
+    },
+    body,
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: response.status, body: parsed };
+}
+
+const detailPaths = (response: Answer) =>
+  ((errorOf(response as Parameters<typeof errorOf>[0])?.details ?? []) as { path?: string }[]).map(
+    (d) => d.path,
+  );
+
+function expectValidation(response: Answer, ...paths: string[]) {
+  expect(response.status, JSON.stringify(response.body)).toBe(400);
+  const error = (response.body as { error: { code: string; message: string } }).error;
+  expect(error.code).toBe('validation_failed');
+  for (const path of paths) {
+    expect(detailPaths(response), `details should name ${path}`).toContain(path);
+    expect(error.message).toContain(path);
+  }
+}
+
+describe('bad input', () => {
+  let owner: Actor;
+  let member: Actor;
+  let tenantId: string;
+  let roleId: string;
+
+  const snapshot = async () => {
+    const [tenant, members, roles, me] = await Promise.all([
+      owner.call('GET', `/tenants/${tenantId}`),
+      owner.call('GET', `/tenants/${tenantId}/members?limit=100`),
+      owner.call('GET', `/tenants/${tenantId}/roles`),
+      owner.call('GET', '/me'),
+    ]);
+    for (const response of [tenant, members, roles, me]) expectStatus(response, 200);
+    return { tenant: tenant.body, members: members.body, roles: roles.body, me: me.body };
+  };
+  let before: Awaited<ReturnType<typeof snapshot>>;
+
+  beforeAll(async () => {
+    [owner, member] = await Promise.all([newActor(client, 'bad-owner'), newActor(client, 'bad-member')]);
+    ({ tenantId } = await newTenant(owner));
+    await addMember(owner, tenantId, member, 'member');
+    const role = expectStatus(
+      await owner.call('POST', `/tenants/${tenantId}/roles`, {
+        name: 'Auditors',
+        permissions: { audit: ['read'] },
+      }),
+      201,
+    );
+    roleId = (role.body as { id: string }).id;
+    before = await snapshot();
+  });
+
+  const tenantRoutes = routeList.filter((route) => route.access.kind === 'tenant');
+  const malformedTenantIds = [
+    'nope',
+    't_UPPERCASEISNOTBASE32X',
+    `t_${'a'.repeat(21)}`,
+    `t_${'a'.repeat(2000)}`,
+    "t_aaaaaaaaaaaaaaaaaaaa' or '1'='1",
+    't_aaaaaaaaaaaaaaaaaaaa\u0000',
+    '\u0000',
+    '%',
+    '..',
+    'tést-ünïcode-😀',
+  ];
+
+  it('a malformed tenant id in any tenant route is a 4xx, never a 500 (generated from the route table)', async () => {
+    for (const route of tenantRoutes) {
+      for (const bad of malformedTenantIds) {
+        const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+          encodeURIComponent(name === 'tenantId' ? bad : name === 'userId' ? member.userId : roleId),
+        );
+        const response = await owner.call(route.method, path, route.request.body ? {} : undefined);
+        expect(
+          [400, 404],
+          `${route.operationId} with tenantId ${JSON.stringify(bad)}: ${response.status}`,
+        ).toContain(response.status);
+      }
+    }
+  });
+
+  const malformedIds = ['nope', '1', `${'a'.repeat(300)}`, "' or 1=1 --", 'x\u0000y', '😀'];
+
+  it.each([
+    ['PATCH', 'userId', (id: string) => `/members/${id}`, { role: 'viewer' }],
+    ['DELETE', 'userId', (id: string) => `/members/${id}`, undefined],
+    ['PUT', 'roleId', (id: string) => `/roles/${id}`, { name: 'x', permissions: { audit: ['read'] } }],
+    ['DELETE', 'roleId', (id: string) => `/roles/${id}`, undefined],
+    ['PUT', 'userId', (id: string) => `/members/${id}/roles/r_aaaaaaaaaaaaaaaa`, undefined],
+    [
+      'DELETE',
+      'roleId',
+      (id: string) => `/members/00000000-0000-4000-8000-000000000000/roles/${id}`,
+      undefined,
+    ],
+  ] as const)('%s with a malformed %s is a 400 naming it', async (method, field, path, body) => {
+    for (const bad of malformedIds) {
+      const response = await owner.call(method, `/tenants/${tenantId}${path(encodeURIComponent(bad))}`, body);
+      expectValidation(response, field);
+    }
+  });
+
+  it('well-formed ids of nothing are 404s', async () => {
+    const nobody = randomUUID();
+    expect(
+      (await owner.call('PATCH', `/tenants/${tenantId}/members/${nobody}`, { role: 'viewer' })).status,
+    ).toBe(404);
+    expect((await owner.call('DELETE', `/tenants/${tenantId}/members/${nobody}`)).status).toBe(404);
+    expect((await owner.call('DELETE', `/tenants/${tenantId}/roles/${unknownRoleId()}`)).status).toBe(404);
+    expect(
+      (
+        await owner.call('PUT', `/tenants/${tenantId}/roles/${unknownRoleId()}`, {
+          name: 'ghost',
+          permissions: { audit: ['read'] },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await owner.call('PUT', `/tenants/${tenantId}/members/${nobody}/roles/${roleId}`)).status).toBe(
+      404,
+    );
+    expect(
+      (await owner.call('PUT', `/tenants/${tenantId}/members/${member.userId}/roles/${unknownRoleId()}`))
+        .status,
+    ).toBe(404);
+    expect(
+      (await owner.call('DELETE', `/tenants/${tenantId}/members/${member.userId}/roles/${roleId}`)).status,
+    ).toBe(404);
+  });
+
+  it('an unknown built-in role in an invitation or a role change is a 400 naming role', async () => {
+    for (const role of ['superuser', 'Owner', '', null, 1, ['admin']]) {
+      expectValidation(
+        await owner.call('POST', `/tenants/${tenantId}/members`, { email: 'someone@example.com', role }),
+        'role',
+      );
+      expectValidation(
+        await owner.call('PATCH', `/tenants/${tenantId}/members/${member.userId}`, { role }),
+        'role',
+      );
+    }
+  });
+
+  it('bad emails in an invitation are a 400 naming email', async () => {
+    for (const email of [
+      'not-an-email',
+      '',
+      `${'a'.repeat(250)}@example.com`,
+      'a"b@example.com',
+      'x@y',
+      null,
+    ]) {
+      expectValidation(
+        await owner.call('POST', `/tenants/${tenantId}/members`, { email, role: 'viewer' }),
+        'email',
+      );
+    }
+  });
+
+  it('an unknown resource or action, or an empty matrix, is a 400', async () => {
+    const roles = `/tenants/${tenantId}/roles`;
+    expectValidation(
+      await owner.call('POST', roles, { name: 'a', permissions: { billing: ['read'] } }),
+      'permissions.billing',
+    );
+    expectValidation(
+      await owner.call('POST', roles, { name: 'a', permissions: { rows: ['drop'] } }),
+      'permissions.rows.0',
+    );
+    expectValidation(
+      await owner.call('POST', roles, { name: 'a', permissions: { rows: 'read' } }),
+      'permissions.rows',
+    );
+    for (const permissions of [{}, { rows: [] }, [], null, 'rows:read']) {
+      expectValidation(await owner.call('POST', roles, { name: 'a', permissions }), 'permissions');
+    }
+    expectValidation(
+      await owner.call('PUT', `${roles}/${roleId}`, {
+        name: 'Auditors',
+        permissions: { audit: ['read', 'audit'] },
+      }),
+      'permissions.audit.1',
+    );
+  });
+
+  it('bad role names are a 400 naming name', async () => {
+    for (const name of ['', '   ', 'x'.repeat(65), 42, null]) {
+      expectValidation(
+        await owner.call('POST', `/tenants/${tenantId}/roles`, { name, permissions: { audit: ['read'] } }),
+        'name',
+      );
+    }
+  });
+
+  it('text the database cannot store (NUL) is a 400, not a 500', async () => {
+    const role = await owner.call('POST', `/tenants/${tenantId}/roles`, {
+      name: 'null\u0000byte',
+      permissions: { audit: ['read'] },
+    });
+    expectValidation(role, 'name');
+    const tenant = await owner.call('POST', '/tenants', { name: 'null\u0000byte' });
+    expectValidation(tenant, 'name');
+    const settings = await owner.call('POST', '/tenants', {
+      name: 'Fine name',
+      address: { line1: 'a\u0000b', city: 'Paris', postalCode: '75001', country: 'FR' },
+    });
+    expectValidation(settings, 'address.line1');
+  });
+
+  it('extra fields are a 400 naming each of them', async () => {
+    expectValidation(
+      await owner.call('POST', `/tenants/${tenantId}/members`, {
+        email: 'extra@example.com',
+        role: 'viewer',
+        isAdmin: true,
+        tenantId,
+      }),
+      'isAdmin',
+      'tenantId',
+    );
+    expectValidation(
+      await owner.call('PATCH', `/tenants/${tenantId}/members/${member.userId}`, {
+        role: 'viewer',
+        userId: owner.userId,
+      }),
+      'userId',
+    );
+    expectValidation(
+      await owner.call('POST', `/tenants/${tenantId}/roles`, {
+        name: 'x',
+        permissions: { audit: ['read'] },
+        tenantId: 't_aaaaaaaaaaaaaaaaaaaa',
+      }),
+      'tenantId',
+    );
+    expectValidation(
+      await owner.call('PUT', '/me/active-tenant', { tenantId, userId: member.userId }),
+      'userId',
+    );
+    expectValidation(await owner.call('POST', '/tenants', { name: 'x', owner: member.userId }), 'owner');
+  });
+
+  it('a body that is not JSON is a 400; an empty or missing body is a 400 too', async () => {
+    for (const body of ['{"email": ', 'not json', '{"a":1}}', '\u0000']) {
+      const response = await raw(owner, 'POST', `/tenants/${tenantId}/members`, body, 'application/json');
+      expect(response.status, JSON.stringify(response.body)).toBe(400);
+    }
+    const invalid = await raw(owner, 'POST', `/tenants/${tenantId}/roles`, '{"name":', 'application/json');
+    expect(errorOf(invalid as Parameters<typeof errorOf>[0])?.details).toEqual([
+      expect.objectContaining({ location: 'body', code: 'invalid_json' }),
+    ]);
+    for (const body of ['', 'null', '[]', '"text"', '42']) {
+      const response = await raw(owner, 'POST', `/tenants/${tenantId}/roles`, body, 'application/json');
+      expect(response.status, `${JSON.stringify(body)}: ${JSON.stringify(response.body)}`).toBe(400);
+    }
+  });
+
+  it('a body that is not declared as JSON is a 415', async () => {
+    const body = JSON.stringify({ email: 'ct@example.com', role: 'viewer' });
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+    ]) {
+      const response = await raw(owner, 'POST', `/tenants/${tenantId}/members`, body, type);
+      expect(response.status, `${type}: ${JSON.stringify(response.body)}`).toBe(415);
+    }
+    const ok = await raw(
+      owner,
+      'PUT',
+      '/me/active-tenant',
+      JSON.stringify({ tenantId }),
+      'application/json; charset=utf-8',
+    );
+    expect(ok.status).toBe(200);
+  });
+
+  it('a body over 256 KiB is a 413', async () => {
+    const big = JSON.stringify({
+      name: 'big',
+      permissions: { audit: ['read'] },
+      pad: 'x'.repeat(MAX_BODY_BYTES),
+    });
+    expect(MAX_BODY_BYTES).toBe(256 * 1024);
+    const response = await raw(owner, 'POST', `/tenants/${tenantId}/roles`, big, 'application/json');
+    expect(response.status).toBe(413);
+    expect(errorOf(response as Parameters<typeof errorOf>[0])?.code).toBe('payload_too_large');
+    const invite = await raw(
+      owner,
+      'POST',
+      `/tenants/${tenantId}/members`,
+      JSON.stringify({ email: `${'a'.repeat(MAX_BODY_BYTES)}@example.com`, role: 'viewer' }),
+      'application/json',
+    );
+    expect(invite.status).toBe(413);
+  });
+
+  it('an invalid cursor is a 400 naming cursor', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const admin = await newActor(client, 'bad-platform', { groups: ['platform-admin'] });
+    for (const cursor of [
+      'garbage',
+      '!!!',
+      b64({ a: 1 }),
+      b64([1, 2]),
+      b64(['x']),
+      b64(null),
+      'x'.repeat(3000),
+    ]) {
+      const q = `cursor=${encodeURIComponent(cursor)}`;
+      expectValidation(await owner.call('GET', `/tenants/${tenantId}/members?${q}`), 'cursor');
+      expectValidation(await admin.call('GET', `/tenants?${q}`), 'cursor');
+    }
+    // Cursors of the right shape but with values SQL cannot take must not become 500s.
+    expectValidation(
+      await owner.call('GET', `/tenants/${tenantId}/members?cursor=${b64(['a\u0000', 'b'])}`),
+      'cursor',
+    );
+    const odd = await admin.call('GET', `/tenants?cursor=${b64(['not a time', 't_aaaaaaaaaaaaaaaaaaaa'])}`);
+    expectValidation(odd, 'cursor');
+  });
+
+  it('limit 0, 101, abc and the like are a 400 naming limit', async () => {
+    const admin = await newActor(client, 'bad-limit', { groups: ['platform-admin'] });
+    for (const limit of ['0', '101', 'abc', '-1', '1.5', '', '1e3', '1,2']) {
+      expectValidation(
+        await owner.call('GET', `/tenants/${tenantId}/members?limit=${encodeURIComponent(limit)}`),
+        'limit',
+      );
+      expectValidation(await admin.call('GET', `/tenants?limit=${encodeURIComponent(limit)}`), 'limit');
+    }
+    expectValidation(await owner.call('GET', `/tenants/${tenantId}/members?limit=1&offset=5`), 'offset');
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/members?limit=100`), 200);
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/members?limit=1`), 200);
+  });
+
+  it('nothing was written by any of the rejected requests', async () => {
+    const after = await snapshot();
+    expect(after).toEqual(before);
+  });
+});
