@@ -52,7 +52,8 @@ async function expectDeniedOutside(actor: Actor, tenantId: string, allowed: Read
   const denied = tenantRoutes.filter((route) => !allowed.has(route.access.permission));
   expect(denied.length).toBeGreaterThan(0);
   for (const route of denied) {
-    const response = await actor.call(route.method, anyPath(route, tenantId, actor.userId), {});
+    const body = route.method === 'GET' ? undefined : {};
+    const response = await actor.call(route.method, anyPath(route, tenantId, actor.userId), body);
     expect(response.status, `${route.operationId} (${route.access.permission}) should be forbidden`).toBe(
       403,
     );

@@ -20,18 +20,19 @@ interface World {
   readonly ownerUserId: string;
   readonly memberUserId: string;
   readonly roleId: string;
+  readonly databaseId: string;
 }
 
 /**
  * Values for every path parameter, keyed by its name, from tenant A's real objects. Add one here
- * when a route introduces a new parameter. Until the database, table, row and module routes have
- * fixtures made from A's real objects, they use well-formed ids: the tenant check comes first.
+ * when a route introduces a new parameter. Tables, rows and modules have no routes yet: their
+ * fixtures are well-formed names; make them A's real objects when those routes land.
  */
 const pathFixtures: Record<string, (a: World) => string> = {
   tenantId: (a) => a.tenantId,
   userId: (a) => a.ownerUserId,
   roleId: (a) => a.roleId,
-  databaseId: () => 'd_aaaaaaaaaaaaaaaa',
+  databaseId: (a) => a.databaseId,
   table: () => 'customers',
   rowId: () => '1',
   moduleId: () => 'crm',
@@ -46,6 +47,8 @@ const bodySamples: Record<string, () => unknown> = {
   changeMemberRole: () => ({ role: 'viewer' }),
   createRole: () => ({ name: `iso-${randomUUID().slice(0, 6)}`, permissions: { members: ['read'] } }),
   replaceRole: () => ({ name: `iso-${randomUUID().slice(0, 6)}`, permissions: { members: ['read'] } }),
+  updateTenant: () => ({ name: `Renamed by B ${randomUUID().slice(0, 6)}` }),
+  createDatabase: () => ({ label: `iso${randomUUID().slice(0, 6)}` }),
 };
 
 function pathFor(route: RouteSpec, values: Record<string, string>): string {
@@ -95,14 +98,14 @@ describe('tenant isolation, generated from the route table', () => {
   let tenantB: string;
 
   const snapshotOfA = async () => {
-    const [tenant, members, roles] = await Promise.all([
+    const [tenant, members, roles, databases] = await Promise.all([
       ownerA.call('GET', `/tenants/${a.tenantId}`),
       ownerA.call('GET', `/tenants/${a.tenantId}/members?limit=100`),
       ownerA.call('GET', `/tenants/${a.tenantId}/roles`),
+      ownerA.call('GET', `/tenants/${a.tenantId}/databases?limit=100`),
     ]);
-    for (const response of [tenant, members, roles]) expectStatus(response, 200);
-    const { updatedAt: _updatedAt, ...tenantBody } = tenant.body as { updatedAt: string };
-    return { tenant: tenantBody, members: members.body, roles: roles.body };
+    for (const response of [tenant, members, roles, databases]) expectStatus(response, 200);
+    return { tenant: tenant.body, members: members.body, roles: roles.body, databases: databases.body };
   };
   let before: Awaited<ReturnType<typeof snapshotOfA>>;
 
@@ -115,6 +118,7 @@ describe('tenant isolation, generated from the route table', () => {
     a.memberUserId,
     a.roleId,
     a.roleName,
+    a.databaseId,
   ];
 
   beforeAll(async () => {
@@ -143,8 +147,13 @@ describe('tenant isolation, generated from the route table', () => {
       await ownerA.call('PUT', `/tenants/${createdA.tenantId}/members/${memberA.userId}/roles/${roleId}`),
       200,
     );
+    const databases = expectStatus(await ownerA.call('GET', `/tenants/${createdA.tenantId}/databases`), 200)
+      .body as { items: { id: string }[] };
+    const databaseId = databases.items[0]?.id;
+    if (!databaseId) throw new Error(`tenant A has no database: ${JSON.stringify(databases)}`);
     a = {
       tenantId: createdA.tenantId,
+      databaseId,
       ownerUserId: ownerA.userId,
       memberUserId: memberA.userId,
       roleId,
