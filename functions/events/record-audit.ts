@@ -1,10 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { configFields, loadConfig } from '#shared/config';
-import { eventHandler } from '#shared/events/consumer';
-import { AuditRecord } from '#shared/events/events';
-import { logger } from '#shared/http/logger';
 import { AuditStore } from '#shared/records/audit-store';
+import { auditConsumer } from '#shared/records/consumers';
 
 const config = loadConfig(
   z.object({
@@ -12,9 +10,7 @@ const config = loadConfig(
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   }),
 );
-const store = new AuditStore(new DynamoDBClient({}), config.AUDIT_TABLE_NAME, config.AUDIT_RETENTION_DAYS);
 
-export const handler = eventHandler(AuditRecord, async ({ id, detail }) => {
-  const recorded = await store.record(id, detail);
-  if (!recorded) logger.info('audit record already stored (replayed event)');
-});
+export const handler = auditConsumer(
+  new AuditStore(new DynamoDBClient({}), config.AUDIT_TABLE_NAME, config.AUDIT_RETENTION_DAYS),
+);

@@ -262,6 +262,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [recordTables.audit.envVar]: tables.audit,
       [recordTables.usage.envVar]: tables.usage,
     });
+    // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
+    // JSON-lines file that stands in for the telemetry dead-letter queue.
+    Object.assign(process.env, {
+      EXPORTS_DIR: path.join(stateDir, 'exports'),
+      TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
+    });
     installServices(
       servicesFrom({
         settings: () => ({ stage, controlDatabase: CONTROL_DATABASE }),

@@ -12,4 +12,6 @@ export interface EventSubscription {
 
 export const subscriptions: readonly EventSubscription[] = [
   { name: 'RecordAudit', detailTypes: ['Audit Record'], handler: 'events/record-audit' },
+  { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage' },
+  { name: 'RecordMetric', detailTypes: ['Metric Sample'], handler: 'events/record-metric' },
 ];

@@ -12,6 +12,7 @@ import {
   stateOf,
   validation,
 } from '#shared/http/middleware';
+import { telemetry } from '#shared/http/telemetry';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteBody, RouteParams, RouteQuery, RouteSpec } from '#shared/routes/types';
 import { services } from '#shared/runtime';
@@ -66,6 +67,7 @@ export function httpHandler<const R extends RouteSpec>(
   };
   const wrapped = middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })
     .use(requestContext(route))
+    .use(telemetry(route))
     .use(errorMapping())
     .use(authorization(route, tenantAccess))
     .use(validation(route))

@@ -1,8 +1,26 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, EventDetail } from '#shared/events/events';
 
 export type AuditDetail = EventDetail<typeof AuditRecord>;
+
+export interface AuditQuery {
+  /** ISO timestamps, inclusive. */
+  readonly from: string;
+  readonly to: string;
+  readonly action?: string;
+  readonly userId?: string;
+  readonly limit: number;
+  /** The sort key of the last record of the previous page. */
+  readonly after?: string;
+}
+
+export interface StoredAudit extends AuditDetail {
+  readonly eventId: string;
+}
+
+/** How many items one page request may examine for filters before it returns what it has. */
+const MAX_EXAMINED_PER_PAGE = 2_000;
 
 export const auditPartition = (tenantId: string | null) => `TENANT#${tenantId ?? 'platform'}`;
 
@@ -46,5 +64,65 @@ export class AuditStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * A tenant's records in a time range, newest first, optionally filtered by action and user.
+   * Records past their retention are filtered here (the local DynamoDB API has no TTL, and AWS
+   * deletes expired items only eventually). `nextSk` is the key to resume after, or null.
+   */
+  async query(
+    tenantId: string | null,
+    query: AuditQuery,
+    now: Date = new Date(),
+  ): Promise<{ items: StoredAudit[]; nextSk: string | null }> {
+    const filters = ['expiresAt > :now'];
+    const values: Record<string, unknown> = {
+      ':pk': auditPartition(tenantId),
+      ':from': query.from,
+      // Every key of the range starts with the timestamp, then `#`: `~` sorts after all of them.
+      ':to': `${query.to}#~`,
+      ':now': Math.floor(now.getTime() / 1000),
+    };
+    if (query.action) {
+      filters.push('#action = :action');
+      values[':action'] = query.action;
+    }
+    if (query.userId) {
+      filters.push('userId = :userId');
+      values[':userId'] = query.userId;
+    }
+    const items: StoredAudit[] = [];
+    let start: Record<string, unknown> | undefined = query.after
+      ? { pk: auditPartition(tenantId), sk: query.after }
+      : undefined;
+    let examined = 0;
+    while (items.length < query.limit) {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: query.action ? { '#action': 'action' } : undefined,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+          Limit: Math.min(500, (query.limit - items.length) * 4 + 1),
+        }),
+      );
+      examined += page.ScannedCount ?? 0;
+      const found = page.Items ?? [];
+      for (const [index, item] of found.entries()) {
+        items.push(item as StoredAudit & Record<string, unknown>);
+        if (items.length < query.limit) continue;
+        // Full: more may follow, and the last returned record is where the next page resumes.
+        const more = index < found.length - 1 || page.LastEvaluatedKey !== undefined;
+        return { items, nextSk: more ? String(item.sk) : null };
+      }
+      start = page.LastEvaluatedKey;
+      if (!start) return { items, nextSk: null };
+      if (examined >= MAX_EXAMINED_PER_PAGE) return { items, nextSk: String(start.sk) };
+    }
+    return { items, nextSk: null };
   }
 }

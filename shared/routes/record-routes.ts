@@ -1,7 +1,236 @@
-import type { RouteSpec } from '#shared/routes/types';
+import * as z from 'zod';
+import { MONTH_PATTERN } from '#shared/exports/months';
+import { errorBodySchema, tenantIdSchema, tenantParams } from '#shared/routes/schemas';
+import { defineRoute, type RouteSpec } from '#shared/routes/types';
+
+const error = (description: string) => ({ description, schema: errorBodySchema });
+const inTenant = {
+  400: error('Invalid query'),
+  401: error('No valid token'),
+  403: error('Not allowed in this tenant'),
+  404: error('Unknown tenant, or one the caller is not a member of'),
+} as const;
+const forFinance = {
+  400: error('Invalid query'),
+  401: error('No valid token'),
+  403: error('Finance and platform admins only'),
+} as const;
+
+const DAY_MS = 86_400_000;
+const isoTimestamp = z.iso.datetime({ offset: true });
+const isoDay = z.iso.date();
+const month = z.string().regex(MONTH_PATTERN, 'a month as YYYY-MM');
+const resourceType = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'a resource type such as api_calls');
+
+const ordered = (value: { from?: string; to?: string }) =>
+  !value.from || !value.to || Date.parse(value.from) <= Date.parse(value.to);
+const spanAtMost = (days: number) => (value: { from?: string; to?: string }) =>
+  !value.from || !value.to || Date.parse(value.to) - Date.parse(value.from) <= days * DAY_MS;
+
+export const auditQuerySchema = z
+  .strictObject({
+    from: isoTimestamp.optional(),
+    to: isoTimestamp.optional(),
+    action: z
+      .string()
+      .regex(/^[a-z][A-Za-z]*\.[a-z][A-Za-z]*$/, 'an action such as members.invite')
+      .optional(),
+    userId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'a user id')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: z.string().min(1).max(512).optional(),
+  })
+  .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] });
+
+export const usageQuerySchema = z
+  .strictObject({
+    granularity: z.enum(['day', 'month']).default('day'),
+    from: isoDay.optional(),
+    to: isoDay.optional(),
+    resourceType: resourceType.optional(),
+  })
+  .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] })
+  .refine(spanAtMost(366), { message: 'at most 366 days at a time', path: ['to'] });
+
+export const metricsQuerySchema = z
+  .strictObject({ from: isoTimestamp.optional(), to: isoTimestamp.optional() })
+  .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] })
+  .refine(spanAtMost(31), { message: 'at most 31 days at a time', path: ['to'] });
+
+export const exportQuerySchema = z.strictObject({
+  month,
+  tenantId: tenantIdSchema.optional(),
+  format: z.enum(['csv', 'json']).default('csv'),
+});
+
+export const archiveParams = z.strictObject({ month });
+export const archiveQuerySchema = z.strictObject({ format: z.enum(['csv', 'json']).default('csv') });
+
+const auditRecordSchema = z.object({
+  eventId: z.string(),
+  tenantId: z.string().nullable(),
+  userId: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  outcome: z.enum(['success', 'denied', 'failed']),
+  statusCode: z.number(),
+  requestId: z.string(),
+  at: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const usageLineSchema = z.object({
+  period: z.string(),
+  resourceType: z.string(),
+  quantity: z.number(),
+  unit: z.string(),
+});
+
+const exportLineSchema = z.object({
+  tenantId: z.string(),
+  tenantName: z.string(),
+  month: z.string(),
+  resourceType: z.string(),
+  quantity: z.number(),
+  unit: z.string(),
+});
 
 /**
  * Routes of the audit, usage, metrics and finance export capability, merged into the route table.
  * Kept in their own module so that the capability can grow without touching the core table.
  */
-export const recordRoutes = {} as const satisfies Record<string, RouteSpec>;
+export const recordRoutes = {
+  listAuditRecords: defineRoute({
+    operationId: 'listAuditRecords',
+    method: 'GET',
+    path: '/tenants/{tenantId}/audit',
+    summary: 'Audit records of the tenant, newest first (default: the last 30 days)',
+    tags: ['records'],
+    access: { kind: 'tenant', permission: 'audit:read' },
+    handler: 'audit/list-audit',
+    request: { params: tenantParams, query: auditQuerySchema },
+    responses: {
+      200: {
+        description: 'A page of audit records',
+        schema: z.object({ items: z.array(auditRecordSchema), nextCursor: z.string().nullable() }),
+      },
+      ...inTenant,
+    },
+  }),
+  getUsage: defineRoute({
+    operationId: 'getUsage',
+    method: 'GET',
+    path: '/tenants/{tenantId}/usage',
+    summary: 'Usage per day or month and resource type (default: the last 30 days, UTC)',
+    tags: ['records'],
+    access: { kind: 'tenant', permission: 'usage:read' },
+    handler: 'usage/get-usage',
+    request: { params: tenantParams, query: usageQuerySchema },
+    responses: {
+      200: {
+        description: 'Usage',
+        schema: z.object({
+          tenantId: z.string(),
+          granularity: z.enum(['day', 'month']),
+          from: z.string(),
+          to: z.string(),
+          items: z.array(usageLineSchema),
+        }),
+      },
+      ...inTenant,
+    },
+  }),
+  getMetrics: defineRoute({
+    operationId: 'getMetrics',
+    method: 'GET',
+    path: '/tenants/{tenantId}/metrics',
+    summary: 'Per hour: requests, errors, error rate, p50/p95/p99 latency (default: the last 24 hours)',
+    tags: ['records'],
+    access: { kind: 'tenant', permission: 'usage:read' },
+    handler: 'metrics/get-metrics',
+    request: { params: tenantParams, query: metricsQuerySchema },
+    responses: {
+      200: {
+        description: 'Hourly metrics',
+        schema: z.object({
+          tenantId: z.string(),
+          from: z.string(),
+          to: z.string(),
+          items: z.array(
+            z.object({
+              hour: z.string(),
+              requests: z.number(),
+              errors: z.number(),
+              clientErrors: z.number(),
+              errorRate: z.number(),
+              p50: z.number().nullable(),
+              p95: z.number().nullable(),
+              p99: z.number().nullable(),
+              meanMs: z.number().nullable(),
+            }),
+          ),
+        }),
+      },
+      ...inTenant,
+    },
+  }),
+  exportUsage: defineRoute({
+    operationId: 'exportUsage',
+    method: 'GET',
+    path: '/usage/exports',
+    summary:
+      'Usage of a calendar month (UTC) per tenant and resource type, CSV by default. A closed month answers its archived export (with its adjustment lines); an open month is computed now.',
+    tags: ['finance'],
+    access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
+    handler: 'exports/get-export',
+    request: { query: exportQuerySchema },
+    responses: {
+      200: {
+        description: 'The export (text/csv, or JSON with format=json)',
+        schema: z.object({
+          month: z.string(),
+          status: z.enum(['open', 'closed']),
+          lines: z.array(exportLineSchema),
+        }),
+      },
+      ...forFinance,
+      404: error('Unknown tenant'),
+    },
+  }),
+  listUsageExports: defineRoute({
+    operationId: 'listUsageExports',
+    method: 'GET',
+    path: '/usage/exports/archive',
+    summary: 'Closed months with an archived export, newest first',
+    tags: ['finance'],
+    access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
+    handler: 'exports/list-archive',
+    request: {},
+    responses: {
+      200: {
+        description: 'Archived exports',
+        schema: z.object({
+          items: z.array(z.object({ month: z.string(), bytes: z.number(), closedAt: z.string() })),
+        }),
+      },
+      ...forFinance,
+    },
+  }),
+  getUsageExport: defineRoute({
+    operationId: 'getUsageExport',
+    method: 'GET',
+    path: '/usage/exports/archive/{month}',
+    summary: "Download a closed month's archived export, as it was written",
+    tags: ['finance'],
+    access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
+    handler: 'exports/get-archived-export',
+    request: { params: archiveParams, query: archiveQuerySchema },
+    responses: {
+      200: { description: 'The archived export (text/csv, or JSON with format=json)' },
+      ...forFinance,
+      404: error('No archived export for this month'),
+    },
+  }),
+} as const satisfies Record<string, RouteSpec>;

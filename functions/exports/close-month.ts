@@ -1,0 +1,31 @@
+import * as z from 'zod';
+import { addMonths, currentMonth, MONTH_PATTERN } from '#shared/exports/months';
+import { closeMonth, tenantCatalog } from '#shared/exports/usage-export';
+import { logger } from '#shared/http/logger';
+import { recordServices } from '#shared/records/record-services';
+import { services } from '#shared/runtime';
+
+const input = z.object({ month: z.string().regex(MONTH_PATTERN).optional() }).passthrough();
+
+/**
+ * Scheduled on the 1st of every month (UTC): closes the month that just ended, writes its CSV to
+ * the archive. `{ "month": "YYYY-MM" }` closes another finished month; running it twice is safe.
+ */
+export const handler = async (event: unknown = {}) => {
+  const parsed = input.parse(event ?? {});
+  const month = parsed.month ?? addMonths(currentMonth(), -1);
+  const records = recordServices();
+  const result = await closeMonth(
+    { usage: records.usage, tenants: tenantCatalog(services().directory), archive: records.archive },
+    month,
+  );
+  const summary = {
+    month,
+    created: result.created,
+    lines: result.export.lines.length,
+    corrected: result.corrected,
+  };
+  if (result.corrected.length > 0) logger.warn('month close corrected rollups from raw records', summary);
+  else logger.info('month closed', summary);
+  return summary;
+};

@@ -1,0 +1,26 @@
+import { NotFound } from '#shared/errors';
+import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/exports/text-response';
+import { httpHandler } from '#shared/http/handler';
+import { recordServices } from '#shared/records/record-services';
+import { routes } from '#shared/routes/table';
+
+export const handler = withTextBodies(
+  httpHandler(routes.getUsageExport, async ({ params, query }) => {
+    const archived = await recordServices().archive.get(params.month);
+    if (!archived) throw new NotFound('No archived export for this month');
+    if (query.format === 'json') {
+      return {
+        status: 200,
+        body: { month: archived.month, closedAt: archived.closedAt, lines: archived.lines },
+      };
+    }
+    return {
+      status: 200,
+      body: archived.csv,
+      headers: {
+        'content-type': CSV_CONTENT_TYPE,
+        'content-disposition': `attachment; filename="tenantry-usage-${archived.month}.csv"`,
+      },
+    };
+  }),
+);

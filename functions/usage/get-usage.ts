@@ -1,0 +1,33 @@
+import { httpHandler } from '#shared/http/handler';
+import { recordServices } from '#shared/records/record-services';
+import { combine } from '#shared/records/usage-store';
+import { routes } from '#shared/routes/table';
+
+const DEFAULT_DAYS = 30;
+const today = () => new Date().toISOString().slice(0, 10);
+
+export const handler = httpHandler(routes.getUsage, async ({ params, query }) => {
+  const to = query.to ?? today();
+  const from =
+    query.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const rollups = await recordServices().usage.dailyRollups(params.tenantId, from, to, query.resourceType);
+  const periods = new Map<string, { period: string; resourceType: string; quantity: number; unit: string }>();
+  for (const rollup of rollups) {
+    const period = query.granularity === 'month' ? rollup.day.slice(0, 7) : rollup.day;
+    const key = `${period}|${rollup.resourceType}`;
+    const current = periods.get(key);
+    periods.set(key, {
+      period,
+      resourceType: rollup.resourceType,
+      quantity: combine(current?.quantity, rollup.quantity, rollup.kind),
+      unit: rollup.unit,
+    });
+  }
+  const items = [...periods.values()].sort(
+    (a, b) => a.period.localeCompare(b.period) || a.resourceType.localeCompare(b.resourceType),
+  );
+  return {
+    status: 200,
+    body: { tenantId: params.tenantId, granularity: query.granularity, from, to, items },
+  };
+});

@@ -1,0 +1,20 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import * as z from 'zod';
+import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
+import { configFields, loadConfig } from '#shared/config';
+import { logger } from '#shared/http/logger';
+import { snapshotStorage } from '#shared/records/storage-snapshot';
+import { services } from '#shared/runtime';
+
+const config = loadConfig(z.object({ EVENT_BUS_NAME: configFields.name }));
+const publisher = new EventBridgePublisher({
+  client: new EventBridgeClient({}),
+  eventBusName: config.EVENT_BUS_NAME,
+});
+
+/** Scheduled (EventBridge Scheduler): storage and database count of every tenant, as usage. */
+export const handler = async (): Promise<{ tenants: number; events: number }> => {
+  const result = await snapshotStorage(services().control, publisher);
+  logger.info('storage snapshot published', result);
+  return result;
+};

@@ -1,0 +1,28 @@
+import { eventHandler } from '#shared/events/consumer';
+import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
+import { logger } from '#shared/http/logger';
+import type { AuditStore } from '#shared/records/audit-store';
+import type { MetricsStore } from '#shared/records/metrics-store';
+import type { UsageStore } from '#shared/records/usage-store';
+
+/**
+ * The EventBridge consumers of the records, built on their stores so that tests replay events
+ * against the real DynamoDB API. Each is idempotent by event id.
+ */
+export const auditConsumer = (store: AuditStore) =>
+  eventHandler(AuditRecord, async ({ id, detail }) => {
+    const recorded = await store.record(id, detail);
+    if (!recorded) logger.info('audit record already stored (replayed event)');
+  });
+
+export const usageConsumer = (store: UsageStore) =>
+  eventHandler(UsageRecorded, async ({ id, detail }) => {
+    const outcome = await store.record(id, detail);
+    if (outcome === 'replayed') logger.info('usage already recorded (replayed event)');
+  });
+
+export const metricConsumer = (store: MetricsStore) =>
+  eventHandler(MetricSample, async ({ id, detail }) => {
+    const outcome = await store.record(id, detail);
+    if (outcome === 'replayed') logger.info('metric sample already recorded (replayed event)');
+  });

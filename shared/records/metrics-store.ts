@@ -1,0 +1,129 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventDetail, MetricSample } from '#shared/events/events';
+import { EventLedger, type EventLedgerOptions, type LedgerOutcome } from '#shared/records/event-ledger';
+import { BUCKET_COUNT, bucketAttribute, bucketOf, percentile } from '#shared/records/latency-histogram';
+
+export type MetricDetail = EventDetail<typeof MetricSample>;
+
+/** `YYYY-MM-DDTHH` of an ISO timestamp, in UTC. */
+export const hourOf = (at: string) => new Date(at).toISOString().slice(0, 13);
+
+/** How long the per-event ledger entries of metric samples are kept (TTL in AWS). */
+export const METRIC_LEDGER_DAYS = 7;
+
+export const metricKeys = {
+  partition: (tenantId: string | null) => `METRICS#${tenantId ?? 'platform'}`,
+  hour: (tenantId: string | null, hour: string) => ({
+    pk: `METRICS#${tenantId ?? 'platform'}`,
+    sk: `HOUR#${hour}`,
+  }),
+  /** The sample's ledger entry: one small item per event, expiring after a week. */
+  ledger: (tenantId: string | null, at: string, eventId: string) => ({
+    pk: `METRICSEEN#${tenantId ?? 'platform'}#${hourOf(at)}`,
+    sk: eventId,
+  }),
+};
+
+export interface HourlyMetrics {
+  readonly hour: string;
+  readonly requests: number;
+  /** 5xx answers. */
+  readonly errors: number;
+  /** 4xx answers (refusals and bad input: the API working as specified). */
+  readonly clientErrors: number;
+  readonly errorRate: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly meanMs: number | null;
+}
+
+/** A 5xx is an error of ours; 4xx answers are the API working as specified. */
+export const isError = (statusCode: number) => statusCode >= 500;
+
+/**
+ * Request metrics per tenant and hour: one item holding the request and error counts, the sum of
+ * latencies and a latency histogram, every field moved by atomic `ADD` once per event (through the
+ * same ledger as usage).
+ */
+export class MetricsStore {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #ledger: EventLedger;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+    ledgerOptions: EventLedgerOptions = {},
+  ) {
+    this.#documents = DynamoDBDocumentClient.from(client);
+    this.#ledger = new EventLedger(this.#documents, tableName, ledgerOptions);
+  }
+
+  async record(eventId: string, detail: MetricDetail): Promise<LedgerOutcome> {
+    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + METRIC_LEDGER_DAYS * 86_400;
+    return this.#ledger.once(
+      metricKeys.ledger(detail.tenantId, detail.at, eventId),
+      { expiresAt },
+      async () => {
+        await this.#documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: metricKeys.hour(detail.tenantId, hourOf(detail.at)),
+            UpdateExpression:
+              'ADD requests :one, errors :error, clientErrors :client, latencySumMs :latency, #bucket :one',
+            ExpressionAttributeNames: { '#bucket': bucketAttribute(bucketOf(detail.latencyMs)) },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':error': isError(detail.statusCode) ? 1 : 0,
+              ':client': detail.statusCode >= 400 && detail.statusCode < 500 ? 1 : 0,
+              ':latency': detail.latencyMs,
+            },
+          }),
+        );
+      },
+    );
+  }
+
+  /** Hours from `from` to `to` (ISO timestamps, inclusive of their hours) that had requests. */
+  async hours(tenantId: string | null, from: string, to: string): Promise<HourlyMetrics[]> {
+    const out: HourlyMetrics[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': metricKeys.partition(tenantId),
+            ':from': `HOUR#${hourOf(from)}`,
+            ':to': `HOUR#${hourOf(to)}`,
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(summarise(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
+
+function summarise(item: Record<string, unknown>): HourlyMetrics {
+  const counts = Array.from({ length: BUCKET_COUNT }, (_, index) =>
+    Number(item[bucketAttribute(index)] ?? 0),
+  );
+  const requests = Number(item.requests ?? 0);
+  const errors = Number(item.errors ?? 0);
+  return {
+    hour: `${String(item.sk).slice('HOUR#'.length)}:00:00Z`,
+    requests,
+    errors,
+    clientErrors: Number(item.clientErrors ?? 0),
+    errorRate: requests === 0 ? 0 : Math.round((errors / requests) * 10_000) / 10_000,
+    p50: percentile(counts, 50),
+    p95: percentile(counts, 95),
+    p99: percentile(counts, 99),
+    meanMs: requests === 0 ? null : Math.round((Number(item.latencySumMs ?? 0) / requests) * 100) / 100,
+  };
+}

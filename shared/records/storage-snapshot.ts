@@ -1,0 +1,80 @@
+import { UsageRecorded } from '#shared/events/events';
+import { logger } from '#shared/http/logger';
+import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
+import type { SqlRunner } from '#shared/ports/sql';
+
+export interface TenantStorage {
+  readonly tenantId: string;
+  readonly databases: number;
+  readonly bytes: number;
+}
+
+/** The control DB's tenant databases, or none while that table does not exist yet. */
+async function tenantDatabases(control: SqlRunner): Promise<{ tenantId: string; name: string }[]> {
+  const [present] = await control.query<{ present: boolean }>(
+    `select to_regclass('tenant_databases') is not null as present`,
+  );
+  if (!present?.present) return [];
+  return control.query<{ tenantId: string; name: string }>(
+    `select tenant_id as "tenantId", name from tenant_databases
+      where status not in ('deleted', 'deleting', 'failed')
+      order by tenant_id, name`,
+  );
+}
+
+/** Bytes and number of databases per tenant, measured now with `pg_database_size`. */
+export async function measureTenantStorage(control: SqlRunner): Promise<TenantStorage[]> {
+  const perTenant = new Map<string, { databases: number; bytes: number }>();
+  for (const database of await tenantDatabases(control)) {
+    let bytes = 0;
+    try {
+      const [row] = await control.query<{ bytes: string | number }>(
+        'select pg_database_size(:name)::bigint as bytes',
+        { name: database.name },
+      );
+      bytes = Number(row?.bytes ?? 0);
+    } catch (error) {
+      // Listed but gone (dropped between the list and the size): counted without storage.
+      logger.warn('tenant database size unavailable', { tenantId: database.tenantId, error });
+    }
+    const current = perTenant.get(database.tenantId) ?? { databases: 0, bytes: 0 };
+    perTenant.set(database.tenantId, { databases: current.databases + 1, bytes: current.bytes + bytes });
+  }
+  return [...perTenant].map(([tenantId, value]) => ({ tenantId, ...value }));
+}
+
+/**
+ * The scheduled snapshot: one `storage_bytes` and one `databases` usage event per tenant, through
+ * the bus like every other usage. Both are gauges: a day's value is its highest snapshot.
+ */
+export async function snapshotStorage(
+  control: SqlRunner,
+  publisher: EventPublisher,
+  now: Date = new Date(),
+): Promise<{ tenants: number; events: number }> {
+  const measured = await measureTenantStorage(control);
+  const at = now.toISOString();
+  const events: OutgoingEvent[] = measured.flatMap((tenant) => [
+    outgoing(UsageRecorded, {
+      tenantId: tenant.tenantId,
+      resourceType: 'storage_bytes',
+      quantity: tenant.bytes,
+      unit: 'bytes',
+      at,
+    }),
+    outgoing(UsageRecorded, {
+      tenantId: tenant.tenantId,
+      resourceType: 'databases',
+      quantity: tenant.databases,
+      unit: 'count',
+      at,
+    }),
+  ]);
+  if (events.length === 0) return { tenants: 0, events: 0 };
+  const { failed } = await publisher.publish(events);
+  if (failed.length > 0) {
+    // The job fails, so the scheduler retries it (and dead-letters it after that): nothing is dropped.
+    throw new Error(`${failed.length} storage usage events were not published: ${failed[0]?.code}`);
+  }
+  return { tenants: measured.length, events: events.length };
+}
