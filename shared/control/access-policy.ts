@@ -35,9 +35,11 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     if ((record.status === 'suspended' || offboarding) && !isPlatformAdmin) {
       throw new Forbidden('This tenant is suspended');
     }
-    const permissions = effectivePermissions(record.role, [record.customPermissions]);
+    // A platform admin acts as a tenant admin everywhere, also where they are a plain member.
+    const role = isPlatformAdmin && record.role !== 'owner' ? 'admin' : record.role;
+    const permissions = effectivePermissions(role, [record.customPermissions]);
     if (!permissions.has(permission)) throw new Forbidden(`Missing permission ${permission}`);
-    return { tenantId, role: record.role, permissions };
+    return { tenantId, role, permissions };
   }
 
   /** Drops cached answers for a tenant (one member, or all): called after membership changes. */
