@@ -1,0 +1,291 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ACCESS_CACHE_MS, ControlTenantAccess } from '#shared/control/access-policy';
+import type { TenantAccessRecord, TenantDirectory, TenantStatus } from '#shared/control/tenant-directory';
+import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
+import { Forbidden, NotFound } from '#shared/errors';
+import type { Caller } from '#shared/http/caller';
+
+const T1 = 't_aaaaaaaaaaaaaaaaaaaa';
+const T2 = 't_bbbbbbbbbbbbbbbbbbbb';
+const UNKNOWN = 't_cccccccccccccccccccc';
+
+const caller = (userId: string, groups: Caller['groups'] = []): Caller => ({
+  userId,
+  email: `${userId}@example.com`,
+  groups,
+  activeTenantId: null,
+});
+
+/** The two directory calls the policy makes, over an in-memory control database. */
+class FakeDirectory {
+  readonly tenants = new Map<string, TenantStatus>();
+  readonly members = new Map<string, { role: BuiltInRole; customPermissions: Permission[] }>();
+  accessCalls = 0;
+  tenantCalls = 0;
+
+  setTenant(tenantId: string, status: TenantStatus = 'active') {
+    this.tenants.set(tenantId, status);
+  }
+  setMember(tenantId: string, userId: string, role: BuiltInRole, customPermissions: Permission[] = []) {
+    this.members.set(`${tenantId}|${userId}`, { role, customPermissions });
+  }
+  removeMember(tenantId: string, userId: string) {
+    this.members.delete(`${tenantId}|${userId}`);
+  }
+
+  async accessOf(userId: string, tenantId: string): Promise<TenantAccessRecord | null> {
+    this.accessCalls += 1;
+    const status = this.tenants.get(tenantId);
+    const member = this.members.get(`${tenantId}|${userId}`);
+    return status && member ? { status, ...member } : null;
+  }
+
+  async getTenant(tenantId: string) {
+    this.tenantCalls += 1;
+    const status = this.tenants.get(tenantId);
+    return status ? { id: tenantId, status } : null;
+  }
+}
+
+describe('ControlTenantAccess', () => {
+  let directory: FakeDirectory;
+  let now: number;
+  let policy: ControlTenantAccess;
+
+  beforeEach(() => {
+    directory = new FakeDirectory();
+    now = 1_000_000;
+    policy = new ControlTenantAccess(directory as unknown as TenantDirectory, () => now);
+    directory.setTenant(T1);
+    directory.setTenant(T2);
+  });
+
+  const outcome = async (who: Caller, tenantId: string, permission: Permission) => {
+    try {
+      const grant = await policy.authorize(who, tenantId, permission);
+      return { ok: grant.role };
+    } catch (error) {
+      if (error instanceof NotFound || error instanceof Forbidden) {
+        return {
+          error: error.constructor.name,
+          code: error.code,
+          status: error.statusCode,
+          message: error.message,
+        };
+      }
+      throw error;
+    }
+  };
+
+  it('the cache bound is the 30 s the design allows', () => {
+    expect(ACCESS_CACHE_MS).toBe(30_000);
+  });
+
+  describe('caching', () => {
+    it('reuses an answer within 30 s, so a change made elsewhere is not seen before then', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      await policy.authorize(caller('u1'), T1, 'members:write');
+      directory.removeMember(T1, 'u1'); // removed by another instance
+      now += ACCESS_CACHE_MS - 1;
+      await expect(policy.authorize(caller('u1'), T1, 'members:write')).resolves.toMatchObject({
+        role: 'admin',
+      });
+      expect(directory.accessCalls).toBe(1);
+    });
+
+    it('asks again once 30 s have passed, so a change on another instance takes effect within the bound', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      await policy.authorize(caller('u1'), T1, 'members:write');
+      directory.removeMember(T1, 'u1');
+      now += ACCESS_CACHE_MS;
+      await expect(policy.authorize(caller('u1'), T1, 'members:write')).rejects.toBeInstanceOf(NotFound);
+      expect(directory.accessCalls).toBe(2);
+    });
+
+    it('a demotion elsewhere also takes effect after 30 s', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      await policy.authorize(caller('u1'), T1, 'roles:write');
+      directory.setMember(T1, 'u1', 'viewer');
+      now += ACCESS_CACHE_MS + 1;
+      await expect(policy.authorize(caller('u1'), T1, 'roles:write')).rejects.toBeInstanceOf(Forbidden);
+    });
+
+    it('caches a refusal too, and per tenant and user', async () => {
+      await expect(policy.authorize(caller('u1'), T1, 'tenant:read')).rejects.toBeInstanceOf(NotFound);
+      await expect(policy.authorize(caller('u1'), T1, 'tenant:read')).rejects.toBeInstanceOf(NotFound);
+      expect(directory.accessCalls).toBe(1);
+      await expect(policy.authorize(caller('u2'), T1, 'tenant:read')).rejects.toBeInstanceOf(NotFound);
+      await expect(policy.authorize(caller('u1'), T2, 'tenant:read')).rejects.toBeInstanceOf(NotFound);
+      expect(directory.accessCalls).toBe(3);
+    });
+
+    it('invalidate(tenantId, userId) forgets that member only', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      directory.setMember(T1, 'u2', 'admin');
+      await policy.authorize(caller('u1'), T1, 'members:write');
+      await policy.authorize(caller('u2'), T1, 'members:write');
+      directory.removeMember(T1, 'u1');
+      directory.removeMember(T1, 'u2');
+      policy.invalidate(T1, 'u1');
+      await expect(policy.authorize(caller('u1'), T1, 'members:write')).rejects.toBeInstanceOf(NotFound);
+      await expect(policy.authorize(caller('u2'), T1, 'members:write')).resolves.toMatchObject({
+        role: 'admin',
+      });
+      expect(directory.accessCalls).toBe(3);
+    });
+
+    it('a refusal is forgotten at once when the user is invited on this instance', async () => {
+      await expect(policy.authorize(caller('u1'), T1, 'tenant:read')).rejects.toBeInstanceOf(NotFound);
+      directory.setMember(T1, 'u1', 'viewer');
+      policy.invalidate(T1, 'u1');
+      await expect(policy.authorize(caller('u1'), T1, 'tenant:read')).resolves.toMatchObject({
+        role: 'viewer',
+      });
+    });
+
+    it('invalidate(tenantId) forgets every member of that tenant and no other tenant', async () => {
+      for (const tenant of [T1, T2]) {
+        directory.setMember(tenant, 'u1', 'member');
+        directory.setMember(tenant, 'u2', 'member');
+      }
+      for (const tenant of [T1, T2]) {
+        for (const user of ['u1', 'u2']) await policy.authorize(caller(user), tenant, 'rows:write');
+      }
+      expect(directory.accessCalls).toBe(4);
+      for (const tenant of [T1, T2]) {
+        directory.setMember(tenant, 'u1', 'viewer');
+        directory.setMember(tenant, 'u2', 'viewer');
+      }
+      policy.invalidate(T1);
+      await expect(policy.authorize(caller('u1'), T1, 'rows:write')).rejects.toBeInstanceOf(Forbidden);
+      await expect(policy.authorize(caller('u2'), T1, 'rows:write')).rejects.toBeInstanceOf(Forbidden);
+      await expect(policy.authorize(caller('u1'), T2, 'rows:write')).resolves.toBeDefined();
+      expect(directory.accessCalls).toBe(6);
+    });
+
+    it('invalidating one tenant does not touch a tenant whose id it prefixes', async () => {
+      // Keys are `<tenant>|<user>`: the separator stops t_a… from matching t_a…x.
+      directory.setMember(T1, 'u1', 'member');
+      await policy.authorize(caller('u1'), T1, 'tables:read');
+      policy.invalidate(T1.slice(0, -1));
+      await policy.authorize(caller('u1'), T1, 'tables:read');
+      expect(directory.accessCalls).toBe(1);
+    });
+  });
+
+  describe('answers', () => {
+    it('an unknown tenant and a foreign tenant give the same NotFound', async () => {
+      directory.setMember(T2, 'u1', 'owner');
+      const unknown = await outcome(caller('u1'), UNKNOWN, 'tenant:read');
+      const foreign = await outcome(caller('u1'), T1, 'tenant:read');
+      expect(unknown).toEqual({
+        error: 'NotFound',
+        code: 'not_found',
+        status: 404,
+        message: 'Tenant not found',
+      });
+      expect(foreign).toEqual(unknown);
+    });
+
+    it('a malformed tenant id is an unknown tenant and never reaches the directory', async () => {
+      for (const bad of ['nope', '', 'T_AAAAAAAAAAAAAAAAAAAA', `${T1}\u0000`, `${T1}x`]) {
+        expect(await outcome(caller('u1'), bad, 'tenant:read')).toMatchObject({ error: 'NotFound' });
+        expect(await outcome(caller('admin', ['platform-admin']), bad, 'tenant:read')).toMatchObject({
+          error: 'NotFound',
+        });
+      }
+      expect(directory.accessCalls + directory.tenantCalls).toBe(0);
+    });
+
+    it('a member without the permission gets Forbidden naming it', async () => {
+      directory.setMember(T1, 'u1', 'viewer');
+      expect(await outcome(caller('u1'), T1, 'members:write')).toMatchObject({
+        error: 'Forbidden',
+        status: 403,
+        message: expect.stringContaining('members:write'),
+      });
+      expect(await outcome(caller('u1'), T1, 'members:read')).toEqual({ ok: 'viewer' });
+    });
+
+    it.each(Object.keys(BUILT_IN_ROLE_PERMISSIONS) as BuiltInRole[])(
+      'the %s role grants exactly its built-in set',
+      async (role) => {
+        directory.setMember(T1, 'u1', role);
+        const grant = await policy.authorize(caller('u1'), T1, 'tenant:read');
+        expect([...grant.permissions].sort()).toEqual([...BUILT_IN_ROLE_PERMISSIONS[role]].sort());
+        expect(grant).toMatchObject({ tenantId: T1, role });
+      },
+    );
+
+    it('custom permissions add to the built-in role, and nothing more', async () => {
+      directory.setMember(T1, 'u1', 'viewer', ['members:write', 'audit:read']);
+      const grant = await policy.authorize(caller('u1'), T1, 'members:write');
+      expect([...grant.permissions].sort()).toEqual(
+        [...BUILT_IN_ROLE_PERMISSIONS.viewer, 'members:write', 'audit:read'].sort(),
+      );
+      expect(await outcome(caller('u1'), T1, 'audit:read')).toEqual({ ok: 'viewer' });
+      expect(await outcome(caller('u1'), T1, 'roles:write')).toMatchObject({ error: 'Forbidden' });
+      expect(await outcome(caller('u1'), T1, 'members:delete')).toMatchObject({ error: 'Forbidden' });
+    });
+
+    it('a suspended tenant is Forbidden to every member, the owner included', async () => {
+      directory.setTenant(T1, 'suspended');
+      directory.setMember(T1, 'owner', 'owner');
+      directory.setMember(T1, 'viewer', 'viewer');
+      for (const who of ['owner', 'viewer']) {
+        expect(await outcome(caller(who), T1, 'tenant:read')).toMatchObject({
+          error: 'Forbidden',
+          message: expect.stringContaining('suspended'),
+        });
+      }
+    });
+
+    it('a platform admin acts as a tenant admin on any existing tenant, suspended ones included', async () => {
+      const admin = caller('staff', ['platform-admin']);
+      expect(await outcome(admin, T1, 'members:write')).toEqual({ ok: 'admin' });
+      expect(await outcome(admin, T1, 'tenant:delete')).toMatchObject({ error: 'Forbidden' });
+      directory.setTenant(T2, 'suspended');
+      expect(await outcome(admin, T2, 'tenant:read')).toEqual({ ok: 'admin' });
+      expect(await outcome(admin, UNKNOWN, 'tenant:read')).toMatchObject({ error: 'NotFound' });
+    });
+
+    it('a platform admin who is also a plain member of a tenant keeps admin rights there', async () => {
+      directory.setMember(T1, 'staff', 'viewer');
+      const admin = caller('staff', ['platform-admin']);
+      expect(await outcome(admin, T1, 'members:write')).toEqual({ ok: 'admin' });
+      expect(await outcome(caller('staff'), T2, 'members:write')).toMatchObject({ error: 'NotFound' });
+    });
+
+    it('a finance user is no platform admin', async () => {
+      expect(await outcome(caller('money', ['finance']), T1, 'usage:read')).toMatchObject({
+        error: 'NotFound',
+      });
+    });
+
+    it.each(['deleted'] as const)(
+      'a %s tenant is NotFound to everyone, platform admins included',
+      async (status) => {
+        directory.setTenant(T1, status);
+        directory.setMember(T1, 'owner', 'owner');
+        const unknown = await outcome(caller('owner'), UNKNOWN, 'tenant:read');
+        expect(await outcome(caller('owner'), T1, 'tenant:read')).toEqual(unknown);
+        expect(await outcome(caller('staff', ['platform-admin']), T1, 'tenant:read')).toMatchObject({
+          error: 'NotFound',
+        });
+      },
+    );
+
+    it('a tenant being offboarded is Forbidden to members except for repeating the delete', async () => {
+      directory.setTenant(T1, 'deleting');
+      directory.setMember(T1, 'owner', 'owner');
+      expect(await outcome(caller('owner'), T1, 'tenant:read')).toMatchObject({ error: 'Forbidden' });
+      expect(await outcome(caller('owner'), T1, 'tenant:delete')).toEqual({ ok: 'owner' });
+    });
+
+    it.each(['provisioning', 'failed'] as const)('a %s tenant still answers its members', async (status) => {
+      directory.setTenant(T1, status);
+      directory.setMember(T1, 'owner', 'owner');
+      expect(await outcome(caller('owner'), T1, 'tenant:read')).toEqual({ ok: 'owner' });
+    });
+  });
+});
