@@ -222,6 +222,8 @@ export interface TelemetrySink {
 
 /** A CloudWatch metric through the embedded metric format: a log line, no extra call. */
 function countFailure(name: string, value: number): void {
+  // Only Lambda's log pipeline turns the line into a metric; elsewhere the warning log says it.
+  if (!process.env.AWS_LAMBDA_FUNCTION_NAME) return;
   process.stdout.write(
     `${JSON.stringify({
       _aws: {
@@ -242,7 +244,14 @@ function countFailure(name: string, value: number): void {
  */
 export async function emit(sink: TelemetrySink, records: readonly OutgoingEvent[]): Promise<void> {
   try {
-    const { failed } = await sink.publisher.publish(records);
+    const { failed } = await sink.publisher.publish(records).catch((error: unknown) => ({
+      // A publisher that throws has published nothing: all of it goes the dead-letter way.
+      failed: records.map((event) => ({
+        event,
+        code: error instanceof Error ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      })),
+    }));
     telemetryCounters.published += records.length - failed.length;
     if (failed.length === 0) return;
     telemetryCounters.publishFailures += failed.length;
