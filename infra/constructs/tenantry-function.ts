@@ -165,8 +165,12 @@ export function grantDataApi(fn: TenantryFunction, cluster: rds.DatabaseCluster)
   fn.addEnvironment('CLUSTER_SECRET_ARN', cluster.secret.secretArn);
 }
 
-/** Allows starting executions of the workflow and passes its ARN in `envName`. */
+/**
+ * Allows starting executions of the workflow and reading their status and history (the
+ * provisioning status route), and passes its ARN in `envName`.
+ */
 export function grantStartWorkflow(fn: TenantryFunction, workflow: sfn.IStateMachine, envName: string): void {
   workflow.grantStartExecution(fn.function);
+  workflow.grantRead(fn.function);
   fn.addEnvironment(envName, workflow.stateMachineArn);
 }

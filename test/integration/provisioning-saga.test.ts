@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SecretNotFound } from '#shared/ports/secrets';
+import { roleNameFor, secretNameFor } from '#shared/provisioning/names';
+import { provisioningExecutionName, registerTenant } from '#shared/tenancy/register-tenant';
+import type { ProvisioningStep } from '#shared/workflows/provisioning';
+import { type SagaHarness, startSagaHarness } from '../support/saga-harness.ts';
+
+class InjectedFailure extends Error {
+  override readonly name = 'InjectedFailure';
+}
+
+class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+describe('the provisioning saga (same definition and steps, real PostgreSQL, injected failures)', () => {
+  let saga: SagaHarness;
+
+  beforeAll(async () => {
+    saga = await startSagaHarness(inject('platform'));
+  });
+  afterAll(async () => {
+    await saga?.close();
+  });
+
+  const owner = () => ({ userId: randomUUID(), email: `owner-${randomUUID().slice(0, 8)}@example.com` });
+
+  async function register(name: string) {
+    const tenantOwner = owner();
+    const tenant = await registerTenant(saga.services, tenantOwner, { name });
+    const execution = await saga.workflows.waitFor(provisioningExecutionName(tenant.id));
+    const [database] = await saga.services.databases
+      .ofTenant(tenant.id)
+      .then((dbs) => dbs.filter((d) => d.isPrimary));
+    const all = await saga.services.control.query<{ id: string; status: string; databaseName: string }>(
+      `select id, status, database_name as "databaseName" from tenant_databases where tenant_id = :tenantId`,
+      { tenantId: tenant.id },
+    );
+    return { tenant, owner: tenantOwner, execution, database, record: all[0] };
+  }
+
+  /** What exists on the cluster and in the secret store for a tenant. */
+  async function leftovers(tenantId: string, databaseName: string | undefined) {
+    const admin = await saga.admin();
+    try {
+      const databases = await admin.query('select datname from pg_database where datname = $1', [
+        databaseName ?? '',
+      ]);
+      const roles = await admin.query('select rolname from pg_roles where rolname = $1', [
+        roleNameFor(tenantId),
+      ]);
+      const secret = await saga.secrets
+        .getSecretValue(secretNameFor(saga.stage, tenantId))
+        .then(() => true)
+        .catch((error: unknown) => (error instanceof SecretNotFound ? false : Promise.reject(error)));
+      return { databases: databases.rowCount, roles: roles.rowCount, secret };
+    } finally {
+      await admin.end();
+    }
+  }
+
+  it('provisions a tenant: database, role and secret exist, and it is active', async () => {
+    const { tenant, execution, record } = await register('Happy path');
+
+    expect(execution?.status).toBe('SUCCEEDED');
+    expect(execution?.steps.map((s) => s.name)).toEqual([
+      'Operation',
+      'PlaceDatabase',
+      'EnsureTenantSecret',
+      'CreateRoleAndDatabase',
+      'ApplyBaselineSchema',
+      'ActivateDatabase',
+    ]);
+    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('active');
+    expect(record?.status).toBe('active');
+    expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+      databases: 1,
+      roles: 1,
+      secret: true,
+    });
+  });
+
+  const steps: Array<[ProvisioningStep, 'before' | 'after']> = [
+    ['PlaceDatabase', 'before'],
+    ['PlaceDatabase', 'after'],
+    ['EnsureTenantSecret', 'before'],
+    ['EnsureTenantSecret', 'after'],
+    ['CreateRoleAndDatabase', 'before'],
+    ['CreateRoleAndDatabase', 'after'],
+    ['ApplyBaselineSchema', 'before'],
+    ['ApplyBaselineSchema', 'after'],
+    ['ActivateDatabase', 'before'],
+  ];
+
+  it.each(steps)(
+    'a failure %s (%s its work) leaves no database, role or secret, and the tenant failed',
+    async (step, when) => {
+      saga.faults = [{ step, when, error: new InjectedFailure(`boom in ${step}`), times: 1 }];
+
+      const { tenant, execution, record } = await register(`Fails at ${step} ${when}`);
+
+      expect(execution?.status).toBe('FAILED');
+      expect(execution?.steps.map((s) => s.name)).toContain('CompensateProvisioning');
+      const stored = await saga.services.directory.getTenant(tenant.id);
+      expect(stored?.status).toBe('failed');
+      expect(stored?.statusReason).toMatch(/InjectedFailure/);
+      expect(record?.status).toBe('failed');
+      expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+        databases: 0,
+        roles: 0,
+        secret: false,
+      });
+    },
+  );
+
+  it('retries a transient failure and then succeeds, with the retry in the step history', async () => {
+    saga.faults = [
+      { step: 'CreateRoleAndDatabase', when: 'after', error: new TransientError('resuming'), times: 2 },
+    ];
+
+    const { tenant, execution } = await register('Transient');
+
+    expect(execution?.status).toBe('SUCCEEDED');
+    expect(execution?.steps.find((s) => s.name === 'CreateRoleAndDatabase')?.retries).toBe(2);
+    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('active');
+  });
+
+  it('running the workflow again for the same tenant makes one of everything', async () => {
+    saga.faults = [];
+    const { tenant, record } = await register('Twice');
+    const databaseId = record?.id ?? '';
+
+    await saga.workflows.start(`again-${databaseId}`, {
+      operation: 'provision',
+      tenantId: tenant.id,
+      databaseId,
+    });
+    const again = await saga.workflows.waitFor(`again-${databaseId}`);
+    // Starting the first name again is a no-op, as Step Functions does.
+    await saga.workflows.start(provisioningExecutionName(tenant.id), {
+      operation: 'provision',
+      tenantId: tenant.id,
+      databaseId,
+    });
+
+    expect(again?.status).toBe('SUCCEEDED');
+    expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+      databases: 1,
+      roles: 1,
+      secret: true,
+    });
+    expect(await saga.services.databases.ofTenant(tenant.id)).toHaveLength(1);
+    expect((await saga.secrets.listSecrets(`tenantry/${saga.stage}/tenants/${tenant.id}`)).length).toBe(1);
+    expect(saga.runner.list().filter((e) => e.name === provisioningExecutionName(tenant.id))).toHaveLength(1);
+  });
+
+  it('offboards: databases, role, secret and memberships go; the tenant stays as deleted; again is safe', async () => {
+    saga.faults = [];
+    const { tenant, owner: tenantOwner, record } = await register('Offboarded');
+    await saga.services.directory.transition(tenant.id, ['active'], 'deleting');
+
+    await saga.workflows.start(`offboard-${tenant.id}`, { operation: 'offboard', tenantId: tenant.id });
+    const offboarded = await saga.workflows.waitFor(`offboard-${tenant.id}`);
+    await saga.workflows.start(`offboard-again-${tenant.id}`, { operation: 'offboard', tenantId: tenant.id });
+    const again = await saga.workflows.waitFor(`offboard-again-${tenant.id}`);
+
+    expect(offboarded?.status).toBe('SUCCEEDED');
+    expect(again?.status).toBe('SUCCEEDED');
+    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('deleted');
+    expect(await saga.services.directory.membershipsOf(tenantOwner.userId)).toEqual([]);
+    expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+      databases: 0,
+      roles: 0,
+      secret: false,
+    });
+  });
+
+  it('refuses an operation it does not know, and a database of another tenant', async () => {
+    saga.faults = [];
+    const first = await register('Owner of the database');
+    const second = await register('Someone else');
+
+    await saga.workflows.start('bogus-op', { operation: 'format-disk', tenantId: first.tenant.id });
+    await saga.workflows.start('cross-tenant', {
+      operation: 'dropDatabase',
+      tenantId: second.tenant.id,
+      databaseId: first.record?.id ?? '',
+    });
+
+    expect((await saga.workflows.waitFor('bogus-op'))?.status).toBe('FAILED');
+    expect((await saga.workflows.waitFor('cross-tenant'))?.status).toBe('FAILED');
+    expect(await leftovers(first.tenant.id, first.record?.databaseName)).toMatchObject({ databases: 1 });
+  });
+});
