@@ -11,5 +11,6 @@ export function sagaDeps(): SagaDeps {
     secrets: s.secrets,
     stage: s.settings.stage,
     controlDatabase: s.settings.controlDatabase,
+    tenantChanged: (tenantId) => s.tenantAccess.invalidate(tenantId),
   };
 }

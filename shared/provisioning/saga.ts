@@ -14,6 +14,8 @@ export interface SagaDeps {
   readonly stage: string;
   /** The control database's name: no tenant role may connect to it. */
   readonly controlDatabase: string;
+  /** Tells this process's access cache that a tenant's state changed (other processes wait ≤ 30 s). */
+  readonly tenantChanged?: (tenantId: string) => void;
 }
 
 /** A request the saga must not act on: not retried, compensated. */
@@ -176,6 +178,7 @@ export async function activateDatabase(deps: SagaDeps, tenantId: string, databas
   const record = await databaseFor(deps, tenantId, databaseId);
   await deps.databases.transition(databaseId, ['provisioning'], 'active');
   if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'active');
+  deps.tenantChanged?.(tenantId);
   return { active: true, primary: record.isPrimary };
 }
 
@@ -220,6 +223,7 @@ export async function compensateProvisioning(
   if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
   await deps.databases.transition(databaseId, ['provisioning', 'failed'], 'failed', reason);
   if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'failed', reason);
+  deps.tenantChanged?.(tenantId);
   return { compensated: true, reason };
 }
 
@@ -250,5 +254,6 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
   await deps.directory.removeAllMembers(tenantId);
   await deps.directory.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
+  deps.tenantChanged?.(tenantId);
   return { offboarded: true, databases: databases.length };
 }

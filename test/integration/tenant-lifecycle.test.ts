@@ -1,0 +1,249 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalClient } from '#infra/local/client';
+import { CONTROL_DATABASE } from '#infra/local/platform';
+import { databaseNameFor, roleNameFor, secretNameFor } from '#shared/provisioning/names';
+import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
+
+const info = inject('platform');
+
+/** The local secret store's file, read the way an operator would. */
+async function secretOf(tenantId: string): Promise<{ username: string; password: string } | null> {
+  const file = JSON.parse(await readFile(path.join(info.stateDir, 'secrets', 'secrets.json'), 'utf8')) as {
+    secrets: Record<string, { value: string }>;
+  };
+  const secret = file.secrets[secretNameFor(info.stage, tenantId)];
+  return secret ? (JSON.parse(secret.value) as { username: string; password: string }) : null;
+}
+
+async function connectAs(user: string, password: string, database: string) {
+  const client = new pg.Client({
+    host: info.postgres.host,
+    port: info.postgres.port,
+    user,
+    password,
+    database,
+  });
+  await client.connect();
+  return client;
+}
+
+async function master<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectAs(info.postgres.user, info.postgres.password, 'postgres');
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const primaryDatabaseId = async (owner: Actor, tenantId: string) => {
+  const list = await owner.call('GET', `/tenants/${tenantId}/databases`);
+  return ((list.body as { items: { id: string; isPrimary: boolean }[] }).items.find((d) => d.isPrimary)?.id ??
+    '') as string;
+};
+
+describe('tenant lifecycle on the local platform', () => {
+  const client = new LocalClient(info);
+  let owner: Actor;
+  let tenantA: string;
+  let tenantB: string;
+
+  beforeAll(async () => {
+    owner = await newActor(client, 'lifecycle-owner');
+    [tenantA, tenantB] = await Promise.all([
+      newTenant(owner, 'Lifecycle A').then((t) => t.tenantId),
+      newTenant(owner, 'Lifecycle B').then((t) => t.tenantId),
+    ]);
+  });
+  afterAll(() => client.close());
+
+  it('a registered tenant reaches active, with the workflow and its steps visible', async () => {
+    const tenant = await owner.call('GET', `/tenants/${tenantA}`);
+    const provisioning = await owner.call('GET', `/tenants/${tenantA}/provisioning`);
+
+    expect(tenant.body).toMatchObject({ status: 'active', settings: { defaultCurrency: 'USD' } });
+    expect(provisioning.body).toMatchObject({
+      status: 'active',
+      databases: [{ isPrimary: true, status: 'active', clusterId: 'primary' }],
+      workflow: { status: 'SUCCEEDED' },
+    });
+    const steps = (provisioning.body as { workflow: { steps: { name: string }[] } }).workflow.steps.map(
+      (s) => s.name,
+    );
+    expect(steps).toEqual(
+      expect.arrayContaining(['CreateRoleAndDatabase', 'ApplyBaselineSchema', 'ActivateDatabase']),
+    );
+  });
+
+  it("a tenant's role opens its own database and is refused every other one", async () => {
+    const credentials = await secretOf(tenantA);
+    expect(credentials?.username).toBe(roleNameFor(tenantA));
+    const own = databaseNameFor(await primaryDatabaseId(owner, tenantA));
+    const other = databaseNameFor(await primaryDatabaseId(owner, tenantB));
+
+    const session = await connectAs(credentials?.username ?? '', credentials?.password ?? '', own);
+    const { rows } = await session.query('select current_user as "user", current_database() as db');
+    await session.end();
+    expect(rows[0]).toEqual({ user: roleNameFor(tenantA), db: own });
+
+    for (const database of [other, 'postgres', CONTROL_DATABASE]) {
+      const refused = await connectAs(
+        credentials?.username ?? '',
+        credentials?.password ?? '',
+        database,
+      ).then(
+        async (c) => {
+          await c.end();
+          return null;
+        },
+        (error: { code?: string; message: string }) => error,
+      );
+      expect(refused, database).toMatchObject({ code: '42501' });
+      expect(refused?.message).toMatch(/permission denied for database/);
+    }
+  });
+
+  it('rejects every invalid setting with a 400 naming the field, and changes nothing', async () => {
+    const before = (await owner.call('GET', `/tenants/${tenantA}`)).body;
+    const invalid: Record<string, unknown> = {
+      timezone: 'Mars/Olympus_Mons',
+      language: 'not a language!',
+      defaultCurrency: 'XXY',
+      logoUrl: 'http://insecure.example.com/logo.png',
+      companyEmail: 'not-an-email',
+      name: '',
+      address: { line1: '1 Main St' },
+      theme: { mode: 'neon' },
+      color: 'blue',
+    };
+
+    for (const [field, value] of Object.entries(invalid)) {
+      const response = await owner.call('PATCH', `/tenants/${tenantA}`, { [field]: value });
+      expect(response.status, field).toBe(400);
+      const paths = (response.body as { error: { details: { path: string }[] } }).error.details.map(
+        (d) => d.path,
+      );
+      expect(
+        paths.some((p) => p === field || p.startsWith(`${field}.`)),
+        `${field}: ${paths}`,
+      ).toBe(true);
+    }
+    expect((await owner.call('PATCH', `/tenants/${tenantA}`, {})).status).toBe(400);
+    expect((await owner.call('GET', `/tenants/${tenantA}`)).body).toEqual(before);
+  });
+
+  it('accepts valid settings and keeps the ones not sent', async () => {
+    const response = await owner.call('PATCH', `/tenants/${tenantA}`, {
+      timezone: 'Europe/Paris',
+      language: 'fr-fr',
+      defaultCurrency: 'EUR',
+      logoUrl: 'https://cdn.example.com/acme.png',
+      companyEmail: 'billing@acme.example',
+      address: { line1: '1 rue de Rivoli', city: 'Paris', postalCode: '75001', country: 'FR' },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      name: 'Lifecycle A',
+      settings: {
+        timezone: 'Europe/Paris',
+        language: 'fr-FR',
+        defaultCurrency: 'EUR',
+        address: { city: 'Paris' },
+      },
+    });
+    const renamed = await owner.call('PATCH', `/tenants/${tenantA}`, { name: 'Lifecycle A2' });
+    expect(renamed.body).toMatchObject({ name: 'Lifecycle A2', settings: { timezone: 'Europe/Paris' } });
+  });
+
+  it('creates another database owned by the tenant role, and drops it; the primary cannot be dropped', async () => {
+    const created = await owner.call('POST', `/tenants/${tenantA}/databases`, { label: 'analytics' });
+    expect(created.status).toBe(202);
+    const databaseId = (created.body as { id: string }).id;
+    const listed = await eventually(
+      () => owner.call('GET', `/tenants/${tenantA}/databases`),
+      (r) =>
+        (r.body as { items: { id: string; status: string }[] }).items.some(
+          (d) => d.id === databaseId && d.status === 'active',
+        ),
+    );
+    expect((listed.body as { items: unknown[] }).items).toHaveLength(2);
+    const ownerRole = await master(async (c) =>
+      c.query('select pg_get_userbyid(datdba) as owner from pg_database where datname = $1', [
+        databaseNameFor(databaseId),
+      ]),
+    );
+    expect(ownerRole.rows[0]?.owner).toBe(roleNameFor(tenantA));
+    expect((await owner.call('POST', `/tenants/${tenantA}/databases`, { label: 'analytics' })).status).toBe(
+      409,
+    );
+    expect((await owner.call('POST', `/tenants/${tenantA}/databases`, { label: 'Bad Label!' })).status).toBe(
+      400,
+    );
+
+    const primary = await primaryDatabaseId(owner, tenantA);
+    expect((await owner.call('DELETE', `/tenants/${tenantA}/databases/${primary}`)).status).toBe(409);
+    expect((await owner.call('DELETE', `/tenants/${tenantA}/databases/${databaseId}`)).status).toBe(202);
+    await eventually(
+      () => owner.call('GET', `/tenants/${tenantA}/databases`),
+      (r) => (r.body as { items: unknown[] }).items.length === 1,
+    );
+    const gone = await master((c) =>
+      c.query('select 1 from pg_database where datname = $1', [databaseNameFor(databaseId)]),
+    );
+    expect(gone.rowCount).toBe(0);
+    expect((await owner.call('DELETE', `/tenants/${tenantA}/databases/${databaseId}`)).status).toBe(404);
+  });
+
+  it('registers 20 tenants at once, and all reach active', async () => {
+    const started = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => owner.call('POST', '/tenants', { name: `Concurrent ${i}` })),
+    );
+    expect(started.map((r) => r.status)).toEqual(Array(20).fill(202));
+    const ids = started.map((r) => (r.body as { id: string }).id);
+    expect(new Set(ids).size).toBe(20);
+
+    const statuses = await eventually(
+      () =>
+        Promise.all(
+          ids.map((id) =>
+            owner.call('GET', `/tenants/${id}`).then((r) => (r.body as { status: string }).status),
+          ),
+        ),
+      (all) => all.every((s) => s !== 'provisioning'),
+      60_000,
+    );
+    expect(statuses).toEqual(Array(20).fill('active'));
+  }, 90_000);
+
+  it('offboards: suspended at once, then database, role, secret and memberships go', async () => {
+    const member = await newActor(client, 'offboard-member');
+    const doomed = await newTenant(owner, 'Doomed');
+    await addMember(owner, doomed.tenantId, member, 'admin');
+    const databaseName = databaseNameFor(await primaryDatabaseId(owner, doomed.tenantId));
+
+    expect((await member.call('DELETE', `/tenants/${doomed.tenantId}`)).status).toBe(403);
+    const first = await owner.call('DELETE', `/tenants/${doomed.tenantId}`);
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ status: 'deleting' });
+    expect((await member.call('GET', `/tenants/${doomed.tenantId}`)).status).toBe(403);
+    expect((await owner.call('DELETE', `/tenants/${doomed.tenantId}`)).status).toBe(202);
+
+    await eventually(
+      () => owner.call('GET', `/tenants/${doomed.tenantId}`),
+      (r) => r.status === 404,
+    );
+    expect((await member.call('GET', `/tenants/${doomed.tenantId}`)).status).toBe(404);
+    expect((await member.call('GET', '/me')).body).toMatchObject({ memberships: [] });
+    const leftovers = await master(async (c) => ({
+      databases: (await c.query('select 1 from pg_database where datname = $1', [databaseName])).rowCount,
+      roles: (await c.query('select 1 from pg_roles where rolname = $1', [roleNameFor(doomed.tenantId)]))
+        .rowCount,
+    }));
+    expect(leftovers).toEqual({ databases: 0, roles: 0 });
+    expect(await secretOf(doomed.tenantId)).toBeNull();
+  });
+});
