@@ -9,16 +9,22 @@ export interface TenantStorage {
   readonly bytes: number;
 }
 
-/** The control DB's tenant databases, or none while that table does not exist yet. */
+/**
+ * The control DB's tenant databases, or none while that table does not exist. The database name
+ * column is `database_name` (the provisioning migration); `name` is accepted too.
+ */
 async function tenantDatabases(control: SqlRunner): Promise<{ tenantId: string; name: string }[]> {
-  const [present] = await control.query<{ present: boolean }>(
-    `select to_regclass('tenant_databases') is not null as present`,
+  const columns = await control.query<{ column: string }>(
+    `select column_name as "column" from information_schema.columns
+      where table_schema = current_schema() and table_name = 'tenant_databases'`,
   );
-  if (!present?.present) return [];
+  const names = new Set(columns.map((row) => row.column));
+  const nameColumn = names.has('database_name') ? 'database_name' : names.has('name') ? 'name' : null;
+  if (!nameColumn || !names.has('tenant_id')) return [];
+  const statusFilter = names.has('status') ? `where status not in ('deleted', 'deleting', 'failed')` : '';
   return control.query<{ tenantId: string; name: string }>(
-    `select tenant_id as "tenantId", name from tenant_databases
-      where status not in ('deleted', 'deleting', 'failed')
-      order by tenant_id, name`,
+    `select tenant_id as "tenantId", ${nameColumn} as name from tenant_databases ${statusFilter}
+      order by tenant_id, ${nameColumn}`,
   );
 }
 
