@@ -14,13 +14,18 @@ export interface MigrationResult {
  * migrators at once apply each migration exactly once. Safe to run on every deploy and boot.
  */
 export async function migrate(sql: SqlRunner, migrations: readonly Migration[]): Promise<MigrationResult> {
-  await sql.execute(
-    `create table if not exists schema_migrations (
-      version integer primary key,
-      name text not null,
-      applied_at timestamptz not null default now()
-    )`,
-  );
+  // Under the lock too: two concurrent `create table if not exists` on a fresh database race in
+  // PostgreSQL's catalogue (duplicate key on pg_type) and one of them fails.
+  await sql.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
+    await tx.execute(
+      `create table if not exists schema_migrations (
+        version integer primary key,
+        name text not null,
+        applied_at timestamptz not null default now()
+      )`,
+    );
+  });
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     const done = await sql.transaction(async (tx) => {
