@@ -3,6 +3,7 @@ import { DatabaseRegistry } from '#shared/control/database-registry';
 import { TenantDirectory } from '#shared/control/tenant-directory';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { DatabaseClusters } from '#shared/ports/clusters';
+import type { EventPublisher } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
@@ -32,6 +33,7 @@ export interface Services {
   readonly workflows: WorkflowStarter;
   readonly clusters: DatabaseClusters;
   readonly secrets: SecretStore;
+  readonly events: EventPublisher;
 }
 
 export interface Adapters {
@@ -41,6 +43,7 @@ export interface Adapters {
   readonly workflows: () => WorkflowStarter;
   readonly clusters: () => DatabaseClusters;
   readonly secrets: () => SecretStore;
+  readonly events: () => EventPublisher;
 }
 
 function once<T>(make: () => T): () => T {
@@ -62,6 +65,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const workflows = once(adapters.workflows);
   const clusters = once(adapters.clusters);
   const secrets = once(adapters.secrets);
+  const events = once(adapters.events);
   return {
     get settings() {
       return settings();
@@ -92,6 +96,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get secrets() {
       return secrets();
+    },
+    get events() {
+      return events();
     },
   };
 }

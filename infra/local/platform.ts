@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import pg from 'pg';
+import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { migrate } from '#shared/control/migrate';
@@ -274,6 +275,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         control: () => control,
         clusters: () => clusters,
         secrets: () => secrets,
+        events: () => busPublisherFromEnv(),
         identity: () =>
           new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
         workflows: () => workflows,

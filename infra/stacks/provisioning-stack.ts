@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
+import { controlMigrations } from '#shared/control/migrations';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -34,6 +35,8 @@ export interface ProvisioningStackProps extends StackProps {
 export class ProvisioningStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly stepFunctions: Record<ProvisioningStep, TenantryFunction>;
+  /** Applies the control database migrations on deploy. */
+  readonly controlMigrations: CustomResource;
 
   constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
     super(scope, id, props);
@@ -109,5 +112,19 @@ export class ProvisioningStack extends Stack {
         resources: entries.map(([step]) => stepFunctions[step].function.functionArn),
       }),
     );
+
+    // The control database schema, migrated on every deploy that adds a migration.
+    const migrator = new TenantryFunction(this, 'ControlMigrations', {
+      handler: 'ops/migrate-control-db',
+      stage: props.stage,
+      timeout: Duration.minutes(5),
+      serviceName: 'tenantry-ops',
+    });
+    grantDataApi(migrator, props.cluster);
+    this.controlMigrations = new CustomResource(this, 'ControlDatabaseSchema', {
+      serviceToken: migrator.function.functionArn,
+      resourceType: 'Custom::TenantryControlMigrations',
+      properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
+    });
   }
 }

@@ -3,6 +3,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
+import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
@@ -50,6 +51,7 @@ export function createAwsServices(env: Record<string, string | undefined> = proc
       ]);
     },
     secrets: () => new SecretsManagerStore(new SecretsManagerClient({})),
+    events: () => busPublisherFromEnv(env),
     identity: () => {
       const config = loadConfig(z.object({ USER_POOL_ID: configFields.name }), env);
       return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({}), config.USER_POOL_ID);

@@ -12,5 +12,6 @@ export function sagaDeps(): SagaDeps {
     stage: s.settings.stage,
     controlDatabase: s.settings.controlDatabase,
     tenantChanged: (tenantId) => s.tenantAccess.invalidate(tenantId),
+    events: s.events,
   };
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import type { TenantDirectory } from '#shared/control/tenant-directory';
+import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
+import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { SecretNotFound, type SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
@@ -16,6 +18,8 @@ export interface SagaDeps {
   readonly controlDatabase: string;
   /** Tells this process's access cache that a tenant's state changed (other processes wait ≤ 30 s). */
   readonly tenantChanged?: (tenantId: string) => void;
+  /** Lifecycle events go on the bus; a step whose event was refused fails, and is retried. */
+  readonly events: EventPublisher;
 }
 
 /** A request the saga must not act on: not retried, compensated. */
@@ -27,6 +31,18 @@ export class InvalidProvisioningRequest extends Error {
 export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
+
+/**
+ * Publishes a lifecycle event or fails the step (as a TransientError, so it is retried): an event
+ * is never dropped. A retried step may publish again; consumers are idempotent by event id, and
+ * the lifecycle events are facts that bear repeating.
+ */
+async function announce(deps: SagaDeps, event: OutgoingEvent): Promise<void> {
+  const { failed } = await deps.events.publish([event]);
+  if (failed.length > 0) throw new TransientError(`The bus refused ${event.detailType}: ${failed[0]?.code}`);
+}
+
+const now = () => new Date().toISOString();
 
 export interface TenantCredentials {
   readonly username: string;
@@ -177,7 +193,10 @@ export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, data
 export async function activateDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
   await deps.databases.transition(databaseId, ['provisioning'], 'active');
-  if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'active');
+  if (record.isPrimary) {
+    await deps.directory.transition(tenantId, ['provisioning'], 'active');
+    await announce(deps, outgoing(TenantProvisioned, { tenantId, databaseId, at: now() }));
+  }
   deps.tenantChanged?.(tenantId);
   return { active: true, primary: record.isPrimary };
 }
@@ -222,7 +241,10 @@ export async function compensateProvisioning(
   );
   if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
   await deps.databases.transition(databaseId, ['provisioning', 'failed'], 'failed', reason);
-  if (record.isPrimary) await deps.directory.transition(tenantId, ['provisioning'], 'failed', reason);
+  if (record.isPrimary) {
+    await deps.directory.transition(tenantId, ['provisioning'], 'failed', reason);
+    await announce(deps, outgoing(TenantProvisioningFailed, { tenantId, reason, at: now() }));
+  }
   deps.tenantChanged?.(tenantId);
   return { compensated: true, reason };
 }
@@ -254,6 +276,7 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
   await deps.directory.removeAllMembers(tenantId);
   await deps.directory.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
+  await announce(deps, outgoing(TenantOffboarded, { tenantId, at: now() }));
   deps.tenantChanged?.(tenantId);
   return { offboarded: true, databases: databases.length };
 }

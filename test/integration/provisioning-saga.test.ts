@@ -168,6 +168,12 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
     expect(offboarded?.status).toBe('SUCCEEDED');
     expect(again?.status).toBe('SUCCEEDED');
     expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('deleted');
+    expect(
+      saga.published.filter(
+        (e) =>
+          e.detailType === 'Tenant Offboarded' && (e.detail as { tenantId: string }).tenantId === tenant.id,
+      ),
+    ).toHaveLength(1);
     expect(await saga.services.directory.membershipsOf(tenantOwner.userId)).toEqual([]);
     expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
       databases: 0,

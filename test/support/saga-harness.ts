@@ -10,6 +10,7 @@ import { LocalWorkflowStarter } from '#infra/local/workflows';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
+import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import { installServices } from '#shared/runtime';
 import { type Services, servicesFrom } from '#shared/services';
@@ -33,6 +34,8 @@ export interface SagaHarness {
   readonly secrets: FileSecretStore;
   readonly controlDatabase: string;
   readonly stage: string;
+  /** What the saga published, in order. */
+  readonly published: OutgoingEvent[];
   faults: Fault[];
   admin(): Promise<pg.Client>;
   close(): Promise<void>;
@@ -107,7 +110,14 @@ export async function startSagaHarness(info: PlatformInfo): Promise<SagaHarness>
       throw new Error('no identity provider in the saga harness');
     },
   };
+  const published: OutgoingEvent[] = [];
   const services = servicesFrom({
+    events: () => ({
+      publish: async (events: readonly OutgoingEvent[]) => {
+        published.push(...events);
+        return { failed: [] };
+      },
+    }),
     settings: () => ({ stage, controlDatabase }),
     control: () => control,
     identity: () => noIdentity,
@@ -124,6 +134,7 @@ export async function startSagaHarness(info: PlatformInfo): Promise<SagaHarness>
     secrets,
     controlDatabase,
     stage,
+    published,
     admin: () => admin(),
     close: async () => {
       await runner.stop();

@@ -48,6 +48,7 @@ beforeAll(async () => {
       settings: () => ({ stage: 'test', controlDatabase: db.name }),
       control: () => db.runner,
       identity: unused('identity'),
+      events: unused('events'),
       workflows: () => workflows,
       clusters: unused('clusters'),
       secrets: unused('secrets'),
