@@ -115,6 +115,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
+    exportsBucket: stateful.exportsBucket,
     provisioningWorkflow: provisioning.stateMachine,
   });
   const events = new EventsStack(app, stackName('Events'), {
@@ -123,6 +124,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
+    cluster: stateful.cluster,
+    exportsBucket: stateful.exportsBucket,
   });
 
   Tags.of(app).add('tenantry:stage', stage);

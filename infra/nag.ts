@@ -1,4 +1,5 @@
-import { Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { TenantryApp } from '#infra/app';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
@@ -24,6 +25,30 @@ const XRAY_REASON =
   'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
   'permissions, so the statement CDK adds for active tracing must name "*". A test asserts that ' +
   'X-Ray and log delivery are the only "*" resources.';
+
+/**
+ * How cdk-nag names the ARN of `resource` when another stack imports it: the export CDK makes
+ * for the reference (`<stack>:ExportsOutputFnGetAtt<logicalId>Arn<hash>`, the hash being the
+ * first 8 hex digits of the MD5 of the output's construct path, as CDK's makeUniqueId does).
+ * The nag test fails if CDK ever names it otherwise.
+ */
+function importedArn(resource: CfnResource): string {
+  const stack = Stack.of(resource);
+  const logicalId = stack.resolve(resource.logicalId) as string;
+  const outputPath = `Exports/Output{"Fn::GetAtt":["${logicalId}","Arn"]}`;
+  const hash = createHash('md5').update(outputPath).digest('hex').slice(0, 8).toUpperCase();
+  return `${stack.stackName}:ExportsOutputFnGetAtt${logicalId}Arn${hash}`;
+}
+
+/** `<logicalId.Arn>`, cdk-nag's name of a same-stack resource's ARN. */
+const localArn = (resource: CfnResource) =>
+  `<${Stack.of(resource).resolve(resource.logicalId) as string}.Arn>`;
+
+const EXPORTS_OBJECTS_REASON =
+  'Finance exports are one object per closed month (usage-exports/<YYYY-MM>.csv), named when a ' +
+  'month closes, so the statement names the usage-exports/ prefix of the exports bucket and ' +
+  'nothing else; read routes get s3:GetObject only, the month close s3:GetObject and ' +
+  's3:PutObject (never delete).';
 
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   const { stage, stateful, identity, api, events, provisioning } = built;
@@ -77,6 +102,38 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only ' +
         'recognises queues named in another queue’s redrive policy.',
     );
+  }
+
+  // Audit, usage and metrics records (issue 7).
+  acknowledge(
+    api.telemetryDeadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue is itself the dead-letter path of the telemetry publisher (records the bus did not ' +
+      'take after a retry); nothing redrives into another queue from it, and an alarm watches it.',
+  );
+  const exportsObjects = `AwsSolutions-IAM5[Resource::${importedArn(
+    stateful.exportsBucket.node.defaultChild as CfnResource,
+  )}/usage-exports/*]`;
+  for (const [handler, fn] of api.functions) {
+    if (handler.startsWith('exports/')) acknowledge(fn.role, exportsObjects, EXPORTS_OBJECTS_REASON);
+  }
+  const jobs = events.jobs;
+  if (jobs) {
+    acknowledge(
+      jobs.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the records jobs schedules (EventBridge ' +
+        'Scheduler targets); cdk-nag only recognises queues named in another queue’s redrive policy.',
+    );
+    acknowledge(jobs.monthClose.role, exportsObjects, EXPORTS_OBJECTS_REASON);
+    for (const job of [jobs.storageSnapshot, jobs.monthClose]) {
+      acknowledge(
+        jobs.schedulerRole,
+        `AwsSolutions-IAM5[Resource::${localArn(job.function.node.defaultChild as CfnResource)}:*]`,
+        'The Scheduler Lambda target grants lambda:InvokeFunction on the job function and its ' +
+          'versions and aliases (<arn>:*); the function is named, only its qualifiers are wildcarded.',
+      );
+    }
   }
 
   const tenantSecrets = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${tenantSecretPrefix(stage)}*`;

@@ -22,6 +22,11 @@ export interface EventConsumersProps {
   /** Consumers write usage records and rollups here (`USAGE_TABLE_NAME`). */
   readonly usageTable: dynamodb.ITable;
   /**
+   * Extra environment of every consumer (e.g. `AUDIT_RETENTION_DAYS`).
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
    * Where dead-letter alarms notify.
    * @default - alarms without actions
    */
@@ -71,6 +76,7 @@ export class EventConsumers extends Construct {
         handler: subscription.handler,
         stage: props.stage,
         serviceName: 'tenantry-events',
+        environment: props.environment,
       });
       grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'readwrite');
       grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');

@@ -1,5 +1,6 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -8,6 +9,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
@@ -17,6 +20,7 @@ import {
   grantTable,
   TenantryFunction,
 } from '#infra/constructs/tenantry-function';
+import { grantExportsArchive } from '#infra/constructs/record-jobs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -36,6 +40,11 @@ export interface ApiStackProps extends StackProps {
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
   readonly provisioningWorkflow: sfn.IStateMachine;
+  /**
+   * The finance exports bucket, read by the export routes (`EXPORTS_BUCKET_NAME`).
+   * @default - the export routes have no archive
+   */
+  readonly exportsBucket?: s3.IBucket;
   /**
    * Routes to serve.
    * @default routeList, the shared route table
@@ -74,11 +83,34 @@ export class ApiStack extends Stack {
   readonly stageName = '$default';
   /** Functions by handler entry. */
   readonly functions = new Map<string, TenantryFunction>();
+  /**
+   * Audit, usage and metric records the handlers could not publish to the bus (after one retry):
+   * kept 14 days for a redrive, with an alarm on the first one.
+   */
+  readonly telemetryDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const isDev = props.stage === 'dev';
     const routes = props.routes ?? routeList;
+
+    this.telemetryDeadLetterQueue = new sqs.Queue(this, 'TelemetryDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    new cloudwatch.Alarm(this, 'TelemetryDeadLetterAlarm', {
+      alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
+      metric: this.telemetryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `tenantry-${props.stage}`,
@@ -181,6 +213,12 @@ export class ApiStack extends Stack {
       grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'read');
       grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'read');
       grantStartWorkflow(fn, props.provisioningWorkflow, 'PROVISIONING_STATE_MACHINE_ARN');
+      // Telemetry (audit, usage, metrics) that the bus did not take goes to the dead-letter queue.
+      this.telemetryDeadLetterQueue.grantSendMessages(fn.function);
+      fn.addEnvironment('TELEMETRY_DLQ_URL', this.telemetryDeadLetterQueue.queueUrl);
+    }
+    if (props.exportsBucket && handler.startsWith('exports/')) {
+      grantExportsArchive(fn, props.exportsBucket, 'read');
     }
     this.functions.set(handler, fn);
     return fn;

@@ -1,9 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { EventConsumers } from '#infra/constructs/event-consumers';
+import { RecordJobs } from '#infra/constructs/record-jobs';
 import { catalogue } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
@@ -17,6 +20,18 @@ export interface EventsStackProps extends StackProps {
    * @default subscriptions, the shared list
    */
   readonly subscriptions?: readonly EventSubscription[];
+  /**
+   * How long audit records are kept (DynamoDB TTL on `expiresAt`).
+   * @default 400
+   */
+  readonly auditRetentionDays?: number;
+  /**
+   * The control database's cluster and the finance exports bucket: with both, the scheduled
+   * records jobs (storage snapshot, monthly close) are added.
+   * @default - no scheduled jobs
+   */
+  readonly cluster?: rds.DatabaseCluster;
+  readonly exportsBucket?: s3.IBucket;
 }
 
 /**
@@ -26,6 +41,7 @@ export interface EventsStackProps extends StackProps {
 export class EventsStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly consumers: EventConsumers;
+  readonly jobs?: RecordJobs;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
@@ -42,6 +58,17 @@ export class EventsStack extends Stack {
       auditTable: props.auditTable,
       usageTable: props.usageTable,
       alarmTopic: this.alarmTopic,
+      environment: { AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 400) },
     });
+    if (props.cluster && props.exportsBucket) {
+      this.jobs = new RecordJobs(this, 'RecordJobs', {
+        stage: props.stage,
+        cluster: props.cluster,
+        eventBus: props.eventBus,
+        usageTable: props.usageTable,
+        exportsBucket: props.exportsBucket,
+        alarmTopic: this.alarmTopic,
+      });
+    }
   }
 }

@@ -111,7 +111,11 @@ export class StatefulStack extends Stack {
       ...tableDefaults,
       timeToLiveAttribute: 'expiresAt',
     });
-    this.usageTable = new dynamodb.Table(this, 'UsageTable', tableDefaults);
+    // Usage rollups and raw records never expire; the per-event ledger entries of metric samples do.
+    this.usageTable = new dynamodb.Table(this, 'UsageTable', {
+      ...tableDefaults,
+      timeToLiveAttribute: 'expiresAt',
+    });
 
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `tenantry-${props.stage}` });
     this.eventBus.archive('EventArchive', {

@@ -58,7 +58,8 @@ describe('EventsStack', () => {
 
   it('encrypts the dead-letter queues, requires TLS, and alarms on their first message', () => {
     const queues = Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][];
-    expect(queues).toHaveLength(subscriptions.length);
+    // One per subscription, and one for the scheduled records jobs.
+    expect(queues).toHaveLength(subscriptions.length + 1);
     for (const [queueId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {

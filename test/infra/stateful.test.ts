@@ -82,7 +82,10 @@ describe('StatefulStack', () => {
         });
       }
       const withTtl = tables.filter((table) => table.Properties.TimeToLiveSpecification);
+      // Audit records expire after their retention; in the usage table only the metric samples'
+      // per-event ledger entries carry `expiresAt` (rollups and raw usage are kept).
       expect(withTtl.map((table) => table.Properties.TimeToLiveSpecification)).toEqual([
+        { AttributeName: 'expiresAt', Enabled: true },
         { AttributeName: 'expiresAt', Enabled: true },
       ]);
     }

@@ -1,0 +1,141 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+
+/** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
+export const EXPORTS_PREFIX = 'usage-exports/';
+
+/**
+ * Grants exactly what the export archive does, on its prefix only: list it, read its objects,
+ * and (`write`) create them. No delete: a closed month's file is never removed or replaced.
+ */
+export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mode: 'read' | 'write'): void {
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: mode === 'write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${EXPORTS_PREFIX}*`)],
+    }),
+  );
+  fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
+}
+
+export interface RecordJobsProps {
+  readonly stage: string;
+  readonly cluster: rds.DatabaseCluster;
+  readonly eventBus: events.IEventBus;
+  readonly usageTable: dynamodb.ITable;
+  readonly exportsBucket: s3.IBucket;
+  /**
+   * Where the jobs' dead-letter alarm notifies.
+   * @default - an alarm without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * When the storage snapshot runs (UTC).
+   * @default every day at 23:30
+   */
+  readonly storageSnapshotSchedule?: scheduler.ScheduleExpression;
+}
+
+/**
+ * The scheduled jobs of the records: the daily storage snapshot (`storage_bytes` and `databases`
+ * usage per tenant) and the monthly close on the 1st, which writes the month that ended to the
+ * exports bucket. Both are EventBridge Scheduler schedules whose failed invocations are retried
+ * and then dead-lettered into one queue, watched by an alarm.
+ */
+export class RecordJobs extends Construct {
+  readonly storageSnapshot: TenantryFunction;
+  readonly monthClose: TenantryFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedules: scheduler.Schedule[] = [];
+  /** The role EventBridge Scheduler assumes to invoke the jobs. */
+  readonly schedulerRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: RecordJobsProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.storageSnapshot = new TenantryFunction(this, 'StorageSnapshot', {
+      handler: 'usage/snapshot-storage',
+      stage: props.stage,
+      serviceName: 'tenantry-jobs',
+      timeout: Duration.minutes(5),
+    });
+    grantDataApi(this.storageSnapshot, props.cluster);
+    grantBus(this.storageSnapshot, props.eventBus);
+
+    this.monthClose = new TenantryFunction(this, 'MonthClose', {
+      handler: 'exports/close-month',
+      stage: props.stage,
+      serviceName: 'tenantry-jobs',
+      // Reconciles every tenant's days from raw records before it writes the month.
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    });
+    grantDataApi(this.monthClose, props.cluster);
+    grantTable(this.monthClose, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
+    grantExportsArchive(this.monthClose, props.exportsBucket, 'write');
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: `Tenantry records jobs schedules (${props.stage})`,
+    });
+    const target = (fn: TenantryFunction) =>
+      new schedulerTargets.LambdaInvoke(fn.function, {
+        role: this.schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      });
+    this.schedules.push(
+      new scheduler.Schedule(this, 'StorageSnapshotSchedule', {
+        description: `Tenantry ${props.stage}: storage and database count of every tenant, as usage`,
+        schedule:
+          props.storageSnapshotSchedule ?? scheduler.ScheduleExpression.cron({ minute: '30', hour: '23' }),
+        target: target(this.storageSnapshot),
+      }),
+      new scheduler.Schedule(this, 'MonthCloseSchedule', {
+        description: `Tenantry ${props.stage}: close the month that ended and archive its usage export`,
+        // 00:30 UTC on the 1st: the month ended half an hour ago, late deliveries have had time.
+        schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '0', day: '1' }),
+        target: target(this.monthClose),
+      }),
+    );
+
+    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+  }
+}
