@@ -3,7 +3,12 @@ import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { TenantryApp } from '#infra/app';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
-import { TENANT_ID_TAG, tenantSecretPrefix } from '#infra/stacks/provisioning-stack';
+import { PROVISIONING_STATUS_HANDLER } from '#infra/stacks/api-stack';
+import {
+  provisioningStateMachineName,
+  TENANT_ID_TAG,
+  tenantSecretPrefix,
+} from '#infra/stacks/provisioning-stack';
 
 /**
  * Every cdk-nag acknowledgement of the app, in one place. Each names one rule (and, for
@@ -58,6 +63,17 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
     if (construct instanceof TenantryFunction) {
       acknowledge(construct.role, 'AwsSolutions-IAM5[Resource::*]', XRAY_REASON);
     }
+  }
+
+  const statusFunction = api.functions.get(PROVISIONING_STATUS_HANDLER);
+  if (statusFunction) {
+    acknowledge(
+      statusFunction.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${provisioningStateMachineName(stage)}:*]`,
+      'The provisioning status route reads the executions of one state machine; execution names are ' +
+        'per tenant (provision-<tenantId>) and the tenant is authorised before the call, so the ' +
+        'statement names that state machine and only DescribeExecution and GetExecutionHistory.',
+    );
   }
 
   if (stage === 'dev') {

@@ -1,9 +1,9 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -13,14 +13,16 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { grantExportsArchive } from '#infra/constructs/record-jobs';
 import {
   grantBus,
   grantDataApi,
+  grantReadWorkflowExecutions,
   grantStartWorkflow,
   grantTable,
   TenantryFunction,
 } from '#infra/constructs/tenantry-function';
-import { grantExportsArchive } from '#infra/constructs/record-jobs';
+import { provisioningStateMachineName } from '#infra/stacks/provisioning-stack';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -61,6 +63,9 @@ export interface ApiStackProps extends StackProps {
    */
   readonly corsAllowOrigins?: string[];
 }
+
+/** The one route that reads provisioning executions (status and step history). */
+export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
 
 /** `me/get-me` -> `MeGetMe`: a stable construct id per handler entry. */
 function constructIdFor(handler: string): string {
@@ -219,6 +224,9 @@ export class ApiStack extends Stack {
     }
     if (props.exportsBucket && handler.startsWith('exports/')) {
       grantExportsArchive(fn, props.exportsBucket, 'read');
+    }
+    if (handler === PROVISIONING_STATUS_HANDLER) {
+      grantReadWorkflowExecutions(fn, provisioningStateMachineName(props.stage));
     }
     this.functions.set(handler, fn);
     return fn;

@@ -16,6 +16,9 @@ import {
 /** Tag every tenant secret carries; IAM only lets provisioning touch secrets that have it. */
 export const TENANT_ID_TAG = 'tenantry:tenant-id';
 
+/** The state machine's name: fixed, so that other stacks can name its executions in IAM. */
+export const provisioningStateMachineName = (stage: string) => `tenantry-${stage}-provisioning`;
+
 /** Name prefix of the per-tenant database secrets. */
 export function tenantSecretPrefix(stage: string): string {
   return `tenantry/${stage}/tenants/`;
@@ -92,7 +95,7 @@ export class ProvisioningStack extends Stack {
       removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     this.stateMachine = new sfn.StateMachine(this, 'ProvisioningWorkflow', {
-      stateMachineName: `tenantry-${props.stage}-provisioning`,
+      stateMachineName: provisioningStateMachineName(props.stage),
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(
         JSON.stringify(provisioningDefinition((step) => `\${${step}}`)),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { createdCursor, createdSortKey } from '#shared/control/keyset';
 import { Conflict } from '#shared/errors';
 import { decodeCursor, pageOf } from '#shared/http/cursor';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
@@ -24,8 +24,6 @@ export interface TenantDatabaseRecord {
 const COLUMNS = `id, tenant_id as "tenantId", label, is_primary as "isPrimary", status, status_reason as "statusReason",
   cluster_id as "clusterId", database_name as "databaseName", role_name as "roleName", secret_arn as "secretArn",
   created_at as "createdAt", updated_at as "updatedAt"`;
-
-const listCursor = z.tuple([z.string(), z.string()]);
 
 /** The tenants' databases and where each is placed, in the control database. */
 export class DatabaseRegistry {
@@ -73,16 +71,17 @@ export class DatabaseRegistry {
   }
 
   async list(tenantId: string, limit: number, cursor: string | undefined) {
-    const after = decodeCursor(listCursor, cursor);
-    const rows = await this.sql.query<TenantDatabaseRecord & Record<string, unknown>>(
-      `select ${COLUMNS} from tenant_databases
+    const after = decodeCursor(createdCursor, cursor);
+    const rows = await this.sql.query<TenantDatabaseRecord & { sortKey: string } & Record<string, unknown>>(
+      `select ${COLUMNS}, ${createdSortKey()} from tenant_databases
         where tenant_id = :tenantId and status <> 'deleted'
           and (:afterCreated::timestamptz is null or (created_at, id) > (:afterCreated::timestamptz, :afterId))
         order by created_at, id
         limit :limit`,
       { tenantId, afterCreated: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
     );
-    return pageOf(rows, limit, (row) => [row.createdAt, row.id]);
+    const page = pageOf(rows, limit, (row) => [row.sortKey, row.id]);
+    return { ...page, items: page.items.map(({ sortKey: _sortKey, ...database }) => database) };
   }
 
   /** Active databases per cluster, for placement. */

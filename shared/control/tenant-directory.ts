@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { createdCursor, createdSortKey, cursorText } from '#shared/control/keyset';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
 import { Conflict, NotFound } from '#shared/errors';
 import { decodeCursor, pageOf } from '#shared/http/cursor';
@@ -63,12 +64,7 @@ export interface Page<T> {
 const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
   created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
-/** Cursor parts reach SQL as parameters: text PostgreSQL can store, timestamps it can parse. */
-const cursorText = z
-  .string()
-  .max(512)
-  .refine((text) => !text.includes('\u0000'));
-const tenantCursor = z.tuple([z.iso.datetime(), cursorText]);
+const tenantCursor = createdCursor;
 const memberCursor = z.tuple([cursorText, cursorText]);
 
 /** A list of ids as one JSON parameter (the Data API takes no arrays). */
@@ -198,11 +194,9 @@ export class TenantDirectory {
 
   async listTenants(limit: number, cursor: string | undefined): Promise<Page<TenantRecord>> {
     const after = decodeCursor(tenantCursor, cursor);
-    // The cursor keeps created_at to the microsecond: `createdAt` has milliseconds only, and a
-    // cursor made from it would hand the same tenant out again on the next page.
     const rows = await this.sql.query<TenantRecord & { sortKey: string } & Record<string, unknown>>(
       `select ${TENANT_COLUMNS},
-              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "sortKey"
+              ${createdSortKey()}
          from tenants
         where (:afterCreated::timestamptz is null or (created_at, id) > (:afterCreated::timestamptz, :afterId))
         order by created_at, id

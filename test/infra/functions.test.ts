@@ -5,6 +5,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
+import { subscriptions } from '#shared/events/subscriptions';
 import { routeList } from '#shared/routes/table';
 import { provisioningSteps } from '#shared/workflows/provisioning';
 
@@ -42,14 +43,15 @@ describe('Lambda functions of every stack', () => {
     );
   });
 
-  it('covers the API handlers, both Cognito triggers, every provisioning step and every consumer', () => {
+  it('covers the API handlers, both Cognito triggers, every provisioning step, every consumer and the migrator', () => {
     const descriptions = functions.map(({ fn }) => fn.Properties.Description);
     const expected = [
       ...new Set(routeList.map((route) => route.handler)),
       'identity/post-confirmation',
       'identity/pre-token-generation',
       ...Object.values(provisioningSteps),
-      'events/record-audit',
+      ...new Set(subscriptions.map((subscription) => subscription.handler)),
+      'ops/migrate-control-db',
     ];
     for (const handler of expected) expect(descriptions).toContain(`Tenantry ${handler}`);
     // No CDK-internal functions (log retention, custom resource providers) sneak in: every

@@ -171,6 +171,15 @@ describe('tenant lifecycle on the local platform', () => {
         ),
     );
     expect((listed.body as { items: unknown[] }).items).toHaveLength(2);
+    // Pages of one: each database once, in order, then no cursor.
+    const first = await owner.call('GET', `/tenants/${tenantA}/databases?limit=1`);
+    const { items: page1, nextCursor } = first.body as { items: { id: string }[]; nextCursor: string };
+    const second = await owner.call('GET', `/tenants/${tenantA}/databases?limit=1&cursor=${nextCursor}`);
+    const page2 = second.body as { items: { id: string }[]; nextCursor: string | null };
+    expect(page2.items).toHaveLength(1);
+    expect(page2.items[0]?.id).not.toBe(page1[0]?.id);
+    expect(page2.nextCursor).toBeNull();
+    expect((await owner.call('GET', `/tenants/${tenantA}/databases?cursor=bm9wZQ`)).status).toBe(400);
     const ownerRole = await master(async (c) =>
       c.query('select pg_get_userbyid(datdba) as owner from pg_database where datname = $1', [
         databaseNameFor(databaseId),
