@@ -16,7 +16,9 @@ export const handler = async (event: PostConfirmationTriggerEvent): Promise<Post
   const { directory } = services();
   await directory.upsertUser(sub, email);
   const tenantName = tenantNameSchema.safeParse(event.request.userAttributes['custom:tenant_name']);
-  if (tenantName.success) {
+  // Cognito retries a trigger that timed out: a user who already belongs to a tenant is not
+  // given another one. (Two retries racing each other could still both register; rare, visible.)
+  if (tenantName.success && (await directory.membershipsOf(sub)).length === 0) {
     const tenant = await registerTenant(services(), { userId: sub, email }, { name: tenantName.data });
     logger.info('tenant registered at sign-up', { tenantId: tenant.id });
   }

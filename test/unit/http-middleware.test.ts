@@ -211,3 +211,18 @@ describe('HTTP middleware chain', () => {
     expect(adminArray.statusCode).toBe(200);
   });
 });
+
+describe('NUL characters', () => {
+  it('are refused anywhere in a body, with the path named, before the handler runs', async () => {
+    const impl = vi.fn();
+    const handler = httpHandler(createWidget, impl, { tenantAccess: () => allowAll });
+
+    const response = await handler(widgetEvent({ name: 'a\u0000b', size: 1 }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(parse(response).error.details).toEqual([
+      { location: 'body', path: 'name', code: 'nul_character', message: 'must not contain NUL characters' },
+    ]);
+    expect(impl).not.toHaveBeenCalled();
+  });
+});

@@ -224,6 +224,17 @@ describe('post-confirmation', () => {
     expect(await directory.activeTenantOf(user.sub)).toEqual({ tenantId, role: 'owner' });
   });
 
+  it('a retried trigger (Cognito retries after a timeout) registers no second tenant', async () => {
+    const user = newUser();
+    const event = postConfirmationEvent({ ...user, 'custom:tenant_name': 'Retried Corp' });
+
+    await postConfirmation(event);
+    await postConfirmation(event);
+
+    expect(await directory.membershipsOf(user.sub)).toHaveLength(1);
+    expect(starts).toHaveLength(1);
+  });
+
   it('a tenant name that is not valid registers no tenant (the user is still recorded)', async () => {
     for (const name of ['', '   ', 'x'.repeat(121), 'nul\u0000byte']) {
       const user = newUser();
