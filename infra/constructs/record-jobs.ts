@@ -37,6 +37,12 @@ export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mo
   fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
 }
 
+/** Entries of the scheduled records jobs. */
+export const RECORD_JOB_HANDLERS = {
+  storageSnapshot: 'usage/snapshot-storage',
+  monthClose: 'exports/close-month',
+} as const;
+
 export interface RecordJobsProps {
   readonly stage: string;
   readonly cluster: rds.DatabaseCluster;
@@ -78,7 +84,7 @@ export class RecordJobs extends Construct {
     });
 
     this.storageSnapshot = new TenantryFunction(this, 'StorageSnapshot', {
-      handler: 'usage/snapshot-storage',
+      handler: RECORD_JOB_HANDLERS.storageSnapshot,
       stage: props.stage,
       serviceName: 'tenantry-jobs',
       timeout: Duration.minutes(5),
@@ -87,7 +93,7 @@ export class RecordJobs extends Construct {
     grantBus(this.storageSnapshot, props.eventBus);
 
     this.monthClose = new TenantryFunction(this, 'MonthClose', {
-      handler: 'exports/close-month',
+      handler: RECORD_JOB_HANDLERS.monthClose,
       stage: props.stage,
       serviceName: 'tenantry-jobs',
       // Reconciles every tenant's days from raw records before it writes the month.

@@ -5,6 +5,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
+import { RECORD_JOB_HANDLERS } from '#infra/constructs/record-jobs';
 import { subscriptions } from '#shared/events/subscriptions';
 import { routeList } from '#shared/routes/table';
 import { provisioningSteps } from '#shared/workflows/provisioning';
@@ -52,6 +53,7 @@ describe('Lambda functions of every stack', () => {
       ...Object.values(provisioningSteps),
       ...new Set(subscriptions.map((subscription) => subscription.handler)),
       'ops/migrate-control-db',
+      ...Object.values(RECORD_JOB_HANDLERS),
     ];
     for (const handler of expected) expect(descriptions).toContain(`Tenantry ${handler}`);
     // No CDK-internal functions (log retention, custom resource providers) sneak in: every
