@@ -26,9 +26,21 @@ export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
  * Lets CommonJS dependencies that call `require()` (for Node built-ins) work inside the ESM
  * bundle, which has no `require` of its own.
  */
-const ESM_REQUIRE_SHIM =
+export const ESM_REQUIRE_SHIM =
   "import { createRequire as __tenantryCreateRequire } from 'node:module';" +
   'const require = __tenantryCreateRequire(import.meta.url);';
+
+/**
+ * The esbuild settings of every function bundle, shared with the benchmark that measures the
+ * bundles (so what is measured is what is deployed).
+ */
+export const FUNCTION_BUNDLE = {
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_SHIM,
+  // The Node.js runtime ships AWS SDK v3; bundling it would add megabytes per function.
+  externalModules: ['@aws-sdk/*'],
+} as const;
 
 export interface TenantryFunctionProps {
   /** Entry under `functions/` without extension, e.g. `me/get-me` (the route table's `handler`). */
@@ -115,14 +127,13 @@ export class TenantryFunction extends Construct {
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
+        target: FUNCTION_BUNDLE.target,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        // The Node.js runtime ships AWS SDK v3; bundling it would add megabytes per function.
-        externalModules: ['@aws-sdk/*'],
+        mainFields: [...FUNCTION_BUNDLE.mainFields],
+        banner: FUNCTION_BUNDLE.banner,
+        externalModules: [...FUNCTION_BUNDLE.externalModules],
         forceDockerBundling: false,
       },
     });

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { FUNCTION_BUNDLE, repoRoot } from '#infra/constructs/tenantry-function';
+import type { Figure } from './report.ts';
+import { median, round } from './stats.ts';
+
+const run = promisify(execFile);
+
+export const BUNDLE_BUDGET_BYTES = 300 * 1024;
+
+/** Every Lambda entry point: each file under functions/ is one function. */
+export async function functionEntries(): Promise<string[]> {
+  const root = path.join(repoRoot, 'functions');
+  const entries: string[] = [];
+  for (const area of await readdir(root)) {
+    for (const file of await readdir(path.join(root, area))) {
+      if (file.endsWith('.ts')) entries.push(`${area}/${file.slice(0, -3)}`);
+    }
+  }
+  return entries.sort();
+}
+
+/** Bundles one entry as CDK does (same esbuild settings), into `outDir`. */
+async function bundle(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
+  const file = path.join(outDir, `${entry.replace('/', '__')}.mjs`);
+  await build({
+    entryPoints: [path.join(repoRoot, 'functions', `${entry}.ts`)],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    target: FUNCTION_BUNDLE.target,
+    mainFields: [...FUNCTION_BUNDLE.mainFields],
+    banner: { js: FUNCTION_BUNDLE.banner },
+    external: [...FUNCTION_BUNDLE.externalModules],
+    logLevel: 'silent',
+  });
+  return { file, bytes: (await stat(file)).size };
+}
+
+/** What the functions read at cold start, with values that parse (nothing is contacted). */
+const COLD_START_ENV = {
+  TENANTRY_STAGE: 'bench',
+  LOG_LEVEL: 'ERROR',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  EVENT_BUS_NAME: 'tenantry-bench',
+  AUDIT_TABLE_NAME: 'tenantry-bench-audit',
+  USAGE_TABLE_NAME: 'tenantry-bench-usage',
+  USER_POOL_ID: 'us-east-1_bench',
+  USER_POOL_CLIENT_ID: 'bench',
+  CLUSTER_ARN: 'arn:aws:rds:us-east-1:000000000000:cluster:bench',
+  CLUSTER_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+  PROVISIONING_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
+  EXPORTS_BUCKET_NAME: 'tenantry-bench-exports',
+  TELEMETRY_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench',
+};
+
+async function timeProcess(args: string[]): Promise<number> {
+  const started = performance.now();
+  await run(process.execPath, args, { env: { ...process.env, ...COLD_START_ENV }, cwd: repoRoot });
+  return performance.now() - started;
+}
+
+/**
+ * Figures 1 and 2: the minified bundle of every function (budget 300 KB), and its cold init —
+ * a fresh Node process importing it (module scope: configuration parsed, clients built) —
+ * against a fresh `node -e 0` in the same run.
+ */
+export async function measureBundles(
+  outDir: string,
+  runs: number,
+  progress: (line: string) => void,
+): Promise<Figure[]> {
+  await mkdir(outDir, { recursive: true });
+  const entries = await functionEntries();
+  const figures: Figure[] = [];
+  const bundles: Array<{ entry: string; file: string; bytes: number }> = [];
+  for (const entry of entries) {
+    const built = await bundle(entry, outDir);
+    bundles.push({ entry, ...built });
+    figures.push({
+      group: '1. Bundle size',
+      name: entry,
+      value: round(built.bytes / 1024),
+      unit: 'KB',
+      budget: { text: '≤ 300 KB', met: built.bytes <= BUNDLE_BUDGET_BYTES },
+    });
+  }
+  progress(
+    `bundled ${bundles.length} functions; largest ${(Math.max(...bundles.map((b) => b.bytes)) / 1024) | 0} KB`,
+  );
+
+  const baselineRuns: number[] = [];
+  await timeProcess(['-e', '0']);
+  for (let i = 0; i < runs; i++) baselineRuns.push(await timeProcess(['-e', '0']));
+  const baseline = median(baselineRuns);
+  for (const { entry, file } of bundles) {
+    const script = `await import(${JSON.stringify(pathToFileURL(file).href)});`;
+    const args = ['--input-type=module', '-e', script];
+    await timeProcess(args);
+    const durations: number[] = [];
+    for (let i = 0; i < runs; i++) durations.push(await timeProcess(args));
+    const value = median(durations);
+    figures.push({
+      group: '2. Cold init',
+      name: entry,
+      value: round(value),
+      unit: 'ms',
+      baseline: { name: 'node -e 0', value: round(baseline) },
+      ratio: round(value / baseline, 2),
+    });
+  }
+  progress(`cold init measured for ${bundles.length} functions (baseline node -e 0: ${round(baseline)} ms)`);
+  return figures;
+}

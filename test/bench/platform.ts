@@ -1,0 +1,366 @@
+import { mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import pg from 'pg';
+import { LocalClient } from '#infra/local/client';
+import type { PlatformInfo } from '#infra/local/platform';
+import { timeTenantMonthExport } from '#shared/exports/usage-export';
+import { auditPartition } from '#shared/records/audit-store';
+import { type RawUsage, UsageStore } from '#shared/records/usage-store';
+import { type Actor, newActor } from '../support/actors.ts';
+import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
+import type { Figure } from './report.ts';
+import { median, round } from './stats.ts';
+
+export interface PlatformBenchOptions {
+  readonly runs: number;
+  readonly quick: boolean;
+}
+
+type Progress = (line: string) => void;
+
+const aws = (info: PlatformInfo) => ({
+  region: info.region,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+/** `npm start` in a child process until `/health` answers: from the spawn to the first 200. */
+async function bootUntilHealthy(stateDir: string): Promise<{ platform: RunningPlatform; ms: number }> {
+  const started = performance.now();
+  const platform = await startPlatformProcess(stateDir);
+  for (;;) {
+    const response = await fetch(`${platform.info.apiUrl}/health`).catch(() => null);
+    if (response?.ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { platform, ms: performance.now() - started };
+}
+
+async function measureBoot(work: string, runs: number, progress: Progress): Promise<Figure[]> {
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const stateDir = await mkdtemp(path.join(work, 'boot-'));
+    const first = await bootUntilHealthy(stateDir);
+    cold.push(first.ms);
+    await first.platform.stop();
+    const second = await bootUntilHealthy(stateDir);
+    warm.push(second.ms);
+    await second.platform.stop();
+  }
+  progress(`boot: first ${round(median(cold))} ms, restart ${round(median(warm))} ms`);
+  return [
+    {
+      group: '6. Cold boot',
+      name: 'npm start until /health, new state folder (initdb included)',
+      value: round(median(cold)),
+      unit: 'ms',
+      budget: { text: '≤ 10 s', met: median(cold) <= 10_000 },
+    },
+    {
+      group: '6. Cold boot',
+      name: 'npm start until /health, existing state',
+      value: round(median(warm)),
+      unit: 'ms',
+      budget: { text: '≤ 10 s', met: median(warm) <= 10_000 },
+    },
+  ];
+}
+
+async function untilActive(owner: Actor, tenantId: string): Promise<void> {
+  for (;;) {
+    const response = await owner.call('GET', `/tenants/${tenantId}`);
+    const status = (response.body as { status?: string }).status;
+    if (status === 'active') return;
+    if (status !== 'provisioning') throw new Error(`tenant ${tenantId} ended ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function provisionOne(owner: Actor, name: string): Promise<number> {
+  const started = performance.now();
+  const response = await owner.call('POST', '/tenants', { name });
+  await untilActive(owner, (response.body as { id: string }).id);
+  return performance.now() - started;
+}
+
+/** The irreducible part, straight on PostgreSQL as the master: a role and a database, then gone. */
+async function rawRoleAndDatabase(info: PlatformInfo, i: number): Promise<number> {
+  const client = new pg.Client({ ...info.postgres, database: 'postgres' });
+  await client.connect();
+  const name = `bench_raw_${process.pid}_${i}`;
+  const started = performance.now();
+  await client.query(`create role ${name} login password 'x'`);
+  await client.query(`create database ${name} owner ${name}`);
+  const ms = performance.now() - started;
+  await client.query(`drop database ${name}`);
+  await client.query(`drop role ${name}`);
+  await client.end();
+  return ms;
+}
+
+async function measureProvisioning(
+  info: PlatformInfo,
+  owner: Actor,
+  runs: number,
+  progress: Progress,
+): Promise<Figure[]> {
+  await provisionOne(owner, 'warm-up');
+  const single: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    single.push(await provisionOne(owner, `bench single ${i}`));
+    raw.push(await rawRoleAndDatabase(info, i));
+  }
+  const concurrent: number[] = [];
+  for (let round_ = 0; round_ < Math.max(2, Math.ceil(runs / 3)); round_++) {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => provisionOne(owner, `bench batch ${round_}-${i}`)),
+    );
+    concurrent.push(performance.now() - started);
+  }
+  progress(`provisioning: one ${round(median(single))} ms, 20 at once ${round(median(concurrent))} ms`);
+  const baseline = median(raw);
+  return [
+    {
+      group: '4. Provisioning',
+      name: 'one tenant: POST /tenants until active',
+      value: round(median(single)),
+      unit: 'ms',
+      baseline: { name: 'create role + database directly', value: round(baseline) },
+      ratio: round(median(single) / baseline, 2),
+      budget: { text: '≤ 2 s', met: median(single) <= 2_000 },
+    },
+    {
+      group: '4. Provisioning',
+      name: '20 tenants registered at once, until all active',
+      value: round(median(concurrent)),
+      unit: 'ms',
+      baseline: { name: '20 × create role + database directly', value: round(baseline * 20) },
+      ratio: round(median(concurrent) / (baseline * 20), 2),
+      budget: { text: '≤ 20 s', met: median(concurrent) <= 20_000 },
+    },
+  ];
+}
+
+function auditEntry(info: PlatformInfo, tenantId: string, i: number) {
+  return {
+    EventBusName: info.eventBusName,
+    Source: 'tenantry.api',
+    DetailType: 'Audit Record',
+    Detail: JSON.stringify({
+      tenantId,
+      userId: 'bench',
+      action: 'rows.insert',
+      resource: `/tenants/${tenantId}/rows/${i}`,
+      outcome: 'success',
+      statusCode: 201,
+      requestId: `bench-${i}`,
+      at: new Date().toISOString(),
+    }),
+  };
+}
+
+async function countAudit(dynamo: DynamoDBClient, table: string, tenantId: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: QueryCommand['input']['ExclusiveStartKey'];
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
+        Select: 'COUNT',
+        ExclusiveStartKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
+}
+
+/**
+ * Figure 5a: events per second from `PutEvents` on the local bus through the audit consumer into
+ * the DynamoDB API, against writing the same number of items straight with BatchWriteItem.
+ */
+async function measureIngest(info: PlatformInfo, events: number, progress: Progress): Promise<Figure[]> {
+  const bus = new EventBridgeClient({ ...aws(info), endpoint: info.endpoints.eventBridge });
+  const dynamo = new DynamoDBClient({ ...aws(info), endpoint: info.endpoints.dynamodb });
+  try {
+    const tenantId = `t-bench-${Date.now()}`;
+    const started = performance.now();
+    const batches = Array.from({ length: Math.ceil(events / 10) }, (_, b) =>
+      Array.from({ length: Math.min(10, events - b * 10) }, (_, i) => auditEntry(info, tenantId, b * 10 + i)),
+    );
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(
+        batches.slice(i, i + 8).map((Entries) => bus.send(new PutEventsCommand({ Entries }))),
+      );
+    }
+    while ((await countAudit(dynamo, info.tables.audit, tenantId)) < events) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const viaBus = performance.now() - started;
+
+    const scratch = `bench-direct-${Date.now()}`;
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: scratch,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const directStarted = performance.now();
+    const items = Array.from({ length: events }, (_, i) => ({
+      PutRequest: {
+        Item: {
+          pk: { S: 'bench' },
+          sk: { S: String(i).padStart(8, '0') },
+          detail: { S: auditEntry(info, tenantId, i).Detail },
+        },
+      },
+    }));
+    const writes = Array.from({ length: Math.ceil(events / 25) }, (_, b) => items.slice(b * 25, b * 25 + 25));
+    for (let i = 0; i < writes.length; i += 8) {
+      await Promise.all(
+        writes
+          .slice(i, i + 8)
+          .map((batch) => dynamo.send(new BatchWriteItemCommand({ RequestItems: { [scratch]: batch } }))),
+      );
+    }
+    const direct = performance.now() - directStarted;
+    const busRate = events / (viaBus / 1000);
+    const directRate = events / (direct / 1000);
+    progress(`ingest: ${round(busRate, 0)} events/s through the bus, ${round(directRate, 0)} items/s direct`);
+    return [
+      {
+        group: '5. Event ingest',
+        name: `${events} audit events: PutEvents → bus → consumer → DynamoDB API`,
+        value: round(busRate, 0),
+        unit: 'events/s',
+        baseline: { name: 'BatchWriteItem of the same items', value: round(directRate, 0) },
+        ratio: round(busRate / directRate, 2),
+        note: 'each event: schema check, idempotent conditional put',
+      },
+    ];
+  } finally {
+    bus.destroy();
+    dynamo.destroy();
+  }
+}
+
+/**
+ * Figure 5b: a month of `count` usage records for one tenant. Export reads the daily rollups (at
+ * most 31 items per resource type); closing the month also reconciles every day against its raw
+ * records, which reads all of them. Baseline: reading every raw record once, as an export
+ * without rollups would.
+ */
+async function measureExport(info: PlatformInfo, count: number, progress: Progress): Promise<Figure[]> {
+  const dynamo = new DynamoDBClient({ ...aws(info), endpoint: info.endpoints.dynamodb });
+  const usage = new UsageStore(dynamo, info.tables.usage);
+  try {
+    const tenant = { id: `t-export-${Date.now()}`, name: 'Export Bench' };
+    const month = '2026-01';
+    const types = ['api_calls', 'rows_written', 'egress_bytes'];
+    const seedStarted = performance.now();
+    const chunk = 10_000;
+    for (let start = 0; start < count; start += chunk) {
+      const records: RawUsage[] = Array.from({ length: Math.min(chunk, count - start) }, (_, j) => {
+        const i = start + j;
+        const day = String((i % 31) + 1).padStart(2, '0');
+        const ms = String(i % 1000).padStart(3, '0');
+        return {
+          eventId: `e${i}`,
+          tenantId: tenant.id,
+          resourceType: types[i % types.length] as string,
+          quantity: 1,
+          unit: 'count',
+          at: `${month}-${day}T12:00:00.${ms}Z`,
+        };
+      });
+      await usage.seedRawRecords(records);
+      if ((start / chunk) % 10 === 0)
+        progress(`export: seeded ${start + records.length} of ${count} usage records`);
+    }
+    progress(`export: seeded ${count} records in ${round((performance.now() - seedStarted) / 1000)} s`);
+
+    const exports: number[] = [];
+    let lines = 0;
+    for (let i = 0; i < 3; i++) {
+      const result = await timeTenantMonthExport(usage, tenant, month);
+      exports.push(result.ms);
+      lines = result.lines.length;
+    }
+    const closeStarted = performance.now();
+    for (let day = 1; day <= 31; day++)
+      await usage.reconcileDay(tenant.id, `${month}-${String(day).padStart(2, '0')}`);
+    const close = performance.now() - closeStarted;
+    const rawStarted = performance.now();
+    let read = 0;
+    for (let day = 1; day <= 31; day++)
+      read += (await usage.rawRecords(tenant.id, `${month}-${String(day).padStart(2, '0')}`)).length;
+    const raw = performance.now() - rawStarted;
+    progress(
+      `export: ${round(median(exports))} ms from rollups (${lines} lines), close ${round(close)} ms, raw read ${round(raw)} ms of ${read}`,
+    );
+    return [
+      {
+        group: '5. Export',
+        name: `one tenant's month of ${count.toLocaleString('en')} usage records: export (CSV from rollups)`,
+        value: round(median(exports)),
+        unit: 'ms',
+        baseline: { name: 'reading every raw record once', value: round(raw) },
+        ratio: round(median(exports) / raw, 4),
+      },
+      {
+        group: '5. Export',
+        name: `the same month: close (reconcile every day against its raw records)`,
+        value: round(close),
+        unit: 'ms',
+        baseline: { name: 'reading every raw record once', value: round(raw) },
+        ratio: round(close / raw, 2),
+      },
+    ];
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+/** Figures 3 to 6, on local platforms booted for the benchmark in temporary folders. */
+export async function measurePlatform(
+  work: string,
+  options: PlatformBenchOptions,
+  progress: Progress,
+): Promise<{ figures: Figure[]; notes: string[] }> {
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  figures.push(...(await measureBoot(work, Math.min(options.runs, 3), progress)));
+
+  const { platform } = await bootUntilHealthy(await mkdtemp(path.join(work, 'platform-')));
+  const client = new LocalClient(platform.info);
+  try {
+    const owner = await newActor(client, 'bench-owner');
+    figures.push(...(await measureProvisioning(platform.info, owner, options.runs, progress)));
+    figures.push(...(await measureIngest(platform.info, options.quick ? 500 : 2_000, progress)));
+    figures.push(...(await measureExport(platform.info, options.quick ? 20_000 : 1_000_000, progress)));
+  } finally {
+    client.close();
+    await platform.stop();
+  }
+  return { figures, notes };
+}

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '#infra/constructs/tenantry-function';
+import { measureBundles } from './bundles.ts';
+import { measurePlatform } from './platform.ts';
+import { type Figure, writeReport } from './report.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+
+const runs = values.quick ? 3 : 7;
+const started = performance.now();
+const progress = (line: string) =>
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+const work = await mkdtemp(path.join(tmpdir(), 'tenantry-bench-'));
+const figures: Figure[] = [];
+const notes: string[] = [];
+try {
+  if (!values.only || values.only === 'bundles') {
+    progress('figures 1-2: bundles and cold init');
+    // Inside the repository, so the bundles find @aws-sdk/* in node_modules as Lambda's runtime provides it.
+    const bundles = path.join(repoRoot, 'node_modules', '.cache', 'tenantry-bench');
+    try {
+      figures.push(...(await measureBundles(bundles, runs, progress)));
+    } finally {
+      await rm(bundles, { recursive: true, force: true });
+    }
+  }
+  if (!values.only || values.only === 'platform') {
+    progress('figures 3-6: the local platform');
+    const measured = await measurePlatform(work, { runs, quick: values.quick }, progress);
+    figures.push(...measured.figures);
+    notes.push(...measured.notes);
+  }
+  await writeReport(path.join(repoRoot, 'docs'), figures, notes);
+  const missed = figures.filter((f) => f.budget && !f.budget.met);
+  progress(
+    `wrote docs/benchmarks.md and docs/benchmarks.json: ${figures.length} figures, ${missed.length} budgets missed`,
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
