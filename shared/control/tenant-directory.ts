@@ -64,6 +64,12 @@ export interface Page<T> {
 const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
   created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
+/** A member (`m` memberships, `u` users) with the custom roles assigned to them. */
+const MEMBER_COLUMNS = `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",
+  coalesce((select jsonb_agg(jsonb_build_object('id', cr.id, 'name', cr.name) order by cr.name)
+              from role_assignments ra join custom_roles cr on cr.id = ra.role_id
+             where ra.tenant_id = m.tenant_id and ra.user_id = m.user_id), '[]'::jsonb) as "customRoles"`;
+
 const tenantCursor = createdCursor;
 const memberCursor = z.tuple([cursorText, cursorText]);
 
@@ -248,10 +254,7 @@ export class TenantDirectory {
   ): Promise<Page<MemberRecord>> {
     const after = decodeCursor(memberCursor, cursor);
     const rows = await this.sql.query<MemberRecord & { sortEmail: string } & Record<string, unknown>>(
-      `select u.id as "userId", u.email, m.role, m.created_at as "joinedAt", lower(u.email) as "sortEmail",
-              coalesce((select jsonb_agg(jsonb_build_object('id', cr.id, 'name', cr.name) order by cr.name)
-                          from role_assignments ra join custom_roles cr on cr.id = ra.role_id
-                         where ra.tenant_id = m.tenant_id and ra.user_id = m.user_id), '[]'::jsonb) as "customRoles"
+      `select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail"
          from memberships m join users u on u.id = m.user_id
         where m.tenant_id = :tenantId
           and (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
@@ -265,10 +268,7 @@ export class TenantDirectory {
 
   async getMember(tenantId: string, userId: string): Promise<MemberRecord | null> {
     const [row] = await this.sql.query<MemberRecord & Record<string, unknown>>(
-      `select u.id as "userId", u.email, m.role, m.created_at as "joinedAt",
-              coalesce((select jsonb_agg(jsonb_build_object('id', cr.id, 'name', cr.name) order by cr.name)
-                          from role_assignments ra join custom_roles cr on cr.id = ra.role_id
-                         where ra.tenant_id = m.tenant_id and ra.user_id = m.user_id), '[]'::jsonb) as "customRoles"
+      `select ${MEMBER_COLUMNS}
          from memberships m join users u on u.id = m.user_id
         where m.tenant_id = :tenantId and m.user_id = :userId`,
       { tenantId, userId },

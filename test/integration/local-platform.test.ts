@@ -11,6 +11,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform';
 import { auditPartition } from '#shared/records/audit-store';
+import { eventually } from '../support/actors.ts';
 import { startPlatformProcess } from '../support/platform-process.ts';
 
 const run = promisify(execFile);
@@ -63,19 +64,6 @@ async function publishAudit(info: PlatformInfo, tenantId: string, action: string
     );
   } finally {
     client.destroy();
-  }
-}
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
