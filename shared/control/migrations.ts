@@ -84,4 +84,48 @@ export const controlMigrations: readonly Migration[] = [
       'create index tenant_databases_tenant_idx on tenant_databases (tenant_id, created_at, id)',
     ],
   },
+  {
+    version: 3,
+    name: 'modules per tenant database and module upgrades',
+    statements: [
+      // Which module is enabled in which database, at which schema version. The tenant database's
+      // own tenantry_migrations says what was applied there; this is the control plane's index of
+      // it, so that an upgrade finds every database that has a module without opening them all.
+      `create table database_modules (
+        database_id text not null references tenant_databases (id) on delete cascade,
+        tenant_id text not null references tenants (id) on delete cascade,
+        module_id text not null check (module_id ~ '^[a-z][a-z0-9_-]{0,39}$'),
+        version integer not null check (version >= 1),
+        enabled boolean not null default true,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        primary key (database_id, module_id)
+      )`,
+      'create index database_modules_module_idx on database_modules (module_id, version) where enabled',
+      'create index database_modules_tenant_idx on database_modules (tenant_id)',
+      `create table module_upgrades (
+        id text primary key check (id ~ '^u_[a-z2-7]{16}$'),
+        module_id text not null,
+        to_version integer not null check (to_version >= 1),
+        wave_size integer not null check (wave_size between 1 and 1000),
+        status text not null check (status in ('running', 'completed')),
+        created_by text not null,
+        created_at timestamptz not null default now(),
+        finished_at timestamptz
+      )`,
+      'create index module_upgrades_module_idx on module_upgrades (module_id, created_at, id)',
+      `create table module_upgrade_targets (
+        upgrade_id text not null references module_upgrades (id) on delete cascade,
+        database_id text not null,
+        tenant_id text not null,
+        wave integer not null check (wave >= 0),
+        from_version integer not null,
+        status text not null check (status in ('pending', 'upgraded', 'failed')),
+        error text,
+        finished_at timestamptz,
+        primary key (upgrade_id, database_id)
+      )`,
+      'create index module_upgrade_targets_wave_idx on module_upgrade_targets (upgrade_id, wave, database_id)',
+    ],
+  },
 ];

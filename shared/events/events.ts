@@ -76,4 +76,45 @@ export const MetricSample = catalogue.register({
   }),
 });
 
+export const ModuleEnabled = catalogue.register({
+  source: 'tenantry.modules',
+  detailType: 'Module Enabled',
+  description:
+    "A module's tables were created or brought up to date in a tenant database, and it is enabled there.",
+  schema: z.object({
+    tenantId: z.string(),
+    databaseId: z.string(),
+    moduleId: z.string(),
+    version: z.number().int(),
+    at: isoTimestamp,
+  }),
+});
+
+export const ModuleDisabled = catalogue.register({
+  source: 'tenantry.modules',
+  detailType: 'Module Disabled',
+  description: 'A module was disabled in a tenant database; its data was kept unless dataDropped.',
+  schema: z.object({
+    tenantId: z.string(),
+    databaseId: z.string(),
+    moduleId: z.string(),
+    dataDropped: z.boolean(),
+    at: isoTimestamp,
+  }),
+});
+
+export const ModuleUpgradeFinished = catalogue.register({
+  source: 'tenantry.modules',
+  detailType: 'Module Upgrade Finished',
+  description: 'A module upgrade went through every wave; counts of upgraded and failed databases.',
+  schema: z.object({
+    upgradeId: z.string(),
+    moduleId: z.string(),
+    toVersion: z.number().int(),
+    upgraded: z.number().int(),
+    failed: z.number().int(),
+    at: isoTimestamp,
+  }),
+});
+
 export type EventDetail<D> = D extends { schema: infer S extends z.ZodType } ? z.infer<S> : never;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { dataRoutes } from '#shared/routes/data-routes';
 import { recordRoutes } from '#shared/routes/record-routes';
 import {
   changeMemberRoleSchema,
@@ -334,6 +335,7 @@ export const routes = {
     responses: { ...noContent, ...inTenant },
   }),
   ...recordRoutes,
+  ...dataRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteId = keyof typeof routes;

@@ -7,7 +7,10 @@
  * - `provision` — place, secret, role + database, baseline schema, activate; any failure runs the
  *   compensation, which removes what was made and records why;
  * - `dropDatabase` — drops one of the tenant's extra databases;
- * - `offboard` — drops every database, the role, the secret and the memberships.
+ * - `offboard` — drops every database, the role, the secret and the memberships;
+ * - `upgradeModule` — brings every tenant database that has a module up to its latest version, in
+ *   waves (a Map of waves, one at a time, each a Map of databases in parallel); a database whose
+ *   upgrade fails is caught inside the wave and recorded, and the others carry on.
  * Every step is idempotent: a retried step, or the whole workflow run again, makes one of everything.
  */
 export const provisioningSteps = {
@@ -19,13 +22,22 @@ export const provisioningSteps = {
   CompensateProvisioning: 'provisioning/compensate-provisioning',
   DropDatabase: 'provisioning/drop-database',
   OffboardTenant: 'provisioning/offboard-tenant',
+  PlanModuleUpgrade: 'provisioning/plan-module-upgrade',
+  LoadModuleUpgradeWave: 'provisioning/load-module-upgrade-wave',
+  UpgradeModuleDatabase: 'provisioning/upgrade-module-database',
+  RecordModuleUpgradeFailure: 'provisioning/record-module-upgrade-failure',
+  FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;
 
 export type ProvisioningInput =
   | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
-  | { readonly operation: 'offboard'; readonly tenantId: string };
+  | { readonly operation: 'offboard'; readonly tenantId: string }
+  | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string };
+
+/** How many databases of one wave are upgraded at once. */
+export const UPGRADE_CONCURRENCY = 5;
 
 /** Errors worth another attempt: a resuming cluster, throttling, a lost connection. */
 const transientRetry = [
@@ -80,6 +92,7 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
           { Variable: '$.operation', StringEquals: 'provision', Next: 'PlaceDatabase' },
           { Variable: '$.operation', StringEquals: 'dropDatabase', Next: 'DropDatabase' },
           { Variable: '$.operation', StringEquals: 'offboard', Next: 'OffboardTenant' },
+          { Variable: '$.operation', StringEquals: 'upgradeModule', Next: 'PlanModuleUpgrade' },
         ],
         Default: 'UnknownOperation',
       },
@@ -95,10 +108,64 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
       },
       DropDatabase: task('DropDatabase', null),
       OffboardTenant: task('OffboardTenant', null),
+      PlanModuleUpgrade: { ...task('PlanModuleUpgrade', 'UpgradeWaves'), ResultPath: '$.plan' },
+      UpgradeWaves: {
+        Type: 'Map',
+        Comment:
+          'One wave after another; a wave ends when each of its databases is upgraded or recorded as failed',
+        ItemsPath: '$.plan.waves',
+        MaxConcurrency: 1,
+        ItemSelector: {
+          'upgradeId.$': '$.upgradeId',
+          'moduleId.$': '$.moduleId',
+          'wave.$': '$$.Map.Item.Value',
+        },
+        ItemProcessor: {
+          StartAt: 'LoadModuleUpgradeWave',
+          States: {
+            LoadModuleUpgradeWave: {
+              ...task('LoadModuleUpgradeWave', 'UpgradeWaveDatabases'),
+              ResultPath: '$.batch',
+            },
+            UpgradeWaveDatabases: {
+              Type: 'Map',
+              ItemsPath: '$.batch.targets',
+              MaxConcurrency: UPGRADE_CONCURRENCY,
+              ItemProcessor: {
+                StartAt: 'UpgradeModuleDatabase',
+                States: {
+                  UpgradeModuleDatabase: {
+                    ...task('UpgradeModuleDatabase', null),
+                    ResultPath: '$.result',
+                    // A failed database is recorded and the wave goes on: one tenant never stops the others.
+                    Catch: [
+                      {
+                        ErrorEquals: ['States.ALL'],
+                        ResultPath: '$.error',
+                        Next: 'RecordModuleUpgradeFailure',
+                      },
+                    ],
+                  },
+                  RecordModuleUpgradeFailure: {
+                    ...task('RecordModuleUpgradeFailure', null),
+                    ResultPath: '$.result',
+                  },
+                },
+              },
+              ResultPath: null,
+              End: true,
+            },
+          },
+        },
+        // Outcomes live in the control database; the execution's payload stays small.
+        ResultPath: null,
+        Next: 'FinishModuleUpgrade',
+      },
+      FinishModuleUpgrade: { ...task('FinishModuleUpgrade', null), ResultPath: '$.summary' },
       UnknownOperation: {
         Type: 'Fail',
         Error: 'UnknownOperation',
-        Cause: 'operation must be provision, dropDatabase or offboard',
+        Cause: 'operation must be provision, dropDatabase, offboard or upgradeModule',
       },
     },
   };

@@ -1,0 +1,12 @@
+import { httpHandler } from '#shared/http/handler';
+import { moduleDeps } from '#shared/modules/deps';
+import { disableModule } from '#shared/modules/modules';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.disableModule, async ({ params, query }) => ({
+  status: 200,
+  body: await disableModule(moduleDeps(), params.tenantId, params.moduleId, {
+    dropData: query.dropData,
+    ...(query.databaseId ? { databaseId: query.databaseId } : {}),
+  }),
+}));

@@ -1,0 +1,15 @@
+import { httpHandler } from '#shared/http/handler';
+import { upgradeDeps } from '#shared/modules/deps';
+import { describeModuleUpgrade } from '#shared/modules/upgrades';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.getModuleUpgrade, async ({ params, query }) => ({
+  status: 200,
+  body: await describeModuleUpgrade(
+    upgradeDeps(),
+    params.moduleId,
+    params.upgradeId,
+    query.limit,
+    query.cursor,
+  ),
+}));

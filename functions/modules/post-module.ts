@@ -1,0 +1,14 @@
+import { httpHandler } from '#shared/http/handler';
+import { moduleDeps } from '#shared/modules/deps';
+import { enableModule } from '#shared/modules/modules';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.enableModule, async ({ params, body }) => {
+  const { created, module } = await enableModule(
+    moduleDeps(),
+    params.tenantId,
+    body.moduleId,
+    body.databaseId,
+  );
+  return { status: created ? 201 : 200, body: module };
+});

@@ -1,0 +1,9 @@
+import { httpHandler } from '#shared/http/handler';
+import { upgradeDeps } from '#shared/modules/deps';
+import { startModuleUpgrade } from '#shared/modules/upgrades';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.startModuleUpgrade, async ({ params, body, caller }) => ({
+  status: 202,
+  body: await startModuleUpgrade(upgradeDeps(), params.moduleId, body.waveSize, caller.userId),
+}));

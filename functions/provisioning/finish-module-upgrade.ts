@@ -1,0 +1,8 @@
+import { upgradeDeps } from '#shared/modules/deps';
+import { finishModuleUpgrade, upgradeStepInput } from '#shared/modules/upgrades';
+import { stepHandler } from '#shared/workflows/step';
+
+/** Module upgrade, last step: completed, with the counts (also the execution's output). */
+export const handler = stepHandler('FinishModuleUpgrade', upgradeStepInput, async ({ upgradeId }) =>
+  finishModuleUpgrade(upgradeDeps(), upgradeId),
+);

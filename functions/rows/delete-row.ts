@@ -1,0 +1,9 @@
+import { deleteRow } from '#shared/data/rows';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.deleteRow, async ({ params }) => {
+  await deleteRow(services(), params.tenantId, params.databaseId, params.table, params.rowId);
+  return { status: 204 };
+});

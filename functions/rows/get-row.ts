@@ -1,0 +1,9 @@
+import { getRow } from '#shared/data/rows';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.getRow, async ({ params }) => ({
+  status: 200,
+  body: await getRow(services(), params.tenantId, params.databaseId, params.table, params.rowId),
+}));

@@ -1,0 +1,9 @@
+import { listRows } from '#shared/data/rows';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.listRows, async ({ params, query }) => ({
+  status: 200,
+  body: await listRows(services(), params.tenantId, params.databaseId, params.table, query),
+}));

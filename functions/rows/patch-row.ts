@@ -1,0 +1,9 @@
+import { patchRow } from '#shared/data/rows';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.patchRow, async ({ params, body }) => ({
+  status: 200,
+  body: await patchRow(services(), params.tenantId, params.databaseId, params.table, params.rowId, body),
+}));

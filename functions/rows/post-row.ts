@@ -1,0 +1,9 @@
+import { insertRow } from '#shared/data/rows';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+import { services } from '#shared/runtime';
+
+export const handler = httpHandler(routes.insertRow, async ({ params, body }) => ({
+  status: 201,
+  body: await insertRow(services(), params.tenantId, params.databaseId, params.table, body),
+}));

@@ -1,0 +1,9 @@
+import { dropTable } from '#shared/data/tables';
+import { httpHandler } from '#shared/http/handler';
+import { tablesDeps } from '#shared/modules/deps';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.dropTable, async ({ params }) => {
+  await dropTable(tablesDeps(), params.tenantId, params.databaseId, params.table);
+  return { status: 204 };
+});

@@ -1,0 +1,9 @@
+import { describeTable } from '#shared/data/tables';
+import { httpHandler } from '#shared/http/handler';
+import { tablesDeps } from '#shared/modules/deps';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.describeTable, async ({ params }) => ({
+  status: 200,
+  body: await describeTable(tablesDeps(), params.tenantId, params.databaseId, params.table),
+}));

@@ -1,0 +1,9 @@
+import { listTenantTables } from '#shared/data/tables';
+import { httpHandler } from '#shared/http/handler';
+import { tablesDeps } from '#shared/modules/deps';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.listTables, async ({ params, query }) => ({
+  status: 200,
+  body: await listTenantTables(tablesDeps(), params.tenantId, params.databaseId, query.limit, query.cursor),
+}));

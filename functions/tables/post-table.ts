@@ -1,0 +1,9 @@
+import { createTable } from '#shared/data/tables';
+import { httpHandler } from '#shared/http/handler';
+import { tablesDeps } from '#shared/modules/deps';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.createTable, async ({ params, body }) => ({
+  status: 201,
+  body: await createTable(tablesDeps(), params.tenantId, params.databaseId, body),
+}));

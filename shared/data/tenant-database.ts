@@ -1,0 +1,47 @@
+import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
+import { Conflict } from '#shared/errors';
+import type { DatabaseClusters } from '#shared/ports/clusters';
+import type { SqlRunner } from '#shared/ports/sql';
+import { databaseOf } from '#shared/tenancy/lifecycle';
+
+export interface TenantDataDeps {
+  readonly databases: DatabaseRegistry;
+  readonly clusters: DatabaseClusters;
+}
+
+export interface TenantDatabase {
+  readonly record: TenantDatabaseRecord;
+  /** Speaks as the tenant's own role, to this database only. */
+  readonly sql: SqlRunner;
+}
+
+/**
+ * The tenant's database `databaseId`, opened as the tenant's own role with its secret. Another
+ * tenant's database id answers 404 exactly like an unknown one (`databaseOf`); a database that is
+ * not active (provisioning, being dropped) answers 409.
+ */
+export async function openTenantDatabase(
+  deps: TenantDataDeps,
+  tenantId: string,
+  databaseId: string,
+): Promise<TenantDatabase> {
+  const record = await databaseOf(deps, tenantId, databaseId);
+  if (record.status !== 'active' || !record.clusterId || !record.secretArn) {
+    throw new Conflict('The database is not active', { databaseStatus: record.status });
+  }
+  const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
+  return { record, sql };
+}
+
+/** The SQLSTATE of a failed statement, from either adapter (pg's `code`, the Data API's message). */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    const message = current instanceof Error ? current.message : '';
+    const match = /SQLState:\s*([0-9A-Z]{5})/i.exec(message);
+    if (match) return match[1];
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+import type { TablesDeps } from '#shared/data/tables';
+import type { ModuleDeps } from '#shared/modules/modules';
+import { ModuleRegistry } from '#shared/modules/registry';
+import type { UpgradeDeps } from '#shared/modules/upgrades';
+import { services } from '#shared/runtime';
+
+let registry: { control: unknown; registry: ModuleRegistry } | undefined;
+
+/** The module registry on the installed control database (one per process). */
+function moduleRegistry(): ModuleRegistry {
+  const control = services().control;
+  if (registry?.control !== control) registry = { control, registry: new ModuleRegistry(control) };
+  return registry.registry;
+}
+
+export function moduleDeps(): ModuleDeps {
+  const s = services();
+  return {
+    directory: s.directory,
+    databases: s.databases,
+    clusters: s.clusters,
+    events: s.events,
+    modules: moduleRegistry(),
+  };
+}
+
+export function upgradeDeps(): UpgradeDeps {
+  const s = services();
+  return { ...moduleDeps(), control: s.control, workflows: s.workflows };
+}
+
+export function tablesDeps(): TablesDeps {
+  const s = services();
+  const modules = moduleRegistry();
+  return {
+    databases: s.databases,
+    clusters: s.clusters,
+    moduleEnabled: (databaseId, moduleId) => modules.isEnabled(databaseId, moduleId),
+  };
+}

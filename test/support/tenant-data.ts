@@ -1,0 +1,40 @@
+import type pg from 'pg';
+import type { PlatformInfo } from '#infra/local/platform';
+import { type Actor, newTenant } from './actors.ts';
+import { expectStatus, withPg } from './tenancy.ts';
+
+export const COMPLETE_SETTINGS = {
+  address: { line1: '1 Main Street', city: 'Lyon', postalCode: '69001', country: 'FR' },
+  companyEmail: 'billing@example.com',
+  defaultCurrency: 'EUR',
+};
+
+/** A new active tenant of `owner` and its primary database id. */
+export async function tenantWithDatabase(owner: Actor, settings: object = {}) {
+  const { tenantId } = await newTenant(owner, undefined, settings);
+  const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+    items: { id: string; status: string }[];
+  };
+  const databaseId = databases.items[0]?.id;
+  if (!databaseId) throw new Error('the tenant has no database');
+  return { tenantId, databaseId, base: `/tenants/${tenantId}/databases/${databaseId}` };
+}
+
+/** The tenant database's name in the control database. */
+export async function databaseNameOf(info: PlatformInfo, databaseId: string): Promise<string> {
+  return withPg(info, 'control', async (client) => {
+    const result = await client.query('select database_name from tenant_databases where id = $1', [
+      databaseId,
+    ]);
+    return result.rows[0].database_name as string;
+  });
+}
+
+/** Runs `work` as the superuser in the tenant database `databaseId`. */
+export async function inTenantDatabase<T>(
+  info: PlatformInfo,
+  databaseId: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  return withPg(info, await databaseNameOf(info, databaseId), work);
+}
