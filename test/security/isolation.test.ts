@@ -21,21 +21,23 @@ interface World {
   readonly memberUserId: string;
   readonly roleId: string;
   readonly databaseId: string;
+  readonly table: string;
+  readonly rowId: string;
+  readonly moduleId: string;
 }
 
 /**
  * Values for every path parameter, keyed by its name, from tenant A's real objects. Add one here
- * when a route introduces a new parameter. Tables, rows and modules have no routes yet: their
- * fixtures are well-formed names; make them A's real objects when those routes land.
+ * when a route introduces a new parameter.
  */
 const pathFixtures: Record<string, (a: World) => string> = {
   tenantId: (a) => a.tenantId,
   userId: (a) => a.ownerUserId,
   roleId: (a) => a.roleId,
   databaseId: (a) => a.databaseId,
-  table: () => 'customers',
-  rowId: () => '1',
-  moduleId: () => 'crm',
+  table: (a) => a.table,
+  rowId: (a) => a.rowId,
+  moduleId: (a) => a.moduleId,
 };
 
 /**
@@ -49,6 +51,11 @@ const bodySamples: Record<string, () => unknown> = {
   replaceRole: () => ({ name: `iso-${randomUUID().slice(0, 6)}`, permissions: { members: ['read'] } }),
   updateTenant: () => ({ name: `Renamed by B ${randomUUID().slice(0, 6)}` }),
   createDatabase: () => ({ label: `iso${randomUUID().slice(0, 6)}` }),
+  createTable: () => ({ name: `iso_${randomUUID().slice(0, 6)}`, columns: [{ name: 'v', type: 'text' }] }),
+  alterTable: () => ({ addColumns: [{ name: `b_${randomUUID().slice(0, 6)}`, type: 'integer' }] }),
+  insertRow: () => ({ name: 'planted by B' }),
+  patchRow: () => ({ name: 'changed by B' }),
+  enableModule: () => ({ moduleId: 'billing', databaseId: 'd_aaaaaaaaaaaaaaaa' }),
 };
 
 function pathFor(route: RouteSpec, values: Record<string, string>): string {
@@ -98,14 +105,29 @@ describe('tenant isolation, generated from the route table', () => {
   let tenantB: string;
 
   const snapshotOfA = async () => {
-    const [tenant, members, roles, databases] = await Promise.all([
+    const data = `/tenants/${a.tenantId}/databases/${a.databaseId}`;
+    const [tenant, members, roles, databases, tables, table, rows, modules] = await Promise.all([
       ownerA.call('GET', `/tenants/${a.tenantId}`),
       ownerA.call('GET', `/tenants/${a.tenantId}/members?limit=100`),
       ownerA.call('GET', `/tenants/${a.tenantId}/roles`),
       ownerA.call('GET', `/tenants/${a.tenantId}/databases?limit=100`),
+      ownerA.call('GET', `${data}/tables?limit=100`),
+      ownerA.call('GET', `${data}/tables/${a.table}`),
+      ownerA.call('GET', `${data}/tables/${a.table}/rows?limit=100`),
+      ownerA.call('GET', `/tenants/${a.tenantId}/modules`),
     ]);
-    for (const response of [tenant, members, roles, databases]) expectStatus(response, 200);
-    return { tenant: tenant.body, members: members.body, roles: roles.body, databases: databases.body };
+    for (const response of [tenant, members, roles, databases, tables, table, rows, modules])
+      expectStatus(response, 200);
+    return {
+      tenant: tenant.body,
+      members: members.body,
+      roles: roles.body,
+      databases: databases.body,
+      tables: tables.body,
+      table: (table.body as { columns: unknown }).columns,
+      rows: rows.body,
+      modules: modules.body,
+    };
   };
   let before: Awaited<ReturnType<typeof snapshotOfA>>;
 
@@ -119,6 +141,9 @@ describe('tenant isolation, generated from the route table', () => {
     a.roleId,
     a.roleName,
     a.databaseId,
+    a.table,
+    a.rowId,
+    'a-secret-row',
   ];
 
   beforeAll(async () => {
@@ -151,9 +176,34 @@ describe('tenant isolation, generated from the route table', () => {
       .body as { items: { id: string }[] };
     const databaseId = databases.items[0]?.id;
     if (!databaseId) throw new Error(`tenant A has no database: ${JSON.stringify(databases)}`);
+    // A's data: complete settings, billing enabled, a table of A's own with a row.
+    expectStatus(
+      await ownerA.call('PATCH', `/tenants/${createdA.tenantId}`, {
+        address: { line1: '1 Secret Street', city: 'Lyon', postalCode: '69001', country: 'FR' },
+        companyEmail: 'a-billing@example.com',
+      }),
+      200,
+    );
+    expectStatus(
+      await ownerA.call('POST', `/tenants/${createdA.tenantId}/modules`, { moduleId: 'billing', databaseId }),
+      201,
+    );
+    const data = `/tenants/${createdA.tenantId}/databases/${databaseId}`;
+    const table = `a_secret_${randomUUID().slice(0, 6)}`;
+    expectStatus(
+      await ownerA.call('POST', `${data}/tables`, { name: table, columns: [{ name: 'name', type: 'text' }] }),
+      201,
+    );
+    const row = expectStatus(
+      await ownerA.call('POST', `${data}/tables/${table}/rows`, { name: 'a-secret-row' }),
+      201,
+    ).body as { id: string };
     a = {
       tenantId: createdA.tenantId,
       databaseId,
+      table,
+      rowId: row.id,
+      moduleId: 'billing',
       ownerUserId: ownerA.userId,
       memberUserId: memberA.userId,
       roleId,
