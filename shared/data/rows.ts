@@ -402,13 +402,47 @@ export async function listRows(
   return listRowsOf(sql, databaseId, info, query);
 }
 
-/** The page query on an open database and a known table (the benchmark calls this directly). */
+/**
+ * Benchmark hook: the page statement and its parameters for a table and a query, exactly as the
+ * rows route runs them, so that the same statement can be timed directly with `pg`.
+ */
+export function rowPageStatement(info: TableInfo, query: RowsQuery): { sql: string; params: SqlParams } {
+  return buildRowPage(info, query).statement;
+}
+
+/** The page query on an open database and a known table (the benchmark may call this directly). */
 export async function listRowsOf(
   sql: SqlRunner,
   databaseId: string,
   info: TableInfo,
   query: RowsQuery,
 ): Promise<RowPage> {
+  const { statement, limit, sortColumn, direction } = buildRowPage(info, query);
+  let rows: SqlRow[];
+  try {
+    rows = await sql.query(statement.sql, statement.params);
+  } catch (error) {
+    rowConflict(error, databaseId, info.name);
+  }
+  const total = Number(rows[0]?.tenantry_total ?? 0);
+  const kept = rows.slice(0, limit);
+  const more = total > limit || kept.length < total;
+  const last = kept[kept.length - 1];
+  return {
+    items: kept.map(withoutInternals),
+    nextCursor:
+      more && last
+        ? encodeCursor([
+            sortColumn,
+            direction,
+            (last.tenantry_sort as string | null) ?? null,
+            last.id as string,
+          ])
+        : null,
+  };
+}
+
+function buildRowPage(info: TableInfo, query: RowsQuery) {
   const { limit, cursor, sort, ...rest } = query;
   const filters = parseFilters(info, rest as Record<string, string>);
   const direction = sort?.startsWith('-') ? 'desc' : 'asc';
@@ -489,26 +523,10 @@ export async function listRowsOf(
       window w as (order by ${order} rows between unbounded preceding and current row)
     )
     select * from sized where "tenantry_n" = 1 or "tenantry_bytes" <= :maxBytes order by "tenantry_n"`;
-  let rows: SqlRow[];
-  try {
-    rows = await sql.query(statement, params);
-  } catch (error) {
-    rowConflict(error, databaseId, info.name);
-  }
-  const total = Number(rows[0]?.tenantry_total ?? 0);
-  const kept = rows.slice(0, limit);
-  const more = total > limit || kept.length < total;
-  const last = kept[kept.length - 1];
   return {
-    items: kept.map(withoutInternals),
-    nextCursor:
-      more && last
-        ? encodeCursor([
-            sortColumn.name,
-            direction,
-            (last.tenantry_sort as string | null) ?? null,
-            last.id as string,
-          ])
-        : null,
+    statement: { sql: statement, params: params as SqlParams },
+    limit,
+    sortColumn: sortColumn.name,
+    direction,
   };
 }
