@@ -5,7 +5,7 @@ import {
   InitiateAuthCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { PlatformInfo } from './platform.ts';
+import type { PlatformInfo } from './platform-info.ts';
 
 export interface Tokens {
   readonly idToken: string;

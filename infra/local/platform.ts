@@ -33,7 +33,10 @@ import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { startGateway } from './gateway.ts';
 import { createTokenVerifier } from './jwt.ts';
+import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
+
+export { CONTROL_DATABASE, type PlatformInfo, platformInfoFile };
 
 export interface PlatformPorts {
   readonly api: number;
@@ -63,35 +66,6 @@ export interface PlatformOptions {
   readonly log?: (line: string) => void;
 }
 
-/** What `npm start` prints and writes to `<stateDir>/platform.json` for scripts and tools. */
-export interface PlatformInfo {
-  readonly apiUrl: string;
-  readonly region: string;
-  readonly stage: string;
-  readonly userPoolId: string;
-  readonly clientId: string;
-  readonly issuer: string;
-  readonly jwksUri: string;
-  readonly endpoints: {
-    readonly cognito: string;
-    readonly dynamodb: string;
-    readonly eventBridge: string;
-    readonly lambda: string;
-  };
-  readonly postgres: {
-    readonly host: string;
-    readonly port: number;
-    readonly user: string;
-    readonly password: string;
-  };
-  readonly tables: Record<keyof typeof recordTables, string>;
-  readonly eventBusName: string;
-  readonly stateDir: string;
-  readonly deadLetterFile: string;
-  readonly pid: number;
-  readonly bootMs: number;
-}
-
 export interface Platform {
   readonly info: PlatformInfo;
   readonly bus: LocalEventBus;
@@ -99,17 +73,12 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export const platformInfoFile = (stateDir: string) => path.join(stateDir, 'platform.json');
-
 const REGION = 'us-east-1';
 /** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
 const COGNITO_TRIGGERS = {
   PreTokenGeneration: 'identity/pre-token-generation',
   PostConfirmation: 'identity/post-confirmation',
 } as const;
-
-/** The control database: tenants, users, memberships, roles. */
-export const CONTROL_DATABASE = 'control';
 
 /** Creates a database once; `CONNECT` is revoked from PUBLIC so no tenant role can open it. */
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

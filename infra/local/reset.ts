@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { PlatformInfo } from './platform.ts';
-import { platformInfoFile } from './platform.ts';
+import type { PlatformInfo } from './platform-info.ts';
+import { platformInfoFile } from './platform-info.ts';
 import { defaultStateDir, isAlive } from './state.ts';
 
 const { values } = parseArgs({ options: { 'state-dir': { type: 'string' } } });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EngineError } from './engines/errors.ts';
-import { DEFAULT_PORTS, type PlatformPorts, platformInfoFile, startPlatform } from './platform.ts';
+import { DEFAULT_PORTS, type PlatformPorts, startPlatform } from './platform.ts';
+import { platformInfoFile } from './platform-info.ts';
 import { defaultStateDir } from './state.ts';
 
 // The pinned SDK supports Node 20; its notice about future releases is noise for a person here.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type PlatformInfo, platformInfoFile } from './platform.ts';
+import { type PlatformInfo, platformInfoFile } from './platform-info.ts';
 
 /** The state folder: `TENANTRY_STATE_DIR`, else `.tenantry/` in the repository (git-ignored). */
 export function defaultStateDir(): string {

@@ -9,7 +9,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import pg from 'pg';
 import { LocalClient } from '#infra/local/client';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 import { timeTenantMonthExport } from '#shared/exports/usage-export';
 import { auditPartition } from '#shared/records/audit-store';
 import { type RawUsage, UsageStore } from '#shared/records/usage-store';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 import { startPlatformProcess } from '../support/platform-process.ts';
 
 declare module 'vitest' {

@@ -9,7 +9,7 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 import { auditPartition } from '#shared/records/audit-store';
 import { eventually } from '../support/actors.ts';
 import { startPlatformProcess } from '../support/platform-process.ts';

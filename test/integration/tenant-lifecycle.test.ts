@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import { CONTROL_DATABASE } from '#infra/local/platform';
+import { CONTROL_DATABASE } from '#infra/local/platform-info';
 import { databaseNameFor, roleNameFor, secretNameFor } from '#shared/provisioning/names';
 import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LocalClient } from '#infra/local/client';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 
 export const PASSWORD = 'Correct-Horse-42!';
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PlatformInfo } from '#infra/local/platform';
-import { platformInfoFile } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
+import { platformInfoFile } from '#infra/local/platform-info';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 

