@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PlatformInfo } from '#infra/local/platform';
+import type { PlatformInfo } from '#infra/local/platform-info';
 import { type Actor, newTenant } from './actors.ts';
 import { expectStatus, withPg } from './tenancy.ts';
 
