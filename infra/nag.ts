@@ -3,7 +3,7 @@ import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { TenantryApp } from '#infra/app';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
-import { PROVISIONING_STATUS_HANDLER } from '#infra/stacks/api-stack';
+import { PROVISIONING_STATUS_HANDLER, TENANT_DATA_HANDLER } from '#infra/stacks/api-stack';
 import {
   provisioningStateMachineName,
   TENANT_ID_TAG,
@@ -160,6 +160,17 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'Provisioning creates one secret per tenant whose name is not known at deploy time; the ' +
         'wildcard is limited to this stage’s tenant prefix and every statement requires the ' +
         `${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag on use).`,
+    );
+  }
+  for (const [handler, fn] of api.functions) {
+    if (!TENANT_DATA_HANDLER.test(handler)) continue;
+    acknowledge(
+      fn.role,
+      `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
+      'Table, row and module routes run statements as the tenant role through the Data API, which ' +
+        "reads the tenant's secret with the function's credentials; the tenant is authorised and the " +
+        'database checked to belong to it first. The wildcard is limited to this stage’s tenant ' +
+        `prefix, GetSecretValue only, and requires the ${TENANT_ID_TAG} tag (secretsmanager:ResourceTag).`,
     );
   }
   acknowledge(

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,6 +7,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,7 +23,11 @@ import {
   grantTable,
   TenantryFunction,
 } from '#infra/constructs/tenantry-function';
-import { provisioningStateMachineName } from '#infra/stacks/provisioning-stack';
+import {
+  provisioningStateMachineName,
+  TENANT_ID_TAG,
+  tenantSecretPrefix,
+} from '#infra/stacks/provisioning-stack';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -66,6 +71,12 @@ export interface ApiStackProps extends StackProps {
 
 /** The one route that reads provisioning executions (status and step history). */
 export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
+
+/**
+ * Handlers that run statements in tenant databases as the tenant's role: the Data API reads the
+ * tenant's secret with the caller's credentials, so they may read tagged tenant secrets.
+ */
+export const TENANT_DATA_HANDLER = /^(tables|rows|modules)\//;
 
 /** `me/get-me` -> `MeGetMe`: a stable construct id per handler entry. */
 function constructIdFor(handler: string): string {
@@ -224,6 +235,23 @@ export class ApiStack extends Stack {
     }
     if (props.exportsBucket && handler.startsWith('exports/')) {
       grantExportsArchive(fn, props.exportsBucket, 'read');
+    }
+    if (controlPlane && TENANT_DATA_HANDLER.test(handler)) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTaggedTenantSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [
+            Stack.of(fn).formatArn({
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${tenantSecretPrefix(props.stage)}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+          conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
+        }),
+      );
     }
     if (handler === PROVISIONING_STATUS_HANDLER) {
       grantReadWorkflowExecutions(fn, provisioningStateMachineName(props.stage));
