@@ -58,6 +58,8 @@ export class LocalClusters implements DatabaseClusters {
         password,
         database,
         max: 5,
+        // Tenant pools are many and mostly idle: give connection slots back quickly.
+        idleTimeoutMillis: 2_000,
       });
       this.#tenantPools.set(key, runner);
     }

@@ -58,6 +58,48 @@ export function newRolePassword(): string {
 
 const SAFE_PASSWORD = /^[A-Za-z0-9]{32}$/;
 
+/** Serialises role and grant changes on a cluster: the catalog refuses concurrent updates of a row. */
+const CLUSTER_DDL_LOCK = 7_262_902;
+
+/**
+ * Worth a retry: serialization failures, deadlocks, "tuple concurrently updated", a server out of
+ * connection slots or starting up, a connection that dropped.
+ */
+const TRANSIENT_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '53300',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+function isTransientDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : '';
+  return (
+    TRANSIENT_SQLSTATES.has(code) ||
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code) ||
+    /concurrently updated|deadlock detected|could not serialize|too many clients|Connection terminated/.test(
+      message,
+    )
+  );
+}
+
+/** Runs database work of a step, turning transient failures into TransientError (retried). */
+async function retryable<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isTransientDatabaseError(error)) {
+      throw new TransientError(`Transient database error: ${error instanceof Error ? error.message : error}`);
+    }
+    throw error;
+  }
+}
+
 function isAlreadyExists(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : '';
@@ -128,34 +170,41 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
   const role = quoteIdentifier(record.roleName);
   const database = quoteIdentifier(record.databaseName);
 
-  const roleExists = await admin.query('select 1 from pg_roles where rolname = :role', {
-    role: record.roleName,
-  });
-  if (roleExists.length === 0) {
-    try {
-      await admin.execute(`create role ${role} login password '${password}'`);
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
+  try {
+    // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
+    await admin.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      const roleExists = await tx.query('select 1 from pg_roles where rolname = :role', {
+        role: record.roleName,
+      });
+      if (roleExists.length === 0) await tx.execute(`create role ${role} login password '${password}'`);
+      // Keeps the role's password equal to the secret's, whichever run created either.
+      await tx.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
+      // Lets the master create a database owned by the role (required since PostgreSQL 16).
+      await tx.execute(`grant ${role} to current_user`);
+    });
+    const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
+      name: record.databaseName,
+    });
+    if (dbExists.length === 0) {
+      try {
+        // CREATE DATABASE cannot run inside a transaction.
+        await admin.execute(`create database ${database} owner ${role}`);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
     }
+    await admin.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.execute(`revoke all on database ${database} from public`);
+      await tx.execute(`grant connect, temporary on database ${database} to ${role}`);
+      await tx.execute('revoke connect on database postgres from public');
+      await tx.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
+    });
+  } catch (error) {
+    if (isTransientDatabaseError(error)) throw new TransientError('Transient database error; retrying');
+    throw error;
   }
-  // Keeps the role's password equal to the secret's, whichever run created either.
-  await admin.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
-  // Lets the master create a database owned by the role (required since PostgreSQL 16).
-  await admin.execute(`grant ${role} to current_user`);
-  const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
-    name: record.databaseName,
-  });
-  if (dbExists.length === 0) {
-    try {
-      await admin.execute(`create database ${database} owner ${role}`);
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
-  }
-  await admin.execute(`revoke all on database ${database} from public`);
-  await admin.execute(`grant connect, temporary on database ${database} to ${role}`);
-  await admin.execute('revoke connect on database postgres from public');
-  await admin.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
   return { database: record.databaseName, role: record.roleName };
 }
 
@@ -181,10 +230,12 @@ async function tenantRunner(deps: SagaDeps, record: TenantDatabaseRecord): Promi
 export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
   const sql = await tenantRunner(deps, record);
-  await sql.transaction(async (tx) => {
-    for (const statement of BASELINE_SCHEMA) await tx.execute(statement);
+  const [owner] = await retryable(async () => {
+    await sql.transaction(async (tx) => {
+      for (const statement of BASELINE_SCHEMA) await tx.execute(statement);
+    });
+    return sql.query<{ user: string }>('select current_user as "user"');
   });
-  const [owner] = await sql.query<{ user: string }>('select current_user as "user"');
   if (owner?.user !== record.roleName) throw new InvalidProvisioningRequest('Baseline ran as the wrong role');
   return { baselineVersion: 1 };
 }
@@ -215,7 +266,10 @@ async function dropRoleAndSecret(
 ): Promise<void> {
   const role = roleNameFor(tenantId);
   for (const clusterId of new Set(clusterIds)) {
-    await deps.clusters.admin(clusterId).execute(`drop role if exists ${quoteIdentifier(role)}`);
+    await deps.clusters.admin(clusterId).transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.execute(`drop role if exists ${quoteIdentifier(role)}`);
+    });
   }
   await deps.secrets.deleteSecret(secretNameFor(deps.stage, tenantId));
 }

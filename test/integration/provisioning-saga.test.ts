@@ -126,6 +126,19 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
     expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('active');
   });
 
+  it('provisions 30 tenants at once on one cluster: catalog changes take turns, all become active', async () => {
+    saga.faults = [];
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => register(`Crowd ${i}`)));
+
+    const statuses = await Promise.all(
+      results.map(async ({ tenant }) => {
+        const stored = await saga.services.directory.getTenant(tenant.id);
+        return `${stored?.status}${stored?.statusReason ? `: ${stored.statusReason}` : ''}`;
+      }),
+    );
+    expect(statuses).toEqual(Array(30).fill('active'));
+  }, 60_000);
+
   it('running the workflow again for the same tenant makes one of everything', async () => {
     saga.faults = [];
     const { tenant, record } = await register('Twice');

@@ -67,7 +67,8 @@ export class ClusterInUse extends EngineError {
 const SERVER_SETTINGS: Record<string, string> = {
   listen_addresses: LOOPBACK,
   unix_socket_directories: '',
-  max_connections: '200',
+  // Every tenant database has its own pool locally; Aurora sizes this by capacity.
+  max_connections: '400',
   shared_buffers: '64MB',
   fsync: 'off',
   synchronous_commit: 'off',
