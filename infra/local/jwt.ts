@@ -50,10 +50,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): (token: stri
     },
     { jwksCache: new SimpleJwksCache({ fetcher: loopbackFetcher }) },
   );
+  // API Gateway's authorizer runs outside the function; so that the local gateway's share of a
+  // request stays as small, a verified token's claims are kept until the token expires.
+  const verified = new Map<string, Claims & { exp?: number }>();
   return async (token: string) => {
+    const known = verified.get(token);
+    if (known && typeof known.exp === 'number' && known.exp * 1000 > Date.now()) return known;
     try {
-      return (await verifier.verify(token)) as unknown as Claims;
+      const claims = (await verifier.verify(token)) as unknown as Claims & { exp?: number };
+      if (verified.size >= 10_000) verified.clear();
+      verified.set(token, claims);
+      return claims;
     } catch (error) {
+      verified.delete(token);
       throw new InvalidToken(error instanceof Error ? error.message : 'invalid token');
     }
   };

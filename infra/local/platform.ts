@@ -7,7 +7,6 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import type { EventBridgeEvent } from 'aws-lambda';
 import pg from 'pg';
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
@@ -23,6 +22,7 @@ import { installServices } from '#shared/runtime';
 import { servicesFrom } from '#shared/services';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
 import { LocalClusters } from './clusters.ts';
+import { ConsumerThread } from './consumers.ts';
 import { ensureUserPool, startCognito } from './engines/cognito.ts';
 import { startDynamo } from './engines/dynamodb.ts';
 import { startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
@@ -98,8 +98,22 @@ const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '
 const localFunctionArn = (entry: string) =>
   `arn:aws:lambda:${REGION}:000000000000:function:${functionName(entry)}`;
 
-async function loadModule(entry: string): Promise<{ handler: (...args: unknown[]) => Promise<unknown> }> {
-  return (await import(`#functions/${entry}`)) as { handler: (...args: unknown[]) => Promise<unknown> };
+type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
+const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
+
+/**
+ * A function's module, imported once (its cold start) and reused, as a warm Lambda is: every
+ * `import()` would go through the module loader's resolve hooks again, which costs more than the
+ * request.
+ */
+function loadModule(entry: string): Promise<LoadedFunction> {
+  let loaded = loadedFunctions.get(entry);
+  if (!loaded) {
+    loaded = import(`#functions/${entry}`) as Promise<LoadedFunction>;
+    loadedFunctions.set(entry, loaded);
+    loaded.catch(() => loadedFunctions.delete(entry));
+  }
+  return loaded;
 }
 
 async function ensureTables(client: DynamoDBClient, names: Record<string, string>): Promise<void> {
@@ -148,7 +162,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     const [postgres, dynamo] = await Promise.all([
       startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: ports.postgres }),
-      startDynamo({ dataDir: path.join(stateDir, 'dynamodb'), port: ports.dynamodb }),
+      startDynamo({ dataDir: path.join(stateDir, 'dynamodb'), port: ports.dynamodb, thread: true }),
     ]);
     stops.push(postgres.stop, dynamo.stop);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
@@ -255,17 +269,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     dynamoClient.destroy();
 
     const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
+    const consumers = new ConsumerThread();
+    stops.push(() => consumers.stop());
     const bus = new LocalEventBus({
       busName: eventBusName,
       catalogue,
       subscriptions: options.subscriptions ?? defaultSubscriptions,
       deadLetterFile,
-      deliver: async (subscription, event) => {
-        await (await loadModule(subscription.handler)).handler(
-          event as EventBridgeEvent<string, unknown>,
-          {},
-        );
-      },
+      deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
       onDeadLetter: (entry) =>
         log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
     });

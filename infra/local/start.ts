@@ -19,6 +19,9 @@ const { values } = parseArgs({
     'lambda-port': { type: 'string' },
     'events-port': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    // For benchmarks of the API path alone: the bus takes events and delivers them to no consumer,
+    // as if the consumers ran elsewhere (in AWS they are separate functions).
+    'without-consumers': { type: 'boolean', default: false },
   },
 });
 
@@ -49,6 +52,7 @@ try {
   const platform = await startPlatform({
     stateDir,
     ports,
+    ...(values['without-consumers'] ? { subscriptions: [] } : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
   const { info } = platform;

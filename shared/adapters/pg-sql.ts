@@ -39,15 +39,30 @@ const CONSTRAINT_CODES: Record<string, SqlConstraintViolation['kind']> = {
   '23502': 'not_null',
 };
 
+/** Rewritten statements by their text: the same statements run over and over. */
+const rewritten = new Map<string, { text: string; order: string[] }>();
+const REWRITE_CACHE_LIMIT = 2_000;
+
+function rewrite(sql: string): { text: string; order: string[] } {
+  let cached = rewritten.get(sql);
+  if (!cached) {
+    const order: string[] = [];
+    const text = rewriteNamedParameters(sql, (name) => {
+      let index = order.indexOf(name);
+      if (index === -1) index = order.push(name) - 1;
+      return `$${index + 1}`;
+    });
+    cached = { text, order };
+    if (rewritten.size >= REWRITE_CACHE_LIMIT) rewritten.clear();
+    rewritten.set(sql, cached);
+  }
+  return cached;
+}
+
 function toPositional(sql: string, params: SqlParams = {}): { text: string; values: unknown[] } {
-  const order: string[] = [];
-  const text = rewriteNamedParameters(sql, (name) => {
-    if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
-    let index = order.indexOf(name);
-    if (index === -1) index = order.push(name) - 1;
-    return `$${index + 1}`;
-  });
+  const { text, order } = rewrite(sql);
   const values = order.map((name) => {
+    if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
     const value = params[name] as SqlParam;
     return value !== null && typeof value === 'object' && 'json' in value
       ? JSON.stringify(value.json)

@@ -2,6 +2,7 @@ import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import { newDatabaseId } from '#shared/control/ids';
 import type { TenantDirectory } from '#shared/control/tenant-directory';
+import { forgetTenantDatabase } from '#shared/data/tenant-database';
 import { Conflict, NotFound } from '#shared/errors';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
@@ -98,6 +99,7 @@ export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databa
   if (record.isPrimary) throw new Conflict('The primary database goes only with the tenant (offboarding)');
   if (record.status === 'provisioning') throw new Conflict('The database is still being provisioned');
   await deps.databases.transition(databaseId, ['active', 'failed', 'deleting'], 'deleting');
+  forgetTenantDatabase(databaseId);
   await start(deps, `drop-${databaseId}`, { operation: 'dropDatabase', tenantId, databaseId });
   return toDatabaseView({ ...record, status: 'deleting' });
 }

@@ -13,9 +13,10 @@ import type { PlatformInfo } from '#infra/local/platform-info';
 import { timeTenantMonthExport } from '#shared/exports/usage-export';
 import { auditPartition } from '#shared/records/audit-store';
 import { type RawUsage, UsageStore } from '#shared/records/usage-store';
-import { type Actor, newActor } from '../support/actors.ts';
+import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
 import type { Figure } from './report.ts';
+import { measureRows } from './rows.ts';
 import { median, round } from './stats.ts';
 
 export interface PlatformBenchOptions {
@@ -31,9 +32,12 @@ const aws = (info: PlatformInfo) => ({
 });
 
 /** `npm start` in a child process until `/health` answers: from the spawn to the first 200. */
-async function bootUntilHealthy(stateDir: string): Promise<{ platform: RunningPlatform; ms: number }> {
+async function bootUntilHealthy(
+  stateDir: string,
+  startArgs: readonly string[] = [],
+): Promise<{ platform: RunningPlatform; ms: number }> {
   const started = performance.now();
-  const platform = await startPlatformProcess(stateDir);
+  const platform = await startPlatformProcess(stateDir, 60_000, [], startArgs);
   for (;;) {
     const response = await fetch(`${platform.info.apiUrl}/health`).catch(() => null);
     if (response?.ok) break;
@@ -351,10 +355,51 @@ export async function measurePlatform(
   const notes: string[] = [];
   figures.push(...(await measureBoot(work, Math.min(options.runs, 3), progress)));
 
+  const rowsOptions = {
+    rows: options.quick ? 200 : 1_000,
+    seconds: options.quick ? 3 : 5,
+    runs: options.quick ? 1 : 3,
+  };
+
+  // The API path alone: the platform takes every event but runs no consumer (in AWS the consumers
+  // are other functions on other machines; here they would share the same 2 cores).
+  {
+    const { platform } = await bootUntilHealthy(await mkdtemp(path.join(work, 'api-only-')), [
+      '--without-consumers',
+    ]);
+    const client = new LocalClient(platform.info);
+    try {
+      const owner = await newActor(client, 'bench-rows');
+      const { tenantId } = await newTenant(owner, 'Rows bench');
+      figures.push(
+        ...(await measureRows(
+          platform.info,
+          owner,
+          tenantId,
+          { ...rowsOptions, withConsumers: false },
+          progress,
+        )),
+      );
+    } finally {
+      client.close();
+      await platform.stop();
+    }
+  }
+
   const { platform } = await bootUntilHealthy(await mkdtemp(path.join(work, 'platform-')));
   const client = new LocalClient(platform.info);
   try {
     const owner = await newActor(client, 'bench-owner');
+    const { tenantId } = await newTenant(owner, 'Rows bench, full platform');
+    figures.push(
+      ...(await measureRows(
+        platform.info,
+        owner,
+        tenantId,
+        { ...rowsOptions, withConsumers: true },
+        progress,
+      )),
+    );
     figures.push(...(await measureProvisioning(platform.info, owner, options.runs, progress)));
     figures.push(...(await measureIngest(platform.info, options.quick ? 500 : 2_000, progress)));
     figures.push(...(await measureExport(platform.info, options.quick ? 20_000 : 1_000_000, progress)));
@@ -362,5 +407,11 @@ export async function measurePlatform(
     client.close();
     await platform.stop();
   }
+  notes.push(
+    'Rows page: the budget applies to the API path (gateway, JWT check, middleware, tenant checks, the page query, ' +
+      "and the one PutEvents call that carries the request's audit, usage and metric events). With the consumers on " +
+      'the same two cores as well, every request also costs about five DynamoDB writes through the SDK into dynalite; ' +
+      'that figure is shown for context. In AWS the consumers are separate functions.',
+  );
   return { figures, notes };
 }

@@ -17,14 +17,28 @@ export interface RunningPlatform {
  * Starts the local platform exactly as `npm start` does, in a child process, on free ports, with
  * its state in `stateDir`; resolves once its endpoints file is written.
  */
-export async function startPlatformProcess(stateDir: string, timeoutMs = 60_000): Promise<RunningPlatform> {
+export async function startPlatformProcess(
+  stateDir: string,
+  timeoutMs = 60_000,
+  nodeArgs: readonly string[] = [],
+  startArgs: readonly string[] = [],
+): Promise<RunningPlatform> {
   const ports = ['api', 'postgres', 'dynamodb', 'cognito', 'lambda', 'events'].flatMap((name) => [
     `--${name}-port`,
     '0',
   ]);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'infra/local/start.ts'), '--state-dir', stateDir, ...ports],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'infra/local/start.ts'),
+      '--state-dir',
+      stateDir,
+      ...ports,
+      ...startArgs,
+    ],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EngineStartFailed, PortInUse } from './errors.ts';
 import { LOOPBACK, listenOnLoopback } from './ports.ts';
 
 const ENGINE = 'dynamodb (dynalite)';
@@ -30,6 +32,12 @@ export interface DynamoOptions {
   dataDir: string;
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   port: number;
+  /**
+   * Serve from a worker thread, so that LevelDB work does not share the caller's event loop (the
+   * local platform: its API must not queue behind the consumers' writes).
+   * @default false
+   */
+  thread?: boolean;
 }
 
 export interface DynamoHandle {
@@ -40,10 +48,48 @@ export interface DynamoHandle {
   stop(): Promise<void>;
 }
 
+async function startDynamoThread(
+  dataDir: string,
+  requestedPort: number,
+  began: number,
+): Promise<DynamoHandle> {
+  const worker = new Worker(new URL('./dynamodb-thread.mjs', import.meta.url), {
+    workerData: { path: dataDir, port: requestedPort, host: LOOPBACK },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { type: string; port?: number; code?: string; message?: string }) => {
+      if (message.type === 'listening' && message.port !== undefined) resolve(message.port);
+      else if (message.code === 'EADDRINUSE') reject(new PortInUse(ENGINE, requestedPort));
+      else reject(new EngineStartFailed(ENGINE, message.message ?? 'dynalite did not start'));
+    });
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= new Promise<void>((resolve) => {
+      worker.once('message', () => {
+        void worker.terminate().then(() => resolve());
+      });
+      worker.postMessage('stop');
+    });
+    return stopped;
+  };
+  return {
+    endpoint: `http://${LOOPBACK}:${port}`,
+    port,
+    timings: { startMs: Math.round(performance.now() - began) },
+    stop,
+  };
+}
+
 export async function startDynamo(options: DynamoOptions): Promise<DynamoHandle> {
   const began = performance.now();
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  if (options.thread) return startDynamoThread(dataDir, options.port, began);
   // Tables become ACTIVE at once (AWS takes seconds; nothing here should wait for it).
   const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listenOnLoopback(server, options.port, ENGINE);

@@ -20,7 +20,7 @@ function clientFor(handle: DynamoHandle): DynamoDBClient {
   });
 }
 
-describe('dynalite engine', () => {
+describe.each([false, true])('dynalite engine (on its own thread: %s)', (thread) => {
   let dataDir: string;
   const handles: DynamoHandle[] = [];
 
@@ -34,7 +34,7 @@ describe('dynalite engine', () => {
   });
 
   it('serves the DynamoDB API to the v3 SDK and keeps items across a restart', async () => {
-    const first = await startDynamo({ dataDir, port: 0 });
+    const first = await startDynamo({ dataDir, port: 0, thread });
     handles.push(first);
     expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const client = clientFor(first);
@@ -59,7 +59,7 @@ describe('dynalite engine', () => {
     client.destroy();
     await first.stop();
 
-    const second = await startDynamo({ dataDir, port: 0 });
+    const second = await startDynamo({ dataDir, port: 0, thread });
     handles.push(second);
     const again = clientFor(second);
     const reread = await again.send(
@@ -80,9 +80,9 @@ describe('dynalite engine', () => {
   });
 
   it('reports a busy port as PortInUse', async () => {
-    const holder = await startDynamo({ dataDir: path.join(dataDir, 'other'), port: 0 });
+    const holder = await startDynamo({ dataDir: path.join(dataDir, 'other'), port: 0, thread });
     handles.push(holder);
-    const attempt = startDynamo({ dataDir: path.join(dataDir, 'third'), port: holder.port });
+    const attempt = startDynamo({ dataDir: path.join(dataDir, 'third'), port: holder.port, thread });
     await expect(attempt).rejects.toBeInstanceOf(PortInUse);
     await expect(attempt).rejects.toThrow(String(holder.port));
     await holder.stop();

@@ -1,0 +1,31 @@
+import { parentPort } from 'node:worker_threads';
+
+/*
+ * The event consumers of the local platform, on a thread of their own: in AWS each consumer is a
+ * Lambda function apart from the API's, so their work must not queue behind (or in front of) API
+ * requests on one event loop. The thread gets a copy of the platform's environment when it starts.
+ */
+
+interface Delivery {
+  readonly id: number;
+  readonly handler: string;
+  readonly event: unknown;
+}
+
+type ConsumerModule = { handler: (event: unknown, context: unknown) => Promise<unknown> };
+const modules = new Map<string, Promise<ConsumerModule>>();
+
+parentPort?.on('message', async ({ id, handler, event }: Delivery) => {
+  try {
+    let loaded = modules.get(handler);
+    if (!loaded) {
+      loaded = import(`#functions/${handler}`) as Promise<ConsumerModule>;
+      modules.set(handler, loaded);
+    }
+    await (await loaded).handler(event, {});
+    parentPort?.postMessage({ id, ok: true });
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    parentPort?.postMessage({ id, ok: false, name: failure.name, message: failure.message });
+  }
+});

@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { PlatformInfo } from '#infra/local/platform-info';
+import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { readTable } from '#shared/data/catalog';
+import { rowPageStatement, rowsQuerySchema } from '#shared/data/rows';
+import { rewriteNamedParameters } from '#shared/ports/sql';
+import { databaseNameFor, secretNameFor } from '#shared/provisioning/names';
+import type { Actor } from '../support/actors.ts';
+import type { Figure } from './report.ts';
+import { median, round } from './stats.ts';
+
+type Progress = (line: string) => void;
+
+const TABLE = 'bench_items';
+
+async function tenantCredentials(info: PlatformInfo, tenantId: string) {
+  const file = JSON.parse(await readFile(path.join(info.stateDir, 'secrets', 'secrets.json'), 'utf8')) as {
+    secrets: Record<string, { value: string }>;
+  };
+  const secret = file.secrets[secretNameFor(info.stage, tenantId)];
+  if (!secret) throw new Error('tenant secret not found');
+  return JSON.parse(secret.value) as { username: string; password: string };
+}
+
+async function load(url: string, headers: Record<string, string>, seconds: number) {
+  const result = await autocannon({ url, headers, connections: 8, duration: seconds });
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+    errors: result.non2xx + result.errors,
+  };
+}
+
+/**
+ * Figure 3: `GET …/rows?limit=50` through the local gateway, JWT check, middleware and tenant
+ * checks, against a bare `node:http` server running the same page statement with `pg` as the
+ * tenant role, both under the same autocannon load. Plus row inserts through the API against the
+ * same inserts straight with `pg`.
+ */
+export async function measureRows(
+  info: PlatformInfo,
+  owner: Actor,
+  tenantId: string,
+  options: { rows: number; seconds: number; runs: number; withConsumers: boolean },
+  progress: Progress,
+): Promise<Figure[]> {
+  const setting = options.withConsumers ? 'consumers on the same 2 cores' : 'consumers elsewhere, as in AWS';
+  const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
+  const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
+    (d) => d.isPrimary,
+  )?.id;
+  if (!databaseId) throw new Error('no primary database');
+  const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
+  const created = await owner.call('POST', base, {
+    name: TABLE,
+    columns: [
+      { name: 'label', type: 'text', nullable: false },
+      { name: 'amount', type: 'numeric(12,2)' },
+      { name: 'quantity', type: 'integer' },
+    ],
+  });
+  if (created.status !== 201)
+    throw new Error(`create table: ${created.status} ${JSON.stringify(created.body)}`);
+
+  const credentials = await tenantCredentials(info, tenantId);
+  const connection = {
+    host: info.postgres.host,
+    port: info.postgres.port,
+    user: credentials.username,
+    password: credentials.password,
+    database: databaseNameFor(databaseId),
+  };
+
+  // Inserts: through the API (8 at a time) and straight with pg (8 connections), same rows.
+  const row = (i: number) => ({ label: `item ${i}`, amount: `${(i % 1000) + 0.5}`, quantity: i % 17 });
+  const apiStarted = performance.now();
+  for (let i = 0; i < options.rows; i += 8) {
+    const batch = Array.from({ length: Math.min(8, options.rows - i) }, (_, j) => row(i + j));
+    const responses = await Promise.all(
+      batch.map((body) => owner.call('POST', `${base}/${TABLE}/rows`, body)),
+    );
+    const failed = responses.find((r) => r.status !== 201);
+    if (failed) throw new Error(`insert: ${failed.status} ${JSON.stringify(failed.body)}`);
+  }
+  const apiInsert = performance.now() - apiStarted;
+  const direct = new pg.Pool({ ...connection, max: 8 });
+  const directStarted = performance.now();
+  for (let i = 0; i < options.rows; i += 8) {
+    await Promise.all(
+      Array.from({ length: Math.min(8, options.rows - i) }, (_, j) => {
+        const r = row(options.rows + i + j);
+        return direct.query(
+          `insert into ${TABLE} (label, amount, quantity) values ($1, $2::numeric, $3) returning *`,
+          [r.label, r.amount, r.quantity],
+        );
+      }),
+    );
+  }
+  const directInsert = performance.now() - directStarted;
+  const apiRate = options.rows / (apiInsert / 1000);
+  const directRate = options.rows / (directInsert / 1000);
+  progress(`rows: ${round(apiRate, 0)} inserts/s through the API, ${round(directRate, 0)} direct`);
+
+  // The same page statement the handler runs, served bare.
+  const runner = new PgSqlRunner({ ...connection, max: 8 });
+  const table = await readTable(runner, TABLE);
+  if (!table) throw new Error('table not readable');
+  const statement = rowPageStatement(table, rowsQuerySchema.parse({ limit: '50' }));
+  const order: string[] = [];
+  const text = rewriteNamedParameters(statement.sql, (name) => {
+    const index = order.includes(name) ? order.indexOf(name) : order.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  const values = order.map((name) => statement.params[name]);
+  const bare = createServer((_request, response) => {
+    direct
+      .query(text, values)
+      .then((result) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ items: result.rows.slice(0, 50), nextCursor: null }));
+      })
+      .catch(() => {
+        response.writeHead(500);
+        response.end();
+      });
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const apiUrl = `${info.apiUrl}${base}/${TABLE}/rows?limit=50`;
+  const auth = { authorization: `Bearer ${owner.token}` };
+
+  const api: Awaited<ReturnType<typeof load>>[] = [];
+  const baseline: Awaited<ReturnType<typeof load>>[] = [];
+  try {
+    await load(apiUrl, auth, 1);
+    await load(bareUrl, {}, 1);
+    for (let i = 0; i < options.runs; i++) {
+      api.push(await load(apiUrl, auth, options.seconds));
+      baseline.push(await load(bareUrl, {}, options.seconds));
+    }
+  } finally {
+    await new Promise<void>((resolve) => bare.close(() => resolve()));
+    await direct.end();
+    await runner.close();
+  }
+  const errors = api.reduce((sum, r) => sum + r.errors, 0);
+  if (errors > 0) throw new Error(`${errors} failed requests during the rows load`);
+  const p50 = median(api.map((r) => r.p50));
+  const p99 = median(api.map((r) => r.p99));
+  const rps = median(api.map((r) => r.rps));
+  const b50 = median(baseline.map((r) => r.p50));
+  const b99 = median(baseline.map((r) => r.p99));
+  const brps = median(baseline.map((r) => r.rps));
+  progress(
+    `rows page (${setting}): p50 ${p50} ms (bare ${b50}), p99 ${p99} ms (bare ${b99}), ${round(rps, 0)} req/s (bare ${round(brps, 0)})`,
+  );
+  const ratio = b50 > 0 ? p50 / b50 : Number.POSITIVE_INFINITY;
+  return [
+    {
+      group: '3. Rows page',
+      name: `GET …/rows?limit=50, p50, 8 connections (${setting})`,
+      value: p50,
+      unit: 'ms',
+      baseline: { name: 'bare node:http + pg, same statement', value: b50 },
+      ratio: round(ratio, 2),
+      ...(options.withConsumers ? {} : { budget: { text: 'p50 ratio ≤ 1.5', met: ratio <= 1.5 } }),
+      note: options.withConsumers
+        ? 'every request also feeds the audit, usage and metric consumers and the DynamoDB API on this machine'
+        : 'every request still publishes its audit, usage and metric events (one PutEvents)',
+    },
+    {
+      group: '3. Rows page',
+      name: `GET …/rows?limit=50, p99 (${setting})`,
+      value: p99,
+      unit: 'ms',
+      baseline: { name: 'bare node:http + pg, same statement', value: b99 },
+      ratio: round(b99 > 0 ? p99 / b99 : 0, 2),
+    },
+    {
+      group: '3. Rows page',
+      name: `GET …/rows?limit=50, throughput (${setting})`,
+      value: round(rps, 0),
+      unit: 'req/s',
+      baseline: { name: 'bare node:http + pg, same statement', value: round(brps, 0) },
+      ratio: round(rps / brps, 2),
+    },
+    {
+      group: '3. Rows insert',
+      name: `${options.rows} inserts through POST …/rows, 8 at a time (${setting})`,
+      value: round(apiRate, 0),
+      unit: 'rows/s',
+      baseline: { name: 'the same inserts straight with pg', value: round(directRate, 0) },
+      ratio: round(apiRate / directRate, 2),
+    },
+  ];
+}
