@@ -286,7 +286,8 @@ async function measureExport(info: PlatformInfo, count: number, progress: Progre
     for (let start = 0; start < count; start += chunk) {
       const records: RawUsage[] = Array.from({ length: Math.min(chunk, count - start) }, (_, j) => {
         const i = start + j;
-        const day = String((i % 31) + 1).padStart(2, '0');
+        // Day by day, so each chunk touches one or two days (seeding reconciles the days it touched).
+        const day = String(Math.min(31, Math.floor((i * 31) / count) + 1)).padStart(2, '0');
         const ms = String(i % 1000).padStart(3, '0');
         return {
           eventId: `e${i}`,
@@ -412,6 +413,11 @@ export async function measurePlatform(
       "and the one PutEvents call that carries the request's audit, usage and metric events). With the consumers on " +
       'the same two cores as well, every request also costs about five DynamoDB writes through the SDK into dynalite; ' +
       'that figure is shown for context. In AWS the consumers are separate functions.',
+    'Rows insert: each POST is a mutating request, so besides validating the row against the table it publishes ' +
+      'an audit record with the usage and metric events; the baseline is a bare INSERT. No budget was set.',
+    'Export: finance exports read the daily rollups (at most 31 items per resource type), so a month of a million ' +
+      'records exports in milliseconds; closing the month reconciles every day against its raw records once, ' +
+      'which costs about one full read of them.',
   );
   return { figures, notes };
 }

@@ -37,7 +37,9 @@ export async function writeReport(
   notes: readonly string[],
 ): Promise<void> {
   const host = machine();
-  const rows = figures.map((f) =>
+  // By figure number (measurement order differs: the platform figures share one boot).
+  const ordered = [...figures].sort((a, b) => Number.parseInt(a.group, 10) - Number.parseInt(b.group, 10));
+  const rows = ordered.map((f) =>
     [
       f.group,
       f.name,
