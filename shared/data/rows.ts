@@ -98,6 +98,25 @@ const selectList = (table: TableInfo) => table.columns.map((c) => quoted(c.name)
 const param = (name: string, type: ColumnType) => `:${name}::${castSql(type)}`;
 
 /** Errors a tenant's data can cause → 4xx; a table changed by another process → 409 and a fresh read next time. */
+/** A statement on one row by id: the row, 404 when there is none, 409/400 for what the data refuses. */
+async function oneRow(
+  sql: SqlRunner,
+  statement: string,
+  params: SqlParams,
+  databaseId: string,
+  table: string,
+): Promise<SqlRow> {
+  let rows: SqlRow[];
+  try {
+    rows = await sql.query(statement, params);
+  } catch (error) {
+    rowConflict(error, databaseId, table);
+  }
+  const [row] = rows;
+  if (!row) throw new NotFound('Row not found');
+  return row;
+}
+
 function rowConflict(error: unknown, databaseId: string, table: string): never {
   if (error instanceof SqlConstraintViolation) {
     if (error.kind === 'unique')
@@ -176,16 +195,13 @@ export async function getRow(
 ) {
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await tableOf(sql, databaseId, table);
-  try {
-    const [row] = await sql.query(`select ${selectList(info)} from ${quoted(table)} where "id" = :id::uuid`, {
-      id: rowId,
-    });
-    if (!row) throw new NotFound('Row not found');
-    return row;
-  } catch (error) {
-    if (error instanceof NotFound) throw error;
-    rowConflict(error, databaseId, table);
-  }
+  return oneRow(
+    sql,
+    `select ${selectList(info)} from ${quoted(table)} where "id" = :id::uuid`,
+    { id: rowId },
+    databaseId,
+    table,
+  );
 }
 
 export async function patchRow(
@@ -208,18 +224,14 @@ export async function patchRow(
       params[`v${i}`] = toParam(column.type, values[name]);
       return `${quoted(name)} = ${param(`v${i}`, column.type)}`;
     });
-  try {
-    const [row] = await sql.query(
-      `update ${quoted(table)} set ${[...assignments, '"updated_at" = now()'].join(', ')}
-        where "id" = :id::uuid returning ${selectList(info)}`,
-      params,
-    );
-    if (!row) throw new NotFound('Row not found');
-    return row;
-  } catch (error) {
-    if (error instanceof NotFound) throw error;
-    rowConflict(error, databaseId, table);
-  }
+  return oneRow(
+    sql,
+    `update ${quoted(table)} set ${[...assignments, '"updated_at" = now()'].join(', ')}
+      where "id" = :id::uuid returning ${selectList(info)}`,
+    params,
+    databaseId,
+    table,
+  );
 }
 
 export async function deleteRow(
