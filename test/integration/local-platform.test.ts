@@ -153,6 +153,8 @@ describe('the local platform lifecycle (its own state folder)', () => {
     );
     firstClient.close();
     await first.stop();
+    // A clean stop (SIGTERM, as Ctrl-C) removes the endpoints file: nothing claims to be running.
+    await expect(stat(path.join(stateDir, 'platform.json'))).rejects.toThrow();
 
     // Act + Assert: after a restart both are there.
     const second = await startPlatformProcess(stateDir);
