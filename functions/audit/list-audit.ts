@@ -1,18 +1,26 @@
 import * as z from 'zod';
+import { ValidationFailed } from '#shared/errors';
 import { decodeCursor, encodeCursor } from '#shared/http/cursor';
 import { httpHandler } from '#shared/http/handler';
 import { recordServices } from '#shared/records/record-services';
+import { auditCursorKey } from '#shared/routes/record-routes';
 import { routes } from '#shared/routes/table';
 
-const DEFAULT_DAYS = 30;
-
 export const handler = httpHandler(routes.listAuditRecords, async ({ params, query }) => {
-  const to = query.to ?? new Date().toISOString();
-  const from = query.from ?? new Date(Date.parse(to) - DEFAULT_DAYS * 86_400_000).toISOString();
-  const after = decodeCursor(z.tuple([z.literal('audit'), z.string().max(300)]), query.cursor);
+  const from = new Date(query.from).toISOString();
+  const to = new Date(query.to).toISOString();
+  const after = decodeCursor(z.tuple([z.literal('audit'), auditCursorKey]), query.cursor);
+  // A cursor is a position inside the range it was made for; any other is not this list's.
+  if (after && (after[1] < from || after[1] > `${to}#~`)) {
+    throw new ValidationFailed('Invalid cursor', {
+      details: [
+        { location: 'query', path: 'cursor', code: 'invalid_cursor', message: 'Not a cursor of this range' },
+      ],
+    });
+  }
   const page = await recordServices().audit.query(params.tenantId, {
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
+    from,
+    to,
     action: query.action,
     userId: query.userId,
     limit: query.limit,

@@ -3,8 +3,8 @@ import { recordServices } from '#shared/records/record-services';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.getMetrics, async ({ params, query }) => {
-  const to = new Date(query.to ?? Date.now()).toISOString();
-  const from = new Date(query.from ?? Date.parse(to) - 86_400_000).toISOString();
+  const to = new Date(query.to).toISOString();
+  const from = new Date(query.from).toISOString();
   const items = await recordServices().metrics.hours(params.tenantId, from, to);
   return { status: 200, body: { tenantId: params.tenantId, from, to, items } };
 });

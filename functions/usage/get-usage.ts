@@ -3,13 +3,8 @@ import { recordServices } from '#shared/records/record-services';
 import { combine } from '#shared/records/usage-store';
 import { routes } from '#shared/routes/table';
 
-const DEFAULT_DAYS = 30;
-const today = () => new Date().toISOString().slice(0, 10);
-
 export const handler = httpHandler(routes.getUsage, async ({ params, query }) => {
-  const to = query.to ?? today();
-  const from =
-    query.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const { from, to } = query;
   const rollups = await recordServices().usage.dailyRollups(params.tenantId, from, to, query.resourceType);
   const periods = new Map<string, { period: string; resourceType: string; quantity: number; unit: string }>();
   for (const rollup of rollups) {

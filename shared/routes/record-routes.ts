@@ -22,10 +22,29 @@ const isoDay = z.iso.date();
 const month = z.string().regex(MONTH_PATTERN, 'a month as YYYY-MM');
 const resourceType = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'a resource type such as api_calls');
 
-const ordered = (value: { from?: string; to?: string }) =>
-  !value.from || !value.to || Date.parse(value.from) <= Date.parse(value.to);
-const spanAtMost = (days: number) => (value: { from?: string; to?: string }) =>
-  !value.from || !value.to || Date.parse(value.to) - Date.parse(value.from) <= days * DAY_MS;
+const ordered = (value: { from: string; to: string }) => Date.parse(value.from) <= Date.parse(value.to);
+const spanAtMost = (days: number) => (value: { from: string; to: string }) =>
+  Date.parse(value.to) - Date.parse(value.from) <= days * DAY_MS;
+
+/**
+ * Fills in the range a client left open (`to` = now, `from` = `to` minus the default span), so
+ * that order and span are checked on the range actually queried, whichever bounds were sent.
+ */
+function withRange<T extends { from?: string; to?: string }>(defaultDays: number, precision: 'time' | 'day') {
+  const cut = (iso: string) => (precision === 'day' ? iso.slice(0, 10) : iso);
+  return (value: T) => {
+    const to = value.to ?? cut(new Date().toISOString());
+    const fromDefault = new Date(
+      Date.parse(to) - (precision === 'day' ? defaultDays - 1 : defaultDays) * DAY_MS,
+    );
+    return { ...value, to, from: value.from ?? cut(fromDefault.toISOString()) };
+  };
+}
+
+/** The audit list's keyset position: the sort key of the last record (`<at>#<eventId>`). */
+export const auditCursorKey = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[A-Za-z0-9-]{1,64}$/, 'not a cursor of this list');
 
 export const auditQuerySchema = z
   .strictObject({
@@ -42,6 +61,7 @@ export const auditQuerySchema = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: z.string().min(1).max(512).optional(),
   })
+  .transform(withRange(30, 'time'))
   .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] });
 
 export const usageQuerySchema = z
@@ -51,11 +71,13 @@ export const usageQuerySchema = z
     to: isoDay.optional(),
     resourceType: resourceType.optional(),
   })
+  .transform(withRange(30, 'day'))
   .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] })
   .refine(spanAtMost(366), { message: 'at most 366 days at a time', path: ['to'] });
 
 export const metricsQuerySchema = z
   .strictObject({ from: isoTimestamp.optional(), to: isoTimestamp.optional() })
+  .transform(withRange(1, 'time'))
   .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] })
   .refine(spanAtMost(31), { message: 'at most 31 days at a time', path: ['to'] });
 

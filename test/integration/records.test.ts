@@ -667,3 +667,35 @@ function fromTenant(
     lines.filter((line) => line.tenantId === tenantId).map((line) => [line.resourceType, line.quantity]),
   );
 }
+
+describe('record routes: ranges and cursors a client makes up', () => {
+  const info = inject('platform');
+  const client = clientFor(info);
+  let owner: Actor;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    owner = await newActor(client, 'ranges');
+    ({ tenantId } = await newTenant(owner, 'Ranges'));
+  });
+  afterAll(() => client.close());
+
+  it.each([
+    ['audit', '/audit?from=2099-01-01T00:00:00Z'],
+    ['usage', '/usage?from=2099-01-01'],
+    ['metrics', '/metrics?from=2099-01-01T00:00:00Z'],
+    ['usage, a span too long from one bound', '/usage?from=1970-01-01'],
+    ['metrics, a span too long from one bound', '/metrics?from=1970-01-01T00:00:00Z'],
+    [
+      'audit, an empty cursor key',
+      `/audit?cursor=${Buffer.from(JSON.stringify(['audit', ''])).toString('base64url')}`,
+    ],
+    [
+      'audit, a cursor outside the range',
+      `/audit?from=2024-01-01T00:00:00Z&to=2024-01-02T00:00:00Z&cursor=${Buffer.from(JSON.stringify(['audit', '2030-01-01T00:00:00.000Z#e1'])).toString('base64url')}`,
+    ],
+  ])('%s → 400, never 500', async (_, path) => {
+    const response = await owner.call('GET', `/tenants/${tenantId}${path}`);
+    expect(response.status).toBe(400);
+  });
+});
