@@ -40,3 +40,6 @@ export interface PlatformInfo {
 }
 
 export const platformInfoFile = (stateDir: string) => path.join(stateDir, 'platform.json');
+
+/** Written into a state folder by the platform: `npm run reset` deletes only folders that have it. */
+export const stateMarkerFile = (stateDir: string) => path.join(stateDir, '.tenantry-state');

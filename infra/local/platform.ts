@@ -33,7 +33,7 @@ import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { startGateway } from './gateway.ts';
 import { createTokenVerifier } from './jwt.ts';
-import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
+import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile, stateMarkerFile } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
 
 export { CONTROL_DATABASE, type PlatformInfo, platformInfoFile };
@@ -153,6 +153,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const ports = { ...DEFAULT_PORTS, ...options.ports };
   const stateDir = path.resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await writeFile(
+    stateMarkerFile(stateDir),
+    'A Tenantry local platform state folder (npm run reset deletes it).\n',
+  );
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});

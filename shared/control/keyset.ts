@@ -7,7 +7,11 @@ export const cursorText = z
   .refine((text) => !text.includes('\u0000'));
 
 /** A `(created_at, id)` keyset position. */
-export const createdCursor = z.tuple([z.iso.datetime(), cursorText]);
+export const createdCursor = z.tuple([
+  // Year 1 onwards: PostgreSQL refuses year 0 (a 500 otherwise).
+  z.iso.datetime().refine((t) => Number(t.slice(0, 4)) >= 1 && Number.isFinite(Date.parse(t))),
+  cursorText,
+]);
 
 /**
  * `created_at` to the microsecond, as text, for cursors: API timestamps have milliseconds only,

@@ -238,7 +238,14 @@ export async function finishModuleUpgrade(deps: UpgradeDeps, upgradeId: string) 
   return { upgradeId, ...summary };
 }
 
-const targetCursor = z.tuple([z.number().int().min(0), z.string().regex(DATABASE_ID_PATTERN)]);
+const targetCursor = z.tuple([
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
+  z.string().regex(DATABASE_ID_PATTERN),
+]);
 
 /** The upgrade's state and a page of its per-database outcomes, by wave. */
 export async function describeModuleUpgrade(

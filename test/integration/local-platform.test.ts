@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -191,6 +191,24 @@ describe('the local platform lifecycle (its own state folder)', () => {
     const { stdout: processes } = await run('ps', ['-eo', 'args']);
     expect(processes.split('\n').filter((line) => line.includes(stateDir))).toEqual([]);
   }, 120_000);
+
+  it('`npm run reset` refuses a folder that is not a platform state folder, and deletes nothing', async () => {
+    const stranger = await mkdtemp(path.join(tmpdir(), 'tenantry-not-state-'));
+    dirs.push(stranger);
+    await writeFile(path.join(stranger, 'precious.txt'), 'keep me');
+
+    const refused = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'infra/local/reset.ts',
+      '--state-dir',
+      stranger,
+    ]).catch((error: { code: number; stderr: string }) => error);
+
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toMatch(/not a Tenantry state folder/);
+    expect(await readFile(path.join(stranger, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
 
   it('exits with a clear message when a port is busy', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-busy-'));

@@ -260,3 +260,18 @@ describe('tenant lifecycle on the local platform', () => {
     expect(await secretOf(doomed.tenantId)).toBeNull();
   });
 });
+
+describe('keyset cursors a client makes up', () => {
+  const client = new LocalClient(info);
+  afterAll(() => client.close());
+
+  it('a cursor dated in year 0 is a 400, not a 500', async () => {
+    const owner = await newActor(client, 'cursor-year');
+    const { tenantId } = await newTenant(owner, 'Cursor year');
+    const cursor = Buffer.from(JSON.stringify(['0000-01-01T00:00:00Z', 'x'])).toString('base64url');
+
+    const response = await owner.call('GET', `/tenants/${tenantId}/databases?cursor=${cursor}`);
+
+    expect(response.status).toBe(400);
+  });
+});
