@@ -164,11 +164,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 
   try {
-    const [postgres, dynamo] = await Promise.all([
+    // Started together; whichever started is stopped again if the other one failed.
+    const [postgresStart, dynamoStart] = await Promise.allSettled([
       startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: ports.postgres }),
       startDynamo({ dataDir: path.join(stateDir, 'dynamodb'), port: ports.dynamodb, thread: true }),
     ]);
-    stops.push(postgres.stop, dynamo.stop);
+    for (const started of [postgresStart, dynamoStart])
+      if (started.status === 'fulfilled') stops.push(started.value.stop);
+    if (postgresStart.status === 'rejected') throw postgresStart.reason;
+    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+    const [postgres, dynamo] = [postgresStart.value, dynamoStart.value];
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
     await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE);

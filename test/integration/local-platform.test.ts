@@ -210,38 +210,37 @@ describe('the local platform lifecycle (its own state folder)', () => {
     expect(await readFile(path.join(stranger, 'precious.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('exits with a clear message when a port is busy', async () => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-busy-'));
-    dirs.push(stateDir);
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const failure = await run(process.execPath, [
-        '--import',
-        'tsx',
-        'infra/local/start.ts',
-        '--state-dir',
-        stateDir,
-        '--api-port',
-        String(port),
-        '--postgres-port',
-        '0',
-        '--dynamodb-port',
-        '0',
-        '--cognito-port',
-        '0',
-        '--lambda-port',
-        '0',
-        '--events-port',
-        '0',
-      ]).catch((error: { code: number; stderr: string }) => error);
-      expect(failure).toMatchObject({ code: 1 });
-      expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`port ${port}`));
-      // Whatever had started before the gateway was stopped again: no endpoints file is left.
-      await expect(readFile(path.join(stateDir, 'platform.json'))).rejects.toThrow();
-    } finally {
-      blocker.close();
-    }
-  }, 60_000);
+  it.each(['api', 'dynamodb'])(
+    'exits with a clear message when the %s port is busy, and leaves nothing running',
+    async (busy) => {
+      const stateDir = await mkdtemp(path.join(tmpdir(), 'tenantry-busy-'));
+      dirs.push(stateDir);
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const port = (blocker.address() as { port: number }).port;
+      const ports = ['api', 'postgres', 'dynamodb', 'cognito', 'lambda', 'events'].flatMap((name) => [
+        `--${name}-port`,
+        name === busy ? String(port) : '0',
+      ]);
+      try {
+        const failure = await run(process.execPath, [
+          '--import',
+          'tsx',
+          'infra/local/start.ts',
+          '--state-dir',
+          stateDir,
+          ...ports,
+        ]).catch((error: { code: number; stderr: string }) => error);
+        expect(failure).toMatchObject({ code: 1 });
+        expect((failure as { stderr: string }).stderr).toMatch(new RegExp(`port ${port}`));
+        // Whatever had started was stopped again: no endpoints file, no server on this folder.
+        await expect(readFile(path.join(stateDir, 'platform.json'))).rejects.toThrow();
+        const { stdout: processes } = await run('ps', ['-eo', 'args']);
+        expect(processes.split('\n').filter((line) => line.includes(stateDir))).toEqual([]);
+      } finally {
+        blocker.close();
+      }
+    },
+    60_000,
+  );
 });
