@@ -14,7 +14,13 @@ import {
   tablesAt,
 } from '#shared/modules/catalogue';
 import type { ModuleRegistry } from '#shared/modules/registry';
-import { dropModuleData, type MigrationContext, migrateModule } from '#shared/modules/schema';
+import {
+  dropModuleData,
+  type MigrationContext,
+  migrateModule,
+  moduleTablesPresent,
+  tablesToDrop,
+} from '#shared/modules/schema';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
 
@@ -129,8 +135,23 @@ export async function enableModule(deps: ModuleDeps, tenantId: string, moduleId:
   let migrated: Awaited<ReturnType<typeof migrateModule>>;
   try {
     migrated = await migrateModule(sql, module, latestVersion(module), migrationContext(settings));
+    // Recorded as applied, yet a table is gone (dropped while the module was disabled): say so.
+    const present = new Set((await moduleTablesPresent(sql, module)).map((t) => t.name));
+    const lost = tablesToDrop(module).filter((table) => !present.has(table));
+    if (lost.length > 0) {
+      throw new Conflict(
+        `Tables of ${module.id} are missing (${lost.join(', ')}); disable it with dropData=true, then enable it again`,
+        { reason: 'module_tables_missing', missingTables: lost },
+      );
+    }
   } catch (error) {
+    if (error instanceof Conflict) throw error;
     const state = sqlStateOf(error);
+    if (state === '42P01' || state === '42703') {
+      throw new Conflict(`The tables ${module.id} builds on were changed; rename or restore them first`, {
+        reason: 'schema_conflict',
+      });
+    }
     if (state === '42P07' || state === '42701' || state === '42710') {
       throw new Conflict(
         `The database already has a table or column ${module.id} needs; rename or drop it first`,

@@ -73,6 +73,15 @@ export function tablesToDrop(module: ModuleDefinition): string[] {
     .reverse();
 }
 
+/** The module's tables that exist in this database and carry its comment. */
+export async function moduleTablesPresent(sql: SqlRunner, module: ModuleDefinition) {
+  return sql.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind = 'r' and obj_description(c.oid, 'pg_class') = :comment`,
+    { comment: moduleComment(module.id) },
+  );
+}
+
 /** The versions of `moduleId` applied in this database. */
 export async function appliedVersion(sql: SqlRunner, moduleId: string): Promise<number> {
   const [row] = await sql.query<{ version: number | null }>(
@@ -124,7 +133,12 @@ export async function dropModuleData(sql: SqlRunner, module: ModuleDefinition): 
     await tx.query("select pg_advisory_xact_lock(hashtext('tenantry:module:' || :module))", {
       module: module.id,
     });
-    for (const table of tablesToDrop(module)) await tx.execute(`drop table if exists ${quoted(table)}`);
+    // Only the module's own tables (marked by their comment): a tenant's table of the same name,
+    // made while the module was disabled, is not the module's to drop.
+    const owned = new Set((await moduleTablesPresent(tx, module)).map((t) => t.name));
+    for (const table of tablesToDrop(module)) {
+      if (owned.has(table)) await tx.execute(`drop table if exists ${quoted(table)}`);
+    }
     await tx.execute('delete from tenantry_migrations where module = :module', { module: module.id });
   });
 }

@@ -279,6 +279,31 @@ describe('modules', () => {
     expect(expectStatus(await enable('subscriptions'), 201).body).toMatchObject({ applied: [1] });
   });
 
+  it("never drops a tenant's own table, and says when a re-enabled module's tables are missing", async () => {
+    // crm off, its data kept; the tenant then drops its deals table and makes its own.
+    expectStatus(await owner.call('DELETE', `/tenants/${tenantId}/modules/crm`), 200);
+    expectStatus(await owner.call('DELETE', `${base}/tables/deals`), 204);
+    expectStatus(
+      await owner.call('POST', `${base}/tables`, {
+        name: 'deals',
+        columns: [{ name: 'note', type: 'text' }],
+      }),
+      201,
+    );
+
+    const reenabled = await enable('crm');
+    expect(reenabled.status).toBe(409);
+    expect(errorOf(reenabled)?.code).toBe('conflict');
+    expect((reenabled.body as { error: { missingTables: string[] } }).error.missingTables).toEqual(['deals']);
+
+    // dropData removes the module's own tables only: the tenant's deals stays.
+    expectStatus(await owner.call('DELETE', `/tenants/${tenantId}/modules/crm?dropData=true`), 200);
+    const tables = new Set((await catalogOf(databaseId)).columns.map((c) => c.table_name));
+    expect(tables.has('deals')).toBe(true);
+    expect(tables.has('contacts')).toBe(false);
+    expect((await enable('crm')).status).toBe(409);
+  });
+
   it('refuses unknown modules and foreign or malformed database ids', async () => {
     expect((await enable('payroll')).status).toBe(400);
     expect((await owner.call('DELETE', `/tenants/${tenantId}/modules/payroll`)).status).toBe(404);
