@@ -282,10 +282,18 @@ export class TenantDirectory {
     role: BuiltInRole,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      await tx.execute(
-        `insert into users (id, email) values (:userId, :email) on conflict (id) do nothing`,
-        user,
-      );
+      try {
+        await tx.execute(
+          `insert into users (id, email) values (:userId, :email) on conflict (id) do nothing`,
+          user,
+        );
+      } catch (error) {
+        // Another account already holds this email (case, or a sign-up racing the invitation).
+        if (error instanceof SqlConstraintViolation && error.kind === 'unique') {
+          throw new Conflict('Another account already uses this email');
+        }
+        throw error;
+      }
       try {
         await tx.execute(
           'insert into memberships (tenant_id, user_id, role) values (:tenantId, :userId, :role)',
