@@ -3,7 +3,7 @@
  * local platform runs the same definition with `aws-local-stepfunctions`, mapping each step's
  * resource to the same handler module.
  *
- * One machine, three operations chosen by `$.operation`:
+ * One machine, four operations chosen by `$.operation`:
  * - `provision` — place, secret, role + database, baseline schema, activate; any failure runs the
  *   compensation, which removes what was made and records why;
  * - `dropDatabase` — drops one of the tenant's extra databases;
