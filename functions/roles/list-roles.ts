@@ -3,7 +3,7 @@ import { routes } from '#shared/routes/table';
 import { services } from '#shared/runtime';
 import { toRoleView } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.listRoles, async ({ params }) => ({
-  status: 200,
-  body: { items: (await services().directory.listRoles(params.tenantId)).map(toRoleView) },
-}));
+export const handler = httpHandler(routes.listRoles, async ({ params, query }) => {
+  const page = await services().directory.listRoles(params.tenantId, query.limit, query.cursor);
+  return { status: 200, body: { items: page.items.map(toRoleView), nextCursor: page.nextCursor } };
+});

@@ -355,12 +355,23 @@ export class TenantDirectory {
 
   // Custom roles
 
-  async listRoles(tenantId: string): Promise<CustomRoleRecord[]> {
-    return this.sql.query<CustomRoleRecord & Record<string, unknown>>(
-      `select id, name, permissions, created_at as "createdAt", updated_at as "updatedAt"
-         from custom_roles where tenant_id = :tenantId order by lower(name), id`,
-      { tenantId },
+  async listRoles(
+    tenantId: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<CustomRoleRecord>> {
+    const after = decodeCursor(memberCursor, cursor);
+    const rows = await this.sql.query<CustomRoleRecord & { sortName: string } & Record<string, unknown>>(
+      `select id, name, permissions, created_at as "createdAt", updated_at as "updatedAt", lower(name) as "sortName"
+         from custom_roles
+        where tenant_id = :tenantId
+          and (:afterName::text is null or (lower(name), id) > (:afterName::text, :afterId))
+        order by lower(name), id
+        limit :limit`,
+      { tenantId, afterName: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
     );
+    const page = pageOf(rows, limit, (row) => [row.sortName, row.id]);
+    return { ...page, items: page.items.map(({ sortName: _sortName, ...role }) => role) };
   }
 
   async getRole(tenantId: string, roleId: string): Promise<CustomRoleRecord | null> {

@@ -265,9 +265,9 @@ export const routes = {
     tags: ['roles'],
     access: { kind: 'tenant', permission: 'roles:read' },
     handler: 'roles/list-roles',
-    request: { params: tenantParams },
+    request: { params: tenantParams, query: pageQuerySchema },
     responses: {
-      200: { description: 'Custom roles', schema: z.object({ items: z.array(customRoleSchema) }) },
+      200: { description: 'A page of custom roles', schema: pageOf(customRoleSchema) },
       ...inTenant,
     },
   }),

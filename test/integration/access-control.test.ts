@@ -493,6 +493,34 @@ describe('access control inside one tenant', () => {
       expect(pages).toBe(Math.ceil(all.length / 2));
       expect(seen).toEqual(all.map((m) => m.userId));
     });
+
+    it('pages the custom roles with limit and cursor, by name, without gaps or repeats', async () => {
+      const names = ['Zeta pager', 'alpha pager', 'Beta pager', 'gamma pager', 'Delta pager'];
+      for (const name of names) {
+        expectStatus(
+          await owner.call('POST', `/tenants/${tenantId}/roles`, { name, permissions: { rows: ['read'] } }),
+          201,
+        );
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+        const page = expectStatus(await owner.call('GET', `/tenants/${tenantId}/roles${query}`), 200)
+          .body as {
+          items: { name: string }[];
+          nextCursor: string | null;
+        };
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((r) => r.name));
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor && pages < 50);
+      const pagers = seen.filter((name) => name.endsWith(' pager'));
+      expect(pagers).toEqual(['alpha pager', 'Beta pager', 'Delta pager', 'gamma pager', 'Zeta pager']);
+      expect(new Set(seen).size).toBe(seen.length);
+    });
   });
 });
 
