@@ -128,4 +128,17 @@ export const controlMigrations: readonly Migration[] = [
       'create index module_upgrade_targets_wave_idx on module_upgrade_targets (upgrade_id, wave, database_id)',
     ],
   },
+  {
+    version: 4,
+    name: 'idempotent tenant registration',
+    statements: [
+      `create table tenant_registrations (
+        user_id text not null,
+        idempotency_key text not null check (idempotency_key ~ '^[A-Za-z0-9_-]{1,100}$'),
+        tenant_id text not null references tenants (id) on delete cascade,
+        created_at timestamptz not null default now(),
+        primary key (user_id, idempotency_key)
+      )`,
+    ],
+  },
 ];

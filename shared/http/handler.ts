@@ -25,6 +25,8 @@ export interface Input<R extends RouteSpec> {
   readonly caller: R['access'] extends { kind: 'public' } ? Caller | null : Caller;
   readonly grant: R['access'] extends { kind: 'tenant' } ? TenantGrant : null;
   readonly requestId: string;
+  /** Request headers, names in lower case (API Gateway's payload v2 already lowers them). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   readonly logger: typeof logger;
 }
 
@@ -61,6 +63,9 @@ export function httpHandler<const R extends RouteSpec>(
       caller: state.caller,
       grant: state.grant,
       requestId: state.requestId,
+      headers: Object.fromEntries(
+        Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      ),
       logger,
     } as Input<R>);
     return jsonResponse(output.status, output.body, state.requestId, output.headers);

@@ -94,7 +94,8 @@ export const routes = {
     operationId: 'registerTenant',
     method: 'POST',
     path: '/tenants',
-    summary: 'Register a tenant; the caller becomes its owner and provisioning starts',
+    summary:
+      'Register a tenant; the caller becomes its owner and provisioning starts. Send an Idempotency-Key header to retry safely.',
     tags: ['tenants'],
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',

@@ -1,7 +1,7 @@
 import { DatabaseRegistry } from '#shared/control/database-registry';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
 import { TenantDirectory, type TenantRecord } from '#shared/control/tenant-directory';
-import type { SqlRunner } from '#shared/ports/sql';
+import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { DEFAULT_SETTINGS, type TenantSettings } from '#shared/tenancy/settings';
@@ -11,6 +11,31 @@ export interface RegisterDeps {
   readonly control: SqlRunner;
   readonly directory: TenantDirectory;
   readonly workflows: WorkflowStarter;
+}
+
+/**
+ * The tenant an earlier request with this idempotency key registered, its workflow started again
+ * (a no-op when it runs: the execution is named after the tenant) in case that request failed
+ * between the two.
+ */
+async function registeredWith(deps: RegisterDeps, userId: string, key: string): Promise<TenantRecord | null> {
+  const [row] = await deps.control.query<{ tenantId: string; databaseId: string | null }>(
+    `select r.tenant_id as "tenantId",
+            (select d.id from tenant_databases d where d.tenant_id = r.tenant_id and d.is_primary) as "databaseId"
+       from tenant_registrations r where r.user_id = :userId and r.idempotency_key = :key`,
+    { userId, key },
+  );
+  if (!row) return null;
+  const tenant = await deps.directory.getTenant(row.tenantId);
+  if (tenant?.status === 'provisioning' && row.databaseId) {
+    const input: ProvisioningInput = {
+      operation: 'provision',
+      tenantId: row.tenantId,
+      databaseId: row.databaseId,
+    };
+    await deps.workflows.start(provisioningExecutionName(row.tenantId), input);
+  }
+  return tenant;
 }
 
 /** The first provisioning of a tenant is named after it: starting it twice starts it once. */
@@ -27,28 +52,50 @@ export async function registerTenant(
   deps: RegisterDeps,
   owner: { userId: string; email: string },
   input: TenantSettings & { name: string },
+  idempotencyKey?: string,
 ): Promise<TenantRecord> {
+  if (idempotencyKey) {
+    const earlier = await registeredWith(deps, owner.userId, idempotencyKey);
+    if (earlier) return earlier;
+  }
   const { name, ...settings } = input;
   const tenantId = newTenantId();
   const databaseId = newDatabaseId();
-  const tenant = await deps.control.transaction(async (tx) => {
-    const created = await new TenantDirectory(tx).createTenant({
-      tenantId,
-      name,
-      settings: { ...DEFAULT_SETTINGS, ...settings },
-      owner,
-      status: 'provisioning',
+  let tenant: TenantRecord;
+  try {
+    tenant = await deps.control.transaction(async (tx) => {
+      const created = await new TenantDirectory(tx).createTenant({
+        tenantId,
+        name,
+        settings: { ...DEFAULT_SETTINGS, ...settings },
+        owner,
+        status: 'provisioning',
+      });
+      await new DatabaseRegistry(tx).create({
+        id: databaseId,
+        tenantId,
+        label: PRIMARY_DATABASE_LABEL,
+        isPrimary: true,
+        databaseName: databaseNameFor(databaseId),
+        roleName: roleNameFor(tenantId),
+      });
+      if (idempotencyKey) {
+        await tx.execute(
+          'insert into tenant_registrations (user_id, idempotency_key, tenant_id) values (:userId, :key, :tenantId)',
+          { userId: owner.userId, key: idempotencyKey, tenantId },
+        );
+      }
+      return created;
     });
-    await new DatabaseRegistry(tx).create({
-      id: databaseId,
-      tenantId,
-      label: PRIMARY_DATABASE_LABEL,
-      isPrimary: true,
-      databaseName: databaseNameFor(databaseId),
-      roleName: roleNameFor(tenantId),
-    });
-    return created;
-  });
+  } catch (error) {
+    // The same key sent twice at once: the other request registered it; answer with that tenant.
+    const earlier =
+      idempotencyKey && error instanceof SqlConstraintViolation && error.kind === 'unique'
+        ? await registeredWith(deps, owner.userId, idempotencyKey)
+        : null;
+    if (earlier) return earlier;
+    throw error;
+  }
   const workflowInput: ProvisioningInput = { operation: 'provision', tenantId, databaseId };
   try {
     await deps.workflows.start(provisioningExecutionName(tenantId), workflowInput);

@@ -275,3 +275,33 @@ describe('keyset cursors a client makes up', () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe('registration with an Idempotency-Key', () => {
+  const client = new LocalClient(info);
+  afterAll(() => client.close());
+
+  it('the same key gives the same tenant, even sent twice at once; another key or none makes a new one', async () => {
+    const owner = await newActor(client, 'idempotent');
+    const register = (key?: string) =>
+      client.call('POST', '/tenants', {
+        token: owner.token,
+        body: { name: 'Retried Co' },
+        headers: key ? { 'idempotency-key': key } : {},
+      });
+
+    const [first, concurrent] = await Promise.all([register('order-42'), register('order-42')]);
+    const again = await register('order-42');
+    const other = await register('order-43');
+    const none = await register();
+
+    const id = (r: { body: unknown }) => (r.body as { id: string }).id;
+    expect([first.status, concurrent.status, again.status]).toEqual([202, 202, 202]);
+    expect(id(concurrent)).toBe(id(first));
+    expect(id(again)).toBe(id(first));
+    expect(id(other)).not.toBe(id(first));
+    expect(id(none)).not.toBe(id(first));
+    const memberships = (await owner.call('GET', '/me')).body as { memberships: { tenantName: string }[] };
+    expect(memberships.memberships.filter((m) => m.tenantName === 'Retried Co')).toHaveLength(3);
+    expect((await register('not a valid key!')).status).toBe(400);
+  });
+});
