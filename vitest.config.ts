@@ -9,5 +9,6 @@ export default defineConfig({
     pool: 'forks',
     env: { LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     globalSetup: ['test/integration/global-setup.ts'],
+    setupFiles: ['test/support/cdk-outdir.ts'],
   },
 });

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
 import { RECORD_JOB_HANDLERS } from '#infra/constructs/record-jobs';
 import { subscriptions } from '#shared/events/subscriptions';
@@ -33,6 +33,11 @@ describe('Lambda functions of every stack', () => {
     // Arrange: the one test file that really bundles with esbuild, so a handler that does not
     // resolve (e.g. a broken `#shared/*` import) fails here
     outdir = mkdtempSync(path.join(tmpdir(), 'tenantry-cdk-'));
+  });
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
+  });
+  beforeAll(() => {
     built = buildApp({ stage: 'dev', outdir, cloudFormationValidation: false });
     stacks = [built.stateful, built.provisioning, built.identity, built.api, built.events];
     functions = stacks.flatMap((stack) =>
