@@ -33,11 +33,6 @@ describe('Lambda functions of every stack', () => {
     // Arrange: the one test file that really bundles with esbuild, so a handler that does not
     // resolve (e.g. a broken `#shared/*` import) fails here
     outdir = mkdtempSync(path.join(tmpdir(), 'tenantry-cdk-'));
-  });
-  afterAll(() => {
-    rmSync(outdir, { recursive: true, force: true });
-  });
-  beforeAll(() => {
     built = buildApp({ stage: 'dev', outdir, cloudFormationValidation: false });
     stacks = [built.stateful, built.provisioning, built.identity, built.api, built.events];
     functions = stacks.flatMap((stack) =>
@@ -47,6 +42,10 @@ describe('Lambda functions of every stack', () => {
         fn: fn as LambdaFunction,
       })),
     );
+  });
+
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
   });
 
   it('covers the API handlers, both Cognito triggers, every provisioning step, every consumer and the migrator', () => {
