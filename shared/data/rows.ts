@@ -156,6 +156,19 @@ function withoutInternals(row: SqlRow): SqlRow {
 // One row
 // ---------------------------------------------------------------------------------------------
 
+/** The validated values of a write, as typed placeholders (`:v0::numeric`, …) and their parameters. */
+function bindValues(info: TableInfo, values: Record<string, unknown>) {
+  const byName = new Map(info.columns.map((c) => [c.name, c]));
+  const names = Object.keys(values).filter((name) => values[name] !== undefined);
+  const params: Record<string, SqlParams[string]> = {};
+  const placeholders = names.map((name, i) => {
+    const column = byName.get(name) as ColumnInfo;
+    params[`v${i}`] = toParam(column.type, values[name]);
+    return param(`v${i}`, column.type);
+  });
+  return { names, placeholders, params };
+}
+
 export async function insertRow(
   deps: TenantDataDeps,
   tenantId: string,
@@ -166,14 +179,7 @@ export async function insertRow(
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await tableOf(sql, databaseId, table);
   const values = parsePart(writeSchemasOf(info).insert, body, 'body') as Record<string, unknown>;
-  const byName = new Map(info.columns.map((c) => [c.name, c]));
-  const names = Object.keys(values).filter((name) => values[name] !== undefined);
-  const params: Record<string, SqlParams[string]> = {};
-  const placeholders = names.map((name, i) => {
-    const column = byName.get(name) as ColumnInfo;
-    params[`v${i}`] = toParam(column.type, values[name]);
-    return param(`v${i}`, column.type);
-  });
+  const { names, placeholders, params } = bindValues(info, values);
   const statement =
     names.length === 0
       ? `insert into ${quoted(table)} default values returning ${selectList(info)}`
@@ -215,15 +221,9 @@ export async function patchRow(
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await tableOf(sql, databaseId, table);
   const values = parsePart(writeSchemasOf(info).patch, body, 'body') as Record<string, unknown>;
-  const byName = new Map(info.columns.map((c) => [c.name, c]));
-  const params: Record<string, SqlParams[string]> = { id: rowId };
-  const assignments = Object.keys(values)
-    .filter((name) => values[name] !== undefined)
-    .map((name, i) => {
-      const column = byName.get(name) as ColumnInfo;
-      params[`v${i}`] = toParam(column.type, values[name]);
-      return `${quoted(name)} = ${param(`v${i}`, column.type)}`;
-    });
+  const bound = bindValues(info, values);
+  const params: Record<string, SqlParams[string]> = { ...bound.params, id: rowId };
+  const assignments = bound.names.map((name, i) => `${quoted(name)} = ${bound.placeholders[i]}`);
   return oneRow(
     sql,
     `update ${quoted(table)} set ${[...assignments, '"updated_at" = now()'].join(', ')}
