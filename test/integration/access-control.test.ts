@@ -475,23 +475,9 @@ describe('access control inside one tenant', () => {
     it('pages the member list with limit and cursor, without gaps or repeats', async () => {
       const all = await members(owner, tenantId);
       expect(all.length).toBeGreaterThanOrEqual(5);
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
-        const page = expectStatus(await owner.call('GET', `/tenants/${tenantId}/members${query}`), 200)
-          .body as {
-          items: { userId: string }[];
-          nextCursor: string | null;
-        };
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        seen.push(...page.items.map((m) => m.userId));
-        cursor = page.nextCursor;
-        pages += 1;
-      } while (cursor && pages < 50);
+      const { items, pages } = await pagesOf<{ userId: string }>(owner, `/tenants/${tenantId}/members`);
       expect(pages).toBe(Math.ceil(all.length / 2));
-      expect(seen).toEqual(all.map((m) => m.userId));
+      expect(items.map((m) => m.userId)).toEqual(all.map((m) => m.userId));
     });
 
     it('pages the custom roles with limit and cursor, by name, without gaps or repeats', async () => {
@@ -502,27 +488,34 @@ describe('access control inside one tenant', () => {
           201,
         );
       }
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
-        const page = expectStatus(await owner.call('GET', `/tenants/${tenantId}/roles${query}`), 200)
-          .body as {
-          items: { name: string }[];
-          nextCursor: string | null;
-        };
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        seen.push(...page.items.map((r) => r.name));
-        cursor = page.nextCursor;
-        pages += 1;
-      } while (cursor && pages < 50);
+      const seen = (await pagesOf<{ name: string }>(owner, `/tenants/${tenantId}/roles`)).items.map(
+        (r) => r.name,
+      );
       const pagers = seen.filter((name) => name.endsWith(' pager'));
       expect(pagers).toEqual(['alpha pager', 'Beta pager', 'Delta pager', 'gamma pager', 'Zeta pager']);
       expect(new Set(seen).size).toBe(seen.length);
     });
   });
 });
+
+/** Follows a list's cursor two items at a time; every page is checked to hold at most two. */
+async function pagesOf<T>(actor: Actor, path: string): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+    const page = expectStatus(await actor.call('GET', `${path}${query}`), 200).body as {
+      items: T[];
+      nextCursor: string | null;
+    };
+    expect(page.items.length).toBeLessThanOrEqual(2);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    pages += 1;
+  } while (cursor && pages < 50);
+  return { items, pages };
+}
 
 describe('the active tenant', () => {
   it('switches only to a tenant the caller is a member of, and a fresh token carries it', async () => {
