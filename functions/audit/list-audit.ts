@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { ValidationFailed } from '#shared/errors';
-import { decodeCursor, encodeCursor } from '#shared/http/cursor';
 import { httpHandler } from '#shared/http/handler';
 import { recordServices } from '#shared/records/record-services';
 import { auditCursorKey } from '#shared/routes/record-routes';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import { logger } from '#shared/core/logger';
 import { addMonths, currentMonth, MONTH_PATTERN } from '#shared/exports/months';
 import { closeMonth, tenantCatalog } from '#shared/exports/usage-export';
-import { logger } from '#shared/http/logger';
 import { recordServices } from '#shared/records/record-services';
 import { services } from '#shared/runtime';
 

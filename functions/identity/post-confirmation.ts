@@ -1,5 +1,5 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
 import { services } from '#shared/runtime';
 import { registerTenant } from '#shared/tenancy/register-tenant';
 import { tenantNameSchema } from '#shared/tenancy/settings';

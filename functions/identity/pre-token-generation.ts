@@ -1,4 +1,4 @@
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
 import type { PreTokenEvent } from '#shared/identity/pre-token';
 import { withTenantClaims } from '#shared/identity/pre-token';
 import { services } from '#shared/runtime';

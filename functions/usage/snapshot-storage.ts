@@ -2,7 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { configFields, loadConfig } from '#shared/config';
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
 import { snapshotStorage } from '#shared/records/storage-snapshot';
 import { services } from '#shared/runtime';
 

@@ -8,14 +8,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
-import type { EventCatalogue } from '#shared/events/catalogue';
+import type { EventCatalog } from '#shared/events/catalog';
 import type { EventSubscription } from '#shared/events/subscriptions';
 
 export interface EventConsumersProps {
   readonly stage: string;
   readonly eventBus: events.IEventBus;
   /** Source of each detail-type's `source`, so rules match on both. */
-  readonly catalogue: EventCatalogue;
+  readonly catalog: EventCatalog;
   readonly subscriptions: readonly EventSubscription[];
   /** Consumers write audit records here (`AUDIT_TABLE_NAME`). */
   readonly auditTable: dynamodb.ITable;
@@ -52,7 +52,7 @@ export interface EventConsumer {
 }
 
 /**
- * One EventBridge rule per subscription, matching the catalogue's source and detail-type, whose
+ * One EventBridge rule per subscription, matching the catalog's source and detail-type, whose
  * Lambda target retries and then dead-letters into its own encrypted queue, watched by an alarm
  * that fires on the first message.
  */
@@ -68,8 +68,8 @@ export class EventConsumers extends Construct {
       if (subscription.detailTypes.length === 0) {
         throw new Error(`Event subscription ${subscription.name} has no detail-types`);
       }
-      // `get` throws on a detail-type that is not in the catalogue.
-      const definitions = subscription.detailTypes.map((detailType) => props.catalogue.get(detailType));
+      // `get` throws on a detail-type that is not in the catalog.
+      const definitions = subscription.detailTypes.map((detailType) => props.catalog.get(detailType));
       const scopeForOne = new Construct(this, subscription.name);
 
       const fn = new TenantryFunction(scopeForOne, 'Consumer', {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { EventCatalogue } from '#shared/events/catalogue';
+import type { EventCatalog } from '#shared/events/catalog';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import { listenOnLoopback } from './engines/ports.ts';
 
@@ -21,7 +21,7 @@ export type PutEventsResult = { EventId: string } | { ErrorCode: string; ErrorMe
 
 export interface LocalEventBusOptions {
   readonly busName: string;
-  readonly catalogue: EventCatalogue;
+  readonly catalog: EventCatalog;
   readonly subscriptions: readonly EventSubscription[];
   /** Calls the subscription's consumer handler with the event, as a Lambda target would. */
   readonly deliver: (subscription: EventSubscription, event: BusEvent) => Promise<void>;
@@ -44,9 +44,9 @@ export interface DeadLetter {
 
 /**
  * The local EventBridge: rules come from the subscriptions, entries are checked against the event
- * catalogue, each matching consumer gets the event asynchronously with retries, and what still
+ * catalog, each matching consumer gets the event asynchronously with retries, and what still
  * fails lands in a dead-letter file. Unlike EventBridge it rejects entries that are not in the
- * catalogue, which catches publisher bugs locally.
+ * catalog, which catches publisher bugs locally.
  */
 export class LocalEventBus {
   readonly #options: LocalEventBusOptions;
@@ -66,20 +66,20 @@ export class LocalEventBus {
   }
 
   #accept(entry: PutEventsEntry): PutEventsResult {
-    const { busName, catalogue, subscriptions } = this.#options;
+    const { busName, catalog, subscriptions } = this.#options;
     if (entry.EventBusName && entry.EventBusName !== busName && !entry.EventBusName.endsWith(`/${busName}`)) {
       return {
         ErrorCode: 'ResourceNotFoundException',
         ErrorMessage: `Event bus ${entry.EventBusName} does not exist`,
       };
     }
-    const definition = catalogue
+    const definition = catalog
       .list()
       .find((d) => d.detailType === entry.DetailType && d.source === entry.Source);
     if (!definition) {
       return {
         ErrorCode: 'InvalidArgument',
-        ErrorMessage: `${entry.Source}/${entry.DetailType} is not in the catalogue`,
+        ErrorMessage: `${entry.Source}/${entry.DetailType} is not in the catalog`,
       };
     }
     let detail: unknown;

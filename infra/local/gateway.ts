@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import type { Claims } from '#shared/http/caller';
+import type { Claims } from '#shared/domain/caller';
 import type { HttpHandler } from '#shared/http/handler';
 import type { HttpEvent } from '#shared/http/middleware';
 import type { RouteSpec } from '#shared/routes/types';

@@ -1,6 +1,6 @@
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { Claims } from '#shared/http/caller';
+import type { Claims } from '#shared/domain/caller';
 
 export interface TokenVerifierOptions {
   readonly issuer: string;

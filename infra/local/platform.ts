@@ -13,7 +13,7 @@ import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
-import { catalogue } from '#shared/events/events';
+import { catalog } from '#shared/events/events';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
 import { recordTables } from '#shared/records/tables';
@@ -143,7 +143,7 @@ async function ensureTables(client: DynamoDBClient, names: Record<string, string
 }
 
 /**
- * Boots the whole platform on embedded engines: the same handlers, route table, event catalogue
+ * Boots the whole platform on embedded engines: the same handlers, route table, event catalog
  * and state machine as in AWS. Everything listens on 127.0.0.1.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
@@ -282,7 +282,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stops.push(() => consumers.stop());
     const bus = new LocalEventBus({
       busName: eventBusName,
-      catalogue,
+      catalog,
       subscriptions: options.subscriptions ?? defaultSubscriptions,
       deadLetterFile,
       deliver: (subscription, event) => consumers.deliver(subscription.handler, event),

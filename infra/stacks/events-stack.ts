@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { RecordJobs } from '#infra/constructs/record-jobs';
-import { catalogue } from '#shared/events/events';
+import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
 export interface EventsStackProps extends StackProps {
@@ -53,7 +53,7 @@ export class EventsStack extends Stack {
     this.consumers = new EventConsumers(this, 'Consumers', {
       stage: props.stage,
       eventBus: props.eventBus,
-      catalogue,
+      catalog,
       subscriptions: props.subscriptions ?? subscriptions,
       auditTable: props.auditTable,
       usageTable: props.usageTable,

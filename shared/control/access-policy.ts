@@ -1,8 +1,8 @@
 import { TENANT_ID_PATTERN } from '#shared/control/ids';
 import type { TenantAccessRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import type { Caller } from '#shared/domain/caller';
 import { effectivePermissions, type Permission } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
-import type { Caller } from '#shared/http/caller';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 
 /** How long a membership answer may be reused. The design allows at most 30 s. */

@@ -1,6 +1,6 @@
 import { createdCursor, createdSortKey } from '#shared/control/keyset';
+import { decodeCursor, pageOf } from '#shared/core/cursor';
 import { Conflict } from '#shared/errors';
-import { decodeCursor, pageOf } from '#shared/http/cursor';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
 export const DATABASE_STATUSES = ['provisioning', 'active', 'deleting', 'deleted', 'failed'] as const;

@@ -15,7 +15,7 @@ export interface MigrationResult {
  */
 export async function migrate(sql: SqlRunner, migrations: readonly Migration[]): Promise<MigrationResult> {
   // Under the lock too: two concurrent `create table if not exists` on a fresh database race in
-  // PostgreSQL's catalogue (duplicate key on pg_type) and one of them fails.
+  // PostgreSQL's catalog (duplicate key on pg_type) and one of them fails.
   await sql.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
     await tx.execute(

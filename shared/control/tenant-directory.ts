@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { createdCursor, createdSortKey, cursorText } from '#shared/control/keyset';
+import { decodeCursor, pageOf } from '#shared/core/cursor';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
 import { Conflict, NotFound } from '#shared/errors';
-import { decodeCursor, pageOf } from '#shared/http/cursor';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
 export const TENANT_STATUSES = [

@@ -1,11 +1,11 @@
 import * as z from 'zod';
+import { decodeCursor, encodeCursor } from '#shared/core/cursor';
+import { parsePart } from '#shared/core/validation';
 import { type ColumnInfo, readTable, type TableInfo, tableMetadata } from '#shared/data/catalog';
 import { type ColumnType, castSql, toParam, valueFromText, valueSchema } from '#shared/data/column-types';
 import { identifierProblem, quoted } from '#shared/data/identifiers';
 import { openTenantDatabase, sqlStateOf, type TenantDataDeps } from '#shared/data/tenant-database';
 import { BadRequest, Conflict, NotFound, ValidationFailed } from '#shared/errors';
-import { decodeCursor, encodeCursor } from '#shared/http/cursor';
-import { parsePart } from '#shared/http/validation';
 import { SqlConstraintViolation, type SqlParams, type SqlRow, type SqlRunner } from '#shared/ports/sql';
 
 /**

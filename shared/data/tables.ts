@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import {
   type ColumnInfo,
   listTables,
@@ -17,7 +18,6 @@ import {
 import { columnNameSchema, identifierProblem, quoted, tableNameSchema } from '#shared/data/identifiers';
 import { openTenantDatabase, sqlStateOf, type TenantDataDeps } from '#shared/data/tenant-database';
 import { Conflict, NotFound, ValidationFailed } from '#shared/errors';
-import { decodeCursor, encodeCursor } from '#shared/http/cursor';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 
 export const MAX_COLUMNS = 100;

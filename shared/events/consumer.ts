@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import type * as z from 'zod';
-import type { EventDefinition } from '#shared/events/catalogue';
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
+import type { EventDefinition } from '#shared/events/catalog';
 
 export interface ConsumedEvent<T> {
   readonly id: string;
@@ -17,8 +17,8 @@ export class InvalidEventDetail extends Error {
 }
 
 /**
- * Builds an EventBridge target handler for one catalogue event. The detail is parsed with the
- * catalogue's schema; an invalid one throws, so the delivery is retried and then dead-lettered,
+ * Builds an EventBridge target handler for one catalog event. The detail is parsed with the
+ * catalog's schema; an invalid one throws, so the delivery is retried and then dead-lettered,
  * never silently dropped.
  */
 export function eventHandler<S extends z.ZodType>(

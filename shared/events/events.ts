@@ -1,39 +1,39 @@
 import * as z from 'zod';
-import { EventCatalogue } from '#shared/events/catalogue';
+import { EventCatalog } from '#shared/events/catalog';
 
-export const catalogue = new EventCatalogue();
+export const catalog = new EventCatalog();
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
-export const TenantRegistered = catalogue.register({
+export const TenantRegistered = catalog.register({
   source: 'tenantry.tenants',
   detailType: 'Tenant Registered',
   description: 'A tenant was registered and its provisioning started.',
   schema: z.object({ tenantId: z.string(), name: z.string(), ownerUserId: z.string(), at: isoTimestamp }),
 });
 
-export const TenantProvisioned = catalogue.register({
+export const TenantProvisioned = catalog.register({
   source: 'tenantry.tenants',
   detailType: 'Tenant Provisioned',
   description: 'A tenant database, role and secret exist and the tenant is active.',
   schema: z.object({ tenantId: z.string(), databaseId: z.string(), at: isoTimestamp }),
 });
 
-export const TenantProvisioningFailed = catalogue.register({
+export const TenantProvisioningFailed = catalog.register({
   source: 'tenantry.tenants',
   detailType: 'Tenant Provisioning Failed',
   description: 'Provisioning failed and was compensated: nothing of it is left.',
   schema: z.object({ tenantId: z.string(), reason: z.string(), at: isoTimestamp }),
 });
 
-export const TenantOffboarded = catalogue.register({
+export const TenantOffboarded = catalog.register({
   source: 'tenantry.tenants',
   detailType: 'Tenant Offboarded',
   description: "The tenant's databases, role, secret and memberships were removed.",
   schema: z.object({ tenantId: z.string(), at: isoTimestamp }),
 });
 
-export const AuditRecord = catalogue.register({
+export const AuditRecord = catalog.register({
   source: 'tenantry.api',
   detailType: 'Audit Record',
   description: 'A mutating request and its outcome.',
@@ -50,7 +50,7 @@ export const AuditRecord = catalogue.register({
   }),
 });
 
-export const UsageRecorded = catalogue.register({
+export const UsageRecorded = catalog.register({
   source: 'tenantry.usage',
   detailType: 'Usage Recorded',
   description: 'A metered quantity for a tenant.',
@@ -63,7 +63,7 @@ export const UsageRecorded = catalogue.register({
   }),
 });
 
-export const MetricSample = catalogue.register({
+export const MetricSample = catalog.register({
   source: 'tenantry.api',
   detailType: 'Metric Sample',
   description: 'Latency and status of one request.',
@@ -76,7 +76,7 @@ export const MetricSample = catalogue.register({
   }),
 });
 
-export const ModuleEnabled = catalogue.register({
+export const ModuleEnabled = catalog.register({
   source: 'tenantry.modules',
   detailType: 'Module Enabled',
   description:
@@ -90,7 +90,7 @@ export const ModuleEnabled = catalogue.register({
   }),
 });
 
-export const ModuleDisabled = catalogue.register({
+export const ModuleDisabled = catalog.register({
   source: 'tenantry.modules',
   detailType: 'Module Disabled',
   description: 'A module was disabled in a tenant database; its data was kept unless dataDropped.',
@@ -103,7 +103,7 @@ export const ModuleDisabled = catalogue.register({
   }),
 });
 
-export const ModuleUpgradeFinished = catalogue.register({
+export const ModuleUpgradeFinished = catalog.register({
   source: 'tenantry.modules',
   detailType: 'Module Upgrade Finished',
   description: 'A module upgrade went through every wave; counts of upgraded and failed databases.',

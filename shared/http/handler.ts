@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Caller } from '#shared/http/caller';
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
+import type { Caller } from '#shared/domain/caller';
 import {
   authorization,
   errorMapping,

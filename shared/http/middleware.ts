@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { logger } from '#shared/core/logger';
+import { parsePart } from '#shared/core/validation';
+import { type Caller, type Claims, callerFromClaims } from '#shared/domain/caller';
 import {
   DomainError,
   Forbidden,
@@ -10,9 +13,6 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
 } from '#shared/errors';
-import { type Caller, type Claims, callerFromClaims } from '#shared/http/caller';
-import { logger } from '#shared/http/logger';
-import { parsePart } from '#shared/http/validation';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteSpec } from '#shared/routes/types';
 

@@ -5,8 +5,8 @@ import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { SqsDeadLetterSink } from '#shared/adapters/sqs-dead-letter';
 import { TENANT_ID_PATTERN } from '#shared/control/ids';
+import { logger } from '#shared/core/logger';
 import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
-import { logger } from '#shared/http/logger';
 import { type HttpEvent, type HttpRequest, type HttpResponse, stateOf } from '#shared/http/middleware';
 import {
   type DeadLetterSink,

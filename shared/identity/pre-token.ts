@@ -1,11 +1,6 @@
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
-import { TENANT_CLAIMS } from '#shared/http/caller';
-
-/** The tenant claims a token carries: the active tenant and the caller's role in it. */
-export interface ActiveTenantClaims {
-  readonly tenantId: string;
-  readonly role: string;
-}
+import { TENANT_CLAIMS } from '#shared/domain/caller';
+import type { ActiveTenantClaims } from '#shared/ports/active-tenant';
 
 export type PreTokenEvent = PreTokenGenerationTriggerEvent | PreTokenGenerationV2TriggerEvent;
 

@@ -9,10 +9,10 @@ import {
   latestVersion,
   type ModuleDefinition,
   moduleById,
-  moduleCatalogue,
+  moduleCatalog,
   type SettingField,
   tablesAt,
-} from '#shared/modules/catalogue';
+} from '#shared/modules/catalog';
 import type { ModuleRegistry } from '#shared/modules/registry';
 import {
   dropModuleData,
@@ -70,14 +70,14 @@ async function announce(deps: ModuleDeps, event: Parameters<EventPublisher['publ
   await deps.events.publish([event]);
 }
 
-/** The catalogue, with each module's state in the tenant's databases and its requirements. */
+/** The catalog, with each module's state in the tenant's databases and its requirements. */
 export async function listModules(deps: ModuleDeps, tenantId: string) {
   const [settings, installations] = await Promise.all([
     tenantSettings(deps, tenantId),
     deps.modules.ofTenant(tenantId),
   ]);
   return {
-    items: moduleCatalogue.map((module) => {
+    items: moduleCatalog.map((module) => {
       const here = installations.filter((i) => i.moduleId === module.id);
       const missing = missingFields(module, settings);
       return {

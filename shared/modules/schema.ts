@@ -2,7 +2,7 @@ import { moduleComment } from '#shared/data/catalog';
 import { defaultSchema, defaultSql, literal, parseColumnType, typeSql } from '#shared/data/column-types';
 import { quoted } from '#shared/data/identifiers';
 import { SYSTEM_COLUMN_DDL } from '#shared/data/tables';
-import type { MigrationStep, ModuleColumn, ModuleDefinition, ModuleIndex } from '#shared/modules/catalogue';
+import type { MigrationStep, ModuleColumn, ModuleDefinition, ModuleIndex } from '#shared/modules/catalog';
 import type { SqlRunner } from '#shared/ports/sql';
 
 /**

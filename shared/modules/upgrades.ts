@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { tableMetadata } from '#shared/data/catalog';
 import { NotFound } from '#shared/errors';
 import { ModuleUpgradeFinished } from '#shared/events/events';
-import { decodeCursor, encodeCursor } from '#shared/http/cursor';
-import { latestVersion, MODULE_ID_PATTERN, moduleById } from '#shared/modules/catalogue';
+import { latestVersion, MODULE_ID_PATTERN, moduleById } from '#shared/modules/catalog';
 import { type ModuleDeps, migrationContext } from '#shared/modules/modules';
 import { migrateModule } from '#shared/modules/schema';
 import { outgoing } from '#shared/ports/event-publisher';

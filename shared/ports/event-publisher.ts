@@ -1,7 +1,7 @@
 import type * as z from 'zod';
-import type { EventDefinition } from '#shared/events/catalogue';
+import type { EventDefinition } from '#shared/events/catalog';
 
-/** One event to publish: a catalogue definition and a detail its schema accepts. */
+/** One event to publish: a catalog definition and a detail its schema accepts. */
 export interface OutgoingEvent {
   readonly source: string;
   readonly detailType: string;
@@ -9,7 +9,7 @@ export interface OutgoingEvent {
   readonly time?: Date;
 }
 
-/** Builds an outgoing event, parsing the detail with the catalogue's schema (typed, checked once). */
+/** Builds an outgoing event, parsing the detail with the catalog's schema (typed, checked once). */
 export function outgoing<S extends z.ZodType>(
   definition: EventDefinition<S>,
   detail: z.input<S>,

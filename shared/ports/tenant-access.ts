@@ -1,5 +1,5 @@
+import type { Caller } from '#shared/domain/caller';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
-import type { Caller } from '#shared/http/caller';
 
 /** What the caller may do in one tenant, once their membership has been checked. */
 export interface TenantGrant {

@@ -1,6 +1,6 @@
+import { logger } from '#shared/core/logger';
 import { eventHandler } from '#shared/events/consumer';
 import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
-import { logger } from '#shared/http/logger';
 import type { AuditStore } from '#shared/records/audit-store';
 import type { MetricsStore } from '#shared/records/metrics-store';
 import type { UsageStore } from '#shared/records/usage-store';

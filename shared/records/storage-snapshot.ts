@@ -1,5 +1,5 @@
+import { logger } from '#shared/core/logger';
 import { UsageRecorded } from '#shared/events/events';
-import { logger } from '#shared/http/logger';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import type { SqlRunner } from '#shared/ports/sql';
 

@@ -2,14 +2,14 @@ import * as z from 'zod';
 import { tableParamSchema } from '#shared/data/identifiers';
 import { rowIdSchema, rowsQuerySchema } from '#shared/data/rows';
 import { alterTableSchema, createTableSchema } from '#shared/data/tables';
-import { MODULE_ID_PATTERN, MODULE_IDS } from '#shared/modules/catalogue';
+import { MODULE_ID_PATTERN, MODULE_IDS } from '#shared/modules/catalog';
 import { DEFAULT_WAVE_SIZE, UPGRADE_ID_PATTERN } from '#shared/modules/upgrades';
 import {
   databaseIdSchema,
   databaseParams,
   errorBodySchema,
-  pageOf,
   pageQuerySchema,
+  pageSchema,
   tenantParams,
 } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
@@ -127,7 +127,10 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'tables:read' },
     handler: 'tables/list-tables',
     request: { params: databaseParams, query: pageQuerySchema },
-    responses: { 200: { description: 'A page of tables', schema: pageOf(tableSummarySchema) }, ...inTenant },
+    responses: {
+      200: { description: 'A page of tables', schema: pageSchema(tableSummarySchema) },
+      ...inTenant,
+    },
   }),
   createTable: defineRoute({
     operationId: 'createTable',
@@ -195,7 +198,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'rows:read' },
     handler: 'rows/list-rows',
     request: { params: tableParams, query: rowsQuerySchema },
-    responses: { 200: { description: 'A page of rows', schema: pageOf(rowSchema) }, ...inTenant },
+    responses: { 200: { description: 'A page of rows', schema: pageSchema(rowSchema) }, ...inTenant },
   }),
   insertRow: defineRoute({
     operationId: 'insertRow',
@@ -253,13 +256,13 @@ export const dataRoutes = {
     operationId: 'listModules',
     method: 'GET',
     path: '/tenants/{tenantId}/modules',
-    summary: "The module catalogue: each module's state per database and whether its requirements are met",
+    summary: "The module catalog: each module's state per database and whether its requirements are met",
     tags: ['modules'],
     access: { kind: 'tenant', permission: 'modules:read' },
     handler: 'modules/list-modules',
     request: { params: tenantParams },
     responses: {
-      200: { description: 'The catalogue', schema: z.object({ items: z.array(moduleSchema) }) },
+      200: { description: 'The catalog', schema: z.object({ items: z.array(moduleSchema) }) },
       ...inTenant,
     },
   }),

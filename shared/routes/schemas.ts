@@ -140,7 +140,7 @@ export const pageQuerySchema = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 
-export const pageOf = <T extends z.ZodType>(item: T) =>
+export const pageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export { tenantNameSchema };

@@ -15,8 +15,8 @@ import {
   memberRoleParams,
   memberSchema,
   meSchema,
-  pageOf,
   pageQuerySchema,
+  pageSchema,
   provisioningSchema,
   roleParams,
   setActiveTenantSchema,
@@ -112,7 +112,7 @@ export const routes = {
     handler: 'tenants/list-tenants',
     request: { query: pageQuerySchema },
     responses: {
-      200: { description: 'A page of tenants', schema: pageOf(tenantSummarySchema) },
+      200: { description: 'A page of tenants', schema: pageSchema(tenantSummarySchema) },
       ...signedIn,
       403: error('Platform admins only'),
     },
@@ -174,7 +174,10 @@ export const routes = {
     access: { kind: 'tenant', permission: 'databases:read' },
     handler: 'databases/list-databases',
     request: { params: tenantParams, query: pageQuerySchema },
-    responses: { 200: { description: 'A page of databases', schema: pageOf(databaseSchema) }, ...inTenant },
+    responses: {
+      200: { description: 'A page of databases', schema: pageSchema(databaseSchema) },
+      ...inTenant,
+    },
   }),
   createDatabase: defineRoute({
     operationId: 'createDatabase',
@@ -215,7 +218,7 @@ export const routes = {
     access: { kind: 'tenant', permission: 'members:read' },
     handler: 'members/list-members',
     request: { params: tenantParams, query: pageQuerySchema },
-    responses: { 200: { description: 'A page of members', schema: pageOf(memberSchema) }, ...inTenant },
+    responses: { 200: { description: 'A page of members', schema: pageSchema(memberSchema) }, ...inTenant },
   }),
   inviteMember: defineRoute({
     operationId: 'inviteMember',
@@ -268,7 +271,7 @@ export const routes = {
     handler: 'roles/list-roles',
     request: { params: tenantParams, query: pageQuerySchema },
     responses: {
-      200: { description: 'A page of custom roles', schema: pageOf(customRoleSchema) },
+      200: { description: 'A page of custom roles', schema: pageSchema(customRoleSchema) },
       ...inTenant,
     },
   }),

@@ -1,6 +1,6 @@
 import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { Caller } from '#shared/domain/caller';
 import { NotFound } from '#shared/errors';
-import type { Caller } from '#shared/http/caller';
 
 export async function describeMe(directory: TenantDirectory, caller: Caller) {
   const [memberships, active] = await Promise.all([

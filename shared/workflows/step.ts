@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { logger } from '#shared/http/logger';
+import { logger } from '#shared/core/logger';
 
 export class InvalidStepInput extends Error {
   constructor(step: string, issues: string) {

@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { EventConsumers } from '#infra/constructs/event-consumers';
-import { catalogue } from '#shared/events/events';
+import { catalog } from '#shared/events/events';
 import { subscriptions } from '#shared/events/subscriptions';
 
 interface Resource {
@@ -21,13 +21,11 @@ describe('EventsStack', () => {
     );
   });
 
-  it('has one rule per subscription, on the stage bus, matching source and detail-type from the catalogue', () => {
+  it('has one rule per subscription, on the stage bus, matching source and detail-type from the catalog', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
     expect(rules).toHaveLength(subscriptions.length);
     for (const subscription of subscriptions) {
-      const expectedSources = [
-        ...new Set(subscription.detailTypes.map((type) => catalogue.get(type).source)),
-      ];
+      const expectedSources = [...new Set(subscription.detailTypes.map((type) => catalog.get(type).source))];
       const rule = rules.find(
         (candidate) =>
           JSON.stringify(
@@ -87,7 +85,7 @@ describe('EventsStack', () => {
     }
   });
 
-  it('refuses a subscription to a detail-type that is not in the catalogue', () => {
+  it('refuses a subscription to a detail-type that is not in the catalog', () => {
     const stack = new Stack(new App(), 'Probe');
     const table = new dynamodb.Table(stack, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -96,7 +94,7 @@ describe('EventsStack', () => {
       new EventConsumers(stack, 'Consumers', {
         stage: 'dev',
         eventBus: new events.EventBus(stack, 'Bus'),
-        catalogue,
+        catalog,
         subscriptions: [{ name: 'Typo', detailTypes: ['Audit Recrod'], handler: 'events/record-audit' }],
         auditTable: table,
         usageTable: table,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BusEvent, type DeadLetter, LocalEventBus } from '#infra/local/event-bus';
-import { catalogue } from '#shared/events/events';
+import { catalog } from '#shared/events/events';
 
 const auditDetail = (action: string) =>
   JSON.stringify({
@@ -30,7 +30,7 @@ describe('local event bus routing, retries and dead letters', () => {
     const delivered: Array<[string, BusEvent]> = [];
     const bus = new LocalEventBus({
       busName: 'test',
-      catalogue,
+      catalog,
       subscriptions: [
         { name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit' },
         { name: 'Usage', detailTypes: ['Usage Recorded'], handler: 'x/usage' },
@@ -61,7 +61,7 @@ describe('local event bus routing, retries and dead letters', () => {
     const deadLetterFile = path.join(dir, 'recovers.jsonl');
     const bus = new LocalEventBus({
       busName: 'test',
-      catalogue,
+      catalog,
       subscriptions: [{ name: 'Flaky', detailTypes: ['Audit Record'], handler: 'x/flaky' }],
       deadLetterFile,
       retryDelayMs: () => 1,
@@ -83,7 +83,7 @@ describe('local event bus routing, retries and dead letters', () => {
     const deadLetterFile = path.join(dir, 'dlq.jsonl');
     const bus = new LocalEventBus({
       busName: 'test',
-      catalogue,
+      catalog,
       subscriptions: [{ name: 'Broken', detailTypes: ['Audit Record'], handler: 'x/broken' }],
       deadLetterFile,
       maxAttempts: 4,
@@ -115,10 +115,10 @@ describe('local event bus routing, retries and dead letters', () => {
     expect((await stat(deadLetterFile)).mode & 0o777).toBe(0o600);
   });
 
-  it('refuses entries for another bus, outside the catalogue, or with a bad detail', () => {
+  it('refuses entries for another bus, outside the catalog, or with a bad detail', () => {
     const bus = new LocalEventBus({
       busName: 'test',
-      catalogue,
+      catalog,
       subscriptions: [],
       deadLetterFile: path.join(dir, 'never.jsonl'),
       deliver: async () => {},

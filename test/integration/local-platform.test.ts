@@ -109,7 +109,7 @@ describe('the local platform (booted once for the run)', () => {
     expect(items[0]?.eventId?.S).toBe(result.Entries?.[0]?.EventId);
   });
 
-  it('rejects an event that is not in the catalogue or does not match its schema', async () => {
+  it('rejects an event that is not in the catalog or does not match its schema', async () => {
     const events = new EventBridgeClient({ ...aws(info), endpoint: info.endpoints.eventBridge });
     const result = await events.send(
       new PutEventsCommand({

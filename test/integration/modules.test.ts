@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import { billing, latestVersion, tablesAt } from '#shared/modules/catalogue';
+import { billing, latestVersion, tablesAt } from '#shared/modules/catalog';
 import { type Actor, eventually, newActor } from '../support/actors.ts';
 import { errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { COMPLETE_SETTINGS, inTenantDatabase, tenantWithDatabase } from '../support/tenant-data.ts';

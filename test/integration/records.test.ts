@@ -12,7 +12,7 @@ import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { TenantDirectory } from '#shared/control/tenant-directory';
-import { catalogue, MetricSample, UsageRecorded } from '#shared/events/events';
+import { catalog, MetricSample, UsageRecorded } from '#shared/events/events';
 import { parseCsv } from '#shared/exports/csv';
 import { closeMonth, tenantCatalog, timeTenantMonthExport } from '#shared/exports/usage-export';
 import { emit } from '#shared/http/telemetry';
@@ -194,7 +194,7 @@ describe('dead-letter paths: nothing is lost', () => {
     const broken = usageConsumer(new UsageStore(dynamo, 'no-such-table'));
     const bus = new LocalEventBus({
       busName: 'b',
-      catalogue,
+      catalog,
       subscriptions: [
         { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage' },
       ],

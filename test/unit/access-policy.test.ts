@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_CACHE_MS, ControlTenantAccess } from '#shared/control/access-policy';
 import type { TenantAccessRecord, TenantDirectory, TenantStatus } from '#shared/control/tenant-directory';
+import type { Caller } from '#shared/domain/caller';
 import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
-import type { Caller } from '#shared/http/caller';
 
 const T1 = 't_aaaaaaaaaaaaaaaaaaaa';
 const T2 = 't_bbbbbbbbbbbbbbbbbbbb';

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { baseHttpConfigSchema, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
-import { DuplicateEventType, EventCatalogue, UnknownEventType } from '#shared/events/catalogue';
-import { catalogue } from '#shared/events/events';
+import { DuplicateEventType, EventCatalog, UnknownEventType } from '#shared/events/catalog';
+import { catalog } from '#shared/events/events';
 
-describe('event catalogue', () => {
+describe('event catalog', () => {
   it('rejects a detail-type registered twice', () => {
-    const local = new EventCatalogue();
+    const local = new EventCatalog();
     local.register({ source: 'a', detailType: 'Thing Happened', description: 'x', schema: z.object({}) });
 
     expect(() =>
@@ -17,15 +17,15 @@ describe('event catalogue', () => {
   });
 
   it('throws for an unknown detail-type', () => {
-    expect(() => catalogue.get('No Such Event')).toThrow(UnknownEventType);
+    expect(() => catalog.get('No Such Event')).toThrow(UnknownEventType);
   });
 
   it('registers the platform events once each, under tenantry sources', () => {
-    const types = catalogue.list().map((e) => e.detailType);
+    const types = catalog.list().map((e) => e.detailType);
     expect(types).toEqual(
       expect.arrayContaining(['Audit Record', 'Usage Recorded', 'Metric Sample', 'Tenant Provisioned']),
     );
-    for (const event of catalogue.list()) expect(event.source).toMatch(/^tenantry\./);
+    for (const event of catalog.list()) expect(event.source).toMatch(/^tenantry\./);
   });
 });
 

@@ -9,7 +9,7 @@ import { handler as postConfirmation } from '#functions/identity/post-confirmati
 import { handler as preTokenGeneration } from '#functions/identity/pre-token-generation';
 import { newTenantId } from '#shared/control/ids';
 import { TenantDirectory } from '#shared/control/tenant-directory';
-import { TENANT_CLAIMS } from '#shared/http/caller';
+import { TENANT_CLAIMS } from '#shared/domain/caller';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { installServices } from '#shared/runtime';
 import { servicesFrom } from '#shared/services';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type TableInfo, TableMetadataCache } from '#shared/data/catalog';
 import { defaultFromCatalog, defaultSql, parseColumnType, valueSchema } from '#shared/data/column-types';
 import { identifierProblem, quoted } from '#shared/data/identifiers';
-import { moduleById, moduleCatalogue, tablesAt } from '#shared/modules/catalogue';
+import { moduleById, moduleCatalog, tablesAt } from '#shared/modules/catalog';
 import { stepStatements } from '#shared/modules/schema';
 
 describe('identifiers', () => {
@@ -118,9 +118,9 @@ describe('the table metadata cache', () => {
   });
 });
 
-describe('the module catalogue', () => {
+describe('the module catalog', () => {
   it('is consistent: valid names and types, contiguous versions, known dependencies, references to tables it can see', () => {
-    for (const module of moduleCatalogue) {
+    for (const module of moduleCatalog) {
       expect(module.migrations.map((m) => m.version)).toEqual(module.migrations.map((_, i) => i + 1));
       for (const dependency of module.dependencies) expect(moduleById(dependency), dependency).toBeDefined();
       const visible = new Set([

@@ -238,12 +238,12 @@ export const subscriptions: ModuleDefinition = {
   ],
 };
 
-export const moduleCatalogue: readonly ModuleDefinition[] = [billing, crm, subscriptions];
-export const MODULE_IDS = moduleCatalogue.map((m) => m.id) as [string, ...string[]];
+export const moduleCatalog: readonly ModuleDefinition[] = [billing, crm, subscriptions];
+export const MODULE_IDS = moduleCatalog.map((m) => m.id) as [string, ...string[]];
 export const MODULE_ID_PATTERN = /^[a-z][a-z0-9_-]{0,39}$/;
 
 export function moduleById(id: string): ModuleDefinition | undefined {
-  return moduleCatalogue.find((m) => m.id === id);
+  return moduleCatalog.find((m) => m.id === id);
 }
 
 export const latestVersion = (module: ModuleDefinition) =>
@@ -273,7 +273,7 @@ export function tablesAt(module: ModuleDefinition, version = latestVersion(modul
 
 /** The modules enabled in a database that depend on `moduleId`. */
 export function dependentsOf(moduleId: string, enabled: readonly string[]): string[] {
-  return moduleCatalogue
+  return moduleCatalog
     .filter((m) => enabled.includes(m.id) && m.dependencies.includes(moduleId))
     .map((m) => m.id);
 }

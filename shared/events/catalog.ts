@@ -3,7 +3,7 @@ import type * as z from 'zod';
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** EventBridge `source`, e.g. `tenantry.tenants`. */
   readonly source: string;
-  /** EventBridge `detail-type`, e.g. `Tenant Provisioned`. Unique across the catalogue. */
+  /** EventBridge `detail-type`, e.g. `Tenant Provisioned`. Unique across the catalog. */
   readonly detailType: string;
   readonly description: string;
   readonly schema: S;
@@ -18,16 +18,16 @@ export class DuplicateEventType extends Error {
 
 export class UnknownEventType extends Error {
   constructor(detailType: string) {
-    super(`Event detail-type "${detailType}" is not in the catalogue`);
+    super(`Event detail-type "${detailType}" is not in the catalog`);
     this.name = 'UnknownEventType';
   }
 }
 
 /**
- * The event catalogue: every event the platform publishes, registered once. EventBridge rules
+ * The event catalog: every event the platform publishes, registered once. EventBridge rules
  * (CDK), the local bus and the publishers' types are all generated from it.
  */
-export class EventCatalogue {
+export class EventCatalog {
   readonly #byDetailType = new Map<string, EventDefinition>();
 
   register<S extends z.ZodType>(definition: EventDefinition<S>): EventDefinition<S> {
