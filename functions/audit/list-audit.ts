@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { recordServices } from '#shared/composition/record-services';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { ValidationFailed } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
-import { recordServices } from '#shared/records/record-services';
 import { auditCursorKey } from '#shared/routes/record-routes';
 import { routes } from '#shared/routes/table';
 

@@ -1,9 +1,9 @@
 import * as z from 'zod';
+import { recordServices } from '#shared/composition/record-services';
+import { services } from '#shared/composition/runtime';
 import { logger } from '#shared/core/logger';
 import { addMonths, currentMonth, MONTH_PATTERN } from '#shared/exports/months';
 import { closeMonth, tenantCatalog } from '#shared/exports/usage-export';
-import { recordServices } from '#shared/records/record-services';
-import { services } from '#shared/runtime';
 
 const input = z.object({ month: z.string().regex(MONTH_PATTERN).optional() }).passthrough();
 

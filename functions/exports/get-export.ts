@@ -1,12 +1,12 @@
+import { recordServices } from '#shared/composition/record-services';
+import { services } from '#shared/composition/runtime';
 import { NotFound, ValidationFailed } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { currentMonth } from '#shared/exports/months';
 import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/exports/text-response';
 import { computeMonth, tenantCatalog } from '#shared/exports/usage-export';
 import { httpHandler } from '#shared/http/handler';
-import { recordServices } from '#shared/records/record-services';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 
 export const handler = withTextBodies(
   httpHandler(routes.exportUsage, async ({ query }) => {

@@ -1,6 +1,6 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { services } from '#shared/composition/runtime';
 import { logger } from '#shared/core/logger';
-import { services } from '#shared/runtime';
 import { registerTenant } from '#shared/tenancy/register-tenant';
 import { tenantNameSchema } from '#shared/tenancy/settings';
 

@@ -1,7 +1,7 @@
+import { services } from '#shared/composition/runtime';
 import { logger } from '#shared/core/logger';
 import type { PreTokenEvent } from '#shared/identity/pre-token';
 import { withTenantClaims } from '#shared/identity/pre-token';
-import { services } from '#shared/runtime';
 
 /** Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims. */
 export const handler = async <E extends PreTokenEvent>(event: E): Promise<E> => {

@@ -1,6 +1,6 @@
+import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 import { switchActiveTenant } from '#shared/tenancy/me';
 
 export const handler = httpHandler(routes.setActiveTenant, async ({ caller, body }) => ({

@@ -1,5 +1,5 @@
+import { recordServices } from '#shared/composition/record-services';
 import { httpHandler } from '#shared/http/handler';
-import { recordServices } from '#shared/records/record-services';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.getMetrics, async ({ params, query }) => {

@@ -1,5 +1,5 @@
+import { moduleDeps } from '#shared/composition/module-deps';
 import { httpHandler } from '#shared/http/handler';
-import { moduleDeps } from '#shared/modules/deps';
 import { enableModule } from '#shared/modules/modules';
 import { routes } from '#shared/routes/table';
 

@@ -1,5 +1,5 @@
+import { upgradeDeps } from '#shared/composition/module-deps';
 import { httpHandler } from '#shared/http/handler';
-import { upgradeDeps } from '#shared/modules/deps';
 import { startModuleUpgrade } from '#shared/modules/upgrades';
 import { routes } from '#shared/routes/table';
 

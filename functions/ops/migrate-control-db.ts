@@ -1,9 +1,9 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DatabaseResuming } from '#shared/adapters/data-api-sql';
+import { services } from '#shared/composition/runtime';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import { logger } from '#shared/core/logger';
-import { services } from '#shared/runtime';
 
 const PHYSICAL_ID = 'tenantry-control-database-migrations';
 

@@ -1,4 +1,4 @@
-import { sagaDeps } from '#shared/provisioning/deps';
+import { sagaDeps } from '#shared/composition/saga-deps';
 import { databaseStepInput } from '#shared/provisioning/inputs';
 import { dropTenantDatabase } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';

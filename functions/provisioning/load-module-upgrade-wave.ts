@@ -1,4 +1,4 @@
-import { upgradeDeps } from '#shared/modules/deps';
+import { upgradeDeps } from '#shared/composition/module-deps';
 import { loadUpgradeWave, waveStepInput } from '#shared/modules/upgrades';
 import { stepHandler } from '#shared/workflows/step';
 

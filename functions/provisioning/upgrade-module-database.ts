@@ -1,4 +1,4 @@
-import { upgradeDeps } from '#shared/modules/deps';
+import { upgradeDeps } from '#shared/composition/module-deps';
 import { targetStepInput, upgradeModuleDatabase } from '#shared/modules/upgrades';
 import { stepHandler } from '#shared/workflows/step';
 

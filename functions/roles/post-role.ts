@@ -1,6 +1,6 @@
+import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 import { saveRole } from '#shared/tenancy/roles';
 
 export const handler = httpHandler(routes.createRole, async ({ grant, body }) => ({

@@ -1,7 +1,7 @@
+import { services } from '#shared/composition/runtime';
 import { NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 import { assignRole } from '#shared/tenancy/roles';
 
 export const handler = httpHandler(routes.assignRole, async ({ grant, params }) => {

@@ -1,7 +1,7 @@
+import { services } from '#shared/composition/runtime';
 import { patchRow } from '#shared/data/rows';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 
 export const handler = httpHandler(routes.patchRow, async ({ params, body }) => ({
   status: 200,

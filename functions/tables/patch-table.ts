@@ -1,6 +1,6 @@
+import { tablesDeps } from '#shared/composition/module-deps';
 import { alterTable } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
-import { tablesDeps } from '#shared/modules/deps';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.alterTable, async ({ params, body }) => ({

@@ -1,6 +1,6 @@
+import { tablesDeps } from '#shared/composition/module-deps';
 import { createTable } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
-import { tablesDeps } from '#shared/modules/deps';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.createTable, async ({ params, body }) => ({

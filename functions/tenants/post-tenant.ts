@@ -1,7 +1,7 @@
+import { services } from '#shared/composition/runtime';
 import { ValidationFailed } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { services } from '#shared/runtime';
 import { registerTenant } from '#shared/tenancy/register-tenant';
 import { toTenantView } from '#shared/tenancy/views';
 

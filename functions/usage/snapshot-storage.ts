@@ -1,10 +1,10 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
+import { services } from '#shared/composition/runtime';
 import { configFields, loadConfig } from '#shared/config';
 import { logger } from '#shared/core/logger';
 import { snapshotStorage } from '#shared/records/storage-snapshot';
-import { services } from '#shared/runtime';
 
 const config = loadConfig(z.object({ EVENT_BUS_NAME: configFields.name }));
 const publisher = new EventBridgePublisher({

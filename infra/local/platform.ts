@@ -11,6 +11,8 @@ import pg from 'pg';
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { installServices } from '#shared/composition/runtime';
+import { servicesFrom } from '#shared/composition/services';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import { catalog } from '#shared/events/events';
@@ -18,8 +20,6 @@ import { subscriptions as defaultSubscriptions, type EventSubscription } from '#
 import type { HttpHandler } from '#shared/http/handler';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
-import { installServices } from '#shared/runtime';
-import { servicesFrom } from '#shared/services';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
 import { LocalClusters } from './clusters.ts';
 import { ConsumerThread } from './consumers.ts';

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { services } from '#shared/composition/runtime';
 import { logger } from '#shared/core/logger';
 import type { Caller } from '#shared/domain/caller';
 import {
@@ -15,7 +16,6 @@ import {
 import { telemetry } from '#shared/http/telemetry';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteBody, RouteParams, RouteQuery, RouteSpec } from '#shared/routes/types';
-import { services } from '#shared/runtime';
 
 /** What a handler sees: typed, validated input and an authenticated, authorised caller. */
 export interface Input<R extends RouteSpec> {

@@ -8,12 +8,12 @@ import { createLocalWorkflowRunner, type LocalWorkflowRunner } from '#infra/loca
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { LocalWorkflowStarter } from '#infra/local/workflows';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { installServices } from '#shared/composition/runtime';
+import { type Services, servicesFrom } from '#shared/composition/services';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
-import { installServices } from '#shared/runtime';
-import { type Services, servicesFrom } from '#shared/services';
 import {
   type ProvisioningStep,
   provisioningDefinition,

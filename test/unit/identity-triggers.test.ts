@@ -7,12 +7,12 @@ import type {
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { handler as postConfirmation } from '#functions/identity/post-confirmation';
 import { handler as preTokenGeneration } from '#functions/identity/pre-token-generation';
+import { installServices } from '#shared/composition/runtime';
+import { servicesFrom } from '#shared/composition/services';
 import { newTenantId } from '#shared/control/ids';
 import { TenantDirectory } from '#shared/control/tenant-directory';
 import { TENANT_CLAIMS } from '#shared/domain/caller';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { installServices } from '#shared/runtime';
-import { servicesFrom } from '#shared/services';
 import { createControlDatabase, databaseExists, type TempDatabase } from '../support/tenancy.ts';
 
 /**

@@ -1,5 +1,5 @@
+import { services } from '#shared/composition/runtime';
 import type { SagaDeps } from '#shared/provisioning/saga';
-import { services } from '#shared/runtime';
 
 /** The saga's dependencies from the installed services. */
 export function sagaDeps(): SagaDeps {

@@ -9,8 +9,8 @@ import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
+import { type Services, servicesFrom } from '#shared/composition/services';
 import { configFields, loadConfig } from '#shared/config';
-import { type Services, servicesFrom } from '#shared/services';
 
 /**
  * The AWS adapters, each configured from the function's environment on first use: a function

@@ -1,8 +1,8 @@
+import { services } from '#shared/composition/runtime';
 import type { TablesDeps } from '#shared/data/tables';
 import type { ModuleDeps } from '#shared/modules/modules';
 import { ModuleRegistry } from '#shared/modules/registry';
 import type { UpgradeDeps } from '#shared/modules/upgrades';
-import { services } from '#shared/runtime';
 
 let registry: { control: unknown; registry: ModuleRegistry } | undefined;
 

@@ -1,5 +1,5 @@
-import { createAwsServices } from '#shared/adapters/aws-services';
-import type { Services } from '#shared/services';
+import { createAwsServices } from '#shared/composition/aws-services';
+import type { Services } from '#shared/composition/services';
 
 let installed: Services | undefined;
 
