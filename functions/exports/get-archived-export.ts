@@ -1,7 +1,7 @@
 import { recordServices } from '#shared/composition/record-services';
 import { NotFound } from '#shared/errors';
-import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/exports/text-response';
 import { httpHandler } from '#shared/http/handler';
+import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
 import { routes } from '#shared/routes/table';
 
 export const handler = withTextBodies(

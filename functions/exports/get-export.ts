@@ -3,9 +3,9 @@ import { services } from '#shared/composition/runtime';
 import { NotFound, ValidationFailed } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { currentMonth } from '#shared/exports/months';
-import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/exports/text-response';
 import { computeMonth, tenantCatalog } from '#shared/exports/usage-export';
 import { httpHandler } from '#shared/http/handler';
+import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
 import { routes } from '#shared/routes/table';
 
 export const handler = withTextBodies(
