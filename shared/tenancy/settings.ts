@@ -1,3 +1,4 @@
+import { iso31661 } from 'iso-3166';
 import * as z from 'zod';
 
 /** Text PostgreSQL can store (no NUL character, which text and jsonb refuse). */
@@ -6,6 +7,9 @@ export const storableText = () =>
 
 const timeZones = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
 const currencies = new Set(Intl.supportedValuesOf('currency'));
+// Assigned codes only: the list of the ISO 3166 Maintenance Agency, not Intl's region names,
+// which also know user-assigned and grouping codes such as ZZ, EU or QO.
+const countries = new Set(iso31661.map((country) => country.alpha2));
 
 /** BCP 47 language tag, canonicalised (`en-us` → `en-US`). */
 export const languageSchema = z
@@ -38,7 +42,12 @@ export const addressSchema = z.strictObject({
   city: storableText().trim().min(1).max(100),
   postalCode: storableText().trim().min(1).max(20),
   region: storableText().trim().max(100).optional(),
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as FR'),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as FR')
+    .refine((code) => countries.has(code), {
+      message: 'must be an assigned ISO 3166-1 alpha-2 country code',
+    }),
 });
 
 export const themeSchema = z.strictObject({

@@ -135,6 +135,21 @@ describe('tenant lifecycle on the local platform', () => {
     expect((await owner.call('GET', `/tenants/${tenantA}`)).body).toEqual(before);
   });
 
+  it('refuses a country code that is well-formed but not an assigned ISO 3166-1 country, and changes nothing', async () => {
+    const before = (await owner.call('GET', `/tenants/${tenantA}`)).body;
+    for (const country of ['ZZ', 'JJ']) {
+      const response = await owner.call('PATCH', `/tenants/${tenantA}`, {
+        address: { line1: '1 Main St', city: 'Springfield', postalCode: '12345', country },
+      });
+      expect(response.status, country).toBe(400);
+      const paths = (response.body as { error: { details: { path: string }[] } }).error.details.map(
+        (d) => d.path,
+      );
+      expect(paths, country).toEqual(['address.country']);
+    }
+    expect((await owner.call('GET', `/tenants/${tenantA}`)).body).toEqual(before);
+  });
+
   it('accepts valid settings and keeps the ones not sent', async () => {
     const response = await owner.call('PATCH', `/tenants/${tenantA}`, {
       timezone: 'Europe/Paris',
