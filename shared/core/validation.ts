@@ -10,6 +10,52 @@ export interface IssueDetail {
   readonly message: string;
 }
 
+/** The deepest nesting a JSON body may have: deeper bodies would exhaust recursive validation. */
+export const MAX_JSON_DEPTH = 64;
+/** The most keys and array items a JSON body may hold, counted over every level. */
+export const MAX_JSON_ELEMENTS = 20_000;
+
+/**
+ * Refuses a parsed JSON value nested deeper than `MAX_JSON_DEPTH` or holding more than
+ * `MAX_JSON_ELEMENTS` keys and items, before anything recursive (zod, the NUL check, redaction)
+ * walks it. Iterative on purpose: it must not overflow the stack on the very input it guards against.
+ */
+export function assertBoundedJson(value: unknown, location: RequestPart): void {
+  const pending: [unknown, number][] = [[value, 1]];
+  let elements = 0;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) {
+      throw new ValidationFailed(`Invalid ${location}: nested deeper than ${MAX_JSON_DEPTH} levels`, {
+        details: [
+          {
+            location,
+            path: '',
+            code: 'too_deep',
+            message: `JSON must not be nested deeper than ${MAX_JSON_DEPTH} levels`,
+          },
+        ],
+      });
+    }
+    const children = Object.values(item);
+    elements += children.length;
+    if (elements > MAX_JSON_ELEMENTS) {
+      throw new ValidationFailed(`Invalid ${location}: more than ${MAX_JSON_ELEMENTS} keys and items`, {
+        details: [
+          {
+            location,
+            path: '',
+            code: 'too_many_elements',
+            message: `JSON must not hold more than ${MAX_JSON_ELEMENTS} keys and items in all`,
+          },
+        ],
+      });
+    }
+    for (const child of children) pending.push([child, depth + 1]);
+  }
+}
+
 /** Where a NUL character hides in a value, if anywhere: PostgreSQL's text and jsonb refuse it. */
 function nulPath(value: unknown, at: string[] = []): string[] | null {
   if (typeof value === 'string') return value.includes('\u0000') ? at : null;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { logger } from '#shared/core/logger';
-import { parsePart } from '#shared/core/validation';
+import { assertBoundedJson, parsePart } from '#shared/core/validation';
 import { type Caller, type Claims, callerFromClaims } from '#shared/domain/caller';
 import {
   DomainError,
@@ -186,13 +186,16 @@ function readBody(event: HttpEvent): unknown {
   if (contentType && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new UnsupportedMediaType('Request body must be application/json');
   }
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new ValidationFailed('Request body is not valid JSON', {
       details: [{ location: 'body', path: '', code: 'invalid_json', message: 'Malformed JSON' }],
     });
   }
+  assertBoundedJson(body, 'body');
+  return body;
 }
 
 /** zod validation of path, query and body against the route's schemas; 400 with the issues. */

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
+import { MAX_JSON_DEPTH, MAX_JSON_ELEMENTS } from '#shared/core/validation';
 import { Forbidden, NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
@@ -224,5 +225,59 @@ describe('NUL characters', () => {
       { location: 'body', path: 'name', code: 'nul_character', message: 'must not contain NUL characters' },
     ]);
     expect(impl).not.toHaveBeenCalled();
+  });
+});
+
+describe('JSON bodies bounded before validation walks them', () => {
+  const storeDocument = defineRoute({
+    operationId: 'storeDocument',
+    method: 'POST',
+    path: '/tenants/{tenantId}/widgets',
+    summary: 'test route',
+    tags: ['test'],
+    access: { kind: 'tenant', permission: 'rows:write' },
+    handler: 'test/store-document',
+    request: { params: z.object({ tenantId: z.string() }), body: z.unknown() },
+    responses: { 201: { description: 'stored' } },
+  });
+  /** `levels` arrays, one inside the other: `[[[]]]` has 3 levels. */
+  const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+  const send = async (rawBody: string) => {
+    const use = vi.fn(async () => ({ status: 201, body: {} }));
+    const handler = httpHandler(storeDocument, use, { tenantAccess: () => allowAll });
+    const response = await handler(widgetEvent(undefined, { rawBody }), lambdaContext);
+    return { response, use };
+  };
+
+  it(`accepts ${MAX_JSON_DEPTH} levels and refuses ${MAX_JSON_DEPTH + 1} with a 400 naming the limit`, async () => {
+    // Arrange / Act
+    const atLimit = await send(nested(MAX_JSON_DEPTH));
+    const overLimit = await send(nested(MAX_JSON_DEPTH + 1));
+    // Assert
+    expect(atLimit.response.statusCode).toBe(201);
+    expect(overLimit.response.statusCode).toBe(400);
+    expect(parse(overLimit.response).error.details).toEqual([
+      expect.objectContaining({ location: 'body', code: 'too_deep', message: expect.stringContaining('64') }),
+    ]);
+    expect(overLimit.use).not.toHaveBeenCalled();
+  });
+
+  it('answers a 400, not a stack overflow, for 5,000 levels in objects and arrays (about 10 KB)', async () => {
+    const objects = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    for (const body of [nested(5000), objects, `{"name":${nested(5000)}}`]) {
+      const { response, use } = await send(body);
+      expect(response.statusCode).toBe(400);
+      expect(parse(response).error.details[0].code).toBe('too_deep');
+      expect(use).not.toHaveBeenCalled();
+    }
+  });
+
+  it(`accepts ${MAX_JSON_ELEMENTS} keys and items in all and refuses one more`, async () => {
+    const items = (count: number) => JSON.stringify({ list: new Array(count - 1).fill(0) });
+    const atLimit = await send(items(MAX_JSON_ELEMENTS));
+    const overLimit = await send(items(MAX_JSON_ELEMENTS + 1));
+    expect(atLimit.response.statusCode).toBe(201);
+    expect(overLimit.response.statusCode).toBe(400);
+    expect(parse(overLimit.response).error.details[0].code).toBe('too_many_elements');
   });
 });
