@@ -5,10 +5,7 @@ import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { SqsDeadLetterSink } from '#shared/adapters/sqs-dead-letter';
 import { logger } from '#shared/core/logger';
 import type { DeadLetterSink } from '#shared/ports/event-publisher';
-import type { TelemetrySink } from '#shared/ports/telemetry';
-
-/** The namespace of the telemetry failure metrics; the API stack's alarm watches it. */
-export const TELEMETRY_METRICS_NAMESPACE = 'Tenantry';
+import { TELEMETRY_METRICS_NAMESPACE, type TelemetrySink } from '#shared/ports/telemetry';
 
 function deadLettersFromEnv(env: Record<string, string | undefined>): DeadLetterSink {
   if (env.TELEMETRY_DLQ_URL) return new SqsDeadLetterSink(new SQSClient({}), env.TELEMETRY_DLQ_URL);

@@ -1,5 +1,8 @@
 import type { DeadLetterSink, EventPublisher } from '#shared/ports/event-publisher';
 
+/** The CloudWatch namespace of the telemetry failure metrics; the API stack's alarm watches it. */
+export const TELEMETRY_METRICS_NAMESPACE = 'Tenantry';
+
 /** The CloudWatch metrics telemetry counts its failures in. */
 export type TelemetryFailureMetric = 'TelemetryPublishFailures' | 'TelemetryDeadLetterFailures';
 

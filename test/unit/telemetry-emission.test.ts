@@ -2,12 +2,16 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { SqsDeadLetterSink } from '#shared/adapters/sqs-dead-letter';
-import { TELEMETRY_METRICS_NAMESPACE, telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { logger } from '#shared/core/logger';
 import { MetricSample } from '#shared/events/events';
 import type { DeadLetterSink, FailedEvent, OutgoingEvent } from '#shared/ports/event-publisher';
 import { outgoing } from '#shared/ports/event-publisher';
-import type { TelemetryMetrics, TelemetrySink } from '#shared/ports/telemetry';
+import {
+  TELEMETRY_METRICS_NAMESPACE,
+  type TelemetryMetrics,
+  type TelemetrySink,
+} from '#shared/ports/telemetry';
 import { emit } from '#shared/records/emission';
 
 const sample = (operationId: string): OutgoingEvent =>
