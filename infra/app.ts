@@ -106,6 +106,15 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     provisioningWorkflow: provisioning.stateMachine,
   });
+  const events = new EventsStack(app, stackName('Events'), {
+    stage,
+    description: description('event consumers, dead-letter queues and alarms'),
+    eventBus: stateful.eventBus,
+    auditTable: stateful.auditTable,
+    usageTable: stateful.usageTable,
+    cluster: stateful.cluster,
+    exportsBucket: stateful.exportsBucket,
+  });
   const api = new ApiStack(app, stackName('Api'), {
     stage,
     description: description('HTTP API and route handlers'),
@@ -117,15 +126,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     usageTable: stateful.usageTable,
     exportsBucket: stateful.exportsBucket,
     provisioningWorkflow: provisioning.stateMachine,
-  });
-  const events = new EventsStack(app, stackName('Events'), {
-    stage,
-    description: description('event consumers, dead-letter queues and alarms'),
-    eventBus: stateful.eventBus,
-    auditTable: stateful.auditTable,
-    usageTable: stateful.usageTable,
-    cluster: stateful.cluster,
-    exportsBucket: stateful.exportsBucket,
+    // Built after the events stack: its lost-telemetry alarm notifies the operators' topic.
+    alarmTopic: events.alarmTopic,
   });
 
   Tags.of(app).add('tenantry:stage', stage);

@@ -4,6 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -11,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -28,6 +30,7 @@ import {
   TENANT_ID_TAG,
   tenantSecretPrefix,
 } from '#infra/stacks/provisioning-stack';
+import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -67,7 +70,15 @@ export interface ApiStackProps extends StackProps {
    * @default ['*']
    */
   readonly corsAllowOrigins?: string[];
+  /**
+   * Where the API's lost-telemetry alarm notifies.
+   * @default - an alarm without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
+
+/** The route functions' Powertools service name: their logs and the `service` metric dimension. */
+export const API_SERVICE_NAME = 'tenantry-api';
 
 /** The one route that reads provisioning executions (status and step history). */
 export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
@@ -205,6 +216,8 @@ export class ApiStack extends Stack {
       });
     }
 
+    this.alarmOnLostTelemetry(props);
+
     new CfnOutput(this, 'ApiUrl', {
       value: this.httpApi.apiEndpoint,
       description: 'Base URL of the HTTP API',
@@ -219,7 +232,7 @@ export class ApiStack extends Stack {
     const fn = new TenantryFunction(this, constructIdFor(handler), {
       handler,
       stage: props.stage,
-      serviceName: 'tenantry-api',
+      serviceName: API_SERVICE_NAME,
     });
     if (controlPlane) {
       fn.addEnvironment('USER_POOL_ID', props.userPool.userPoolId);
@@ -258,5 +271,28 @@ export class ApiStack extends Stack {
     }
     this.functions.set(handler, fn);
     return fn;
+  }
+
+  /**
+   * Records neither the bus nor the dead-letter queue took exist only in the function's logs:
+   * the first one alarms, as the event consumers' dead letters do.
+   */
+  private alarmOnLostTelemetry(props: ApiStackProps): void {
+    const lost: TelemetryFailureMetric = 'TelemetryDeadLetterFailures';
+    const alarm = new cloudwatch.Alarm(this, 'TelemetryLostAlarm', {
+      alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records were lost (dead letter failed; they are in the function logs)`,
+      metric: new cloudwatch.Metric({
+        namespace: TELEMETRY_METRICS_NAMESPACE,
+        metricName: lost,
+        dimensionsMap: { service: API_SERVICE_NAME },
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

@@ -10,6 +10,7 @@ import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
 import { type Services, servicesFrom } from '#shared/composition/services';
+import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
 
 /**
@@ -52,6 +53,7 @@ export function createAwsServices(env: Record<string, string | undefined> = proc
     },
     secrets: () => new SecretsManagerStore(new SecretsManagerClient({})),
     events: () => busPublisherFromEnv(env),
+    telemetry: () => telemetrySinkFromEnv(env),
     identity: () => {
       const config = loadConfig(z.object({ USER_POOL_ID: configFields.name }), env);
       return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({}), config.USER_POOL_ID);

@@ -1,3 +1,4 @@
+import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { DatabaseRegistry } from '#shared/control/database-registry';
 import { TenantDirectory } from '#shared/control/tenant-directory';
@@ -7,6 +8,7 @@ import type { EventPublisher } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
+import type { TelemetrySink } from '#shared/ports/telemetry';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 
 /** Plain values every adapter set carries. */
@@ -34,6 +36,8 @@ export interface Services {
   readonly clusters: DatabaseClusters;
   readonly secrets: SecretStore;
   readonly events: EventPublisher;
+  /** Where the HTTP handlers' audit, usage and metric records go; `null` for a function without a bus. */
+  readonly telemetry: TelemetrySink | null;
 }
 
 export interface Adapters {
@@ -44,13 +48,20 @@ export interface Adapters {
   readonly clusters: () => DatabaseClusters;
   readonly secrets: () => SecretStore;
   readonly events: () => EventPublisher;
+  /**
+   * The telemetry sink. The local platform sets the same variables per function as the CDK app
+   * (`EVENT_BUS_NAME`, `TELEMETRY_DEAD_LETTER_FILE`), so one reading of them serves both.
+   * @default - the sink of `process.env`, read on first use
+   */
+  readonly telemetry?: () => TelemetrySink | null;
 }
 
 function once<T>(make: () => T): () => T {
-  let value: T | undefined;
+  let made: { readonly value: T } | undefined;
   return () => {
-    value ??= make();
-    return value;
+    // Boxed, so that a null (no telemetry sink) is made once too.
+    made ??= { value: make() };
+    return made.value;
   };
 }
 
@@ -66,6 +77,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const clusters = once(adapters.clusters);
   const secrets = once(adapters.secrets);
   const events = once(adapters.events);
+  const telemetry = once(adapters.telemetry ?? (() => telemetrySinkFromEnv()));
   return {
     get settings() {
       return settings();
@@ -99,6 +111,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get events() {
       return events();
+    },
+    get telemetry() {
+      return telemetry();
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   validation,
 } from '#shared/http/middleware';
 import { telemetry } from '#shared/http/telemetry';
+import type { TelemetrySink } from '#shared/ports/telemetry';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteBody, RouteParams, RouteQuery, RouteSpec } from '#shared/routes/types';
 
@@ -39,6 +40,8 @@ export interface Output {
 export interface HttpHandlerOptions {
   /** Where tenant routes get their access policy; defaults to the installed services. */
   readonly tenantAccess?: () => TenantAccessPolicy | undefined;
+  /** Where the request's audit, usage and metric records go; defaults to the installed services. */
+  readonly telemetry?: () => TelemetrySink | null;
 }
 
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
@@ -54,6 +57,7 @@ export function httpHandler<const R extends RouteSpec>(
   options: HttpHandlerOptions = {},
 ): HttpHandler {
   const tenantAccess = options.tenantAccess ?? (() => services().tenantAccess);
+  const telemetrySink = options.telemetry ?? (() => services().telemetry);
   const core = async (event: HttpEvent): Promise<HttpResponse> => {
     const state = stateOf(event);
     const output = await impl({
@@ -72,7 +76,7 @@ export function httpHandler<const R extends RouteSpec>(
   };
   const wrapped = middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })
     .use(requestContext(route))
-    .use(telemetry(route))
+    .use(telemetry(route, { sink: telemetrySink }))
     .use(errorMapping())
     .use(authorization(route, tenantAccess))
     .use(validation(route))

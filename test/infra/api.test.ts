@@ -114,6 +114,35 @@ describe('ApiStack', () => {
     });
   });
 
+  it("alarms, to the operators' topic, on the first telemetry record lost by a route function", () => {
+    // Arrange
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(
+      ([, alarm]) => alarm.Properties.MetricName === 'TelemetryDeadLetterFailures',
+    );
+    expect(alarms).toHaveLength(1);
+    const [, alarm] = alarms[0] as [string, CfnResource];
+
+    // Assert: the metric emission writes (namespace, name, the functions' service dimension)
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'Tenantry',
+      Dimensions: [{ Name: 'service', Value: 'tenantry-api' }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [
+        { 'Fn::ImportValue': expect.stringMatching(/^Tenantry-dev-Events:ExportsOutputRefAlarmTopic/) },
+      ],
+    });
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      if (variables?.TELEMETRY_DLQ_URL) expect(variables.POWERTOOLS_SERVICE_NAME, id).toBe('tenantry-api');
+    }
+  });
+
   it('runs the route functions outside the VPC', () => {
     for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       expect(fn.Properties.VpcConfig).toBeUndefined();

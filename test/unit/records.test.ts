@@ -24,18 +24,14 @@ import {
   stateOf,
   validation,
 } from '#shared/http/middleware';
-import {
-  actionOf,
-  emit,
-  outcomeOf,
-  REDACTED,
-  redact,
-  type TelemetrySink,
-  telemetry,
-} from '#shared/http/telemetry';
+import { telemetry } from '#shared/http/telemetry';
 import { type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
+import type { TelemetrySink } from '#shared/ports/telemetry';
 import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
+import { actionOf, outcomeOf } from '#shared/records/audit-actions';
+import { emit } from '#shared/records/emission';
 import { BUCKET_BOUNDS_MS, bucketOf, percentile } from '#shared/records/latency-histogram';
+import { REDACTED, redact } from '#shared/records/redaction';
 import { routeList } from '#shared/routes/table';
 import { defineRoute } from '#shared/routes/types';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';

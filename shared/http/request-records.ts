@@ -1,0 +1,84 @@
+import { TENANT_ID_PATTERN } from '#shared/control/ids';
+import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
+import { type HttpEvent, stateOf } from '#shared/http/middleware';
+import { type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
+import { actionOf, outcomeOf } from '#shared/records/audit-actions';
+import { boundedDetails, redact, redactedKeys } from '#shared/records/redaction';
+import type { RouteSpec } from '#shared/routes/types';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function rawBodyKeys(event: HttpEvent): string[] {
+  if (!event.body) return [];
+  try {
+    const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const parsed = JSON.parse(raw) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return redactedKeys(parsed);
+  } catch {
+    // Not JSON: nothing of it is recorded.
+  }
+  return [];
+}
+
+/**
+ * The records of one finished request: an Audit Record when it mutates, a Usage Recorded
+ * (`api_calls`) when a tenant was authorised (a tenant is never billed for calls others make
+ * against its id), and a Metric Sample always.
+ */
+export function recordsOf(
+  route: RouteSpec,
+  event: HttpEvent,
+  statusCode: number,
+  now: Date = new Date(),
+): OutgoingEvent[] {
+  const state = stateOf(event);
+  const at = now.toISOString();
+  const pathTenant = event.pathParameters?.tenantId;
+  const knownTenant = pathTenant && TENANT_ID_PATTERN.test(pathTenant) ? pathTenant : null;
+  const authorisedTenant = state.grant?.tenantId ?? null;
+  const records: OutgoingEvent[] = [];
+  if (MUTATING.has(route.method)) {
+    // The validated body only: strict schemas already dropped what no route accepts. A body that
+    // failed validation is recorded by its (redacted) field names, never its values.
+    const details: Record<string, unknown> = { method: route.method, operationId: route.operationId };
+    if (state.body !== undefined) details.body = redact(state.body);
+    else {
+      const keys = rawBodyKeys(event);
+      if (keys.length > 0) details.rejectedFields = keys;
+    }
+    records.push(
+      outgoing(AuditRecord, {
+        tenantId: authorisedTenant ?? knownTenant,
+        userId: state.caller?.userId ?? 'anonymous',
+        action: actionOf(route),
+        resource: event.rawPath ?? route.path,
+        outcome: outcomeOf(statusCode, authorisedTenant !== null),
+        statusCode,
+        requestId: state.requestId,
+        at,
+        details: boundedDetails(details),
+      }),
+    );
+  }
+  if (authorisedTenant) {
+    records.push(
+      outgoing(UsageRecorded, {
+        tenantId: authorisedTenant,
+        resourceType: 'api_calls',
+        quantity: 1,
+        unit: 'calls',
+        at,
+      }),
+    );
+  }
+  records.push(
+    outgoing(MetricSample, {
+      tenantId: authorisedTenant,
+      operationId: route.operationId,
+      statusCode,
+      latencyMs: Math.max(0, now.getTime() - state.startedAt),
+      at,
+    }),
+  );
+  return records;
+}
