@@ -16,7 +16,7 @@ export const handler = async (event: unknown = {}) => {
   const month = parsed.month ?? addMonths(currentMonth(), -1);
   const records = recordServices();
   const result = await closeMonth(
-    { usage: records.usage, tenants: tenantCatalog(services().directory), archive: records.archive },
+    { usage: records.usage, tenants: tenantCatalog(services().tenants), archive: records.archive },
     month,
   );
   const summary = {

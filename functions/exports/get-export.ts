@@ -18,7 +18,7 @@ export const handler = withTextBodies(
       });
     }
     const records = recordServices();
-    const tenants = tenantCatalog(services().directory);
+    const tenants = tenantCatalog(services().tenants);
     const archived = await records.archive.get(query.month);
     let lines = archived?.lines ?? [];
     if (query.tenantId) {

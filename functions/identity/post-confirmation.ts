@@ -13,12 +13,12 @@ export const handler = async (event: PostConfirmationTriggerEvent): Promise<Post
   if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') return event;
   const { sub, email } = event.request.userAttributes;
   if (!sub || !email) throw new Error('Confirmed user without sub or email');
-  const { directory } = services();
-  await directory.upsertUser(sub, email);
+  const { users, memberships } = services();
+  await users.upsert(sub, email);
   const tenantName = tenantNameSchema.safeParse(event.request.userAttributes['custom:tenant_name']);
   // Cognito retries a trigger that timed out: a user who already belongs to a tenant is not
   // given another one. (Two retries racing each other could still both register; rare, visible.)
-  if (tenantName.success && (await directory.membershipsOf(sub)).length === 0) {
+  if (tenantName.success && (await memberships.ofUser(sub)).length === 0) {
     const tenant = await registerTenant(services(), { userId: sub, email }, { name: tenantName.data });
     logger.info('tenant registered at sign-up', { tenantId: tenant.id });
   }

@@ -5,5 +5,5 @@ import { describeMe } from '#shared/tenancy/me';
 
 export const handler = httpHandler(routes.getMe, async ({ caller }) => ({
   status: 200,
-  body: await describeMe(services().directory, caller),
+  body: await describeMe(services(), caller),
 }));

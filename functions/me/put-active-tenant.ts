@@ -5,5 +5,5 @@ import { switchActiveTenant } from '#shared/tenancy/me';
 
 export const handler = httpHandler(routes.setActiveTenant, async ({ caller, body }) => ({
   status: 200,
-  body: await switchActiveTenant(services().directory, caller, body.tenantId),
+  body: await switchActiveTenant(services(), caller, body.tenantId),
 }));

@@ -4,5 +4,5 @@ import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.listMembers, async ({ params, query }) => ({
   status: 200,
-  body: await services().directory.listMembers(params.tenantId, query.limit, query.cursor),
+  body: await services().memberships.list(params.tenantId, query.limit, query.cursor),
 }));

@@ -4,6 +4,6 @@ import { routes } from '#shared/routes/table';
 import { toRoleView } from '#shared/tenancy/roles';
 
 export const handler = httpHandler(routes.listRoles, async ({ params, query }) => {
-  const page = await services().directory.listRoles(params.tenantId, query.limit, query.cursor);
+  const page = await services().customRoles.list(params.tenantId, query.limit, query.cursor);
   return { status: 200, body: { items: page.items.map(toRoleView), nextCursor: page.nextCursor } };
 });

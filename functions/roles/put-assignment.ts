@@ -6,7 +6,7 @@ import { assignRole } from '#shared/tenancy/roles';
 
 export const handler = httpHandler(routes.assignRole, async ({ grant, params }) => {
   await assignRole(services(), grant, params.userId, params.roleId);
-  const member = await services().directory.getMember(params.tenantId, params.userId);
+  const member = await services().memberships.get(params.tenantId, params.userId);
   if (!member) throw new NotFound('Member not found');
   return { status: 200, body: member };
 });

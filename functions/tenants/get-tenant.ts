@@ -5,7 +5,7 @@ import { routes } from '#shared/routes/table';
 import { toTenantView } from '#shared/tenancy/views';
 
 export const handler = httpHandler(routes.getTenant, async ({ params }) => {
-  const tenant = await services().directory.getTenant(params.tenantId);
+  const tenant = await services().tenants.get(params.tenantId);
   if (!tenant) throw new NotFound('Tenant not found');
   return { status: 200, body: toTenantView(tenant) };
 });

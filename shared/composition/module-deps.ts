@@ -16,7 +16,7 @@ function moduleRegistry(): ModuleRegistry {
 export function moduleDeps(): ModuleDeps {
   const s = services();
   return {
-    directory: s.directory,
+    tenants: s.tenants,
     databases: s.databases,
     clusters: s.clusters,
     events: s.events,

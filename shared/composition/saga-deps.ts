@@ -5,7 +5,8 @@ import type { SagaDeps } from '#shared/provisioning/saga';
 export function sagaDeps(): SagaDeps {
   const s = services();
   return {
-    directory: s.directory,
+    tenants: s.tenants,
+    memberships: s.memberships,
     databases: s.databases,
     clusters: s.clusters,
     secrets: s.secrets,

@@ -1,7 +1,10 @@
 import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { ControlTenantAccess } from '#shared/control/access-policy';
+import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
-import { TenantDirectory } from '#shared/control/tenant-directory';
+import { MembershipRepository } from '#shared/control/membership-repository';
+import { TenantRepository } from '#shared/control/tenant-repository';
+import { UserRepository } from '#shared/control/user-repository';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { EventPublisher } from '#shared/ports/event-publisher';
@@ -27,7 +30,10 @@ export interface PlatformSettings {
 export interface Services {
   readonly settings: PlatformSettings;
   readonly control: SqlRunner;
-  readonly directory: TenantDirectory;
+  readonly users: UserRepository;
+  readonly tenants: TenantRepository;
+  readonly memberships: MembershipRepository;
+  readonly customRoles: CustomRoleRepository;
   readonly databases: DatabaseRegistry;
   readonly tenantAccess: ControlTenantAccess;
   readonly activeTenants: ActiveTenantSource;
@@ -69,9 +75,12 @@ function once<T>(make: () => T): () => T {
 export function servicesFrom(adapters: Adapters): Services {
   const settings = once(adapters.settings);
   const control = once(adapters.control);
-  const directory = once(() => new TenantDirectory(control()));
+  const users = once(() => new UserRepository(control()));
+  const tenants = once(() => new TenantRepository(control()));
+  const memberships = once(() => new MembershipRepository(control()));
+  const customRoles = once(() => new CustomRoleRepository(control()));
   const databases = once(() => new DatabaseRegistry(control()));
-  const tenantAccess = once(() => new ControlTenantAccess(directory()));
+  const tenantAccess = once(() => new ControlTenantAccess(memberships(), tenants()));
   const identity = once(adapters.identity);
   const workflows = once(adapters.workflows);
   const clusters = once(adapters.clusters);
@@ -85,8 +94,17 @@ export function servicesFrom(adapters: Adapters): Services {
     get control() {
       return control();
     },
-    get directory() {
-      return directory();
+    get users() {
+      return users();
+    },
+    get tenants() {
+      return tenants();
+    },
+    get memberships() {
+      return memberships();
+    },
+    get customRoles() {
+      return customRoles();
     },
     get databases() {
       return databases();
@@ -95,7 +113,7 @@ export function servicesFrom(adapters: Adapters): Services {
       return tenantAccess();
     },
     get activeTenants() {
-      return directory();
+      return users();
     },
     get identity() {
       return identity();

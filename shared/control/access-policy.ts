@@ -1,5 +1,7 @@
+import type { TenantAccessRecord } from '#shared/control/control-records';
 import { TENANT_ID_PATTERN } from '#shared/control/ids';
-import type { TenantAccessRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import type { MembershipRepository } from '#shared/control/membership-repository';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { effectivePermissions, type Permission } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
@@ -20,7 +22,8 @@ export class ControlTenantAccess implements TenantAccessPolicy {
   readonly #cache = new Map<string, { record: TenantAccessRecord | null; at: number }>();
 
   constructor(
-    private readonly directory: TenantDirectory,
+    private readonly memberships: Pick<MembershipRepository, 'accessOf'>,
+    private readonly tenants: Pick<TenantRepository, 'get'>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -55,9 +58,9 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     const key = `${tenantId}|${caller.userId}`;
     const cached = this.#cache.get(key);
     if (cached && this.now() - cached.at < ACCESS_CACHE_MS) return cached.record;
-    let record = await this.directory.accessOf(caller.userId, tenantId);
+    let record = await this.memberships.accessOf(caller.userId, tenantId);
     if (!record && caller.groups.includes('platform-admin')) {
-      const tenant = await this.directory.getTenant(tenantId);
+      const tenant = await this.tenants.get(tenantId);
       record = tenant ? { ...platformAdminRecord, status: tenant.status } : null;
     }
     if (this.#cache.size > 10_000) this.#cache.clear();

@@ -1,4 +1,4 @@
-import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, currentMonth, daysOf } from '#shared/exports/months';
 import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/export-archive';
@@ -10,20 +10,20 @@ export interface TenantCatalog {
   get(tenantId: string): Promise<{ id: string; name: string } | null>;
 }
 
-export function tenantCatalog(directory: TenantDirectory): TenantCatalog {
+export function tenantCatalog(tenants: TenantRepository): TenantCatalog {
   return {
     all: async () => {
       const out: { id: string; name: string }[] = [];
       let cursor: string | undefined;
       do {
-        const page = await directory.listTenants(100, cursor);
+        const page = await tenants.list(100, cursor);
         out.push(...page.items.map((tenant) => ({ id: tenant.id, name: tenant.name })));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return out;
     },
     get: async (tenantId) => {
-      const tenant = await directory.getTenant(tenantId);
+      const tenant = await tenants.get(tenantId);
       return tenant ? { id: tenant.id, name: tenant.name } : null;
     },
   };

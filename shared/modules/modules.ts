@@ -1,5 +1,5 @@
 import type { DatabaseRegistry } from '#shared/control/database-registry';
-import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import { tableMetadata } from '#shared/data/catalog';
 import { openTenantDatabase, sqlStateOf } from '#shared/data/tenant-database';
 import { Conflict, DomainError, NotFound } from '#shared/errors';
@@ -40,7 +40,7 @@ export class ModuleInUse extends DomainError {
 }
 
 export interface ModuleDeps {
-  readonly directory: TenantDirectory;
+  readonly tenants: TenantRepository;
   readonly databases: DatabaseRegistry;
   readonly clusters: DatabaseClusters;
   readonly modules: ModuleRegistry;
@@ -59,8 +59,8 @@ export function migrationContext(settings: Record<string, unknown>): MigrationCo
   return { defaultCurrency: typeof settings.defaultCurrency === 'string' ? settings.defaultCurrency : 'USD' };
 }
 
-async function tenantSettings(deps: Pick<ModuleDeps, 'directory'>, tenantId: string) {
-  const tenant = await deps.directory.getTenant(tenantId);
+async function tenantSettings(deps: Pick<ModuleDeps, 'tenants'>, tenantId: string) {
+  const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new NotFound('Tenant not found');
   return tenant.settings;
 }

@@ -170,7 +170,7 @@ export async function upgradeModuleDatabase(deps: UpgradeDeps, target: UpgradeTa
   ) {
     throw new UpgradeTargetUnavailable('The database is no longer active');
   }
-  const tenant = await deps.directory.getTenant(target.tenantId);
+  const tenant = await deps.tenants.get(target.tenantId);
   if (!tenant) throw new UpgradeTargetUnavailable('The tenant no longer exists');
   const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
   const result = await migrateModule(sql, module, target.toVersion, migrationContext(tenant.settings));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
-import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { MembershipRepository } from '#shared/control/membership-repository';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
@@ -9,7 +10,8 @@ import type { SqlRunner } from '#shared/ports/sql';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
 
 export interface SagaDeps {
-  readonly directory: TenantDirectory;
+  readonly tenants: TenantRepository;
+  readonly memberships: MembershipRepository;
   readonly databases: DatabaseRegistry;
   readonly clusters: DatabaseClusters;
   readonly secrets: SecretStore;
@@ -245,7 +247,7 @@ export async function activateDatabase(deps: SagaDeps, tenantId: string, databas
   const record = await databaseFor(deps, tenantId, databaseId);
   await deps.databases.transition(databaseId, ['provisioning'], 'active');
   if (record.isPrimary) {
-    await deps.directory.transition(tenantId, ['provisioning'], 'active');
+    await deps.tenants.transition(tenantId, ['provisioning'], 'active');
     await announce(deps, outgoing(TenantProvisioned, { tenantId, databaseId, at: now() }));
   }
   deps.tenantChanged?.(tenantId);
@@ -296,7 +298,7 @@ export async function compensateProvisioning(
   if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
   await deps.databases.transition(databaseId, ['provisioning', 'failed'], 'failed', reason);
   if (record.isPrimary) {
-    await deps.directory.transition(tenantId, ['provisioning'], 'failed', reason);
+    await deps.tenants.transition(tenantId, ['provisioning'], 'failed', reason);
     await announce(deps, outgoing(TenantProvisioningFailed, { tenantId, reason, at: now() }));
   }
   deps.tenantChanged?.(tenantId);
@@ -317,7 +319,7 @@ export async function dropTenantDatabase(deps: SagaDeps, tenantId: string, datab
  * tenant record stays as `deleted` (its audit trail lives on). Safe to run again.
  */
 export async function offboardTenant(deps: SagaDeps, tenantId: string) {
-  const tenant = await deps.directory.getTenant(tenantId);
+  const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new InvalidProvisioningRequest(`Unknown tenant ${tenantId}`);
   if (tenant.status === 'deleted') return { offboarded: false };
   if (tenant.status !== 'deleting')
@@ -328,8 +330,8 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
     await deps.databases.transition(record.id, ['provisioning', 'active', 'deleting', 'failed'], 'deleted');
   }
   await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
-  await deps.directory.removeAllMembers(tenantId);
-  await deps.directory.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
+  await deps.memberships.removeAll(tenantId);
+  await deps.tenants.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
   await announce(deps, outgoing(TenantOffboarded, { tenantId, at: now() }));
   deps.tenantChanged?.(tenantId);
   return { offboarded: true, databases: databases.length };

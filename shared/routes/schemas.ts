@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import { TENANT_STATUSES } from '#shared/control/control-records';
 import { DATABASE_STATUSES } from '#shared/control/database-registry';
 import { DATABASE_ID_PATTERN, ROLE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
-import { TENANT_STATUSES } from '#shared/control/tenant-directory';
 import { builtInRoleSchema, permissionMatrixSchema, platformGroupSchema } from '#shared/domain/permissions';
 import { registerTenantSchema, tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
 

@@ -1,7 +1,7 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import { newDatabaseId } from '#shared/control/ids';
-import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import { forgetTenantDatabase } from '#shared/data/tenant-database';
 import { Conflict, NotFound } from '#shared/errors';
 import type { WorkflowStarter } from '#shared/ports/workflows';
@@ -11,7 +11,7 @@ import type { TenantSettings } from '#shared/tenancy/settings';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface LifecycleDeps {
-  readonly directory: TenantDirectory;
+  readonly tenants: TenantRepository;
   readonly databases: DatabaseRegistry;
   readonly workflows: WorkflowStarter;
   readonly tenantAccess: ControlTenantAccess;
@@ -21,12 +21,12 @@ const start = (deps: LifecycleDeps, name: string, input: ProvisioningInput) =>
   deps.workflows.start(name, input);
 
 export async function updateSettings(
-  deps: Pick<LifecycleDeps, 'directory'>,
+  deps: Pick<LifecycleDeps, 'tenants'>,
   tenantId: string,
   patch: TenantSettings & { name?: string },
 ) {
   const { name, ...settings } = patch;
-  const tenant = await deps.directory.updateTenant(tenantId, { ...(name ? { name } : {}), settings });
+  const tenant = await deps.tenants.update(tenantId, { ...(name ? { name } : {}), settings });
   if (!tenant) throw new NotFound('Tenant not found');
   return tenant;
 }
@@ -40,14 +40,14 @@ export async function offboard(deps: LifecycleDeps, tenantId: string) {
   if (databases.some((db) => db.status === 'provisioning')) {
     throw new Conflict('A database is still being provisioned; offboard when it has finished');
   }
-  await deps.directory.transition(
+  await deps.tenants.transition(
     tenantId,
     ['active', 'suspended', 'failed', 'deleting'],
     'deleting',
     'Offboarding',
   );
   deps.tenantAccess.invalidate(tenantId);
-  const tenant = await deps.directory.getTenant(tenantId);
+  const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new NotFound('Tenant not found');
   if (tenant.status === 'deleting') {
     await start(deps, `offboard-${tenantId}`, { operation: 'offboard', tenantId });
@@ -67,7 +67,7 @@ export const toDatabaseView = (db: TenantDatabaseRecord) => ({
 });
 
 export async function createDatabase(deps: LifecycleDeps, tenantId: string, label: string) {
-  const tenant = await deps.directory.getTenant(tenantId);
+  const tenant = await deps.tenants.get(tenantId);
   if (tenant?.status !== 'active') throw new Conflict('The tenant is not active');
   const databaseId = newDatabaseId();
   const record = await deps.databases.create({
@@ -106,7 +106,7 @@ export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databa
 
 export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) {
   const [tenant, databases, execution] = await Promise.all([
-    deps.directory.getTenant(tenantId),
+    deps.tenants.get(tenantId),
     deps.databases.ofTenant(tenantId),
     deps.workflows.describe(provisioningExecutionName(tenantId)),
   ]);

@@ -1,11 +1,17 @@
-import type { TenantDirectory } from '#shared/control/tenant-directory';
+import type { MembershipRepository } from '#shared/control/membership-repository';
+import type { UserRepository } from '#shared/control/user-repository';
 import type { Caller } from '#shared/domain/caller';
 import { NotFound } from '#shared/errors';
 
-export async function describeMe(directory: TenantDirectory, caller: Caller) {
+export interface MeDeps {
+  readonly users: UserRepository;
+  readonly memberships: MembershipRepository;
+}
+
+export async function describeMe(deps: MeDeps, caller: Caller) {
   const [memberships, active] = await Promise.all([
-    directory.membershipsOf(caller.userId),
-    directory.activeTenantOf(caller.userId),
+    deps.memberships.ofUser(caller.userId),
+    deps.users.activeTenantOf(caller.userId),
   ]);
   return {
     userId: caller.userId,
@@ -22,8 +28,8 @@ export async function describeMe(directory: TenantDirectory, caller: Caller) {
 }
 
 /** Switches the active tenant; a tenant the caller is not a member of answers like an unknown one. */
-export async function switchActiveTenant(directory: TenantDirectory, caller: Caller, tenantId: string) {
-  await directory.upsertUser(caller.userId, caller.email);
-  if (!(await directory.setActiveTenant(caller.userId, tenantId))) throw new NotFound('Tenant not found');
-  return describeMe(directory, caller);
+export async function switchActiveTenant(deps: MeDeps, caller: Caller, tenantId: string) {
+  await deps.users.upsert(caller.userId, caller.email);
+  if (!(await deps.users.setActiveTenant(caller.userId, tenantId))) throw new NotFound('Tenant not found');
+  return describeMe(deps, caller);
 }

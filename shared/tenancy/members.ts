@@ -1,12 +1,15 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
-import type { MemberRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import type { MemberRecord } from '#shared/control/control-records';
+import type { MembershipRepository } from '#shared/control/membership-repository';
+import type { UserRepository } from '#shared/control/user-repository';
 import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 
 export interface MemberDeps {
-  readonly directory: TenantDirectory;
+  readonly users: UserRepository;
+  readonly memberships: MembershipRepository;
   readonly identity: IdentityAdmin;
   readonly tenantAccess: ControlTenantAccess;
 }
@@ -43,12 +46,12 @@ export async function inviteMember(
   assertMayTouchRoles(grant, input.role);
   const email = input.email.toLowerCase();
   const user =
-    (await deps.directory.findUserByEmail(email)) ??
+    (await deps.users.findByEmail(email)) ??
     (await deps.identity.findByEmail(email)) ??
     (await deps.identity.invite(email));
-  await deps.directory.addMember(grant.tenantId, user, input.role);
+  await deps.memberships.add(grant.tenantId, user, input.role);
   deps.tenantAccess.invalidate(grant.tenantId, user.userId);
-  const member = await deps.directory.getMember(grant.tenantId, user.userId);
+  const member = await deps.memberships.get(grant.tenantId, user.userId);
   if (!member) throw new NotFound('Member not found');
   return member;
 }
@@ -59,19 +62,19 @@ export async function changeMemberRole(
   userId: string,
   role: BuiltInRole,
 ): Promise<MemberRecord> {
-  const current = await deps.directory.getMember(grant.tenantId, userId);
+  const current = await deps.memberships.get(grant.tenantId, userId);
   if (!current) throw new NotFound('Member not found');
   assertMayTouchRoles(grant, current.role, role);
-  await deps.directory.changeMembership(grant.tenantId, userId, role);
+  await deps.memberships.change(grant.tenantId, userId, role);
   deps.tenantAccess.invalidate(grant.tenantId, userId);
   return { ...current, role };
 }
 
 export async function removeMember(deps: MemberDeps, grant: TenantGrant, userId: string): Promise<void> {
-  const current = await deps.directory.getMember(grant.tenantId, userId);
+  const current = await deps.memberships.get(grant.tenantId, userId);
   if (!current) throw new NotFound('Member not found');
   assertMayTouchRoles(grant, current.role);
-  await deps.directory.changeMembership(grant.tenantId, userId, null);
+  await deps.memberships.change(grant.tenantId, userId, null);
   deps.tenantAccess.invalidate(grant.tenantId, userId);
 }
 

@@ -1,6 +1,7 @@
+import type { TenantRecord } from '#shared/control/control-records';
 import { DatabaseRegistry } from '#shared/control/database-registry';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
-import { TenantDirectory, type TenantRecord } from '#shared/control/tenant-directory';
+import { TenantRepository } from '#shared/control/tenant-repository';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
@@ -9,7 +10,7 @@ import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface RegisterDeps {
   readonly control: SqlRunner;
-  readonly directory: TenantDirectory;
+  readonly tenants: TenantRepository;
   readonly workflows: WorkflowStarter;
 }
 
@@ -26,7 +27,7 @@ async function registeredWith(deps: RegisterDeps, userId: string, key: string): 
     { userId, key },
   );
   if (!row) return null;
-  const tenant = await deps.directory.getTenant(row.tenantId);
+  const tenant = await deps.tenants.get(row.tenantId);
   if (tenant?.status === 'provisioning' && row.databaseId) {
     const input: ProvisioningInput = {
       operation: 'provision',
@@ -64,7 +65,7 @@ export async function registerTenant(
   let tenant: TenantRecord;
   try {
     tenant = await deps.control.transaction(async (tx) => {
-      const created = await new TenantDirectory(tx).createTenant({
+      const created = await new TenantRepository(tx).create({
         tenantId,
         name,
         settings: { ...DEFAULT_SETTINGS, ...settings },
@@ -100,7 +101,7 @@ export async function registerTenant(
   try {
     await deps.workflows.start(provisioningExecutionName(tenantId), workflowInput);
   } catch (error) {
-    await deps.directory.transition(
+    await deps.tenants.transition(
       tenantId,
       ['provisioning'],
       'failed',

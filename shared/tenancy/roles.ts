@@ -1,13 +1,16 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
+import type { CustomRoleRecord } from '#shared/control/control-records';
+import type { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { newRoleId } from '#shared/control/ids';
-import type { CustomRoleRecord, TenantDirectory } from '#shared/control/tenant-directory';
+import type { MembershipRepository } from '#shared/control/membership-repository';
 import { matrixToPermissions, type PermissionMatrix, permissionsToMatrix } from '#shared/domain/permissions';
 import { NotFound, ValidationFailed } from '#shared/errors';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import { assertWithinGrant } from '#shared/tenancy/members';
 
 export interface RoleDeps {
-  readonly directory: TenantDirectory;
+  readonly customRoles: CustomRoleRepository;
+  readonly memberships: MembershipRepository;
   readonly tenantAccess: ControlTenantAccess;
 }
 
@@ -69,7 +72,7 @@ export async function saveRole(
   assertStorableName(input.name);
   const permissions = permissionsOf(input.permissions);
   assertWithinGrant(grant, permissions);
-  const saved = await deps.directory.saveRole(
+  const saved = await deps.customRoles.save(
     grant.tenantId,
     input.roleId ?? newRoleId(),
     input.name,
@@ -82,7 +85,7 @@ export async function saveRole(
 }
 
 export async function deleteRole(deps: RoleDeps, grant: TenantGrant, roleId: string): Promise<void> {
-  if (!(await deps.directory.deleteRole(grant.tenantId, roleId))) throw new NotFound('Role not found');
+  if (!(await deps.customRoles.remove(grant.tenantId, roleId))) throw new NotFound('Role not found');
   deps.tenantAccess.invalidate(grant.tenantId);
 }
 
@@ -93,13 +96,13 @@ export async function assignRole(
   roleId: string,
 ): Promise<void> {
   const [role, member] = await Promise.all([
-    deps.directory.getRole(grant.tenantId, roleId),
-    deps.directory.getMember(grant.tenantId, userId),
+    deps.customRoles.get(grant.tenantId, roleId),
+    deps.memberships.get(grant.tenantId, userId),
   ]);
   if (!role) throw new NotFound('Role not found');
   if (!member) throw new NotFound('Member not found');
   assertWithinGrant(grant, role.permissions);
-  await deps.directory.assignRole(grant.tenantId, userId, roleId);
+  await deps.customRoles.assign(grant.tenantId, userId, roleId);
   deps.tenantAccess.invalidate(grant.tenantId, userId);
 }
 
@@ -109,7 +112,7 @@ export async function unassignRole(
   userId: string,
   roleId: string,
 ): Promise<void> {
-  if (!(await deps.directory.unassignRole(grant.tenantId, userId, roleId))) {
+  if (!(await deps.customRoles.unassign(grant.tenantId, userId, roleId))) {
     throw new NotFound('This member does not hold this role');
   }
   deps.tenantAccess.invalidate(grant.tenantId, userId);

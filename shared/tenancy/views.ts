@@ -1,4 +1,4 @@
-import type { TenantRecord } from '#shared/control/tenant-directory';
+import type { TenantRecord } from '#shared/control/control-records';
 
 /** A tenant as the API shows it: no internal columns. */
 export const toTenantView = (tenant: TenantRecord) => ({

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { MembershipRepository } from '#shared/control/membership-repository';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
-import { TenantDirectory } from '#shared/control/tenant-directory';
+import { TenantRepository } from '#shared/control/tenant-repository';
+import { UserRepository } from '#shared/control/user-repository';
 import { Conflict } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import { createTempDatabase, databaseExists, type TempDatabase } from '../support/tenancy.ts';
@@ -269,25 +271,27 @@ describe('tenant directory: integrity refusals are 409s', () => {
   it('inviting an account whose email another account already holds is a Conflict, not a 500', async () => {
     const db = await freshDatabase();
     await migrate(db.runner, controlMigrations);
-    const directory = new TenantDirectory(db.runner);
+    const users = new UserRepository(db.runner);
+    const tenants = new TenantRepository(db.runner);
+    const memberships = new MembershipRepository(db.runner);
     const owner = { userId: '11111111-1111-4111-8111-111111111111', email: 'owner@example.com' };
-    await directory.createTenant({
+    await tenants.create({
       tenantId: 't_aaaaaaaaaaaaaaaaaaaa',
       name: 'Acme',
       settings: {},
       owner,
       status: 'active',
     });
-    await directory.upsertUser('22222222-2222-4222-8222-222222222222', 'Someone@Example.com');
+    await users.upsert('22222222-2222-4222-8222-222222222222', 'Someone@Example.com');
 
-    const attempt = directory.addMember(
+    const attempt = memberships.add(
       't_aaaaaaaaaaaaaaaaaaaa',
       { userId: '33333333-3333-4333-8333-333333333333', email: 'someone@example.com' },
       'member',
     );
 
     await expect(attempt).rejects.toBeInstanceOf(Conflict);
-    expect(await directory.listMembers('t_aaaaaaaaaaaaaaaaaaaa', 10, undefined)).toMatchObject({
+    expect(await memberships.list('t_aaaaaaaaaaaaaaaaaaaa', 10, undefined)).toMatchObject({
       items: [owner],
     });
   });

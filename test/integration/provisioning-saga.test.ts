@@ -72,7 +72,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
       'ApplyBaselineSchema',
       'ActivateDatabase',
     ]);
-    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('active');
+    expect((await saga.services.tenants.get(tenant.id))?.status).toBe('active');
     expect(record?.status).toBe('active');
     expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
       databases: 1,
@@ -102,7 +102,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
 
       expect(execution?.status).toBe('FAILED');
       expect(execution?.steps.map((s) => s.name)).toContain('CompensateProvisioning');
-      const stored = await saga.services.directory.getTenant(tenant.id);
+      const stored = await saga.services.tenants.get(tenant.id);
       expect(stored?.status).toBe('failed');
       expect(stored?.statusReason).toMatch(/InjectedFailure/);
       expect(record?.status).toBe('failed');
@@ -123,7 +123,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
 
     expect(execution?.status).toBe('SUCCEEDED');
     expect(execution?.steps.find((s) => s.name === 'CreateRoleAndDatabase')?.retries).toBe(2);
-    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('active');
+    expect((await saga.services.tenants.get(tenant.id))?.status).toBe('active');
   });
 
   it('provisions 30 tenants at once on one cluster: catalog changes take turns, all become active', async () => {
@@ -132,7 +132,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
 
     const statuses = await Promise.all(
       results.map(async ({ tenant }) => {
-        const stored = await saga.services.directory.getTenant(tenant.id);
+        const stored = await saga.services.tenants.get(tenant.id);
         return `${stored?.status}${stored?.statusReason ? `: ${stored.statusReason}` : ''}`;
       }),
     );
@@ -171,7 +171,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
   it('offboards: databases, role, secret and memberships go; the tenant stays as deleted; again is safe', async () => {
     saga.faults = [];
     const { tenant, owner: tenantOwner, record } = await register('Offboarded');
-    await saga.services.directory.transition(tenant.id, ['active'], 'deleting');
+    await saga.services.tenants.transition(tenant.id, ['active'], 'deleting');
 
     await saga.workflows.start(`offboard-${tenant.id}`, { operation: 'offboard', tenantId: tenant.id });
     const offboarded = await saga.workflows.waitFor(`offboard-${tenant.id}`);
@@ -180,14 +180,14 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
 
     expect(offboarded?.status).toBe('SUCCEEDED');
     expect(again?.status).toBe('SUCCEEDED');
-    expect((await saga.services.directory.getTenant(tenant.id))?.status).toBe('deleted');
+    expect((await saga.services.tenants.get(tenant.id))?.status).toBe('deleted');
     expect(
       saga.published.filter(
         (e) =>
           e.detailType === 'Tenant Offboarded' && (e.detail as { tenantId: string }).tenantId === tenant.id,
       ),
     ).toHaveLength(1);
-    expect(await saga.services.directory.membershipsOf(tenantOwner.userId)).toEqual([]);
+    expect(await saga.services.memberships.ofUser(tenantOwner.userId)).toEqual([]);
     expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
       databases: 0,
       roles: 0,

@@ -11,7 +11,7 @@ import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
-import { TenantDirectory } from '#shared/control/tenant-directory';
+import { TenantRepository } from '#shared/control/tenant-repository';
 import { catalog, MetricSample, UsageRecorded } from '#shared/events/events';
 import { parseCsv } from '#shared/exports/csv';
 import { closeMonth, tenantCatalog, timeTenantMonthExport } from '#shared/exports/usage-export';
@@ -35,7 +35,7 @@ const control = new PgSqlRunner({
   connectionString: `postgres://${info.postgres.user}:${info.postgres.password}@${info.postgres.host}:${info.postgres.port}/control`,
 });
 const archive = new FileExportArchive(path.join(info.stateDir, 'exports'));
-const exportDeps = { usage, tenants: tenantCatalog(new TenantDirectory(control)), archive };
+const exportDeps = { usage, tenants: tenantCatalog(new TenantRepository(control)), archive };
 const auditHandler = auditConsumer(audit);
 const usageHandler = usageConsumer(usage);
 const metricHandler = metricConsumer(metrics);

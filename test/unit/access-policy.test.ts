@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_CACHE_MS, ControlTenantAccess } from '#shared/control/access-policy';
-import type { TenantAccessRecord, TenantDirectory, TenantStatus } from '#shared/control/tenant-directory';
+import type { TenantAccessRecord, TenantStatus } from '#shared/control/control-records';
+import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
 import { Forbidden, NotFound } from '#shared/errors';
@@ -16,7 +17,7 @@ const caller = (userId: string, groups: Caller['groups'] = []): Caller => ({
   activeTenantId: null,
 });
 
-/** The two directory calls the policy makes, over an in-memory control database. */
+/** The two repository calls the policy makes, over an in-memory control database. */
 class FakeDirectory {
   readonly tenants = new Map<string, TenantStatus>();
   readonly members = new Map<string, { role: BuiltInRole; customPermissions: Permission[] }>();
@@ -40,7 +41,7 @@ class FakeDirectory {
     return status && member ? { status, ...member } : null;
   }
 
-  async getTenant(tenantId: string) {
+  async get(tenantId: string) {
     this.tenantCalls += 1;
     const status = this.tenants.get(tenantId);
     return status ? { id: tenantId, status } : null;
@@ -55,7 +56,7 @@ describe('ControlTenantAccess', () => {
   beforeEach(() => {
     directory = new FakeDirectory();
     now = 1_000_000;
-    policy = new ControlTenantAccess(directory as unknown as TenantDirectory, () => now);
+    policy = new ControlTenantAccess(directory, directory as unknown as TenantRepository, () => now);
     directory.setTenant(T1);
     directory.setTenant(T2);
   });

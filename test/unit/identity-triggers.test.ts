@@ -10,7 +10,9 @@ import { handler as preTokenGeneration } from '#functions/identity/pre-token-gen
 import { installServices } from '#shared/composition/runtime';
 import { servicesFrom } from '#shared/composition/services';
 import { newTenantId } from '#shared/control/ids';
-import { TenantDirectory } from '#shared/control/tenant-directory';
+import { MembershipRepository } from '#shared/control/membership-repository';
+import { TenantRepository } from '#shared/control/tenant-repository';
+import { UserRepository } from '#shared/control/user-repository';
 import { TENANT_CLAIMS } from '#shared/domain/caller';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { createControlDatabase, databaseExists, type TempDatabase } from '../support/tenancy.ts';
@@ -23,7 +25,9 @@ import { createControlDatabase, databaseExists, type TempDatabase } from '../sup
 
 const info = inject('platform');
 let db: TempDatabase;
-let directory: TenantDirectory;
+let users: UserRepository;
+let tenants: TenantRepository;
+let members: MembershipRepository;
 const starts: { name: string; input: Record<string, unknown> }[] = [];
 let failStarts = false;
 
@@ -42,7 +46,9 @@ const unused = (what: string) => () => {
 
 beforeAll(async () => {
   db = await createControlDatabase(info, 'triggers');
-  directory = new TenantDirectory(db.runner);
+  users = new UserRepository(db.runner);
+  tenants = new TenantRepository(db.runner);
+  members = new MembershipRepository(db.runner);
   installServices(
     servicesFrom({
       settings: () => ({ stage: 'test', controlDatabase: db.name }),
@@ -73,7 +79,7 @@ const newUser = () => {
 
 async function tenantOwnedBy(user: { sub: string; email: string }, name: string) {
   const tenantId = newTenantId();
-  await directory.createTenant({
+  await tenants.create({
     tenantId,
     name,
     settings: {},
@@ -166,7 +172,7 @@ describe('pre-token-generation', () => {
 
   it('no membership: no tenant claims, in both formats', async () => {
     const user = newUser();
-    await directory.upsertUser(user.sub, user.email);
+    await users.upsert(user.sub, user.email);
     const v1 = await preTokenGeneration(v1Event(user));
     expect(v1.response.claimsOverrideDetails?.claimsToAddOrOverride ?? {}).toEqual({});
     const v2 = await preTokenGeneration(v2Event(user));
@@ -182,16 +188,16 @@ describe('pre-token-generation', () => {
     const user = newUser();
     const first = await tenantOwnedBy(user, 'First');
     const other = await tenantOwnedBy(owner, 'Other');
-    await directory.addMember(other, { userId: user.sub, email: user.email }, 'viewer');
+    await members.add(other, { userId: user.sub, email: user.email }, 'viewer');
     const claims = async () =>
       (await preTokenGeneration(v1Event(user))).response.claimsOverrideDetails?.claimsToAddOrOverride;
 
     expect(await claims()).toEqual({ 'tenantry:tenant_id': first, 'tenantry:role': 'owner' });
-    expect(await directory.setActiveTenant(user.sub, other)).toBe(true);
+    expect(await users.setActiveTenant(user.sub, other)).toBe(true);
     expect(await claims()).toEqual({ 'tenantry:tenant_id': other, 'tenantry:role': 'viewer' });
-    await directory.changeMembership(other, user.sub, null);
+    await members.change(other, user.sub, null);
     expect(await claims()).toEqual({ 'tenantry:tenant_id': first, 'tenantry:role': 'owner' });
-    expect(await directory.transition(first, ['active'], 'deleted')).toBe(true);
+    expect(await tenants.transition(first, ['active'], 'deleted')).toBe(true);
     expect((await claims()) ?? {}).toEqual({});
   });
 });
@@ -201,15 +207,15 @@ describe('post-confirmation', () => {
     const user = newUser();
     const event = postConfirmationEvent(user);
     await expect(postConfirmation(event)).resolves.toBe(event);
-    expect(await directory.findUserByEmail(user.email)).toEqual({ userId: user.sub, email: user.email });
-    expect(await directory.membershipsOf(user.sub)).toEqual([]);
+    expect(await users.findByEmail(user.email)).toEqual({ userId: user.sub, email: user.email });
+    expect(await members.ofUser(user.sub)).toEqual([]);
     expect(starts).toEqual([]);
   });
 
   it('with custom:tenant_name registers that tenant with the user as owner and starts provision-<tenantId>', async () => {
     const user = newUser();
     await postConfirmation(postConfirmationEvent({ ...user, 'custom:tenant_name': '  Acme Robotics  ' }));
-    const memberships = await directory.membershipsOf(user.sub);
+    const memberships = await members.ofUser(user.sub);
     expect(memberships).toEqual([
       {
         tenantId: expect.stringMatching(/^t_[a-z2-7]{20}$/),
@@ -220,8 +226,8 @@ describe('post-confirmation', () => {
     ]);
     const tenantId = memberships[0]?.tenantId as string;
     expect(starts).toEqual([{ name: `provision-${tenantId}`, input: expect.objectContaining({ tenantId }) }]);
-    expect((await directory.getTenant(tenantId))?.createdBy).toBe(user.sub);
-    expect(await directory.activeTenantOf(user.sub)).toEqual({ tenantId, role: 'owner' });
+    expect((await tenants.get(tenantId))?.createdBy).toBe(user.sub);
+    expect(await users.activeTenantOf(user.sub)).toEqual({ tenantId, role: 'owner' });
   });
 
   it('a retried trigger (Cognito retries after a timeout) registers no second tenant', async () => {
@@ -231,7 +237,7 @@ describe('post-confirmation', () => {
     await postConfirmation(event);
     await postConfirmation(event);
 
-    expect(await directory.membershipsOf(user.sub)).toHaveLength(1);
+    expect(await members.ofUser(user.sub)).toHaveLength(1);
     expect(starts).toHaveLength(1);
   });
 
@@ -239,8 +245,8 @@ describe('post-confirmation', () => {
     for (const name of ['', '   ', 'x'.repeat(121), 'nul\u0000byte']) {
       const user = newUser();
       await postConfirmation(postConfirmationEvent({ ...user, 'custom:tenant_name': name }));
-      expect(await directory.findUserByEmail(user.email)).not.toBeNull();
-      expect(await directory.membershipsOf(user.sub)).toEqual([]);
+      expect(await users.findByEmail(user.email)).not.toBeNull();
+      expect(await members.ofUser(user.sub)).toEqual([]);
     }
     expect(starts).toEqual([]);
   });
@@ -251,7 +257,7 @@ describe('post-confirmation', () => {
     await expect(
       postConfirmation(postConfirmationEvent({ ...user, 'custom:tenant_name': 'Unlucky' })),
     ).rejects.toThrow('Step Functions is down');
-    const [membership] = await directory.membershipsOf(user.sub);
+    const [membership] = await members.ofUser(user.sub);
     expect(membership).toMatchObject({ tenantName: 'Unlucky', tenantStatus: 'failed', role: 'owner' });
   });
 
@@ -262,8 +268,8 @@ describe('post-confirmation', () => {
       'PostConfirmation_ConfirmForgotPassword',
     );
     await expect(postConfirmation(event)).resolves.toBe(event);
-    expect(await directory.findUserByEmail(user.email)).toBeNull();
-    expect(await directory.membershipsOf(user.sub)).toEqual([]);
+    expect(await users.findByEmail(user.email)).toBeNull();
+    expect(await members.ofUser(user.sub)).toEqual([]);
     expect(starts).toEqual([]);
   });
 });

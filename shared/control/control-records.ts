@@ -1,0 +1,73 @@
+import * as z from 'zod';
+import { cursorText } from '#shared/control/keyset';
+import type { BuiltInRole, Permission } from '#shared/domain/permissions';
+
+export const TENANT_STATUSES = [
+  'provisioning',
+  'active',
+  'suspended',
+  'deleting',
+  'deleted',
+  'failed',
+] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export interface TenantRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly status: TenantStatus;
+  readonly statusReason: string | null;
+  readonly settings: Record<string, unknown>;
+  readonly enabledModules: string[];
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface MembershipOfUser {
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly tenantStatus: TenantStatus;
+  readonly role: BuiltInRole;
+}
+
+export interface MemberRecord {
+  readonly userId: string;
+  readonly email: string;
+  readonly role: BuiltInRole;
+  readonly customRoles: { id: string; name: string }[];
+  readonly joinedAt: string;
+}
+
+export interface CustomRoleRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly permissions: Permission[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface TenantAccessRecord {
+  readonly status: TenantStatus;
+  readonly role: BuiltInRole;
+  readonly customPermissions: Permission[];
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+export const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
+  created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** A member (`m` memberships, `u` users) with the custom roles assigned to them. */
+export const MEMBER_COLUMNS = `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",
+  coalesce((select jsonb_agg(jsonb_build_object('id', cr.id, 'name', cr.name) order by cr.name)
+              from role_assignments ra join custom_roles cr on cr.id = ra.role_id
+             where ra.tenant_id = m.tenant_id and ra.user_id = m.user_id), '[]'::jsonb) as "customRoles"`;
+
+export const CUSTOM_ROLE_COLUMNS = `id, name, permissions, created_at as "createdAt", updated_at as "updatedAt"`;
+
+/** A `(lower(name or email), id)` keyset position: members sort by email, custom roles by name. */
+export const nameCursor = z.tuple([cursorText, cursorText]);

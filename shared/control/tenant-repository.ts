@@ -1,0 +1,104 @@
+import {
+  type Page,
+  TENANT_COLUMNS,
+  type TenantRecord,
+  type TenantStatus,
+} from '#shared/control/control-records';
+import { createdCursor, createdSortKey } from '#shared/control/keyset';
+import { MembershipRepository } from '#shared/control/membership-repository';
+import { UserRepository } from '#shared/control/user-repository';
+import { decodeCursor, pageOf } from '#shared/core/cursor';
+import { type SqlRunner, sqlJson } from '#shared/ports/sql';
+
+/** A list of ids as one JSON parameter (the Data API takes no arrays). */
+const idsFromJson = (param: string) => `(select jsonb_array_elements_text(:${param}::jsonb))`;
+
+/** The control database's tenants: their lifecycle status, name and settings. */
+export class TenantRepository {
+  constructor(private readonly sql: SqlRunner) {}
+
+  /**
+   * The tenant and its owner's membership, in one transaction (the caller's, when it runs in
+   * one): the owner is recorded as a user, and acts in this tenant unless they already chose one.
+   */
+  async create(input: {
+    tenantId: string;
+    name: string;
+    settings: Record<string, unknown>;
+    owner: { userId: string; email: string };
+    status: TenantStatus;
+  }): Promise<TenantRecord> {
+    return this.sql.transaction(async (tx) => {
+      const users = new UserRepository(tx);
+      await users.ensure(input.owner);
+      const [tenant] = await tx.query<TenantRecord & Record<string, unknown>>(
+        `insert into tenants (id, name, status, settings, created_by)
+         values (:tenantId, :name, :status, :settings::jsonb, :userId)
+         returning ${TENANT_COLUMNS}`,
+        {
+          tenantId: input.tenantId,
+          name: input.name,
+          status: input.status,
+          settings: sqlJson(input.settings),
+          userId: input.owner.userId,
+        },
+      );
+      await new MembershipRepository(tx).addOwner(input.tenantId, input.owner.userId);
+      await users.setActiveTenantIfNone(input.owner.userId, input.tenantId);
+      return tenant as TenantRecord;
+    });
+  }
+
+  async get(tenantId: string): Promise<TenantRecord | null> {
+    const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
+      `select ${TENANT_COLUMNS} from tenants where id = :tenantId`,
+      { tenantId },
+    );
+    return row ?? null;
+  }
+
+  /** Every tenant, deleted ones included, oldest first. */
+  async list(limit: number, cursor: string | undefined): Promise<Page<TenantRecord>> {
+    const after = decodeCursor(createdCursor, cursor);
+    const rows = await this.sql.query<TenantRecord & { sortKey: string } & Record<string, unknown>>(
+      `select ${TENANT_COLUMNS},
+              ${createdSortKey()}
+         from tenants
+        where (:afterCreated::timestamptz is null or (created_at, id) > (:afterCreated::timestamptz, :afterId))
+        order by created_at, id
+        limit :limit`,
+      { afterCreated: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
+    );
+    const page = pageOf(rows, limit, (row) => [row.sortKey, row.id]);
+    return { ...page, items: page.items.map(({ sortKey: _sortKey, ...tenant }) => tenant) };
+  }
+
+  /** Moves a tenant to `to` only from one of `from`; returns false when it was in another state. */
+  async transition(
+    tenantId: string,
+    from: readonly TenantStatus[],
+    to: TenantStatus,
+    reason: string | null = null,
+  ) {
+    const changed = await this.sql.execute(
+      `update tenants set status = :to, status_reason = :reason, updated_at = now()
+        where id = :tenantId and status in ${idsFromJson('from')}`,
+      { tenantId, to, reason, from: sqlJson(from) },
+    );
+    return changed === 1;
+  }
+
+  /** Replaces the name and/or merges settings; returns the updated tenant, or null if unknown. */
+  async update(
+    tenantId: string,
+    change: { name?: string; settings: Record<string, unknown> },
+  ): Promise<TenantRecord | null> {
+    const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
+      `update tenants set name = coalesce(:name, name), settings = settings || :settings::jsonb, updated_at = now()
+        where id = :tenantId and status <> 'deleted'
+       returning ${TENANT_COLUMNS}`,
+      { tenantId, name: change.name ?? null, settings: sqlJson(change.settings) },
+    );
+    return row ?? null;
+  }
+}

@@ -1,0 +1,98 @@
+import type { BuiltInRole } from '#shared/domain/permissions';
+import { Conflict } from '#shared/errors';
+import type { ActiveTenantSource } from '#shared/ports/active-tenant';
+import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
+
+/**
+ * The control database's users and the tenant each has chosen to act in. Which tenants a user
+ * belongs to is the memberships' business; the active tenant only ever points at one of them.
+ */
+export class UserRepository implements ActiveTenantSource {
+  constructor(private readonly sql: SqlRunner) {}
+
+  async upsert(userId: string, email: string): Promise<void> {
+    try {
+      await this.sql.execute(
+        `insert into users (id, email) values (:userId, :email)
+         on conflict (id) do update set email = excluded.email`,
+        { userId, email },
+      );
+    } catch (error) {
+      if (error instanceof SqlConstraintViolation && error.kind === 'unique') {
+        throw new Conflict('Another user already has this email');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Records a user not seen before; a known one keeps their email. A refusal (another account
+   * holds the email) is left to the caller, whose context decides what it means.
+   */
+  async ensure(user: { userId: string; email: string }): Promise<void> {
+    await this.sql.execute(
+      `insert into users (id, email) values (:userId, :email) on conflict (id) do nothing`,
+      user,
+    );
+  }
+
+  async findByEmail(email: string): Promise<{ userId: string; email: string } | null> {
+    const [row] = await this.sql.query<{ userId: string; email: string }>(
+      'select id as "userId", email from users where lower(email) = lower(:email)',
+      { email },
+    );
+    return row ?? null;
+  }
+
+  async activeTenantOf(userId: string): Promise<{ tenantId: string; role: BuiltInRole } | null> {
+    // The chosen tenant while the user is still a member, else their oldest membership.
+    const [row] = await this.sql.query<{ tenantId: string; role: BuiltInRole }>(
+      `select m.tenant_id as "tenantId", m.role
+         from memberships m
+         join tenants t on t.id = m.tenant_id and t.status not in ('deleted', 'deleting')
+         left join users u on u.id = m.user_id
+        where m.user_id = :userId
+        order by (m.tenant_id = u.active_tenant_id) desc, m.created_at, m.tenant_id
+        limit 1`,
+      { userId },
+    );
+    return row ?? null;
+  }
+
+  async setActiveTenant(userId: string, tenantId: string): Promise<boolean> {
+    const changed = await this.sql.execute(
+      `update users set active_tenant_id = :tenantId
+        where id = :userId
+          and exists (select 1 from memberships m join tenants t on t.id = m.tenant_id
+                       where m.user_id = :userId and m.tenant_id = :tenantId and t.status <> 'deleted')`,
+      { userId, tenantId },
+    );
+    return changed === 1;
+  }
+
+  /** A user's first tenant becomes their active one; a choice they already made stands. */
+  async setActiveTenantIfNone(userId: string, tenantId: string): Promise<void> {
+    await this.sql.execute(
+      'update users set active_tenant_id = coalesce(active_tenant_id, :tenantId) where id = :userId',
+      {
+        tenantId,
+        userId,
+      },
+    );
+  }
+
+  /** A user who leaves a tenant no longer acts in it. */
+  async clearActiveTenant(userId: string, tenantId: string): Promise<void> {
+    await this.sql.execute(
+      'update users set active_tenant_id = null where id = :userId and active_tenant_id = :tenantId',
+      { tenantId, userId },
+    );
+  }
+
+  /** Nobody acts in an offboarded tenant any more. */
+  async clearActiveTenantForAll(tenantId: string): Promise<void> {
+    await this.sql.execute('update users set active_tenant_id = null where active_tenant_id = :tenantId', {
+      tenantId,
+    });
+  }
+}
