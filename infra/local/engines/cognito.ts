@@ -49,6 +49,7 @@ import type { Message } from 'cognito-local/lib/services/messages.js';
 import { JwtTokenGenerator } from 'cognito-local/lib/services/tokenGenerator.js';
 import { type User, UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService.js';
 import type { Logger } from 'pino';
+import { serverStop } from './http-server.ts';
 import { LOOPBACK, listenOnLoopback } from './ports.ts';
 
 const ENGINE = 'cognito (cognito-local)';
@@ -188,19 +189,7 @@ export async function startCognito(options: CognitoOptions): Promise<CognitoHand
     app(request, response);
   });
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve, reject) => {
-      const force = setTimeout(() => server.closeAllConnections(), 2_000);
-      server.close((error) => {
-        clearTimeout(force);
-        if (error) reject(error);
-        else resolve();
-      });
-      server.closeIdleConnections();
-    });
-    return stopped;
-  };
+  const stop = serverStop(server, { forceCloseAfterMs: 2_000 });
 
   return {
     endpoint,

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineStartFailed, PortInUse } from './errors.ts';
+import { serverStop } from './http-server.ts';
 import { LOOPBACK, listenOnLoopback } from './ports.ts';
 
 const ENGINE = 'dynamodb (dynalite)';
@@ -94,21 +95,8 @@ export async function startDynamo(options: DynamoOptions): Promise<DynamoHandle>
   const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listenOnLoopback(server, options.port, ENGINE);
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve, reject) => {
-      // Node's close() drops idle keep-alive sockets but waits for busy ones; SDK clients keep
-      // sockets open, so cut the rest after a grace period rather than hang a shutdown.
-      const force = setTimeout(() => server.closeAllConnections(), 2_000);
-      // dynalite's close() also closes LevelDB, which releases the folder lock for the next start.
-      server.close((error) => {
-        clearTimeout(force);
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-    return stopped;
-  };
+  // dynalite's close() also closes LevelDB, which releases the folder lock for the next start.
+  const stop = serverStop(server, { forceCloseAfterMs: 2_000 });
 
   return {
     endpoint: `http://${LOOPBACK}:${port}`,

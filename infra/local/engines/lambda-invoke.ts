@@ -12,6 +12,7 @@
  * - request payload over 6 MB: 413 RequestTooLargeException.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serverStop } from './http-server.ts';
 import { LOOPBACK, listenOnLoopback } from './ports.ts';
 
 const ENGINE = 'lambda invoke endpoint';
@@ -47,15 +48,7 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
   });
   const port = await listenOnLoopback(server, options.port, ENGINE);
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeIdleConnections();
-    });
-    return stopped;
-  };
-  return { endpoint: `http://${LOOPBACK}:${port}`, port, stop };
+  return { endpoint: `http://${LOOPBACK}:${port}`, port, stop: serverStop(server) };
 }
 
 async function handle(

@@ -3,17 +3,29 @@
  * `aws-local-stepfunctions` interpreter, each Task state mapped to the local implementation of
  * the same step. Around the interpreter we add what the service does and the library does not:
  * named executions with Step Functions' idempotency rule, DescribeExecution-like records with a
- * step history, and (optionally) records persisted as JSON so they survive restarts.
+ * step history, and (optionally) records persisted as JSON so they survive restarts (those two
+ * are in ./stepfunctions-executions.ts).
  */
 import './promise-with-resolvers.ts';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StateMachine as LibraryStateMachine, RunOptions } from 'aws-local-stepfunctions';
+import {
+  applyEvent,
+  describeFailure,
+  type ExecutionDescription,
+  type ExecutionRecord,
+  ExecutionStore,
+  snapshot,
+} from './stepfunctions-executions.ts';
+
+export type {
+  ExecutionDescription,
+  ExecutionStatus,
+  ExecutionStep,
+} from './stepfunctions-executions.ts';
 
 type JsonValue = Parameters<LibraryStateMachine['run']>[0];
 type LibraryDefinition = ConstructorParameters<typeof LibraryStateMachine>[0];
-type EventLog =
-  ReturnType<LibraryStateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
@@ -38,37 +50,6 @@ export interface WorkflowRunnerOptions {
   retryIntervalMs?: number;
   /** Replace every Wait state's duration with this many milliseconds. */
   waitMs?: number;
-}
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-/** One visit of a state. A state retried N times is one step with `retries: N`. */
-export interface ExecutionStep {
-  name: string;
-  type: string;
-  /** Map iteration index, when the state ran inside a Map. */
-  iteration?: number;
-  /** RUNNING while in the state; CAUGHT when a Catch routed the error onwards. */
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CAUGHT';
-  enteredAt: string;
-  exitedAt?: string;
-  retries: number;
-  /** Every error the state raised, including ones that were retried or caught. */
-  errors: { error: string; cause: string; at: string }[];
-}
-
-export interface ExecutionDescription {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  startDate: string;
-  stopDate?: string;
-  history: ExecutionStep[];
 }
 
 export interface StartedExecution {
@@ -134,15 +115,6 @@ function isValidExecutionName(name: string): boolean {
     return code > 0x1f && (code < 0x7f || code > 0x9f);
   });
 }
-const INTERRUPTED = {
-  error: 'Local.Interrupted',
-  cause: 'The local platform stopped while this execution was running; start a new execution.',
-};
-
-interface ExecutionRecord extends ExecutionDescription {
-  /** Input as Step Functions compares it: the JSON text. */
-  inputJson: string;
-}
 
 interface LiveExecution {
   record: ExecutionRecord;
@@ -163,18 +135,9 @@ export async function createLocalWorkflowRunner(
 
   const folder =
     options.dataDir === undefined ? undefined : path.join(path.resolve(options.dataDir), machineName);
-  const records = new Map<string, ExecutionRecord>(folder === undefined ? [] : await loadRecords(folder));
+  const store = await ExecutionStore.open(folder);
+  const records = store.records;
   const live = new Map<string, LiveExecution>();
-  const writes = new Map<string, Promise<void>>();
-
-  const persist = (record: ExecutionRecord): Promise<void> => {
-    if (folder === undefined) return Promise.resolve();
-    // One write chain per execution, so an older snapshot never lands after a newer one.
-    const previous = writes.get(record.name) ?? Promise.resolve();
-    const next = previous.then(() => writeJsonAtomically(path.join(folder, `${record.name}.json`), record));
-    writes.set(record.name, next);
-    return next;
-  };
 
   const run = (record: ExecutionRecord): LiveExecution => {
     const execution = machine.run(
@@ -192,7 +155,7 @@ export async function createLocalWorkflowRunner(
     const consumeEvents = (async () => {
       for await (const event of execution.eventLogs) {
         applyEvent(record, event);
-        void persist(record);
+        void store.persist(record);
       }
     })();
 
@@ -213,7 +176,7 @@ export async function createLocalWorkflowRunner(
       }
       await consumeEvents;
       record.stopDate ??= new Date().toISOString();
-      await persist(record);
+      await store.persist(record);
       live.delete(record.name);
     })();
 
@@ -244,7 +207,7 @@ export async function createLocalWorkflowRunner(
         history: [],
       };
       records.set(executionName, record);
-      await persist(record);
+      await store.persist(record);
       live.set(executionName, run(record));
       return { executionArn: record.executionArn, startDate: record.startDate };
     },
@@ -274,7 +237,7 @@ export async function createLocalWorkflowRunner(
         execution.abort();
       }
       await Promise.all(running.map((execution) => execution.done));
-      await Promise.all(writes.values());
+      await store.flush();
     },
   };
 }
@@ -325,127 +288,4 @@ function* allStates(machine: object): Generator<[string, AslState]> {
     const iterator = (state.ItemProcessor ?? state.Iterator) as object | undefined;
     if (iterator !== undefined) yield* allStates(iterator);
   }
-}
-
-function applyEvent(record: ExecutionRecord, event: EventLog): void {
-  const at = new Date(event.timestamp).toISOString();
-  switch (event.type) {
-    case 'StateEntered':
-      record.history.push({
-        name: event.state.name,
-        type: event.state.type,
-        ...(event.index === undefined ? {} : { iteration: event.index }),
-        status: 'RUNNING',
-        enteredAt: at,
-        retries: 0,
-        errors: [],
-      });
-      return;
-    case 'StateFailed': {
-      const step = openStep(record, event.state.name, event.index);
-      if (step === undefined) return;
-      step.status = 'FAILED';
-      step.exitedAt = at;
-      step.errors.push({ error: event.Error, cause: stringify(event.Cause), at });
-      return;
-    }
-    case 'StateRetried': {
-      const step = lastStep(record, event.state.name, event.index);
-      if (step === undefined) return;
-      step.status = 'RUNNING';
-      delete step.exitedAt;
-      step.retries += 1;
-      return;
-    }
-    case 'StateCaught': {
-      const step = lastStep(record, event.state.name, event.index);
-      if (step !== undefined) step.status = 'CAUGHT';
-      return;
-    }
-    case 'StateExited': {
-      const step = lastStep(record, event.state.name, event.index);
-      if (step === undefined) return;
-      if (step.status !== 'CAUGHT') step.status = 'SUCCEEDED';
-      step.exitedAt = at;
-      return;
-    }
-    case 'ExecutionSucceeded':
-      if (record.status !== 'RUNNING') return;
-      record.status = 'SUCCEEDED';
-      record.output = event.output;
-      record.stopDate = at;
-      return;
-    case 'ExecutionFailed':
-      if (record.status !== 'RUNNING') return;
-      record.status = 'FAILED';
-      record.error = event.Error;
-      record.cause = stringify(event.Cause);
-      record.stopDate = at;
-      return;
-    default:
-      return;
-  }
-}
-
-function openStep(
-  record: ExecutionRecord,
-  name: string,
-  index: number | undefined,
-): ExecutionStep | undefined {
-  const step = lastStep(record, name, index);
-  return step?.status === 'RUNNING' ? step : undefined;
-}
-
-function lastStep(
-  record: ExecutionRecord,
-  name: string,
-  index: number | undefined,
-): ExecutionStep | undefined {
-  return record.history.findLast((step) => step.name === name && step.iteration === index);
-}
-
-function describeFailure(error: unknown): { status: ExecutionStatus; error: string; cause: string } {
-  if (error instanceof Error && error.name === 'ExecutionTimeoutError') {
-    return { status: 'TIMED_OUT', error: 'States.Timeout', cause: error.message };
-  }
-  // ExecutionError wraps the state's error as `cause`; its name is the ASL error name.
-  const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (inner instanceof Error) return { status: 'FAILED', error: inner.name, cause: inner.message };
-  return { status: 'FAILED', error: 'States.Runtime', cause: String(inner) };
-}
-
-function stringify(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value instanceof Error) return value.message;
-  return JSON.stringify(value) ?? '';
-}
-
-function snapshot(record: ExecutionRecord): ExecutionDescription {
-  const { inputJson: _inputJson, ...description } = record;
-  return structuredClone(description);
-}
-
-async function loadRecords(folder: string): Promise<[string, ExecutionRecord][]> {
-  await mkdir(folder, { recursive: true });
-  const entries: [string, ExecutionRecord][] = [];
-  for (const file of await readdir(folder)) {
-    if (!file.endsWith('.json')) continue;
-    const record = JSON.parse(await readFile(path.join(folder, file), 'utf8')) as ExecutionRecord;
-    if (record.status === 'RUNNING') {
-      // The interpreter keeps no state outside this process, so it cannot resume the execution.
-      record.status = 'FAILED';
-      record.error = INTERRUPTED.error;
-      record.cause = INTERRUPTED.cause;
-      record.stopDate = new Date().toISOString();
-      await writeJsonAtomically(path.join(folder, file), record);
-    }
-    entries.push([record.name, record]);
-  }
-  return entries;
-}
-
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, file);
 }

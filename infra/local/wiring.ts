@@ -1,0 +1,274 @@
+/**
+ * Which local function gets which configuration and services: the handlers are loaded as modules
+ * of this process and reached the way AWS reaches them (the gateway's routes, the Lambda Invoke
+ * API for Cognito triggers, the event bus for consumers, the state machine for saga steps), with
+ * the same environment variables and installed services as in Lambda.
+ */
+import path from 'node:path';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
+import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
+import type { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { installServices } from '#shared/composition/runtime';
+import { servicesFrom } from '#shared/composition/services';
+import { catalog } from '#shared/events/events';
+import type { EventSubscription } from '#shared/events/subscriptions';
+import type { HttpHandler } from '#shared/http/handler';
+import { recordTables } from '#shared/records/tables';
+import { routeList } from '#shared/routes/table';
+import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+import type { Stops } from './boot.ts';
+import { LocalClusters } from './clusters.ts';
+import { ConsumerThread } from './consumers.ts';
+import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
+import type { DynamoHandle } from './engines/dynamodb.ts';
+import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
+import { LOOPBACK } from './engines/ports.ts';
+import type { PostgresHandle } from './engines/postgres.ts';
+import { FileSecretStore } from './engines/secrets.ts';
+import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
+import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
+import { type Gateway, startGateway } from './gateway.ts';
+import { createTokenVerifier } from './jwt.ts';
+import { CONTROL_DATABASE } from './platform-info.ts';
+import { LocalWorkflowStarter } from './workflows.ts';
+
+export const REGION = 'us-east-1';
+/** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
+const COGNITO_TRIGGERS = {
+  PreTokenGeneration: 'identity/pre-token-generation',
+  PostConfirmation: 'identity/post-confirmation',
+} as const;
+
+const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '-')}`;
+const localFunctionArn = (entry: string) =>
+  `arn:aws:lambda:${REGION}:000000000000:function:${functionName(entry)}`;
+
+type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
+const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
+
+/**
+ * A function's module, imported once (its cold start) and reused, as a warm Lambda is: every
+ * `import()` would go through the module loader's resolve hooks again, which costs more than the
+ * request.
+ */
+function loadModule(entry: string): Promise<LoadedFunction> {
+  let loaded = loadedFunctions.get(entry);
+  if (!loaded) {
+    loaded = import(`#functions/${entry}`) as Promise<LoadedFunction>;
+    loadedFunctions.set(entry, loaded);
+    loaded.catch(() => loadedFunctions.delete(entry));
+  }
+  return loaded;
+}
+
+export interface TenantClusters {
+  readonly secrets: FileSecretStore;
+  readonly clusters: LocalClusters;
+}
+
+/** Tenant databases on the local postgres, their credentials in the local secret store. */
+export function openTenantClusters(postgres: PostgresHandle, stateDir: string, stops: Stops): TenantClusters {
+  const secrets = new FileSecretStore(path.join(stateDir, 'secrets'));
+  const clusters = new LocalClusters(
+    {
+      host: postgres.host,
+      port: postgres.port,
+      masterUser: postgres.user,
+      masterPassword: postgres.password,
+    },
+    secrets,
+  );
+  stops.push(() => clusters.close());
+  return { secrets, clusters };
+}
+
+/** The provisioning state machine, each step's task the step's function module. */
+export async function startProvisioningWorkflows(
+  stateDir: string,
+  stops: Stops,
+): Promise<LocalWorkflowStarter> {
+  const workflowRunner = await createLocalWorkflowRunner({
+    definition: provisioningDefinition((step) => localFunctionArn(provisioningSteps[step])),
+    tasks: Object.fromEntries(
+      Object.values(provisioningSteps).map((entry) => [
+        localFunctionArn(entry),
+        async (input: unknown) => (await loadModule(entry)).handler(input, {}),
+      ]),
+    ),
+    stateMachineName: 'provisioning',
+    dataDir: path.join(stateDir, 'workflows'),
+  });
+  stops.push(() => workflowRunner.stop());
+  return new LocalWorkflowStarter(workflowRunner);
+}
+
+export interface LocalIdentity {
+  readonly lambda: LambdaInvokeHandle;
+  readonly cognito: CognitoHandle;
+}
+
+/** The local Cognito, calling the trigger functions through a local Lambda Invoke endpoint. */
+export async function startCognitoWithTriggers(
+  stateDir: string,
+  ports: { readonly lambda: number; readonly cognito: number },
+  log: (line: string) => void,
+  stops: Stops,
+): Promise<LocalIdentity> {
+  const triggerEntries = Object.entries(COGNITO_TRIGGERS);
+  const lambda = await startLambdaInvokeEndpoint({
+    port: ports.lambda,
+    functions: Object.fromEntries(
+      triggerEntries.map(([, entry]) => [
+        functionName(entry),
+        async (event: unknown) => (await loadModule(entry)).handler(event, {}),
+      ]),
+    ),
+    onError: (name, error) => log(`lambda ${name} failed: ${error instanceof Error ? error.message : error}`),
+  });
+  stops.push(lambda.stop);
+
+  const cognito = await startCognito({
+    dataDir: path.join(stateDir, 'cognito'),
+    port: ports.cognito,
+    lambdaEndpoint: lambda.endpoint,
+    triggers: Object.fromEntries(triggerEntries.map(([trigger, entry]) => [trigger, functionName(entry)])),
+  });
+  stops.push(cognito.stop);
+  return { lambda, cognito };
+}
+
+export interface FunctionEnvironment {
+  readonly stage: string;
+  readonly stateDir: string;
+  readonly dynamo: DynamoHandle;
+  readonly cognito: CognitoHandle;
+  readonly pool: UserPoolIds;
+  readonly tables: Record<keyof typeof recordTables, string>;
+  readonly eventBusName: string;
+}
+
+/** Sets the environment every handler reads, in this process, as Lambda would set it. */
+export function configureFunctionEnvironment({
+  stage,
+  stateDir,
+  dynamo,
+  cognito,
+  pool,
+  tables,
+  eventBusName,
+}: FunctionEnvironment): void {
+  // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
+  // engines through the standard service-specific endpoint variables.
+  Object.assign(process.env, {
+    TENANTRY_STAGE: stage,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
+    USER_POOL_ID: pool.userPoolId,
+    USER_POOL_CLIENT_ID: pool.clientId,
+    EVENT_BUS_NAME: eventBusName,
+    [recordTables.audit.envVar]: tables.audit,
+    [recordTables.usage.envVar]: tables.usage,
+  });
+  // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
+  // JSON-lines file that stands in for the telemetry dead-letter queue.
+  Object.assign(process.env, {
+    EXPORTS_DIR: path.join(stateDir, 'exports'),
+    TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
+  });
+}
+
+export interface LocalServices {
+  readonly stage: string;
+  readonly control: PgSqlRunner;
+  readonly tenantClusters: TenantClusters;
+  readonly pool: UserPoolIds;
+  readonly workflows: LocalWorkflowStarter;
+}
+
+/** The services the handlers get from the composition root, on the local engines. */
+export function installLocalServices({
+  stage,
+  control,
+  tenantClusters: { clusters, secrets },
+  pool,
+  workflows,
+}: LocalServices): void {
+  installServices(
+    servicesFrom({
+      settings: () => ({ stage, controlDatabase: CONTROL_DATABASE }),
+      control: () => control,
+      clusters: () => clusters,
+      secrets: () => secrets,
+      events: () => busPublisherFromEnv(),
+      identity: () =>
+        new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
+      workflows: () => workflows,
+    }),
+  );
+}
+
+export interface EventDeliveryOptions {
+  readonly stateDir: string;
+  readonly eventBusName: string;
+  readonly subscriptions: readonly EventSubscription[];
+  readonly port: number;
+  readonly log: (line: string) => void;
+}
+
+export interface EventDelivery {
+  readonly bus: LocalEventBus;
+  /** The PutEvents endpoint. */
+  readonly events: { readonly endpoint: string };
+  readonly deadLetterFile: string;
+}
+
+/**
+ * The event bus and its PutEvents endpoint, delivering to the consumers on their own thread;
+ * publishers find the endpoint through `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+ */
+export async function startEventDelivery(
+  { stateDir, eventBusName, subscriptions, port, log }: EventDeliveryOptions,
+  stops: Stops,
+): Promise<EventDelivery> {
+  const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
+  const consumers = new ConsumerThread();
+  stops.push(() => consumers.stop());
+  const bus = new LocalEventBus({
+    busName: eventBusName,
+    catalog,
+    subscriptions,
+    deadLetterFile,
+    deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
+    onDeadLetter: (entry) =>
+      log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
+  });
+  const events = await startEventBusEndpoint(bus, { host: LOOPBACK, port });
+  stops.push(async () => {
+    await bus.drain();
+    await events.stop();
+  });
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
+  return { bus, events, deadLetterFile };
+}
+
+/** The HTTP API: the route table's handlers behind the user pool's token check. */
+export async function startApi(port: number, pool: UserPoolIds, stops: Stops): Promise<Gateway> {
+  const gateway = await startGateway({
+    host: LOOPBACK,
+    port,
+    routes: routeList,
+    loadHandler: async (entry) => (await loadModule(entry)).handler as unknown as HttpHandler,
+    verifyToken: createTokenVerifier({
+      issuer: pool.issuer,
+      jwksUri: pool.jwksUri,
+      clientId: pool.clientId,
+    }),
+  });
+  stops.push(gateway.stop);
+  return gateway;
+}
