@@ -39,9 +39,11 @@ export function recordsOf(
   const records: OutgoingEvent[] = [];
   if (MUTATING.has(route.method)) {
     // The validated body only: strict schemas already dropped what no route accepts. A body that
-    // failed validation is recorded by its (redacted) field names, never its values.
+    // failed validation is recorded by its (redacted) field names, never its values — also when
+    // the use case refused it (a row checked against its table's columns passed the route's
+    // schema, then failed the table's): every 400 is a refused body.
     const details: Record<string, unknown> = { method: route.method, operationId: route.operationId };
-    if (state.body !== undefined) details.body = redact(state.body);
+    if (state.body !== undefined && statusCode !== 400) details.body = redact(state.body);
     else {
       const keys = rawBodyKeys(event);
       if (keys.length > 0) details.rejectedFields = keys;

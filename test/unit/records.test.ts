@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
-import { NotFound } from '#shared/errors';
+import { NotFound, ValidationFailed } from '#shared/errors';
 import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
 import { csvCell, parseCsv, toCsv } from '#shared/exports/csv';
 import { csvToLines, linesToCsv } from '#shared/exports/export-lines';
@@ -31,7 +31,7 @@ import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 import { actionOf, outcomeOf } from '#shared/records/audit-actions';
 import { emit } from '#shared/records/emission';
 import { BUCKET_BOUNDS_MS, bucketOf, percentile } from '#shared/records/latency-histogram';
-import { REDACTED, redact } from '#shared/records/redaction';
+import { REDACTED, redact, redactedKeys } from '#shared/records/redaction';
 import { routeList } from '#shared/routes/table';
 import { defineRoute } from '#shared/routes/types';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
@@ -347,14 +347,19 @@ describe('telemetry middleware', () => {
     },
   };
   /** The chain of shared/http/handler.ts, with a sink that keeps what it is given. */
-  function chain(policy: TenantAccessPolicy, sink: TelemetrySink) {
+  function chain(
+    policy: TenantAccessPolicy,
+    sink: TelemetrySink,
+    useCase: (event: HttpEvent) => Promise<HttpResponse> = async (event) =>
+      jsonResponse(201, { ok: true }, stateOf(event).requestId),
+  ) {
     return middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })
       .use(requestContext(widget))
       .use(telemetry(widget, { sink: () => sink }))
       .use(errorMapping())
       .use(authorization(widget, () => policy))
       .use(validation(widget))
-      .handler(async (event: HttpEvent) => jsonResponse(201, { ok: true }, stateOf(event).requestId));
+      .handler(useCase);
   }
   const recordingSink = () => {
     const published: OutgoingEvent[][] = [];
@@ -416,6 +421,55 @@ describe('telemetry middleware', () => {
       rejectedFields: ['name', 'password'],
     });
     expect(JSON.stringify(records)).not.toContain('hunter2');
+  });
+
+  it('records a body the use case refused (400) by its field names only, like one the route refused', async () => {
+    // Arrange: the route's schema accepts the body; the use case then refuses it, as a row
+    // checked against its table's columns is.
+    const { sink, published } = recordingSink();
+    const refuse = async () => {
+      throw new ValidationFailed('Invalid body: name', { details: [] });
+    };
+    // Act
+    const response = await chain(member, sink, refuse)(event({ name: 'secret-ref-4711' }), lambdaContext);
+    // Assert
+    expect(response.statusCode).toBe(400);
+    const details = (published[0]?.[0]?.detail as { details: Record<string, unknown> } | undefined)?.details;
+    expect(details).toEqual({ method: 'POST', operationId: 'createWidget', rejectedFields: ['name'] });
+    expect(JSON.stringify(published)).not.toContain('secret-ref-4711');
+  });
+
+  it('keeps prototype-named and empty keys as bracketed plain data and unstorable numbers as text', () => {
+    // Arrange: what JSON.parse makes of a hostile body (own "__proto__" and "constructor" keys).
+    const body = JSON.parse(
+      '{"__proto__":{"polluted":true},"constructor":{"name":"x"},"prototype":1,"":2,' +
+        '"big":12345678901234567890,"huge":1e300,"tiny":1e-200,"ok":1.5,"n":-7}',
+    ) as unknown;
+    // Act
+    const kept = redact(body) as Record<string, unknown>;
+    // Assert
+    expect(Object.getPrototypeOf(kept)).toBe(Object.prototype);
+    expect(Object.keys(kept)).toEqual([
+      '[__proto__]',
+      '[constructor]',
+      '[prototype]',
+      '[]',
+      'big',
+      'huge',
+      'tiny',
+      'ok',
+      'n',
+    ]);
+    expect(kept).toMatchObject({
+      '[__proto__]': { polluted: true },
+      big: '12345678901234567000',
+      huge: '1e+300',
+      tiny: '1e-200',
+      ok: 1.5,
+      n: -7,
+    });
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(redactedKeys(body as object)).toEqual(Object.keys(kept));
   });
 
   it('keeps the answer when publishing fails, and dead-letters the records', async () => {
