@@ -4,9 +4,15 @@ import { parsePart } from '#shared/core/validation';
 import { type ColumnInfo, readTable, type TableInfo, tableMetadata } from '#shared/data/catalog';
 import { type ColumnType, castSql, toParam, valueFromText, valueSchema } from '#shared/data/column-types';
 import { identifierProblem, quoted } from '#shared/data/identifiers';
-import { openTenantDatabase, sqlStateOf, type TenantDataDeps } from '#shared/data/tenant-database';
+import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import { BadRequest, Conflict, NotFound, ValidationFailed } from '#shared/errors';
-import { SqlConstraintViolation, type SqlParams, type SqlRow, type SqlRunner } from '#shared/ports/sql';
+import {
+  SqlConstraintViolation,
+  type SqlParams,
+  type SqlRow,
+  type SqlRunner,
+  sqlFailureOf,
+} from '#shared/ports/sql';
 
 /**
  * Rows of a tenant's table. Every write is checked by a zod schema built from the table's columns
@@ -134,7 +140,7 @@ function rowConflict(error: unknown, databaseId: string, table: string): never {
       constraint: error.constraint,
     });
   }
-  const state = sqlStateOf(error);
+  const state = sqlFailureOf(error)?.sqlState;
   if (state === '42703' || state === '42P01' || state === '42804') {
     tableMetadata.invalidate(databaseId, table);
     throw new Conflict('The table changed while the request ran; try again', { reason: 'table_changed' });

@@ -16,9 +16,9 @@ import {
   typeSql,
 } from '#shared/data/column-types';
 import { columnNameSchema, identifierProblem, quoted, tableNameSchema } from '#shared/data/identifiers';
-import { openTenantDatabase, sqlStateOf, type TenantDataDeps } from '#shared/data/tenant-database';
+import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import { Conflict, NotFound, ValidationFailed } from '#shared/errors';
-import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
+import { SqlConstraintViolation, type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 
 export const MAX_COLUMNS = 100;
 
@@ -154,7 +154,7 @@ function ddlConflict(error: unknown): never {
     };
     throw new Conflict(`The change conflicts with the table's data: ${why[error.kind]}`);
   }
-  const state = sqlStateOf(error);
+  const state = sqlFailureOf(error)?.sqlState;
   if (state === '2BP01') throw new Conflict('Other objects depend on it (a foreign key from another table)');
   if (state === '42P07') throw new Conflict('A table with this name already exists');
   if (state === '42701') throw new Conflict('A column with this name already exists');

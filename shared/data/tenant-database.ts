@@ -59,16 +59,3 @@ export async function openTenantDatabase(
   const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
   return { record, sql };
 }
-
-/** The SQLSTATE of a failed statement, from either adapter (pg's `code`, the Data API's message). */
-export function sqlStateOf(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    const message = current instanceof Error ? current.message : '';
-    const match = /SQLState:\s*([0-9A-Z]{5})/i.exec(message);
-    if (match) return match[1];
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
