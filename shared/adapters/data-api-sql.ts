@@ -10,13 +10,18 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
+import { constraintKindOf, isTransientDriverError } from '#shared/adapters/sql-failures';
 import {
+  describeSqlFailure,
   rewriteNamedParameters,
+  type SqlConstraintKind,
   SqlConstraintViolation,
+  SqlError,
   type SqlParam,
   type SqlParams,
   type SqlRow,
   type SqlRunner,
+  sqlFailureOf,
 } from '#shared/ports/sql';
 
 /**
@@ -24,11 +29,15 @@ import {
  * resumes. The statement did not run, so retrying it later is safe, even for a write. The name is
  * stable so a Step Functions `Retry` can match it (`ErrorEquals: ['DatabaseResuming']`).
  */
-export class DatabaseResuming extends Error {
+export class DatabaseResuming extends SqlError {
   readonly retryable = true;
 
   constructor(options?: ErrorOptions) {
-    super('the database is resuming; retry in a few seconds', options);
+    super(
+      'the database is resuming; retry in a few seconds',
+      { sqlState: undefined, constraint: undefined, transient: true },
+      options,
+    );
     this.name = 'DatabaseResuming';
   }
 }
@@ -219,14 +228,7 @@ export function decodeRecords(
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-const CONSTRAINT_CODES: Record<string, SqlConstraintViolation['kind']> = {
-  '23505': 'unique',
-  '23503': 'foreign_key',
-  '23514': 'check',
-  '23502': 'not_null',
-};
-
-const CONSTRAINT_MESSAGES: readonly [RegExp, SqlConstraintViolation['kind']][] = [
+const CONSTRAINT_MESSAGES: readonly [RegExp, SqlConstraintKind][] = [
   [/duplicate key value violates unique constraint "([^"]*)"/, 'unique'],
   [/violates foreign key constraint "([^"]*)"/, 'foreign_key'],
   [/violates check constraint "([^"]*)"/, 'check'],
@@ -236,24 +238,34 @@ const CONSTRAINT_MESSAGES: readonly [RegExp, SqlConstraintViolation['kind']][] =
 /**
  * Maps a Data API error to the port's errors. PostgreSQL errors arrive as DatabaseErrorException
  * (BadRequestException before it) whose message carries the server's text, e.g.
- * `ERROR: duplicate key value violates unique constraint "x"` and often `; SQLState: 23505`.
+ * `ERROR: duplicate key value violates unique constraint "x"` and often `; SQLState: 23505`: the
+ * only place the SQLSTATE is read out of text. Constraint violations become
+ * `SqlConstraintViolation`, a resuming database `DatabaseResuming`; every other error is returned
+ * as it is, described (`sqlFailureOf`) by the SQLSTATE in its text. Transient is judged on the
+ * error itself, as for pg's (socket codes, the server's wording); the SQLSTATE read from text does
+ * not enter into it, as it never has (see docs/tenant-data.md).
  */
 export function translateDataApiError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!(error instanceof Error) || sqlFailureOf(error)) return error;
   if (error.name === 'DatabaseResumingException') return new DatabaseResuming({ cause: error });
-  if (error.name !== 'DatabaseErrorException' && error.name !== 'BadRequestException') return error;
   const message = error.message;
-  const code = /SQLState:\s*([0-9A-Z]{5})/i.exec(message)?.[1];
-  for (const [pattern, kind] of CONSTRAINT_MESSAGES) {
-    const match = pattern.exec(message);
-    if (match && (code === undefined || CONSTRAINT_CODES[code] === kind)) {
-      return new SqlConstraintViolation(kind, match[1], { cause: error });
+  const sqlState = /SQLState:\s*([0-9A-Z]{5})/i.exec(message)?.[1];
+  if (error.name === 'DatabaseErrorException' || error.name === 'BadRequestException') {
+    for (const [pattern, kind] of CONSTRAINT_MESSAGES) {
+      const match = pattern.exec(message);
+      if (match && (sqlState === undefined || constraintKindOf(sqlState) === kind)) {
+        return new SqlConstraintViolation(kind, match[1], { cause: error });
+      }
     }
+    const kind = constraintKindOf(sqlState);
+    if (kind)
+      return new SqlConstraintViolation(kind, /constraint "([^"]*)"/.exec(message)?.[1], { cause: error });
   }
-  const kind = code ? CONSTRAINT_CODES[code] : undefined;
-  if (kind)
-    return new SqlConstraintViolation(kind, /constraint "([^"]*)"/.exec(message)?.[1], { cause: error });
-  return error;
+  return describeSqlFailure(error, {
+    sqlState,
+    constraint: /constraint "([^"]*)"/.exec(message)?.[1],
+    transient: isTransientDriverError(error),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,7 +325,8 @@ export class DataApiSqlRunner implements SqlRunner {
       await client
         .send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }))
         .catch(() => {}); // the original error matters more; the Data API expires the transaction anyway
-      throw translateDataApiError(error);
+      // The work's own errors, and its statements' (already translated), as they were thrown.
+      throw error;
     }
     await send(() => client.send(new CommitTransactionCommand({ resourceArn, secretArn, transactionId })));
     return result;

@@ -1,11 +1,14 @@
 import pg from 'pg';
+import { constraintKindOf, isTransientDriverError } from '#shared/adapters/sql-failures';
 import {
+  describeSqlFailure,
   rewriteNamedParameters,
   SqlConstraintViolation,
   type SqlParam,
   type SqlParams,
   type SqlRow,
   type SqlRunner,
+  sqlFailureOf,
 } from '#shared/ports/sql';
 
 // Values come back as the port promises, whatever the pg defaults are.
@@ -31,13 +34,6 @@ const types = {
     }
   },
 } as pg.CustomTypesConfig;
-
-const CONSTRAINT_CODES: Record<string, SqlConstraintViolation['kind']> = {
-  '23505': 'unique',
-  '23503': 'foreign_key',
-  '23514': 'check',
-  '23502': 'not_null',
-};
 
 /** Rewritten statements by their text: the same statements run over and over. */
 const rewritten = new Map<string, { text: string; order: string[] }>();
@@ -71,12 +67,27 @@ function toPositional(sql: string, params: SqlParams = {}): { text: string; valu
   return { text, values };
 }
 
+/**
+ * pg's error in the port's terms: constraint violations become `SqlConstraintViolation`; any other
+ * failure is rethrown as pg raised it, described (`sqlFailureOf`) by its SQLSTATE (pg's `code`).
+ */
 function translate(error: unknown): unknown {
-  const code = (error as { code?: string }).code;
-  const kind = code ? CONSTRAINT_CODES[code] : undefined;
-  if (kind)
-    return new SqlConstraintViolation(kind, (error as { constraint?: string }).constraint, { cause: error });
-  return error;
+  if (!(error instanceof Error) || sqlFailureOf(error)) return error;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const named = typeof constraint === 'string' ? constraint : undefined;
+  const kind = constraintKindOf(sqlState);
+  if (kind) return new SqlConstraintViolation(kind, named, { cause: error });
+  return describeSqlFailure(error, { sqlState, constraint: named, transient: isTransientDriverError(error) });
+}
+
+/** Runs one call on pg, its failure translated. */
+async function onPg<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translate(error);
+  }
 }
 
 class ClientRunner implements SqlRunner {
@@ -84,20 +95,12 @@ class ClientRunner implements SqlRunner {
 
   async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
     const { text, values } = toPositional(sql, params);
-    try {
-      return (await this.client.query({ text, values, types })).rows as T[];
-    } catch (error) {
-      throw translate(error);
-    }
+    return (await onPg(() => this.client.query({ text, values, types }))).rows as T[];
   }
 
   async execute(sql: string, params?: SqlParams): Promise<number> {
     const { text, values } = toPositional(sql, params);
-    try {
-      return (await this.client.query({ text, values, types })).rowCount ?? 0;
-    } catch (error) {
-      throw translate(error);
-    }
+    return (await onPg(() => this.client.query({ text, values, types }))).rowCount ?? 0;
   }
 
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
@@ -120,7 +123,7 @@ export class PgSqlRunner implements SqlRunner {
   }
 
   async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
-    const client = await this.#pool.connect();
+    const client = await onPg(() => this.#pool.connect());
     try {
       return await new ClientRunner(client).query<T>(sql, params);
     } finally {
@@ -129,7 +132,7 @@ export class PgSqlRunner implements SqlRunner {
   }
 
   async execute(sql: string, params?: SqlParams): Promise<number> {
-    const client = await this.#pool.connect();
+    const client = await onPg(() => this.#pool.connect());
     try {
       return await new ClientRunner(client).execute(sql, params);
     } finally {
@@ -138,15 +141,17 @@ export class PgSqlRunner implements SqlRunner {
   }
 
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await onPg(() => this.#pool.connect());
     try {
-      await client.query('BEGIN');
+      await onPg(() => client.query('BEGIN'));
       const result = await work(new ClientRunner(client));
-      await client.query('COMMIT');
+      // A deferred constraint is checked here.
+      await onPg(() => client.query('COMMIT'));
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      throw translate(error);
+      // The work's own errors, and its statements' (already translated), as they were thrown.
+      throw error;
     } finally {
       client.release();
     }

@@ -1,6 +1,6 @@
 import { createdCursor, createdSortKey } from '#shared/control/keyset';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
-import { Conflict } from '#shared/errors';
+import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
 export const DATABASE_STATUSES = ['provisioning', 'active', 'deleting', 'deleted', 'failed'] as const;
@@ -25,9 +25,54 @@ const COLUMNS = `id, tenant_id as "tenantId", label, is_primary as "isPrimary", 
   cluster_id as "clusterId", database_name as "databaseName", role_name as "roleName", secret_arn as "secretArn",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
+/** How long this process may serve a database as active without asking the control database. */
+export const ACTIVE_DATABASE_TTL_MS = 5_000;
+
+/**
+ * Active databases this process read recently, by id: placement and credentials do not change
+ * while a database is active, so a page of rows need not ask the control database first.
+ *
+ * Bounded, not checked on use: a status change made by this process (any `transition`) forgets
+ * the entry at once, but a drop started by another function cannot reach this cache, so an entry
+ * is trusted for `ACTIVE_DATABASE_TTL_MS` only (well inside the 30 s access bound) and then read
+ * again. Checking on a miss alone would not help: the stale answer is a hit.
+ */
+export class ActiveDatabaseCache {
+  readonly #entries = new Map<string, { record: TenantDatabaseRecord; at: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(databaseId: string): TenantDatabaseRecord | undefined {
+    const entry = this.#entries.get(databaseId);
+    if (!entry) return undefined;
+    if (this.now() - entry.at < ACTIVE_DATABASE_TTL_MS) return entry.record;
+    this.#entries.delete(databaseId);
+    return undefined;
+  }
+
+  remember(record: TenantDatabaseRecord): void {
+    if (record.status !== 'active') {
+      this.#entries.delete(record.id);
+      return;
+    }
+    if (this.#entries.size > 10_000) this.#entries.clear();
+    this.#entries.set(record.id, { record, at: this.now() });
+  }
+
+  forget(databaseId: string): void {
+    this.#entries.delete(databaseId);
+  }
+}
+
+/** One per process, whichever registry (control runner or transaction) changes a status. */
+const processActiveDatabases = new ActiveDatabaseCache();
+
 /** The tenants' databases and where each is placed, in the control database. */
 export class DatabaseRegistry {
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly activeDatabases: ActiveDatabaseCache = processActiveDatabases,
+  ) {}
 
   async create(input: {
     id: string;
@@ -59,6 +104,26 @@ export class DatabaseRegistry {
       { databaseId },
     );
     return row ?? null;
+  }
+
+  /** The database, if it belongs to the tenant; another tenant's id answers like an unknown one (404). */
+  async ownedBy(tenantId: string, databaseId: string): Promise<TenantDatabaseRecord> {
+    const record = await this.get(databaseId);
+    if (!record || record.tenantId !== tenantId || record.status === 'deleted')
+      throw new NotFound('Database not found');
+    return record;
+  }
+
+  /**
+   * Like `ownedBy`, to open the database for the tenant's data: an active database may come from
+   * this process's recent reads (`ActiveDatabaseCache`), at most `ACTIVE_DATABASE_TTL_MS` old.
+   */
+  async placementFor(tenantId: string, databaseId: string): Promise<TenantDatabaseRecord> {
+    const cached = this.activeDatabases.get(databaseId);
+    if (cached && cached.tenantId === tenantId) return cached;
+    const record = await this.ownedBy(tenantId, databaseId);
+    this.activeDatabases.remember(record);
+    return record;
   }
 
   /** The tenant's databases that still exist or are being made or removed. */
@@ -122,6 +187,7 @@ export class DatabaseRegistry {
         where id = :databaseId and status in (select jsonb_array_elements_text(:from::jsonb))`,
       { databaseId, to, reason, from: sqlJson(from) },
     );
+    this.activeDatabases.forget(databaseId);
     return changed === 1;
   }
 }

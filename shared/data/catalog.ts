@@ -4,7 +4,8 @@ import {
   defaultFromCatalog,
   typeSql,
 } from '#shared/data/column-types';
-import { SYSTEM_COLUMNS } from '#shared/data/identifiers';
+import { identifierProblem, SYSTEM_COLUMNS } from '#shared/data/identifiers';
+import { NotFound } from '#shared/errors';
 import type { SqlRunner } from '#shared/ports/sql';
 
 /**
@@ -217,3 +218,14 @@ export class TableMetadataCache {
 }
 
 export const tableMetadata = new TableMetadataCache();
+
+/**
+ * The description of a tenant's table, from the cache or the catalog. Names tenants cannot have
+ * made (system prefixes, bad patterns) are not found, like unknown ones.
+ */
+export async function existingTable(sql: SqlRunner, databaseId: string, table: string): Promise<TableInfo> {
+  if (identifierProblem(table, 'table') !== null) throw new NotFound('Table not found');
+  const info = await tableMetadata.get(databaseId, table, () => readTable(sql, table));
+  if (!info) throw new NotFound('Table not found');
+  return info;
+}

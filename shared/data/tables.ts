@@ -2,9 +2,9 @@ import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import {
   type ColumnInfo,
+  existingTable,
   listTables,
   moduleOfComment,
-  readTable,
   type TableInfo,
   tableMetadata,
 } from '#shared/data/catalog';
@@ -15,10 +15,10 @@ import {
   defaultSql,
   typeSql,
 } from '#shared/data/column-types';
-import { columnNameSchema, identifierProblem, quoted, tableNameSchema } from '#shared/data/identifiers';
-import { openTenantDatabase, sqlStateOf, type TenantDataDeps } from '#shared/data/tenant-database';
-import { Conflict, NotFound, ValidationFailed } from '#shared/errors';
-import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
+import { columnNameSchema, quoted, tableNameSchema } from '#shared/data/identifiers';
+import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
+import { Conflict, ValidationFailed } from '#shared/errors';
+import { SqlConstraintViolation, type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 
 export const MAX_COLUMNS = 100;
 
@@ -128,14 +128,6 @@ export const tableView = (table: TableInfo) => ({
   estimatedRows: table.estimatedRows,
 });
 
-/** Names tenants cannot have made (system prefixes, bad patterns) are not found, like unknown ones. */
-async function existingTable(sql: SqlRunner, databaseId: string, table: string): Promise<TableInfo> {
-  if (identifierProblem(table, 'table') !== null) throw new NotFound('Table not found');
-  const info = await tableMetadata.get(databaseId, table, () => readTable(sql, table));
-  if (!info) throw new NotFound('Table not found');
-  return info;
-}
-
 /** Fresh from the catalog (DDL must not act on a cached description). */
 async function freshTable(sql: SqlRunner, databaseId: string, table: string): Promise<TableInfo> {
   tableMetadata.invalidate(databaseId, table);
@@ -154,7 +146,7 @@ function ddlConflict(error: unknown): never {
     };
     throw new Conflict(`The change conflicts with the table's data: ${why[error.kind]}`);
   }
-  const state = sqlStateOf(error);
+  const state = sqlFailureOf(error)?.sqlState;
   if (state === '2BP01') throw new Conflict('Other objects depend on it (a foreign key from another table)');
   if (state === '42P07') throw new Conflict('A table with this name already exists');
   if (state === '42701') throw new Conflict('A column with this name already exists');

@@ -2,7 +2,6 @@ import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/dat
 import { Conflict } from '#shared/errors';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
-import { databaseOf } from '#shared/tenancy/lifecycle';
 
 export interface TenantDataDeps {
   readonly databases: DatabaseRegistry;
@@ -17,58 +16,19 @@ export interface TenantDatabase {
 
 /**
  * The tenant's database `databaseId`, opened as the tenant's own role with its secret. Another
- * tenant's database id answers 404 exactly like an unknown one (`databaseOf`); a database that is
- * not active (provisioning, being dropped) answers 409.
+ * tenant's database id answers 404 exactly like an unknown one; a database that is not active
+ * (provisioning, being dropped) answers 409. Its record may be a few seconds old
+ * (`DatabaseRegistry.placementFor`).
  */
-/**
- * Active databases seen recently, by id: placement and credentials do not change while a database
- * is active, so a page of rows need not ask the control database first. Kept 5 s (well inside the
- * 30 s access bound); dropping a database in this process forgets it at once.
- */
-const ACTIVE_DATABASE_TTL_MS = 5_000;
-const activeDatabases = new Map<string, { record: TenantDatabaseRecord; at: number }>();
-
-export function forgetTenantDatabase(databaseId: string): void {
-  activeDatabases.delete(databaseId);
-}
-
-async function activeRecordOf(deps: TenantDataDeps, tenantId: string, databaseId: string) {
-  const cached = activeDatabases.get(databaseId);
-  if (cached && cached.record.tenantId === tenantId && Date.now() - cached.at < ACTIVE_DATABASE_TTL_MS) {
-    return cached.record;
-  }
-  const record = await databaseOf(deps, tenantId, databaseId);
-  if (record.status === 'active') {
-    if (activeDatabases.size > 10_000) activeDatabases.clear();
-    activeDatabases.set(databaseId, { record, at: Date.now() });
-  } else {
-    activeDatabases.delete(databaseId);
-  }
-  return record;
-}
-
 export async function openTenantDatabase(
   deps: TenantDataDeps,
   tenantId: string,
   databaseId: string,
 ): Promise<TenantDatabase> {
-  const record = await activeRecordOf(deps, tenantId, databaseId);
+  const record = await deps.databases.placementFor(tenantId, databaseId);
   if (record.status !== 'active' || !record.clusterId || !record.secretArn) {
     throw new Conflict('The database is not active', { databaseStatus: record.status });
   }
   const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
   return { record, sql };
-}
-
-/** The SQLSTATE of a failed statement, from either adapter (pg's `code`, the Data API's message). */
-export function sqlStateOf(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    const message = current instanceof Error ? current.message : '';
-    const match = /SQLState:\s*([0-9A-Z]{5})/i.exec(message);
-    if (match) return match[1];
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { DatabaseRegistry } from '#shared/control/database-registry';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { tableMetadata } from '#shared/data/catalog';
-import { openTenantDatabase, sqlStateOf } from '#shared/data/tenant-database';
+import { openTenantDatabase } from '#shared/data/tenant-database';
 import { Conflict, DomainError, NotFound } from '#shared/errors';
 import { ModuleDisabled, ModuleEnabled } from '#shared/events/events';
 import {
@@ -23,6 +23,7 @@ import {
 } from '#shared/modules/schema';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
+import { sqlFailureOf } from '#shared/ports/sql';
 
 export class RequirementsUnmet extends DomainError {
   readonly statusCode = 400;
@@ -146,7 +147,7 @@ export async function enableModule(deps: ModuleDeps, tenantId: string, moduleId:
     }
   } catch (error) {
     if (error instanceof Conflict) throw error;
-    const state = sqlStateOf(error);
+    const state = sqlFailureOf(error)?.sqlState;
     if (state === '42P01' || state === '42703') {
       throw new Conflict(`The tables ${module.id} builds on were changed; rename or restore them first`, {
         reason: 'schema_conflict',
@@ -229,7 +230,7 @@ export async function disableModule(
       try {
         await dropModuleData(sql, module);
       } catch (error) {
-        if (sqlStateOf(error) === '2BP01') {
+        if (sqlFailureOf(error)?.sqlState === '2BP01') {
           throw new Conflict(`Other tables refer to ${module.id}'s tables; drop those references first`, {
             reason: 'dependent_objects',
           });

@@ -34,16 +34,74 @@ export interface SqlRunner {
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
 }
 
+/** What every adapter says about a statement that failed, whatever its driver. */
+export interface SqlFailure {
+  /** PostgreSQL's SQLSTATE (`23505`, `42P01`, …), when the server gave one. */
+  readonly sqlState: string | undefined;
+  /** The constraint the server named, when it named one. */
+  readonly constraint: string | undefined;
+  /** Worth running again later: the statement did not take effect for a passing reason. */
+  readonly transient: boolean;
+}
+
+/** An error an adapter made for a failed statement (the driver's error is its `cause`). */
+export class SqlError extends Error implements SqlFailure {
+  readonly sqlState: string | undefined;
+  readonly constraint: string | undefined;
+  readonly transient: boolean;
+
+  constructor(message: string, failure: SqlFailure, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SqlError';
+    this.sqlState = failure.sqlState;
+    this.constraint = failure.constraint;
+    this.transient = failure.transient;
+  }
+}
+
+export type SqlConstraintKind = 'unique' | 'foreign_key' | 'check' | 'not_null';
+
+/** The SQLSTATEs of the constraint violations, by kind. */
+export const CONSTRAINT_SQLSTATES: Readonly<Record<SqlConstraintKind, string>> = {
+  unique: '23505',
+  foreign_key: '23503',
+  check: '23514',
+  not_null: '23502',
+};
+
 /** A unique, foreign-key or check constraint refused the statement. */
-export class SqlConstraintViolation extends Error {
+export class SqlConstraintViolation extends SqlError {
   constructor(
-    readonly kind: 'unique' | 'foreign_key' | 'check' | 'not_null',
-    readonly constraint: string | undefined,
+    readonly kind: SqlConstraintKind,
+    constraint: string | undefined,
     options?: ErrorOptions,
   ) {
-    super(`${kind} constraint ${constraint ?? ''} violated`.replace('  ', ' '), options);
+    super(
+      `${kind} constraint ${constraint ?? ''} violated`.replace('  ', ' '),
+      { sqlState: CONSTRAINT_SQLSTATES[kind], constraint, transient: false },
+      options,
+    );
     this.name = 'SqlConstraintViolation';
   }
+}
+
+/*
+ * Most failures are rethrown as the driver raised them (its own message, stack and name, which
+ * callers and Step Functions may match), so the port's facts about them are kept beside the error
+ * rather than on a new one.
+ */
+const failures = new WeakMap<object, SqlFailure>();
+
+/** For adapters: records what `error`, thrown by a statement, means in the port's terms. */
+export function describeSqlFailure<E extends object>(error: E, failure: SqlFailure): E {
+  failures.set(error, failure);
+  return error;
+}
+
+/** The port's facts about an error a runner threw; undefined for errors that came from elsewhere. */
+export function sqlFailureOf(error: unknown): SqlFailure | undefined {
+  if (error instanceof SqlError) return error;
+  return typeof error === 'object' && error !== null ? failures.get(error) : undefined;
 }
 
 /** Replaces `:name` with what `placeholder` returns, skipping `::casts`, quoted text and comments. */

@@ -6,7 +6,7 @@ import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { SecretNotFound, type SecretStore } from '#shared/ports/secrets';
-import type { SqlRunner } from '#shared/ports/sql';
+import { type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
 
 export interface SagaDeps {
@@ -63,32 +63,8 @@ const SAFE_PASSWORD = /^[A-Za-z0-9]{32}$/;
 /** Serialises role and grant changes on a cluster: the catalog refuses concurrent updates of a row. */
 const CLUSTER_DDL_LOCK = 7_262_902;
 
-/**
- * Worth a retry: serialization failures, deadlocks, "tuple concurrently updated", a server out of
- * connection slots or starting up, a connection that dropped.
- */
-const TRANSIENT_SQLSTATES = new Set([
-  '40001',
-  '40P01',
-  '53300',
-  '57P03',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-]);
-function isTransientDatabaseError(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  const message = error instanceof Error ? error.message : '';
-  return (
-    TRANSIENT_SQLSTATES.has(code) ||
-    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code) ||
-    /concurrently updated|deadlock detected|could not serialize|too many clients|Connection terminated/.test(
-      message,
-    )
-  );
-}
+/** Whether the SQL adapter judged the failure transient (serialization, deadlock, connection, …). */
+const isTransientDatabaseError = (error: unknown): boolean => sqlFailureOf(error)?.transient === true;
 
 /** Runs database work of a step, turning transient failures into TransientError (retried). */
 async function retryable<T>(work: () => Promise<T>): Promise<T> {
@@ -103,9 +79,9 @@ async function retryable<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
+  const sqlState = sqlFailureOf(error)?.sqlState;
   const message = error instanceof Error ? error.message : '';
-  return code === '42710' || code === '42P04' || /already exists/.test(message);
+  return sqlState === '42710' || sqlState === '42P04' || /already exists/.test(message);
 }
 
 async function databaseFor(

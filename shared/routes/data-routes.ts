@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { tableParamSchema } from '#shared/data/identifiers';
-import { rowIdSchema, rowsQuerySchema } from '#shared/data/rows';
+import { rowIdSchema, rowsQuerySchema } from '#shared/data/row-query';
 import { alterTableSchema, createTableSchema } from '#shared/data/tables';
 import { MODULE_ID_PATTERN, MODULE_IDS } from '#shared/modules/catalog';
 import { DEFAULT_WAVE_SIZE, UPGRADE_ID_PATTERN } from '#shared/modules/upgrades';

@@ -2,7 +2,6 @@ import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import { newDatabaseId } from '#shared/control/ids';
 import type { TenantRepository } from '#shared/control/tenant-repository';
-import { forgetTenantDatabase } from '#shared/data/tenant-database';
 import { Conflict, NotFound } from '#shared/errors';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
@@ -82,24 +81,12 @@ export async function createDatabase(deps: LifecycleDeps, tenantId: string, labe
   return toDatabaseView(record);
 }
 
-/** The database, if it belongs to the tenant; another tenant's id answers like an unknown one. */
-export async function databaseOf(
-  deps: Pick<LifecycleDeps, 'databases'>,
-  tenantId: string,
-  databaseId: string,
-) {
-  const record = await deps.databases.get(databaseId);
-  if (!record || record.tenantId !== tenantId || record.status === 'deleted')
-    throw new NotFound('Database not found');
-  return record;
-}
-
 export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databaseId: string) {
-  const record = await databaseOf(deps, tenantId, databaseId);
+  const record = await deps.databases.ownedBy(tenantId, databaseId);
   if (record.isPrimary) throw new Conflict('The primary database goes only with the tenant (offboarding)');
   if (record.status === 'provisioning') throw new Conflict('The database is still being provisioned');
+  // The transition also forgets this process's cached record: its requests answer 409 at once.
   await deps.databases.transition(databaseId, ['active', 'failed', 'deleting'], 'deleting');
-  forgetTenantDatabase(databaseId);
   await start(deps, `drop-${databaseId}`, { operation: 'dropDatabase', tenantId, databaseId });
   return toDatabaseView({ ...record, status: 'deleting' });
 }

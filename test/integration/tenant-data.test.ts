@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { RESERVED_WORDS } from '#shared/data/identifiers';
-import { MAX_PAGE_BYTES } from '#shared/data/rows';
+import { MAX_PAGE_BYTES } from '#shared/data/row-statements';
 import { type Actor, addMember, newActor } from '../support/actors.ts';
 import { errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { inTenantDatabase, tenantWithDatabase } from '../support/tenant-data.ts';

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
+import {
+  type SqlConstraintKind,
+  SqlConstraintViolation,
+  type SqlFailure,
+  type SqlRunner,
+  sqlFailureOf,
+  sqlJson,
+} from '#shared/ports/sql';
 
 /**
  * One row of the port's value mapping: a SQL expression and what every adapter must return for it.
@@ -56,6 +63,75 @@ export const TYPE_CASES: readonly TypeCase[] = [
   { column: 'null_integer', sql: 'null::integer', expected: null },
   { column: 'null_timestamptz', sql: 'null::timestamptz', expected: null },
   { column: 'null_jsonb', sql: 'null::jsonb', expected: null },
+];
+
+/**
+ * A failure every adapter must describe alike (`sqlFailureOf`): how to cause it on a real
+ * database with the contract's tables (`items` is the name of the items table), the Data API's
+ * text for it, and the port's facts. The Data API unit tests reuse this table.
+ */
+export interface FailureCase {
+  readonly name: string;
+  readonly provoke: (runner: SqlRunner, items: string) => Promise<unknown>;
+  readonly dataApiMessage: (items: string) => string;
+  readonly expected: (items: string) => SqlFailure;
+  /** Set for constraint violations, which adapters throw as `SqlConstraintViolation`. */
+  readonly kind?: SqlConstraintKind;
+}
+
+export const FAILURE_CASES: readonly FailureCase[] = [
+  {
+    name: 'a unique violation',
+    provoke: async (runner, items) => {
+      await runner.execute(`insert into ${items} (name) values ('taken')`);
+      await runner.execute(`insert into ${items} (name) values ('taken')`);
+    },
+    dataApiMessage: (items) =>
+      `ERROR: duplicate key value violates unique constraint "${items}_name_key"\n  Detail: Key (name)=(taken) already exists.; SQLState: 23505`,
+    expected: (items) => ({ sqlState: '23505', constraint: `${items}_name_key`, transient: false }),
+    kind: 'unique',
+  },
+  {
+    name: 'a check violation',
+    provoke: (runner, items) => runner.execute(`insert into ${items} (name, qty) values ('minus', -1)`),
+    dataApiMessage: (items) =>
+      `ERROR: new row for relation "${items}" violates check constraint "${items}_qty_check"\n  Detail: Failing row contains (1, minus, -1, null).; SQLState: 23514`,
+    expected: (items) => ({ sqlState: '23514', constraint: `${items}_qty_check`, transient: false }),
+    kind: 'check',
+  },
+  {
+    name: 'a syntax error',
+    provoke: (runner) => runner.query('selec 1'),
+    dataApiMessage: () => 'ERROR: syntax error at or near "selec"\n  Position: 1; SQLState: 42601',
+    expected: () => ({ sqlState: '42601', constraint: undefined, transient: false }),
+  },
+  {
+    name: 'an unknown table',
+    provoke: (runner) => runner.query('select * from contract_no_such_table'),
+    dataApiMessage: () =>
+      'ERROR: relation "contract_no_such_table" does not exist\n  Position: 15; SQLState: 42P01',
+    expected: () => ({ sqlState: '42P01', constraint: undefined, transient: false }),
+  },
+  {
+    name: 'a division by zero',
+    provoke: (runner) => runner.query('select 1 / (:zero)::integer as x', { zero: 0 }),
+    dataApiMessage: () => 'ERROR: division by zero; SQLState: 22012',
+    expected: () => ({ sqlState: '22012', constraint: undefined, transient: false }),
+  },
+  {
+    name: 'a serialization failure',
+    provoke: async (runner, items) => {
+      await runner.execute(`insert into ${items} (name) values ('contested')`);
+      await runner.transaction(async (tx) => {
+        await tx.execute('set transaction isolation level repeatable read');
+        await tx.query(`select qty from ${items} where name = 'contested'`);
+        await runner.execute(`update ${items} set qty = 1 where name = 'contested'`);
+        await tx.execute(`update ${items} set qty = 2 where name = 'contested'`);
+      });
+    },
+    dataApiMessage: () => 'ERROR: could not serialize access due to concurrent update; SQLState: 40001',
+    expected: () => ({ sqlState: '40001', constraint: undefined, transient: true }),
+  },
 ];
 
 export interface ContractRunner {
@@ -393,6 +469,33 @@ export function sqlContractSuite(name: string, makeRunner: () => Promise<Contrac
         const bad = runner().query('select * from contract_no_such_table');
         await expect(bad).rejects.toThrow(/contract_no_such_table/);
         await expect(bad).rejects.not.toBeInstanceOf(SqlConstraintViolation);
+      });
+    });
+
+    describe('failures, described alike by every adapter', () => {
+      it.each(FAILURE_CASES)('describes $name', async (failureCase) => {
+        const error = await failureCase.provoke(runner(), items).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(error, 'the statement should have failed').toBeInstanceOf(Error);
+        const failure = sqlFailureOf(error);
+        expect(failure).toBeDefined();
+        expect({
+          sqlState: failure?.sqlState,
+          constraint: failure?.constraint,
+          transient: failure?.transient,
+        }).toEqual(failureCase.expected(items));
+        if (failureCase.kind) {
+          expect(error).toBeInstanceOf(SqlConstraintViolation);
+          expect(error).toMatchObject({ kind: failureCase.kind });
+        } else expect(error).not.toBeInstanceOf(SqlConstraintViolation);
+      });
+
+      it('describes nothing it did not fail itself: the work’s own errors stay undescribed', async () => {
+        const boom = new Error('deadlock detected, says the work, not the database');
+        await expect(runner().transaction(async () => Promise.reject(boom))).rejects.toBe(boom);
+        expect(sqlFailureOf(boom)).toBeUndefined();
       });
     });
   });

@@ -22,8 +22,8 @@ import {
   toPlainDecimal,
   translateDataApiError,
 } from '#shared/adapters/data-api-sql';
-import { SqlConstraintViolation, type SqlParam, sqlJson } from '#shared/ports/sql';
-import { TYPE_CASES } from '../support/sql-contract.ts';
+import { SqlConstraintViolation, type SqlParam, sqlFailureOf, sqlJson } from '#shared/ports/sql';
+import { FAILURE_CASES, TYPE_CASES } from '../support/sql-contract.ts';
 
 const client = new RDSDataClient({
   region: 'eu-west-1',
@@ -455,5 +455,61 @@ describe('DataApiSqlRunner errors', () => {
     rds.on(ExecuteStatementCommand).rejects(timeout);
     await expect(runner.execute('update counters set n = n + 1')).rejects.toBe(timeout);
     expect(rds).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
+  });
+});
+
+describe('DataApiSqlRunner failures (held to the contract table)', () => {
+  const items = 'contract_items_0a1b2c3d';
+
+  it.each(FAILURE_CASES)('describes $name as the contract says', async (failureCase) => {
+    const sent = dbError(failureCase.dataApiMessage(items));
+    rds.on(ExecuteStatementCommand).rejects(sent);
+    const error = await runner.execute('select 1').catch((thrown: unknown) => thrown);
+    const failure = sqlFailureOf(error);
+    expect({
+      sqlState: failure?.sqlState,
+      constraint: failure?.constraint,
+      transient: failure?.transient,
+    }).toEqual(failureCase.expected(items));
+    if (failureCase.kind) expect(error).toMatchObject({ kind: failureCase.kind, cause: sent });
+    else expect(error).toBe(sent);
+  });
+
+  it('calls a resuming database and a dropped connection transient, a statement timeout not', async () => {
+    const resuming = new DatabaseResumingException({ message: 'Database is resuming', $metadata: {} });
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const timeout = new StatementTimeoutException({ message: 'The statement timed out', $metadata: {} });
+    const outcomes: [Error, boolean][] = [
+      [resuming, true],
+      [reset, true],
+      [timeout, false],
+    ];
+    for (const [sent, transient] of outcomes) {
+      rds.reset();
+      rds.on(ExecuteStatementCommand).rejects(sent);
+      const error = await runner.query('select 1').catch((thrown: unknown) => thrown);
+      expect(sqlFailureOf(error)?.transient, sent.message).toBe(transient);
+    }
+  });
+
+  it('judges transience on the error, not on the SQLSTATE in its text (as the saga always has)', () => {
+    const startingUp = dbError('ERROR: the database system is starting up; SQLState: 57P03');
+    expect(sqlFailureOf(translateDataApiError(startingUp))).toEqual({
+      sqlState: '57P03',
+      constraint: undefined,
+      transient: false,
+    });
+    const deadlock = dbError(
+      'ERROR: deadlock detected\n  Detail: Process 1 waits for ShareLock; SQLState: 40P01',
+    );
+    expect(sqlFailureOf(translateDataApiError(deadlock))?.transient).toBe(true);
+  });
+
+  it('leaves errors thrown by the work of a transaction as they were, undescribed', async () => {
+    rds.on(BeginTransactionCommand).resolves({ transactionId: 'tx-9' });
+    rds.on(RollbackTransactionCommand).resolves({});
+    const boom = new Error('too many clients, says the work');
+    await expect(runner.transaction(async () => Promise.reject(boom))).rejects.toBe(boom);
+    expect(sqlFailureOf(boom)).toBeUndefined();
   });
 });

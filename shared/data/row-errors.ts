@@ -1,0 +1,36 @@
+import { tableMetadata } from '#shared/data/catalog';
+import { BadRequest, Conflict } from '#shared/errors';
+import { SqlConstraintViolation, sqlFailureOf } from '#shared/ports/sql';
+
+/**
+ * Errors a tenant's data can cause → 4xx; a table changed by another process → 409 and a fresh
+ * read of its description next time. Anything else is rethrown (a 500).
+ */
+export function rowConflict(error: unknown, databaseId: string, table: string): never {
+  if (error instanceof SqlConstraintViolation) {
+    if (error.kind === 'unique')
+      throw new Conflict('A row with this value already exists', {
+        reason: 'unique',
+        constraint: error.constraint,
+      });
+    if (error.kind === 'foreign_key')
+      throw new Conflict('The row refers to a missing row, or other rows refer to it', {
+        reason: 'foreign_key',
+        constraint: error.constraint,
+      });
+    throw new BadRequest(`The row violates a ${error.kind.replace('_', '-')} constraint`, {
+      reason: error.kind,
+      constraint: error.constraint,
+    });
+  }
+  const state = sqlFailureOf(error)?.sqlState;
+  if (state === '42703' || state === '42P01' || state === '42804') {
+    tableMetadata.invalidate(databaseId, table);
+    throw new Conflict('The table changed while the request ran; try again', { reason: 'table_changed' });
+  }
+  if (state === '42501')
+    throw new Conflict('The tenant role may not change this table', { reason: 'insufficient_privilege' });
+  if (state?.startsWith('22'))
+    throw new BadRequest('A value is out of range for its column', { reason: 'data_exception' });
+  throw error;
+}
