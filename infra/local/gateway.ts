@@ -64,6 +64,30 @@ function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
   });
 }
 
+/**
+ * The request path as sent, refused when a segment could change the route: API Gateway documents
+ * that it URL-decodes path parameters before the integration sees them
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html) but
+ * not what it does with dot segments or encoded slashes, so the local gateway neither resolves
+ * nor decodes them: a `.` or `..` segment (also as `%2e`), a `%2F` or `%5C` inside a segment, or a
+ * malformed escape is a 400 before any route is matched. (WHATWG `URL` would resolve `..` and
+ * `%2e%2e` and so let an id change the route.)
+ */
+export function requestPath(target: string): { path: string } | { problem: string } {
+  const path = target.split('?')[0] ?? '/';
+  for (const segment of path.split('/')) {
+    if (/%(2f|5c)/i.test(segment)) return { problem: 'encoded slash in a path segment' };
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return { problem: 'malformed percent escape' };
+    }
+    if (decoded === '.' || decoded === '..') return { problem: 'dot segment in the path' };
+  }
+  return { path };
+}
+
 function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   response.end(body);
@@ -77,9 +101,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const compiled = options.routes.map(compile);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<number> => {
+    const target = requestPath(request.url ?? '/');
+    if ('problem' in target) {
+      send(
+        response,
+        400,
+        JSON.stringify({ error: { code: 'invalid_path', message: `Invalid path: ${target.problem}` } }),
+      );
+      return 400;
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const pathname = target.path;
     const method = request.method ?? 'GET';
-    const candidates = compiled.filter((c) => c.pattern.test(url.pathname));
+    const candidates = compiled.filter((c) => c.pattern.test(pathname));
     const match = candidates.find((c) => c.route.method === method);
     if (!match) {
       const status = candidates.length > 0 ? 405 : 404;
@@ -117,7 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return 401;
       }
     }
-    const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
+    const values = match.pattern.exec(pathname)?.slice(1) ?? [];
     const pathParameters: Record<string, string> = {};
     match.names.forEach((name, i) => {
       pathParameters[name] = decodeURIComponent(values[i] ?? '');
@@ -133,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const event = {
       version: '2.0',
       routeKey,
-      rawPath: url.pathname,
+      rawPath: pathname,
       rawQueryString: url.search.slice(1),
       headers,
       queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
@@ -147,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         domainPrefix: 'local',
         http: {
           method,
-          path: url.pathname,
+          path: pathname,
           protocol: `HTTP/${request.httpVersion}`,
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
           userAgent: headers['user-agent'] ?? '',

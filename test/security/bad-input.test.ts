@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
@@ -318,6 +319,51 @@ describe('bad input', () => {
         expect.objectContaining({ location: 'body', code: 'too_deep' }),
       ]);
     }
+  });
+
+  it('an id never changes the route: dot segments and encoded slashes are a 400, and nothing is deleted', async () => {
+    // Raw request targets: fetch (WHATWG URL) would resolve `..` and `%2e%2e` before sending.
+    const send = (method: string, target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(info.apiUrl);
+        const request = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path: target,
+            headers: { authorization: `Bearer ${owner.token}` },
+          },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => {
+              body += chunk.toString('utf8');
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    for (const target of [
+      `/tenants/${tenantId}/members/../roles/${roleId}`,
+      `/tenants/${tenantId}/members/%2e%2e/roles/${roleId}`,
+      `/tenants/${tenantId}/members/%2E%2e/roles/${roleId}`,
+      `/tenants/${tenantId}/members/./../roles/${roleId}`,
+      `/tenants/${tenantId}/roles/..%2F${roleId}`,
+      `/tenants/${tenantId}/members/x%2F..%2Froles%2F${roleId}`,
+      `/tenants/${tenantId}/members/%5C..`,
+      `/tenants/${tenantId}/members/%zz`,
+      `/tenants/${tenantId}/members/%C0%AE%C0%AE`,
+    ]) {
+      const response = await send('DELETE', target);
+      expect(response.status, target).toBe(400);
+      expect(JSON.parse(response.body).error.code, target).toBe('invalid_path');
+    }
+    const roles = expectStatus(await owner.call('GET', `/tenants/${tenantId}/roles`), 200).body as {
+      items: { id: string }[];
+    };
+    expect(roles.items.map((role) => role.id)).toContain(roleId);
   });
 
   it('a body that is not declared as JSON is a 415', async () => {

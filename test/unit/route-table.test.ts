@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type * as z from 'zod';
 import { ALL_PERMISSIONS, PLATFORM_GROUPS } from '#shared/domain/permissions';
 import { openApiDocument } from '#shared/routes/openapi';
 import { routeList } from '#shared/routes/table';
@@ -51,6 +52,26 @@ describe('route table', () => {
       const shape = (route.request.params as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
       expect(Object.keys(shape).sort(), route.operationId).toEqual(names.sort());
     }
+  });
+
+  it('refuses, in every path parameter, values that are not ids and could name another route', () => {
+    // API Gateway URL-decodes path parameters before the function sees them, so `%2e%2e` or
+    // `a%2Fb` may arrive as `..` or `a/b`: the handler must refuse them itself, whatever the gateway did.
+    const notIds = ['.', '..', '../roles', 'a/b', 'a\\b', '', ' ', '%2e%2e', 'x\u0000'];
+    let checked = 0;
+    for (const route of routeList) {
+      const shape = (route.request.params as { shape?: Record<string, z.ZodType> } | undefined)?.shape ?? {};
+      for (const [name, schema] of Object.entries(shape)) {
+        for (const value of notIds) {
+          expect(
+            schema.safeParse(value).success,
+            `${route.operationId} ${name}=${JSON.stringify(value)}`,
+          ).toBe(false);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 });
 
