@@ -8,6 +8,9 @@ import { EventsStack } from '#infra/stacks/events-stack';
 import { IdentityStack } from '#infra/stacks/identity-stack';
 import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
+import type { TenantryApp } from '#infra/tenantry-app';
+
+export type { TenantryApp } from '#infra/tenantry-app';
 
 export const stageSchema = z
   .string({ error: 'the CDK context value "stage" is required (-c stage=dev)' })
@@ -55,17 +58,6 @@ export interface BuildAppOptions {
    * @default true
    */
   readonly cloudFormationValidation?: boolean;
-}
-
-export interface TenantryApp {
-  readonly app: App;
-  readonly stage: string;
-  readonly nag: AwsSolutionsChecks;
-  readonly stateful: StatefulStack;
-  readonly provisioning: ProvisioningStack;
-  readonly identity: IdentityStack;
-  readonly api: ApiStack;
-  readonly events: EventsStack;
 }
 
 /**

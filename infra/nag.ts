@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { TenantryApp } from '#infra/app';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import { PROVISIONING_STATUS_HANDLER, TENANT_DATA_HANDLER } from '#infra/stacks/api-stack';
 import {
@@ -9,6 +8,7 @@ import {
   TENANT_ID_TAG,
   tenantSecretPrefix,
 } from '#infra/stacks/provisioning-stack';
+import type { TenantryApp } from '#infra/tenantry-app';
 
 /**
  * Every cdk-nag acknowledgement of the app, in one place. Each names one rule (and, for
