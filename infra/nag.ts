@@ -56,7 +56,7 @@ const EXPORTS_OBJECTS_REASON =
   's3:PutObject (never delete).';
 
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
-  const { stage, stateful, identity, api, events, provisioning } = built;
+  const { stage, policy, stateful, identity, api, events, provisioning } = built;
 
   // Every Tenantry function: its role's default policy holds the X-Ray statement.
   for (const construct of built.app.node.findAll()) {
@@ -76,7 +76,7 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
     );
   }
 
-  if (stage === 'dev') {
+  if (!policy.deletionProtection) {
     acknowledge(
       stateful.cluster,
       'AwsSolutions-RDS10',

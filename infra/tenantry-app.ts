@@ -5,6 +5,7 @@ import type { EventsStack } from '#infra/stacks/events-stack';
 import type { IdentityStack } from '#infra/stacks/identity-stack';
 import type { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import type { StatefulStack } from '#infra/stacks/stateful-stack';
+import type { StagePolicy } from '#infra/stage-policy';
 
 /**
  * The built app and its stacks. Its own module because both infra/app.ts (which builds it) and
@@ -13,6 +14,7 @@ import type { StatefulStack } from '#infra/stacks/stateful-stack';
 export interface TenantryApp {
   readonly app: App;
   readonly stage: string;
+  readonly policy: StagePolicy;
   readonly nag: AwsSolutionsChecks;
   readonly stateful: StatefulStack;
   readonly provisioning: ProvisioningStack;

@@ -8,11 +8,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 import type { EventCatalog } from '#shared/events/catalog';
 import type { EventSubscription } from '#shared/events/subscriptions';
 
 export interface EventConsumersProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly eventBus: events.IEventBus;
   /** Source of each detail-type's `source`, so rules match on both. */
   readonly catalog: EventCatalog;
@@ -75,6 +78,7 @@ export class EventConsumers extends Construct {
       const fn = new TenantryFunction(scopeForOne, 'Consumer', {
         handler: subscription.handler,
         stage: props.stage,
+        policy: props.policy,
         serviceName: 'tenantry-events',
         environment: props.environment,
       });

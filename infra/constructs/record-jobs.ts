@@ -12,6 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
 export const EXPORTS_PREFIX = 'usage-exports/';
@@ -45,6 +46,8 @@ export const RECORD_JOB_HANDLERS = {
 
 export interface RecordJobsProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
   readonly eventBus: events.IEventBus;
   readonly usageTable: dynamodb.ITable;
@@ -86,6 +89,7 @@ export class RecordJobs extends Construct {
     this.storageSnapshot = new TenantryFunction(this, 'StorageSnapshot', {
       handler: RECORD_JOB_HANDLERS.storageSnapshot,
       stage: props.stage,
+      policy: props.policy,
       serviceName: 'tenantry-jobs',
       timeout: Duration.minutes(5),
     });
@@ -95,6 +99,7 @@ export class RecordJobs extends Construct {
     this.monthClose = new TenantryFunction(this, 'MonthClose', {
       handler: RECORD_JOB_HANDLERS.monthClose,
       stage: props.stage,
+      policy: props.policy,
       serviceName: 'tenantry-jobs',
       // Reconciles every tenant's days from raw records before it writes the month.
       timeout: Duration.minutes(15),

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -28,6 +28,7 @@ import {
   TENANT_ID_TAG,
   tenantSecretPrefix,
 } from '#infra/stacks/provisioning-stack';
+import type { StagePolicy } from '#infra/stage-policy';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -40,6 +41,8 @@ export interface ApiThrottle {
 
 export interface ApiStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly cluster: rds.DatabaseCluster;
@@ -107,14 +110,13 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
     const routes = props.routes ?? routeList;
 
     this.telemetryDeadLetterQueue = new sqs.Queue(this, 'TelemetryDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: props.policy.removalPolicy,
     });
     new cloudwatch.Alarm(this, 'TelemetryDeadLetterAlarm', {
       alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
@@ -140,8 +142,8 @@ export class ApiStack extends Stack {
     });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
     });
     const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
     new apigwv2.HttpStage(this, 'DefaultStage', {
@@ -219,6 +221,7 @@ export class ApiStack extends Stack {
     const fn = new TenantryFunction(this, constructIdFor(handler), {
       handler,
       stage: props.stage,
+      policy: props.policy,
       serviceName: 'tenantry-api',
     });
     if (controlPlane) {

@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
 import {
   type ProvisioningStep,
@@ -26,6 +27,8 @@ export function tenantSecretPrefix(stage: string): string {
 
 export interface ProvisioningStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
   readonly eventBus: events.IEventBus;
 }
@@ -43,7 +46,6 @@ export class ProvisioningStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
 
     const tenantSecretsArn = this.formatArn({
       service: 'secretsmanager',
@@ -58,6 +60,7 @@ export class ProvisioningStack extends Stack {
       const fn = new TenantryFunction(this, step, {
         handler,
         stage: props.stage,
+        policy: props.policy,
         // Creating a database through the Data API can take a while; the Data API gives up at 45 s.
         timeout: Duration.seconds(60),
         serviceName: 'tenantry-provisioning',
@@ -91,8 +94,8 @@ export class ProvisioningStack extends Stack {
     this.stepFunctions = stepFunctions;
 
     const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
     });
     this.stateMachine = new sfn.StateMachine(this, 'ProvisioningWorkflow', {
       stateMachineName: provisioningStateMachineName(props.stage),
@@ -120,6 +123,7 @@ export class ProvisioningStack extends Stack {
     const migrator = new TenantryFunction(this, 'ControlMigrations', {
       handler: 'ops/migrate-control-db',
       stage: props.stage,
+      policy: props.policy,
       timeout: Duration.minutes(5),
       serviceName: 'tenantry-ops',
     });
