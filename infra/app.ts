@@ -103,6 +103,16 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     provisioningWorkflow: provisioning.stateMachine,
   });
+  const events = new EventsStack(app, stackName('Events'), {
+    stage,
+    policy,
+    description: description('event consumers, dead-letter queues and alarms'),
+    eventBus: stateful.eventBus,
+    auditTable: stateful.auditTable,
+    usageTable: stateful.usageTable,
+    cluster: stateful.cluster,
+    exportsBucket: stateful.exportsBucket,
+  });
   const api = new ApiStack(app, stackName('Api'), {
     stage,
     policy,
@@ -115,16 +125,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     usageTable: stateful.usageTable,
     exportsBucket: stateful.exportsBucket,
     provisioningWorkflow: provisioning.stateMachine,
-  });
-  const events = new EventsStack(app, stackName('Events'), {
-    stage,
-    policy,
-    description: description('event consumers, dead-letter queues and alarms'),
-    eventBus: stateful.eventBus,
-    auditTable: stateful.auditTable,
-    usageTable: stateful.usageTable,
-    cluster: stateful.cluster,
-    exportsBucket: stateful.exportsBucket,
+    alarmTopic: events.alarmTopic,
   });
 
   Tags.of(app).add('tenantry:stage', stage);

@@ -1,6 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,8 +7,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 
@@ -73,17 +71,17 @@ export interface RecordJobsProps {
 export class RecordJobs extends Construct {
   readonly storageSnapshot: TenantryFunction;
   readonly monthClose: TenantryFunction;
-  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterQueue: DeadLetterQueue;
   readonly schedules: scheduler.Schedule[] = [];
   /** The role EventBridge Scheduler assumes to invoke the jobs. */
   readonly schedulerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: RecordJobsProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
+      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
+      alarmTopic: props.alarmTopic,
+      alarmPeriod: Duration.minutes(5),
     });
 
     this.storageSnapshot = new TenantryFunction(this, 'StorageSnapshot', {
@@ -135,18 +133,5 @@ export class RecordJobs extends Construct {
         target: target(this.monthClose),
       }),
     );
-
-    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

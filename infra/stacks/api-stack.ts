@@ -1,9 +1,8 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -11,9 +10,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantExportsArchive } from '#infra/constructs/record-jobs';
 import {
   grantBus,
@@ -50,6 +50,8 @@ export interface ApiStackProps extends StackProps {
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
   readonly provisioningWorkflow: sfn.IStateMachine;
+  /** Where the telemetry dead-letter alarm notifies (the operators' alarm topic). */
+  readonly alarmTopic: sns.ITopic;
   /**
    * The finance exports bucket, read by the export routes (`EXPORTS_BUCKET_NAME`).
    * @default - the export routes have no archive
@@ -106,28 +108,16 @@ export class ApiStack extends Stack {
    * Audit, usage and metric records the handlers could not publish to the bus (after one retry):
    * kept 14 days for a redrive, with an alarm on the first one.
    */
-  readonly telemetryDeadLetterQueue: sqs.Queue;
+  readonly telemetryDeadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const routes = props.routes ?? routeList;
 
-    this.telemetryDeadLetterQueue = new sqs.Queue(this, 'TelemetryDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.policy.removalPolicy,
-    });
-    new cloudwatch.Alarm(this, 'TelemetryDeadLetterAlarm', {
+    this.telemetryDeadLetterQueue = new DeadLetterQueue(this, 'TelemetryDeadLetterQueue', {
       alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
-      metric: this.telemetryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmTopic: props.alarmTopic,
+      removalPolicy: props.policy.removalPolicy,
     });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
