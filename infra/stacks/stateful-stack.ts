@@ -7,6 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StagePolicy } from '#infra/stage-policy';
+import { type RecordTableSpec, recordTables } from '#shared/records/tables';
 
 /** Newest Aurora PostgreSQL 17 minor that aws-cdk-lib 2.276 knows. */
 export const AURORA_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
@@ -101,24 +102,20 @@ export class StatefulStack extends Stack {
     });
     this.cluster.node.addDependency(postgresqlLogs);
 
-    const tableDefaults = {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: policy.deletionProtection,
-      removalPolicy: dataRemovalPolicy,
-    } satisfies Partial<dynamodb.TableProps>;
-    this.auditTable = new dynamodb.Table(this, 'AuditTable', {
-      ...tableDefaults,
-      timeToLiveAttribute: 'expiresAt',
-    });
-    // Usage rollups and raw records never expire; the per-event ledger entries of metric samples do.
-    this.usageTable = new dynamodb.Table(this, 'UsageTable', {
-      ...tableDefaults,
-      timeToLiveAttribute: 'expiresAt',
-    });
+    // Keys and TTL come from the description the local platform creates its tables from too.
+    const recordTable = (constructId: string, spec: RecordTableSpec) =>
+      new dynamodb.Table(this, constructId, {
+        partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: spec.sortKey, type: dynamodb.AttributeType.STRING },
+        timeToLiveAttribute: spec.ttlAttribute,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        deletionProtection: policy.deletionProtection,
+        removalPolicy: dataRemovalPolicy,
+      });
+    this.auditTable = recordTable('AuditTable', recordTables.audit);
+    this.usageTable = recordTable('UsageTable', recordTables.usage);
 
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `tenantry-${props.stage}` });
     this.eventBus.archive('EventArchive', {
