@@ -173,6 +173,14 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
         `prefix, GetSecretValue only, and requires the ${TENANT_ID_TAG} tag (secretsmanager:ResourceTag).`,
     );
   }
+  const migrator = provisioning.controlMigrationsProvider.onEventHandler.node.defaultChild as CfnResource;
+  acknowledge(
+    provisioning.controlMigrationsProviderRole,
+    `AwsSolutions-IAM5[Resource::${localArn(migrator)}:*]`,
+    'The custom resource provider framework (aws-cdk-lib Provider) invokes the control migrations ' +
+      'function through grantInvoke, which names that function and its versions and aliases ' +
+      '(<arn>:*); the function is named, only its qualifiers are wildcarded.',
+  );
   acknowledge(
     provisioning.stateMachine.role,
     'AwsSolutions-IAM5[Resource::*]',

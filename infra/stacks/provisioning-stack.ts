@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
@@ -43,6 +44,10 @@ export class ProvisioningStack extends Stack {
   readonly stepFunctions: Record<ProvisioningStep, TenantryFunction>;
   /** Applies the control database migrations on deploy. */
   readonly controlMigrations: CustomResource;
+  /** Answers CloudFormation for the migrator: a failed or timed-out migration fails the deploy. */
+  readonly controlMigrationsProvider: cr.Provider;
+  /** The framework function's role. */
+  readonly controlMigrationsProviderRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
     super(scope, id, props);
@@ -128,8 +133,27 @@ export class ProvisioningStack extends Stack {
       serviceName: 'tenantry-ops',
     });
     grantDataApi(migrator, props.cluster);
+    // The framework function gets a role and log group like every Tenantry function's: writes to
+    // its own log group only, instead of the default role's AWS managed policy.
+    const providerLogs = new logs.LogGroup(this, 'ControlMigrationsProviderLogs', {
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
+    });
+    const providerRole = new iam.Role(this, 'ControlMigrationsProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Tenantry control migrations provider framework (${props.stage})`,
+    });
+    this.controlMigrationsProviderRole = providerRole;
+    providerLogs.grantWrite(providerRole);
+    // Synchronous (no isComplete handler): the migrator's own timeout bounds the wait, and the
+    // framework, whose function outlives it, reports a timed-out migration as a failure.
+    this.controlMigrationsProvider = new cr.Provider(this, 'ControlMigrationsProvider', {
+      onEventHandler: migrator.function,
+      frameworkOnEventRole: providerRole,
+      logGroup: providerLogs,
+    });
     this.controlMigrations = new CustomResource(this, 'ControlDatabaseSchema', {
-      serviceToken: migrator.function.functionArn,
+      serviceToken: this.controlMigrationsProvider.serviceToken,
       resourceType: 'Custom::TenantryControlMigrations',
       properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
     });
