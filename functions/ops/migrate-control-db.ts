@@ -5,7 +5,7 @@ import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import { logger } from '#shared/core/logger';
 
-export const PHYSICAL_ID = 'tenantry-control-database-migrations';
+const PHYSICAL_ID = 'tenantry-control-database-migrations';
 
 /** A paused Aurora Serverless v2 cluster answers "resuming" for up to about a minute. */
 async function migrateWhenAwake(attempts = 12) {

@@ -5,7 +5,10 @@ const migrate = vi.hoisted(() => vi.fn());
 vi.mock('#shared/control/migrate', () => ({ migrate }));
 vi.mock('#shared/composition/runtime', () => ({ services: () => ({ control: {} }) }));
 
-const { handler, PHYSICAL_ID } = await import('#functions/ops/migrate-control-db');
+const { handler } = await import('#functions/ops/migrate-control-db');
+
+// The custom resource's one physical id: the same on every deploy, so no update replaces it.
+const PHYSICAL_ID = 'tenantry-control-database-migrations';
 
 function event(RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
   return {
