@@ -8,6 +8,10 @@ import { EventsStack } from '#infra/stacks/events-stack';
 import { IdentityStack } from '#infra/stacks/identity-stack';
 import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
+import { stagePolicy } from '#infra/stage-policy';
+import type { TenantryApp } from '#infra/tenantry-app';
+
+export type { TenantryApp } from '#infra/tenantry-app';
 
 export const stageSchema = z
   .string({ error: 'the CDK context value "stage" is required (-c stage=dev)' })
@@ -57,17 +61,6 @@ export interface BuildAppOptions {
   readonly cloudFormationValidation?: boolean;
 }
 
-export interface TenantryApp {
-  readonly app: App;
-  readonly stage: string;
-  readonly nag: AwsSolutionsChecks;
-  readonly stateful: StatefulStack;
-  readonly provisioning: ProvisioningStack;
-  readonly identity: IdentityStack;
-  readonly api: ApiStack;
-  readonly events: EventsStack;
-}
-
 /**
  * The Tenantry CDK app. Environment-agnostic: no account or region is fixed here, the CLI's
  * credentials decide at deploy time, so `cdk synth` needs no AWS access and no lookups happen.
@@ -86,21 +79,25 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     },
   });
   const stage = parseStage(options.stage ?? app.node.tryGetContext('stage'));
+  const policy = stagePolicy(stage);
   const stackName = (name: string) => `Tenantry-${stage}-${name}`;
   const description = (what: string) => `Tenantry (${stage}): ${what}`;
 
   const stateful = new StatefulStack(app, stackName('Stateful'), {
     stage,
+    policy,
     description: description('network, Aurora cluster, tables, event bus, exports bucket'),
   });
   const provisioning = new ProvisioningStack(app, stackName('Provisioning'), {
     stage,
+    policy,
     description: description('tenant provisioning workflow'),
     cluster: stateful.cluster,
     eventBus: stateful.eventBus,
   });
   const identity = new IdentityStack(app, stackName('Identity'), {
     stage,
+    policy,
     description: description('Cognito user pool and triggers'),
     cluster: stateful.cluster,
     eventBus: stateful.eventBus,
@@ -108,6 +105,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   });
   const events = new EventsStack(app, stackName('Events'), {
     stage,
+    policy,
     description: description('event consumers, dead-letter queues and alarms'),
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
@@ -117,6 +115,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   });
   const api = new ApiStack(app, stackName('Api'), {
     stage,
+    policy,
     description: description('HTTP API and route handlers'),
     userPool: identity.userPool,
     userPoolClient: identity.userPoolClient,
@@ -126,14 +125,14 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     usageTable: stateful.usageTable,
     exportsBucket: stateful.exportsBucket,
     provisioningWorkflow: provisioning.stateMachine,
-    // Built after the events stack: its lost-telemetry alarm notifies the operators' topic.
+    // Built after the events stack: its lost-telemetry alarms notify the operators' topic.
     alarmTopic: events.alarmTopic,
   });
 
   Tags.of(app).add('tenantry:stage', stage);
   Tags.of(app).add('tenantry:app', 'tenantry');
 
-  const built = { app, stage, stateful, provisioning, identity, api, events };
+  const built = { app, stage, policy, stateful, provisioning, identity, api, events };
   applyNagSuppressions(built);
   const nag = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });
   Validations.of(app).addPlugins(nag);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { TenantryApp } from '#infra/app';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import { PROVISIONING_STATUS_HANDLER, TENANT_DATA_HANDLER } from '#infra/stacks/api-stack';
 import {
@@ -9,6 +8,7 @@ import {
   TENANT_ID_TAG,
   tenantSecretPrefix,
 } from '#infra/stacks/provisioning-stack';
+import type { TenantryApp } from '#infra/tenantry-app';
 
 /**
  * Every cdk-nag acknowledgement of the app, in one place. Each names one rule (and, for
@@ -56,7 +56,7 @@ const EXPORTS_OBJECTS_REASON =
   's3:PutObject (never delete).';
 
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
-  const { stage, stateful, identity, api, events, provisioning } = built;
+  const { stage, policy, stateful, identity, api, events, provisioning } = built;
 
   // Every Tenantry function: its role's default policy holds the X-Ray statement.
   for (const construct of built.app.node.findAll()) {
@@ -76,7 +76,7 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
     );
   }
 
-  if (stage === 'dev') {
+  if (!policy.deletionProtection) {
     acknowledge(
       stateful.cluster,
       'AwsSolutions-RDS10',
@@ -173,6 +173,14 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
         `prefix, GetSecretValue only, and requires the ${TENANT_ID_TAG} tag (secretsmanager:ResourceTag).`,
     );
   }
+  const migrator = provisioning.controlMigrationsProvider.onEventHandler.node.defaultChild as CfnResource;
+  acknowledge(
+    provisioning.controlMigrationsProviderRole,
+    `AwsSolutions-IAM5[Resource::${localArn(migrator)}:*]`,
+    'The custom resource provider framework (aws-cdk-lib Provider) invokes the control migrations ' +
+      'function through grantInvoke, which names that function and its versions and aliases ' +
+      '(<arn>:*); the function is named, only its qualifiers are wildcarded.',
+  );
   acknowledge(
     provisioning.stateMachine.role,
     'AwsSolutions-IAM5[Resource::*]',

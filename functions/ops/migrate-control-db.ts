@@ -19,40 +19,27 @@ async function migrateWhenAwake(attempts = 12) {
   }
 }
 
+/** What the provider framework reports to CloudFormation on success. */
+export interface MigrationResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, string>;
+}
+
 /**
- * CloudFormation custom resource: applies the control database migrations on every deploy that
- * changes them (the resource's `version` property), before the API serves. It answers
- * CloudFormation itself, so no provider framework function is needed. Deleting the stack leaves
- * the data alone.
+ * onEvent handler of the control migrations custom resource (aws-cdk-lib's Provider framework
+ * answers CloudFormation): applies the control database migrations on every deploy that changes
+ * them (the resource's `version` property), before the API serves. A thrown error is reported as
+ * the resource's failure. Deleting the stack leaves the data alone.
  */
-export const handler = async (event: CloudFormationCustomResourceEvent): Promise<void> => {
-  let status: 'SUCCESS' | 'FAILED' = 'SUCCESS';
-  let reason = 'ok';
-  let data: Record<string, string> = {};
+export const handler = async (event: CloudFormationCustomResourceEvent): Promise<MigrationResponse> => {
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: PHYSICAL_ID };
   try {
-    if (event.RequestType !== 'Delete') {
-      const result = await migrateWhenAwake();
-      data = { current: String(result.current), applied: result.applied.join(',') };
-      logger.info('control database migrated', data);
-    }
+    const result = await migrateWhenAwake();
+    const data = { current: String(result.current), applied: result.applied.join(',') };
+    logger.info('control database migrated', data);
+    return { PhysicalResourceId: PHYSICAL_ID, Data: data };
   } catch (error) {
-    status = 'FAILED';
-    reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : 'migration failed';
     logger.error('control database migration failed', error as Error);
+    throw error;
   }
-  const response = await fetch(event.ResponseURL, {
-    method: 'PUT',
-    // The pre-signed URL is signed for an empty content type.
-    headers: { 'content-type': '' },
-    body: JSON.stringify({
-      Status: status,
-      Reason: reason,
-      PhysicalResourceId: PHYSICAL_ID,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-      Data: data,
-    }),
-  });
-  if (!response.ok) throw new Error(`CloudFormation did not take the response: ${response.status}`);
 };

@@ -1,18 +1,21 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 import type { EventCatalog } from '#shared/events/catalog';
 import type { EventSubscription } from '#shared/events/subscriptions';
 
 export interface EventConsumersProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly eventBus: events.IEventBus;
   /** Source of each detail-type's `source`, so rules match on both. */
   readonly catalog: EventCatalog;
@@ -75,16 +78,16 @@ export class EventConsumers extends Construct {
       const fn = new TenantryFunction(scopeForOne, 'Consumer', {
         handler: subscription.handler,
         stage: props.stage,
+        policy: props.policy,
         serviceName: 'tenantry-events',
         environment: props.environment,
       });
       grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'readwrite');
       grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
 
-      const deadLetterQueue = new sqs.Queue(scopeForOne, 'DeadLetterQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
+      const deadLetterQueue = new DeadLetterQueue(scopeForOne, 'DeadLetterQueue', {
+        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} dead-lettered events`,
+        alarmTopic: props.alarmTopic,
       });
 
       const rule = new events.Rule(scopeForOne, 'Rule', {
@@ -103,20 +106,13 @@ export class EventConsumers extends Construct {
         }),
       );
 
-      const alarm = new cloudwatch.Alarm(scopeForOne, 'DeadLetterAlarm', {
-        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} dead-lettered events`,
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      this.consumers.push({
+        subscription,
+        rule,
+        function: fn,
+        deadLetterQueue,
+        alarm: deadLetterQueue.alarm,
       });
-      if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-
-      this.consumers.push({ subscription, rule, function: fn, deadLetterQueue, alarm });
     }
   }
 }

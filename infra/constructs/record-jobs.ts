@@ -1,6 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,9 +7,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
 export const EXPORTS_PREFIX = 'usage-exports/';
@@ -45,6 +44,8 @@ export const RECORD_JOB_HANDLERS = {
 
 export interface RecordJobsProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
   readonly eventBus: events.IEventBus;
   readonly usageTable: dynamodb.ITable;
@@ -70,22 +71,23 @@ export interface RecordJobsProps {
 export class RecordJobs extends Construct {
   readonly storageSnapshot: TenantryFunction;
   readonly monthClose: TenantryFunction;
-  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterQueue: DeadLetterQueue;
   readonly schedules: scheduler.Schedule[] = [];
   /** The role EventBridge Scheduler assumes to invoke the jobs. */
   readonly schedulerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: RecordJobsProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
+      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
+      alarmTopic: props.alarmTopic,
+      alarmPeriod: Duration.minutes(5),
     });
 
     this.storageSnapshot = new TenantryFunction(this, 'StorageSnapshot', {
       handler: RECORD_JOB_HANDLERS.storageSnapshot,
       stage: props.stage,
+      policy: props.policy,
       serviceName: 'tenantry-jobs',
       timeout: Duration.minutes(5),
     });
@@ -95,6 +97,7 @@ export class RecordJobs extends Construct {
     this.monthClose = new TenantryFunction(this, 'MonthClose', {
       handler: RECORD_JOB_HANDLERS.monthClose,
       stage: props.stage,
+      policy: props.policy,
       serviceName: 'tenantry-jobs',
       // Reconciles every tenant's days from raw records before it writes the month.
       timeout: Duration.minutes(15),
@@ -130,18 +133,5 @@ export class RecordJobs extends Construct {
         target: target(this.monthClose),
       }),
     );
-
-    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

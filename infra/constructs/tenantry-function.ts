@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { StagePolicy } from '#infra/stage-policy';
 
 /** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,8 +46,10 @@ export const FUNCTION_BUNDLE = {
 export interface TenantryFunctionProps {
   /** Entry under `functions/` without extension, e.g. `me/get-me` (the route table's `handler`). */
   readonly handler: string;
-  /** Deployment stage; sets `TENANTRY_STAGE` and the log retention. */
+  /** Deployment stage; sets `TENANTRY_STAGE`. */
   readonly stage: string;
+  /** Log retention, log removal and default log level of the stage. */
+  readonly policy: StagePolicy;
   /**
    * Extra environment variables. Prefer the `grant*` helpers, which set the variable and the
    * permission together.
@@ -65,7 +68,7 @@ export interface TenantryFunctionProps {
   readonly timeout?: Duration;
   /**
    * Log level read by the shared logger.
-   * @default 'INFO' ('DEBUG' on the `dev` stage)
+   * @default - the stage policy's
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
@@ -92,11 +95,9 @@ export class TenantryFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantryFunctionProps) {
     super(scope, id);
-    const isDev = props.stage === 'dev';
-
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -121,7 +122,7 @@ export class TenantryFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         TENANTRY_STAGE: props.stage,
-        LOG_LEVEL: props.logLevel ?? (isDev ? 'DEBUG' : 'INFO'),
+        LOG_LEVEL: props.logLevel ?? props.policy.logLevel,
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'tenantry',
         ...props.environment,
       },

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -13,9 +13,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantExportsArchive } from '#infra/constructs/record-jobs';
 import {
   grantBus,
@@ -30,6 +30,7 @@ import {
   TENANT_ID_TAG,
   tenantSecretPrefix,
 } from '#infra/stacks/provisioning-stack';
+import type { StagePolicy } from '#infra/stage-policy';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
@@ -43,6 +44,8 @@ export interface ApiThrottle {
 
 export interface ApiStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly cluster: rds.DatabaseCluster;
@@ -50,6 +53,8 @@ export interface ApiStackProps extends StackProps {
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
   readonly provisioningWorkflow: sfn.IStateMachine;
+  /** Where the telemetry alarms (dead letters, lost records) notify: the operators' alarm topic. */
+  readonly alarmTopic: sns.ITopic;
   /**
    * The finance exports bucket, read by the export routes (`EXPORTS_BUCKET_NAME`).
    * @default - the export routes have no archive
@@ -70,11 +75,6 @@ export interface ApiStackProps extends StackProps {
    * @default ['*']
    */
   readonly corsAllowOrigins?: string[];
-  /**
-   * Where the API's lost-telemetry alarm notifies.
-   * @default - an alarm without actions
-   */
-  readonly alarmTopic?: sns.ITopic;
 }
 
 /** The route functions' Powertools service name: their logs and the `service` metric dimension. */
@@ -114,29 +114,16 @@ export class ApiStack extends Stack {
    * Audit, usage and metric records the handlers could not publish to the bus (after one retry):
    * kept 14 days for a redrive, with an alarm on the first one.
    */
-  readonly telemetryDeadLetterQueue: sqs.Queue;
+  readonly telemetryDeadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
     const routes = props.routes ?? routeList;
 
-    this.telemetryDeadLetterQueue = new sqs.Queue(this, 'TelemetryDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    });
-    new cloudwatch.Alarm(this, 'TelemetryDeadLetterAlarm', {
+    this.telemetryDeadLetterQueue = new DeadLetterQueue(this, 'TelemetryDeadLetterQueue', {
       alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
-      metric: this.telemetryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmTopic: props.alarmTopic,
+      removalPolicy: props.policy.removalPolicy,
     });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
@@ -151,8 +138,8 @@ export class ApiStack extends Stack {
     });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
     });
     const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
     new apigwv2.HttpStage(this, 'DefaultStage', {
@@ -232,6 +219,7 @@ export class ApiStack extends Stack {
     const fn = new TenantryFunction(this, constructIdFor(handler), {
       handler,
       stage: props.stage,
+      policy: props.policy,
       serviceName: API_SERVICE_NAME,
     });
     if (controlPlane) {
@@ -293,6 +281,6 @@ export class ApiStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

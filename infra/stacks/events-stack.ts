@@ -7,11 +7,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { RecordJobs } from '#infra/constructs/record-jobs';
+import type { StagePolicy } from '#infra/stage-policy';
 import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
 export interface EventsStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly eventBus: events.IEventBus;
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
@@ -52,6 +55,7 @@ export class EventsStack extends Stack {
     });
     this.consumers = new EventConsumers(this, 'Consumers', {
       stage: props.stage,
+      policy: props.policy,
       eventBus: props.eventBus,
       catalog,
       subscriptions: props.subscriptions ?? subscriptions,
@@ -63,6 +67,7 @@ export class EventsStack extends Stack {
     if (props.cluster && props.exportsBucket) {
       this.jobs = new RecordJobs(this, 'RecordJobs', {
         stage: props.stage,
+        policy: props.policy,
         cluster: props.cluster,
         eventBus: props.eventBus,
         usageTable: props.usageTable,

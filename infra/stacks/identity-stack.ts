@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -10,6 +10,7 @@ import {
   grantStartWorkflow,
   TenantryFunction,
 } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 
 /** Cognito groups for platform staff (not tenant roles). */
 export const PLATFORM_GROUPS = ['platform-admin', 'finance'] as const;
@@ -29,6 +30,8 @@ export interface IdentityTriggers {
 
 export interface IdentityStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   /** The control database, read by the triggers through the Data API. */
   readonly cluster: rds.DatabaseCluster;
   readonly eventBus: events.IEventBus;
@@ -59,7 +62,6 @@ export class IdentityStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
     const featurePlan = props.featurePlan ?? cognito.FeaturePlan.ESSENTIALS;
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -86,8 +88,8 @@ export class IdentityStack extends Stack {
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      deletionProtection: !isDev,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      deletionProtection: props.policy.deletionProtection,
+      removalPolicy: props.policy.removalPolicy,
     });
 
     this.userPoolClient = this.userPool.addClient('AppClient', {
@@ -139,6 +141,7 @@ export class IdentityStack extends Stack {
     const fn = new TenantryFunction(this, id, {
       handler,
       stage: props.stage,
+      policy: props.policy,
       // Cognito waits at most 5 s for a trigger before failing the sign-up or sign-in.
       timeout: Duration.seconds(5),
       serviceName: 'tenantry-identity',

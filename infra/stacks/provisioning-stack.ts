@@ -1,11 +1,13 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
 import {
   type ProvisioningStep,
@@ -26,6 +28,8 @@ export function tenantSecretPrefix(stage: string): string {
 
 export interface ProvisioningStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
   readonly eventBus: events.IEventBus;
 }
@@ -40,10 +44,13 @@ export class ProvisioningStack extends Stack {
   readonly stepFunctions: Record<ProvisioningStep, TenantryFunction>;
   /** Applies the control database migrations on deploy. */
   readonly controlMigrations: CustomResource;
+  /** Answers CloudFormation for the migrator: a failed or timed-out migration fails the deploy. */
+  readonly controlMigrationsProvider: cr.Provider;
+  /** The framework function's role. */
+  readonly controlMigrationsProviderRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
 
     const tenantSecretsArn = this.formatArn({
       service: 'secretsmanager',
@@ -58,6 +65,7 @@ export class ProvisioningStack extends Stack {
       const fn = new TenantryFunction(this, step, {
         handler,
         stage: props.stage,
+        policy: props.policy,
         // Creating a database through the Data API can take a while; the Data API gives up at 45 s.
         timeout: Duration.seconds(60),
         serviceName: 'tenantry-provisioning',
@@ -91,8 +99,8 @@ export class ProvisioningStack extends Stack {
     this.stepFunctions = stepFunctions;
 
     const logGroup = new logs.LogGroup(this, 'WorkflowLogs', {
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
     });
     this.stateMachine = new sfn.StateMachine(this, 'ProvisioningWorkflow', {
       stateMachineName: provisioningStateMachineName(props.stage),
@@ -120,12 +128,32 @@ export class ProvisioningStack extends Stack {
     const migrator = new TenantryFunction(this, 'ControlMigrations', {
       handler: 'ops/migrate-control-db',
       stage: props.stage,
+      policy: props.policy,
       timeout: Duration.minutes(5),
       serviceName: 'tenantry-ops',
     });
     grantDataApi(migrator, props.cluster);
+    // The framework function gets a role and log group like every Tenantry function's: writes to
+    // its own log group only, instead of the default role's AWS managed policy.
+    const providerLogs = new logs.LogGroup(this, 'ControlMigrationsProviderLogs', {
+      retention: props.policy.logRetention,
+      removalPolicy: props.policy.removalPolicy,
+    });
+    const providerRole = new iam.Role(this, 'ControlMigrationsProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Tenantry control migrations provider framework (${props.stage})`,
+    });
+    this.controlMigrationsProviderRole = providerRole;
+    providerLogs.grantWrite(providerRole);
+    // Synchronous (no isComplete handler): the migrator's own timeout bounds the wait, and the
+    // framework, whose function outlives it, reports a timed-out migration as a failure.
+    this.controlMigrationsProvider = new cr.Provider(this, 'ControlMigrationsProvider', {
+      onEventHandler: migrator.function,
+      frameworkOnEventRole: providerRole,
+      logGroup: providerLogs,
+    });
     this.controlMigrations = new CustomResource(this, 'ControlDatabaseSchema', {
-      serviceToken: migrator.function.functionArn,
+      serviceToken: this.controlMigrationsProvider.serviceToken,
       resourceType: 'Custom::TenantryControlMigrations',
       properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
     });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,21 +6,25 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import type { StagePolicy } from '#infra/stage-policy';
+import { type RecordTableSpec, recordTables } from '#shared/records/tables';
 
 /** Newest Aurora PostgreSQL 17 minor that aws-cdk-lib 2.276 knows. */
 export const AURORA_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
 
 export interface StatefulStackProps extends StackProps {
   readonly stage: string;
+  /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
+  readonly policy: StagePolicy;
   /**
    * Aurora Serverless v2 minimum capacity in ACUs. 0 lets the cluster pause when idle (the first
    * Data API call then waits for it to resume).
-   * @default 0 on `dev`, 0.5 elsewhere
+   * @default - the stage policy's (0 on `dev`, 0.5 elsewhere)
    */
   readonly databaseMinCapacity?: number;
   /**
    * Aurora Serverless v2 maximum capacity in ACUs.
-   * @default 4
+   * @default - the stage policy's (4)
    */
   readonly databaseMaxCapacity?: number;
   /**
@@ -45,8 +49,8 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
-    const isDev = props.stage === 'dev';
-    const dataRemovalPolicy = isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const { policy } = props;
+    const dataRemovalPolicy = policy.removalPolicy;
 
     // Only isolated subnets: the database is reached through the Data API, no function runs in
     // the VPC, so there is nothing that needs a NAT gateway or a route to the internet.
@@ -58,7 +62,7 @@ export class StatefulStack extends Stack {
     this.vpc.addFlowLog('FlowLogs', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(
         new logs.LogGroup(this, 'FlowLogGroup', {
-          retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+          retention: policy.logRetention,
           removalPolicy: dataRemovalPolicy,
         }),
       ),
@@ -70,15 +74,15 @@ export class StatefulStack extends Stack {
     // log-retention custom resource (a Lambda function with an AWS managed policy) to the stack.
     const postgresqlLogs = new logs.LogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
-      retention: isDev ? logs.RetentionDays.ONE_MONTH : logs.RetentionDays.ONE_YEAR,
+      retention: policy.logRetention,
       removalPolicy: dataRemovalPolicy,
     });
     this.cluster = new rds.DatabaseCluster(this, 'Database', {
       clusterIdentifier,
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_ENGINE_VERSION }),
       writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
-      serverlessV2MinCapacity: props.databaseMinCapacity ?? (isDev ? 0 : 0.5),
-      serverlessV2MaxCapacity: props.databaseMaxCapacity ?? 4,
+      serverlessV2MinCapacity: props.databaseMinCapacity ?? policy.database.minCapacity,
+      serverlessV2MaxCapacity: props.databaseMaxCapacity ?? policy.database.maxCapacity,
       vpc: this.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       defaultDatabaseName: 'control',
@@ -89,33 +93,29 @@ export class StatefulStack extends Stack {
       // Lambda in the VPC and no Secrets Manager endpoint to pay for.
       manageMasterUserPassword: true,
       credentials: rds.Credentials.fromUsername('tenantry_admin'),
-      backup: { retention: Duration.days(isDev ? 7 : 30), preferredWindow: '03:00-04:00' },
+      backup: { retention: policy.database.backupRetention, preferredWindow: '03:00-04:00' },
       preferredMaintenanceWindow: 'Sun:04:30-Sun:05:30',
-      deletionProtection: !isDev,
-      removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
+      deletionProtection: policy.deletionProtection,
+      removalPolicy: policy.database.removalPolicy,
       cloudwatchLogsExports: ['postgresql'],
       copyTagsToSnapshot: true,
     });
     this.cluster.node.addDependency(postgresqlLogs);
 
-    const tableDefaults = {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: !isDev,
-      removalPolicy: dataRemovalPolicy,
-    } satisfies Partial<dynamodb.TableProps>;
-    this.auditTable = new dynamodb.Table(this, 'AuditTable', {
-      ...tableDefaults,
-      timeToLiveAttribute: 'expiresAt',
-    });
-    // Usage rollups and raw records never expire; the per-event ledger entries of metric samples do.
-    this.usageTable = new dynamodb.Table(this, 'UsageTable', {
-      ...tableDefaults,
-      timeToLiveAttribute: 'expiresAt',
-    });
+    // Keys and TTL come from the description the local platform creates its tables from too.
+    const recordTable = (constructId: string, spec: RecordTableSpec) =>
+      new dynamodb.Table(this, constructId, {
+        partitionKey: { name: spec.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: spec.sortKey, type: dynamodb.AttributeType.STRING },
+        timeToLiveAttribute: spec.ttlAttribute,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        deletionProtection: policy.deletionProtection,
+        removalPolicy: dataRemovalPolicy,
+      });
+    this.auditTable = recordTable('AuditTable', recordTables.audit);
+    this.usageTable = recordTable('UsageTable', recordTables.usage);
 
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `tenantry-${props.stage}` });
     this.eventBus.archive('EventArchive', {
@@ -129,7 +129,7 @@ export class StatefulStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(isDev ? 30 : 365) }],
+      lifecycleRules: [{ expiration: policy.accessLogsExpiration }],
       removalPolicy: dataRemovalPolicy,
       autoDeleteObjects: false,
     });

@@ -6,6 +6,7 @@ export interface RecordTableSpec {
   readonly id: 'audit' | 'usage';
   /** Environment variable that carries the table name to the functions. */
   readonly envVar: string;
+  /** Key attributes; both are strings. */
   readonly partitionKey: 'pk';
   readonly sortKey: 'sk';
   /** Items past this epoch-seconds attribute are expired (filtered on read where TTL is absent). */
@@ -20,5 +21,12 @@ export const recordTables = {
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',
   },
-  usage: { id: 'usage', envVar: 'USAGE_TABLE_NAME', partitionKey: 'pk', sortKey: 'sk' },
+  // Usage rollups and raw records never expire; the per-event ledger entries of metric samples do.
+  usage: {
+    id: 'usage',
+    envVar: 'USAGE_TABLE_NAME',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+  },
 } as const satisfies Record<string, RecordTableSpec>;

@@ -143,6 +143,24 @@ describe('ApiStack', () => {
     }
   });
 
+  it('alarms on the first telemetry dead letter and notifies the operators’ alarm topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TelemetryDeadLetterQueue'), 'QueueName'] },
+        },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [
+        { 'Fn::ImportValue': Match.stringLikeRegexp('^Tenantry-dev-Events:ExportsOutputRefAlarmTopic') },
+      ],
+    });
+  });
+
   it('runs the route functions outside the VPC', () => {
     for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       expect(fn.Properties.VpcConfig).toBeUndefined();

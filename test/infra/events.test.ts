@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { EventConsumers } from '#infra/constructs/event-consumers';
+import { stagePolicy } from '#infra/stage-policy';
 import { catalog } from '#shared/events/events';
 import { subscriptions } from '#shared/events/subscriptions';
 
@@ -93,6 +94,7 @@ describe('EventsStack', () => {
     const build = () =>
       new EventConsumers(stack, 'Consumers', {
         stage: 'dev',
+        policy: stagePolicy('dev'),
         eventBus: new events.EventBus(stack, 'Bus'),
         catalog,
         subscriptions: [{ name: 'Typo', detailTypes: ['Audit Recrod'], handler: 'events/record-audit' }],

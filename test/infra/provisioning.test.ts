@@ -79,4 +79,45 @@ describe('ProvisioningStack', () => {
       expect(JSON.stringify(statement.Resource)).toContain('MasterUserSecret');
     }
   });
+
+  it('answers CloudFormation for the control migrations through the Provider framework, bounded by the migrator’s timeout', () => {
+    const functions = template.findResources('AWS::Lambda::Function') as Record<
+      string,
+      {
+        Properties: {
+          Description?: string;
+          Timeout?: number;
+          Role?: unknown;
+          Environment?: { Variables: Record<string, unknown> };
+        };
+      }
+    >;
+    const [migratorId, migrator] =
+      Object.entries(functions).find(
+        ([, fn]) => fn.Properties.Description === 'Tenantry ops/migrate-control-db',
+      ) ?? [];
+    const [frameworkId, framework] =
+      Object.entries(functions).find(([, fn]) =>
+        fn.Properties.Description?.startsWith('AWS CDK resource provider framework - onEvent'),
+      ) ?? [];
+    template.hasResourceProperties('Custom::TenantryControlMigrations', {
+      ServiceToken: { 'Fn::GetAtt': [frameworkId, 'Arn'] },
+    });
+    expect(framework?.Properties.Environment?.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({
+      'Fn::GetAtt': [migratorId, 'Arn'],
+    });
+    // Synchronous provider (a total timeout needs an isComplete handler): the migrator gives up at
+    // 5 minutes, well inside the framework function's 15, which then reports the failure.
+    expect(migrator?.Properties.Timeout).toBe(300);
+    expect(framework?.Properties.Timeout).toBe(900);
+    // The framework's role has no AWS managed policy; it writes only to its own log group.
+    const roleRef = framework?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined;
+    const roles = template.findResources('AWS::IAM::Role') as Record<
+      string,
+      { Properties: Record<string, unknown> }
+    >;
+    const role = roles[roleRef?.['Fn::GetAtt'][0] ?? ''];
+    expect(role).toBeDefined();
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
 });

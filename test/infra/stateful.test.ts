@@ -1,7 +1,9 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { AURORA_ENGINE_VERSION } from '#infra/stacks/stateful-stack';
+import { recordTables } from '#shared/records/tables';
 
 interface Resource {
   Properties: Record<string, unknown>;
@@ -92,6 +94,33 @@ describe('StatefulStack', () => {
     for (const table of Object.values(prod.findResources('AWS::DynamoDB::Table')) as Resource[]) {
       expect(table.Properties.DeletionProtectionEnabled).toBe(true);
       expect(table.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('builds each table from its description in shared/records/tables.ts', () => {
+    const built = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
+    const template = Template.fromStack(built.stateful);
+    const stack = built.stateful;
+    for (const [table, spec] of [
+      [stack.auditTable, recordTables.audit],
+      [stack.usageTable, recordTables.usage],
+    ] as const) {
+      const logicalId = stack.getLogicalId(table.node.defaultChild as CfnElement);
+      const resource = template.toJSON().Resources[logicalId] as Resource;
+      expect(resource.Properties).toMatchObject({
+        KeySchema: [
+          { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+          { AttributeName: spec.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: spec.partitionKey, AttributeType: 'S' },
+          { AttributeName: spec.sortKey, AttributeType: 'S' },
+        ],
+      });
+      expect(resource.Properties.GlobalSecondaryIndexes).toBeUndefined();
+      expect(resource.Properties.TimeToLiveSpecification).toEqual(
+        spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : undefined,
+      );
     }
   });
 
