@@ -155,6 +155,11 @@ export class ProvisioningStack extends Stack {
     this.controlMigrations = new CustomResource(this, 'ControlDatabaseSchema', {
       serviceToken: this.controlMigrationsProvider.serviceToken,
       resourceType: 'Custom::TenantryControlMigrations',
+      // CloudFormation waits an hour for a custom resource by default
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html#cfn-cloudformation-customresource-servicetimeout):
+      // a handler that never answers would block the stack that long. The migrator gives up at
+      // 5 minutes; 10 leave the framework time to report it.
+      serviceTimeout: Duration.minutes(10),
       properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
     });
   }

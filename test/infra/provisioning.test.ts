@@ -102,6 +102,8 @@ describe('ProvisioningStack', () => {
       ) ?? [];
     template.hasResourceProperties('Custom::TenantryControlMigrations', {
       ServiceToken: { 'Fn::GetAtt': [frameworkId, 'Arn'] },
+      // CloudFormation gives up on a silent handler after 10 minutes, not its default hour.
+      ServiceTimeout: '600',
     });
     expect(framework?.Properties.Environment?.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({
       'Fn::GetAtt': [migratorId, 'Arn'],
