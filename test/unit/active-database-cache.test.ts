@@ -9,6 +9,7 @@ import {
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { SqlRow, SqlRunner } from '#shared/ports/sql';
+import { tenantDatabaseRecord } from '../support/database-records.ts';
 
 /** The control database's row for one tenant database, which another function may change. */
 function controlDatabase(initial: TenantDatabaseRecord) {
@@ -27,20 +28,7 @@ function controlDatabase(initial: TenantDatabaseRecord) {
   return { sql, state, dropElsewhere: () => (state.row = { ...state.row, status: 'deleting' }) };
 }
 
-const active: TenantDatabaseRecord = {
-  id: 'db-1',
-  tenantId: 't-1',
-  label: 'main',
-  isPrimary: false,
-  status: 'active',
-  statusReason: null,
-  clusterId: 'primary',
-  databaseName: 'tenant_db_1',
-  roleName: 'tenant_role_1',
-  secretArn: 'arn:secret',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const active: TenantDatabaseRecord = tenantDatabaseRecord();
 
 const tenantRunner = {} as SqlRunner;
 // openTenantDatabase uses asTenant only.

@@ -5,21 +5,9 @@ import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import type { TenantDatabaseRecord } from '#shared/control/database-registry';
 import type { SqlRunner } from '#shared/ports/sql';
 import { applyBaselineSchema, createRoleAndDatabase, type SagaDeps } from '#shared/provisioning/saga';
+import { tenantDatabaseRecord } from '../support/database-records.ts';
 
-const record: TenantDatabaseRecord = {
-  id: 'db-1',
-  tenantId: 't-1',
-  label: 'main',
-  isPrimary: true,
-  status: 'provisioning',
-  statusReason: null,
-  clusterId: 'primary',
-  databaseName: 'tenant_db_1',
-  roleName: 'tenant_role_1',
-  secretArn: 'arn:secret',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const record: TenantDatabaseRecord = tenantDatabaseRecord({ isPrimary: true, status: 'provisioning' });
 
 const dataApiError = (message: string) =>
   translateDataApiError(new DatabaseErrorException({ message, $metadata: {} }));
