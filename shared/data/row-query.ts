@@ -23,11 +23,20 @@ export const FILTER_KEY = /^filter\[([^\]]{1,128})\]\[([a-z_]{1,16})\]$/;
 export const rowsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(50),
-    cursor: z.string().max(16_384).optional(),
+    cursor: z
+      .string()
+      .max(16_384)
+      .optional()
+      .describe(
+        'The nextCursor of the previous page (opaque); only valid with the sort it was made with. Send the same filters to continue the same list.',
+      ),
     sort: z
       .string()
       .regex(/^-?[a-z][a-z0-9_]{0,62}$/, 'a column name, with - in front for descending')
-      .optional(),
+      .optional()
+      .describe(
+        'The column to sort by, ascending; -column for descending. Default created_at; ties are broken by id. jsonb columns cannot be sorted.',
+      ),
   })
   .catchall(z.string().max(4096))
   .superRefine((query, ctx) => {

@@ -193,7 +193,7 @@ export const dataRoutes = {
     method: 'GET',
     path: '/tenants/{tenantId}/databases/{databaseId}/tables/{table}/rows',
     summary:
-      'Rows: filter[column][operator]=value (eq, ne, lt, lte, gt, gte, in, like, is_null), sort=column or -column, keyset cursor; a page stops at limit rows or 512 KiB',
+      'Rows: filter[column][operator]=value, sort=column or -column, keyset cursor; a page stops at limit rows or 512 KiB',
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:read' },
     handler: 'rows/list-rows',

@@ -1,13 +1,87 @@
 import * as z from 'zod';
-import type { RouteSpec } from '#shared/routes/types';
+import { FILTER_OPERATORS, MAX_FILTERS, MAX_IN_VALUES, rowsQuerySchema } from '#shared/data/row-query';
+import { errorBodySchema, gatewayErrorSchema } from '#shared/routes/schemas';
+import type { ResponseSpec, RouteSpec } from '#shared/routes/types';
 
 type JsonSchema = Record<string, unknown>;
+
+/** The `info` of the document the API serves (`GET /openapi.json`) and CI lints. */
+export const API_INFO = { title: 'Tenantry API', version: '0.1.0' } as const;
+
+/** One line per tag of the route table; a tag without one fails `npm run lint:openapi` (tag-description). */
+export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  platform: 'Liveness and this document; public.',
+  identity: 'The signed-in caller: profile, memberships, active tenant.',
+  tenants: 'Tenant registration, settings, provisioning and offboarding.',
+  databases: "A tenant's databases, each provisioned by the workflow.",
+  members: "A tenant's members and their built-in roles.",
+  roles: 'Custom roles, their permission matrices and their assignment to members.',
+  tables: 'Tables of a tenant database and their columns.',
+  rows: 'Rows of a tenant table: list with filters, sort and cursor; insert, read, update, delete.',
+  modules: 'Modules a tenant enables, and their upgrades rolled out in waves.',
+  records: 'Audit records, usage and metrics of a tenant.',
+  finance: 'Monthly usage exports (CSV or JSON) for finance.',
+};
+
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+const GATEWAY_ERROR_REF = { $ref: '#/components/schemas/GatewayError' };
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const eitherError = { oneOf: [ERROR_REF, GATEWAY_ERROR_REF] };
+
+/** Answers every operation can get that no route lists itself: they come from the gateway or the error mapping. */
+const COMMON_RESPONSES: Readonly<Record<number, JsonSchema>> = {
+  429: {
+    description:
+      'Throttled by API Gateway (the stage rate and burst limits; AWS only): `{ "message": "Too Many Requests" }`',
+    content: json(GATEWAY_ERROR_REF),
+  },
+  500: {
+    description:
+      'Internal error. From the function: `{ "error": { "code": "internal_error", … } }`, naming no cause; ' +
+      'from API Gateway when the function failed or timed out: `{ "message": "Internal Server Error" }`',
+    content: json(eitherError),
+  },
+};
 
 const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
   // Schemas with refinements zod cannot express (z.custom) become `{}` rather than failing the document.
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 };
+
+/**
+ * `filter[column][operator]=value` of the rows listing. OpenAPI cannot name a parameter per
+ * column, so it is one `deepObject` parameter: an object keyed by column whose values are
+ * objects keyed by operator (OpenAPI 3.1 defines deepObject for one level; the second is the
+ * same bracket syntax, which is what the API parses).
+ */
+function filterParameter(): JsonSchema {
+  const operators = FILTER_OPERATORS.join(', ');
+  return {
+    name: 'filter',
+    in: 'query',
+    required: false,
+    style: 'deepObject',
+    explode: true,
+    description:
+      `Filters as \`filter[column][operator]=value\`, ANDed; at most ${MAX_FILTERS}. Operators: ${operators}. ` +
+      `\`in\` takes a comma-separated list or a JSON array of strings (1 to ${MAX_IN_VALUES} values); ` +
+      '`is_null` takes `true` or `false`; `like` takes an SQL LIKE pattern. A column the table does not ' +
+      "have, or an operator the column's type does not take, is a 400 that names the query key.",
+    schema: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: Object.fromEntries(FILTER_OPERATORS.map((operator) => [operator, { type: 'string' }])),
+        additionalProperties: false,
+      },
+    },
+    example: { status: { eq: 'open' }, amount: { gte: '10' } },
+  };
+}
+
+/** Query schemas with a catch-all (keys the schema cannot list) and the parameters that document it. */
+const QUERY_GRAMMARS = new Map<z.ZodType, () => JsonSchema[]>([[rowsQuerySchema, () => [filterParameter()]]]);
 
 function parametersOf(route: RouteSpec, location: 'path' | 'query'): JsonSchema[] {
   const schema = location === 'path' ? route.request.params : route.request.query;
@@ -17,17 +91,64 @@ function parametersOf(route: RouteSpec, location: 'path' | 'query'): JsonSchema[
       ? declared.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }))
       : [];
   }
-  const json = toSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+  const json = toSchema(schema, 'input') as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+    additionalProperties?: unknown;
+  };
+  const grammar = QUERY_GRAMMARS.get(schema);
+  if (json.additionalProperties !== undefined && json.additionalProperties !== false && !grammar) {
+    throw new Error(`${route.operationId}: its ${location} takes keys the document cannot name`);
+  }
+  const named = Object.entries(json.properties ?? {}).map(([name, { description, ...property }]) => ({
     name,
     in: location,
     required: location === 'path' || (json.required ?? []).includes(name),
+    ...(description === undefined ? {} : { description }),
     schema: property,
   }));
+  return [...named, ...(grammar?.() ?? [])];
+}
+
+function responseObject(status: number, response: ResponseSpec): JsonSchema {
+  if (status < 400) {
+    const content = {
+      ...(response.schema ? json(toSchema(response.schema, 'output')) : {}),
+      ...(response.text
+        ? {
+            [response.text.mediaType]: { schema: { type: 'string', description: response.text.description } },
+          }
+        : {}),
+    };
+    return { description: response.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
+  }
+  // 401: API Gateway's authorizer answers its own body before the function runs; the function
+  // answers ours when the token verified but its claims do not make a caller.
+  const schema =
+    status === 401
+      ? eitherError
+      : response.schema && response.schema !== errorBodySchema
+        ? toSchema(response.schema, 'output')
+        : ERROR_REF;
+  return { description: response.description, content: json(schema) };
+}
+
+function responsesOf(route: RouteSpec): Record<string, JsonSchema> {
+  // Every route behind the authorizer can be refused by it, whether or not it lists a 401.
+  const refused: Record<number, ResponseSpec> =
+    route.access.kind === 'public' ? {} : { 401: { description: 'No valid token' } };
+  const listed: Record<number, ResponseSpec> = { ...refused, ...route.responses };
+  return {
+    ...Object.fromEntries(Object.entries(listed).map(([status, r]) => [status, responseObject(+status, r)])),
+    ...Object.fromEntries(Object.entries(COMMON_RESPONSES).filter(([status]) => !(status in listed))),
+  };
 }
 
 /** The OpenAPI 3.1 document, generated from the route table and its zod schemas. */
-export function openApiDocument(routes: readonly RouteSpec[], info: { title: string; version: string }) {
+export function openApiDocument(
+  routes: readonly RouteSpec[],
+  info: { title: string; version: string } = API_INFO,
+) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const operation: Record<string, unknown> = {
@@ -35,17 +156,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
       summary: route.summary,
       tags: route.tags,
       parameters: [...parametersOf(route, 'path'), ...parametersOf(route, 'query')],
-      responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
-          status,
-          {
-            description: response.description,
-            ...(response.schema
-              ? { content: { 'application/json': { schema: toSchema(response.schema, 'output') } } }
-              : {}),
-          },
-        ]),
-      ),
+      responses: responsesOf(route),
       security: route.access.kind === 'public' ? [] : [{ cognito: [] }],
       'x-tenantry-access':
         route.access.kind === 'tenant'
@@ -57,17 +168,36 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { title: str
     if (route.request.body) {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: toSchema(route.request.body, 'input') } },
+        content: json(toSchema(route.request.body, 'input')),
       };
     }
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = operation;
   }
+  const tags = [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({
+    name,
+    ...(TAG_DESCRIPTIONS[name] === undefined ? {} : { description: TAG_DESCRIPTIONS[name] }),
+  }));
   return {
     openapi: '3.1.0',
-    info: { ...info, description: 'Tenantry: multi-tenant SaaS platform API. Bearer: a Cognito ID token.' },
+    info: {
+      ...info,
+      description: 'Tenantry: multi-tenant SaaS platform API. Bearer: a Cognito ID token.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    // Relative to where this document is served: the API root. API Gateway serves the HTTP API on
+    // its `$default` stage (no stage segment in the path) and the local gateway at its own root,
+    // so `/` is right on AWS and locally without knowing the deployed URL when the document is built.
+    servers: [
+      { url: '/', description: 'The API this document was fetched from (AWS or the local platform)' },
+    ],
+    tags,
     components: {
       securitySchemes: { cognito: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        Error: toSchema(errorBodySchema, 'output'),
+        GatewayError: toSchema(gatewayErrorSchema, 'output'),
+      },
     },
     paths,
   };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { EXPORT_HEADER } from '#shared/exports/export-lines';
 import { MONTH_PATTERN } from '#shared/exports/months';
 import { errorBodySchema, tenantIdSchema, tenantParams } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
@@ -119,6 +120,12 @@ const exportLineSchema = z.object({
   unit: z.string(),
 });
 
+/** The CSV an export answers unless `format=json` (the format is the query's; Accept is not read). */
+const exportCsv = {
+  mediaType: 'text/csv',
+  description: `The file itself (UTF-8, RFC 4180), with the header row ${EXPORT_HEADER.join(',')}`,
+} as const;
+
 /**
  * Routes of the audit, usage, metrics and finance export capability, merged into the route table.
  * Kept in their own module so that the capability can grow without touching the core table.
@@ -210,7 +217,8 @@ export const recordRoutes = {
     request: { query: exportQuerySchema },
     responses: {
       200: {
-        description: 'The export (text/csv, or JSON with format=json)',
+        description: 'The export: text/csv by default (format=csv), application/json with format=json',
+        text: exportCsv,
         schema: z.object({
           month: z.string(),
           status: z.enum(['open', 'closed']),
@@ -250,7 +258,12 @@ export const recordRoutes = {
     handler: 'exports/get-archived-export',
     request: { params: archiveParams, query: archiveQuerySchema },
     responses: {
-      200: { description: 'The archived export (text/csv, or JSON with format=json)' },
+      200: {
+        description:
+          'The archived export: text/csv by default (format=csv), application/json with format=json',
+        text: exportCsv,
+        schema: z.object({ month: z.string(), closedAt: z.string(), lines: z.array(exportLineSchema) }),
+      },
       ...forFinance,
       404: error('No archived export for this month'),
     },

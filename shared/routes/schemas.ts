@@ -51,14 +51,22 @@ export const workflowStepSchema = z.object({
   error: z.string().nullable(),
 });
 
+/** Our error body. The error may carry more client-safe fields (a DomainError's details), hence loose. */
 export const errorBodySchema = z.object({
-  error: z.object({
+  error: z.looseObject({
     code: z.string(),
     message: z.string(),
     requestId: z.string().optional(),
     details: z.array(z.unknown()).optional(),
   }),
 });
+
+/**
+ * API Gateway's own error body: it answers `{ "message": "Unauthorized" }` when the JWT
+ * authorizer refuses a token, `Too Many Requests` when the stage throttles, and `Internal Server
+ * Error` / `Service Unavailable` when the function fails or times out, without calling our code.
+ */
+export const gatewayErrorSchema = z.object({ message: z.string() });
 
 export const healthSchema = z.object({ status: z.literal('ok'), stage: z.string() });
 

@@ -17,7 +17,13 @@ export type Access =
 
 export interface ResponseSpec {
   readonly description: string;
+  /** The JSON body (`application/json`). */
   readonly schema?: z.ZodType;
+  /**
+   * The route may answer this text media type instead (the body is the file itself), chosen by
+   * its own query (`format=csv`); the OpenAPI document lists it beside the JSON body.
+   */
+  readonly text?: { readonly mediaType: 'text/csv'; readonly description: string };
 }
 
 export interface RouteSpec<

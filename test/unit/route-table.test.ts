@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
+import { FILTER_OPERATORS } from '#shared/data/row-query';
 import { ALL_PERMISSIONS, PLATFORM_GROUPS } from '#shared/domain/permissions';
-import { openApiDocument } from '#shared/routes/openapi';
+import { openApiDocument, TAG_DESCRIPTIONS } from '#shared/routes/openapi';
 import { routeList } from '#shared/routes/table';
 import { HTTP_METHODS } from '#shared/routes/types';
 
@@ -101,5 +102,81 @@ describe('OpenAPI document', () => {
     expect(Object.keys(me.responses[200].content['application/json'].schema.properties)).toEqual(
       expect.arrayContaining(['userId', 'email', 'memberships', 'activeTenantId']),
     );
+  });
+
+  interface Media {
+    schema?: Record<string, unknown>;
+  }
+  interface Operation {
+    operationId: string;
+    parameters: { name: string; in: string; style?: string; explode?: boolean; description?: string }[];
+    responses: Record<string, { description: string; content?: Record<string, Media> }>;
+  }
+  const operations = Object.values(document.paths).flatMap((ops) => Object.values(ops) as Operation[]);
+  const operation = (id: string) => operations.find((op) => op.operationId === id) as Operation;
+  const refs = (schema: Record<string, unknown> | undefined) =>
+    ((schema?.oneOf as { $ref: string }[] | undefined) ?? [schema]).map((s) => s?.$ref);
+
+  it('documents the rows filter as one deepObject parameter keyed by column, then by operator', () => {
+    const listRows = operation('listRows');
+    const filter = listRows.parameters.find((p) => p.name === 'filter') as Operation['parameters'][number] & {
+      schema: {
+        additionalProperties: { properties: Record<string, unknown>; additionalProperties: boolean };
+      };
+    };
+    expect(filter).toMatchObject({ in: 'query', style: 'deepObject', explode: true });
+    expect(Object.keys(filter.schema.additionalProperties.properties)).toEqual([...FILTER_OPERATORS]);
+    expect(filter.schema.additionalProperties.additionalProperties).toBe(false);
+    for (const op of FILTER_OPERATORS) expect(filter.description).toContain(op);
+    for (const name of ['sort', 'cursor', 'limit']) {
+      const parameter = listRows.parameters.find((p) => p.name === name);
+      expect(parameter?.in, name).toBe('query');
+    }
+    expect(listRows.parameters.find((p) => p.name === 'sort')?.description).toMatch(/-column for descending/);
+    expect(listRows.parameters.find((p) => p.name === 'cursor')?.description).toMatch(/nextCursor/);
+  });
+
+  it.each(['exportUsage', 'getUsageExport'])('%s answers both text/csv and application/json', (id) => {
+    const content = operation(id).responses[200]?.content ?? {};
+    expect(Object.keys(content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(content['text/csv']?.schema).toMatchObject({ type: 'string' });
+    expect(content['application/json']?.schema).toMatchObject({ type: 'object' });
+    expect(operation(id).parameters.find((p) => p.name === 'format')?.in).toBe('query');
+  });
+
+  it('has a server relative to where it is served, a licence and a description for every tag', () => {
+    expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(document.info.license).toEqual({ name: 'Apache-2.0', identifier: 'Apache-2.0' });
+    const used = [...new Set(routeList.flatMap((r) => r.tags))];
+    expect(document.tags.map((t) => t.name)).toEqual(used);
+    expect(used.filter((tag) => !TAG_DESCRIPTIONS[tag])).toEqual([]);
+  });
+
+  it('gives every error response of every operation a JSON schema, and every operation a 500', () => {
+    let checked = 0;
+    for (const op of operations) {
+      expect(Object.keys(op.responses), op.operationId).toContain('500');
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 400) continue;
+        expect(response.content?.['application/json']?.schema, `${op.operationId} ${status}`).toBeDefined();
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(routeList.length * 2);
+  });
+
+  it("documents API Gateway's own body beside ours where the gateway answers (401, 429, 500)", () => {
+    expect(Object.keys(document.components.schemas)).toEqual(['Error', 'GatewayError']);
+    for (const op of operations) {
+      const schemaOf = (status: number) => op.responses[status]?.content?.['application/json']?.schema;
+      expect(refs(schemaOf(500))).toEqual([
+        '#/components/schemas/Error',
+        '#/components/schemas/GatewayError',
+      ]);
+      expect(refs(schemaOf(429))).toEqual(['#/components/schemas/GatewayError']);
+      if (op.responses[401]) expect(refs(schemaOf(401))).toContain('#/components/schemas/GatewayError');
+    }
+    expect(operation('getHealth').responses[401]).toBeUndefined();
+    expect(operation('getMe').responses[401]).toBeDefined();
   });
 });
