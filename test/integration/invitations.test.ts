@@ -353,6 +353,8 @@ describe('invitations', () => {
             TableName: info.tables.audit,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': { S: auditPartition(null) } },
+            // Newest first: the whole run's platform records can exceed one page.
+            ScanIndexForward: false,
           }),
         )
       ).Items ?? [];
