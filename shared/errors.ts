@@ -45,6 +45,18 @@ export class Conflict extends DomainError {
   readonly code = 'conflict';
 }
 
+/** The caller's email is not verified: nothing addressed to that email is theirs yet. */
+export class EmailNotVerified extends DomainError {
+  readonly statusCode = 403;
+  readonly code = 'email_not_verified';
+}
+
+/** The invitation was the caller's, but it expired: the tenant has to invite them again. */
+export class InvitationExpired extends DomainError {
+  readonly statusCode = 410;
+  readonly code = 'invitation_expired';
+}
+
 export class PayloadTooLarge extends DomainError {
   readonly statusCode = 413;
   readonly code = 'payload_too_large';

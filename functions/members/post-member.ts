@@ -1,9 +1,9 @@
 import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
-import { inviteMember } from '#shared/tenancy/members';
+import { inviteMember } from '#shared/tenancy/invitations';
 
-export const handler = httpHandler(routes.inviteMember, async ({ grant, body }) => ({
+export const handler = httpHandler(routes.inviteMember, async ({ grant, caller, body }) => ({
   status: 201,
-  body: await inviteMember(services(), grant, body),
+  body: await inviteMember(services(), grant, caller, body),
 }));

@@ -1,6 +1,8 @@
 import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
+  AdminDeleteUserAttributesCommand,
+  AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
   SignUpCommand,
@@ -28,7 +30,11 @@ export class LocalClient {
     });
   }
 
-  /** Signs up and confirms (locally there is no email to read the code from). */
+  /**
+   * Signs up and confirms (locally there is no email to read the code from). Confirming with the
+   * emailed code also verifies the email in Cognito; the admin confirmation does not, so the email
+   * is marked verified here, as the code would have.
+   */
   async signUp(email: string, password: string, attributes: Record<string, string> = {}): Promise<string> {
     const result = await this.#cognito.send(
       new SignUpCommand({
@@ -44,7 +50,34 @@ export class LocalClient {
     await this.#cognito.send(
       new AdminConfirmSignUpCommand({ UserPoolId: this.info.userPoolId, Username: email }),
     );
+    await this.setEmailVerified(email, true);
     return result.UserSub ?? '';
+  }
+
+  /** Marks the user's email verified or not (as confirming a code, or changing the email, would). */
+  async setEmailVerified(email: string, verified: boolean): Promise<void> {
+    if (!verified) {
+      // cognito-local turns the text "false" into a true claim; without the attribute it says false.
+      await this.#cognito.send(
+        new AdminDeleteUserAttributesCommand({
+          UserPoolId: this.info.userPoolId,
+          Username: email,
+          UserAttributeNames: ['email_verified'],
+        }),
+      );
+      return;
+    }
+    await this.#cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: this.info.userPoolId,
+        Username: email,
+        // cognito-local wants the email with its flag (Cognito itself takes the flag alone).
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: String(verified) },
+        ],
+      }),
+    );
   }
 
   async addToGroup(email: string, group: 'platform-admin' | 'finance'): Promise<void> {

@@ -2,6 +2,7 @@ import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
+import { InvitationRepository } from '#shared/control/invitation-repository';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { UserRepository } from '#shared/control/user-repository';
@@ -33,6 +34,7 @@ export interface Services {
   readonly users: UserRepository;
   readonly tenants: TenantRepository;
   readonly memberships: MembershipRepository;
+  readonly invitations: InvitationRepository;
   readonly customRoles: CustomRoleRepository;
   readonly databases: DatabaseRegistry;
   readonly tenantAccess: ControlTenantAccess;
@@ -78,6 +80,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const users = once(() => new UserRepository(control()));
   const tenants = once(() => new TenantRepository(control()));
   const memberships = once(() => new MembershipRepository(control()));
+  const invitations = once(() => new InvitationRepository(control()));
   const customRoles = once(() => new CustomRoleRepository(control()));
   const databases = once(() => new DatabaseRegistry(control()));
   const tenantAccess = once(() => new ControlTenantAccess(memberships(), tenants()));
@@ -102,6 +105,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get memberships() {
       return memberships();
+    },
+    get invitations() {
+      return invitations();
     },
     get customRoles() {
       return customRoles();

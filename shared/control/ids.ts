@@ -23,7 +23,9 @@ function randomBase32(length: number): string {
 export const newTenantId = () => `t_${randomBase32(20)}`;
 export const newRoleId = () => `r_${randomBase32(16)}`;
 export const newDatabaseId = () => `d_${randomBase32(16)}`;
+export const newInvitationId = () => `i_${randomBase32(20)}`;
 
 export const TENANT_ID_PATTERN = /^t_[a-z2-7]{20}$/;
 export const ROLE_ID_PATTERN = /^r_[a-z2-7]{16}$/;
 export const DATABASE_ID_PATTERN = /^d_[a-z2-7]{16}$/;
+export const INVITATION_ID_PATTERN = /^i_[a-z2-7]{20}$/;

@@ -141,4 +141,29 @@ export const controlMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'invitations pending consent',
+    statements: [
+      // An invitation is pending until its invitee accepts or declines, or a member revokes it.
+      // Expiry is not a status: a pending row whose expires_at has passed is expired, so no job
+      // has to sweep them and the database's clock is the only one that decides.
+      `create table invitations (
+        id text primary key check (id ~ '^i_[a-z2-7]{20}$'),
+        tenant_id text not null references tenants (id) on delete cascade,
+        email text not null check (length(email) between 3 and 254),
+        role text not null check (role in ('owner', 'admin', 'member', 'viewer')),
+        status text not null check (status in ('pending', 'accepted', 'declined', 'revoked')),
+        invited_by text not null,
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        decided_at timestamptz,
+        check (expires_at > created_at)
+      )`,
+      // One pending invitation per tenant and email: inviting again refreshes it.
+      `create unique index invitations_pending_key on invitations (tenant_id, lower(email)) where status = 'pending'`,
+      `create index invitations_email_idx on invitations (lower(email), created_at, id) where status = 'pending'`,
+      'create index invitations_tenant_idx on invitations (tenant_id, created_at, id)',
+    ],
+  },
 ];

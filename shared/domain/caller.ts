@@ -6,6 +6,11 @@ import { Unauthenticated } from '#shared/errors';
 export interface Caller {
   readonly userId: string;
   readonly email: string;
+  /**
+   * The identity provider has verified that the caller owns `email` (the `email_verified` claim).
+   * What proves who an invitation is for: an unverified email is only what someone typed.
+   */
+  readonly emailVerified: boolean;
   readonly groups: readonly PlatformGroup[];
   /** The active tenant the token was issued for (informational: access is checked in the control DB). */
   readonly activeTenantId: string | null;
@@ -44,9 +49,12 @@ export function callerFromClaims(claims: Claims | undefined): Caller {
     return known.success ? [known.data] : [];
   });
   const activeTenant = claims[TENANT_CLAIMS.tenantId];
+  // Cognito puts a boolean in the token; API Gateway's authorizer hands every claim on as text.
+  const verified = claims.email_verified;
   return {
     userId: parsed.data.sub,
     email: parsed.data.email,
+    emailVerified: verified === true || verified === 'true',
     groups,
     activeTenantId: typeof activeTenant === 'string' && activeTenant.length > 0 ? activeTenant : null,
   };

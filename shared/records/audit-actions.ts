@@ -11,10 +11,18 @@ const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
  * The audit action of a route: `<collection>.<verb>`, where the collection is the last literal
  * segment of the path (`/tenants/{tenantId}/members/{userId}` → `members`) and the verb is the
  * operationId without that collection's noun (`inviteMember` → `invite`, `changeMemberRole` →
- * `changeRole`, `insertRow` → `insert`). So `rows.insert`, `members.invite`, `roles.assign`.
+ * `changeRole`, `insertRow` → `insert`). So `rows.insert`, `members.invite`, `roles.assign`. A verb
+ * segment after an object id names the verb itself: `invitations.accept`.
  */
 export function actionOf(route: AuditedOperation): string {
-  const literals = route.path.split('/').filter((segment) => segment && !segment.startsWith('{'));
+  const segments = route.path.split('/').filter(Boolean);
+  const literals = segments.filter((segment) => !segment.startsWith('{'));
+  const last = segments[segments.length - 1] ?? '';
+  // A verb on one object (`/me/invitations/{invitationId}/accept`, operationId `acceptInvitation`)
+  // belongs to the collection before it: `invitations.accept`, not `accept.acceptInvitation`.
+  if (segments[segments.length - 2]?.startsWith('{') && route.operationId.startsWith(camel(last))) {
+    return `${camel(literals[literals.length - 2] ?? 'platform')}.${camel(last)}`;
+  }
   const collection = camel(literals[literals.length - 1] ?? 'platform');
   const plural = capital(collection);
   const singular = plural.endsWith('s') ? plural.slice(0, -1) : plural;

@@ -1,7 +1,12 @@
 import * as z from 'zod';
 import { TENANT_STATUSES } from '#shared/control/control-records';
 import { DATABASE_STATUSES } from '#shared/control/database-registry';
-import { DATABASE_ID_PATTERN, ROLE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import {
+  DATABASE_ID_PATTERN,
+  INVITATION_ID_PATTERN,
+  ROLE_ID_PATTERN,
+  TENANT_ID_PATTERN,
+} from '#shared/control/ids';
 import { builtInRoleSchema, permissionMatrixSchema, platformGroupSchema } from '#shared/domain/permissions';
 import { registerTenantSchema, tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
 
@@ -127,6 +132,32 @@ export const memberSchema = z.object({
 });
 
 export const inviteMemberSchema = z.strictObject({ email: z.email().max(254), role: builtInRoleSchema });
+export const invitationIdSchema = z.string().regex(INVITATION_ID_PATTERN, 'not an invitation id');
+export const invitationParams = tenantParams.extend({ invitationId: invitationIdSchema });
+export const myInvitationParams = z.strictObject({ invitationId: invitationIdSchema });
+
+const invitationFields = {
+  id: z.string(),
+  role: builtInRoleSchema,
+  invitedBy: z.object({ userId: z.string(), email: z.string().nullable() }),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+};
+
+/** A pending invitation as the tenant sees it; `expired` ones stay listed until revoked. */
+export const invitationSchema = z.object({
+  ...invitationFields,
+  email: z.string(),
+  status: z.enum(['pending', 'expired']),
+});
+
+/** A pending invitation as its invitee sees it. */
+export const myInvitationSchema = z.object({
+  ...invitationFields,
+  tenantId: z.string(),
+  tenantName: z.string(),
+});
+
 export const changeMemberRoleSchema = z.strictObject({ role: builtInRoleSchema });
 
 export const customRoleBodySchema = z.strictObject({

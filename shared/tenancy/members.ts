@@ -19,7 +19,7 @@ export interface MemberDeps {
  * built-in role with rights they do not hold themselves (else members:write alone, from a custom
  * role, would let a viewer make themselves or an account of theirs an admin).
  */
-function assertMayTouchRoles(grant: TenantGrant, ...roles: (BuiltInRole | null)[]): void {
+export function assertMayTouchRoles(grant: TenantGrant, ...roles: (BuiltInRole | null)[]): void {
   if (roles.includes('owner') && grant.role !== 'owner') {
     throw new Forbidden('Only an owner can grant, change or remove the owner role');
   }
@@ -32,28 +32,6 @@ function assertMayTouchRoles(grant: TenantGrant, ...roles: (BuiltInRole | null)[
       });
     }
   }
-}
-
-/**
- * Invites by email: links the user when they already exist (in the control DB or the user pool),
- * else creates them in the pool, which sends the invitation. The membership exists at once.
- */
-export async function inviteMember(
-  deps: MemberDeps,
-  grant: TenantGrant,
-  input: { email: string; role: BuiltInRole },
-): Promise<MemberRecord> {
-  assertMayTouchRoles(grant, input.role);
-  const email = input.email.toLowerCase();
-  const user =
-    (await deps.users.findByEmail(email)) ??
-    (await deps.identity.findByEmail(email)) ??
-    (await deps.identity.invite(email));
-  await deps.memberships.add(grant.tenantId, user, input.role);
-  deps.tenantAccess.invalidate(grant.tenantId, user.userId);
-  const member = await deps.memberships.get(grant.tenantId, user.userId);
-  if (!member) throw new NotFound('Member not found');
-  return member;
 }
 
 export async function changeMemberRole(

@@ -149,20 +149,16 @@ describe('access control inside one tenant', () => {
   });
 
   it('an admin manages members and roles', async () => {
-    const invited = expectStatus(
-      await admin.call('POST', `/tenants/${tenantId}/members`, {
-        email: fresh('ac-by-admin'),
-        role: 'member',
-      }),
-      201,
-    ).body as { userId: string };
+    // Invitations are pending until accepted: the admin manages a member who accepted one.
+    const joined = await newActor(client, 'ac-by-admin');
+    await addMember(admin, tenantId, joined, 'member');
     expectStatus(
-      await admin.call('PATCH', `/tenants/${tenantId}/members/${invited.userId}`, { role: 'viewer' }),
+      await admin.call('PATCH', `/tenants/${tenantId}/members/${joined.userId}`, { role: 'viewer' }),
       200,
     );
     const roleId = await createRole(admin, tenantId, { databases: ['read', 'write'] });
     expectStatus(await admin.call('DELETE', `/tenants/${tenantId}/roles/${roleId}`), 204);
-    expectStatus(await admin.call('DELETE', `/tenants/${tenantId}/members/${invited.userId}`), 204);
+    expectStatus(await admin.call('DELETE', `/tenants/${tenantId}/members/${joined.userId}`), 204);
   });
 
   describe('custom roles grant exactly their permissions', () => {
@@ -423,38 +419,24 @@ describe('access control inside one tenant', () => {
   });
 
   describe('invitations and the member list', () => {
-    it('inviting an unknown email creates the Cognito user and the membership', async () => {
+    it('inviting an unknown email creates the Cognito user and a pending invitation (no membership yet)', async () => {
       const email = fresh('ac-unknown');
       const response = expectStatus(
         await owner.call('POST', `/tenants/${tenantId}/members`, { email, role: 'member' }),
         201,
       );
-      const invited = response.body as {
-        userId: string;
-        email: string;
-        role: string;
-        customRoles: unknown[];
-      };
-      expect(invited).toMatchObject({ email, role: 'member', customRoles: [] });
+      const invited = response.body as { id: string; email: string; role: string; status: string };
+      expect(invited).toMatchObject({ email, role: 'member', status: 'pending' });
       const users = await cognito.send(
         new ListUsersCommand({ UserPoolId: info.userPoolId, Filter: `email = "${email}"` }),
       );
       expect(users.Users).toHaveLength(1);
-      const sub = users.Users?.[0]?.Attributes?.find((a) => a.Name === 'sub')?.Value;
-      expect(sub).toBe(invited.userId);
-      expect((await members(owner, tenantId)).find((m) => m.email === email)).toMatchObject({
-        userId: invited.userId,
-        role: 'member',
-      });
+      expect((await members(owner, tenantId)).find((m) => m.email === email)).toBeUndefined();
     });
 
-    it('inviting an existing user links them (no second Cognito user), and inviting a member again is 409', async () => {
+    it('inviting an existing user creates no second Cognito user, and inviting a member again is 409', async () => {
       const existing = await newActor(client, 'ac-existing');
-      const first = expectStatus(
-        await owner.call('POST', `/tenants/${tenantId}/members`, { email: existing.email, role: 'viewer' }),
-        201,
-      );
-      expect((first.body as { userId: string }).userId).toBe(existing.userId);
+      await addMember(owner, tenantId, existing, 'viewer');
       const users = await cognito.send(
         new ListUsersCommand({ UserPoolId: info.userPoolId, Filter: `email = "${existing.email}"` }),
       );
@@ -468,7 +450,7 @@ describe('access control inside one tenant', () => {
       const after = await members(owner, tenantId);
       expect(after).toHaveLength(count);
       expect(after.find((m) => m.userId === existing.userId)?.role).toBe('viewer');
-      // The new member sees the tenant at once.
+      // The member who accepted sees the tenant at once.
       expectStatus(await existing.call('GET', `/tenants/${tenantId}`), 200);
     });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
-import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
+import { type Actor, addMember, invite, newActor, newTenant } from '../support/actors.ts';
 import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
 
 /**
@@ -24,6 +24,7 @@ interface World {
   readonly table: string;
   readonly rowId: string;
   readonly moduleId: string;
+  readonly invitationId: string;
 }
 
 /**
@@ -38,6 +39,7 @@ const pathFixtures: Record<string, (a: World) => string> = {
   table: (a) => a.table,
   rowId: (a) => a.rowId,
   moduleId: (a) => a.moduleId,
+  invitationId: (a) => a.invitationId,
 };
 
 /**
@@ -143,6 +145,7 @@ describe('tenant isolation, generated from the route table', () => {
     a.databaseId,
     a.table,
     a.rowId,
+    a.invitationId,
     'a-secret-row',
   ];
 
@@ -198,7 +201,14 @@ describe('tenant isolation, generated from the route table', () => {
       await ownerA.call('POST', `${data}/tables/${table}/rows`, { name: 'a-secret-row' }),
       201,
     ).body as { id: string };
+    const invitationId = await invite(
+      ownerA,
+      createdA.tenantId,
+      `iso-pending-${randomUUID().slice(0, 8)}@example.com`,
+      'viewer',
+    );
     a = {
+      invitationId,
       tenantId: createdA.tenantId,
       databaseId,
       table,

@@ -68,11 +68,23 @@ export async function newTenant(
   return { tenantId, name, tenant: tenant.body as { id: string; status: string; name: string } };
 }
 
-/** Adds an existing user to a tenant with a built-in role, as `owner`. */
+/**
+ * Adds an existing user to a tenant with a built-in role: `owner` invites, the member accepts (an
+ * invitation is pending until its invitee consents).
+ */
 export async function addMember(owner: Actor, tenantId: string, member: Actor, role: string): Promise<void> {
-  const response = await owner.call('POST', `/tenants/${tenantId}/members`, { email: member.email, role });
+  const invitationId = await invite(owner, tenantId, member.email, role);
+  const accepted = await member.call('POST', `/me/invitations/${invitationId}/accept`);
+  if (accepted.status !== 200)
+    throw new Error(`accept answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+}
+
+/** Invites `email` to the tenant as `inviter`; the pending invitation's id. */
+export async function invite(inviter: Actor, tenantId: string, email: string, role: string): Promise<string> {
+  const response = await inviter.call('POST', `/tenants/${tenantId}/members`, { email, role });
   if (response.status !== 201)
     throw new Error(`invite answered ${response.status}: ${JSON.stringify(response.body)}`);
+  return (response.body as { id: string }).id;
 }
 
 export function clientFor(info: PlatformInfo): LocalClient {

@@ -13,6 +13,7 @@ const UNKNOWN = 't_cccccccccccccccccccc';
 const caller = (userId: string, groups: Caller['groups'] = []): Caller => ({
   userId,
   email: `${userId}@example.com`,
+  emailVerified: true,
   groups,
   activeTenantId: null,
 });

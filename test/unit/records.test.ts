@@ -116,6 +116,11 @@ describe('audit actions and outcomes', () => {
     expect(action('registerTenant', '/tenants')).toBe('tenants.register');
     expect(action('setActiveTenant', '/me/active-tenant')).toBe('activeTenant.set');
     expect(action('assignRole', '/tenants/{tenantId}/members/{userId}/roles/{roleId}')).toBe('roles.assign');
+    expect(action('acceptInvitation', '/me/invitations/{invitationId}/accept')).toBe('invitations.accept');
+    expect(action('declineInvitation', '/me/invitations/{invitationId}/decline')).toBe('invitations.decline');
+    expect(action('revokeInvitation', '/tenants/{tenantId}/invitations/{invitationId}')).toBe(
+      'invitations.revoke',
+    );
   });
 
   it('gives every mutating route of the table a distinct action', () => {
