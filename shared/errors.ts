@@ -35,6 +35,15 @@ export class Forbidden extends DomainError {
   readonly code = 'forbidden';
 }
 
+/**
+ * A member of a suspended tenant: its own code, so that clients can tell "your tenant is
+ * suspended, talk to us" from "your role lacks a permission".
+ */
+export class TenantSuspended extends DomainError {
+  readonly statusCode = 403;
+  readonly code = 'tenant_suspended';
+}
+
 export class NotFound extends DomainError {
   readonly statusCode = 404;
   readonly code = 'not_found';
@@ -65,6 +74,12 @@ export class PayloadTooLarge extends DomainError {
 export class UnsupportedMediaType extends DomainError {
   readonly statusCode = 415;
   readonly code = 'unsupported_media_type';
+}
+
+/** A dependency (the event bus) refused for now; the request may be retried as it is. */
+export class ServiceUnavailable extends DomainError {
+  readonly statusCode = 503;
+  readonly code = 'service_unavailable';
 }
 
 /** Configuration is read at cold start; a bad value stops the function before it serves anything. */

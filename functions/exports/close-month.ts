@@ -1,9 +1,8 @@
 import * as z from 'zod';
-import { recordServices } from '#shared/composition/record-services';
-import { services } from '#shared/composition/runtime';
+import { exportDeps } from '#shared/composition/export-deps';
 import { logger } from '#shared/core/logger';
 import { addMonths, currentMonth, MONTH_PATTERN } from '#shared/exports/months';
-import { closeMonth, tenantCatalog } from '#shared/exports/usage-export';
+import { closeMonth } from '#shared/exports/usage-export';
 
 const input = z.object({ month: z.string().regex(MONTH_PATTERN).optional() }).passthrough();
 
@@ -14,11 +13,7 @@ const input = z.object({ month: z.string().regex(MONTH_PATTERN).optional() }).pa
 export const handler = async (event: unknown = {}) => {
   const parsed = input.parse(event ?? {});
   const month = parsed.month ?? addMonths(currentMonth(), -1);
-  const records = recordServices();
-  const result = await closeMonth(
-    { usage: records.usage, tenants: tenantCatalog(services().tenants), archive: records.archive },
-    month,
-  );
+  const result = await closeMonth(exportDeps(), month);
   const summary = {
     month,
     created: result.created,

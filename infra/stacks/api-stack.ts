@@ -84,6 +84,12 @@ export const API_SERVICE_NAME = 'tenantry-api';
 export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
 
 /**
+ * The one route that closes a month on demand: like the scheduled close, it reconciles the
+ * month's usage rollups (writes) and archives the export (writes, never deletes).
+ */
+export const MONTH_CLOSE_HANDLER = 'exports/post-month-close';
+
+/**
  * Handlers that run statements in tenant databases as the tenant's role: the Data API reads the
  * tenant's secret with the caller's credentials, so they may read tagged tenant secrets.
  */
@@ -235,8 +241,9 @@ export class ApiStack extends Stack {
       fn.addEnvironment('TELEMETRY_DLQ_URL', this.telemetryDeadLetterQueue.queueUrl);
     }
     if (props.exportsBucket && handler.startsWith('exports/')) {
-      grantExportsArchive(fn, props.exportsBucket, 'read');
+      grantExportsArchive(fn, props.exportsBucket, handler === MONTH_CLOSE_HANDLER ? 'write' : 'read');
     }
+    if (handler === MONTH_CLOSE_HANDLER) grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
     if (controlPlane && TENANT_DATA_HANDLER.test(handler)) {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({

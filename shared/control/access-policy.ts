@@ -4,8 +4,8 @@ import type { MembershipRepository } from '#shared/control/membership-repository
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { effectivePermissions, type Permission } from '#shared/domain/permissions';
-import { Forbidden, NotFound } from '#shared/errors';
-import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
+import { Forbidden, NotFound, TenantSuspended } from '#shared/errors';
+import type { AuthorizeOptions, TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 
 /** How long a membership answer may be reused. The design allows at most 30 s. */
 export const ACCESS_CACHE_MS = 30_000;
@@ -15,7 +15,8 @@ const platformAdminRecord: TenantAccessRecord = { status: 'active', role: 'admin
 /**
  * The tenant boundary: a `{tenantId}` from a path is checked against the caller's membership in
  * the control database, never against the path or the token alone. Unknown and foreign tenants
- * give the same 404; a member without the permission, or any member of a suspended tenant, a 403.
+ * give the same 404; a member without the permission, or of a tenant being offboarded, a 403; any
+ * member of a suspended tenant a 403 `tenant_suspended`, except on routes open while suspended.
  * Platform admins act as a tenant admin on any tenant that still exists, suspended included.
  */
 export class ControlTenantAccess implements TenantAccessPolicy {
@@ -27,7 +28,12 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async authorize(caller: Caller, tenantId: string, permission: Permission): Promise<TenantGrant> {
+  async authorize(
+    caller: Caller,
+    tenantId: string,
+    permission: Permission,
+    options: AuthorizeOptions = {},
+  ): Promise<TenantGrant> {
     // A path segment that cannot be a tenant id is an unknown tenant; it never reaches SQL.
     if (!TENANT_ID_PATTERN.test(tenantId)) throw new NotFound('Tenant not found');
     const record = await this.#lookup(caller, tenantId);
@@ -35,14 +41,16 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     const isPlatformAdmin = caller.groups.includes('platform-admin');
     // Offboarding suspends at once; only repeating the (idempotent) delete stays open to owners.
     const offboarding = record.status === 'deleting' && permission !== 'tenant:delete';
-    if ((record.status === 'suspended' || offboarding) && !isPlatformAdmin) {
-      throw new Forbidden('This tenant is suspended');
+    const suspended = record.status === 'suspended';
+    if (offboarding && !isPlatformAdmin) throw new Forbidden('This tenant is being offboarded');
+    if (suspended && !isPlatformAdmin && !options.whileSuspended) {
+      throw new TenantSuspended('This tenant is suspended');
     }
     // A platform admin acts as a tenant admin everywhere, also where they are a plain member.
     const role = isPlatformAdmin && record.role !== 'owner' ? 'admin' : record.role;
     const permissions = effectivePermissions(role, [record.customPermissions]);
     if (!permissions.has(permission)) throw new Forbidden(`Missing permission ${permission}`);
-    return { tenantId, role, permissions };
+    return { tenantId, role, permissions, suspended };
   }
 
   /** Drops cached answers for a tenant (one member, or all): called after membership changes. */

@@ -33,6 +33,28 @@ export const TenantOffboarded = catalog.register({
   schema: z.object({ tenantId: z.string(), at: isoTimestamp }),
 });
 
+const statusChange = z.object({
+  tenantId: z.string(),
+  reason: z.string(),
+  /** The platform admin who changed the status. */
+  byUserId: z.string(),
+  at: isoTimestamp,
+});
+
+export const TenantSuspended = catalog.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Suspended',
+  description: "A platform admin suspended the tenant: its members' calls are refused and not billed.",
+  schema: statusChange,
+});
+
+export const TenantResumed = catalog.register({
+  source: 'tenantry.tenants',
+  detailType: 'Tenant Resumed',
+  description: 'A platform admin resumed a suspended tenant: its members have access again.',
+  schema: statusChange,
+});
+
 export const AuditRecord = catalog.register({
   source: 'tenantry.api',
   detailType: 'Audit Record',

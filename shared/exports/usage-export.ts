@@ -1,4 +1,5 @@
 import type { TenantRepository } from '#shared/control/tenant-repository';
+import { Conflict } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, currentMonth, daysOf } from '#shared/exports/months';
 import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/export-archive';
@@ -104,12 +105,21 @@ export interface CloseResult {
   readonly corrected: readonly string[];
 }
 
-export class MonthNotFinished extends Error {
+/** A domain 409: the on-demand close answers it as is; the scheduled close never asks for one. */
+export class MonthNotFinished extends Conflict {
   constructor(month: string) {
-    super(`Month ${month} has not ended yet (UTC)`);
-    this.name = 'MonthNotFinished';
+    super(`Month ${month} has not ended yet (UTC)`, { month });
   }
 }
+
+/** What the close answers: the same for the run that wrote the archive and for every later one. */
+export const closeSummary = (result: CloseResult) => ({
+  month: result.month,
+  status: 'closed' as const,
+  closedAt: result.export.closedAt,
+  lines: result.export.lines.length,
+  bytes: Buffer.byteLength(result.export.csv, 'utf8'),
+});
 
 /**
  * Closes a finished month: reconciles its daily rollups with the raw records, writes the export

@@ -169,7 +169,9 @@ export function authorization(
       if (!tenantId) throw new NotFound('Tenant not found');
       if (!policy) throw new Forbidden('Tenant access cannot be checked');
       logger.appendKeys({ tenantId });
-      state.grant = await policy.authorize(state.caller, tenantId, access.permission);
+      state.grant = await policy.authorize(state.caller, tenantId, access.permission, {
+        whileSuspended: access.whileSuspended === true,
+      });
     },
   };
 }

@@ -22,8 +22,8 @@ function rawBodyKeys(event: HttpEvent): string[] {
 
 /**
  * The records of one finished request: an Audit Record when it mutates, a Usage Recorded
- * (`api_calls`) when a tenant was authorised (a tenant is never billed for calls others make
- * against its id), and a Metric Sample always.
+ * (`api_calls`) when a tenant was authorised and is not suspended (a tenant is never billed for
+ * calls others make against its id), and a Metric Sample always.
  */
 export function recordsOf(
   route: RouteSpec,
@@ -62,7 +62,9 @@ export function recordsOf(
       }),
     );
   }
-  if (authorisedTenant) {
+  // Nothing of a suspended tenant is billed: its refused calls have no grant, and the calls it
+  // may still make (reading its own status, a platform admin's support work) are not charged.
+  if (authorisedTenant && state.grant?.suspended !== true) {
     records.push(
       outgoing(UsageRecorded, {
         tenantId: authorisedTenant,

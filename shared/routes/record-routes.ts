@@ -126,6 +126,15 @@ const exportCsv = {
   description: `The file itself (UTF-8, RFC 4180), with the header row ${EXPORT_HEADER.join(',')}`,
 } as const;
 
+export const monthCloseSchema = z.object({
+  month: z.string(),
+  status: z.literal('closed'),
+  closedAt: z.string(),
+  /** Lines of the archived file, adjustment lines of earlier months included. */
+  lines: z.number(),
+  bytes: z.number(),
+});
+
 /**
  * Routes of the audit, usage, metrics and finance export capability, merged into the route table.
  * Kept in their own module so that the capability can grow without touching the core table.
@@ -266,6 +275,23 @@ export const recordRoutes = {
       },
       ...forFinance,
       404: error('No archived export for this month'),
+    },
+  }),
+  // Closing a month on demand: the scheduled close, run now (so archives need not wait for the 1st).
+  closeUsageMonth: defineRoute({
+    operationId: 'closeUsageMonth',
+    method: 'POST',
+    path: '/usage/exports/{month}/close',
+    summary:
+      'Close a finished month now, exactly as the scheduled close does (reconcile, archive). Idempotent: a closed month answers its archive unchanged.',
+    tags: ['finance'],
+    access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
+    handler: 'exports/post-month-close',
+    request: { params: archiveParams },
+    responses: {
+      200: { description: "The archived export's summary", schema: monthCloseSchema },
+      ...forFinance,
+      409: error('The month has not ended yet (UTC)'),
     },
   }),
 } as const satisfies Record<string, RouteSpec>;

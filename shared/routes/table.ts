@@ -32,6 +32,7 @@ import {
 } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
 import { registerTenantSchema } from '#shared/tenancy/settings';
+import { tenantStatusChangeSchema } from '#shared/tenancy/suspension';
 
 const error = (description: string) => ({ description, schema: errorBodySchema });
 const signedIn = { 400: error('Invalid input'), 401: error('No valid token') } as const;
@@ -131,9 +132,9 @@ export const routes = {
     operationId: 'getTenant',
     method: 'GET',
     path: '/tenants/{tenantId}',
-    summary: 'Settings, status and enabled modules',
+    summary: 'Settings, status and enabled modules (open to members of a suspended tenant: it shows why)',
     tags: ['tenants'],
-    access: { kind: 'tenant', permission: 'tenant:read' },
+    access: { kind: 'tenant', permission: 'tenant:read', whileSuspended: true },
     handler: 'tenants/get-tenant',
     request: { params: tenantParams },
     responses: { 200: { description: 'The tenant', schema: tenantSchema }, ...inTenant },
@@ -416,6 +417,27 @@ export const routes = {
     handler: 'roles/delete-assignment',
     request: { params: memberRoleParams },
     responses: { ...noContent, ...inTenant },
+  }),
+  // Suspension (platform admins): a platform route with a {tenantId}, so no membership is checked;
+  // the handler answers 404 for an unknown tenant.
+  setTenantStatus: defineRoute({
+    operationId: 'setTenantStatus',
+    method: 'PUT',
+    path: '/tenants/{tenantId}/status',
+    summary:
+      'Suspend or resume a tenant (platform admins). Suspended: every tenant route answers its members 403 tenant_suspended, except GET /tenants/{tenantId}; nothing is billed.',
+    tags: ['tenants'],
+    access: { kind: 'platform', groups: ['platform-admin'] },
+    handler: 'tenants/put-status',
+    request: { params: tenantParams, body: tenantStatusChangeSchema },
+    responses: {
+      200: { description: 'The tenant, with its new status and reason', schema: tenantSchema },
+      ...signedIn,
+      403: error('Platform admins only'),
+      404: error('Unknown tenant'),
+      409: error('Only an active tenant can be suspended, and only a suspended one resumed'),
+      503: error('Changed, but the event bus refused the announcement: repeat the request'),
+    },
   }),
   ...recordRoutes,
   ...dataRoutes,

@@ -12,7 +12,12 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export type Access =
   | { readonly kind: 'public' }
   | { readonly kind: 'signed-in' }
-  | { readonly kind: 'tenant'; readonly permission: Permission }
+  | {
+      readonly kind: 'tenant';
+      readonly permission: Permission;
+      /** The route stays open to members of a suspended tenant (it shows them the suspension). */
+      readonly whileSuspended?: true;
+    }
   | { readonly kind: 'platform'; readonly groups: readonly [PlatformGroup, ...PlatformGroup[]] };
 
 export interface ResponseSpec {

@@ -580,7 +580,7 @@ describe('platform admins and suspended tenants', () => {
     expect((await platformAdmin.call('GET', `/tenants/${unknownTenantId()}`)).status).toBe(404);
   });
 
-  it('a suspended tenant answers 403 to its members and 200 to the platform admin', async () => {
+  it('a suspended tenant answers 403 tenant_suspended to its members (but shows itself) and 200 to the platform admin', async () => {
     const { tenantId: suspended } = await newTenant(owner);
     const suspendedMember = await newActor(client, 'ac-susp');
     await addMember(owner, suspended, suspendedMember, 'admin');
@@ -588,9 +588,11 @@ describe('platform admins and suspended tenants', () => {
     await setTenantStatus(info, suspended, 'suspended');
     try {
       // Callers whose access has not been cached yet see the suspension at once (others within 30 s).
-      const member = await suspendedMember.call('GET', `/tenants/${suspended}`);
+      const member = await suspendedMember.call('GET', `/tenants/${suspended}/members`);
       expect(member.status).toBe(403);
-      expect(errorOf(member)?.code).toBe('forbidden');
+      expect(errorOf(member)?.code).toBe('tenant_suspended');
+      const shown = expectStatus(await suspendedMember.call('GET', `/tenants/${suspended}`), 200);
+      expect((shown.body as { status: string }).status).toBe('suspended');
       const read = expectStatus(await platformAdmin2.call('GET', `/tenants/${suspended}`), 200);
       expect((read.body as { status: string }).status).toBe('suspended');
       expectStatus(await platformAdmin2.call('GET', `/tenants/${suspended}/members`), 200);

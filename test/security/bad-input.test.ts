@@ -446,6 +446,35 @@ describe('bad input', () => {
     expectStatus(await owner.call('GET', `/tenants/${tenantId}/members?limit=1`), 200);
   });
 
+  it('the status route: a malformed tenant id, an unknown status, a missing, empty or oversized reason, or extra fields are a 400', async () => {
+    const admin = await newActor(client, 'bad-status', { groups: ['platform-admin'] });
+    for (const bad of malformedTenantIds) {
+      const response = await admin.call('PUT', `/tenants/${encodeURIComponent(bad)}/status`, {
+        status: 'suspended',
+        reason: 'x',
+      });
+      expect([400, 404], `${JSON.stringify(bad)}: ${response.status}`).toContain(response.status);
+    }
+    const path = `/tenants/${tenantId}/status`;
+    expectValidation(await admin.call('PUT', path, { status: 'deleted', reason: 'x' }), 'status');
+    expectValidation(await admin.call('PUT', path, { status: 'suspended' }), 'reason');
+    expectValidation(await admin.call('PUT', path, { status: 'suspended', reason: ' ' }), 'reason');
+    expectValidation(
+      await admin.call('PUT', path, { status: 'suspended', reason: 'x'.repeat(501) }),
+      'reason',
+    );
+    expect((await admin.call('PUT', path, { status: 'suspended', reason: 'x', note: 'y' })).status).toBe(400);
+    expect((await admin.call('PUT', path)).status).toBe(400);
+  });
+
+  it('closing a month: a malformed month is a 400, never a 500', async () => {
+    const finance = await newActor(client, 'bad-close', { groups: ['finance'] });
+    for (const month of ['2021-1', '2021-13', '2021-00', 'abcd-ef', '202101', '2021-01-01', "' or 1=1"]) {
+      const response = await finance.call('POST', `/usage/exports/${encodeURIComponent(month)}/close`);
+      expect(response.status, `${month}: ${JSON.stringify(response.body)}`).toBe(400);
+    }
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);

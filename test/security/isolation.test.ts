@@ -12,7 +12,10 @@ import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
  * in the table; a route with a path parameter or a body this file does not know fails loudly.
  */
 
-const tenantRoutes = routeList.filter((route) => route.access.kind === 'tenant');
+/** Tenant routes, and platform routes that name a tenant in their path (`PUT …/status`). */
+const tenantRoutes = routeList.filter(
+  (route) => route.access.kind === 'tenant' || route.path.includes('{tenantId}'),
+);
 const paramsOf = (route: RouteSpec) => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
 
 interface World {
@@ -58,6 +61,7 @@ const bodySamples: Record<string, () => unknown> = {
   insertRow: () => ({ name: 'planted by B' }),
   patchRow: () => ({ name: 'changed by B' }),
   enableModule: () => ({ moduleId: 'billing', databaseId: 'd_aaaaaaaaaaaaaaaa' }),
+  setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
 };
 
 function pathFor(route: RouteSpec, values: Record<string, string>): string {

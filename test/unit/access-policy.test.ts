@@ -4,7 +4,7 @@ import type { TenantAccessRecord, TenantStatus } from '#shared/control/control-r
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
-import { Forbidden, NotFound } from '#shared/errors';
+import { DomainError, Forbidden, NotFound } from '#shared/errors';
 
 const T1 = 't_aaaaaaaaaaaaaaaaaaaa';
 const T2 = 't_bbbbbbbbbbbbbbbbbbbb';
@@ -67,7 +67,7 @@ describe('ControlTenantAccess', () => {
       const grant = await policy.authorize(who, tenantId, permission);
       return { ok: grant.role };
     } catch (error) {
-      if (error instanceof NotFound || error instanceof Forbidden) {
+      if (error instanceof DomainError) {
         return {
           error: error.constructor.name,
           code: error.code,
@@ -230,16 +230,30 @@ describe('ControlTenantAccess', () => {
       expect(await outcome(caller('u1'), T1, 'members:delete')).toMatchObject({ error: 'Forbidden' });
     });
 
-    it('a suspended tenant is Forbidden to every member, the owner included', async () => {
+    it('a suspended tenant is TenantSuspended to every member, the owner included', async () => {
       directory.setTenant(T1, 'suspended');
       directory.setMember(T1, 'owner', 'owner');
       directory.setMember(T1, 'viewer', 'viewer');
       for (const who of ['owner', 'viewer']) {
         expect(await outcome(caller(who), T1, 'tenant:read')).toMatchObject({
-          error: 'Forbidden',
+          error: 'TenantSuspended',
           message: expect.stringContaining('suspended'),
         });
       }
+    });
+
+    it('a route open while suspended lets members through with a grant marked suspended', async () => {
+      directory.setTenant(T1, 'suspended');
+      directory.setMember(T1, 'viewer', 'viewer');
+      const grant = await policy.authorize(caller('viewer'), T1, 'tenant:read', { whileSuspended: true });
+      expect(grant).toMatchObject({ tenantId: T1, role: 'viewer', suspended: true });
+      // Still only with the permission, and still 404 for a stranger.
+      await expect(
+        policy.authorize(caller('viewer'), T1, 'tenant:write', { whileSuspended: true }),
+      ).rejects.toMatchObject({ name: 'Forbidden' });
+      await expect(
+        policy.authorize(caller('stranger'), T1, 'tenant:read', { whileSuspended: true }),
+      ).rejects.toMatchObject({ name: 'NotFound' });
     });
 
     it('a platform admin acts as a tenant admin on any existing tenant, suspended ones included', async () => {

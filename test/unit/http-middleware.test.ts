@@ -36,7 +36,12 @@ const adminOnly = defineRoute({
 });
 
 const allowAll: TenantAccessPolicy = {
-  authorize: async (_caller, tenantId) => ({ tenantId, role: 'owner', permissions: new Set(['rows:write']) }),
+  authorize: async (_caller, tenantId) => ({
+    tenantId,
+    role: 'owner',
+    permissions: new Set(['rows:write']),
+    suspended: false,
+  }),
 };
 
 const widgetEvent = (body: unknown, extra: Parameters<typeof httpEvent>[0] = {}) =>

@@ -344,6 +344,7 @@ describe('telemetry middleware', () => {
       tenantId,
       role: 'owner',
       permissions: new Set(['rows:write']),
+      suspended: false,
     }),
   };
   const stranger: TenantAccessPolicy = {
@@ -411,6 +412,24 @@ describe('telemetry middleware', () => {
     expect(JSON.stringify(published)).not.toMatch(/hunter2|"abc"/);
     expect(usage?.detail).toMatchObject({ tenantId: TENANT, resourceType: 'api_calls', quantity: 1 });
     expect(metric?.detail).toMatchObject({ tenantId: TENANT, operationId: 'createWidget', statusCode: 201 });
+  });
+
+  it('bills nothing to a suspended tenant, also on a call it was let through', async () => {
+    // Arrange: a grant on a suspended tenant (a route open while suspended, or a platform admin).
+    const suspended: TenantAccessPolicy = {
+      authorize: async (caller, tenantId, permission) => ({
+        ...(await member.authorize(caller, tenantId, permission)),
+        suspended: true,
+      }),
+    };
+    const { sink, published } = recordingSink();
+    // Act
+    const response = await chain(suspended, sink)(event({ name: 'w' }), lambdaContext);
+    // Assert: audited and measured under the tenant, but no api_calls.
+    expect(response.statusCode).toBe(201);
+    const records = published[0] ?? [];
+    expect(records.map((record) => record.detailType)).toEqual(['Audit Record', 'Metric Sample']);
+    expect(records[1]?.detail).toMatchObject({ tenantId: TENANT });
   });
 
   it('audits a denied request under the path tenant and bills nobody', async () => {
