@@ -87,6 +87,7 @@ describe('tenant suspension', () => {
       table: 'things',
       rowId: '1',
       moduleId: 'billing',
+      invitationId: 'no-such-invitation',
     };
   });
 
