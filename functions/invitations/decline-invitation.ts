@@ -4,6 +4,7 @@ import { routes } from '#shared/routes/table';
 import { declineInvitation } from '#shared/tenancy/invitations';
 
 export const handler = httpHandler(routes.declineInvitation, async ({ caller, params }) => {
-  await declineInvitation(services(), caller, params.invitationId);
-  return { status: 204 };
+  const tenantId = await declineInvitation(services(), caller, params.invitationId);
+  // Recorded in the inviting tenant's log, like the invitation it answers.
+  return { status: 204, recordTenantId: tenantId };
 });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { csvToLines } from '#shared/exports/export-lines';
 import type { ArchivedExport, ArchiveEntry, ExportArchive } from '#shared/ports/export-archive';
@@ -11,17 +11,19 @@ export class FileExportArchive implements ExportArchive {
 
   async put(archived: ArchivedExport): Promise<boolean> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir, `${archived.month}.csv`);
     try {
       // `wx`: exclusive create, so a closed month is immutable even against a second job run.
-      await writeFile(path.join(this.dir, `${archived.month}.csv`), archived.csv, {
-        flag: 'wx',
-        mode: 0o600,
-      });
-      return true;
+      await writeFile(file, archived.csv, { flag: 'wx', mode: 0o600 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
     }
+    // The file's mtime is its closedAt (as S3 keeps it in the object's metadata), so every later
+    // read answers the instant this close recorded, not the write's.
+    const closedAt = new Date(archived.closedAt);
+    await utimes(file, closedAt, closedAt);
+    return true;
   }
 
   async get(month: string): Promise<ArchivedExport | null> {

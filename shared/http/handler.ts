@@ -35,6 +35,8 @@ export interface Output {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  /** The tenant this request acted on, for a route whose path names none (see RequestState). */
+  readonly recordTenantId?: string;
 }
 
 export interface HttpHandlerOptions {
@@ -72,6 +74,7 @@ export function httpHandler<const R extends RouteSpec>(
       ),
       logger,
     } as Input<R>);
+    state.recordTenantId = output.recordTenantId ?? null;
     return jsonResponse(output.status, output.body, state.requestId, output.headers);
   };
   const wrapped = middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })

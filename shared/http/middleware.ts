@@ -28,6 +28,11 @@ export interface RequestState {
   params: unknown;
   query: unknown;
   body: unknown;
+  /**
+   * The tenant a successful request acted on when its path names none and no grant was checked
+   * (accepting an invitation): its audit record belongs in that tenant's log.
+   */
+  recordTenantId: string | null;
 }
 
 export type HttpRequest = Request<HttpEvent, HttpResponse, Error>;
@@ -49,6 +54,7 @@ export function stateOf(event: HttpEvent): RequestState {
       params: {},
       query: {},
       body: undefined,
+      recordTenantId: null,
     };
     states.set(event, state);
   }

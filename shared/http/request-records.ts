@@ -50,7 +50,7 @@ export function recordsOf(
     }
     records.push(
       outgoing(AuditRecord, {
-        tenantId: authorisedTenant ?? knownTenant,
+        tenantId: authorisedTenant ?? (statusCode < 400 ? state.recordTenantId : null) ?? knownTenant,
         userId: state.caller?.userId ?? 'anonymous',
         action: actionOf(route),
         resource: event.rawPath ?? route.path,

@@ -117,7 +117,9 @@ export async function acceptInvitation(deps: InvitationDeps, caller: Caller, id:
   return membership;
 }
 
-export async function declineInvitation(deps: InvitationDeps, caller: Caller, id: string): Promise<void> {
+/** The declined invitation's tenant. */
+export async function declineInvitation(deps: InvitationDeps, caller: Caller, id: string): Promise<string> {
   const invitation = await ownInvitation(deps, caller, id);
   if (!(await deps.invitations.close(invitation.id, 'declined'))) throw new NotFound('Invitation not found');
+  return invitation.tenantId;
 }

@@ -273,14 +273,18 @@ describe('invitations', () => {
     expect([...first.items, ...second.items].map((i) => i.id)).toEqual(ids);
   });
 
-  it('a member without members:write can list but not revoke; one without members:read cannot list', async () => {
-    const [viewer, invitee] = await Promise.all([
+  it('a member without members:write can list but not revoke; a pending invitee or stranger cannot list', async () => {
+    // Every built-in role holds members:read (shared/domain/permissions.ts), and custom roles only
+    // add to a built-in role, so "no members:read" means "not a member": a pending invitee or a
+    // stranger, who must not learn that the tenant exists.
+    const [viewer, invitee, stranger] = await Promise.all([
       newActor(client, 'inv-viewer'),
       newActor(client, 'inv-pending'),
+      newActor(client, 'inv-stranger'),
     ]);
     await addMember(owner, tenantId, viewer, 'viewer');
     const id = await invite(owner, tenantId, invitee.email, 'member');
-    expectStatus(await viewer.call('GET', `/tenants/${tenantId}/invitations`), 200);
+    expect((await tenantInvitations(viewer, tenantId)).map((i) => i.id)).toContain(id);
     const revoke = await viewer.call('DELETE', `/tenants/${tenantId}/invitations/${id}`);
     expect(revoke.status).toBe(403);
     const invite2 = await viewer.call('POST', `/tenants/${tenantId}/members`, {
@@ -288,15 +292,12 @@ describe('invitations', () => {
       role: 'viewer',
     });
     expect(invite2.status).toBe(403);
-    // A custom role with audit:read only: no members:read.
-    const role = expectStatus(
-      await owner.call('POST', `/tenants/${tenantId}/roles`, {
-        name: `inv-audit-${randomUUID().slice(0, 6)}`,
-        permissions: { audit: ['read'] },
-      }),
-      201,
-    ).body as { id: string };
-    expect(role.id).toMatch(/^r_/);
+    for (const outsider of [invitee, stranger]) {
+      const listed = await outsider.call('GET', `/tenants/${tenantId}/invitations`);
+      expect(listed.status).toBe(404);
+      expect(errorOf(listed)?.code).toBe('not_found');
+    }
+    // The refused revoke left the invitation pending.
     expect((await tenantInvitations(owner, tenantId)).map((i) => i.id)).toContain(id);
   });
 
@@ -345,7 +346,22 @@ describe('invitations', () => {
     ).body as { items: { statusCode: number }[] };
     expect(invites.items.filter((item) => item.statusCode === 201).length).toBeGreaterThanOrEqual(3);
 
-    // Accept and decline name no tenant in their path: they are the invitee's records.
+    // Accept and decline name no tenant in their path; they are still the tenant's records.
+    const answered = await eventually(
+      () => owner.call('GET', `/tenants/${tenantId}/audit?limit=100`),
+      (response) => {
+        const items = (response.body as { items?: { resource: string }[] }).items ?? [];
+        return [a, d].every((id) => items.some((item) => item.resource.includes(id)));
+      },
+    );
+    const items = (answered.body as { items: { resource: string; action: string; userId: string }[] }).items;
+    const of = (id: string) => items.find((item) => item.resource.includes(id));
+    expect(of(a)).toMatchObject({ action: 'invitations.accept', userId: accepting.userId });
+    expect(of(d)).toMatchObject({ action: 'invitations.decline', userId: declining.userId });
+    // A refused accept (someone else's invitation) stays out of the tenant's log.
+    const stranger = await newActor(client, 'inv-audit-s');
+    const guess = await invite(owner, tenantId, `${randomUUID().slice(0, 8)}@example.com`, 'viewer');
+    expect((await stranger.call('POST', `/me/invitations/${guess}/accept`)).status).toBe(404);
     const platformAudit = async () =>
       (
         await dynamo.send(
@@ -358,11 +374,15 @@ describe('invitations', () => {
           }),
         )
       ).Items ?? [];
-    const steps = await eventually(platformAudit, (items) =>
-      [a, d].every((id) => items.some((item) => item.resource?.S?.includes(id))),
+    const refused = await eventually(platformAudit, (found) =>
+      found.some((item) => item.resource?.S?.includes(guess)),
     );
-    const of = (id: string) => steps.find((item) => item.resource?.S?.includes(id));
-    expect(of(a)).toMatchObject({ action: { S: 'invitations.accept' }, userId: { S: accepting.userId } });
-    expect(of(d)).toMatchObject({ action: { S: 'invitations.decline' }, userId: { S: declining.userId } });
+    expect(refused.find((item) => item.resource?.S?.includes(guess))).toMatchObject({
+      userId: { S: stranger.userId },
+      statusCode: { N: '404' },
+    });
+    const tenantLog = expectStatus(await owner.call('GET', `/tenants/${tenantId}/audit?limit=100`), 200)
+      .body as { items: { resource: string }[] };
+    expect(tenantLog.items.filter((item) => item.resource.includes(guess))).toEqual([]);
   });
 });

@@ -23,6 +23,7 @@ import { MetricsStore } from '#shared/records/metrics-store';
 import { measureTenantStorage, snapshotStorage } from '#shared/records/storage-snapshot';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
+import { expectStatus } from '../support/tenancy.ts';
 
 const info = inject('platform');
 const client = clientFor(info);
@@ -509,12 +510,37 @@ describe('record routes through the platform', () => {
       'GET',
       `/usage/exports?month=${month}&format=json&tenantId=${otherTenant.tenantId}`,
     );
+    // Finance holds no membership of the tenant and still gets its lines (docs/audit-usage.md).
+    expect(one.status).toBe(200);
     expect((one.body as { lines: unknown[] }).lines).toHaveLength(1);
     expect((await owner.call('GET', `/usage/exports?month=${month}`)).status).toBe(403);
     expect(
       (await admin.call('GET', `/usage/exports?month=${month}&tenantId=${otherTenant.tenantId}`)).status,
     ).toBe(403);
     expect((await admin.call('GET', '/usage/exports/archive')).status).toBe(403);
+  });
+
+  it('closes a month on demand over HTTP: finance and platform admins only, same answer twice, 409 for an unfinished month', async () => {
+    // A month no other test writes to: its archive starts empty.
+    const month = '1990-03';
+    const path = `/usage/exports/${month}/close`;
+    expect((await owner.call('POST', path)).status).toBe(403);
+    expect((await admin.call('POST', path)).status).toBe(403);
+    expect((await finance.call('GET', `/usage/exports/archive/${month}`)).status).toBe(404);
+    const first = expectStatus(await finance.call('POST', path), 200);
+    expect(first.headers.get('x-tenantry-month-close')).toBe('created');
+    const second = expectStatus(await finance.call('POST', path), 200);
+    expect(second.headers.get('x-tenantry-month-close')).toBe('existing');
+    expect(second.body).toEqual(first.body);
+    expect(first.body).toMatchObject({ month });
+    expect((await finance.call('GET', `/usage/exports/archive/${month}`)).status).toBe(200);
+    const now = new Date();
+    const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    for (const unfinished of [current, '2999-12']) {
+      const refused = await finance.call('POST', `/usage/exports/${unfinished}/close`);
+      expect({ unfinished, status: refused.status }).toEqual({ unfinished, status: 409 });
+      expect((await finance.call('GET', `/usage/exports/archive/${unfinished}`)).status).toBe(404);
+    }
   });
 
   it('closes a month immutably; a late event becomes an adjustment line of the next export', async () => {

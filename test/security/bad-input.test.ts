@@ -136,6 +136,32 @@ describe('bad input', () => {
     }
   });
 
+  it('a malformed invitation id is a 400 naming invitationId, on the tenant side and the invitee side', async () => {
+    const paths = (id: string) => [
+      ['DELETE', `/tenants/${tenantId}/invitations/${id}`],
+      ['POST', `/me/invitations/${id}/accept`],
+      ['POST', `/me/invitations/${id}/decline`],
+    ];
+    for (const bad of [
+      ...malformedIds,
+      'i_AAAAAAAAAAAAAAAAAAAA',
+      'i_aaaaaaaaaaaaaaaaaaa1',
+      'r_aaaaaaaaaaaaaaaaaaaa',
+    ]) {
+      for (const [method, path] of paths(encodeURIComponent(bad)) as [string, string][]) {
+        expectValidation(await owner.call(method, path), 'invitationId');
+      }
+    }
+    // Well-formed ids of nothing: 404 on both sides.
+    for (const [method, path] of paths('i_aaaaaaaaaaaaaaaaaaaa') as [string, string][]) {
+      expect({ method, path, status: (await member.call(method, path)).status }).toEqual({
+        method,
+        path,
+        status: method === 'DELETE' ? 403 : 404,
+      });
+    }
+  });
+
   it('well-formed ids of nothing are 404s', async () => {
     const nobody = randomUUID();
     expect(
