@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
+import { ensureAuroraMaster, masterPassword } from './engines/aurora-master.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureRecordTables, ensureStageUserPool, migrateControlDatabase } from './schema.ts';
@@ -69,8 +71,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const { postgres, dynamo } = await startStorageEngines(stateDir, ports, stops);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
-    const control = await migrateControlDatabase(postgres, stops, log);
-    const tenantClusters = openTenantClusters(postgres, stateDir, stops);
+    const master = await ensureAuroraMaster(
+      postgres.connectionString('postgres'),
+      await masterPassword(path.join(stateDir, 'aurora-master-password')),
+    );
+    const control = await migrateControlDatabase(postgres, master, stops, log);
+    const tenantClusters = openTenantClusters(postgres, master, stateDir, stops);
     const workflows = await startProvisioningWorkflows(stateDir, stops);
 
     const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops);

@@ -15,32 +15,51 @@ import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import { recordTables } from '#shared/records/tables';
 import type { Stops } from './boot.ts';
+import type { MasterCredentials } from './engines/aurora-master.ts';
 import { ensureUserPool, type UserPoolIds } from './engines/cognito.ts';
 import type { PostgresHandle } from './engines/postgres.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 
-/** Creates a database once; `CONNECT` is revoked from PUBLIC so no tenant role can open it. */
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+/**
+ * Creates a database once, owned by the master, as RDS creates the cluster's default database
+ * (`defaultDatabaseName`) owned by the master user. What the master may then do in it is the
+ * migrations' business, run as the master (not a superuser).
+ */
+async function ensureDatabase(superuserUrl: string, database: string, owner: string): Promise<void> {
+  const client = new pg.Client({ connectionString: superuserUrl });
   await client.connect();
   try {
     const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (exists.rowCount === 0) await client.query(`create database "${database}"`);
-    await client.query(`revoke connect on database "${database}" from public`);
-    await client.query('revoke connect on database postgres from public');
+    if (exists.rowCount === 0) await client.query(`create database "${database}" owner ${owner}`);
+    const owned = await client.query<{ owner: string }>(
+      'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+      [database],
+    );
+    if (owned.rows[0]?.owner !== owner) {
+      throw new Error(
+        `The local ${database} database belongs to ${owned.rows[0]?.owner}, not the master ${owner}: it was made by an older version of the local platform. Run \`npm run reset\` to start from an empty state.`,
+      );
+    }
   } finally {
     await client.end();
   }
 }
 
-/** The control database, created and migrated; its connection pool is closed by `stops`. */
+/** The control database, created and migrated as the master; its pool is closed by `stops`. */
 export async function migrateControlDatabase(
   postgres: PostgresHandle,
+  master: MasterCredentials,
   stops: Stops,
   log: (line: string) => void,
 ): Promise<PgSqlRunner> {
-  await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE);
-  const control = new PgSqlRunner({ connectionString: postgres.connectionString(CONTROL_DATABASE) });
+  await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE, master.user);
+  const control = new PgSqlRunner({
+    host: postgres.host,
+    port: postgres.port,
+    user: master.user,
+    password: master.password,
+    database: CONTROL_DATABASE,
+  });
   stops.push(() => control.close());
   const migrated = await migrate(control, controlMigrations);
   if (migrated.applied.length > 0) log(`control database migrated to version ${migrated.current}`);

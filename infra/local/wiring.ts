@@ -20,6 +20,7 @@ import { provisioningDefinition, provisioningSteps } from '#shared/workflows/pro
 import type { Stops } from './boot.ts';
 import { LocalClusters } from './clusters.ts';
 import { ConsumerThread } from './consumers.ts';
+import type { MasterCredentials } from './engines/aurora-master.ts';
 import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
 import type { DynamoHandle } from './engines/dynamodb.ts';
 import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
@@ -68,14 +69,19 @@ export interface TenantClusters {
 }
 
 /** Tenant databases on the local postgres, their credentials in the local secret store. */
-export function openTenantClusters(postgres: PostgresHandle, stateDir: string, stops: Stops): TenantClusters {
+export function openTenantClusters(
+  postgres: PostgresHandle,
+  master: MasterCredentials,
+  stateDir: string,
+  stops: Stops,
+): TenantClusters {
   const secrets = new FileSecretStore(path.join(stateDir, 'secrets'));
   const clusters = new LocalClusters(
     {
       host: postgres.host,
       port: postgres.port,
-      masterUser: postgres.user,
-      masterPassword: postgres.password,
+      masterUser: master.user,
+      masterPassword: master.password,
     },
     secrets,
   );

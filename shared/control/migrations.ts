@@ -166,4 +166,15 @@ export const controlMigrations: readonly Migration[] = [
       'create index invitations_tenant_idx on invitations (tenant_id, created_at, id)',
     ],
   },
+  {
+    version: 6,
+    name: 'no tenant role may open the control database',
+    statements: [
+      // Every role may CONNECT to a new database (PUBLIC holds it), and nothing in AWS took it
+      // back: a tenant role, logging in with its own secret, could open the control database.
+      // Its owner (the master) revokes it; its own CONNECT comes from ownership.
+      // https://www.postgresql.org/docs/current/ddl-priv.html (default privileges of PUBLIC)
+      `do $$ begin execute format('revoke connect, temporary on database %I from public', current_database()); end $$`,
+    ],
+  },
 ];

@@ -106,6 +106,43 @@ describe('tenant lifecycle on the local platform', () => {
     }
   });
 
+  it('runs as a master that is not a superuser, as on Aurora: CREATEROLE, CREATEDB, rds_superuser', async () => {
+    const tenantDatabase = databaseNameFor(await primaryDatabaseId(owner, tenantA));
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.rds_superuser.html
+    const facts = await master(async (client) => {
+      const role = await client.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+        "select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = 'tenantry_admin'",
+      );
+      const member = await client.query<{ member: boolean }>(
+        "select pg_has_role('tenantry_admin', 'rds_superuser', 'member') as member",
+      );
+      const owners = await client.query<{ datname: string; owner: string }>(
+        'select datname, pg_get_userbyid(datdba) as owner from pg_database where datname = any($1) order by datname',
+        [[CONTROL_DATABASE, tenantDatabase]],
+      );
+      const tables = await connectAs(info.postgres.user, info.postgres.password, CONTROL_DATABASE);
+      try {
+        const owned = await tables.query<{ owner: string }>(
+          "select distinct tableowner as owner from pg_tables where schemaname = 'public'",
+        );
+        return { role: role.rows[0], member: member.rows[0]?.member, owners: owners.rows, owned: owned.rows };
+      } finally {
+        await tables.end();
+      }
+    });
+    expect(facts.role).toEqual({ rolsuper: false, rolcreaterole: true, rolcreatedb: true });
+    expect(facts.member).toBe(true);
+    // The control database and its tables are the master's (migrations ran as it), a tenant's
+    // database its own role's (the saga made it as the master).
+    expect(facts.owners).toEqual(
+      [
+        { datname: CONTROL_DATABASE, owner: 'tenantry_admin' },
+        { datname: tenantDatabase, owner: roleNameFor(tenantA) },
+      ].sort((a, b) => a.datname.localeCompare(b.datname)),
+    );
+    expect(facts.owned).toEqual([{ owner: 'tenantry_admin' }]);
+  });
+
   it('rejects every invalid setting with a 400 naming the field, and changes nothing', async () => {
     const before = (await owner.call('GET', `/tenants/${tenantA}`)).body;
     const invalid: Record<string, unknown> = {

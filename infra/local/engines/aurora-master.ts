@@ -1,0 +1,65 @@
+/**
+ * The local cluster's master user, as Aurora PostgreSQL makes it: not a superuser, but
+ * `LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE` and a member of `rds_superuser`.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.rds_superuser.html
+ *
+ * `rds_superuser` is modelled by what that page says it allows and PostgreSQL's predefined roles
+ * give: seeing every connection in `pg_stat_activity` and ending them (`pg_read_all_stats`,
+ * `pg_signal_backend`). Extensions, replication and `rds_password` are not modelled: nothing of
+ * ours uses them. Everything the platform's own code runs as the master (migrations, the saga,
+ * handlers) therefore meets Aurora's limits; only what RDS itself does when it creates the
+ * cluster (this file, the `control` database) runs as the engine's superuser.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+
+/** The CDK app's master username (infra/stacks/stateful-stack.ts). */
+export const MASTER_USER = 'tenantry_admin';
+
+export interface MasterCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** The master's password kept in `file` (mode 0600), made on the first start. */
+export async function masterPassword(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/**
+ * Creates `rds_superuser` and the master role once, and sets the master's password to `password`
+ * on every start (the secret is the source of truth, as after a rotation in AWS).
+ */
+export async function ensureAuroraMaster(superuserUrl: string, password: string): Promise<MasterCredentials> {
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  try {
+    const quoted = `'${password.replaceAll("'", "''")}'`;
+    await client.query(`do $$ begin
+      if not exists (select 1 from pg_roles where rolname = 'rds_superuser') then
+        create role rds_superuser nologin;
+      end if;
+      if not exists (select 1 from pg_roles where rolname = '${MASTER_USER}') then
+        create role ${MASTER_USER} login nosuperuser inherit createdb createrole noreplication;
+      end if;
+    end $$`);
+    await client.query('grant pg_read_all_stats, pg_signal_backend to rds_superuser');
+    await client.query(`grant rds_superuser to ${MASTER_USER}`);
+    await client.query(`alter role ${MASTER_USER} with nosuperuser login password ${quoted}`);
+    // On RDS the master can take CONNECT on `postgres` away from PUBLIC (the saga does, as
+    // http://www.asheiduk.de/post/setup-pg-on-rds/ does on RDS), so it is the database's owner.
+    await client.query(`alter database postgres owner to ${MASTER_USER}`);
+    return { user: MASTER_USER, password };
+  } finally {
+    await client.end();
+  }
+}
