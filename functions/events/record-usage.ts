@@ -1,9 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
-import { configFields, loadConfig } from '#shared/config';
+import { recordServices } from '#shared/composition/record-services';
 import { usageConsumer } from '#shared/records/consumers';
-import { UsageStore } from '#shared/records/usage-store';
 
-const config = loadConfig(z.object({ USAGE_TABLE_NAME: configFields.name }));
-
-export const handler = usageConsumer(new UsageStore(new DynamoDBClient({}), config.USAGE_TABLE_NAME));
+/** Adds each Usage Recorded to its tenant's rollups once. */
+export const handler = usageConsumer(() => recordServices().usage);

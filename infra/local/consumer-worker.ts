@@ -1,4 +1,6 @@
 import { parentPort } from 'node:worker_threads';
+import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
+import { perFunction, runAsFunction } from './function-runtime.ts';
 
 /*
  * The event consumers of the local platform, on a thread of their own: in AWS each consumer is a
@@ -12,6 +14,9 @@ interface Delivery {
   readonly event: unknown;
 }
 
+// Each consumer function has its own record stores (and clients), as each is its own Lambda.
+installRecordServices(perFunction(() => recordServicesFrom(process.env)));
+
 type ConsumerModule = { handler: (event: unknown, context: unknown) => Promise<unknown> };
 const modules = new Map<string, Promise<ConsumerModule>>();
 
@@ -22,7 +27,8 @@ parentPort?.on('message', async ({ id, handler, event }: Delivery) => {
       loaded = import(`#functions/${handler}`) as Promise<ConsumerModule>;
       modules.set(handler, loaded);
     }
-    await (await loaded).handler(event, {});
+    const module = await loaded;
+    await runAsFunction(handler, () => module.handler(event, {}));
     parentPort?.postMessage({ id, ok: true });
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));

@@ -9,6 +9,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import type { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
 import { installServices } from '#shared/composition/runtime';
 import { servicesFrom } from '#shared/composition/services';
 import { catalog } from '#shared/events/events';
@@ -29,6 +30,7 @@ import type { PostgresHandle } from './engines/postgres.ts';
 import { FileSecretStore } from './engines/secrets.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
+import { perFunction, runAsFunction } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { createTokenVerifier } from './jwt.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
@@ -56,7 +58,10 @@ const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
 function loadModule(entry: string): Promise<LoadedFunction> {
   let loaded = loadedFunctions.get(entry);
   if (!loaded) {
-    loaded = import(`#functions/${entry}`) as Promise<LoadedFunction>;
+    // Every invocation runs as its function: the composition root answers that function's services.
+    loaded = (import(`#functions/${entry}`) as Promise<LoadedFunction>).then((module) => ({
+      handler: (...args: unknown[]) => runAsFunction(entry, () => module.handler(...args)),
+    }));
     loadedFunctions.set(entry, loaded);
     loaded.catch(() => loadedFunctions.delete(entry));
   }
@@ -196,6 +201,24 @@ export interface LocalServices {
   readonly workflows: LocalWorkflowStarter;
 }
 
+/**
+ * `TENANTRY_ACCESS_CACHE_MS` (0–30000): how long each local function reuses a membership answer,
+ * 30 s as in Lambda by default. Each function has its own cache, as each Lambda instance does,
+ * so a membership change reaches the other functions only when their entries expire; the test
+ * platform sets 0 so that its "takes effect at once" assertions hold for every function.
+ */
+function localAccessCacheMs(): number | undefined {
+  const raw = process.env.TENANTRY_ACCESS_CACHE_MS;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 30_000) {
+    throw new Error(
+      `TENANTRY_ACCESS_CACHE_MS must be an integer from 0 to 30000, not ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
 /** The services the handlers get from the composition root, on the local engines. */
 export function installLocalServices({
   stage,
@@ -204,17 +227,21 @@ export function installLocalServices({
   pool,
   workflows,
 }: LocalServices): void {
+  // One set of services per function, as each Lambda function has its own (and its own caches).
+  installRecordServices(perFunction(() => recordServicesFrom(process.env)));
   installServices(
-    servicesFrom({
-      settings: () => ({ stage, controlDatabase: CONTROL_DATABASE }),
-      control: () => control,
-      clusters: () => clusters,
-      secrets: () => secrets,
-      events: () => busPublisherFromEnv(),
-      identity: () =>
-        new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
-      workflows: () => workflows,
-    }),
+    perFunction(() =>
+      servicesFrom({
+        settings: () => ({ stage, controlDatabase: CONTROL_DATABASE, accessCacheMs: localAccessCacheMs() }),
+        control: () => control,
+        clusters: () => clusters,
+        secrets: () => secrets,
+        events: () => busPublisherFromEnv(),
+        identity: () =>
+          new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
+        workflows: () => workflows,
+      }),
+    ),
   );
 }
 

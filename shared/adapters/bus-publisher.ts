@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { configFields, loadConfig } from '#shared/config';
 
@@ -9,10 +10,11 @@ import { configFields, loadConfig } from '#shared/config';
  */
 export function busPublisherFromEnv(
   env: Record<string, string | undefined> = process.env,
+  aws: AwsClientConfig = {},
 ): EventBridgePublisher {
   const { EVENT_BUS_NAME } = loadConfig(z.object({ EVENT_BUS_NAME: configFields.name }), env);
   return new EventBridgePublisher({
-    client: new EventBridgeClient({ maxAttempts: 1 }),
+    client: new EventBridgeClient({ ...aws, maxAttempts: 1 }),
     eventBusName: EVENT_BUS_NAME,
   });
 }

@@ -3,6 +3,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
@@ -24,9 +25,11 @@ const clusterSchema = z.object({
 });
 
 /** No SDK retries: a write whose answer was lost must not be sent again blindly. */
-const dataApiClient = () => new RDSDataClient({ maxAttempts: 1 });
-
-export function createAwsServices(env: Record<string, string | undefined> = process.env): Services {
+export function createAwsServices(
+  env: Record<string, string | undefined> = process.env,
+  aws: AwsClientConfig = {},
+): Services {
+  const dataApiClient = () => new RDSDataClient({ ...aws, maxAttempts: 1 });
   return servicesFrom({
     settings: () => {
       const config = loadConfig(
@@ -51,16 +54,16 @@ export function createAwsServices(env: Record<string, string | undefined> = proc
         { id: 'primary', resourceArn: config.CLUSTER_ARN, masterSecretArn: config.CLUSTER_SECRET_ARN },
       ]);
     },
-    secrets: () => new SecretsManagerStore(new SecretsManagerClient({})),
-    events: () => busPublisherFromEnv(env),
-    telemetry: () => telemetrySinkFromEnv(env),
+    secrets: () => new SecretsManagerStore(new SecretsManagerClient({ ...aws })),
+    events: () => busPublisherFromEnv(env, aws),
+    telemetry: () => telemetrySinkFromEnv(env, aws),
     identity: () => {
       const config = loadConfig(z.object({ USER_POOL_ID: configFields.name }), env);
-      return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({}), config.USER_POOL_ID);
+      return new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ ...aws }), config.USER_POOL_ID);
     },
     workflows: () => {
       const config = loadConfig(z.object({ PROVISIONING_STATE_MACHINE_ARN: configFields.arn }), env);
-      return new SfnWorkflowStarter(new SFNClient({}), config.PROVISIONING_STATE_MACHINE_ARN);
+      return new SfnWorkflowStarter(new SFNClient({ ...aws }), config.PROVISIONING_STATE_MACHINE_ARN);
     },
   });
 }

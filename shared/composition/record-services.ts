@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
 import { S3ExportArchive } from '#shared/adapters/s3-export-archive';
 import { configFields, loadConfig } from '#shared/config';
@@ -32,10 +33,13 @@ export const auditRetentionSchema = z.coerce
  * use: the table names in `AUDIT_TABLE_NAME` / `USAGE_TABLE_NAME`, the archive in the S3 bucket
  * `EXPORTS_BUCKET_NAME` (AWS) or the folder `EXPORTS_DIR` (local platform).
  */
-export function recordServicesFrom(env: Record<string, string | undefined> = process.env): RecordServices {
+export function recordServicesFrom(
+  env: Record<string, string | undefined> = process.env,
+  aws: AwsClientConfig = {},
+): RecordServices {
   let dynamo: DynamoDBClient | undefined;
   const client = () => {
-    dynamo ??= new DynamoDBClient({});
+    dynamo ??= new DynamoDBClient({ ...aws });
     return dynamo;
   };
   let audit: AuditStore | undefined;
@@ -71,7 +75,8 @@ export function recordServicesFrom(env: Record<string, string | undefined> = pro
     },
     get archive() {
       if (!archive) {
-        if (env.EXPORTS_BUCKET_NAME) archive = new S3ExportArchive(new S3Client({}), env.EXPORTS_BUCKET_NAME);
+        if (env.EXPORTS_BUCKET_NAME)
+          archive = new S3ExportArchive(new S3Client({ ...aws }), env.EXPORTS_BUCKET_NAME);
         else if (env.EXPORTS_DIR) archive = new FileExportArchive(env.EXPORTS_DIR);
         else
           throw new ConfigError('Invalid configuration: EXPORTS_BUCKET_NAME: missing', [
@@ -83,9 +88,18 @@ export function recordServicesFrom(env: Record<string, string | undefined> = pro
   };
 }
 
-let installed: RecordServices | undefined;
+let installed: RecordServices | (() => RecordServices) | undefined;
 
+/**
+ * The local platform installs its own: one set per function, chosen by the function that is
+ * running (see installServices in runtime.ts).
+ */
+export function installRecordServices(services: RecordServices | (() => RecordServices)): void {
+  installed = services;
+}
+
+/** The installed record services, else (in Lambda) those of the function's configuration. */
 export function recordServices(): RecordServices {
   installed ??= recordServicesFrom();
-  return installed;
+  return typeof installed === 'function' ? installed() : installed;
 }

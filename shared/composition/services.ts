@@ -20,6 +20,11 @@ export interface PlatformSettings {
   readonly stage: string;
   /** Name of the control database on the cluster. */
   readonly controlDatabase: string;
+  /**
+   * How long a function reuses a membership answer (ms, at most 30 s).
+   * @default ACCESS_CACHE_MS (30 s)
+   */
+  readonly accessCacheMs?: number;
 }
 
 /**
@@ -83,7 +88,9 @@ export function servicesFrom(adapters: Adapters): Services {
   const invitations = once(() => new InvitationRepository(control()));
   const customRoles = once(() => new CustomRoleRepository(control()));
   const databases = once(() => new DatabaseRegistry(control()));
-  const tenantAccess = once(() => new ControlTenantAccess(memberships(), tenants()));
+  const tenantAccess = once(
+    () => new ControlTenantAccess(memberships(), tenants(), Date.now, settings().accessCacheMs),
+  );
   const identity = once(adapters.identity);
   const workflows = once(adapters.workflows);
   const clusters = once(adapters.clusters);

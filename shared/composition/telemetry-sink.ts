@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { SqsDeadLetterSink } from '#shared/adapters/sqs-dead-letter';
@@ -7,8 +8,8 @@ import { logger } from '#shared/core/logger';
 import type { DeadLetterSink } from '#shared/ports/event-publisher';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetrySink } from '#shared/ports/telemetry';
 
-function deadLettersFromEnv(env: Record<string, string | undefined>): DeadLetterSink {
-  if (env.TELEMETRY_DLQ_URL) return new SqsDeadLetterSink(new SQSClient({}), env.TELEMETRY_DLQ_URL);
+function deadLettersFromEnv(env: Record<string, string | undefined>, aws: AwsClientConfig): DeadLetterSink {
+  if (env.TELEMETRY_DLQ_URL) return new SqsDeadLetterSink(new SQSClient({ ...aws }), env.TELEMETRY_DLQ_URL);
   if (env.TELEMETRY_DEAD_LETTER_FILE) return new FileDeadLetterSink(env.TELEMETRY_DEAD_LETTER_FILE);
   return {
     write: async (entry) => {
@@ -27,14 +28,15 @@ function deadLettersFromEnv(env: Record<string, string | undefined>): DeadLetter
  */
 export function telemetrySinkFromEnv(
   env: Record<string, string | undefined> = process.env,
+  aws: AwsClientConfig = {},
 ): TelemetrySink | null {
   if (!env.EVENT_BUS_NAME) return null;
   const metrics = env.AWS_LAMBDA_FUNCTION_NAME
     ? new Metrics({ namespace: TELEMETRY_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME })
     : undefined;
   return {
-    publisher: busPublisherFromEnv(env),
-    deadLetters: deadLettersFromEnv(env),
+    publisher: busPublisherFromEnv(env, aws),
+    deadLetters: deadLettersFromEnv(env, aws),
     ...(metrics ? { metrics } : {}),
   };
 }

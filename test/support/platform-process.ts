@@ -42,7 +42,9 @@ export async function startPlatformProcess(
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' },
+      // No membership cache: each local function has its own, as in Lambda, so a change would
+      // reach the others only after 30 s; the suite asserts what every function answers at once.
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN', TENANTRY_ACCESS_CACHE_MS: '0' },
     },
   );
   let output = '';
