@@ -92,9 +92,10 @@ describe('CreateSecret (API_CreateSecret)', () => {
     expect(listed.SecretList).toEqual([]);
   });
 
-  it('checks lengths as the API does (Name ≤ 512, SecretString ≤ 65,536, not echoing the value)', async () => {
+  it('checks lengths as the API does (Name ≤ 512, SecretString ≤ 65,536, not echoing the value, token 32–64)', async () => {
     const long = await sdkError(create('n'.repeat(513)));
     const big = await sdkError(create('create/big', 'x'.repeat(65_537)));
+    const shortToken = await sdkError(create('create/token', 'v', { ClientRequestToken: 'too-short' }));
 
     expect(long.name).toBe('ValidationException');
     expect(long.message).toContain(
@@ -104,6 +105,10 @@ describe('CreateSecret (API_CreateSecret)', () => {
     expect(big.message).toBe(
       "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536",
     );
+    expect(shortToken.message).toBe(
+      "1 validation error detected: Value 'too-short' at 'clientRequestToken' failed to satisfy constraint: Member must have length greater than or equal to 32",
+    );
+    expect(await sdkError(value('create/token'))).toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('gives a re-created name a new ARN', async () => {
