@@ -3,19 +3,24 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidRequestException,
   ListSecretsCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   type SecretsManagerClient,
+  type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import {
+  InvalidSecretName,
+  SECRET_NAME_PATTERN,
   SecretAlreadyExists,
   SecretNotFound,
   type SecretStore,
   type SecretSummary,
+  sameTags,
 } from '#shared/ports/secrets';
 
-/** The secret port on AWS Secrets Manager. Creating is idempotent by name and value. */
+/** The secret port on AWS Secrets Manager. Creating is idempotent by name, value and tags. */
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
 
@@ -24,23 +29,24 @@ export class SecretsManagerStore implements SecretStore {
     value: string;
     tags?: Record<string, string>;
   }): Promise<{ arn: string }> {
+    // Checked here, as the file store does, so callers get the port's error and not AWS's
+    // ValidationException (whose message would have to be parsed to tell it from others).
+    if (!SECRET_NAME_PATTERN.test(input.name)) throw new InvalidSecretName(input.name);
+    const tags = { ...input.tags };
     try {
       const created = await this.client.send(
         new CreateSecretCommand({
           Name: input.name,
           SecretString: input.value,
-          Tags: Object.entries(input.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
         }),
       );
       if (!created.ARN) throw new Error('CreateSecret returned no ARN');
       return { arn: created.ARN };
     } catch (error) {
       if (!(error instanceof ResourceExistsException)) throw error;
-      // A retried step: the same name with the same value is the secret we made before.
-      const existing = await this.getSecretValue(input.name);
-      if (existing !== input.value) throw new SecretAlreadyExists(input.name);
-      const described = await this.client.send(new DescribeSecretCommand({ SecretId: input.name }));
-      return { arn: described.ARN ?? input.name };
+      // A retried step: the same name with the same value and tags is the secret we made before.
+      return this.existingAsCreated(input.name, input.value, tags);
     }
   }
 
@@ -51,13 +57,20 @@ export class SecretsManagerStore implements SecretStore {
       return result.SecretString;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) throw new SecretNotFound(arnOrName);
+      // GetSecretValue's InvalidRequestException means the secret is scheduled for deletion: it
+      // cannot be read any more, which the port calls not found.
+      // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html#API_GetSecretValue_Errors
+      if (error instanceof InvalidRequestException) throw new SecretNotFound(arnOrName);
       throw error;
     }
   }
 
   async deleteSecret(arnOrName: string): Promise<void> {
     try {
-      // Offboarding leaves nothing behind: no recovery window.
+      // Offboarding leaves nothing behind: no recovery window, and the name is free again at once.
+      // A forced delete of a missing secret succeeds ("the operation does not return
+      // ResourceNotFoundException"), so retries are safe:
+      // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html#SecretsManager-DeleteSecret-request-ForceDeleteWithoutRecovery
       await this.client.send(
         new DeleteSecretCommand({ SecretId: arnOrName, ForceDeleteWithoutRecovery: true }),
       );
@@ -66,6 +79,11 @@ export class SecretsManagerStore implements SecretStore {
     }
   }
 
+  /**
+   * ListSecrets with the `name` filter (prefix match, case-sensitive). ListSecrets is eventually
+   * consistent: a secret made or deleted in the last minutes may be missing or still listed.
+   * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html
+   */
   async listSecrets(prefix?: string): Promise<SecretSummary[]> {
     const out: SecretSummary[] = [];
     let NextToken: string | undefined;
@@ -81,12 +99,29 @@ export class SecretsManagerStore implements SecretStore {
         out.push({
           name: secret.Name,
           arn: secret.ARN,
-          tags: Object.fromEntries((secret.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagsOf(secret.Tags),
           createdAt: secret.CreatedDate?.toISOString() ?? '',
         });
       }
       NextToken = page.NextToken;
     } while (NextToken);
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    // Code-unit order, as the file store sorts: localeCompare would order by the locale's rules.
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+
+  private async existingAsCreated(
+    name: string,
+    value: string,
+    tags: Record<string, string>,
+  ): Promise<{ arn: string }> {
+    const described = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
+    const existing = await this.getSecretValue(name);
+    if (existing !== value || !sameTags(tagsOf(described.Tags), tags)) throw new SecretAlreadyExists(name);
+    if (!described.ARN) throw new Error('DescribeSecret returned no ARN');
+    return { arn: described.ARN };
+  }
+}
+
+function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
 }

@@ -2,7 +2,8 @@
 export interface SecretStore {
   /**
    * Creates the secret. Idempotent by name: the same name with the same value and tags returns
-   * the existing ARN; the same name with anything different throws SecretAlreadyExists.
+   * the existing ARN; the same name with anything different throws SecretAlreadyExists; a name
+   * outside SECRET_NAME_PATTERN throws InvalidSecretName.
    */
   createSecret(input: {
     name: string;
@@ -24,6 +25,14 @@ export interface SecretSummary {
   createdAt: string;
 }
 
+/** The port's idempotency rule for tags: the same keys with the same values, in any order. */
+export function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key])
+  );
+}
+
 export class SecretNotFound extends Error {
   constructor(readonly secretId: string) {
     super(`Secrets Manager can't find the specified secret: ${secretId}`);
@@ -37,6 +46,12 @@ export class SecretAlreadyExists extends Error {
     this.name = 'SecretAlreadyExists';
   }
 }
+
+/**
+ * What Secrets Manager accepts as a secret name: 1–512 ASCII letters, digits and `/_+=.@-`.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html#SecretsManager-CreateSecret-request-Name
+ */
+export const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 export class InvalidSecretName extends Error {
   constructor(readonly secretName: string) {

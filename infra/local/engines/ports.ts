@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { PortInUse } from './errors.ts';
+import { EngineStartFailed, PortInUse } from './errors.ts';
 
 /** Every engine of the local platform listens on loopback only: nothing is reachable from the network. */
 export const LOOPBACK = '127.0.0.1';
@@ -48,16 +48,33 @@ export function isAddressInUse(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
 }
 
+/** True for addresses that only this machine can reach: 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /**
- * Binds an already-created server to loopback, translating EADDRINUSE into `PortInUse`.
- * Returns the port actually bound (useful when `port` is 0).
+ * Binds an already-created server to loopback (`host`, default 127.0.0.1; anything else is
+ * refused), translating EADDRINUSE into `PortInUse`. Returns the port actually bound (useful
+ * when `port` is 0).
  */
-export async function listenOnLoopback(server: Server, port: number, engineName: string): Promise<number> {
+export async function listenOnLoopback(
+  server: Server,
+  port: number,
+  engineName: string,
+  host: string = LOOPBACK,
+): Promise<number> {
+  if (!isLoopbackHost(host)) {
+    throw new EngineStartFailed(
+      engineName,
+      `${host} is not a loopback address; engines listen on loopback only`,
+    );
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       server.once('error', onError);
-      server.listen(port, LOOPBACK, () => {
+      server.listen(port, host, () => {
         server.off('error', onError);
         resolve();
       });

