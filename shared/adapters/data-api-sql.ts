@@ -239,7 +239,10 @@ const CONSTRAINT_MESSAGES: readonly [RegExp, SqlConstraintKind][] = [
  * Maps a Data API error to the port's errors. PostgreSQL errors arrive as DatabaseErrorException
  * (BadRequestException before it) whose message carries the server's text, e.g.
  * `ERROR: duplicate key value violates unique constraint "x"` and often `; SQLState: 23505`: the
- * only place the SQLSTATE is read out of text. Constraint violations become
+ * only place the SQLSTATE is read out of text. Serverless v2 and provisioned clusters send
+ * `ERROR: <message>[; Hint: …][; Position: n]; SQLState: <code>` without the Detail line (strings
+ * captured from the live service; https://github.com/cloud-utils/aurora-data-api/issues/53); older
+ * answers had `\n  Detail: …` lines. Both forms are read alike. Constraint violations become
  * `SqlConstraintViolation`, a resuming database `DatabaseResuming`; every other error is returned
  * as it is, described (`sqlFailureOf`) by the SQLSTATE in its text. Transient is judged on the
  * error itself, as for pg's (socket codes, the server's wording); the SQLSTATE read from text does
