@@ -55,6 +55,12 @@ const EXPORTS_OBJECTS_REASON =
   'nothing else; read routes get s3:GetObject only, the month close s3:GetObject and ' +
   's3:PutObject (never delete).';
 
+const FAILED_INVOCATIONS_REASON =
+  'This queue is itself a dead-letter path: the on-failure destination (EventInvokeConfig) of an ' +
+  'asynchronously invoked function, holding the invocation records Lambda sends after its retries; ' +
+  'nothing consumes it to redrive into another queue, and an alarm fires on its first message. ' +
+  'cdk-nag only recognises queues named in another queue’s redrive policy.';
+
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   const { stage, policy, stateful, identity, api, events, provisioning } = built;
 
@@ -118,6 +124,7 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only ' +
         'recognises queues named in another queue’s redrive policy.',
     );
+    acknowledge(consumer.failedInvocationsQueue, 'AwsSolutions-SQS3', FAILED_INVOCATIONS_REASON);
   }
 
   // Audit, usage and metrics records (issue 7).
@@ -141,6 +148,9 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'This queue is itself the dead-letter queue of the records jobs schedules (EventBridge ' +
         'Scheduler targets); cdk-nag only recognises queues named in another queue’s redrive policy.',
     );
+    for (const queue of jobs.failedInvocationsQueues) {
+      acknowledge(queue, 'AwsSolutions-SQS3', FAILED_INVOCATIONS_REASON);
+    }
     acknowledge(jobs.monthClose.role, exportsObjects, EXPORTS_OBJECTS_REASON);
     for (const job of [jobs.storageSnapshot, jobs.monthClose]) {
       acknowledge(

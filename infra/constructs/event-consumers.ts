@@ -7,6 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
+import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
 import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { EventCatalog } from '#shared/events/catalog';
@@ -50,14 +51,18 @@ export interface EventConsumer {
   readonly subscription: EventSubscription;
   readonly rule: events.Rule;
   readonly function: TenantryFunction;
+  /** Events the rule could not deliver to Lambda. */
   readonly deadLetterQueue: sqs.Queue;
   readonly alarm: cloudwatch.Alarm;
+  /** Invocation records of events the function failed on after Lambda's retries. */
+  readonly failedInvocationsQueue: DeadLetterQueue;
 }
 
 /**
  * One EventBridge rule per subscription, matching the catalog's source and detail-type, whose
  * Lambda target retries and then dead-letters into its own encrypted queue, watched by an alarm
- * that fires on the first message.
+ * that fires on the first message. Each consumer also has an on-failure destination: events the
+ * function itself failed on (after Lambda's retries) go to a second queue with its own alarm.
  */
 export class EventConsumers extends Construct {
   readonly consumers: EventConsumer[] = [];
@@ -106,12 +111,18 @@ export class EventConsumers extends Construct {
         }),
       );
 
+      const failedInvocationsQueue = sendFailedInvocationsToQueue(scopeForOne, 'FailedInvocationsQueue', fn, {
+        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} failed on events after Lambda's retries`,
+        alarmTopic: props.alarmTopic,
+      });
+
       this.consumers.push({
         subscription,
         rule,
         function: fn,
         deadLetterQueue,
         alarm: deadLetterQueue.alarm,
+        failedInvocationsQueue,
       });
     }
   }

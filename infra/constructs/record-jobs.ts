@@ -9,6 +9,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
+import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 
@@ -65,13 +66,17 @@ export interface RecordJobsProps {
 /**
  * The scheduled jobs of the records: the daily storage snapshot (`storage_bytes` and `databases`
  * usage per tenant) and the monthly close on the 1st, which writes the month that ended to the
- * exports bucket. Both are EventBridge Scheduler schedules whose failed invocations are retried
- * and then dead-lettered into one queue, watched by an alarm.
+ * exports bucket. Both are EventBridge Scheduler schedules whose undeliverable invocations are
+ * retried and then dead-lettered into one queue, watched by an alarm; a job that runs and fails is
+ * retried by Lambda and then recorded in its own failure queue, with an alarm of its own.
  */
 export class RecordJobs extends Construct {
   readonly storageSnapshot: TenantryFunction;
   readonly monthClose: TenantryFunction;
+  /** Invocations the schedules could not deliver to Lambda. */
   readonly deadLetterQueue: DeadLetterQueue;
+  /** Invocation records of job runs that failed after Lambda's retries, per job. */
+  readonly failedInvocationsQueues: DeadLetterQueue[];
   readonly schedules: scheduler.Schedule[] = [];
   /** The role EventBridge Scheduler assumes to invoke the jobs. */
   readonly schedulerRole: iam.Role;
@@ -79,7 +84,7 @@ export class RecordJobs extends Construct {
   constructor(scope: Construct, id: string, props: RecordJobsProps) {
     super(scope, id);
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
-      alarmDescription: `Tenantry ${props.stage}: a scheduled records job failed after its retries`,
+      alarmDescription: `Tenantry ${props.stage}: a scheduled records job could not be invoked after the schedule's retries`,
       alarmTopic: props.alarmTopic,
       alarmPeriod: Duration.minutes(5),
     });
@@ -106,6 +111,19 @@ export class RecordJobs extends Construct {
     grantDataApi(this.monthClose, props.cluster);
     grantTable(this.monthClose, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
     grantExportsArchive(this.monthClose, props.exportsBucket, 'write');
+
+    this.failedInvocationsQueues = [
+      sendFailedInvocationsToQueue(this, 'StorageSnapshotFailedInvocationsQueue', this.storageSnapshot, {
+        alarmDescription: `Tenantry ${props.stage}: the storage snapshot failed after Lambda's retries`,
+        alarmTopic: props.alarmTopic,
+        alarmPeriod: Duration.minutes(5),
+      }),
+      sendFailedInvocationsToQueue(this, 'MonthCloseFailedInvocationsQueue', this.monthClose, {
+        alarmDescription: `Tenantry ${props.stage}: the month close failed after Lambda's retries`,
+        alarmTopic: props.alarmTopic,
+        alarmPeriod: Duration.minutes(5),
+      }),
+    ];
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),

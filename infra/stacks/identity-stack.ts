@@ -96,6 +96,14 @@ export class IdentityStack extends Stack {
       userPoolClientName: `tenantry-${props.stage}-app`,
       generateSecret: false,
       authFlows: { userPassword: true, userSrp: true },
+      // The app signs in through the Cognito API (InitiateAuth with USER_PASSWORD_AUTH or SRP, and
+      // refresh tokens), never through the hosted UI or the OAuth 2.0 endpoints, and the pool has no
+      // domain. Left on, CDK's defaults would allow the authorization code and implicit grants with
+      // the placeholder callback URL https://example.com. With OAuth off,
+      // AllowedOAuthFlowsUserPoolClient is false: only SDK-based API sign-in is permitted
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpoolclient.html,
+      // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cognito.UserPoolClientOptions.html).
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: Duration.hours(1),

@@ -72,10 +72,13 @@ export class StatefulStack extends Stack {
     const clusterIdentifier = `tenantry-${props.stage}`;
     // Created here rather than through `cloudwatchLogsRetention`, which would add CDK's
     // log-retention custom resource (a Lambda function with an AWS managed policy) to the stack.
+    // The name is the one RDS writes to and a literal (automatic import needs a static name);
+    // why dev deletes it and other stages keep it: StagePolicy.database.logsRemovalPolicy.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html
     const postgresqlLogs = new logs.LogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: policy.logRetention,
-      removalPolicy: dataRemovalPolicy,
+      removalPolicy: policy.database.logsRemovalPolicy,
     });
     this.cluster = new rds.DatabaseCluster(this, 'Database', {
       clusterIdentifier,
@@ -131,7 +134,11 @@ export class StatefulStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: policy.accessLogsExpiration }],
       removalPolicy: dataRemovalPolicy,
-      autoDeleteObjects: false,
+      // dev: emptied before deletion, or `cdk destroy` fails on a non-empty bucket. CDK's handler
+      // first denies s3:PutObject in the bucket policy, so late access-log deliveries cannot
+      // refill it, then deletes every object version and delete marker.
+      // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_s3.mixins.BucketAutoDeleteObjects.html
+      autoDeleteObjects: policy.autoDeleteObjects,
     });
     this.exportsBucket = new s3.Bucket(this, 'FinanceExportsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -141,6 +148,8 @@ export class StatefulStack extends Stack {
       serverAccessLogsBucket: accessLogsBucket,
       serverAccessLogsPrefix: 'finance-exports/',
       removalPolicy: dataRemovalPolicy,
+      // Versioned: the auto-delete handler removes every version, not only the current objects.
+      autoDeleteObjects: policy.autoDeleteObjects,
     });
   }
 }

@@ -55,10 +55,11 @@ describe('EventsStack', () => {
     }
   });
 
-  it('encrypts the dead-letter queues, requires TLS, and alarms on their first message', () => {
+  it('encrypts every dead-letter and failure queue, requires TLS, and alarms on their first message', () => {
     const queues = Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][];
-    // One per subscription, and one for the scheduled records jobs.
-    expect(queues).toHaveLength(subscriptions.length + 1);
+    // Per subscription: the rule's dead-letter queue and the consumer's failure destination; for
+    // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job.
+    expect(queues).toHaveLength(2 * subscriptions.length + 1 + 2);
     for (const [queueId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {

@@ -19,16 +19,18 @@ interface LambdaFunction {
     TracingConfig?: { Mode: string };
     Environment?: { Variables: Record<string, unknown> };
     LoggingConfig?: { LogGroup: unknown };
-    Description?: string;
+    /** A string for our functions; CDK's auto-delete provider joins in its bucket's name. */
+    Description?: unknown;
   };
 }
 
 describe('Lambda functions of every stack', () => {
   let built: TenantryApp;
   let stacks: Stack[];
-  /** Every TenantryFunction: all functions but the one provider framework function. */
+  /** Every TenantryFunction: all functions but CDK's own (the provider framework, bucket auto-delete). */
   let functions: { stack: string; id: string; fn: LambdaFunction }[];
   let frameworkFunctions: { stack: string; id: string; fn: LambdaFunction }[];
+  let autoDeleteFunctions: { stack: string; id: string; fn: LambdaFunction }[];
   let outdir: string;
 
   beforeAll(() => {
@@ -45,9 +47,13 @@ describe('Lambda functions of every stack', () => {
       })),
     );
     const isFramework = ({ fn }: { fn: LambdaFunction }) =>
-      fn.Properties.Description?.startsWith('AWS CDK resource provider framework') ?? false;
+      String(fn.Properties.Description).startsWith('AWS CDK resource provider framework');
+    // CDK's singleton provider of `autoDeleteObjects` (dev buckets), a core CustomResourceProvider.
+    const isAutoDelete = ({ id }: { id: string }) =>
+      id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProviderHandler');
     frameworkFunctions = all.filter(isFramework);
-    functions = all.filter((entry) => !isFramework(entry));
+    autoDeleteFunctions = all.filter(isAutoDelete);
+    functions = all.filter((entry) => !isFramework(entry) && !isAutoDelete(entry));
   });
 
   afterAll(() => {
@@ -71,8 +77,13 @@ describe('Lambda functions of every stack', () => {
     expect(frameworkFunctions.map(({ fn }) => fn.Properties.Description)).toEqual([
       expect.stringContaining('ControlMigrationsProvider'),
     ]);
+    // On dev, the stateful stack has CDK's bucket auto-delete provider (one function for both
+    // buckets), which empties them on `cdk destroy`; prod has none (test/infra/stateful.test.ts).
+    expect(autoDeleteFunctions.map(({ stack, fn }) => [stack, fn.Properties.Runtime])).toEqual([
+      ['Tenantry-dev-Stateful', 'nodejs24.x'],
+    ]);
     // No other CDK-internal functions (log retention, custom resource providers) sneak in: every
-    // function in the app is a TenantryFunction.
+    // other function in the app is a TenantryFunction.
     expect(functions).toHaveLength(expected.length);
   });
 

@@ -48,6 +48,23 @@ describe('IdentityStack', () => {
     });
   });
 
+  it('turns the app client’s OAuth features off: no OAuth flows or scopes, no placeholder callback URL', () => {
+    // The app signs in through the Cognito API (USER_PASSWORD_AUTH, SRP, refresh tokens), never the
+    // hosted UI or OAuth endpoints. With AllowedOAuthFlowsUserPoolClient false only SDK-based API
+    // sign-in is permitted, and callback URLs, OAuth flows and scopes cannot be set:
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpoolclient.html
+    const clients = Object.values(template.findResources('AWS::Cognito::UserPoolClient')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(clients).toHaveLength(1);
+    const client = clients[0]?.Properties ?? {};
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    for (const property of ['AllowedOAuthFlows', 'AllowedOAuthScopes', 'CallbackURLs', 'LogoutURLs']) {
+      expect(client[property], property).toBeUndefined();
+    }
+    expect(JSON.stringify(template.toJSON())).not.toContain('example.com');
+  });
+
   it('has the platform-admin and finance groups', () => {
     const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map(
       (group) => (group as { Properties: { GroupName: string } }).Properties.GroupName,

@@ -61,6 +61,58 @@ describe('StatefulStack', () => {
     expect(devCluster.DeletionPolicy).toBe('Delete');
   });
 
+  it('names the database log group as RDS does; dev deletes it, other stages keep it unless their first create rolls back', () => {
+    // RDS writes the cluster's exported logs to /aws/rds/cluster/<cluster identifier>/postgresql and
+    // leaves the group when the cluster goes; log group names are unique per account and region,
+    // so a retained group blocks the next stack that creates it.
+    const logGroupOf = (template: Template): Resource => {
+      const groups = (Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[]).filter(
+        (group) => String(group.Properties.LogGroupName).startsWith('/aws/rds/cluster/'),
+      );
+      expect(groups).toHaveLength(1);
+      return groups[0] as Resource;
+    };
+    for (const [template, stage] of [
+      [dev, 'dev'],
+      [prod, 'prod'],
+    ] as const) {
+      expect(only(template, 'AWS::RDS::DBCluster').Properties.DBClusterIdentifier).toBe(`tenantry-${stage}`);
+      // A literal name, not a token: what CloudFormation's automatic import needs to adopt the group.
+      expect(logGroupOf(template).Properties.LogGroupName).toBe(
+        `/aws/rds/cluster/tenantry-${stage}/postgresql`,
+      );
+    }
+    // dev: deleted with the stack (after the cluster, which depends on it), so `cdk destroy` and a
+    // new `cdk deploy` leave and meet nothing.
+    expect(logGroupOf(dev)).toMatchObject({ DeletionPolicy: 'Delete', Properties: { RetentionInDays: 30 } });
+    // prod: a year of database logs outlives a deleted stack; a first create that rolls back
+    // deletes the group it made, so retrying the deployment does not find the name taken.
+    expect(logGroupOf(prod)).toMatchObject({
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+      Properties: { RetentionInDays: 365 },
+    });
+  });
+
+  it('empties the dev buckets when the stack is destroyed, and keeps the prod ones with their objects', () => {
+    const devBuckets = Object.entries(dev.findResources('AWS::S3::Bucket')) as [string, Resource][];
+    expect(devBuckets).toHaveLength(2);
+    const emptied = (Object.values(dev.findResources('Custom::S3AutoDeleteObjects')) as Resource[]).map(
+      (resource) => resource.Properties.BucketName,
+    );
+    expect(emptied).toHaveLength(devBuckets.length);
+    for (const [id, bucket] of devBuckets) {
+      expect(bucket.DeletionPolicy).toBe('Delete');
+      expect(emptied).toContainEqual({ Ref: id });
+    }
+
+    const prodBuckets = Object.values(prod.findResources('AWS::S3::Bucket')) as Resource[];
+    expect(prodBuckets).toHaveLength(2);
+    for (const bucket of prodBuckets) expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(prod.findResources('Custom::S3AutoDeleteObjects')).toEqual({});
+    expect(prod.findResources('AWS::Lambda::Function')).toEqual({});
+  });
+
   it('keeps the database in isolated subnets of a VPC without NAT, with flow logs', () => {
     expect(dev.findResources('AWS::EC2::NatGateway')).toEqual({});
     expect(dev.findResources('AWS::EC2::InternetGateway')).toEqual({});
