@@ -24,7 +24,17 @@ export interface PlatformInfo {
     readonly dynamodb: string;
     readonly eventBridge: string;
     readonly lambda: string;
+    readonly secretsManager: string;
+    readonly dataApi: string;
   };
+  /** The RDS Data API stand-in: the cluster, its master secret and the master's default database. */
+  readonly dataApi: {
+    readonly endpoint: string;
+    readonly clusterArn: string;
+    readonly masterSecretArn: string;
+    readonly database: string;
+  };
+  readonly secretsManager: { readonly endpoint: string };
   readonly postgres: {
     readonly host: string;
     readonly port: number;

@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
+import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
-import { ensureAuroraMaster, masterPassword } from './engines/aurora-master.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureRecordTables, ensureStageUserPool, migrateControlDatabase } from './schema.ts';
 import {
   configureFunctionEnvironment,
   installLocalServices,
-  openTenantClusters,
   REGION,
   startApi,
   startCognitoWithTriggers,
@@ -26,6 +24,8 @@ export interface PlatformPorts {
   readonly cognito: number;
   readonly lambda: number;
   readonly events: number;
+  readonly secretsmanager: number;
+  readonly dataapi: number;
 }
 
 export const DEFAULT_PORTS: PlatformPorts = {
@@ -35,6 +35,8 @@ export const DEFAULT_PORTS: PlatformPorts = {
   cognito: 9229,
   lambda: 9001,
   events: 9002,
+  secretsmanager: 9003,
+  dataapi: 9004,
 };
 
 export interface PlatformOptions {
@@ -71,12 +73,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const { postgres, dynamo } = await startStorageEngines(stateDir, ports, stops);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
-    const master = await ensureAuroraMaster(
-      postgres.connectionString('postgres'),
-      await masterPassword(path.join(stateDir, 'aurora-master-password')),
+    const standIns = await startAwsStandIns(
+      { stateDir, stage, postgres, ports: { secretsManager: ports.secretsmanager, dataApi: ports.dataapi } },
+      stops,
     );
-    const control = await migrateControlDatabase(postgres, master, stops, log);
-    const tenantClusters = openTenantClusters(postgres, master, stateDir, stops);
+    await migrateControlDatabase(postgres, standIns.master, stops, log);
     const workflows = await startProvisioningWorkflows(stateDir, stops);
 
     const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops);
@@ -85,8 +86,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const tables = { audit: `tenantry-${stage}-audit`, usage: `tenantry-${stage}-usage` };
     const eventBusName = `tenantry-${stage}`;
-    configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName });
-    installLocalServices({ stage, control, tenantClusters, pool, workflows });
+    configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName, standIns });
+    installLocalServices({ workflows });
     await ensureRecordTables(dynamo, REGION, tables);
 
     const { bus, events, deadLetterFile } = await startEventDelivery(
@@ -114,7 +115,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         dynamodb: dynamo.endpoint,
         eventBridge: events.endpoint,
         lambda: lambda.endpoint,
+        secretsManager: standIns.secretsManager.endpoint,
+        dataApi: standIns.dataApi.endpoint,
       },
+      dataApi: {
+        endpoint: standIns.dataApi.endpoint,
+        clusterArn: standIns.clusterArn,
+        masterSecretArn: standIns.masterSecretArn,
+        database: CONTROL_DATABASE,
+      },
+      secretsManager: { endpoint: standIns.secretsManager.endpoint },
       postgres: {
         host: postgres.host,
         port: postgres.port,

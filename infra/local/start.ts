@@ -19,6 +19,8 @@ const { values } = parseArgs({
     'cognito-port': { type: 'string' },
     'lambda-port': { type: 'string' },
     'events-port': { type: 'string' },
+    'secretsmanager-port': { type: 'string' },
+    'dataapi-port': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     // For benchmarks of the API path alone: the bus takes events and delivers them to no consumer,
     // as if the consumers ran elsewhere (in AWS they are separate functions).
@@ -47,6 +49,8 @@ const ports: PlatformPorts = {
   cognito: port('cognito'),
   lambda: port('lambda'),
   events: port('events'),
+  secretsmanager: port('secretsmanager'),
+  dataapi: port('dataapi'),
 };
 
 try {

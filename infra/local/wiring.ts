@@ -5,29 +5,23 @@
  * the same environment variables and installed services as in Lambda.
  */
 import path from 'node:path';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
-import { CognitoIdentityAdmin } from '#shared/adapters/cognito-identity-admin';
-import type { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { createAwsServices } from '#shared/composition/aws-services';
 import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
 import { installServices } from '#shared/composition/runtime';
-import { servicesFrom } from '#shared/composition/services';
+import type { PlatformSettings } from '#shared/composition/services';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+import type { AwsStandIns } from './aws-stand-ins.ts';
 import type { Stops } from './boot.ts';
-import { LocalClusters } from './clusters.ts';
 import { ConsumerThread } from './consumers.ts';
-import type { MasterCredentials } from './engines/aurora-master.ts';
 import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
 import type { DynamoHandle } from './engines/dynamodb.ts';
 import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
 import { LOOPBACK } from './engines/ports.ts';
-import type { PostgresHandle } from './engines/postgres.ts';
-import { FileSecretStore } from './engines/secrets.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { perFunction, runAsFunction } from './function-runtime.ts';
@@ -66,32 +60,6 @@ function loadModule(entry: string): Promise<LoadedFunction> {
     loaded.catch(() => loadedFunctions.delete(entry));
   }
   return loaded;
-}
-
-export interface TenantClusters {
-  readonly secrets: FileSecretStore;
-  readonly clusters: LocalClusters;
-}
-
-/** Tenant databases on the local postgres, their credentials in the local secret store. */
-export function openTenantClusters(
-  postgres: PostgresHandle,
-  master: MasterCredentials,
-  stateDir: string,
-  stops: Stops,
-): TenantClusters {
-  const secrets = new FileSecretStore(path.join(stateDir, 'secrets'));
-  const clusters = new LocalClusters(
-    {
-      host: postgres.host,
-      port: postgres.port,
-      masterUser: master.user,
-      masterPassword: master.password,
-    },
-    secrets,
-  );
-  stops.push(() => clusters.close());
-  return { secrets, clusters };
 }
 
 /** The provisioning state machine, each step's task the step's function module. */
@@ -157,6 +125,7 @@ export interface FunctionEnvironment {
   readonly pool: UserPoolIds;
   readonly tables: Record<keyof typeof recordTables, string>;
   readonly eventBusName: string;
+  readonly standIns: AwsStandIns;
 }
 
 /** Sets the environment every handler reads, in this process, as Lambda would set it. */
@@ -168,6 +137,7 @@ export function configureFunctionEnvironment({
   pool,
   tables,
   eventBusName,
+  standIns,
 }: FunctionEnvironment): void {
   // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
   // engines through the standard service-specific endpoint variables.
@@ -178,6 +148,12 @@ export function configureFunctionEnvironment({
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsManager.endpoint,
+    AWS_ENDPOINT_URL_RDS_DATA: standIns.dataApi.endpoint,
+    // As the CDK app's grantDataApi sets them: the cluster and its master secret.
+    CLUSTER_ARN: standIns.clusterArn,
+    CLUSTER_SECRET_ARN: standIns.masterSecretArn,
+    CONTROL_DATABASE,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
     USER_POOL_ID: pool.userPoolId,
     USER_POOL_CLIENT_ID: pool.clientId,
@@ -191,14 +167,6 @@ export function configureFunctionEnvironment({
     EXPORTS_DIR: path.join(stateDir, 'exports'),
     TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
   });
-}
-
-export interface LocalServices {
-  readonly stage: string;
-  readonly control: PgSqlRunner;
-  readonly tenantClusters: TenantClusters;
-  readonly pool: UserPoolIds;
-  readonly workflows: LocalWorkflowStarter;
 }
 
 /**
@@ -219,29 +187,25 @@ function localAccessCacheMs(): number | undefined {
   return value;
 }
 
-/** The services the handlers get from the composition root, on the local engines. */
-export function installLocalServices({
-  stage,
-  control,
-  tenantClusters: { clusters, secrets },
-  pool,
-  workflows,
-}: LocalServices): void {
-  // One set of services per function, as each Lambda function has its own (and its own caches).
+export interface LocalServices {
+  readonly workflows: LocalWorkflowStarter;
+}
+
+/**
+ * The services the handlers get: the AWS composition root itself (shared/composition/
+ * aws-services.ts), one set per function as in Lambda, on the stand-ins the environment points
+ * at — the Data API adapter, the Secrets Manager adapter, the Cognito, DynamoDB and EventBridge
+ * clients. Only the workflow starter is the local engine's, in-process.
+ */
+export function installLocalServices({ workflows }: LocalServices): void {
+  const settings = (): PlatformSettings => ({
+    stage: process.env.TENANTRY_STAGE ?? 'local',
+    controlDatabase: CONTROL_DATABASE,
+    accessCacheMs: localAccessCacheMs(),
+  });
   installRecordServices(perFunction(() => recordServicesFrom(process.env)));
   installServices(
-    perFunction(() =>
-      servicesFrom({
-        settings: () => ({ stage, controlDatabase: CONTROL_DATABASE, accessCacheMs: localAccessCacheMs() }),
-        control: () => control,
-        clusters: () => clusters,
-        secrets: () => secrets,
-        events: () => busPublisherFromEnv(),
-        identity: () =>
-          new CognitoIdentityAdmin(new CognitoIdentityProviderClient({ region: REGION }), pool.userPoolId),
-        workflows: () => workflows,
-      }),
-    ),
+    perFunction(() => createAwsServices(process.env, {}, { settings, workflows: () => workflows })),
   );
 }
 

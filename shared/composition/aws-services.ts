@@ -10,7 +10,7 @@ import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
-import { type Services, servicesFrom } from '#shared/composition/services';
+import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
 import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
 
@@ -28,6 +28,8 @@ const clusterSchema = z.object({
 export function createAwsServices(
   env: Record<string, string | undefined> = process.env,
   aws: AwsClientConfig = {},
+  /** Adapters the caller makes itself (the local platform's workflow starter). */
+  overrides: Partial<Adapters> = {},
 ): Services {
   const dataApiClient = () => new RDSDataClient({ ...aws, maxAttempts: 1 });
   return servicesFrom({
@@ -65,5 +67,6 @@ export function createAwsServices(
       const config = loadConfig(z.object({ PROVISIONING_STATE_MACHINE_ARN: configFields.arn }), env);
       return new SfnWorkflowStarter(new SFNClient({ ...aws }), config.PROVISIONING_STATE_MACHINE_ARN);
     },
+    ...overrides,
   });
 }

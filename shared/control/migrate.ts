@@ -17,7 +17,7 @@ export async function migrate(sql: SqlRunner, migrations: readonly Migration[]):
   // Under the lock too: two concurrent `create table if not exists` on a fresh database race in
   // PostgreSQL's catalog (duplicate key on pg_type) and one of them fails.
   await sql.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
+    await tx.query('select 1 as locked from pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
     await tx.execute(
       `create table if not exists schema_migrations (
         version integer primary key,
@@ -29,7 +29,7 @@ export async function migrate(sql: SqlRunner, migrations: readonly Migration[]):
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     const done = await sql.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
+      await tx.query('select 1 as locked from pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
       const existing = await tx.query('select 1 from schema_migrations where version = :version', {
         version: migration.version,
       });

@@ -103,7 +103,7 @@ export async function migrateModule(
   context: MigrationContext,
 ): Promise<{ fromVersion: number; toVersion: number; applied: number[] }> {
   return sql.transaction(async (tx) => {
-    await tx.query("select pg_advisory_xact_lock(hashtext('tenantry:module:' || :module))", {
+    await tx.query("select 1 as locked from pg_advisory_xact_lock(hashtext('tenantry:module:' || :module))", {
       module: module.id,
     });
     const fromVersion = await appliedVersion(tx, module.id);
@@ -130,7 +130,7 @@ export async function migrateModule(
 /** Drops the module's tables and forgets its versions, in one transaction. */
 export async function dropModuleData(sql: SqlRunner, module: ModuleDefinition): Promise<void> {
   await sql.transaction(async (tx) => {
-    await tx.query("select pg_advisory_xact_lock(hashtext('tenantry:module:' || :module))", {
+    await tx.query("select 1 as locked from pg_advisory_xact_lock(hashtext('tenantry:module:' || :module))", {
       module: module.id,
     });
     // Only the module's own tables (marked by their comment): a tenant's table of the same name,

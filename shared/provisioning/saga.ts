@@ -151,7 +151,7 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
   try {
     // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
     await admin.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
       const roleExists = await tx.query('select 1 from pg_roles where rolname = :role', {
         role: record.roleName,
       });
@@ -173,7 +173,7 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
       }
     }
     await admin.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
       await tx.execute(`revoke all on database ${database} from public`);
       await tx.execute(`grant connect, temporary on database ${database} to ${role}`);
       await tx.execute('revoke connect on database postgres from public');
@@ -245,7 +245,7 @@ async function dropRoleAndSecret(
   const role = roleNameFor(tenantId);
   for (const clusterId of new Set(clusterIds)) {
     await deps.clusters.admin(clusterId).transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
       await tx.execute(`drop role if exists ${quoteIdentifier(role)}`);
     });
   }

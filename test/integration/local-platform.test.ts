@@ -218,10 +218,16 @@ describe('the local platform lifecycle (its own state folder)', () => {
       const blocker = createServer();
       await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
       const port = (blocker.address() as { port: number }).port;
-      const ports = ['api', 'postgres', 'dynamodb', 'cognito', 'lambda', 'events'].flatMap((name) => [
-        `--${name}-port`,
-        name === busy ? String(port) : '0',
-      ]);
+      const ports = [
+        'api',
+        'postgres',
+        'dynamodb',
+        'cognito',
+        'lambda',
+        'events',
+        'secretsmanager',
+        'dataapi',
+      ].flatMap((name) => [`--${name}-port`, name === busy ? String(port) : '0']);
       try {
         const failure = await run(process.execPath, [
           '--import',

@@ -23,10 +23,16 @@ export async function startPlatformProcess(
   nodeArgs: readonly string[] = [],
   startArgs: readonly string[] = [],
 ): Promise<RunningPlatform> {
-  const ports = ['api', 'postgres', 'dynamodb', 'cognito', 'lambda', 'events'].flatMap((name) => [
-    `--${name}-port`,
-    '0',
-  ]);
+  const ports = [
+    'api',
+    'postgres',
+    'dynamodb',
+    'cognito',
+    'lambda',
+    'events',
+    'secretsmanager',
+    'dataapi',
+  ].flatMap((name) => [`--${name}-port`, '0']);
   const child = spawn(
     process.execPath,
     [

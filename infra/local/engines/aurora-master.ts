@@ -10,8 +10,6 @@
  * handlers) therefore meets Aurora's limits; only what RDS itself does when it creates the
  * cluster (this file, the `control` database) runs as the engine's superuser.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 
 /** The CDK app's master username (infra/stacks/stateful-stack.ts). */
@@ -20,19 +18,6 @@ export const MASTER_USER = 'tenantry_admin';
 export interface MasterCredentials {
   readonly user: string;
   readonly password: string;
-}
-
-/** The master's password kept in `file` (mode 0600), made on the first start. */
-export async function masterPassword(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const password = randomBytes(24).toString('base64url');
-  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
-  await chmod(file, 0o600);
-  return password;
 }
 
 /**

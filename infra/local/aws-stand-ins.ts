@@ -1,0 +1,102 @@
+/**
+ * The AWS APIs the handlers call that the local platform answers with stand-ins of its own,
+ * speaking the real protocols: Secrets Manager (the master secret and every tenant's) and the
+ * RDS Data API in front of the embedded PostgreSQL, logging in with the secret each call names.
+ * The master is created here as RDS creates it with the cluster: its secret first, then the role.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Stops } from './boot.ts';
+import { ensureAuroraMaster, MASTER_USER, type MasterCredentials } from './engines/aurora-master.ts';
+import { type DataApiHandle, startDataApi } from './engines/data-api/index.ts';
+import { LOOPBACK } from './engines/ports.ts';
+import type { PostgresHandle } from './engines/postgres.ts';
+import { type SecretsManagerHandle, startSecretsManager } from './engines/secrets-manager.ts';
+import { type Authorize, allowAll, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './iam/access.ts';
+import { CONTROL_DATABASE } from './platform-info.ts';
+
+export interface AwsStandIns {
+  readonly secretsManager: SecretsManagerHandle;
+  readonly dataApi: DataApiHandle;
+  readonly clusterArn: string;
+  readonly masterSecretArn: string;
+  readonly master: MasterCredentials;
+}
+
+export interface AwsStandInOptions {
+  readonly stateDir: string;
+  readonly stage: string;
+  readonly postgres: PostgresHandle;
+  readonly ports: { readonly secretsManager: number; readonly dataApi: number };
+  /** The IAM stand-in; by default every call is allowed. */
+  readonly authorize?: Authorize;
+}
+
+export const localClusterArn = (stage: string) =>
+  `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster:tenantry-${stage}`;
+export const masterSecretName = (stage: string) => `tenantry/${stage}/cluster/master`;
+
+/** The master's secret, made on the first start with a new password, as RDS makes it. */
+async function masterSecret(
+  secretsManager: SecretsManagerHandle,
+  stage: string,
+  postgres: PostgresHandle,
+): Promise<{ arn: string; password: string }> {
+  const name = masterSecretName(stage);
+  const existing = await secretsManager.lookup(name);
+  if (existing) {
+    return { arn: existing.arn, password: (JSON.parse(existing.value) as { password: string }).password };
+  }
+  const password = randomBytes(24).toString('base64url');
+  // As an administrator would: an access key that belongs to no function is allowed everything.
+  const client = new SecretsManagerClient({
+    region: LOCAL_REGION,
+    endpoint: secretsManager.endpoint,
+    credentials: { accessKeyId: 'local-administrator', secretAccessKey: 'local' },
+  });
+  try {
+    const created = await client.send(
+      new CreateSecretCommand({
+        Name: name,
+        Description: 'Master user of the local cluster (as RDS generates it)',
+        SecretString: JSON.stringify({
+          engine: 'postgres',
+          host: postgres.host,
+          port: postgres.port,
+          username: MASTER_USER,
+          password,
+          dbname: CONTROL_DATABASE,
+        }),
+      }),
+    );
+    return { arn: created.ARN ?? '', password };
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops): Promise<AwsStandIns> {
+  const { stateDir, stage, postgres, ports } = options;
+  const authorize = options.authorize ?? allowAll;
+  const secretsManager = await startSecretsManager({
+    dataDir: path.join(stateDir, 'secrets-manager'),
+    host: LOOPBACK,
+    port: ports.secretsManager,
+    authorize,
+  });
+  stops.push(secretsManager.stop);
+  const secret = await masterSecret(secretsManager, stage, postgres);
+  const master = await ensureAuroraMaster(postgres.connectionString('postgres'), secret.password);
+  const clusterArn = localClusterArn(stage);
+  const dataApi = await startDataApi({
+    host: LOOPBACK,
+    port: ports.dataApi,
+    postgres: { host: postgres.host, port: postgres.port },
+    clusterArn,
+    secrets: secretsManager,
+    authorize,
+  });
+  stops.push(dataApi.stop);
+  return { secretsManager, dataApi, clusterArn, masterSecretArn: secret.arn, master };
+}
