@@ -168,8 +168,10 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       step.role,
       `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
       'Provisioning creates one secret per tenant whose name is not known at deploy time; the ' +
-        'wildcard is limited to this stage’s tenant prefix and every statement requires the ' +
-        `${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag on use).`,
+        'wildcard is limited to this stage’s tenant prefix, and creating and using a secret requires ' +
+        `the ${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag on use). ` +
+        'DescribeSecret (metadata, never a value) has no tag condition, so that a missing secret ' +
+        'answers ResourceNotFoundException instead of AccessDeniedException.',
     );
   }
   for (const [handler, fn] of api.functions) {

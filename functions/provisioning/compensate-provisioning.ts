@@ -1,5 +1,5 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
-import { compensationInput } from '#shared/provisioning/inputs';
+import { compensationInput, provisioningFailureReason } from '#shared/provisioning/inputs';
 import { compensateProvisioning } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';
 
@@ -8,10 +8,5 @@ export const handler = stepHandler(
   'CompensateProvisioning',
   compensationInput,
   async ({ tenantId, databaseId, error }) =>
-    compensateProvisioning(
-      sagaDeps(),
-      tenantId,
-      databaseId,
-      `${error?.Error ?? 'Error'} during provisioning`,
-    ),
+    compensateProvisioning(sagaDeps(), tenantId, databaseId, provisioningFailureReason(error)),
 );

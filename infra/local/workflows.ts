@@ -1,4 +1,4 @@
-import type { WorkflowExecution, WorkflowStarter } from '#shared/ports/workflows';
+import { type WorkflowExecution, WorkflowNameTaken, type WorkflowStarter } from '#shared/ports/workflows';
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
@@ -13,8 +13,7 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     try {
       return { executionId: (await this.runner.start(name, input)).executionArn };
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExists)
-        return { executionId: this.runner.describe(name).executionArn };
+      if (error instanceof ExecutionAlreadyExists) throw new WorkflowNameTaken(name, { cause: error });
       throw error;
     }
   }

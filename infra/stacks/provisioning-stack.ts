@@ -86,12 +86,21 @@ export class ProvisioningStack extends Stack {
           sid: 'UseTaggedTenantSecrets',
           actions: [
             'secretsmanager:GetSecretValue',
-            'secretsmanager:DescribeSecret',
             'secretsmanager:PutSecretValue',
             'secretsmanager:DeleteSecret',
           ],
           resources: [tenantSecretsArn],
           conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
+        }),
+      );
+      // Metadata only, never a value. Without the tag condition, so that asking about a secret
+      // that does not exist answers ResourceNotFoundException: a missing secret has no tags, and
+      // under the condition IAM would refuse the call (AccessDeniedException). Deleting looks first.
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeTenantSecrets',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: [tenantSecretsArn],
         }),
       );
       stepFunctions[step] = fn;

@@ -65,14 +65,20 @@ export class SecretsManagerStore implements SecretStore {
     }
   }
 
+  /**
+   * Looks first, deletes only what exists. A role may be allowed DeleteSecret only on secrets that
+   * carry a tag (the provisioning steps are): for a missing secret that request has no tags to
+   * match, and IAM refuses it (AccessDeniedException) before Secrets Manager could answer "not
+   * found". DescribeSecret is allowed on the name prefix without the tag condition, so it answers
+   * ResourceNotFoundException (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
+   */
   async deleteSecret(arnOrName: string): Promise<void> {
     try {
+      const { ARN } = await this.client.send(new DescribeSecretCommand({ SecretId: arnOrName }));
       // Offboarding leaves nothing behind: no recovery window, and the name is free again at once.
-      // A forced delete of a missing secret succeeds ("the operation does not return
-      // ResourceNotFoundException"), so retries are safe:
       // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html#SecretsManager-DeleteSecret-request-ForceDeleteWithoutRecovery
       await this.client.send(
-        new DeleteSecretCommand({ SecretId: arnOrName, ForceDeleteWithoutRecovery: true }),
+        new DeleteSecretCommand({ SecretId: ARN ?? arnOrName, ForceDeleteWithoutRecovery: true }),
       );
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;

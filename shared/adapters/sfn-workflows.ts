@@ -7,7 +7,12 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { WorkflowExecution, WorkflowStarter, WorkflowStep } from '#shared/ports/workflows';
+import {
+  type WorkflowExecution,
+  WorkflowNameTaken,
+  type WorkflowStarter,
+  type WorkflowStep,
+} from '#shared/ports/workflows';
 
 /** Steps from the execution history: one per state entered, with its outcome and retries. */
 export function stepsFromHistory(events: readonly HistoryEvent[]): WorkflowStep[] {
@@ -44,7 +49,12 @@ export function stepsFromHistory(events: readonly HistoryEvent[]): WorkflowStep[
   return steps;
 }
 
-/** The workflow port on Step Functions. The execution name is the idempotency key. */
+/**
+ * The workflow port on Step Functions. The execution name is the idempotency key: StartExecution
+ * returns a running execution of the same name and input, and refuses any other reuse of a name
+ * for 90 days with ExecutionAlreadyExists
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+ */
 export class SfnWorkflowStarter implements WorkflowStarter {
   constructor(
     private readonly client: SFNClient,
@@ -66,8 +76,8 @@ export class SfnWorkflowStarter implements WorkflowStarter {
       );
       return { executionId: result.executionArn ?? this.#executionArn(name) };
     } catch (error) {
-      // A closed execution, or another input, under the same name: it was started before.
-      if (error instanceof ExecutionAlreadyExists) return { executionId: this.#executionArn(name) };
+      // A closed execution, or a running one with another input: nothing was started.
+      if (error instanceof ExecutionAlreadyExists) throw new WorkflowNameTaken(name, { cause: error });
       throw error;
     }
   }

@@ -11,6 +11,7 @@ import { migrateModule } from '#shared/modules/schema';
 import { outgoing } from '#shared/ports/event-publisher';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
+import { startWorkflow } from '#shared/workflows/attempts';
 
 /**
  * Module upgrades: every tenant database that has a module enabled below its latest version is
@@ -77,7 +78,7 @@ export async function startModuleUpgrade(
      values (:id, :moduleId, :toVersion, :waveSize, 'running', :createdBy) returning ${UPGRADE_COLUMNS}`,
     { id, moduleId, toVersion: latestVersion(module), waveSize, createdBy },
   );
-  await deps.workflows.start(upgradeExecutionName(id), {
+  await startWorkflow(deps.workflows, upgradeExecutionName(id), {
     operation: 'upgradeModule',
     upgradeId: id,
     moduleId,

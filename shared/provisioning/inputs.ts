@@ -8,6 +8,23 @@ export const databaseStepInput = z.object({
 
 export const tenantStepInput = z.object({ tenantId: z.string().regex(TENANT_ID_PATTERN) });
 
-export const compensationInput = databaseStepInput.extend({
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-});
+/** A Catch's error output (`{Error, Cause}`), kept beside the state's input by `ResultPath`. */
+const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
+
+export const compensationInput = databaseStepInput.extend({ error: caughtError });
+
+export const provisioningFailureInput = compensationInput.extend({ compensationError: caughtError });
+
+/**
+ * The `statusReason` of a failed provisioning: the error names only. A `Cause` can hold SQL or
+ * names, and the reason is shown to the tenant's members.
+ */
+export function provisioningFailureReason(
+  error: z.infer<typeof caughtError>,
+  compensationError?: z.infer<typeof caughtError>,
+): string {
+  const reason = `${error?.Error ?? 'Error'} during provisioning`;
+  return compensationError
+    ? `${reason}; the cleanup failed too (${compensationError.Error ?? 'Error'})`
+    : reason;
+}

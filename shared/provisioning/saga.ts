@@ -5,9 +5,10 @@ import type { TenantRepository } from '#shared/control/tenant-repository';
 import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
-import { SecretNotFound, type SecretStore } from '#shared/ports/secrets';
+import { SecretAlreadyExists, type SecretStore } from '#shared/ports/secrets';
 import { type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
+import { DATABASE_RESUMING } from '#shared/workflows/provisioning';
 
 export interface SagaDeps {
   readonly tenants: TenantRepository;
@@ -66,11 +67,15 @@ const CLUSTER_DDL_LOCK = 7_262_902;
 /** Whether the SQL adapter judged the failure transient (serialization, deadlock, connection, …). */
 const isTransientDatabaseError = (error: unknown): boolean => sqlFailureOf(error)?.transient === true;
 
-/** Runs database work of a step, turning transient failures into TransientError (retried). */
+/**
+ * Runs database work of a step, turning transient failures into TransientError (retried). A
+ * resuming database keeps its name: its own retrier waits long enough for a resume.
+ */
 async function retryable<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    if (error instanceof Error && error.name === DATABASE_RESUMING) throw error;
     if (isTransientDatabaseError(error)) {
       throw new TransientError(`Transient database error: ${error instanceof Error ? error.message : error}`);
     }
@@ -106,23 +111,31 @@ export async function placeDatabase(deps: SagaDeps, tenantId: string, databaseId
   return { clusterId: await deps.databases.place(databaseId, clusterId) };
 }
 
-/** Step 2: the tenant's secret, made once per tenant and tagged with its id. */
+/**
+ * Step 2: the tenant's secret, made once per tenant and tagged with its id. Created first, read
+ * only once it is known to exist: the steps may use a secret only when it carries the tenant tag,
+ * so in AWS reading one that does not exist yet is AccessDeniedException, not "not found" (a
+ * missing secret has no tags to match). CreateSecret is allowed on the tag in the request.
+ */
 export async function ensureTenantSecret(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
   const name = secretNameFor(deps.stage, tenantId);
-  let value: string;
+  const tags = { [TENANT_TAG]: tenantId };
+  const credentials: TenantCredentials = {
+    username: record.roleName,
+    password: newRolePassword(),
+    engine: 'postgres',
+  };
+  let arn: string;
   try {
-    value = await deps.secrets.getSecretValue(name);
+    ({ arn } = await deps.secrets.createSecret({ name, value: JSON.stringify(credentials), tags }));
   } catch (error) {
-    if (!(error instanceof SecretNotFound)) throw error;
-    const credentials: TenantCredentials = {
-      username: record.roleName,
-      password: newRolePassword(),
-      engine: 'postgres',
-    };
-    value = JSON.stringify(credentials);
+    if (!(error instanceof SecretAlreadyExists)) throw error;
+    // Made before (a retried step, or another of the tenant's databases): it exists, so it may be
+    // read; creating it again with its own value is idempotent and answers its ARN.
+    const value = await deps.secrets.getSecretValue(name);
+    ({ arn } = await deps.secrets.createSecret({ name, value, tags }));
   }
-  const { arn } = await deps.secrets.createSecret({ name, value, tags: { [TENANT_TAG]: tenantId } });
   await deps.databases.setSecret(tenantId, arn);
   return { secretArn: arn };
 }
@@ -148,7 +161,7 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
   const role = quoteIdentifier(record.roleName);
   const database = quoteIdentifier(record.databaseName);
 
-  try {
+  await retryable(async () => {
     // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
     await admin.transaction(async (tx) => {
       await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
@@ -179,10 +192,7 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
       await tx.execute('revoke connect on database postgres from public');
       await tx.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
     });
-  } catch (error) {
-    if (isTransientDatabaseError(error)) throw new TransientError('Transient database error; retrying');
-    throw error;
-  }
+  });
   return { database: record.databaseName, role: record.roleName };
 }
 
@@ -252,6 +262,21 @@ async function dropRoleAndSecret(
   await deps.secrets.deleteSecret(secretNameFor(deps.stage, tenantId));
 }
 
+/** The database, and for the primary one the tenant, become `failed` with the reason. */
+async function markFailed(deps: SagaDeps, record: TenantDatabaseRecord, reason: string): Promise<void> {
+  await deps.databases.transition(record.id, ['provisioning', 'failed'], 'failed', reason);
+  if (record.isPrimary) await deps.tenants.transition(record.tenantId, ['provisioning'], 'failed', reason);
+  deps.tenantChanged?.(record.tenantId);
+}
+
+/** The database being provisioned, unless it is unknown, another tenant's, or active (left be). */
+async function failedDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await deps.databases.get(databaseId);
+  if (!record || record.tenantId !== tenantId) return { record: null, why: 'unknown database' };
+  if (record.status === 'active') return { record: null, why: 'database is active' };
+  return { record, why: null };
+}
+
 /**
  * Compensation: removes what the failed run made — the database; and, when no other live
  * database of the tenant needs them, the role and the secret — then records the failure. It never
@@ -263,22 +288,37 @@ export async function compensateProvisioning(
   databaseId: string,
   reason: string,
 ) {
-  const record = await deps.databases.get(databaseId);
-  if (!record || record.tenantId !== tenantId) return { compensated: false, reason: 'unknown database' };
-  if (record.status === 'active') return { compensated: false, reason: 'database is active' };
+  const { record, why } = await failedDatabase(deps, tenantId, databaseId);
+  if (!record) return { compensated: false, reason: why };
   const clusterIds = deps.clusters.ids();
   await dropDatabaseObjects(deps, { ...record, clusterId: record.clusterId ?? clusterIds[0] ?? null });
   const others = (await deps.databases.ofTenant(tenantId)).filter(
     (db) => db.id !== databaseId && (db.status === 'active' || db.status === 'provisioning'),
   );
   if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
-  await deps.databases.transition(databaseId, ['provisioning', 'failed'], 'failed', reason);
+  await markFailed(deps, record, reason);
   if (record.isPrimary) {
-    await deps.tenants.transition(tenantId, ['provisioning'], 'failed', reason);
     await announce(deps, outgoing(TenantProvisioningFailed, { tenantId, reason, at: now() }));
   }
-  deps.tenantChanged?.(tenantId);
   return { compensated: true, reason };
+}
+
+/**
+ * When the compensation itself failed: the failure is recorded — the database and tenant become
+ * `failed` with the reason — and nothing else is touched; what compensation could not remove is
+ * left for an operator (the execution ends `CompensationFailed`). No "Tenant Provisioning Failed"
+ * event: it promises that nothing of the tenant is left.
+ */
+export async function recordProvisioningFailure(
+  deps: SagaDeps,
+  tenantId: string,
+  databaseId: string,
+  reason: string,
+) {
+  const { record, why } = await failedDatabase(deps, tenantId, databaseId);
+  if (!record) return { recorded: false, reason: why };
+  await markFailed(deps, record, reason);
+  return { recorded: true, reason };
 }
 
 /** Drops one (non-primary) database; the role and secret stay for the others. */

@@ -112,6 +112,8 @@ export const provisioningSchema = z.object({
   databases: z.array(databaseSchema),
   workflow: z
     .object({
+      /** 1 for the first execution; a re-run after it closed is the next attempt. */
+      attempt: z.number().int().min(1),
       status: z.string(),
       startedAt: z.string(),
       stoppedAt: z.string().nullable(),

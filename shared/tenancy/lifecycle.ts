@@ -7,6 +7,7 @@ import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { provisioningExecutionName } from '#shared/tenancy/register-tenant';
 import type { TenantSettings } from '#shared/tenancy/settings';
+import { currentWorkflow, startWorkflow } from '#shared/workflows/attempts';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface LifecycleDeps {
@@ -16,8 +17,9 @@ export interface LifecycleDeps {
   readonly tenantAccess: ControlTenantAccess;
 }
 
+/** Starts the work, or its next attempt when an earlier one has closed (see shared/workflows/attempts.ts). */
 const start = (deps: LifecycleDeps, name: string, input: ProvisioningInput) =>
-  deps.workflows.start(name, input);
+  startWorkflow(deps.workflows, name, input);
 
 export async function updateSettings(
   deps: Pick<LifecycleDeps, 'tenants'>,
@@ -95,7 +97,7 @@ export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) 
   const [tenant, databases, execution] = await Promise.all([
     deps.tenants.get(tenantId),
     deps.databases.ofTenant(tenantId),
-    deps.workflows.describe(provisioningExecutionName(tenantId)),
+    currentWorkflow(deps.workflows, provisioningExecutionName(tenantId)),
   ]);
   if (!tenant) throw new NotFound('Tenant not found');
   return {
@@ -105,6 +107,7 @@ export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) 
     databases: databases.map(toDatabaseView),
     workflow: execution
       ? {
+          attempt: execution.attempt,
           status: execution.status,
           startedAt: execution.startedAt,
           stoppedAt: execution.stoppedAt,

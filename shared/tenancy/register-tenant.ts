@@ -6,6 +6,7 @@ import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { DEFAULT_SETTINGS, type TenantSettings } from '#shared/tenancy/settings';
+import { startWorkflow } from '#shared/workflows/attempts';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface RegisterDeps {
@@ -16,8 +17,9 @@ export interface RegisterDeps {
 
 /**
  * The tenant an earlier request with this idempotency key registered, its workflow started again
- * (a no-op when it runs: the execution is named after the tenant) in case that request failed
- * between the two.
+ * while the tenant is still provisioning: a no-op while the workflow runs (the execution is named
+ * after the tenant), the next attempt if it closed unfinished (that request failed between the
+ * two, or the execution was interrupted).
  */
 async function registeredWith(deps: RegisterDeps, userId: string, key: string): Promise<TenantRecord | null> {
   const [row] = await deps.control.query<{ tenantId: string; databaseId: string | null }>(
@@ -34,12 +36,15 @@ async function registeredWith(deps: RegisterDeps, userId: string, key: string): 
       tenantId: row.tenantId,
       databaseId: row.databaseId,
     };
-    await deps.workflows.start(provisioningExecutionName(row.tenantId), input);
+    await startWorkflow(deps.workflows, provisioningExecutionName(row.tenantId), input);
   }
   return tenant;
 }
 
-/** The first provisioning of a tenant is named after it: starting it twice starts it once. */
+/**
+ * The provisioning of a tenant is named after it: starting it twice starts it once. A re-run after
+ * it closed is its next attempt, `provision-<tenantId>-a2`, … (shared/workflows/attempts.ts).
+ */
 export const provisioningExecutionName = (tenantId: string) => `provision-${tenantId}`;
 
 export const PRIMARY_DATABASE_LABEL = 'main';
@@ -99,7 +104,7 @@ export async function registerTenant(
   }
   const workflowInput: ProvisioningInput = { operation: 'provision', tenantId, databaseId };
   try {
-    await deps.workflows.start(provisioningExecutionName(tenantId), workflowInput);
+    await startWorkflow(deps.workflows, provisioningExecutionName(tenantId), workflowInput);
   } catch (error) {
     await deps.tenants.transition(
       tenantId,

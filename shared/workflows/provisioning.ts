@@ -5,7 +5,8 @@
  *
  * One machine, four operations chosen by `$.operation`:
  * - `provision` — place, secret, role + database, baseline schema, activate; any failure runs the
- *   compensation, which removes what was made and records why;
+ *   compensation, which removes what was made and records why; if the compensation fails too, the
+ *   failure is still recorded (`failed`, with both errors' names) and the execution fails;
  * - `dropDatabase` — drops one of the tenant's extra databases;
  * - `offboard` — drops every database, the role, the secret and the memberships;
  * - `upgradeModule` — brings every tenant database that has a module up to its latest version, in
@@ -20,6 +21,7 @@ export const provisioningSteps = {
   ApplyBaselineSchema: 'provisioning/apply-baseline-schema',
   ActivateDatabase: 'provisioning/activate-database',
   CompensateProvisioning: 'provisioning/compensate-provisioning',
+  RecordProvisioningFailure: 'provisioning/record-provisioning-failure',
   DropDatabase: 'provisioning/drop-database',
   OffboardTenant: 'provisioning/offboard-tenant',
   PlanModuleUpgrade: 'provisioning/plan-module-upgrade',
@@ -39,12 +41,42 @@ export type ProvisioningInput =
 /** How many databases of one wave are upgraded at once. */
 export const UPGRADE_CONCURRENCY = 5;
 
-/** Errors worth another attempt: a resuming cluster, throttling, a lost connection. */
+/**
+ * The error name of a paused Aurora Serverless v2 database that the Data API is resuming
+ * (`DatabaseResumingException`, as the Data API adapter names it): the statement did not run.
+ */
+export const DATABASE_RESUMING = 'DatabaseResuming';
+
+/**
+ * How long Aurora Serverless v2 takes to resume from 0 ACUs: "It can take up to 15 seconds for the
+ * database to resume" (AWS Database Blog, "Introducing scaling to 0 capacity with Amazon Aurora
+ * Serverless v2", https://aws.amazon.com/blogs/database/introducing-scaling-to-0-capacity-with-amazon-aurora-serverless-v2/;
+ * auto-pause in the user guide: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
+ * An instance paused for long can take longer, so the retrier below waits at least four times this.
+ */
+export const AURORA_RESUME_SECONDS = 15;
+
+/**
+ * Step Functions applies the first retrier whose ErrorEquals names the error, and counts each
+ * retrier's attempts apart (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ * - A resuming database: 5, 10, 20, 30, 30 s (95 s in all, over 6 × AURORA_RESUME_SECONDS), without
+ *   jitter, which would make any pause as short as 0 s
+ *   (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_stepfunctions.JitterType.html).
+ *   Every execution that meets the paused cluster retries on the same beat; the Data API answers
+ *   them at once while it resumes.
+ * - Throttling, a lost connection, a refused event: 1, 2, 4, 8 s at most, fully jittered.
+ */
 const transientRetry = [
+  {
+    ErrorEquals: [DATABASE_RESUMING],
+    IntervalSeconds: 5,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    MaxAttempts: 5,
+  },
   {
     ErrorEquals: [
       'TransientError',
-      'DatabaseResuming',
       'Lambda.ServiceException',
       'Lambda.AWSLambdaException',
       'Lambda.SdkClientException',
@@ -100,11 +132,29 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
       CompensateProvisioning: {
         ...task('CompensateProvisioning', 'ProvisioningFailed'),
         ResultPath: '$.compensation',
+        // A compensation that fails (after its retries) must not leave the tenant provisioning.
+        Catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            ResultPath: '$.compensationError',
+            Next: 'RecordProvisioningFailure',
+          },
+        ],
       },
       ProvisioningFailed: {
         Type: 'Fail',
         Error: 'ProvisioningFailed',
         Cause: 'Provisioning failed and was compensated',
+      },
+      RecordProvisioningFailure: {
+        ...task('RecordProvisioningFailure', 'CompensationFailed'),
+        ResultPath: '$.compensation',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'CompensationFailed' }],
+      },
+      CompensationFailed: {
+        Type: 'Fail',
+        Error: 'CompensationFailed',
+        Cause: 'Provisioning failed and so did its compensation: what was made may remain',
       },
       DropDatabase: task('DropDatabase', null),
       OffboardTenant: task('OffboardTenant', null),

@@ -65,14 +65,22 @@ describe('ProvisioningStack', () => {
     const tenantStatements = secretStatements.filter((statement) =>
       JSON.stringify(statement.Resource).includes('secret:tenantry/dev/tenants/*'),
     );
-    // Create and use, for each step
-    expect(tenantStatements).toHaveLength(2 * Object.keys(provisioningSteps).length);
+    // Create, use and describe, for each step
+    expect(tenantStatements).toHaveLength(3 * Object.keys(provisioningSteps).length);
     for (const statement of tenantStatements) {
+      if (statement.Sid === 'DescribeTenantSecrets') {
+        // Metadata only, and no tag condition: a missing secret answers ResourceNotFoundException
+        // (a tag-conditioned request for it is AccessDeniedException), so deleting looks first.
+        expect(statement.Action).toBe('secretsmanager:DescribeSecret');
+        expect(statement.Condition).toBeUndefined();
+        continue;
+      }
       const tagKey =
         statement.Sid === 'CreateTaggedTenantSecrets'
           ? `aws:RequestTag/${TENANT_ID_TAG}`
           : `secretsmanager:ResourceTag/${TENANT_ID_TAG}`;
       expect(statement.Condition).toEqual({ Null: { [tagKey]: 'false' } });
+      expect([statement.Action].flat()).not.toContain('secretsmanager:DescribeSecret');
     }
     // Any other secret access is the cluster's master secret, by its exact ARN
     for (const statement of secretStatements.filter((s) => !tenantStatements.includes(s))) {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SecretNotFound } from '#shared/ports/secrets';
 import { roleNameFor, secretNameFor } from '#shared/provisioning/names';
+import { offboard, provisioningStatus } from '#shared/tenancy/lifecycle';
 import { provisioningExecutionName, registerTenant } from '#shared/tenancy/register-tenant';
+import { attemptName, startWorkflow } from '#shared/workflows/attempts';
 import type { ProvisioningStep } from '#shared/workflows/provisioning';
 import { type SagaHarness, startSagaHarness } from '../support/saga-harness.ts';
 
@@ -150,14 +152,17 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
       databaseId,
     });
     const again = await saga.workflows.waitFor(`again-${databaseId}`);
-    // Starting the first name again is a no-op, as Step Functions does.
-    await saga.workflows.start(provisioningExecutionName(tenant.id), {
+    // Asking for the tenant's provisioning again runs its next attempt (the first name has closed).
+    const third = await startWorkflow(saga.workflows, provisioningExecutionName(tenant.id), {
       operation: 'provision',
       tenantId: tenant.id,
       databaseId,
     });
+    const thirdRun = await saga.workflows.waitFor(third.name);
 
     expect(again?.status).toBe('SUCCEEDED');
+    expect(third.attempt).toBe(2);
+    expect(thirdRun?.status).toBe('SUCCEEDED');
     expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
       databases: 1,
       roles: 1,
@@ -193,6 +198,95 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
       roles: 0,
       secret: false,
     });
+  });
+
+  it('a compensation that fails too still ends failed: the tenant and database are failed with the reason', async () => {
+    saga.faults = [
+      { step: 'CreateRoleAndDatabase', when: 'after', error: new InjectedFailure('boom'), times: 1 },
+      {
+        step: 'CompensateProvisioning',
+        when: 'before',
+        error: new InjectedFailure('cleanup broke'),
+        times: 1,
+      },
+    ];
+
+    const { tenant, execution, record } = await register('Compensation fails');
+
+    expect(execution?.status).toBe('FAILED');
+    expect(execution?.error).toBe('CompensationFailed');
+    expect(execution?.steps.map((s) => [s.name, s.status])).toEqual(
+      expect.arrayContaining([
+        ['CompensateProvisioning', 'CAUGHT'],
+        ['RecordProvisioningFailure', 'SUCCEEDED'],
+        ['CompensationFailed', 'FAILED'],
+      ]),
+    );
+    const stored = await saga.services.tenants.get(tenant.id);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.statusReason).toBe(
+      'InjectedFailure during provisioning; the cleanup failed too (InjectedFailure)',
+    );
+    expect(record?.status).toBe('failed');
+    // Compensation could not run: what it would have removed is still there, for an operator.
+    expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+      databases: 1,
+      roles: 1,
+      secret: true,
+    });
+  });
+
+  it('re-running an offboard whose execution failed runs it again, under the next attempt name', async () => {
+    saga.faults = [];
+    const { tenant, record } = await register('Offboarded on the second try');
+    saga.faults = [
+      { step: 'OffboardTenant', when: 'before', error: new InjectedFailure('bus down'), times: 1 },
+    ];
+    await offboard(saga.services, tenant.id);
+    const first = await saga.workflows.waitFor(`offboard-${tenant.id}`);
+    expect(first?.status).toBe('FAILED');
+    expect((await saga.services.tenants.get(tenant.id))?.status).toBe('deleting');
+
+    // Act: the owner asks again (DELETE /tenants/{tenantId} is safe to repeat).
+    await offboard(saga.services, tenant.id);
+    const second = await saga.workflows.waitFor(attemptName(`offboard-${tenant.id}`, 2));
+
+    expect(second?.status).toBe('SUCCEEDED');
+    expect((await saga.services.tenants.get(tenant.id))?.status).toBe('deleted');
+    expect(await leftovers(tenant.id, record?.databaseName)).toEqual({
+      databases: 0,
+      roles: 0,
+      secret: false,
+    });
+  });
+
+  it('re-running a provision whose execution closed unfinished runs the next attempt, and the status shows it', async () => {
+    saga.faults = [];
+    const tenantOwner = owner();
+    const key = `retry-${randomUUID()}`;
+    const tenant = await registerTenant(saga.services, tenantOwner, { name: 'Interrupted' }, key);
+    await saga.workflows.waitFor(provisioningExecutionName(tenant.id));
+    // Arrange: as if that execution had closed before activating (the local platform stopped
+    // mid-run: Local.Interrupted), leaving the tenant provisioning.
+    await saga.services.control.execute(
+      "update tenants set status = 'provisioning', status_reason = null where id = :tenantId",
+      { tenantId: tenant.id },
+    );
+    await saga.services.control.execute(
+      "update tenant_databases set status = 'provisioning' where tenant_id = :tenantId",
+      { tenantId: tenant.id },
+    );
+
+    // Act: the client retries its registration with the same Idempotency-Key.
+    const again = await registerTenant(saga.services, tenantOwner, { name: 'Interrupted' }, key);
+    const rerun = await saga.workflows.waitFor(attemptName(provisioningExecutionName(tenant.id), 2));
+    const status = await provisioningStatus(saga.services, tenant.id);
+
+    expect(again.id).toBe(tenant.id);
+    expect(rerun?.status).toBe('SUCCEEDED');
+    expect(status).toMatchObject({ status: 'active', workflow: { attempt: 2, status: 'SUCCEEDED' } });
+    expect(status.workflow?.startedAt).toBe(rerun?.startedAt);
+    expect(status.workflow?.steps.map((s) => s.name)).toContain('ActivateDatabase');
   });
 
   it('refuses an operation it does not know, and a database of another tenant', async () => {

@@ -14,6 +14,7 @@ import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
+import type { SecretStore } from '#shared/ports/secrets';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -31,7 +32,7 @@ export interface SagaHarness {
   readonly services: Services;
   readonly runner: LocalWorkflowRunner;
   readonly workflows: LocalWorkflowStarter;
-  readonly secrets: FileSecretStore;
+  readonly secrets: SecretStore;
   readonly controlDatabase: string;
   readonly stage: string;
   /** What the saga published, in order. */
@@ -43,10 +44,20 @@ export interface SagaHarness {
 
 const arnFor = (step: ProvisioningStep) => `arn:aws:lambda:us-east-1:000000000000:function:saga-${step}`;
 
-export async function startSagaHarness(info: PlatformInfo): Promise<SagaHarness> {
+export interface SagaHarnessOptions {
+  /** The stage (it names the tenant secrets). @default - `saga<random>` */
+  readonly stage?: string;
+  /** The secret store of the steps. @default - a FileSecretStore in a temp folder */
+  readonly secrets?: SecretStore;
+}
+
+export async function startSagaHarness(
+  info: PlatformInfo,
+  options: SagaHarnessOptions = {},
+): Promise<SagaHarness> {
   const suffix = Math.random().toString(36).slice(2, 8);
   const controlDatabase = `ctl_saga_${suffix}`;
-  const stage = `saga${suffix}`;
+  const stage = options.stage ?? `saga${suffix}`;
   const connection = {
     host: info.postgres.host,
     port: info.postgres.port,
@@ -65,7 +76,7 @@ export async function startSagaHarness(info: PlatformInfo): Promise<SagaHarness>
   const control = new PgSqlRunner({ ...connection, database: controlDatabase });
   await migrate(control, controlMigrations);
   const secretsDir = await mkdtemp(path.join(tmpdir(), 'tenantry-saga-secrets-'));
-  const secrets = new FileSecretStore(secretsDir);
+  const secrets = options.secrets ?? new FileSecretStore(secretsDir);
   const clusters = new LocalClusters(
     {
       host: connection.host,

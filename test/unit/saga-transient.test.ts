@@ -40,7 +40,6 @@ describe('the saga retries what the SQL adapters call transient, and only that',
   const transient: [string, () => unknown][] = [
     ['a deadlock (Data API)', () => dataApiError('ERROR: deadlock detected; SQLState: 40P01')],
     ['tuple concurrently updated (Data API)', () => dataApiError('ERROR: tuple concurrently updated')],
-    ['a resuming database', () => new DatabaseResuming()],
   ];
   const lasting: [string, () => unknown][] = [
     ['a syntax error', () => dataApiError('ERROR: syntax error at or near "x"; SQLState: 42601')],
@@ -55,6 +54,15 @@ describe('the saga retries what the SQL adapters call transient, and only that',
     await expect(applyBaselineSchema(sagaDeps(failingWith(make())), 't-1', 'db-1')).rejects.toMatchObject({
       name: 'TransientError',
     });
+  });
+
+  it('lets a resuming database fail the step as DatabaseResuming, so the longer retrier for a resume applies', async () => {
+    await expect(
+      createRoleAndDatabase(sagaDeps(failingWith(new DatabaseResuming())), 't-1', 'db-1'),
+    ).rejects.toMatchObject({ name: 'DatabaseResuming' });
+    await expect(
+      applyBaselineSchema(sagaDeps(failingWith(new DatabaseResuming())), 't-1', 'db-1'),
+    ).rejects.toMatchObject({ name: 'DatabaseResuming' });
   });
 
   it('turns a refused connection (pg) into a TransientError', async () => {

@@ -50,6 +50,8 @@ export interface WorkflowRunnerOptions {
   retryIntervalMs?: number;
   /** Replace every Wait state's duration with this many milliseconds. */
   waitMs?: number;
+  /** The clock that ages closed executions out after 90 days (tests move it). Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface StartedExecution {
@@ -61,7 +63,8 @@ export interface LocalWorkflowRunner {
   stateMachineArn: string;
   /**
    * Like StartExecution: a name already used with the same input while that execution is still
-   * RUNNING returns it again; any other reuse of a name throws ExecutionAlreadyExists.
+   * RUNNING returns it again; any other reuse of a name throws ExecutionAlreadyExists, until 90
+   * days after that execution closed.
    */
   start(executionName: string, input: unknown): Promise<StartedExecution>;
   describe(executionName: string): ExecutionDescription;
@@ -72,9 +75,13 @@ export interface LocalWorkflowRunner {
   stop(): Promise<void>;
 }
 
+/** Worded as Step Functions words it: `Execution Already Exists: '<execution ARN>'`. */
 export class ExecutionAlreadyExists extends Error {
-  constructor(readonly executionName: string) {
-    super(`Execution already exists: ${executionName}`);
+  constructor(
+    readonly executionName: string,
+    readonly executionArn: string,
+  ) {
+    super(`Execution Already Exists: '${executionArn}'`);
     this.name = 'ExecutionAlreadyExists';
   }
 }
@@ -116,6 +123,14 @@ function isValidExecutionName(name: string): boolean {
   });
 }
 
+/**
+ * A name is unique per state machine for 90 days: "You can reuse names after 90 days"
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), and the
+ * history of a closed execution is kept that long
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html). Counted from its close.
+ */
+const NAME_REUSE_AFTER_MS = 90 * 24 * 60 * 60 * 1000;
+
 interface LiveExecution {
   record: ExecutionRecord;
   done: Promise<void>;
@@ -138,6 +153,13 @@ export async function createLocalWorkflowRunner(
   const store = await ExecutionStore.open(folder);
   const records = store.records;
   const live = new Map<string, LiveExecution>();
+  const now = options.now ?? Date.now;
+  /** The execution of that name, unless it closed 90 days ago or more (then the name is free). */
+  const current = (name: string): ExecutionRecord | undefined => {
+    const record = records.get(name);
+    if (record?.stopDate === undefined || record.status === 'RUNNING') return record;
+    return now() - Date.parse(record.stopDate) >= NAME_REUSE_AFTER_MS ? undefined : record;
+  };
 
   const run = (record: ExecutionRecord): LiveExecution => {
     const execution = machine.run(
@@ -189,12 +211,12 @@ export async function createLocalWorkflowRunner(
     async start(executionName, input) {
       if (!isValidExecutionName(executionName)) throw new InvalidExecutionName(executionName);
       const inputJson = JSON.stringify(input ?? {});
-      const existing = records.get(executionName);
+      const existing = current(executionName);
       if (existing !== undefined) {
         if (existing.status === 'RUNNING' && existing.inputJson === inputJson) {
           return { executionArn: existing.executionArn, startDate: existing.startDate };
         }
-        throw new ExecutionAlreadyExists(executionName);
+        throw new ExecutionAlreadyExists(executionName, existing.executionArn);
       }
       const record: ExecutionRecord = {
         executionArn: `arn:aws:states:local:000000000000:execution:${machineName}:${executionName}`,
@@ -213,20 +235,23 @@ export async function createLocalWorkflowRunner(
     },
 
     describe(executionName) {
-      const record = records.get(executionName);
+      const record = current(executionName);
       if (record === undefined) throw new ExecutionDoesNotExist(executionName);
       return snapshot(record);
     },
 
     async waitFor(executionName) {
-      const record = records.get(executionName);
+      const record = current(executionName);
       if (record === undefined) throw new ExecutionDoesNotExist(executionName);
       await live.get(executionName)?.done;
       return snapshot(record);
     },
 
     list() {
-      return [...records.values()].map(snapshot);
+      return [...records.keys()].flatMap((name) => {
+        const record = current(name);
+        return record === undefined ? [] : [snapshot(record)];
+      });
     },
 
     async stop() {

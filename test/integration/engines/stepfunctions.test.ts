@@ -153,6 +153,16 @@ describe('local Step Functions runner', () => {
     expect(calls.slow).toBe(1);
   });
 
+  it('answers a reused name with ExecutionAlreadyExists and the message Step Functions gives', async () => {
+    // "Execution Already Exists: '<execution ARN>'", as the service words it (seen in a Lambda's
+    // logs: https://github.com/CloudSnorkel/cdk-github-runners/issues/472).
+    const executionArn = runner.describe('tenant-ok').executionArn;
+    await expect(runner.start('tenant-ok', { tenantId: 'ok', mode: 'ok' })).rejects.toMatchObject({
+      name: 'ExecutionAlreadyExists',
+      message: `Execution Already Exists: '${executionArn}'`,
+    });
+  });
+
   it('keeps execution records across a restart', async () => {
     const restarted = await createLocalWorkflowRunner({ definition, tasks, dataDir, retryIntervalMs: 1 });
     expect(restarted.describe('tenant-ok')).toEqual(runner.describe('tenant-ok'));
@@ -161,6 +171,40 @@ describe('local Step Functions runner', () => {
     );
     expect(() => restarted.describe('never-started')).toThrow(ExecutionDoesNotExist);
     await restarted.stop();
+  });
+
+  it('lets a name be used again 90 days after its execution closed, and not a moment before, even across a restart', async () => {
+    // StartExecution: "If the execution is closed or if the input is different, it returns a 400
+    // ExecutionAlreadyExists error. You can reuse names after 90 days."
+    // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html);
+    // execution history is kept 90 days (https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html).
+    const input = { tenantId: 'aged', mode: 'ok' };
+    await runner.start('tenant-aged', input);
+    const closed = await runner.waitFor('tenant-aged');
+    const closedAt = Date.parse(closed.stopDate ?? '');
+    const ninetyDays = 90 * 24 * 60 * 60 * 1000;
+    let clock = closedAt + ninetyDays - 1;
+    const aged = await createLocalWorkflowRunner({
+      definition,
+      tasks,
+      dataDir,
+      retryIntervalMs: 1,
+      now: () => clock,
+    });
+    try {
+      await expect(aged.start('tenant-aged', input)).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+      expect(aged.describe('tenant-aged').status).toBe('SUCCEEDED');
+
+      clock = closedAt + ninetyDays;
+      expect(() => aged.describe('tenant-aged')).toThrow(ExecutionDoesNotExist);
+      expect(aged.list().map((execution) => execution.name)).not.toContain('tenant-aged');
+      const again = await aged.start('tenant-aged', input);
+      expect(again.executionArn).toBe(closed.executionArn);
+      expect((await aged.waitFor('tenant-aged')).status).toBe('SUCCEEDED');
+      expect(calls.aged).toBe(2);
+    } finally {
+      await aged.stop();
+    }
   });
 
   it('refuses execution names Step Functions refuses', async () => {

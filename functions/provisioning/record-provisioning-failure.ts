@@ -1,0 +1,17 @@
+import { sagaDeps } from '#shared/composition/saga-deps';
+import { provisioningFailureInput, provisioningFailureReason } from '#shared/provisioning/inputs';
+import { recordProvisioningFailure } from '#shared/provisioning/saga';
+import { stepHandler } from '#shared/workflows/step';
+
+/** After a failed compensation: the database and tenant become `failed`, with both errors' names. */
+export const handler = stepHandler(
+  'RecordProvisioningFailure',
+  provisioningFailureInput,
+  async ({ tenantId, databaseId, error, compensationError }) =>
+    recordProvisioningFailure(
+      sagaDeps(),
+      tenantId,
+      databaseId,
+      provisioningFailureReason(error, compensationError),
+    ),
+);
