@@ -25,6 +25,15 @@ export class BadRequest extends DomainError {
   readonly code = 'bad_request';
 }
 
+/**
+ * A write that would make a tenant's row larger than a row may be (see shared/data/row-size.ts):
+ * its own code, so that clients can tell "this row is too big" from a malformed value.
+ */
+export class RowTooLarge extends DomainError {
+  readonly statusCode = 400;
+  readonly code = 'row_too_large';
+}
+
 export class Unauthenticated extends DomainError {
   readonly statusCode = 401;
   readonly code = 'unauthenticated';

@@ -1,12 +1,15 @@
 import { services } from '#shared/composition/runtime';
 import { logger } from '#shared/core/logger';
 import type { PreTokenEvent } from '#shared/identity/pre-token';
-import { withTenantClaims } from '#shared/identity/pre-token';
+import { tenantClaimsForSignIn, withTenantClaims } from '#shared/identity/pre-token';
 
-/** Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims. */
+/**
+ * Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims, or none
+ * when the control database cannot answer in time (sign-in never fails for a hint).
+ */
 export const handler = async <E extends PreTokenEvent>(event: E): Promise<E> => {
   const userId = event.request.userAttributes.sub;
-  const claims = userId ? await services().activeTenants.activeTenantOf(userId) : null;
+  const claims = userId ? await tenantClaimsForSignIn(services().activeTenants, userId) : null;
   logger.debug('pre-token-generation', { version: event.version, hasTenant: claims !== null });
   return withTenantClaims(event, claims);
 };

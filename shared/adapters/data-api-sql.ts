@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { constraintKindOf, isTransientDriverError } from '#shared/adapters/sql-failures';
 import {
+  DatabaseResuming,
   describeSqlFailure,
   rewriteNamedParameters,
   type SqlConstraintKind,
   SqlConstraintViolation,
-  SqlError,
   type SqlParam,
   type SqlParams,
   type SqlRow,
@@ -25,22 +25,10 @@ import {
 } from '#shared/ports/sql';
 
 /**
- * The database was paused (Aurora Serverless) and the Data API cancelled the request while it
- * resumes. The statement did not run, so retrying it later is safe, even for a write. The name is
- * stable so a Step Functions `Retry` can match it (`ErrorEquals: ['DatabaseResuming']`).
+ * This adapter throws it; it is defined on the SQL port so that the HTTP error mapping and the
+ * Cognito trigger recognise it without importing an adapter. Re-exported for existing callers.
  */
-export class DatabaseResuming extends SqlError {
-  readonly retryable = true;
-
-  constructor(options?: ErrorOptions) {
-    super(
-      'the database is resuming; retry in a few seconds',
-      { sqlState: undefined, constraint: undefined, transient: true },
-      options,
-    );
-    this.name = 'DatabaseResuming';
-  }
-}
+export { DatabaseResuming } from '#shared/ports/sql';
 
 export interface DataApiSqlRunnerConfig {
   /** The caller builds the client (region, credentials, retry policy); this adapter never does. */

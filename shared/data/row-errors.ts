@@ -1,5 +1,6 @@
 import { tableMetadata } from '#shared/data/catalog';
-import { BadRequest, Conflict } from '#shared/errors';
+import { MAX_ROW_BYTES, ROW_TOO_LARGE_SQLSTATE } from '#shared/data/row-size';
+import { BadRequest, Conflict, RowTooLarge } from '#shared/errors';
 import { SqlConstraintViolation, sqlFailureOf } from '#shared/ports/sql';
 
 /**
@@ -30,6 +31,13 @@ export function rowConflict(error: unknown, databaseId: string, table: string): 
   }
   if (state === '42501')
     throw new Conflict('The tenant role may not change this table', { reason: 'insufficient_privilege' });
+  if (state === ROW_TOO_LARGE_SQLSTATE)
+    throw new RowTooLarge(
+      `The row would be larger than ${MAX_ROW_BYTES} bytes (its JSON); nothing was written`,
+      {
+        limitBytes: MAX_ROW_BYTES,
+      },
+    );
   if (state?.startsWith('22'))
     throw new BadRequest('A value is out of range for its column', { reason: 'data_exception' });
   throw error;

@@ -9,7 +9,10 @@ import type { SqlParams, SqlRow } from '#shared/ports/sql';
  * is a column the catalog listed, quoted.
  */
 
-/** Rows in a page stop once their JSON passes this many bytes (the Data API answers ≤ 1 MiB). */
+/**
+ * Rows in a page stop once their JSON passes this many bytes (the Data API answers ≤ 1 MiB): with
+ * rows of at most MAX_ROW_BYTES, a page is at most this much, or one row.
+ */
 export const MAX_PAGE_BYTES = 512 * 1024;
 
 const COMPARISON: Record<string, string> = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' };
@@ -50,9 +53,15 @@ function filterSql(filters: readonly Filter[], params: Record<string, SqlParams[
   });
 }
 
-/** The sort column as exact text for cursors (timestamps to the microsecond, in UTC). */
+/**
+ * The sort column as exact text for cursors (timestamps to the microsecond, in UTC). A text column
+ * is its own key: it is read from the row (`sortKeyOf`) rather than sent twice, which could double
+ * a page row to twice the row cap, over the Data API's per-row limit. Other keys are short (a
+ * numeric, the longest, at most ~1 000 characters).
+ */
 function sortKeySql(column: ColumnInfo): string {
   const name = quoted(column.name);
+  if (column.type.base === 'text') return 'null::text';
   if (column.type.base === 'timestamptz')
     return `to_char(${name} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   if (column.type.base === 'date') return `to_char(${name}, 'YYYY-MM-DD')`;
@@ -120,6 +129,12 @@ export function pageStatement(info: TableInfo, listing: RowListing): { sql: stri
  */
 export function rowPageStatement(info: TableInfo, query: RowsQuery): { sql: string; params: SqlParams } {
   return pageStatement(info, parseRowListing(info, query));
+}
+
+/** The sort key of a page's row, for the cursor after it (see `sortKeySql`). */
+export function sortKeyOf(listing: RowListing, row: SqlRow): string | null {
+  const key = listing.sortColumn.type.base === 'text' ? row[listing.sortColumn.name] : row.tenantry_sort;
+  return (key as string | null | undefined) ?? null;
 }
 
 /** A page's row without the page's own columns. */

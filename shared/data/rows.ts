@@ -4,7 +4,14 @@ import { quoted } from '#shared/data/identifiers';
 import { rowConflict } from '#shared/data/row-errors';
 import { nextRowCursor, parseRowListing, type RowsQuery } from '#shared/data/row-query';
 import { writeSchemasOf } from '#shared/data/row-schemas';
-import { bindValues, pageStatement, selectList, withoutPageColumns } from '#shared/data/row-statements';
+import { cappedWriteSql, rowCapParams } from '#shared/data/row-size';
+import {
+  bindValues,
+  pageStatement,
+  selectList,
+  sortKeyOf,
+  withoutPageColumns,
+} from '#shared/data/row-statements';
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import { NotFound } from '#shared/errors';
 import type { SqlParams, SqlRow, SqlRunner } from '#shared/ports/sql';
@@ -45,12 +52,12 @@ export async function insertRow(
   const info = await existingTable(sql, databaseId, table);
   const values = parsePart(writeSchemasOf(info).insert, body, 'body') as Record<string, unknown>;
   const { names, placeholders, params } = bindValues(info, values);
-  const statement =
+  const write =
     names.length === 0
-      ? `insert into ${quoted(table)} default values returning ${selectList(info)}`
-      : `insert into ${quoted(table)} (${names.map(quoted).join(', ')}) values (${placeholders.join(', ')}) returning ${selectList(info)}`;
+      ? `insert into ${quoted(table)} default values`
+      : `insert into ${quoted(table)} (${names.map(quoted).join(', ')}) values (${placeholders.join(', ')})`;
   try {
-    const [row] = await sql.query(statement, params);
+    const [row] = await sql.query(cappedWriteSql(write, selectList(info)), { ...params, ...rowCapParams });
     return row as SqlRow;
   } catch (error) {
     rowConflict(error, databaseId, table);
@@ -87,16 +94,11 @@ export async function patchRow(
   const info = await existingTable(sql, databaseId, table);
   const values = parsePart(writeSchemasOf(info).patch, body, 'body') as Record<string, unknown>;
   const bound = bindValues(info, values);
-  const params: Record<string, SqlParams[string]> = { ...bound.params, id: rowId };
+  const params: Record<string, SqlParams[string]> = { ...bound.params, ...rowCapParams, id: rowId };
   const assignments = bound.names.map((name, i) => `${quoted(name)} = ${bound.placeholders[i]}`);
-  return oneRow(
-    sql,
-    `update ${quoted(table)} set ${[...assignments, '"updated_at" = now()'].join(', ')}
-      where "id" = :id::uuid returning ${selectList(info)}`,
-    params,
-    databaseId,
-    table,
-  );
+  const write = `update ${quoted(table)} set ${[...assignments, '"updated_at" = now()'].join(', ')}
+      where "id" = :id::uuid`;
+  return oneRow(sql, cappedWriteSql(write, selectList(info)), params, databaseId, table);
 }
 
 export async function deleteRow(
@@ -159,9 +161,6 @@ export async function listRowsOf(
   const last = kept[kept.length - 1];
   return {
     items: kept.map(withoutPageColumns),
-    nextCursor:
-      more && last
-        ? nextRowCursor(listing, (last.tenantry_sort as string | null) ?? null, last.id as string)
-        : null,
+    nextCursor: more && last ? nextRowCursor(listing, sortKeyOf(listing, last), last.id as string) : null,
   };
 }

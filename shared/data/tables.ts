@@ -16,10 +16,16 @@ import {
   typeSql,
 } from '#shared/data/column-types';
 import { columnNameSchema, quoted, tableNameSchema } from '#shared/data/identifiers';
+import { defaultTooLarge, MAX_ROW_BYTES, rowCapParams, rowOverCapSql } from '#shared/data/row-size';
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import { Conflict, ValidationFailed } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 
+/**
+ * Columns a table may have besides its system columns, in all (not only per request): with 100
+ * columns of 63-byte names, the smallest row a table can be given is ~11 KB of JSON, far under
+ * the row cap (shared/data/row-size.ts), so every table the API accepts can hold rows.
+ */
 export const MAX_COLUMNS = 100;
 
 /** One column as a tenant declares it. `default` is a typed value, never SQL. */
@@ -37,6 +43,14 @@ export const columnSpecSchema = z
       return rest as typeof rest & { default?: unknown };
     }
     const parsed = defaultSchema(column.type).safeParse(column.default);
+    if (parsed.success && defaultTooLarge(parsed.data)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: `default: larger than a row may be (${MAX_ROW_BYTES} bytes of JSON): no row could hold it`,
+      });
+      return z.NEVER;
+    }
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         ctx.addIssue({
@@ -242,6 +256,16 @@ export async function alterTable(
         message: `column ${c.name} already exists`,
       });
   });
+  const userColumns = info.columns.filter((c) => !c.system).length;
+  const columnsAfter = userColumns - (change.dropColumns?.length ?? 0) + (change.addColumns?.length ?? 0);
+  if (columnsAfter > MAX_COLUMNS) {
+    problems.push({
+      location: 'body',
+      path: 'addColumns',
+      code: 'too_many_columns',
+      message: `a table has at most ${MAX_COLUMNS} columns besides the system columns (it would have ${columnsAfter})`,
+    });
+  }
   if (problems.length > 0) {
     throw new ValidationFailed(`Invalid body: ${problems.map((p) => p.path).join(', ')}`, {
       details: problems,
@@ -256,6 +280,17 @@ export async function alterTable(
         await tx.execute(`alter table ${name} rename column ${quoted(from)} to ${quoted(to)}`);
       for (const added of change.addColumns ?? [])
         await tx.execute(`alter table ${name} add column ${columnDefinition(added)}`);
+      // New columns (their defaults fill every row) and longer names make rows larger: none may
+      // pass the cap, or it could be written but no longer read (one scan, only for such changes).
+      if (change.addColumns?.length || change.renameColumns?.length) {
+        const [over] = await tx.query(rowOverCapSql(name), rowCapParams);
+        if (over) {
+          throw new Conflict(`The change would make rows larger than ${MAX_ROW_BYTES} bytes (their JSON)`, {
+            reason: 'row_too_large',
+            limitBytes: MAX_ROW_BYTES,
+          });
+        }
+      }
     });
   } catch (error) {
     tableMetadata.invalidate(databaseId, table);

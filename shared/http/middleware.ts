@@ -13,6 +13,7 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
 } from '#shared/errors';
+import { DatabaseResuming } from '#shared/ports/sql';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -81,10 +82,23 @@ export function jsonResponse(
 }
 
 /**
+ * How long a client should wait after a `database_resuming` 503 (the `Retry-After` header, in
+ * seconds). A request to a paused Aurora Serverless v2 instance is cancelled with
+ * DatabaseResumingException while the Data API resumes it ("Wait a few seconds and try again":
+ * https://docs.aws.amazon.com/botocore/latest/reference/services/rds-data/client/exceptions/DatabaseResumingException.html),
+ * and resuming takes up to about 15 s ("It can take up to 15 seconds for the database to resume":
+ * https://aws.amazon.com/blogs/database/introducing-scaling-to-0-capacity-with-amazon-aurora-serverless-v2/;
+ * the feature: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
+ * A retry after 15 s finds it awake in the usual case.
+ */
+export const DATABASE_RESUMING_RETRY_AFTER_SECONDS = 15;
+
+/**
  * Error mapping, registered outside every middleware but the request context, so that its
- * `onError` sees the errors of all of them. Domain errors become their status and code; an error that carries `statusCode`
- * and `expose` (middy's convention) keeps its status; anything else is a generic 500 whose body
- * says nothing of the cause (no stack, no SQL, no names).
+ * `onError` sees the errors of all of them. Domain errors become their status and code; an error
+ * that carries `statusCode` and `expose` (middy's convention) keeps its status; a resuming
+ * database is a 503 `database_resuming` with `Retry-After`; anything else is a generic 500 whose
+ * body says nothing of the cause (no stack, no SQL, no names).
  */
 export function errorMapping(): MiddlewareObj<HttpEvent, HttpResponse> {
   return {
@@ -108,6 +122,25 @@ export function errorMapping(): MiddlewareObj<HttpEvent, HttpResponse> {
           exposed.statusCode,
           { error: { code: 'request_error', message: exposed.message, requestId } },
           requestId,
+        );
+        return;
+      }
+      if (error instanceof DatabaseResuming) {
+        // Not a fault of ours nor of the request: the statement never ran, so the same request
+        // can simply be sent again once the cluster is awake.
+        logger.warn('database resuming', { status: 503 });
+        request.response = jsonResponse(
+          503,
+          {
+            error: {
+              code: 'database_resuming',
+              message: 'The database is resuming after a pause; retry the request in a few seconds',
+              requestId,
+              retryAfterSeconds: DATABASE_RESUMING_RETRY_AFTER_SECONDS,
+            },
+          },
+          requestId,
+          { 'retry-after': String(DATABASE_RESUMING_RETRY_AFTER_SECONDS) },
         );
         return;
       }

@@ -59,6 +59,26 @@ export class SqlError extends Error implements SqlFailure {
   }
 }
 
+/**
+ * The database was paused (Aurora Serverless v2 auto-pause) and the Data API cancelled the request
+ * while it resumes. The statement did not run, so retrying it later is safe, even for a write. The
+ * name is stable so a Step Functions `Retry` can match it (`ErrorEquals: ['DatabaseResuming']`).
+ * Defined on the port, not in the Data API adapter that throws it, so that the HTTP error mapping
+ * and the Cognito trigger can recognise it without importing an adapter.
+ */
+export class DatabaseResuming extends SqlError {
+  readonly retryable = true;
+
+  constructor(options?: ErrorOptions) {
+    super(
+      'the database is resuming; retry in a few seconds',
+      { sqlState: undefined, constraint: undefined, transient: true },
+      options,
+    );
+    this.name = 'DatabaseResuming';
+  }
+}
+
 export type SqlConstraintKind = 'unique' | 'foreign_key' | 'check' | 'not_null';
 
 /** The SQLSTATEs of the constraint violations, by kind. */

@@ -10,28 +10,65 @@ export interface TenantStorage {
 }
 
 /**
- * The control DB's tenant databases, or none while that table does not exist. The database name
- * column is `database_name` (the provisioning migration); `name` is accepted too.
+ * How many tenant databases one statement lists. The Data API refuses a result over 1 MiB
+ * ("Database response exceeded size limit": https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.troubleshooting.html),
+ * so the list is read in keyset pages: a row is a tenant id (22 characters) and a database name
+ * (at most 63), so 500 rows stay far below it.
  */
-async function tenantDatabases(control: SqlRunner): Promise<{ tenantId: string; name: string }[]> {
+export const TENANT_DATABASE_PAGE_SIZE = 500;
+
+interface TenantDatabase {
+  readonly tenantId: string;
+  readonly name: string;
+}
+
+/**
+ * The control DB's tenant databases in keyset pages on (tenant id, database name), or none while
+ * that table does not exist. The database name column is `database_name` (the provisioning
+ * migration); `name` is accepted too.
+ */
+async function* tenantDatabases(control: SqlRunner, pageSize: number): AsyncGenerator<TenantDatabase> {
   const columns = await control.query<{ column: string }>(
     `select column_name as "column" from information_schema.columns
       where table_schema = current_schema() and table_name = 'tenant_databases'`,
   );
   const names = new Set(columns.map((row) => row.column));
   const nameColumn = names.has('database_name') ? 'database_name' : names.has('name') ? 'name' : null;
-  if (!nameColumn || !names.has('tenant_id')) return [];
-  const statusFilter = names.has('status') ? `where status not in ('deleted', 'deleting', 'failed')` : '';
-  return control.query<{ tenantId: string; name: string }>(
-    `select tenant_id as "tenantId", ${nameColumn} as name from tenant_databases ${statusFilter}
-      order by tenant_id, ${nameColumn}`,
-  );
+  if (!nameColumn || !names.has('tenant_id')) return;
+  const conditions = names.has('status') ? [`status not in ('deleted', 'deleting', 'failed')`] : [];
+  let after: TenantDatabase | null = null;
+  for (;;) {
+    const keyset = after ? [`(tenant_id, ${nameColumn}) > (:afterTenant::text, :afterName::text)`] : [];
+    const where = [...conditions, ...keyset];
+    const page: TenantDatabase[] = await control.query<{ tenantId: string; name: string }>(
+      `select tenant_id as "tenantId", ${nameColumn} as name from tenant_databases
+        ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+        order by tenant_id, ${nameColumn}
+        limit :pageSize`,
+      { pageSize, ...(after ? { afterTenant: after.tenantId, afterName: after.name } : {}) },
+    );
+    yield* page;
+    const last = page[page.length - 1];
+    if (page.length < pageSize || !last) return;
+    after = last;
+  }
+}
+
+export interface MeasureOptions {
+  /** Rows per page of the tenant database list (tests pass a small one). */
+  readonly pageSize?: number;
 }
 
 /** Bytes and number of databases per tenant, measured now with `pg_database_size`. */
-export async function measureTenantStorage(control: SqlRunner): Promise<TenantStorage[]> {
+export async function measureTenantStorage(
+  control: SqlRunner,
+  options: MeasureOptions = {},
+): Promise<TenantStorage[]> {
+  const pageSize = options.pageSize ?? TENANT_DATABASE_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new Error(`page size ${pageSize} is not positive`);
   const perTenant = new Map<string, { databases: number; bytes: number }>();
-  for (const database of await tenantDatabases(control)) {
+  for await (const database of tenantDatabases(control, pageSize)) {
     let bytes = 0;
     try {
       const [row] = await control.query<{ bytes: string | number }>(
@@ -43,6 +80,7 @@ export async function measureTenantStorage(control: SqlRunner): Promise<TenantSt
       // Listed but gone (dropped between the list and the size): counted without storage.
       logger.warn('tenant database size unavailable', { tenantId: database.tenantId, error });
     }
+    // A tenant's databases may straddle two pages: its totals are kept until every page is read.
     const current = perTenant.get(database.tenantId) ?? { databases: 0, bytes: 0 };
     perTenant.set(database.tenantId, { databases: current.databases + 1, bytes: current.bytes + bytes });
   }
@@ -57,8 +95,9 @@ export async function snapshotStorage(
   control: SqlRunner,
   publisher: EventPublisher,
   now: Date = new Date(),
+  options: MeasureOptions = {},
 ): Promise<{ tenants: number; events: number }> {
-  const measured = await measureTenantStorage(control);
+  const measured = await measureTenantStorage(control, options);
   const at = now.toISOString();
   const events: OutgoingEvent[] = measured.flatMap((tenant) => [
     outgoing(UsageRecorded, {

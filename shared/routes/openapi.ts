@@ -43,6 +43,23 @@ const COMMON_RESPONSES: Readonly<Record<number, JsonSchema>> = {
   },
 };
 
+/**
+ * Every route behind the authorizer reads the control database (the caller's memberships, the
+ * tenant, the registry) before it answers; while an auto-paused cluster resumes, the error mapping
+ * answers 503 `database_resuming` with `Retry-After` (shared/http/middleware.ts).
+ */
+const DATABASE_RESUMING = {
+  description:
+    'The database is resuming after an automatic pause: `{ "error": { "code": "database_resuming", ' +
+    '"retryAfterSeconds": … } }`. Nothing was done; send the same request again after `Retry-After` seconds',
+  headers: {
+    'Retry-After': {
+      description: 'Seconds to wait before sending the same request again',
+      schema: { type: 'integer', minimum: 1 },
+    },
+  },
+};
+
 const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
   // Schemas with refinements zod cannot express (z.custom) become `{}` rather than failing the document.
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
@@ -138,10 +155,22 @@ function responsesOf(route: RouteSpec): Record<string, JsonSchema> {
   const refused: Record<number, ResponseSpec> =
     route.access.kind === 'public' ? {} : { 401: { description: 'No valid token' } };
   const listed: Record<number, ResponseSpec> = { ...refused, ...route.responses };
-  return {
+  const responses: Record<string, JsonSchema> = {
     ...Object.fromEntries(Object.entries(listed).map(([status, r]) => [status, responseObject(+status, r)])),
     ...Object.fromEntries(Object.entries(COMMON_RESPONSES).filter(([status]) => !(status in listed))),
   };
+  if (route.access.kind !== 'public') {
+    // A route that lists a 503 of its own answers either; the document says both.
+    const own = listed[503];
+    responses[503] = {
+      ...DATABASE_RESUMING,
+      description: own
+        ? `${own.description}; or: ${DATABASE_RESUMING.description}`
+        : DATABASE_RESUMING.description,
+      content: json(ERROR_REF),
+    };
+  }
+  return responses;
 }
 
 /** The OpenAPI 3.1 document, generated from the route table and its zod schemas. */

@@ -6,7 +6,7 @@ import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#s
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
-import { decodePayload } from '../support/jwt-forge.ts';
+import { decodePayload, signAsCognitoLocal } from '../support/jwt-forge.ts';
 import {
   errorOf,
   expectStatus,
@@ -534,6 +534,53 @@ describe('the active tenant', () => {
     const claims = decodePayload(user.token);
     expect(claims['tenantry:tenant_id']).toBe(second);
     expect(claims['tenantry:role']).toBe('owner');
+  });
+});
+
+describe('tokens without tenant claims (issued while the control database was resuming)', () => {
+  it('reach the same tenants with the same answers, and claims naming another tenant grant nothing there', async () => {
+    // Arrange: the same signed claims as a real sign-in, without or with forged tenant claims.
+    const [user, stranger] = await Promise.all([
+      newActor(client, 'ac-noclaims'),
+      newActor(client, 'ac-other'),
+    ]);
+    const [{ tenantId: mine }, { tenantId: theirs }] = await Promise.all([
+      newTenant(user),
+      newTenant(stranger),
+    ]);
+    await user.refresh();
+    const genuine = decodePayload(user.token);
+    expect(genuine['tenantry:tenant_id']).toBe(mine);
+    const { 'tenantry:tenant_id': _tenant, 'tenantry:role': _role, ...withoutClaims } = genuine;
+    const bare = signAsCognitoLocal(withoutClaims);
+    const forged = signAsCognitoLocal({
+      ...withoutClaims,
+      'tenantry:tenant_id': theirs,
+      'tenantry:role': 'owner',
+    });
+    const as = (token: string, method: string, path: string) => client.call(method, path, { token });
+
+    // Act + Assert: without claims, the caller's memberships still come from the control database.
+    const me = expectStatus(await as(bare, 'GET', '/me'), 200).body as {
+      activeTenantId: string;
+      memberships: { tenantId: string; role: string }[];
+    };
+    expect(me.activeTenantId).toBe(mine);
+    expect(me.memberships).toEqual([expect.objectContaining({ tenantId: mine, role: 'owner' })]);
+    for (const path of [`/tenants/${mine}`, `/tenants/${mine}/members`, `/tenants/${mine}/databases`]) {
+      const withClaims = await as(user.token, 'GET', path);
+      const without = await as(bare, 'GET', path);
+      expect({ path, status: without.status }).toEqual({ path, status: 200 });
+      expect(without.body).toEqual(withClaims.body);
+    }
+    // Claims can only ever say less than the database: naming a foreign tenant opens nothing.
+    for (const token of [bare, forged]) {
+      expect((await as(token, 'GET', `/tenants/${theirs}`)).status).toBe(404);
+      expect((await as(token, 'DELETE', `/tenants/${theirs}`)).status).toBe(404);
+    }
+    expect(expectStatus(await as(stranger.token, 'GET', `/tenants/${theirs}`), 200).body).toMatchObject({
+      status: 'active',
+    });
   });
 });
 

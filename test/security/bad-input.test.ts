@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
+import { MAX_ROW_BYTES } from '#shared/data/row-size';
+import { MAX_COLUMNS } from '#shared/data/tables';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
 import { routeList } from '#shared/routes/table';
 import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
@@ -499,6 +501,50 @@ describe('bad input', () => {
       const response = await finance.call('POST', `/usage/exports/${encodeURIComponent(month)}/close`);
       expect(response.status, `${month}: ${JSON.stringify(response.body)}`).toBe(400);
     }
+  });
+
+  it('tenant data over the size limits: a row over the row cap is a 400 row_too_large, too many columns or an unusable default a 400 naming them, and nothing is written', async () => {
+    const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+      items: { id: string }[];
+    };
+    const base = `/tenants/${tenantId}/databases/${databases.items[0]?.id}`;
+    expectStatus(
+      await owner.call('POST', `${base}/tables`, { name: 'limits', columns: [{ name: 'v', type: 'text' }] }),
+      201,
+    );
+    // Under the 100 000-character value limit and the 256 KiB body limit, over the row cap.
+    const tooLarge = await owner.call('POST', `${base}/tables/limits/rows`, { v: 'x'.repeat(MAX_ROW_BYTES) });
+    expect(tooLarge.status).toBe(400);
+    expect(errorOf(tooLarge)).toMatchObject({ code: 'row_too_large', limitBytes: MAX_ROW_BYTES });
+    expect(JSON.stringify(tooLarge.body)).not.toMatch(/division|SQLState|insert into/i);
+    const rows = expectStatus(await owner.call('GET', `${base}/tables/limits/rows`), 200).body as {
+      items: [];
+    };
+    expect(rows.items).toEqual([]);
+
+    const wide = Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => ({ name: `c${i}`, type: 'text' }));
+    expectValidation(
+      await owner.call('POST', `${base}/tables`, { name: 'too_wide', columns: wide }),
+      'columns',
+    );
+    expectValidation(
+      await owner.call('PATCH', `${base}/tables/limits`, { addColumns: wide.slice(0, MAX_COLUMNS) }),
+      'addColumns',
+    );
+    expectValidation(
+      await owner.call('POST', `${base}/tables`, {
+        name: 'unusable_default',
+        columns: [{ name: 'v', type: 'text', default: 'd'.repeat(MAX_ROW_BYTES) }],
+      }),
+      'columns.0.default',
+    );
+    for (const table of ['too_wide', 'unusable_default']) {
+      expect((await owner.call('GET', `${base}/tables/${table}`)).status, table).toBe(404);
+    }
+    const limits = expectStatus(await owner.call('GET', `${base}/tables/limits`), 200).body as {
+      columns: { name: string }[];
+    };
+    expect(limits.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'updated_at', 'v']);
   });
 
   it('nothing was written by any of the rejected requests', async () => {

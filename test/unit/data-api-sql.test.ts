@@ -22,6 +22,9 @@ import {
   toPlainDecimal,
   translateDataApiError,
 } from '#shared/adapters/data-api-sql';
+import { rowConflict } from '#shared/data/row-errors';
+import { cappedWriteSql, MAX_ROW_BYTES, rowCapParams } from '#shared/data/row-size';
+import { RowTooLarge } from '#shared/errors';
 import { SqlConstraintViolation, type SqlParam, sqlFailureOf, sqlJson } from '#shared/ports/sql';
 import { FAILURE_CASES, TYPE_CASES } from '../support/sql-contract.ts';
 
@@ -448,6 +451,26 @@ describe('DataApiSqlRunner errors', () => {
     rds.on(BeginTransactionCommand).rejects(resuming);
     await expect(runner.transaction(async () => 'never')).rejects.toBeInstanceOf(DatabaseResuming);
     expect(commandNames()).toEqual(['BeginTransactionCommand']);
+  });
+
+  it("turns the row cap's guard, as the Data API reports it, into a 400 row_too_large (nothing was written)", async () => {
+    // Arrange: PostgreSQL aborted the capped insert; the Data API reports it as a database error.
+    rds.on(ExecuteStatementCommand).rejects(dbError('ERROR: division by zero; SQLState: 22012'));
+
+    // Act
+    const error = await runner
+      .query(cappedWriteSql(`insert into "notes" ("a") values (:v0::text)`, '"id", "a"'), {
+        v0: 'x',
+        ...rowCapParams,
+      })
+      .catch((thrown: unknown) => thrown);
+
+    // Assert: the cap went as a parameter, and the failure means "too large" to the rows API.
+    expect(executeInputs()[0]?.parameters).toContainEqual({
+      name: 'maxRowBytes',
+      value: { longValue: MAX_ROW_BYTES },
+    });
+    expect(() => rowConflict(error, 'd_aaaaaaaaaaaaaaaa', 'notes')).toThrow(RowTooLarge);
   });
 
   it('never retries a failed statement itself', async () => {

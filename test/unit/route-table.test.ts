@@ -179,4 +179,19 @@ describe('OpenAPI document', () => {
     expect(operation('getHealth').responses[401]).toBeUndefined();
     expect(operation('getMe').responses[401]).toBeDefined();
   });
+
+  it('documents 503 database_resuming with Retry-After on every route behind the authorizer, and only there', () => {
+    type Resuming = { description: string; headers?: Record<string, { schema: { type: string } }> };
+    for (const route of routeList) {
+      const resuming = operation(route.operationId).responses[503] as Resuming | undefined;
+      if (route.access.kind === 'public') {
+        expect(resuming, route.operationId).toBeUndefined();
+        continue;
+      }
+      expect(resuming?.description, route.operationId).toContain('database_resuming');
+      expect(resuming?.headers?.['Retry-After']?.schema.type, route.operationId).toBe('integer');
+    }
+    // A route with a 503 of its own keeps saying it too.
+    expect(operation('setTenantStatus').responses[503]?.description).toMatch(/event bus.*database_resuming/s);
+  });
 });
