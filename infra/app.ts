@@ -16,8 +16,10 @@ export type { TenantryApp } from '#infra/tenantry-app';
 export const stageSchema = z
   .string({ error: 'the CDK context value "stage" is required (-c stage=dev)' })
   .regex(
-    /^[a-z][a-z0-9-]{1,20}$/,
-    'must start with a lower-case letter, followed by 1 to 20 lower-case letters, digits or hyphens',
+    /^[a-z][a-z0-9-]{1,10}$/,
+    // 11 characters at most: a tenant secret's ARN names the stage and must fit the Data API's
+    // 100-character secretArn (shared/provisioning/names.ts).
+    'must start with a lower-case letter, followed by 1 to 10 lower-case letters, digits or hyphens',
   );
 
 export class InvalidStageError extends Error {

@@ -22,7 +22,9 @@ export function loadConfig<S extends z.ZodObject>(
 
 /** Reusable pieces of configuration schemas. */
 export const configFields = {
-  stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'lower-case stage name'),
+  // At most 11 characters: a tenant secret's ARN, which names the stage, must fit the Data API's
+  // 100-character secretArn (shared/provisioning/names.ts).
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,10}$/, 'lower-case stage name of 2-11 characters'),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   url: z.url(),
   arn: z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'an ARN'),

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
+import { tenantSecretPrefix } from '#shared/provisioning/names';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -21,10 +22,8 @@ export const TENANT_ID_TAG = 'tenantry:tenant-id';
 /** The state machine's name: fixed, so that other stacks can name its executions in IAM. */
 export const provisioningStateMachineName = (stage: string) => `tenantry-${stage}-provisioning`;
 
-/** Name prefix of the per-tenant database secrets. */
-export function tenantSecretPrefix(stage: string): string {
-  return `tenantry/${stage}/tenants/`;
-}
+/** Name prefix of the per-tenant database secrets (short: see shared/provisioning/names.ts). */
+export { tenantSecretPrefix };
 
 export interface ProvisioningStackProps extends StackProps {
   readonly stage: string;

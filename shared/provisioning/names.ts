@@ -18,8 +18,23 @@ function suffix(id: string, pattern: RegExp): string {
  */
 export const roleNameFor = (tenantId: string) => `tenant_${suffix(tenantId, TENANT_ID_PATTERN)}`;
 export const databaseNameFor = (databaseId: string) => `db_${suffix(databaseId, DATABASE_ID_PATTERN)}`;
+/**
+ * Name prefix of a stage's tenant database secrets. Short on purpose: the Data API takes a
+ * `secretArn` of at most 100 characters
+ * (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html,
+ * "secretArn … Maximum length of 100"), and a secret's ARN is
+ * `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`. With the longest
+ * region names (14 characters) that leaves 35 for the name: `tn/<stage>/` (stage at most 11
+ * characters, see configFields.stage) and the tenant id's 20-character suffix. The earlier
+ * `tenantry/<stage>/tenants/<tenantId>` made ARNs of 103–105 characters that every Data API call
+ * refused.
+ */
+export const tenantSecretPrefix = (stage: string) => `tn/${stage}/`;
 export const secretNameFor = (stage: string, tenantId: string) =>
-  `tenantry/${stage}/tenants/${suffix(tenantId, TENANT_ID_PATTERN) && tenantId}`;
+  `${tenantSecretPrefix(stage)}${suffix(tenantId, TENANT_ID_PATTERN)}`;
+
+/** The longest secret ARN the Data API accepts. */
+export const MAX_DATA_API_SECRET_ARN_LENGTH = 100;
 
 /** The tag that scopes who may read a tenant's secret (IAM condition on the resource tag). */
 export const TENANT_TAG = 'tenantry:tenant-id';

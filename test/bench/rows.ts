@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { PlatformInfo } from '#infra/local/platform-info';
@@ -10,8 +8,9 @@ import { readTable } from '#shared/data/catalog';
 import { rowsQuerySchema } from '#shared/data/row-query';
 import { rowPageStatement } from '#shared/data/row-statements';
 import { rewriteNamedParameters } from '#shared/ports/sql';
-import { databaseNameFor, secretNameFor } from '#shared/provisioning/names';
+import { databaseNameFor } from '#shared/provisioning/names';
 import type { Actor } from '../support/actors.ts';
+import { tenantSecretOf } from '../support/tenant-secrets.ts';
 import type { Figure } from './report.ts';
 import { median, round } from './stats.ts';
 
@@ -20,12 +19,9 @@ type Progress = (line: string) => void;
 const TABLE = 'bench_items';
 
 async function tenantCredentials(info: PlatformInfo, tenantId: string) {
-  const file = JSON.parse(await readFile(path.join(info.stateDir, 'secrets', 'secrets.json'), 'utf8')) as {
-    secrets: Record<string, { value: string }>;
-  };
-  const secret = file.secrets[secretNameFor(info.stage, tenantId)];
+  const secret = await tenantSecretOf(info, tenantId);
   if (!secret) throw new Error('tenant secret not found');
-  return JSON.parse(secret.value) as { username: string; password: string };
+  return secret;
 }
 
 async function load(url: string, headers: Record<string, string>, seconds: number) {

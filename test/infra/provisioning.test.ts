@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
 import { TENANT_ID_TAG } from '#infra/stacks/provisioning-stack';
+import { tenantSecretPrefix } from '#shared/provisioning/names';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
 
 interface Statement {
@@ -63,7 +64,7 @@ describe('ProvisioningStack', () => {
       [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
     );
     const tenantStatements = secretStatements.filter((statement) =>
-      JSON.stringify(statement.Resource).includes('secret:tenantry/dev/tenants/*'),
+      JSON.stringify(statement.Resource).includes(`secret:${tenantSecretPrefix('dev')}*`),
     );
     // Create, use and describe, for each step
     expect(tenantStatements).toHaveLength(3 * Object.keys(provisioningSteps).length);

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import {
   DeleteSecretCommand,
+  DescribeSecretCommand,
   ListSecretsCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -39,6 +40,12 @@ const secret = (name: string, tags: Record<string, string>) => ({
 
 beforeEach(() => {
   secretsManager.reset();
+  // The adapter looks a secret up before deleting it (see SecretsManagerStore.deleteSecret).
+  secretsManager
+    .on(DescribeSecretCommand)
+    .callsFake((input: { SecretId: string }) => ({
+      ARN: input.SecretId.startsWith('arn:') ? input.SecretId : arnOf(input.SecretId),
+    }));
   secretsManager.on(DeleteSecretCommand).resolves({});
 });
 
@@ -60,7 +67,7 @@ describe('the tenant secrets teardown', () => {
       .resolves({
         SecretList: [
           secret(secretNameFor('dev', TENANT_B), { [TENANT_ID_TAG]: TENANT_B }),
-          secret('tenantry/dev/tenants/hand-made', {}),
+          secret(`${tenantSecretPrefix('dev')}hand-made`, {}),
           secret(secretNameFor('prod', TENANT_A), { [TENANT_ID_TAG]: TENANT_A }),
         ],
       });
@@ -119,7 +126,7 @@ describe('the tenant secrets teardown', () => {
       SecretList: [secret(secretNameFor('dev', TENANT_A), { [TENANT_ID_TAG]: TENANT_A })],
     });
     secretsManager
-      .on(DeleteSecretCommand)
+      .on(DescribeSecretCommand)
       .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
 
     await expect(teardownTenantSecrets(store, 'dev', { delete: true })).resolves.toMatchObject({

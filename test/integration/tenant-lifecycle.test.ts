@@ -1,22 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { CONTROL_DATABASE } from '#infra/local/platform-info';
-import { databaseNameFor, roleNameFor, secretNameFor } from '#shared/provisioning/names';
+import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
+import { tenantSecretOf } from '../support/tenant-secrets.ts';
 
 const info = inject('platform');
 
-/** The local secret store's file, read the way an operator would. */
-async function secretOf(tenantId: string): Promise<{ username: string; password: string } | null> {
-  const file = JSON.parse(await readFile(path.join(info.stateDir, 'secrets', 'secrets.json'), 'utf8')) as {
-    secrets: Record<string, { value: string }>;
-  };
-  const secret = file.secrets[secretNameFor(info.stage, tenantId)];
-  return secret ? (JSON.parse(secret.value) as { username: string; password: string }) : null;
-}
+const secretOf = (tenantId: string) => tenantSecretOf(info, tenantId);
 
 async function connectAs(user: string, password: string, database: string) {
   const client = new pg.Client({
