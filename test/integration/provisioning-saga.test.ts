@@ -169,7 +169,7 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
       secret: true,
     });
     expect(await saga.services.databases.ofTenant(tenant.id)).toHaveLength(1);
-    expect((await saga.secrets.listSecrets(`tenantry/${saga.stage}/tenants/${tenant.id}`)).length).toBe(1);
+    expect((await saga.secrets.listSecrets(secretNameFor(saga.stage, tenant.id))).length).toBe(1);
     expect(saga.runner.list().filter((e) => e.name === provisioningExecutionName(tenant.id))).toHaveLength(1);
   });
 
