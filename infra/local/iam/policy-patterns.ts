@@ -88,14 +88,32 @@ export function patternText(pattern: Pattern): string {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
+ * Compiled matchers by pattern: templates repeat the same few hundred patterns on every request.
+ * Bounded, because patterns with substituted variables vary per request.
+ */
+const compiled = new Map<string, RegExp>();
+function cachedRegExp(kind: string, pattern: Pattern, build: () => RegExp): RegExp {
+  const key = `${kind}${JSON.stringify(pattern)}`;
+  let regExp = compiled.get(key);
+  if (!regExp) {
+    if (compiled.size >= 10_000) compiled.clear();
+    regExp = build();
+    compiled.set(key, regExp);
+  }
+  return regExp;
+}
+
+/**
  * `*` any run of characters, `?` exactly one, anywhere in the string: how `Action` elements and
  * `StringLike` compare. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
  */
 export function globRegExp(pattern: Pattern, ignoreCase: boolean): RegExp {
-  const body = pattern
-    .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : escapeRegExp(part.text)))
-    .join('');
-  return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
+  return cachedRegExp(ignoreCase ? 'glob-i' : 'glob', pattern, () => {
+    const body = pattern
+      .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : escapeRegExp(part.text)))
+      .join('');
+    return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
+  });
 }
 
 /**
@@ -105,16 +123,18 @@ export function globRegExp(pattern: Pattern, ignoreCase: boolean): RegExp {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
  */
 export function resourceRegExp(pattern: Pattern): RegExp {
-  const body = pattern
-    .map((part, index) => {
-      if (part === '?') return '[^:]';
-      if (part !== '*') return escapeRegExp(part.text);
-      const next = pattern[index + 1];
-      const endsSegment = next === undefined || (typeof next === 'object' && next.text.startsWith(':'));
-      return endsSegment ? '.*' : '[^:]*';
-    })
-    .join('');
-  return new RegExp(`^${body}$`, 's');
+  return cachedRegExp('resource', pattern, () => {
+    const body = pattern
+      .map((part, index) => {
+        if (part === '?') return '[^:]';
+        if (part !== '*') return escapeRegExp(part.text);
+        const next = pattern[index + 1];
+        const endsSegment = next === undefined || (typeof next === 'object' && next.text.startsWith(':'));
+        return endsSegment ? '.*' : '[^:]*';
+      })
+      .join('');
+    return new RegExp(`^${body}$`, 's');
+  });
 }
 
 /**
