@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FUNCTION_ENTRY_TAG } from '#infra/constructs/function-tags';
 import type { StagePolicy } from '#infra/stage-policy';
 
 /** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
@@ -138,6 +139,7 @@ export class TenantryFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+    Tags.of(this.function).add(FUNCTION_ENTRY_TAG, props.handler);
   }
 
   addEnvironment(name: string, value: string): void {
