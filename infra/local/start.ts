@@ -69,6 +69,8 @@ Tenantry is running locally (booted in ${(info.bootMs / 1000).toFixed(1)} s).
   App client     ${info.clientId}
   Cognito API    ${info.endpoints.cognito}
   DynamoDB API   ${info.endpoints.dynamodb}
+  Data API       ${info.endpoints.dataApi}  (cluster ${info.dataApi.clusterArn})
+  Secrets Mgr    ${info.endpoints.secretsManager}
   PostgreSQL     postgres://${info.postgres.user}@${info.postgres.host}:${info.postgres.port}
   State folder   ${info.stateDir}
   Endpoints file ${platformInfoFile(info.stateDir)}
