@@ -41,11 +41,9 @@ const secret = (name: string, tags: Record<string, string>) => ({
 beforeEach(() => {
   secretsManager.reset();
   // The adapter looks a secret up before deleting it (see SecretsManagerStore.deleteSecret).
-  secretsManager
-    .on(DescribeSecretCommand)
-    .callsFake((input: { SecretId: string }) => ({
-      ARN: input.SecretId.startsWith('arn:') ? input.SecretId : arnOf(input.SecretId),
-    }));
+  secretsManager.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
+    ARN: input.SecretId.startsWith('arn:') ? input.SecretId : arnOf(input.SecretId),
+  }));
   secretsManager.on(DeleteSecretCommand).resolves({});
 });
 
