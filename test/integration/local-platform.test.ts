@@ -12,7 +12,7 @@ import { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { auditPartition } from '#shared/records/audit-store';
 import { eventually } from '../support/actors.ts';
-import { startPlatformProcess } from '../support/platform-process.ts';
+import { PORT_NAMES, startPlatformProcess } from '../support/platform-process.ts';
 
 const run = promisify(execFile);
 const password = 'Correct-Horse-42!';
@@ -218,16 +218,7 @@ describe('the local platform lifecycle (its own state folder)', () => {
       const blocker = createServer();
       await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
       const port = (blocker.address() as { port: number }).port;
-      const ports = [
-        'api',
-        'postgres',
-        'dynamodb',
-        'cognito',
-        'lambda',
-        'events',
-        'secretsmanager',
-        'dataapi',
-      ].flatMap((name) => [`--${name}-port`, name === busy ? String(port) : '0']);
+      const ports = PORT_NAMES.flatMap((name) => [`--${name}-port`, name === busy ? String(port) : '0']);
       try {
         const failure = await run(process.execPath, [
           '--import',

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { PlatformPorts } from '#infra/local/platform';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { platformInfoFile } from '#infra/local/platform-info';
 
@@ -13,6 +14,18 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
+/** Every port `npm start` takes a flag for (`--<name>-port`), the keys of PlatformPorts. */
+export const PORT_NAMES = [
+  'api',
+  'postgres',
+  'dynamodb',
+  'cognito',
+  'lambda',
+  'events',
+  'secretsmanager',
+  'dataapi',
+] as const satisfies readonly (keyof PlatformPorts)[];
+
 /**
  * Starts the local platform exactly as `npm start` does, in a child process, on free ports, with
  * its state in `stateDir`; resolves once its endpoints file is written.
@@ -23,16 +36,7 @@ export async function startPlatformProcess(
   nodeArgs: readonly string[] = [],
   startArgs: readonly string[] = [],
 ): Promise<RunningPlatform> {
-  const ports = [
-    'api',
-    'postgres',
-    'dynamodb',
-    'cognito',
-    'lambda',
-    'events',
-    'secretsmanager',
-    'dataapi',
-  ].flatMap((name) => [`--${name}-port`, '0']);
+  const ports = PORT_NAMES.flatMap((name) => [`--${name}-port`, '0']);
   const child = spawn(
     process.execPath,
     [
