@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import {
+  BeginTransactionCommand,
+  ExecuteStatementCommand,
+  type ExecuteStatementCommandInput,
+  RDSDataClient,
+} from '@aws-sdk/client-rds-data';
 import pg from 'pg';
 import { inject } from 'vitest';
 import {
@@ -166,4 +171,24 @@ export async function rawCall(
     text,
     bytes: Buffer.byteLength(text),
   };
+}
+
+/**
+ * The calls every Data API test makes against a fixture: `target()` names its cluster, secret
+ * and database; `exec` and `begin` send with `client()` unless given another client. Both are
+ * read when called, so the fixture and client may be made in `beforeAll`.
+ */
+export function fixtureCalls(fixture: () => DataApiFixture, client: () => RDSDataClient) {
+  const target = () => ({
+    resourceArn: fixture().clusterArn,
+    secretArn: fixture().secretArn,
+    database: fixture().database,
+  });
+  const exec = (
+    input: Omit<ExecuteStatementCommandInput, 'resourceArn' | 'secretArn'>,
+    via: RDSDataClient = client(),
+  ) => via.send(new ExecuteStatementCommand({ ...target(), ...input }));
+  const begin = async (via: RDSDataClient = client()) =>
+    (await via.send(new BeginTransactionCommand(target()))).transactionId ?? '';
+  return { target, exec, begin };
 }

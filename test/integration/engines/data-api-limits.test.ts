@@ -1,8 +1,6 @@
 import {
   BeginTransactionCommand,
   CommitTransactionCommand,
-  ExecuteStatementCommand,
-  type ExecuteStatementCommandInput,
   type RDSDataClient,
 } from '@aws-sdk/client-rds-data';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,6 +14,7 @@ import {
   dataApiClient,
   dataApiFixture,
   failure,
+  fixtureCalls,
   rawCall,
 } from '../../support/data-api-fixture.ts';
 
@@ -31,15 +30,10 @@ let fixture: DataApiFixture;
 let handle: DataApiHandle;
 let client: RDSDataClient;
 
-const target = () => ({
-  resourceArn: fixture.clusterArn,
-  secretArn: fixture.secretArn,
-  database: fixture.database,
-});
-const exec = (input: Omit<ExecuteStatementCommandInput, 'resourceArn' | 'secretArn'>, via = client) =>
-  via.send(new ExecuteStatementCommand({ ...target(), ...input }));
-const begin = async (via = client) =>
-  (await via.send(new BeginTransactionCommand(target()))).transactionId ?? '';
+const { target, exec, begin } = fixtureCalls(
+  () => fixture,
+  () => client,
+);
 const executeBody = (sql: string) => JSON.stringify({ ...target(), sql });
 
 beforeAll(async () => {

@@ -1,6 +1,5 @@
 import {
   BatchExecuteStatementCommand,
-  BeginTransactionCommand,
   CommitTransactionCommand,
   DatabaseErrorException,
   ExecuteStatementCommand,
@@ -18,6 +17,7 @@ import {
   dataApiClient,
   dataApiFixture,
   failure,
+  fixtureCalls,
   rawCall,
 } from '../../support/data-api-fixture.ts';
 
@@ -41,13 +41,10 @@ let fixture: DataApiFixture;
 let handle: DataApiHandle;
 let client: RDSDataClient;
 
-const target = () => ({
-  resourceArn: fixture.clusterArn,
-  secretArn: fixture.secretArn,
-  database: fixture.database,
-});
-const exec = (input: Omit<ExecuteStatementCommandInput, 'resourceArn' | 'secretArn'>, via = client) =>
-  via.send(new ExecuteStatementCommand({ ...target(), ...input }));
+const { target, exec, begin } = fixtureCalls(
+  () => fixture,
+  () => client,
+);
 const one = async (
   sql: string,
   input: Partial<ExecuteStatementCommandInput> = {},
@@ -354,7 +351,6 @@ describe('BatchExecuteStatement (https://docs.aws.amazon.com/rdsdataservice/late
 });
 
 describe('Transactions (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.calling.html)', () => {
-  const begin = async () => (await client.send(new BeginTransactionCommand(target()))).transactionId ?? '';
   const commit = (transactionId: string) =>
     client.send(
       new CommitTransactionCommand({
