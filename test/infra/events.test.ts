@@ -8,6 +8,7 @@ import { EventConsumers } from '#infra/constructs/event-consumers';
 import { stagePolicy } from '#infra/stage-policy';
 import { catalog } from '#shared/events/events';
 import { subscriptions } from '#shared/events/subscriptions';
+import { firstMessageAlarm, tlsOnlyStatement } from '../support/queue-assertions.ts';
 
 interface Resource {
   Properties: Record<string, unknown>;
@@ -64,26 +65,12 @@ describe('EventsStack', () => {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            {
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              Principal: { AWS: '*' },
-              Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
-            },
-          ]),
-        },
+        PolicyDocument: { Statement: Match.arrayWith([tlsOnlyStatement(queueId)]) },
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Namespace: 'AWS/SQS',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-        AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
-      });
+      template.hasResourceProperties(
+        'AWS::CloudWatch::Alarm',
+        firstMessageAlarm(queueId, Object.keys(template.findResources('AWS::SNS::Topic'))[0]),
+      );
     }
   });
 

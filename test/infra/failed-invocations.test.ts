@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { RECORD_JOB_HANDLERS } from '#infra/constructs/record-jobs';
 import { subscriptions } from '#shared/events/subscriptions';
+import { firstMessageAlarm, tlsOnlyStatement } from '../support/queue-assertions.ts';
 
 /*
  * EventBridge rules and EventBridge Scheduler invoke Lambda asynchronously: once Lambda has queued
@@ -129,26 +130,9 @@ describe('failed invocations of event consumers and scheduled jobs', () => {
       });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
-        PolicyDocument: {
-          Statement: [
-            {
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              Principal: { AWS: '*' },
-              Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
-            },
-          ],
-        },
+        PolicyDocument: { Statement: [tlsOnlyStatement(queueId)] },
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-        AlarmActions: [{ Ref: alarmTopicId }],
-      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', firstMessageAlarm(queueId, alarmTopicId));
     },
   );
 
