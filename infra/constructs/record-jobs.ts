@@ -25,7 +25,12 @@ export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mo
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
+      // IfExists: S3 also asks for s3:ListBucket when a GetObject names a key that does not exist
+      // (NoSuchKey for a caller with it, AccessDenied without:
+      // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and that check is
+      // no list request, so it has no s3:prefix. A plain StringLike made every read of a month not
+      // yet archived an AccessDenied (a 500) instead of a 404. Lists must still stay in the prefix.
+      conditions: { StringLikeIfExists: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
     }),
   );
   fn.function.addToRolePolicy(

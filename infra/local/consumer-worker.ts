@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
 import { perFunction, runAsFunction } from './function-runtime.ts';
 
@@ -12,16 +13,26 @@ interface Delivery {
   readonly id: number;
   readonly handler: string;
   readonly event: unknown;
+  /** The function's own credentials, which its clients sign with. */
+  readonly credentials?: AwsClientConfig['credentials'];
 }
 
+const credentialsOf = new Map<string, AwsClientConfig['credentials']>();
+
 // Each consumer function has its own record stores (and clients), as each is its own Lambda.
-installRecordServices(perFunction(() => recordServicesFrom(process.env)));
+installRecordServices(
+  perFunction((entry) => {
+    const credentials = entry === undefined ? undefined : credentialsOf.get(entry);
+    return recordServicesFrom(process.env, credentials ? { credentials } : {});
+  }),
+);
 
 type ConsumerModule = { handler: (event: unknown, context: unknown) => Promise<unknown> };
 const modules = new Map<string, Promise<ConsumerModule>>();
 
-parentPort?.on('message', async ({ id, handler, event }: Delivery) => {
+parentPort?.on('message', async ({ id, handler, event, credentials }: Delivery) => {
   try {
+    if (!credentialsOf.has(handler)) credentialsOf.set(handler, credentials);
     let loaded = modules.get(handler);
     if (!loaded) {
       loaded = import(`#functions/${handler}`) as Promise<ConsumerModule>;

@@ -1,4 +1,8 @@
 import { Worker } from 'node:worker_threads';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
+
+/** The credentials a consumer function's clients sign with (its own role's); undefined for none. */
+export type ConsumerCredentials = (entry: string) => AwsClientConfig['credentials'];
 
 /** A consumer failure reported by the consumer thread, with the name and message it threw. */
 export class ConsumerFailed extends Error {
@@ -16,6 +20,8 @@ export class ConsumerThread {
   #worker: Worker | undefined;
   #nextId = 0;
   readonly #pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+  constructor(private readonly credentialsFor: ConsumerCredentials = () => undefined) {}
 
   #start(): Worker {
     // Started on the first delivery, when the platform's environment is complete; the thread gets a copy.
@@ -42,7 +48,7 @@ export class ConsumerThread {
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker?.postMessage({ id, handler, event });
+      this.#worker?.postMessage({ id, handler, event, credentials: this.credentialsFor(handler) });
     });
   }
 

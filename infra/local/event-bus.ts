@@ -5,6 +5,14 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { EventCatalog } from '#shared/events/catalog';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import { listenOnLoopback } from './engines/ports.ts';
+import {
+  type Authorize,
+  accessDeniedMessage,
+  accessKeyIdOf,
+  allowAll,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+} from './iam/access.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 
@@ -144,12 +152,13 @@ export class LocalEventBus {
  */
 export async function startEventBusEndpoint(
   bus: LocalEventBus,
-  options: { host: string; port: number },
+  options: { host: string; port: number; authorize?: Authorize },
 ): Promise<{ endpoint: string; port: number; stop(): Promise<void> }> {
+  const authorize = options.authorize ?? allowAll;
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(body));
@@ -171,7 +180,25 @@ export async function startEventBusEndpoint(
         reply(400, { __type: 'ValidationException', message: 'PutEvents takes 1 to 10 entries' });
         return;
       }
-      const results = bus.putEvents(entries);
+      const denials = await putEventsDenials(
+        authorize,
+        accessKeyIdOf(request.headers.authorization),
+        entries,
+      );
+      const firstDenial = denials.find((denial) => denial !== undefined);
+      if (firstDenial !== undefined && denials.every((denial) => denial !== undefined)) {
+        reply(400, { __type: 'AccessDeniedException', message: firstDenial });
+        return;
+      }
+      const allowedEntries = entries.filter((_, index) => denials[index] === undefined);
+      const accepted = bus.putEvents(allowedEntries).values();
+      // Results in the order of the request: refused entries where they were, the bus's answers between.
+      const results = denials.map(
+        (denial): PutEventsResult =>
+          denial === undefined
+            ? (accepted.next().value as PutEventsResult)
+            : { ErrorCode: 'AccessDeniedException', ErrorMessage: denial },
+      );
       reply(200, { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results });
     });
   });
@@ -181,4 +208,35 @@ export async function startEventBusEndpoint(
     port,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Each entry's refusal message, or undefined where `events:PutEvents` on its bus is allowed.
+ * The resource is the bus of the entry (`EventBusName`, a name or an ARN; `default` if absent) and
+ * the request context has `events:source` and `events:detail-type`
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html).
+ * A refused entry gets `AccessDeniedException`, a per-entry error code of PutEvents
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html);
+ * when every entry is refused the whole call is `AccessDeniedException`, as a caller without the
+ * grant sees it (https://github.com/awslabs/aws-solutions-constructs/discussions/966).
+ */
+async function putEventsDenials(
+  authorize: Authorize,
+  accessKeyId: string | undefined,
+  entries: readonly PutEventsEntry[],
+): Promise<(string | undefined)[]> {
+  return Promise.all(
+    entries.map(async (entry) => {
+      const bus = entry.EventBusName ?? 'default';
+      const resource = bus.startsWith('arn:')
+        ? bus
+        : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${bus}`;
+      const context: Record<string, string> = {};
+      if (entry.Source !== undefined) context['events:source'] = entry.Source;
+      if (entry.DetailType !== undefined) context['events:detail-type'] = entry.DetailType;
+      const question = { accessKeyId, action: 'events:PutEvents', resource, context };
+      const decision = await authorize(question);
+      return decision.allowed ? undefined : accessDeniedMessage(question, decision);
+    }),
+  );
 }

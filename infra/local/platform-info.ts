@@ -35,6 +35,18 @@ export interface PlatformInfo {
     readonly database: string;
   };
   readonly secretsManager: { readonly endpoint: string };
+  /**
+   * Each function's own access key and role, by handler entry (`me/get-me`): a call signed with
+   * the key is judged by that role's policies in the synthesized templates. The local stand-ins
+   * do not check signatures, so any secret key signs.
+   */
+  readonly functions: Readonly<Record<string, { readonly accessKeyId: string; readonly roleArn: string }>>;
+  /** The resources the platform named itself where the templates leave them unnamed. */
+  readonly resources: {
+    readonly exportsBucket: string;
+    readonly telemetryDeadLetterQueue: string;
+    readonly stateMachineArn: string;
+  };
   readonly postgres: {
     readonly host: string;
     readonly port: number;

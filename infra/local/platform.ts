@@ -1,7 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import { type Authorize, allowAll } from './iam/access.ts';
+import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureRecordTables, ensureStageUserPool, migrateControlDatabase } from './schema.ts';
 import {
@@ -14,6 +17,9 @@ import {
   startProvisioningWorkflows,
 } from './wiring.ts';
 import type { LocalWorkflowStarter } from './workflows.ts';
+
+/** The repository whose infrastructure and shared sources the templates are synthesized from. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export { CONTROL_DATABASE, type PlatformInfo, platformInfoFile };
 
@@ -47,6 +53,11 @@ export interface PlatformOptions {
   /** Overrides the event subscriptions (tests use this to add a failing consumer). */
   readonly subscriptions?: readonly EventSubscription[];
   readonly log?: (line: string) => void;
+  /**
+   * A cloud assembly (e.g. `cdk.out` of `npm run synth`) whose IAM policies the functions run
+   * with. @default - the app synthesized in-process for the stage (cached by its sources)
+   */
+  readonly assemblyDir?: string;
 }
 
 export interface Platform {
@@ -68,13 +79,25 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const stateDir = await prepareStateDir(options.stateDir);
   // Each step registers the stop of whatever it started, so a later step's failure stops it again.
   const stops = new Stops();
+  // The templates are read (or synthesized) while the engines start; awaited once the names are known.
+  const assembly = loadAssembly({ stage, repoRoot: REPO_ROOT, assemblyDir: options.assemblyDir });
+  assembly.catch(() => {});
+  // Every stand-in asks this; it becomes the templates' authorizer before any function runs.
+  let authorize: Authorize = allowAll;
+  const iamGate: Authorize = (request) => authorize(request);
 
   try {
     const { postgres, dynamo } = await startStorageEngines(stateDir, ports, stops);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
     const standIns = await startAwsStandIns(
-      { stateDir, stage, postgres, ports: { secretsManager: ports.secretsmanager, dataApi: ports.dataapi } },
+      {
+        stateDir,
+        stage,
+        postgres,
+        ports: { secretsManager: ports.secretsmanager, dataApi: ports.dataapi },
+        authorize: iamGate,
+      },
       stops,
     );
     await migrateControlDatabase(postgres, standIns.master, stops, log);
@@ -86,8 +109,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const tables = { audit: `tenantry-${stage}-audit`, usage: `tenantry-${stage}-usage` };
     const eventBusName = `tenantry-${stage}`;
+    const resourceNames = {
+      auditTable: tables.audit,
+      usageTable: tables.usage,
+      userPoolId: pool.userPoolId,
+      masterSecretArn: standIns.masterSecretArn,
+      exportsBucket: `tenantry-${stage}-finance-exports`,
+      telemetryDeadLetterQueue: `tenantry-${stage}-telemetry-dead-letter`,
+    };
+    const iam = platformIam(await assembly, resourceNames);
+    authorize = iam.authorizer.authorize;
+    log(`iam: ${iam.functions.length} functions with their roles' policies`);
     configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName, standIns });
-    installLocalServices({ workflows });
+    installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
     await ensureRecordTables(dynamo, REGION, tables);
 
     const { bus, events, deadLetterFile } = await startEventDelivery(
@@ -97,6 +131,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         subscriptions: options.subscriptions ?? defaultSubscriptions,
         port: ports.events,
         log,
+        iam,
       },
       stops,
     );
@@ -125,6 +160,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         database: CONTROL_DATABASE,
       },
       secretsManager: { endpoint: standIns.secretsManager.endpoint },
+      functions: Object.fromEntries(
+        iam.functions.map((fn) => {
+          const { accessKeyId, roleArn } = iam.authorizer.credentialsFor(fn.entry);
+          return [fn.entry, { accessKeyId, roleArn }];
+        }),
+      ),
+      resources: {
+        exportsBucket: resourceNames.exportsBucket,
+        telemetryDeadLetterQueue: resourceNames.telemetryDeadLetterQueue,
+        stateMachineArn: iam.stateMachineArn,
+      },
       postgres: {
         host: postgres.host,
         port: postgres.port,

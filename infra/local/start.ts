@@ -22,6 +22,9 @@ const { values } = parseArgs({
     'secretsmanager-port': { type: 'string' },
     'dataapi-port': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    // The cloud assembly whose IAM policies the functions run with (e.g. cdk.out of npm run synth);
+    // by default the app is synthesized in-process for the stage, cached by its sources.
+    assembly: { type: 'string' },
     // For benchmarks of the API path alone: the bus takes events and delivers them to no consumer,
     // as if the consumers ran elsewhere (in AWS they are separate functions).
     'without-consumers': { type: 'boolean', default: false },
@@ -58,6 +61,7 @@ try {
     stateDir,
     ports,
     ...(values['without-consumers'] ? { subscriptions: [] } : {}),
+    ...(values.assembly ? { assemblyDir: values.assembly } : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
   const { info } = platform;
@@ -71,6 +75,7 @@ Tenantry is running locally (booted in ${(info.bootMs / 1000).toFixed(1)} s).
   DynamoDB API   ${info.endpoints.dynamodb}
   Data API       ${info.endpoints.dataApi}  (cluster ${info.dataApi.clusterArn})
   Secrets Mgr    ${info.endpoints.secretsManager}
+  IAM            ${Object.keys(info.functions).length} functions, each with its role's policies from the templates
   PostgreSQL     postgres://${info.postgres.user}@${info.postgres.host}:${info.postgres.port}
   State folder   ${info.stateDir}
   Endpoints file ${platformInfoFile(info.stateDir)}

@@ -5,13 +5,16 @@
  * the same environment variables and installed services as in Lambda.
  */
 import path from 'node:path';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { createAwsServices } from '#shared/composition/aws-services';
 import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
 import { installServices } from '#shared/composition/runtime';
 import type { PlatformSettings } from '#shared/composition/services';
+import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
+import type { ExportArchive } from '#shared/ports/export-archive';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
@@ -26,6 +29,8 @@ import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { perFunction, runAsFunction } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
+import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
+import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
@@ -189,23 +194,73 @@ function localAccessCacheMs(): number | undefined {
 
 export interface LocalServices {
   readonly workflows: LocalWorkflowStarter;
+  /** The IAM stand-in: each function's credentials, and the checks of the in-process services. */
+  readonly iam: PlatformIam;
+  /** The finance exports bucket the archive folder stands in for. */
+  readonly exportsBucket: string;
 }
 
 /**
  * The services the handlers get: the AWS composition root itself (shared/composition/
  * aws-services.ts), one set per function as in Lambda, on the stand-ins the environment points
  * at — the Data API adapter, the Secrets Manager adapter, the Cognito, DynamoDB and EventBridge
- * clients. Only the workflow starter is the local engine's, in-process.
+ * clients — each client signing with the function's own credentials, so that every call is judged
+ * by that function's role. The workflow starter, the archive folder and the dead-letter file are
+ * in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
  */
-export function installLocalServices({ workflows }: LocalServices): void {
+export function installLocalServices({ workflows, iam, exportsBucket }: LocalServices): void {
   const settings = (): PlatformSettings => ({
     stage: process.env.TENANTRY_STAGE ?? 'local',
     controlDatabase: CONTROL_DATABASE,
     accessCacheMs: localAccessCacheMs(),
   });
-  installRecordServices(perFunction(() => recordServicesFrom(process.env)));
+  const clientConfig = (entry: string | undefined): AwsClientConfig => {
+    const credentials = iam.credentialsFor(entry);
+    return credentials ? { credentials } : {};
+  };
+  const caller = (entry: string | undefined): Caller => ({
+    authorize: iam.authorizer.authorize,
+    accessKeyId: iam.credentialsFor(entry)?.accessKeyId,
+  });
+  installRecordServices(
+    perFunction((entry) => {
+      const services = recordServicesFrom(process.env, clientConfig(entry));
+      let archive: ExportArchive | undefined;
+      return {
+        get audit() {
+          return services.audit;
+        },
+        get usage() {
+          return services.usage;
+        },
+        get metrics() {
+          return services.metrics;
+        },
+        get archive() {
+          archive ??= guardedArchive(services.archive, caller(entry), exportsBucket);
+          return archive;
+        },
+      };
+    }),
+  );
   installServices(
-    perFunction(() => createAwsServices(process.env, {}, { settings, workflows: () => workflows })),
+    perFunction((entry) => {
+      const aws = clientConfig(entry);
+      return createAwsServices(process.env, aws, {
+        settings,
+        workflows: () => guardedWorkflows(workflows, caller(entry), iam.stateMachineArn),
+        telemetry: () => {
+          const sink = telemetrySinkFromEnv(process.env, aws);
+          if (!sink) return null;
+          const deadLetters = guardedDeadLetters(
+            sink.deadLetters,
+            caller(entry),
+            iam.telemetryDeadLetterQueueArn,
+          );
+          return { ...sink, deadLetters };
+        },
+      });
+    }),
   );
 }
 
@@ -215,6 +270,8 @@ export interface EventDeliveryOptions {
   readonly subscriptions: readonly EventSubscription[];
   readonly port: number;
   readonly log: (line: string) => void;
+  /** The IAM stand-in, asked on every PutEvents, and the consumers' credentials. */
+  readonly iam: PlatformIam;
 }
 
 export interface EventDelivery {
@@ -229,11 +286,11 @@ export interface EventDelivery {
  * publishers find the endpoint through `AWS_ENDPOINT_URL_EVENTBRIDGE`.
  */
 export async function startEventDelivery(
-  { stateDir, eventBusName, subscriptions, port, log }: EventDeliveryOptions,
+  { stateDir, eventBusName, subscriptions, port, log, iam }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
-  const consumers = new ConsumerThread();
+  const consumers = new ConsumerThread((entry) => iam.credentialsFor(entry));
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
     busName: eventBusName,
@@ -244,7 +301,11 @@ export async function startEventDelivery(
     onDeadLetter: (entry) =>
       log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
   });
-  const events = await startEventBusEndpoint(bus, { host: LOOPBACK, port });
+  const events = await startEventBusEndpoint(bus, {
+    host: LOOPBACK,
+    port,
+    authorize: iam.authorizer.authorize,
+  });
   stops.push(async () => {
     await bus.drain();
     await events.stop();

@@ -88,6 +88,8 @@ export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
  * month's usage rollups (writes) and archives the export (writes, never deletes).
  */
 export const MONTH_CLOSE_HANDLER = 'exports/post-month-close';
+/** The route that invites members, the one function that calls the user pool's admin API. */
+export const INVITE_MEMBER_HANDLER = 'members/post-member';
 
 /**
  * Handlers that run statements in tenant databases as the tenant's role: the Data API reads the
@@ -239,6 +241,11 @@ export class ApiStack extends Stack {
       // Telemetry (audit, usage, metrics) that the bus did not take goes to the dead-letter queue.
       this.telemetryDeadLetterQueue.grantSendMessages(fn.function);
       fn.addEnvironment('TELEMETRY_DLQ_URL', this.telemetryDeadLetterQueue.queueUrl);
+    }
+    if (handler === INVITE_MEMBER_HANDLER) {
+      // Inviting someone new looks the email up in the pool and creates the user (CognitoIdentityAdmin).
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html
+      props.userPool.grant(fn.function, 'cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser');
     }
     if (props.exportsBucket && handler.startsWith('exports/')) {
       grantExportsArchive(fn, props.exportsBucket, handler === MONTH_CLOSE_HANDLER ? 'write' : 'read');

@@ -157,6 +157,18 @@ function answers(
             ? arn.snsTopic(name)
             : undefined,
     },
+    // Ref: the user pool id. GetAtt Arn, ProviderName, ProviderURL; the pool id is what names it.
+    'AWS::Cognito::UserPool': {
+      nameProperty: 'UserPoolId',
+      answer: (id, attribute) => {
+        if (attribute === undefined) return id;
+        if (attribute === 'Arn') return arn.userPool(id);
+        if (attribute === 'ProviderName') return `cognito-idp.${scope.region}.amazonaws.com/${id}`;
+        return attribute === 'ProviderURL'
+          ? `https://cognito-idp.${scope.region}.amazonaws.com/${id}`
+          : undefined;
+      },
+    },
     // Ref: the role name. GetAtt Arn (with the role's path).
     'AWS::IAM::Role': {
       nameProperty: 'RoleName',
@@ -172,6 +184,19 @@ function answers(
           : undefined,
     },
   };
+}
+
+/**
+ * What `Ref` / `Fn::GetAtt` of a resource of `type` named `name` returns, as if its template
+ * named it: the local platform's resolver answers with this for the resources it names itself.
+ */
+export function namedAnswer(
+  scope: ArnScope,
+  type: string,
+  name: string,
+  attribute: string | undefined,
+): string | undefined {
+  return answers(scope)[type]?.answer(name, attribute, {});
 }
 
 /**

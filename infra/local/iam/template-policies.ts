@@ -77,6 +77,12 @@ export interface TemplatePoliciesOptions {
    * @default - only resources named in their template resolve
    */
   readonly resolvePhysical?: PhysicalResolver;
+  /**
+   * Asked last, for resources neither the platform nor the template names (e.g. CloudFormation's
+   * generated names).
+   * @default - they stay unresolved
+   */
+  readonly fallbackPhysical?: PhysicalResolver;
 }
 
 interface Located {
@@ -103,8 +109,11 @@ export function functionPoliciesOf(
     ];
   const resolver = new IntrinsicResolver(assembly.stacks, {
     ...scope,
-    resolvePhysical: firstAnswer(options.resolvePhysical, templateNamedResources(resourceOf, scope), (ref) =>
-      unnamedRole(ref, scope),
+    resolvePhysical: firstAnswer(
+      options.resolvePhysical,
+      templateNamedResources(resourceOf, scope),
+      (ref) => unnamedRole(ref, scope),
+      options.fallbackPhysical,
     ),
   });
   const located = (type: string): Located[] =>

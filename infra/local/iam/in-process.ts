@@ -1,0 +1,145 @@
+/**
+ * IAM for the services the local platform answers in-process instead of over HTTP: the workflow
+ * starter (Step Functions), the finance exports archive (S3, a folder locally) and the telemetry
+ * dead-letter queue (SQS, a JSON-lines file locally). Each port call is asked as the AWS adapter's
+ * API call would be (same action, same resource ARN), with the calling function's key, and a
+ * refusal is thrown as the SDK throws the service's error, so the handlers see what they would
+ * see in AWS.
+ */
+import { type AccessRequest, type Authorize, accessDeniedMessage } from '#infra/local/iam/access';
+import type { DeadLetterSink } from '#shared/ports/event-publisher';
+import type { ArchivedExport, ExportArchive } from '#shared/ports/export-archive';
+import type { WorkflowExecution, WorkflowStarter } from '#shared/ports/workflows';
+
+/** Who calls: the IAM stand-in's question, the key of the function that runs. */
+export interface Caller {
+  readonly authorize: Authorize;
+  readonly accessKeyId: string | undefined;
+}
+
+/** The error an SDK client throws for a refused call: name, fault and HTTP status as the service answers. */
+export class ServiceAccessDenied extends Error {
+  readonly $fault = 'client';
+  readonly $metadata: { readonly httpStatusCode: number };
+  readonly Code: string;
+
+  constructor(code: string, httpStatusCode: number, message: string) {
+    super(message);
+    this.name = code;
+    this.Code = code;
+    this.$metadata = { httpStatusCode };
+  }
+}
+
+/** The shape of each service's refusal. */
+export const DENIALS = {
+  /** https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html (AccessDeniedException, 400) */
+  states: { code: 'AccessDeniedException', status: 400 },
+  /** https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (AccessDenied, 403) */
+  s3: { code: 'AccessDenied', status: 403 },
+  /**
+   * SQS answers `AccessDenied` with 403 and the IAM message
+   * (https://github.com/aws/serverless-application-model/issues/3633 quotes one).
+   */
+  sqs: { code: 'AccessDenied', status: 403 },
+} as const;
+
+async function allowed(caller: Caller, request: Omit<AccessRequest, 'accessKeyId'>) {
+  return caller.authorize({ ...request, accessKeyId: caller.accessKeyId });
+}
+
+/** Throws the service's refusal unless the caller may do the action. */
+export async function demand(
+  caller: Caller,
+  service: keyof typeof DENIALS,
+  request: Omit<AccessRequest, 'accessKeyId'>,
+): Promise<void> {
+  const decision = await allowed(caller, request);
+  if (decision.allowed) return;
+  const { code, status } = DENIALS[service];
+  throw new ServiceAccessDenied(code, status, accessDeniedMessage(request, decision));
+}
+
+/**
+ * The workflow port as `SfnWorkflowStarter` calls Step Functions: `StartExecution` on the state
+ * machine, `DescribeExecution` and `GetExecutionHistory` on the execution.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+ */
+export function guardedWorkflows(
+  inner: WorkflowStarter,
+  caller: Caller,
+  stateMachineArn: string,
+): WorkflowStarter {
+  const executionArn = (name: string) =>
+    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  return {
+    async start(name: string, input: Record<string, unknown>) {
+      await demand(caller, 'states', {
+        action: 'states:StartExecution',
+        resource: stateMachineArn,
+        context: {},
+      });
+      return inner.start(name, input);
+    },
+    async describe(name: string): Promise<WorkflowExecution | null> {
+      for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
+        await demand(caller, 'states', { action, resource: executionArn(name), context: {} });
+      }
+      return inner.describe(name);
+    },
+  };
+}
+
+/**
+ * The archive port as `S3ExportArchive` calls S3: `PutObject` and `GetObject` on
+ * `usage-exports/<month>.csv`, `ListObjectsV2` (action `s3:ListBucket`, condition key `s3:prefix`)
+ * on the bucket. A `GetObject` of a key that does not exist is `NoSuchKey` only for a caller that
+ * also has `s3:ListBucket` on the bucket, else `AccessDenied`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"); that check
+ * is not a list request, so its context has no `s3:prefix`.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+ */
+export function guardedArchive(inner: ExportArchive, caller: Caller, bucket: string): ExportArchive {
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  const objectArn = (month: string) => `${bucketArn}/usage-exports/${month}.csv`;
+  return {
+    async put(archived: ArchivedExport) {
+      // A conditional put (If-None-Match) needs s3:PutObject only.
+      await demand(caller, 's3', {
+        action: 's3:PutObject',
+        resource: objectArn(archived.month),
+        context: {},
+      });
+      return inner.put(archived);
+    },
+    async get(month: string) {
+      await demand(caller, 's3', { action: 's3:GetObject', resource: objectArn(month), context: {} });
+      const found = await inner.get(month);
+      if (found === null) {
+        await demand(caller, 's3', { action: 's3:ListBucket', resource: bucketArn, context: {} });
+      }
+      return found;
+    },
+    async list() {
+      await demand(caller, 's3', {
+        action: 's3:ListBucket',
+        resource: bucketArn,
+        context: { 's3:prefix': 'usage-exports/' },
+      });
+      return inner.list();
+    },
+  };
+}
+
+/**
+ * The dead-letter sink as `SqsDeadLetterSink` calls SQS: `SendMessage` on the queue.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
+ */
+export function guardedDeadLetters(inner: DeadLetterSink, caller: Caller, queueArn: string): DeadLetterSink {
+  return {
+    async write(entry) {
+      await demand(caller, 'sqs', { action: 'sqs:SendMessage', resource: queueArn, context: {} });
+      return inner.write(entry);
+    },
+  };
+}

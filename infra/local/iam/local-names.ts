@@ -1,0 +1,67 @@
+/**
+ * The physical names of the resources the templates leave unnamed (CloudFormation or the service
+ * would generate them), as the local platform has them: the record tables, the user pool, the
+ * cluster's master secret, the finance exports bucket and the telemetry dead-letter queue. A grant
+ * on any of them resolves to the local resource, so it allows exactly what it allows in AWS.
+ *
+ * Resources are found by the logical id the CDK gives them (the construct id and a hash), per
+ * type. What is still unnamed after this (log groups, the failed-invocation queues Lambda itself
+ * writes to) is named as CloudFormation names it, `<stack>-<logical id>` without the random
+ * suffix, so that a grant on it is a grant on something, even if nothing local calls it.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
+ */
+import type { ArnScope } from './physical-names.ts';
+import { namedAnswer } from './physical-names.ts';
+import type { PhysicalResolver } from './template-policies.ts';
+
+export interface LocalResourceNames {
+  readonly auditTable: string;
+  readonly usageTable: string;
+  /** The local user pool's id (`us-east-1_…`). */
+  readonly userPoolId: string;
+  /** The Secrets Manager stand-in's ARN of the master secret, random suffix included. */
+  readonly masterSecretArn: string;
+  readonly exportsBucket: string;
+  readonly telemetryDeadLetterQueue: string;
+}
+
+/** Construct ids (the logical id without its hash) of what the local platform names itself. */
+const NAMED: ReadonlyArray<{
+  readonly type: string;
+  readonly constructId: RegExp;
+  readonly name: (names: LocalResourceNames) => string;
+}> = [
+  { type: 'AWS::DynamoDB::Table', constructId: /^AuditTable[0-9A-F]{8}$/, name: (n) => n.auditTable },
+  { type: 'AWS::DynamoDB::Table', constructId: /^UsageTable[0-9A-F]{8}$/, name: (n) => n.usageTable },
+  { type: 'AWS::Cognito::UserPool', constructId: /^UserPool[0-9A-F]{8}$/, name: (n) => n.userPoolId },
+  { type: 'AWS::S3::Bucket', constructId: /^FinanceExportsBucket[0-9A-F]{8}$/, name: (n) => n.exportsBucket },
+  {
+    type: 'AWS::SQS::Queue',
+    constructId: /^TelemetryDeadLetterQueue[0-9A-F]{8}$/,
+    name: (n) => n.telemetryDeadLetterQueue,
+  },
+];
+
+/** Types whose unnamed resources get CloudFormation's `<stack>-<logical id>` name. */
+const GENERATED = new Set(['AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::SNS::Topic']);
+
+export function localPhysicalNames(scope: ArnScope, names: LocalResourceNames): PhysicalResolver {
+  return (ref) => {
+    // RDS manages the master secret (`manageMasterUserPassword`): GetAtt MasterUserSecret.SecretArn.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html
+    if (ref.type === 'AWS::RDS::DBCluster' && ref.attribute === 'MasterUserSecret.SecretArn') {
+      return names.masterSecretArn;
+    }
+    const named = NAMED.find((entry) => entry.type === ref.type && entry.constructId.test(ref.logicalId));
+    if (named) return namedAnswer(scope, ref.type, named.name(names), ref.attribute);
+    return undefined;
+  };
+}
+
+/** The fallback after the template's own names: CloudFormation's generated name, suffix omitted. */
+export function generatedPhysicalNames(scope: ArnScope): PhysicalResolver {
+  return (ref) =>
+    GENERATED.has(ref.type)
+      ? namedAnswer(scope, ref.type, `${ref.stack}-${ref.logicalId}`, ref.attribute)
+      : undefined;
+}

@@ -1,0 +1,89 @@
+/**
+ * The IAM stand-in of a running local platform: the synthesized templates of its stage (cached,
+ * or a given cloud assembly such as `cdk.out`), every function's policies with the local
+ * resources' names, the authorizer every stand-in asks, and each function's own credentials.
+ */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './access.ts';
+import { cachedAssembly } from './assembly-cache.ts';
+import { readAssembly } from './cloud-assembly.ts';
+import { generatedPhysicalNames, type LocalResourceNames, localPhysicalNames } from './local-names.ts';
+import { arnsIn } from './physical-names.ts';
+import {
+  createTemplateAuthorizer,
+  type LocalCredentials,
+  type TemplateAuthorizer,
+} from './template-authorizer.ts';
+import {
+  type CloudAssemblyTemplates,
+  type FunctionPolicies,
+  functionPoliciesOf,
+} from './template-policies.ts';
+
+export interface AssemblySource {
+  readonly stage: string;
+  readonly repoRoot: string;
+  /** An existing cloud assembly to read (e.g. `cdk.out` of `npm run synth`). @default - synthesized in-process, cached */
+  readonly assemblyDir?: string;
+  /** @default `<os tmpdir>/tenantry-assemblies` */
+  readonly cacheDir?: string;
+}
+
+/** The templates the platform's IAM is read from. */
+export function loadAssembly(source: AssemblySource): Promise<CloudAssemblyTemplates> {
+  if (source.assemblyDir) return readAssembly(source.assemblyDir);
+  return cachedAssembly({
+    stage: source.stage,
+    repoRoot: source.repoRoot,
+    cacheDir: source.cacheDir ?? path.join(tmpdir(), 'tenantry-assemblies'),
+  });
+}
+
+export interface PlatformIam {
+  readonly authorizer: TemplateAuthorizer;
+  readonly functions: readonly FunctionPolicies[];
+  /** The provisioning state machine's ARN, as the templates name it. */
+  readonly stateMachineArn: string;
+  /** The ARN of the telemetry dead-letter queue, as the grants name it. */
+  readonly telemetryDeadLetterQueueArn: string;
+  /** A function's own credentials; undefined for code that is no function of the templates. */
+  credentialsFor(entry: string | undefined): LocalCredentials | undefined;
+}
+
+interface StateMachineResource {
+  readonly Type: string;
+  readonly Properties?: { readonly StateMachineName?: unknown };
+}
+
+function provisioningStateMachine(assembly: CloudAssemblyTemplates): string {
+  for (const { template } of assembly.stacks) {
+    const resources = (template as { Resources?: Record<string, StateMachineResource> }).Resources ?? {};
+    for (const resource of Object.values(resources)) {
+      const name = resource.Properties?.StateMachineName;
+      if (resource.Type === 'AWS::StepFunctions::StateMachine' && typeof name === 'string') {
+        if (name.endsWith('-provisioning')) return name;
+      }
+    }
+  }
+  throw new Error('The templates have no provisioning state machine with a StateMachineName');
+}
+
+export function platformIam(assembly: CloudAssemblyTemplates, names: LocalResourceNames): PlatformIam {
+  const scope = { accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION };
+  const functions = functionPoliciesOf(assembly, {
+    resolvePhysical: localPhysicalNames(scope, names),
+    fallbackPhysical: generatedPhysicalNames(scope),
+  });
+  const authorizer = createTemplateAuthorizer(functions);
+  const entries = new Set(functions.map((fn) => fn.entry));
+  const arn = arnsIn(scope);
+  return {
+    authorizer,
+    functions,
+    stateMachineArn: arn.stateMachine(provisioningStateMachine(assembly)),
+    telemetryDeadLetterQueueArn: arn.sqsQueue(names.telemetryDeadLetterQueue),
+    credentialsFor: (entry) =>
+      entry !== undefined && entries.has(entry) ? authorizer.credentialsFor(entry) : undefined,
+  };
+}
