@@ -6,11 +6,12 @@ import type { LocalEventBus } from './event-bus.ts';
 import { type Authorize, allowAll } from './iam/access.ts';
 import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
-import { ensureRecordTables, ensureStageUserPool, migrateControlDatabase } from './schema.ts';
+import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from './schema.ts';
 import {
   configureFunctionEnvironment,
   installLocalServices,
   REGION,
+  runControlMigrations,
   startApi,
   startCognitoWithTriggers,
   startEventDelivery,
@@ -100,7 +101,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       stops,
     );
-    await migrateControlDatabase(postgres, standIns.master, stops, log);
+    await ensureControlDatabase(postgres, standIns.master);
     const workflows = await startProvisioningWorkflows(stateDir, stops);
 
     const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops);
@@ -122,6 +123,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     log(`iam: ${iam.functions.length} functions with their roles' policies`);
     configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName, standIns });
     installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
+    await runControlMigrations();
     await ensureRecordTables(dynamo, REGION, tables);
 
     const { bus, events, deadLetterFile } = await startEventDelivery(

@@ -10,11 +10,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
-import { PgSqlRunner } from '#shared/adapters/pg-sql';
-import { migrate } from '#shared/control/migrate';
-import { controlMigrations } from '#shared/control/migrations';
 import { recordTables } from '#shared/records/tables';
-import type { Stops } from './boot.ts';
 import type { MasterCredentials } from './engines/aurora-master.ts';
 import { ensureUserPool, type UserPoolIds } from './engines/cognito.ts';
 import type { PostgresHandle } from './engines/postgres.ts';
@@ -45,25 +41,15 @@ async function ensureDatabase(superuserUrl: string, database: string, owner: str
   }
 }
 
-/** The control database, created and migrated as the master; its pool is closed by `stops`. */
-export async function migrateControlDatabase(
+/**
+ * The control database, created owned by the master as RDS creates the cluster's default
+ * database. Its migrations run later, through the migrator function (`runControlMigrations`).
+ */
+export async function ensureControlDatabase(
   postgres: PostgresHandle,
   master: MasterCredentials,
-  stops: Stops,
-  log: (line: string) => void,
-): Promise<PgSqlRunner> {
+): Promise<void> {
   await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE, master.user);
-  const control = new PgSqlRunner({
-    host: postgres.host,
-    port: postgres.port,
-    user: master.user,
-    password: master.password,
-    database: CONTROL_DATABASE,
-  });
-  stops.push(() => control.close());
-  const migrated = await migrate(control, controlMigrations);
-  if (migrated.applied.length > 0) log(`control database migrated to version ${migrated.current}`);
-  return control;
 }
 
 async function ensureTables(client: DynamoDBClient, names: Record<string, string>): Promise<void> {

@@ -4,7 +4,9 @@
  * API for Cognito triggers, the event bus for consumers, the state machine for saga steps), with
  * the same environment variables and installed services as in Lambda.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { createAwsServices } from '#shared/composition/aws-services';
 import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
@@ -312,6 +314,28 @@ export async function startEventDelivery(
   });
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
   return { bus, events, deadLetterFile };
+}
+
+/**
+ * The control database's migrations, applied as the deployment applies them: CloudFormation's
+ * custom resource (`Custom::TenantryControlMigrations`) invokes the migrator function
+ * `ops/migrate-control-db` with a Create event, and the function migrates through the Data API as
+ * the master, with its own role's grants.
+ */
+export async function runControlMigrations(): Promise<void> {
+  const migrator = await loadModule('ops/migrate-control-db');
+  const event: CloudFormationCustomResourceCreateEvent = {
+    RequestType: 'Create',
+    ServiceToken: localFunctionArn('ops/migrate-control-db'),
+    ResponseURL: 'http://127.0.0.1/unused',
+    StackId: `arn:aws:cloudformation:${REGION}:000000000000:stack/local/00000000-0000-0000-0000-000000000000`,
+    RequestId: randomUUID(),
+    LogicalResourceId: 'ControlDatabaseSchema',
+    ResourceType: 'Custom::TenantryControlMigrations',
+    ResourceProperties: { ServiceToken: localFunctionArn('ops/migrate-control-db') },
+  };
+  // The function logs what it applied, as it does in CloudWatch.
+  await migrator.handler(event, {});
 }
 
 /** The HTTP API: the route table's handlers behind the user pool's token check. */
