@@ -9,6 +9,7 @@ import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platfor
 import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from './schema.ts';
 import {
   configureFunctionEnvironment,
+  guardDynamo,
   installLocalServices,
   REGION,
   runControlMigrations,
@@ -88,7 +89,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const iamGate: Authorize = (request) => authorize(request);
 
   try {
-    const { postgres, dynamo } = await startStorageEngines(stateDir, ports, stops);
+    const engines = await startStorageEngines(stateDir, { ...ports, dynamodb: 0 }, stops);
+    const postgres = engines.postgres;
+    const dynamo = await guardDynamo(engines.dynamo, ports.dynamodb, iamGate, stops);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
 
     const standIns = await startAwsStandIns(
@@ -104,7 +107,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await ensureControlDatabase(postgres, standIns.master);
     const workflows = await startProvisioningWorkflows(stateDir, stops);
 
-    const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops);
+    const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops, iamGate);
     const pool = await ensureStageUserPool(cognito, stage);
     log(`cognito on ${cognito.endpoint} (pool ${pool.userPoolId})`);
 

@@ -25,12 +25,16 @@ import type { Stops } from './boot.ts';
 import { ConsumerThread } from './consumers.ts';
 import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
 import type { DynamoHandle } from './engines/dynamodb.ts';
+import { startIamGate } from './engines/iam-gate.ts';
+import { cognitoUserPoolRules } from './engines/iam-gate-cognito.ts';
+import { dynamodbRules } from './engines/iam-gate-dynamodb.ts';
 import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/lambda-invoke.ts';
 import { LOOPBACK } from './engines/ports.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { perFunction, runAsFunction } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
+import type { Authorize } from './iam/access.ts';
 import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
@@ -94,12 +98,18 @@ export interface LocalIdentity {
   readonly cognito: CognitoHandle;
 }
 
-/** The local Cognito, calling the trigger functions through a local Lambda Invoke endpoint. */
+/**
+ * The local Cognito, calling the trigger functions through a local Lambda Invoke endpoint, behind
+ * the IAM gate: the engine listens on a free port, the gate on the Cognito port, and everything —
+ * the functions' admin calls, the CLI's sign-ups, the issuer of the tokens and its JWKS — goes
+ * through the gate, which judges the IAM-authorised operations by the caller's role.
+ */
 export async function startCognitoWithTriggers(
   stateDir: string,
   ports: { readonly lambda: number; readonly cognito: number },
   log: (line: string) => void,
   stops: Stops,
+  authorize: Authorize,
 ): Promise<LocalIdentity> {
   const triggerEntries = Object.entries(COGNITO_TRIGGERS);
   const lambda = await startLambdaInvokeEndpoint({
@@ -114,14 +124,34 @@ export async function startCognitoWithTriggers(
   });
   stops.push(lambda.stop);
 
-  const cognito = await startCognito({
+  const engine = await startCognito({
     dataDir: path.join(stateDir, 'cognito'),
-    port: ports.cognito,
+    port: 0,
     lambdaEndpoint: lambda.endpoint,
     triggers: Object.fromEntries(triggerEntries.map(([trigger, entry]) => [trigger, functionName(entry)])),
   });
-  stops.push(cognito.stop);
-  return { lambda, cognito };
+  stops.push(engine.stop);
+  const gate = await startIamGate({
+    port: ports.cognito,
+    upstream: engine.endpoint,
+    service: cognitoUserPoolRules(),
+    authorize,
+  });
+  stops.push(gate.stop);
+  engine.publishAt(gate.endpoint);
+  return { lambda, cognito: { ...engine, endpoint: gate.endpoint, port: gate.port } };
+}
+
+/** The local DynamoDB API behind the IAM gate, which listens on the DynamoDB port. */
+export async function guardDynamo(
+  engine: DynamoHandle,
+  port: number,
+  authorize: Authorize,
+  stops: Stops,
+): Promise<DynamoHandle> {
+  const gate = await startIamGate({ port, upstream: engine.endpoint, service: dynamodbRules(), authorize });
+  stops.push(gate.stop);
+  return { ...engine, endpoint: gate.endpoint, port: gate.port };
 }
 
 export interface FunctionEnvironment {

@@ -100,6 +100,11 @@ export interface CognitoHandle {
   /** The last confirmation/reset code "delivered" to this address since start; no email is sent. */
   lastCode(destination: string): string | undefined;
   timings: { startMs: number };
+  /**
+   * Where clients reach this Cognito from now on (e.g. an IAM gate in front of it): the issuer of
+   * new tokens and the discovery document name it instead of the engine's own endpoint.
+   */
+  publishAt(publicEndpoint: string): void;
   stop(): Promise<void>;
 }
 
@@ -113,6 +118,7 @@ export async function startCognito(options: CognitoOptions): Promise<CognitoHand
   const server = createHttpServer();
   const port = await listenOnLoopback(server, options.port, ENGINE);
   const endpoint = `http://${LOOPBACK}:${port}`;
+  let publicEndpoint = endpoint;
 
   const logger = createLogger(options.onLog);
   const ctx = { logger };
@@ -175,7 +181,7 @@ export async function startCognito(options: CognitoOptions): Promise<CognitoHand
     // cognito-local's discovery document hard-codes http://localhost:9229; answer with the real one.
     const discovery = /^\/([^/]+)\/\.well-known\/openid-configuration$/.exec(request.url ?? '');
     if (request.method === 'GET' && discovery?.[1] !== undefined) {
-      const issuer = `${endpoint}/${discovery[1]}`;
+      const issuer = `${publicEndpoint}/${discovery[1]}`;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify({
@@ -196,6 +202,11 @@ export async function startCognito(options: CognitoOptions): Promise<CognitoHand
     port,
     lastCode: (destination) => sent.get(destination.toLowerCase())?.code,
     timings: { startMs: Math.round(performance.now() - began) },
+    publishAt: (url) => {
+      publicEndpoint = url;
+      // cognito-local's token generator reads the issuer domain from this object for every token.
+      config.TokenConfig.IssuerDomain = url;
+    },
     stop,
   };
 }
