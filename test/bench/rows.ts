@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { PlatformInfo } from '#infra/local/platform-info';
+import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { readTable } from '#shared/data/catalog';
 import { rowsQuerySchema } from '#shared/data/row-query';
@@ -129,24 +131,58 @@ export async function measureRows(
   });
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+
+  // The same statement through the Data API adapter on the stand-in, as the handler runs it, with
+  // the tenant's secret: what the stand-in (HTTP, secret lookup, IAM, JSON records) costs on its own.
+  const dataApiClient = new RDSDataClient({
+    region: info.region,
+    endpoint: info.dataApi.endpoint,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 1,
+  });
+  const viaDataApi = new DataApiSqlRunner({
+    client: dataApiClient,
+    resourceArn: info.dataApi.clusterArn,
+    secretArn: credentials.arn,
+    database: databaseNameFor(databaseId),
+  });
+  const dataApiServer = createServer((_request, response) => {
+    viaDataApi
+      .query(statement.sql, statement.params)
+      .then((rows) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ items: rows.slice(0, 50), nextCursor: null }));
+      })
+      .catch(() => {
+        response.writeHead(500);
+        response.end();
+      });
+  });
+  await new Promise<void>((resolve) => dataApiServer.listen(0, '127.0.0.1', resolve));
+  const dataApiUrl = `http://127.0.0.1:${(dataApiServer.address() as AddressInfo).port}/`;
   const apiUrl = `${info.apiUrl}${base}/${TABLE}/rows?limit=50`;
   const auth = { authorization: `Bearer ${owner.token}` };
 
   const api: Awaited<ReturnType<typeof load>>[] = [];
   const baseline: Awaited<ReturnType<typeof load>>[] = [];
+  const dataApi: Awaited<ReturnType<typeof load>>[] = [];
   try {
     await load(apiUrl, auth, 1);
     await load(bareUrl, {}, 1);
+    await load(dataApiUrl, {}, 1);
     for (let i = 0; i < options.runs; i++) {
       api.push(await load(apiUrl, auth, options.seconds));
       baseline.push(await load(bareUrl, {}, options.seconds));
+      dataApi.push(await load(dataApiUrl, {}, options.seconds));
     }
   } finally {
     await new Promise<void>((resolve) => bare.close(() => resolve()));
+    await new Promise<void>((resolve) => dataApiServer.close(() => resolve()));
+    dataApiClient.destroy();
     await direct.end();
     await runner.close();
   }
-  const errors = api.reduce((sum, r) => sum + r.errors, 0);
+  const errors = [...api, ...dataApi].reduce((sum, r) => sum + r.errors, 0);
   if (errors > 0) throw new Error(`${errors} failed requests during the rows load`);
   const p50 = median(api.map((r) => r.p50));
   const p99 = median(api.map((r) => r.p99));
@@ -154,8 +190,10 @@ export async function measureRows(
   const b50 = median(baseline.map((r) => r.p50));
   const b99 = median(baseline.map((r) => r.p99));
   const brps = median(baseline.map((r) => r.rps));
+  const d50 = median(dataApi.map((r) => r.p50));
+  const drps = median(dataApi.map((r) => r.rps));
   progress(
-    `rows page (${setting}): p50 ${p50} ms (bare ${b50}), p99 ${p99} ms (bare ${b99}), ${round(rps, 0)} req/s (bare ${round(brps, 0)})`,
+    `rows page (${setting}): p50 ${p50} ms (bare ${b50}, Data API alone ${d50}), p99 ${p99} ms (bare ${b99}), ${round(rps, 0)} req/s (bare ${round(brps, 0)}, Data API alone ${round(drps, 0)})`,
   );
   const ratio = b50 > 0 ? p50 / b50 : Number.POSITIVE_INFINITY;
   return [
@@ -168,8 +206,17 @@ export async function measureRows(
       ratio: round(ratio, 2),
       ...(options.withConsumers ? {} : { budget: { text: 'p50 ratio ≤ 1.5', met: ratio <= 1.5 } }),
       note: options.withConsumers
-        ? 'every request also feeds the audit, usage and metric consumers and the DynamoDB API on this machine'
-        : 'every request still publishes its audit, usage and metric events (one PutEvents)',
+        ? 'handlers on the Data API stand-in, every call IAM-judged; every request also feeds the audit, usage and metric consumers and the DynamoDB API on this machine'
+        : 'handlers on the Data API stand-in, every call IAM-judged; every request still publishes its audit, usage and metric events (one PutEvents)',
+    },
+    {
+      group: '3. Rows page',
+      name: `the same statement through the Data API adapter and stand-in alone, p50 (${setting})`,
+      value: d50,
+      unit: 'ms',
+      baseline: { name: 'bare node:http + pg, same statement', value: b50 },
+      ratio: round(b50 > 0 ? d50 / b50 : 0, 2),
+      note: 'what the Data API stand-in (HTTP, secret lookup, IAM, JSON records) costs without the gateway and handler',
     },
     {
       group: '3. Rows page',

@@ -4,12 +4,13 @@ import { secretNameFor } from '#shared/provisioning/names';
 
 /**
  * A tenant's database credentials, read from the Secrets Manager stand-in the way an operator
- * would with the AWS CLI (an access key of no function: allowed everything); null once deleted.
+ * would with the AWS CLI (an access key of no function: allowed everything), with the secret's
+ * ARN; null once deleted.
  */
 export async function tenantSecretOf(
   info: PlatformInfo,
   tenantId: string,
-): Promise<{ username: string; password: string } | null> {
+): Promise<{ username: string; password: string; arn: string } | null> {
   const client = new SecretsManagerClient({
     region: info.region,
     endpoint: info.secretsManager.endpoint,
@@ -19,7 +20,8 @@ export async function tenantSecretOf(
     const secret = await client.send(
       new GetSecretValueCommand({ SecretId: secretNameFor(info.stage, tenantId) }),
     );
-    return JSON.parse(secret.SecretString ?? 'null') as { username: string; password: string };
+    const value = JSON.parse(secret.SecretString ?? 'null') as { username: string; password: string };
+    return { ...value, arn: secret.ARN ?? '' };
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') return null;
     throw error;
