@@ -9,37 +9,11 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import pg from 'pg';
 import { recordTables } from '#shared/records/tables';
-import type { MasterCredentials } from './engines/aurora-master.ts';
+import { ensureMasterOwnedDatabase, type MasterCredentials } from './engines/aurora-master.ts';
 import { ensureUserPool, type UserPoolIds } from './engines/cognito.ts';
 import type { PostgresHandle } from './engines/postgres.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
-
-/**
- * Creates a database once, owned by the master, as RDS creates the cluster's default database
- * (`defaultDatabaseName`) owned by the master user. What the master may then do in it is the
- * migrations' business, run as the master (not a superuser).
- */
-async function ensureDatabase(superuserUrl: string, database: string, owner: string): Promise<void> {
-  const client = new pg.Client({ connectionString: superuserUrl });
-  await client.connect();
-  try {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (exists.rowCount === 0) await client.query(`create database "${database}" owner ${owner}`);
-    const owned = await client.query<{ owner: string }>(
-      'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
-      [database],
-    );
-    if (owned.rows[0]?.owner !== owner) {
-      throw new Error(
-        `The local ${database} database belongs to ${owned.rows[0]?.owner}, not the master ${owner}: it was made by an older version of the local platform. Run \`npm run reset\` to start from an empty state.`,
-      );
-    }
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * The control database, created owned by the master as RDS creates the cluster's default
@@ -49,7 +23,7 @@ export async function ensureControlDatabase(
   postgres: PostgresHandle,
   master: MasterCredentials,
 ): Promise<void> {
-  await ensureDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE, master.user);
+  await ensureMasterOwnedDatabase(postgres.connectionString('postgres'), CONTROL_DATABASE, master.user);
 }
 
 async function ensureTables(client: DynamoDBClient, names: Record<string, string>): Promise<void> {

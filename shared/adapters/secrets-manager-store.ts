@@ -29,8 +29,8 @@ export class SecretsManagerStore implements SecretStore {
     value: string;
     tags?: Record<string, string>;
   }): Promise<{ arn: string }> {
-    // Checked here, as the file store does, so callers get the port's error and not AWS's
-    // ValidationException (whose message would have to be parsed to tell it from others).
+    // Checked here, so that callers get the port's error and not AWS's ValidationException
+    // (whose message would have to be parsed to tell it from others).
     if (!SECRET_NAME_PATTERN.test(input.name)) throw new InvalidSecretName(input.name);
     const tags = { ...input.tags };
     try {
@@ -111,7 +111,7 @@ export class SecretsManagerStore implements SecretStore {
       }
       NextToken = page.NextToken;
     } while (NextToken);
-    // Code-unit order, as the file store sorts: localeCompare would order by the locale's rules.
+    // Code-unit order, as the port promises: localeCompare would order by the locale's rules.
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

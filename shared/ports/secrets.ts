@@ -1,4 +1,4 @@
-/** Where tenant database credentials live: Secrets Manager in AWS, a 0600 file locally. */
+/** Where tenant database credentials live: Secrets Manager (locally, the Secrets Manager stand-in). */
 export interface SecretStore {
   /**
    * Creates the secret. Idempotent by name: the same name with the same value and tags returns

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import {
+  DescribeSecretCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MASTER_USER } from '#infra/local/engines/aurora-master';
 import { SecretNotFound } from '#shared/ports/secrets';
 import { roleNameFor, secretNameFor } from '#shared/provisioning/names';
 import { offboard, provisioningStatus } from '#shared/tenancy/lifecycle';
 import { provisioningExecutionName, registerTenant } from '#shared/tenancy/register-tenant';
 import { attemptName, startWorkflow } from '#shared/workflows/attempts';
 import type { ProvisioningStep } from '#shared/workflows/provisioning';
-import { type SagaHarness, startSagaHarness } from '../support/saga-harness.ts';
+import { HARNESS_CREDENTIALS, type SagaHarness, startSagaHarness } from '../support/saga-harness.ts';
 
 class InjectedFailure extends Error {
   override readonly name = 'InjectedFailure';
@@ -16,7 +22,7 @@ class TransientError extends Error {
   override readonly name = 'TransientError';
 }
 
-describe('the provisioning saga (same definition and steps, real PostgreSQL, injected failures)', () => {
+describe('the provisioning saga (same definition, steps and adapters as the platform, injected failures)', () => {
   let saga: SagaHarness;
 
   beforeAll(async () => {
@@ -81,6 +87,34 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
       roles: 1,
       secret: true,
     });
+  });
+
+  it('runs the steps as the master, which is no superuser, on a control database the master owns', async () => {
+    const { tenant } = await register('As the master');
+
+    const admin = await saga.admin();
+    try {
+      const control = await admin.query<{ owner: string }>(
+        'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+        [saga.controlDatabase],
+      );
+      const master = await admin.query<{ rolsuper: boolean }>(
+        'select rolsuper from pg_roles where rolname = $1',
+        [MASTER_USER],
+      );
+      // CreateRoleAndDatabase grants the tenant role to current_user, whoever ran the step (which,
+      // not being a superuser, also holds the ADMIN membership PostgreSQL gives a role's creator).
+      const members = await admin.query<{ member: string }>(
+        `select distinct pg_get_userbyid(member) as member from pg_auth_members
+          where roleid = (select oid from pg_roles where rolname = $1)`,
+        [roleNameFor(tenant.id)],
+      );
+      expect(control.rows).toEqual([{ owner: MASTER_USER }]);
+      expect(master.rows).toEqual([{ rolsuper: false }]);
+      expect(members.rows).toEqual([{ member: MASTER_USER }]);
+    } finally {
+      await admin.end();
+    }
   });
 
   const steps: Array<[ProvisioningStep, 'before' | 'after']> = [
@@ -304,5 +338,47 @@ describe('the provisioning saga (same definition and steps, real PostgreSQL, inj
     expect((await saga.workflows.waitFor('bogus-op'))?.status).toBe('FAILED');
     expect((await saga.workflows.waitFor('cross-tenant'))?.status).toBe('FAILED');
     expect(await leftovers(first.tenant.id, first.record?.databaseName)).toMatchObject({ databases: 1 });
+  });
+});
+
+describe('the saga harness', () => {
+  it('removes on close the control database, tenant database, role and secret it made', async () => {
+    // Arrange
+    const info = inject('platform');
+    const saga = await startSagaHarness(info);
+    const tenant = await registerTenant(
+      saga.services,
+      { userId: randomUUID(), email: `owner-${randomUUID().slice(0, 8)}@example.com` },
+      { name: 'Cleaned up' },
+    );
+    await saga.workflows.waitFor(provisioningExecutionName(tenant.id));
+    const [database] = await saga.services.databases.ofTenant(tenant.id);
+    const admin = await saga.admin();
+    const secretsManager = new SecretsManagerClient({
+      region: info.region,
+      endpoint: info.secretsManager.endpoint,
+      credentials: HARNESS_CREDENTIALS,
+    });
+
+    try {
+      // Act
+      await saga.close();
+
+      // Assert
+      const databases = await admin.query('select datname from pg_database where datname = any($1)', [
+        [saga.controlDatabase, database?.databaseName ?? ''],
+      ]);
+      const roles = await admin.query('select 1 from pg_roles where rolname = $1', [roleNameFor(tenant.id)]);
+      expect(database?.status).toBe('active');
+      expect(databases.rows).toEqual([]);
+      expect(roles.rows).toEqual([]);
+      // Deleted at once, without a recovery window.
+      await expect(
+        secretsManager.send(new DescribeSecretCommand({ SecretId: secretNameFor(saga.stage, tenant.id) })),
+      ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    } finally {
+      secretsManager.destroy();
+      await admin.end();
+    }
   });
 });

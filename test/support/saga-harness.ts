@@ -1,13 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { LocalClusters } from '#infra/local/clusters';
-import { FileSecretStore } from '#infra/local/engines/secrets';
+import { ensureMasterOwnedDatabase } from '#infra/local/engines/aurora-master';
 import { createLocalWorkflowRunner, type LocalWorkflowRunner } from '#infra/local/engines/stepfunctions';
+import { perFunction, runAsFunction } from '#infra/local/function-runtime';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { LocalWorkflowStarter } from '#infra/local/workflows';
-import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
+import { DataApiClusters } from '#shared/adapters/data-api-clusters';
+import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { installServices } from '#shared/composition/runtime';
 import { type Services, servicesFrom } from '#shared/composition/services';
 import { migrate } from '#shared/control/migrate';
@@ -15,6 +17,7 @@ import { controlMigrations } from '#shared/control/migrations';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
+import { quoteIdentifier, roleNameFor, secretNameFor } from '#shared/provisioning/names';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -24,32 +27,56 @@ import {
 export type Fault = { step: ProvisioningStep; when: 'before' | 'after'; error: Error; times: number };
 
 /**
- * The provisioning saga in this process: the same definition and step handlers as the platform,
- * on the platform's real PostgreSQL, a control database and a secret store of its own, and a
- * hook that makes chosen steps fail.
+ * The provisioning saga in this process, run as the local platform runs it: the same definition
+ * and step handlers, on the same adapters as `createAwsServices` builds — the Data API adapter as
+ * the (non-superuser) master through the Data API stand-in, the Secrets Manager adapter on the
+ * Secrets Manager stand-in, every call judged by the IAM stand-in — with a control database of its
+ * own (owned by the master, as RDS makes one), a stage of its own, a recording event publisher and
+ * a hook that makes chosen steps fail.
  */
 export interface SagaHarness {
+  /** The services the test itself uses (signed with the harness's key, which no function holds). */
   readonly services: Services;
   readonly runner: LocalWorkflowRunner;
   readonly workflows: LocalWorkflowStarter;
+  /** The Secrets Manager adapter, signed with the harness's key. */
   readonly secrets: SecretStore;
   readonly controlDatabase: string;
   readonly stage: string;
   /** What the saga published, in order. */
   readonly published: OutgoingEvent[];
+  /** Every call of a step that a stand-in refused (`<function entry>: <message>`), in order. */
+  readonly refusals: string[];
   faults: Fault[];
+  /** A superuser connection for the test to look at PostgreSQL with; nothing the steps run uses it. */
   admin(): Promise<pg.Client>;
   close(): Promise<void>;
 }
 
 const arnFor = (step: ProvisioningStep) => `arn:aws:lambda:us-east-1:000000000000:function:saga-${step}`;
 
+/**
+ * An access key that belongs to no function: the IAM stand-in allows it everything, as it allows
+ * an administrator's own credentials.
+ */
+export const HARNESS_CREDENTIALS = { accessKeyId: 'saga-harness', secretAccessKey: 'x' } as const;
+
 export interface SagaHarnessOptions {
-  /** The stage (it names the tenant secrets). @default - `saga<random>` */
+  /**
+   * Whose credentials each step signs with.
+   * - `harness`: the harness's own key, allowed everything: the steps meet PostgreSQL as the
+   *   master and the Data API's and Secrets Manager's behaviour, but no IAM policy.
+   * - `functions`: each step its own function's key (platform.json's `functions`), judged by that
+   *   function's role in the synthesized templates, as in AWS. Those policies name the platform's
+   *   stage (`tn/<stage>/*`), so the stage is then the platform's.
+   * @default 'harness'
+   */
+  readonly credentials?: 'harness' | 'functions';
+  /** The stage (it names the tenant secrets). @default - `saga<random>`; the platform's with `functions` */
   readonly stage?: string;
-  /** The secret store of the steps. @default - a FileSecretStore in a temp folder */
-  readonly secrets?: SecretStore;
 }
+
+const isRefusal = (error: unknown) => error instanceof Error && /AccessDenied/.test(error.name);
 
 export async function startSagaHarness(
   info: PlatformInfo,
@@ -57,35 +84,53 @@ export async function startSagaHarness(
 ): Promise<SagaHarness> {
   const suffix = Math.random().toString(36).slice(2, 8);
   const controlDatabase = `ctl_saga_${suffix}`;
-  const stage = options.stage ?? `saga${suffix}`;
-  const connection = {
+  const ownKeys = options.credentials === 'functions';
+  const stage = options.stage ?? (ownKeys ? info.stage : `saga${suffix}`);
+  if (ownKeys && stage !== info.stage) {
+    throw new Error(`With the functions' own keys the stage is the platform's (${info.stage}), not ${stage}`);
+  }
+  const superuser = {
     host: info.postgres.host,
     port: info.postgres.port,
     user: info.postgres.user,
     password: info.postgres.password,
   };
   const admin = async (database = 'postgres') => {
-    const client = new pg.Client({ ...connection, database });
+    const client = new pg.Client({ ...superuser, database });
     await client.connect();
     return client;
   };
-  const bootstrap = await admin();
-  await bootstrap.query(`create database ${controlDatabase}`);
-  await bootstrap.end();
+  const superuserUrl = `postgres://${encodeURIComponent(superuser.user)}:${encodeURIComponent(superuser.password)}@${superuser.host}:${superuser.port}/postgres`;
+  await ensureMasterOwnedDatabase(superuserUrl, controlDatabase);
 
-  const control = new PgSqlRunner({ ...connection, database: controlDatabase });
-  await migrate(control, controlMigrations);
-  const secretsDir = await mkdtemp(path.join(tmpdir(), 'tenantry-saga-secrets-'));
-  const secrets = options.secrets ?? new FileSecretStore(secretsDir);
-  const clusters = new LocalClusters(
-    {
-      host: connection.host,
-      port: connection.port,
-      masterUser: connection.user,
-      masterPassword: connection.password,
-    },
-    secrets,
-  );
+  const refusals: string[] = [];
+  const clients: { destroy(): void }[] = [];
+  /** The SDK clients as the composition root builds them, pointed at the stand-ins. */
+  const awsClients = (entry: string | undefined, aws: AwsClientConfig) => {
+    const config = { ...aws, region: info.region };
+    const dataApi = new RDSDataClient({ ...config, endpoint: info.dataApi.endpoint, maxAttempts: 1 });
+    const secretsManager = new SecretsManagerClient({ ...config, endpoint: info.secretsManager.endpoint });
+    const recordRefusals =
+      <A, R>(next: (args: A) => Promise<R>) =>
+      async (args: A): Promise<R> => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (isRefusal(error)) refusals.push(`${entry ?? 'harness'}: ${(error as Error).message}`);
+          throw error;
+        }
+      };
+    dataApi.middlewareStack.add(recordRefusals, { step: 'initialize', name: 'recordRefusals' });
+    secretsManager.middlewareStack.add(recordRefusals, { step: 'initialize', name: 'recordRefusals' });
+    clients.push(dataApi, secretsManager);
+    return { dataApi, secretsManager };
+  };
+  const credentialsOf = (entry: string | undefined): AwsClientConfig => {
+    if (!ownKeys || entry === undefined) return { credentials: HARNESS_CREDENTIALS };
+    const own = info.functions[entry];
+    if (!own) throw new Error(`platform.json has no function ${entry}`);
+    return { credentials: { accessKeyId: own.accessKeyId, secretAccessKey: 'x' } };
+  };
 
   const harness = { faults: [] as Fault[] } as { faults: Fault[] } & Partial<SagaHarness>;
   const injectFault = (step: ProvisioningStep, when: Fault['when']) => {
@@ -105,7 +150,8 @@ export async function startSagaHarness(
           const { handler } = (await import(/* @vite-ignore */ `#functions/${entry}`)) as {
             handler: (event: unknown) => Promise<unknown>;
           };
-          const result = await handler(input);
+          // As the platform runs a function: its own services (and, with `functions`, its key).
+          const result = await runAsFunction(entry, () => handler(input));
           injectFault(step, 'after');
           return result;
         },
@@ -122,39 +168,73 @@ export async function startSagaHarness(
     },
   };
   const published: OutgoingEvent[] = [];
-  const services = servicesFrom({
-    events: () => ({
-      publish: async (events: readonly OutgoingEvent[]) => {
-        published.push(...events);
-        return { failed: [] };
-      },
-    }),
-    settings: () => ({ stage, controlDatabase }),
-    control: () => control,
-    identity: () => noIdentity,
-    workflows: () => workflows,
-    clusters: () => clusters,
-    secrets: () => secrets,
-  });
-  installServices(services);
+  /** What `createAwsServices` makes, less what the harness must override (workflows, events, identity). */
+  const servicesOf = (entry: string | undefined): Services => {
+    const aws = awsClients(entry, credentialsOf(entry));
+    return servicesFrom({
+      events: () => ({
+        publish: async (events: readonly OutgoingEvent[]) => {
+          published.push(...events);
+          return { failed: [] };
+        },
+      }),
+      settings: () => ({ stage, controlDatabase }),
+      control: () =>
+        new DataApiSqlRunner({
+          client: aws.dataApi,
+          resourceArn: info.dataApi.clusterArn,
+          secretArn: info.dataApi.masterSecretArn,
+          database: controlDatabase,
+        }),
+      identity: () => noIdentity,
+      workflows: () => workflows,
+      clusters: () =>
+        new DataApiClusters(aws.dataApi, [
+          {
+            id: 'primary',
+            resourceArn: info.dataApi.clusterArn,
+            masterSecretArn: info.dataApi.masterSecretArn,
+          },
+        ]),
+      secrets: () => new SecretsManagerStore(aws.secretsManager),
+      telemetry: () => null,
+    });
+  };
+  const servicesFor = perFunction(servicesOf);
+  const services = servicesFor();
+  await migrate(services.control, controlMigrations);
+  installServices(servicesFor);
 
   return Object.assign(harness, {
     services,
     runner,
     workflows,
-    secrets,
+    secrets: services.secrets,
     controlDatabase,
     stage,
     published,
+    refusals,
     admin: () => admin(),
     close: async () => {
       await runner.stop();
-      await clusters.close();
-      await control.close();
+      // What the saga made: each tenant's secret, databases and role; then the control database.
+      const tenants = await services.control.query<{ id: string }>('select id from tenants');
+      const databases = await services.control.query<{ name: string }>(
+        'select database_name as name from tenant_databases',
+      );
+      for (const { id } of tenants) await services.secrets.deleteSecret(secretNameFor(stage, id));
+      for (const client of clients) client.destroy();
       const client = await admin();
-      await client.query(`drop database if exists ${controlDatabase} with (force)`);
-      await client.end();
-      await rm(secretsDir, { recursive: true, force: true });
+      try {
+        for (const { name } of databases) {
+          await client.query(`drop database if exists ${quoteIdentifier(name)} with (force)`);
+        }
+        for (const { id } of tenants)
+          await client.query(`drop role if exists ${quoteIdentifier(roleNameFor(id))}`);
+        await client.query(`drop database if exists ${controlDatabase} with (force)`);
+      } finally {
+        await client.end();
+      }
     },
   }) as SagaHarness;
 }

@@ -7,8 +7,8 @@ import {
 } from '#shared/ports/secrets';
 
 /**
- * What shared/ports/secrets.ts promises, run against every SecretStore adapter: the file store
- * and the AWS adapter (on the Secrets Manager stand-in) must pass the same cases.
+ * What shared/ports/secrets.ts promises, run against every SecretStore adapter: today the
+ * AWS adapter, with the real SDK client, on the Secrets Manager stand-in.
  */
 export function describeSecretStoreContract(
   adapter: string,

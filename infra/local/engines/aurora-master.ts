@@ -48,3 +48,33 @@ export async function ensureAuroraMaster(superuserUrl: string, password: string)
     await client.end();
   }
 }
+
+/**
+ * Creates a database once, owned by the master, as RDS creates the cluster's default database
+ * (`defaultDatabaseName`) owned by the master user. What the master may then do in it is the
+ * migrations' business, run as the master (not a superuser). The local platform's `control`
+ * database is made so, and so is each saga test harness's own control database.
+ */
+export async function ensureMasterOwnedDatabase(
+  superuserUrl: string,
+  database: string,
+  owner: string = MASTER_USER,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`create database "${database}" owner ${owner}`);
+    const owned = await client.query<{ owner: string }>(
+      'select pg_get_userbyid(datdba) as owner from pg_database where datname = $1',
+      [database],
+    );
+    if (owned.rows[0]?.owner !== owner) {
+      throw new Error(
+        `The local ${database} database belongs to ${owned.rows[0]?.owner}, not the master ${owner}: it was made by an older version of the local platform. Run \`npm run reset\` to start from an empty state.`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
