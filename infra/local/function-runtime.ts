@@ -5,6 +5,7 @@
  * context and the composition root answers that function's own set of services.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { recordTables } from '#shared/records/tables';
 
 const running = new AsyncLocalStorage<string>();
 
@@ -33,4 +34,37 @@ export function perFunction<T>(make: (entry: string | undefined) => T): () => T 
     }
     return value;
   };
+}
+
+/**
+ * Variables the CDK app sets per function, and the local variables that stand in for one of them
+ * (the archive folder for the bucket, the dead-letter file for the queue). The platform sets them
+ * all in its one process; a function sees only those its template gives it, as in Lambda, so a
+ * function without `EVENT_BUS_NAME` publishes no telemetry here either.
+ */
+const PER_FUNCTION_VARIABLES: Readonly<Record<string, string>> = {
+  CLUSTER_ARN: 'CLUSTER_ARN',
+  CLUSTER_SECRET_ARN: 'CLUSTER_SECRET_ARN',
+  USER_POOL_ID: 'USER_POOL_ID',
+  USER_POOL_CLIENT_ID: 'USER_POOL_CLIENT_ID',
+  EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  [recordTables.audit.envVar]: recordTables.audit.envVar,
+  [recordTables.usage.envVar]: recordTables.usage.envVar,
+  EXPORTS_DIR: 'EXPORTS_BUCKET_NAME',
+  TELEMETRY_DEAD_LETTER_FILE: 'TELEMETRY_DLQ_URL',
+};
+
+/** The platform's environment as one function sees it; all of it for code that is no function. */
+export function functionEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  templateKeys: readonly string[] | undefined,
+): Record<string, string | undefined> {
+  if (templateKeys === undefined) return { ...env };
+  const given = new Set(templateKeys);
+  return Object.fromEntries(
+    Object.entries(env).filter(([key]) => {
+      const setBy = PER_FUNCTION_VARIABLES[key];
+      return setBy === undefined || given.has(setBy);
+    }),
+  );
 }

@@ -32,7 +32,7 @@ import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/la
 import { LOOPBACK } from './engines/ports.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
-import { perFunction, runAsFunction } from './function-runtime.ts';
+import { functionEnvironment, perFunction, runAsFunction } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import type { Authorize } from './iam/access.ts';
 import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
@@ -246,6 +246,7 @@ export function installLocalServices({ workflows, iam, exportsBucket }: LocalSer
     controlDatabase: CONTROL_DATABASE,
     accessCacheMs: localAccessCacheMs(),
   });
+  const environment = perFunction((entry) => functionEnvironment(process.env, iam.environmentKeysOf(entry)));
   const clientConfig = (entry: string | undefined): AwsClientConfig => {
     const credentials = iam.credentialsFor(entry);
     return credentials ? { credentials } : {};
@@ -256,7 +257,7 @@ export function installLocalServices({ workflows, iam, exportsBucket }: LocalSer
   });
   installRecordServices(
     perFunction((entry) => {
-      const services = recordServicesFrom(process.env, clientConfig(entry));
+      const services = recordServicesFrom(environment(), clientConfig(entry));
       let archive: ExportArchive | undefined;
       return {
         get audit() {
@@ -278,11 +279,12 @@ export function installLocalServices({ workflows, iam, exportsBucket }: LocalSer
   installServices(
     perFunction((entry) => {
       const aws = clientConfig(entry);
-      return createAwsServices(process.env, aws, {
+      const env = environment();
+      return createAwsServices(env, aws, {
         settings,
         workflows: () => guardedWorkflows(workflows, caller(entry), iam.stateMachineArn),
         telemetry: () => {
-          const sink = telemetrySinkFromEnv(process.env, aws);
+          const sink = telemetrySinkFromEnv(env, aws);
           if (!sink) return null;
           const deadLetters = guardedDeadLetters(
             sink.deadLetters,

@@ -51,6 +51,7 @@ const publisher: FunctionPolicies = {
     },
   ],
   unresolved: [],
+  environmentKeys: [],
 };
 
 const auditDetail = JSON.stringify({

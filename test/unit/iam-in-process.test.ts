@@ -48,6 +48,7 @@ function fn(entry: string, statements: unknown[]): FunctionPolicies {
       },
     ],
     unresolved: [],
+    environmentKeys: [],
   };
 }
 

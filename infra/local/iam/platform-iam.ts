@@ -49,6 +49,8 @@ export interface PlatformIam {
   readonly telemetryDeadLetterQueueArn: string;
   /** A function's own credentials; undefined for code that is no function of the templates. */
   credentialsFor(entry: string | undefined): LocalCredentials | undefined;
+  /** The variables the template sets for a function; undefined for code that is no function. */
+  environmentKeysOf(entry: string | undefined): readonly string[] | undefined;
 }
 
 interface StateMachineResource {
@@ -76,7 +78,7 @@ export function platformIam(assembly: CloudAssemblyTemplates, names: LocalResour
     fallbackPhysical: generatedPhysicalNames(scope),
   });
   const authorizer = createTemplateAuthorizer(functions);
-  const entries = new Set(functions.map((fn) => fn.entry));
+  const byEntry = new Map(functions.map((fn) => [fn.entry, fn]));
   const arn = arnsIn(scope);
   return {
     authorizer,
@@ -84,6 +86,7 @@ export function platformIam(assembly: CloudAssemblyTemplates, names: LocalResour
     stateMachineArn: arn.stateMachine(provisioningStateMachine(assembly)),
     telemetryDeadLetterQueueArn: arn.sqsQueue(names.telemetryDeadLetterQueue),
     credentialsFor: (entry) =>
-      entry !== undefined && entries.has(entry) ? authorizer.credentialsFor(entry) : undefined,
+      entry !== undefined && byEntry.has(entry) ? authorizer.credentialsFor(entry) : undefined,
+    environmentKeysOf: (entry) => (entry === undefined ? undefined : byEntry.get(entry)?.environmentKeys),
   };
 }

@@ -64,6 +64,8 @@ export interface FunctionPolicies {
    * a grant that denies locally.
    */
   readonly unresolved: readonly string[];
+  /** The names of the variables the template sets in the function's environment. */
+  readonly environmentKeys: readonly string[];
 }
 
 export interface TemplatePoliciesOptions {
@@ -155,6 +157,9 @@ export function functionPoliciesOf(
       },
       policies: policies.policies,
       unresolved: [...new Set([...placeholders, ...policies.outside])],
+      environmentKeys: Object.keys(
+        ((properties.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {},
+      ).sort(),
     });
   }
   return functions;

@@ -81,6 +81,7 @@ function functionWith(statements: readonly unknown[]): FunctionPolicies {
       },
     ],
     unresolved: [],
+    environmentKeys: [],
   };
 }
 
