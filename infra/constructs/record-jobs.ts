@@ -12,6 +12,7 @@ import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
+import { JOB_TARGET_MAX_EVENT_AGE_SECONDS, JOB_TARGET_RETRY_ATTEMPTS } from '#shared/events/delivery-policy';
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
 export const EXPORTS_PREFIX = 'usage-exports/';
@@ -134,8 +135,8 @@ export class RecordJobs extends Construct {
         role: this.schedulerRole,
         input: scheduler.ScheduleTargetInput.fromObject({}),
         deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(6),
+        retryAttempts: JOB_TARGET_RETRY_ATTEMPTS,
+        maxEventAge: Duration.seconds(JOB_TARGET_MAX_EVENT_AGE_SECONDS),
       });
     this.schedules.push(
       new scheduler.Schedule(this, 'StorageSnapshotSchedule', {
