@@ -27,19 +27,17 @@ import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import { perFunction, runAsFunction } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { createTokenVerifier } from './jwt.ts';
+import { localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
 
-export const REGION = 'us-east-1';
+export { REGION };
+
 /** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
 const COGNITO_TRIGGERS = {
   PreTokenGeneration: 'identity/pre-token-generation',
   PostConfirmation: 'identity/post-confirmation',
 } as const;
-
-const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '-')}`;
-const localFunctionArn = (entry: string) =>
-  `arn:aws:lambda:${REGION}:000000000000:function:${functionName(entry)}`;
 
 type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
 const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
@@ -99,7 +97,7 @@ export async function startCognitoWithTriggers(
     port: ports.lambda,
     functions: Object.fromEntries(
       triggerEntries.map(([, entry]) => [
-        functionName(entry),
+        localFunctionName(entry),
         async (event: unknown) => (await loadModule(entry)).handler(event, {}),
       ]),
     ),
@@ -111,7 +109,9 @@ export async function startCognitoWithTriggers(
     dataDir: path.join(stateDir, 'cognito'),
     port: ports.cognito,
     lambdaEndpoint: lambda.endpoint,
-    triggers: Object.fromEntries(triggerEntries.map(([trigger, entry]) => [trigger, functionName(entry)])),
+    triggers: Object.fromEntries(
+      triggerEntries.map(([trigger, entry]) => [trigger, localFunctionName(entry)]),
+    ),
   });
   stops.push(cognito.stop);
   return { lambda, cognito };
