@@ -90,7 +90,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     installLocalServices({ workflows });
     await ensureRecordTables(dynamo, REGION, tables);
 
-    const { bus, events, deadLetterFile } = await startEventDelivery(
+    const { bus, events, deadLetterFile, failedInvocationsDir } = await startEventDelivery(
       {
         stateDir,
         eventBusName,
@@ -135,6 +135,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       eventBusName,
       stateDir,
       deadLetterFile,
+      failedInvocationsDir,
       pid: process.pid,
       bootMs: Math.round(performance.now() - began),
     };

@@ -221,18 +221,40 @@ export interface EventDelivery {
   readonly bus: LocalEventBus;
   /** The PutEvents endpoint. */
   readonly events: { readonly endpoint: string };
+  /** The rules' dead-letter queue: events EventBridge could not deliver to a consumer. */
   readonly deadLetterFile: string;
+  /** The functions' on-failure destinations, `<dir>/<function name>.jsonl`. */
+  readonly failedInvocationsDir: string;
 }
 
 /**
- * The event bus and its PutEvents endpoint, delivering to the consumers on their own thread;
- * publishers find the endpoint through `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+ * `TENANTRY_ASYNC_TIME_SCALE` (0 < x ≤ 1): how much shorter than in AWS the waits between
+ * EventBridge's and Lambda's retries are. 0.001 by default, so Lambda's 1 and 2 minutes take 60 and
+ * 120 ms; 1 waits as AWS does.
+ */
+function localAsyncTimeScale(): number {
+  const raw = process.env.TENANTRY_ASYNC_TIME_SCALE;
+  if (raw === undefined) return 0.001;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) {
+    throw new Error(
+      `TENANTRY_ASYNC_TIME_SCALE must be a number above 0 and at most 1, not ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The event bus and its PutEvents endpoint, invoking the consumers (on their own thread)
+ * asynchronously as EventBridge invokes a Lambda target; publishers find the endpoint through
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE`.
  */
 export async function startEventDelivery(
   { stateDir, eventBusName, subscriptions, port, log }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
+  const failedInvocationsDir = path.join(stateDir, 'failed-invocations');
   const consumers = new ConsumerThread();
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
@@ -240,17 +262,30 @@ export async function startEventDelivery(
     catalog,
     subscriptions,
     deadLetterFile,
+    failedInvocationsDir,
+    timeScale: localAsyncTimeScale(),
     deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
-    onDeadLetter: (entry) =>
-      log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
+    onDeadLetter: (letter, event) =>
+      log(
+        `event ${event.id} not delivered by ${letter.MessageAttributes.RULE_ARN.StringValue}: ` +
+          `${letter.MessageAttributes.ERROR_CODE.StringValue} ${letter.MessageAttributes.ERROR_MESSAGE.StringValue}`,
+      ),
+    onFailedInvocation: (record) =>
+      log(
+        `${record.requestContext.functionArn} failed (${record.requestContext.condition}, ` +
+          `${record.requestContext.approximateInvokeCount} attempts): ${record.responsePayload.errorMessage}`,
+      ),
   });
+
   const events = await startEventBusEndpoint(bus, { host: LOOPBACK, port });
   stops.push(async () => {
+    // Whatever waits for a retry is retried now: a stop does not lose it, nor wait minutes for it.
+    bus.hurry();
     await bus.drain();
     await events.stop();
   });
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
-  return { bus, events, deadLetterFile };
+  return { bus, events, deadLetterFile, failedInvocationsDir };
 }
 
 /** The HTTP API: the route table's handlers behind the user pool's token check. */
