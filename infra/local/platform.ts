@@ -96,6 +96,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         eventBusName,
         subscriptions: options.subscriptions ?? defaultSubscriptions,
         port: ports.events,
+        lambda,
         log,
       },
       stops,

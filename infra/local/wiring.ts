@@ -12,6 +12,7 @@ import type { PlatformSettings } from '#shared/composition/services';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
@@ -214,6 +215,8 @@ export interface EventDeliveryOptions {
   readonly eventBusName: string;
   readonly subscriptions: readonly EventSubscription[];
   readonly port: number;
+  /** The local Lambda Invoke endpoint: the consumers and the scheduled jobs are served there too. */
+  readonly lambda: LambdaInvokeHandle;
   readonly log: (line: string) => void;
 }
 
@@ -247,10 +250,13 @@ function localAsyncTimeScale(): number {
 /**
  * The event bus and its PutEvents endpoint, invoking the consumers (on their own thread)
  * asynchronously as EventBridge invokes a Lambda target; publishers find the endpoint through
- * `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE`. The consumers and the scheduled jobs are also served on the local
+ * Lambda Invoke endpoint, where an `Event` invocation goes through the same Lambda queue (retries,
+ * on-failure destination) — the schedules' way of invoking the jobs, and the redrive of
+ * docs/operations.md.
  */
 export async function startEventDelivery(
-  { stateDir, eventBusName, subscriptions, port, log }: EventDeliveryOptions,
+  { stateDir, eventBusName, subscriptions, port, lambda, log }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
@@ -276,6 +282,22 @@ export async function startEventDelivery(
           `${record.requestContext.approximateInvokeCount} attempts): ${record.responsePayload.errorMessage}`,
       ),
   });
+
+  const serveAsync = (entry: string, run: (event: unknown) => Promise<unknown>) =>
+    lambda.serve(localFunctionName(entry), {
+      invoke: run,
+      invokeAsync: (event) =>
+        bus.lambda.invoke(
+          { functionName: localFunctionName(entry), functionArn: localFunctionArn(entry), run },
+          event,
+        ),
+    });
+  for (const subscription of subscriptions) {
+    serveAsync(subscription.handler, (event) => consumers.deliver(subscription.handler, event));
+  }
+  for (const entry of Object.values(RECORD_JOB_HANDLERS)) {
+    serveAsync(entry, async (event) => (await loadModule(entry)).handler(event, {}));
+  }
 
   const events = await startEventBusEndpoint(bus, { host: LOOPBACK, port });
   stops.push(async () => {
