@@ -11,6 +11,10 @@ import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocatio
 import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { EventCatalog } from '#shared/events/catalog';
+import {
+  CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
+  CONSUMER_TARGET_RETRY_ATTEMPTS,
+} from '#shared/events/delivery-policy';
 import type { EventSubscription } from '#shared/events/subscriptions';
 
 export interface EventConsumersProps {
@@ -37,7 +41,7 @@ export interface EventConsumersProps {
   readonly alarmTopic?: sns.ITopic;
   /**
    * How many times EventBridge retries a failed delivery before dead-lettering it.
-   * @default 8
+   * @default CONSUMER_TARGET_RETRY_ATTEMPTS (8)
    */
   readonly retryAttempts?: number;
   /**
@@ -106,8 +110,8 @@ export class EventConsumers extends Construct {
       rule.addTarget(
         new targets.LambdaFunction(fn.function, {
           deadLetterQueue,
-          retryAttempts: props.retryAttempts ?? 8,
-          maxEventAge: props.maxEventAge ?? Duration.hours(6),
+          retryAttempts: props.retryAttempts ?? CONSUMER_TARGET_RETRY_ATTEMPTS,
+          maxEventAge: props.maxEventAge ?? Duration.seconds(CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS),
         }),
       );
 

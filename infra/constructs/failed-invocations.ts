@@ -4,21 +4,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import type { TenantryFunction } from '#infra/constructs/tenantry-function';
-
-/**
- * Lambda's retries of an asynchronous invocation that fails: as many as Lambda allows (0 to 2).
- * Every function this is used for is idempotent (consumers by event id, the storage snapshot keeps
- * a day's highest value, the month close answers the same summary every time), so a retry is safe.
- * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
- */
-export const ASYNC_RETRY_ATTEMPTS = 2;
-
-/**
- * How long Lambda keeps an event it could not run yet (throttled, or between retries): the most
- * it allows, 6 hours, so a throttled burst is delayed rather than sent to the failure queue.
- * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
- */
-export const ASYNC_MAX_EVENT_AGE = Duration.hours(6);
+import { ASYNC_MAX_EVENT_AGE_SECONDS, ASYNC_RETRY_ATTEMPTS } from '#shared/events/delivery-policy';
 
 export interface FailedInvocationsProps {
   /** What the alarm tells the operator went wrong. */
@@ -76,8 +62,9 @@ export function sendFailedInvocationsToQueue(
     }),
   );
   fn.function.configureAsyncInvoke({
+    // The numbers, and why, are in shared/events/delivery-policy.ts; the local platform uses them too.
     retryAttempts: ASYNC_RETRY_ATTEMPTS,
-    maxEventAge: ASYNC_MAX_EVENT_AGE,
+    maxEventAge: Duration.seconds(ASYNC_MAX_EVENT_AGE_SECONDS),
     onFailure: { bind: () => ({ destination: queue.queueArn }) },
   });
   return queue;

@@ -12,6 +12,8 @@ import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
 import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
+import { JOB_TARGET_MAX_EVENT_AGE_SECONDS, JOB_TARGET_RETRY_ATTEMPTS } from '#shared/events/delivery-policy';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
 export const EXPORTS_PREFIX = 'usage-exports/';
@@ -42,11 +44,8 @@ export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mo
   fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
 }
 
-/** Entries of the scheduled records jobs. */
-export const RECORD_JOB_HANDLERS = {
-  storageSnapshot: 'usage/snapshot-storage',
-  monthClose: 'exports/close-month',
-} as const;
+/** Entries of the scheduled records jobs (shared/records/scheduled-jobs.ts). */
+export { RECORD_JOB_HANDLERS };
 
 export interface RecordJobsProps {
   readonly stage: string;
@@ -139,8 +138,8 @@ export class RecordJobs extends Construct {
         role: this.schedulerRole,
         input: scheduler.ScheduleTargetInput.fromObject({}),
         deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(6),
+        retryAttempts: JOB_TARGET_RETRY_ATTEMPTS,
+        maxEventAge: Duration.seconds(JOB_TARGET_MAX_EVENT_AGE_SECONDS),
       });
     this.schedules.push(
       new scheduler.Schedule(this, 'StorageSnapshotSchedule', {

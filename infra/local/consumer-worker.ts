@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
+import type { ConsumerReply } from './consumers.ts';
 import { perFunction, runAsFunction } from './function-runtime.ts';
 
 /*
@@ -30,19 +33,36 @@ installRecordServices(
 type ConsumerModule = { handler: (event: unknown, context: unknown) => Promise<unknown> };
 const modules = new Map<string, Promise<ConsumerModule>>();
 
+const reply = (message: ConsumerReply) => parentPort?.postMessage(message);
+
 parentPort?.on('message', async ({ id, handler, event, credentials }: Delivery) => {
+  // No module is no function: Lambda's Invoke would answer ResourceNotFoundException, and nothing
+  // runs. A module that exists but fails to load is the function's own error (its init failed).
+  const entry = import.meta.resolve(`#functions/${handler}`);
+  if (!existsSync(fileURLToPath(entry))) {
+    reply({ id, ok: false, missing: true });
+    return;
+  }
   try {
     if (!credentialsOf.has(handler)) credentialsOf.set(handler, credentials);
     let loaded = modules.get(handler);
     if (!loaded) {
-      loaded = import(`#functions/${handler}`) as Promise<ConsumerModule>;
+      loaded = import(entry) as Promise<ConsumerModule>;
       modules.set(handler, loaded);
+      // A failed init is tried again on the next invocation, as Lambda starts a new instance.
+      loaded.catch(() => modules.delete(handler));
     }
     const module = await loaded;
     await runAsFunction(handler, () => module.handler(event, {}));
-    parentPort?.postMessage({ id, ok: true });
+    reply({ id, ok: true });
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    parentPort?.postMessage({ id, ok: false, name: failure.name, message: failure.message });
+    reply({
+      id,
+      ok: false,
+      name: failure.name,
+      message: failure.message,
+      trace: (failure.stack ?? '').split('\n'),
+    });
   }
 });

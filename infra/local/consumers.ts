@@ -4,56 +4,98 @@ import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 /** The credentials a consumer function's clients sign with (its own role's); undefined for none. */
 export type ConsumerCredentials = (entry: string) => AwsClientConfig['credentials'];
 
-/** A consumer failure reported by the consumer thread, with the name and message it threw. */
+import { FunctionUnreachable } from './async-invoke.ts';
+import { localFunctionArn } from './local-functions.ts';
+
+/** A consumer failure reported by the consumer thread, with the name, message and stack it threw. */
 export class ConsumerFailed extends Error {
-  constructor(name: string, message: string) {
+  /** The stack, line by line, as the Node.js runtime reports it (`trace`). */
+  readonly trace: readonly string[];
+
+  constructor(name: string, message: string, trace: readonly string[] = []) {
     super(message);
     this.name = name;
+    this.trace = trace;
   }
 }
 
+/** What the consumer thread answers a delivery (consumer-worker.ts). */
+export type ConsumerReply =
+  | { readonly id: number; readonly ok: true }
+  | { readonly id: number; readonly ok: false; readonly missing: true }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly missing?: false;
+      readonly name: string;
+      readonly message: string;
+      readonly trace: readonly string[];
+    };
+
 /**
- * Runs event consumer handlers on their own thread (see consumer-worker.ts). `deliver` resolves
- * when the handler has finished and rejects with its error, as a Lambda invocation would.
+ * Runs event consumer handlers on their own thread (see consumer-worker.ts). `deliver` is one
+ * synchronous invocation: it resolves when the handler has finished and rejects with its error
+ * (`ConsumerFailed`), as a Lambda invocation would. When the invocation cannot be made at all it
+ * rejects with `FunctionUnreachable`: `ResourceNotFoundException` for a handler module that does
+ * not exist (there is no such function), `ServiceException` when the thread stopped or crashed with
+ * the invocation in it (the next delivery starts a new thread, as Lambda would a new instance).
  */
 export class ConsumerThread {
-  #worker: Worker | undefined;
+  #running: RunningThread | undefined;
   #nextId = 0;
-  readonly #pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
   constructor(private readonly credentialsFor: ConsumerCredentials = () => undefined) {}
 
-  #start(): Worker {
+  #start(): RunningThread {
     // Started on the first delivery, when the platform's environment is complete; the thread gets a copy.
     // The thread registers tsx itself (consumer-thread.mjs): the handlers are TypeScript.
     const worker = new Worker(new URL('./consumer-thread.mjs', import.meta.url), { env: { ...process.env } });
-    worker.on('message', (reply: { id: number; ok: boolean; name?: string; message?: string }) => {
-      const pending = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (reply.ok) pending?.resolve();
-      else pending?.reject(new ConsumerFailed(reply.name ?? 'Error', reply.message ?? 'consumer failed'));
+    // Each thread's own invocations: a thread that is gone fails only what it had taken.
+    const running: RunningThread = { worker, pending: new Map() };
+    worker.on('message', (reply: ConsumerReply) => {
+      const pending = running.pending.get(reply.id);
+      if (!pending) return;
+      running.pending.delete(reply.id);
+      if (reply.ok) pending.resolve();
+      else if (reply.missing) pending.reject(notFound(pending.handler));
+      else pending.reject(new ConsumerFailed(reply.name, reply.message, reply.trace));
     });
-    worker.on('error', (error) => {
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-      this.#worker = undefined;
-    });
+    const gone = (reason: string) => {
+      if (this.#running === running) this.#running = undefined;
+      for (const pending of running.pending.values()) {
+        pending.reject(new FunctionUnreachable('ServiceException', `The consumer thread ${reason}`));
+      }
+      running.pending.clear();
+    };
+    worker.on('error', (error) => gone(`failed: ${error.message}`));
+    worker.on('exit', (code) => gone(`exited (${code})`));
     // The thread must not keep the process alive on its own.
     worker.unref();
-    return worker;
+    return running;
   }
 
   deliver(handler: string, event: unknown): Promise<void> {
-    this.#worker ??= this.#start();
+    this.#running ??= this.#start();
+    const running = this.#running;
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker?.postMessage({ id, handler, event, credentials: this.credentialsFor(handler) });
+      running.pending.set(id, { handler, resolve, reject });
+      running.worker.postMessage({ id, handler, event, credentials: this.credentialsFor(handler) });
     });
   }
 
   async stop(): Promise<void> {
-    await this.#worker?.terminate();
-    this.#worker = undefined;
+    const running = this.#running;
+    this.#running = undefined;
+    await running?.worker.terminate();
   }
 }
+
+interface RunningThread {
+  readonly worker: Worker;
+  readonly pending: Map<number, { readonly handler: string; resolve(): void; reject(error: Error): void }>;
+}
+
+/** What Lambda's Invoke answers for a function that does not exist. */
+const notFound = (handler: string) =>
+  new FunctionUnreachable('ResourceNotFoundException', `Function not found: ${localFunctionArn(handler)}`);

@@ -3,7 +3,19 @@ import { appendFile, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { EventCatalog } from '#shared/events/catalog';
+import {
+  CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
+  CONSUMER_TARGET_RETRY_ATTEMPTS,
+} from '#shared/events/delivery-policy';
 import type { EventSubscription } from '#shared/events/subscriptions';
+import {
+  type AsyncInvokeConfig,
+  type AsyncTarget,
+  type FailedInvocationRecord,
+  FunctionUnreachable,
+  LocalLambdaQueue,
+  ScaledClock,
+} from './async-invoke.ts';
 import { listenOnLoopback } from './engines/ports.ts';
 import {
   type Authorize,
@@ -13,6 +25,7 @@ import {
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
 } from './iam/access.ts';
+import { LOCAL_ACCOUNT, localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 
@@ -27,50 +40,118 @@ export interface PutEventsEntry {
 
 export type PutEventsResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
+/** A rule target's `RetryPolicy`: how long EventBridge keeps trying to deliver an event. */
+export interface TargetRetryPolicy {
+  /** 0 to 185. */
+  readonly maximumRetryAttempts: number;
+  /** 60 to 86400. */
+  readonly maximumEventAgeInSeconds: number;
+}
+
+/** What the CDK app gives every consumer's rule target (infra/constructs/event-consumers.ts). */
+export const CONSUMER_TARGET_RETRY_POLICY: TargetRetryPolicy = {
+  maximumRetryAttempts: CONSUMER_TARGET_RETRY_ATTEMPTS,
+  maximumEventAgeInSeconds: CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
+};
+
 export interface LocalEventBusOptions {
   readonly busName: string;
   readonly catalog: EventCatalog;
   readonly subscriptions: readonly EventSubscription[];
-  /** Calls the subscription's consumer handler with the event, as a Lambda target would. */
+  /**
+   * One synchronous invocation of the subscription's consumer with the event: resolves when the
+   * handler succeeded, rejects with its error, or with `FunctionUnreachable` (async-invoke.ts) when
+   * the function could not be invoked at all.
+   */
   readonly deliver: (subscription: EventSubscription, event: BusEvent) => Promise<void>;
-  /** JSON lines of events no consumer could take after every attempt (the DLQ). */
+  /**
+   * The rules' dead-letter queue: JSON lines of the events EventBridge could not deliver to a
+   * consumer's function, each as SQS hands the message out (`Body` is the event).
+   */
   readonly deadLetterFile: string;
-  /** Attempts per delivery, the first included. @default 3 */
-  readonly maxAttempts?: number;
-  /** Delay before attempt n+1. @default 50 ms doubling */
-  readonly retryDelayMs?: (attempt: number) => number;
-  readonly onDeadLetter?: (entry: DeadLetter) => void;
+  /** Each consumer's on-failure destination, `<dir>/<function name>.jsonl` (async-invoke.ts). */
+  readonly failedInvocationsDir: string;
+  /** Multiplies every AWS wait, EventBridge's and Lambda's (1: as in AWS). @default 1 */
+  readonly timeScale?: number;
+  /** Lambda's asynchronous invocation config of every consumer. @default as the CDK app's */
+  readonly asyncInvokeConfig?: AsyncInvokeConfig;
+  /** The rule targets' retry policy. @default CONSUMER_TARGET_RETRY_POLICY, as the CDK app's */
+  readonly targetRetryPolicy?: TargetRetryPolicy;
+  readonly onDeadLetter?: (letter: DeadLetter, event: BusEvent) => void;
+  readonly onFailedInvocation?: (record: FailedInvocationRecord) => void;
 }
 
+/** The SQS message attributes EventBridge adds to a dead-lettered event. */
+export type DeadLetterAttribute = 'RULE_ARN' | 'TARGET_ARN' | 'ERROR_CODE' | 'ERROR_MESSAGE';
+
+/**
+ * An event EventBridge could not deliver, as a message of the rule's dead-letter queue
+ * (`aws sqs receive-message` shows it so): the body is the event, the attributes say which rule and
+ * target and why (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+ */
 export interface DeadLetter {
-  readonly subscription: string;
-  readonly attempts: number;
-  readonly error: string;
-  readonly deadLetteredAt: string;
-  readonly event: BusEvent;
+  readonly MessageId: string;
+  readonly Body: string;
+  readonly MessageAttributes: Record<
+    DeadLetterAttribute,
+    { readonly DataType: 'String'; readonly StringValue: string }
+  >;
+  readonly Attributes: { readonly SentTimestamp: string };
 }
 
 /**
  * The local EventBridge: rules come from the subscriptions, entries are checked against the event
- * catalog, each matching consumer gets the event asynchronously with retries, and what still
- * fails lands in a dead-letter file. Unlike EventBridge it rejects entries that are not in the
- * catalog, which catches publisher bugs locally.
+ * catalog, and each matching consumer is invoked asynchronously, as EventBridge invokes a Lambda
+ * target. The two failure paths of AWS stay apart:
+ *
+ * - the function cannot be invoked (no such function: not retried; the Lambda service gone:
+ *   retried per the target's retry policy, 1 s doubling): the event goes to the rule's dead-letter
+ *   file with EventBridge's attributes;
+ * - the function runs and fails: Lambda's retries and on-failure destination (LocalLambdaQueue);
+ *   EventBridge's delivery had succeeded, so the rule's dead-letter file never sees it.
+ *
+ * Unlike EventBridge it rejects entries that are not in the catalog, which catches publisher bugs
+ * locally.
  */
 export class LocalEventBus {
   readonly #options: LocalEventBusOptions;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #clock: ScaledClock;
+  readonly #lambda: LocalLambdaQueue;
 
   constructor(options: LocalEventBusOptions) {
     this.#options = options;
+    this.#clock = new ScaledClock(options.timeScale ?? 1);
+    this.#lambda = new LocalLambdaQueue({
+      failedInvocationsDir: options.failedInvocationsDir,
+      clock: this.#clock,
+      onFailedInvocation: options.onFailedInvocation,
+    });
+  }
+
+  /** Lambda's asynchronous queue of the consumers (and of whatever else shares it). */
+  get lambda(): LocalLambdaQueue {
+    return this.#lambda;
   }
 
   putEvents(entries: readonly PutEventsEntry[]): PutEventsResult[] {
     return entries.map((entry) => this.#accept(entry));
   }
 
-  /** Resolves when every delivery started so far has finished (or been dead-lettered). */
+  /**
+   * Resolves when every delivery started so far has finished: delivered and done, retried by Lambda
+   * until it succeeded or left its on-failure record, or dead-lettered.
+   */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0 || this.#lambda.busy) {
+      await Promise.allSettled([...this.#inFlight]);
+      await this.#lambda.drain();
+    }
+  }
+
+  /** Ends every wait of EventBridge's and Lambda's retries now, and every later one at once (a stop). */
+  hurry(): void {
+    this.#clock.hurry();
   }
 
   #accept(entry: PutEventsEntry): PutEventsResult {
@@ -121,28 +202,70 @@ export class LocalEventBus {
   }
 
   async #deliverWithRetries(subscription: EventSubscription, event: BusEvent): Promise<void> {
-    const maxAttempts = this.#options.maxAttempts ?? 3;
-    const delay = this.#options.retryDelayMs ?? ((attempt: number) => 50 * 2 ** (attempt - 1));
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const policy = this.#options.targetRetryPolicy ?? CONSUMER_TARGET_RETRY_POLICY;
+    const clock = this.#clock;
+    const target: AsyncTarget = {
+      functionName: localFunctionName(subscription.handler),
+      functionArn: localFunctionArn(subscription.handler),
+      run: () => this.#options.deliver(subscription, event),
+      config: this.#options.asyncInvokeConfig,
+    };
+    // The event's age as AWS would see it: the waits at their AWS length, the attempts as they took.
+    let age = 0;
+    for (let retry = 0; ; retry++) {
+      const began = performance.now();
       try {
-        await this.#options.deliver(subscription, event);
+        await this.#lambda.invoke(target, event);
         return;
       } catch (error) {
-        lastError = error;
-        if (attempt < maxAttempts) await new Promise((resolve) => setTimeout(resolve, delay(attempt)));
+        age += performance.now() - began;
+        const unreachable =
+          error instanceof FunctionUnreachable
+            ? error
+            : new FunctionUnreachable(
+                'ServiceException',
+                error instanceof Error ? error.message : String(error),
+              );
+        // EventBridge's backoff is "exponential with jitter" and not documented further: 1 s doubling here.
+        const delay = 1000 * 2 ** retry;
+        const outOfTime = age + delay > policy.maximumEventAgeInSeconds * 1000;
+        if (!unreachable.retryable || retry >= policy.maximumRetryAttempts || outOfTime) {
+          await this.#deadLetter(subscription, event, target, unreachable);
+          return;
+        }
+        await clock.sleep(delay);
+        age += delay;
       }
     }
-    const deadLetter: DeadLetter = {
-      subscription: subscription.name,
-      attempts: maxAttempts,
-      error: lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError),
-      deadLetteredAt: new Date().toISOString(),
-      event,
+  }
+
+  async #deadLetter(
+    subscription: EventSubscription,
+    event: BusEvent,
+    target: AsyncTarget,
+    failure: FunctionUnreachable,
+  ): Promise<void> {
+    const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value });
+    const letter: DeadLetter = {
+      MessageId: randomUUID(),
+      Body: JSON.stringify(event),
+      MessageAttributes: {
+        RULE_ARN: attribute(
+          `arn:aws:events:${REGION}:${LOCAL_ACCOUNT}:rule/${this.#options.busName}/${subscription.name}`,
+        ),
+        TARGET_ARN: attribute(target.functionArn),
+        // Lambda's "no such function" is EventBridge's NO_RESOURCE; which code a Lambda service
+        // error gets is not documented, ERROR_FROM_TARGET is the local choice.
+        ERROR_CODE: attribute(
+          failure.errorCode === 'ResourceNotFoundException' ? 'NO_RESOURCE' : 'ERROR_FROM_TARGET',
+        ),
+        ERROR_MESSAGE: attribute(failure.message),
+      },
+      Attributes: { SentTimestamp: String(Date.now()) },
     };
-    await appendFile(this.#options.deadLetterFile, `${JSON.stringify(deadLetter)}\n`, { mode: 0o600 });
+    await appendFile(this.#options.deadLetterFile, `${JSON.stringify(letter)}\n`, { mode: 0o600 });
     await chmod(this.#options.deadLetterFile, 0o600);
-    this.#options.onDeadLetter?.(deadLetter);
+    this.#options.onDeadLetter?.(letter, event);
   }
 }
 

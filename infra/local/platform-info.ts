@@ -56,7 +56,13 @@ export interface PlatformInfo {
   readonly tables: Record<keyof typeof recordTables, string>;
   readonly eventBusName: string;
   readonly stateDir: string;
+  /** The rules' dead-letter queue: events the bus could not deliver to a consumer (JSON lines). */
   readonly deadLetterFile: string;
+  /**
+   * The functions' on-failure destinations: `<dir>/<function name>.jsonl`, Lambda's invocation
+   * records of the asynchronous invocations that failed after Lambda's retries.
+   */
+  readonly failedInvocationsDir: string;
   readonly pid: number;
   readonly bootMs: number;
 }

@@ -129,12 +129,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await runControlMigrations();
     await ensureRecordTables(dynamo, REGION, tables);
 
-    const { bus, events, deadLetterFile } = await startEventDelivery(
+    const { bus, events, deadLetterFile, failedInvocationsDir } = await startEventDelivery(
       {
         stateDir,
         eventBusName,
         subscriptions: options.subscriptions ?? defaultSubscriptions,
         port: ports.events,
+        lambda,
         log,
         iam,
       },
@@ -186,6 +187,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       eventBusName,
       stateDir,
       deadLetterFile,
+      failedInvocationsDir,
       pid: process.pid,
       bootMs: Math.round(performance.now() - began),
     };

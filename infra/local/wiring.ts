@@ -17,6 +17,7 @@ import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
 import type { ExportArchive } from '#shared/ports/export-archive';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
@@ -38,19 +39,17 @@ import type { Authorize } from './iam/access.ts';
 import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
+import { localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
 
-export const REGION = 'us-east-1';
+export { REGION };
+
 /** Cognito trigger → handler entry, called by the local Cognito through the Lambda Invoke API. */
 const COGNITO_TRIGGERS = {
   PreTokenGeneration: 'identity/pre-token-generation',
   PostConfirmation: 'identity/post-confirmation',
 } as const;
-
-const functionName = (entry: string) => `tenantry-local-${entry.replace(/\//g, '-')}`;
-const localFunctionArn = (entry: string) =>
-  `arn:aws:lambda:${REGION}:000000000000:function:${functionName(entry)}`;
 
 type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
 const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
@@ -116,7 +115,7 @@ export async function startCognitoWithTriggers(
     port: ports.lambda,
     functions: Object.fromEntries(
       triggerEntries.map(([, entry]) => [
-        functionName(entry),
+        localFunctionName(entry),
         async (event: unknown) => (await loadModule(entry)).handler(event, {}),
       ]),
     ),
@@ -128,7 +127,9 @@ export async function startCognitoWithTriggers(
     dataDir: path.join(stateDir, 'cognito'),
     port: 0,
     lambdaEndpoint: lambda.endpoint,
-    triggers: Object.fromEntries(triggerEntries.map(([trigger, entry]) => [trigger, functionName(entry)])),
+    triggers: Object.fromEntries(
+      triggerEntries.map(([trigger, entry]) => [trigger, localFunctionName(entry)]),
+    ),
   });
   stops.push(engine.stop);
   const gate = await startIamGate({
@@ -303,6 +304,8 @@ export interface EventDeliveryOptions {
   readonly eventBusName: string;
   readonly subscriptions: readonly EventSubscription[];
   readonly port: number;
+  /** The local Lambda Invoke endpoint: the consumers and the scheduled jobs are served there too. */
+  readonly lambda: LambdaInvokeHandle;
   readonly log: (line: string) => void;
   /** The IAM stand-in, asked on every PutEvents, and the consumers' credentials. */
   readonly iam: PlatformIam;
@@ -312,18 +315,43 @@ export interface EventDelivery {
   readonly bus: LocalEventBus;
   /** The PutEvents endpoint. */
   readonly events: { readonly endpoint: string };
+  /** The rules' dead-letter queue: events EventBridge could not deliver to a consumer. */
   readonly deadLetterFile: string;
+  /** The functions' on-failure destinations, `<dir>/<function name>.jsonl`. */
+  readonly failedInvocationsDir: string;
 }
 
 /**
- * The event bus and its PutEvents endpoint, delivering to the consumers on their own thread;
- * publishers find the endpoint through `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+ * `TENANTRY_ASYNC_TIME_SCALE` (0 < x ≤ 1): how much shorter than in AWS the waits between
+ * EventBridge's and Lambda's retries are. 0.001 by default, so Lambda's 1 and 2 minutes take 60 and
+ * 120 ms; 1 waits as AWS does.
+ */
+function localAsyncTimeScale(): number {
+  const raw = process.env.TENANTRY_ASYNC_TIME_SCALE;
+  if (raw === undefined) return 0.001;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) {
+    throw new Error(
+      `TENANTRY_ASYNC_TIME_SCALE must be a number above 0 and at most 1, not ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The event bus and its PutEvents endpoint, invoking the consumers (on their own thread)
+ * asynchronously as EventBridge invokes a Lambda target; publishers find the endpoint through
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE`. The consumers and the scheduled jobs are also served on the local
+ * Lambda Invoke endpoint, where an `Event` invocation goes through the same Lambda queue (retries,
+ * on-failure destination) — the schedules' way of invoking the jobs, and the redrive of
+ * docs/operations.md.
  */
 export async function startEventDelivery(
-  { stateDir, eventBusName, subscriptions, port, log, iam }: EventDeliveryOptions,
+  { stateDir, eventBusName, subscriptions, port, lambda, log, iam }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
+  const failedInvocationsDir = path.join(stateDir, 'failed-invocations');
   const consumers = new ConsumerThread((entry) => iam.credentialsFor(entry));
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
@@ -331,21 +359,50 @@ export async function startEventDelivery(
     catalog,
     subscriptions,
     deadLetterFile,
+    failedInvocationsDir,
+    timeScale: localAsyncTimeScale(),
     deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
-    onDeadLetter: (entry) =>
-      log(`event ${entry.event.id} dead-lettered by ${entry.subscription}: ${entry.error}`),
+    onDeadLetter: (letter, event) =>
+      log(
+        `event ${event.id} not delivered by ${letter.MessageAttributes.RULE_ARN.StringValue}: ` +
+          `${letter.MessageAttributes.ERROR_CODE.StringValue} ${letter.MessageAttributes.ERROR_MESSAGE.StringValue}`,
+      ),
+    onFailedInvocation: (record) =>
+      log(
+        `${record.requestContext.functionArn} failed (${record.requestContext.condition}, ` +
+          `${record.requestContext.approximateInvokeCount} attempts): ${record.responsePayload.errorMessage}`,
+      ),
   });
+
+  const serveAsync = (entry: string, run: (event: unknown) => Promise<unknown>) =>
+    lambda.serve(localFunctionName(entry), {
+      invoke: run,
+      invokeAsync: (event) =>
+        bus.lambda.invoke(
+          { functionName: localFunctionName(entry), functionArn: localFunctionArn(entry), run },
+          event,
+        ),
+    });
+  for (const subscription of subscriptions) {
+    serveAsync(subscription.handler, (event) => consumers.deliver(subscription.handler, event));
+  }
+  for (const entry of Object.values(RECORD_JOB_HANDLERS)) {
+    serveAsync(entry, async (event) => (await loadModule(entry)).handler(event, {}));
+  }
+
   const events = await startEventBusEndpoint(bus, {
     host: LOOPBACK,
     port,
     authorize: iam.authorizer.authorize,
   });
   stops.push(async () => {
+    // Whatever waits for a retry is retried now: a stop does not lose it, nor wait minutes for it.
+    bus.hurry();
     await bus.drain();
     await events.stop();
   });
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
-  return { bus, events, deadLetterFile };
+  return { bus, events, deadLetterFile, failedInvocationsDir };
 }
 
 /**

@@ -79,6 +79,7 @@ describe('PutEvents on the local bus, judged by the caller’s policies', () => 
       catalog,
       subscriptions: [{ name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit' }],
       deadLetterFile: path.join(dir, 'dlq.jsonl'),
+      failedInvocationsDir: path.join(dir, 'failed'),
       deliver: async (_subscription, event) => {
         delivered.push(event);
       },

@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { CognitoIdentityProviderServiceException } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { FailedInvocationRecord } from '#infra/local/async-invoke';
 import { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { auditPartition } from '#shared/records/audit-store';
@@ -36,6 +38,32 @@ async function auditItems(info: PlatformInfo, tenantId: string) {
   } finally {
     client.destroy();
   }
+}
+
+/** `Invoke` with `InvocationType: Event` on the platform's Lambda endpoint, as a schedule or a redrive does. */
+async function invokeAsync(info: PlatformInfo, functionName: string, payload: unknown) {
+  const lambda = new LambdaClient({ ...aws(info), endpoint: info.endpoints.lambda, maxAttempts: 1 });
+  try {
+    return await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+    );
+  } finally {
+    lambda.destroy();
+  }
+}
+
+/** The on-failure records of one function so far, [] before its file exists. */
+async function failedInvocations(info: PlatformInfo, functionName: string) {
+  const file = path.join(info.failedInvocationsDir, `${functionName}.jsonl`);
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as FailedInvocationRecord);
 }
 
 async function publishAudit(info: PlatformInfo, tenantId: string, action: string) {
@@ -107,6 +135,71 @@ describe('the local platform (booted once for the run)', () => {
     expect(items).toHaveLength(1);
     expect(items[0]?.action?.S).toBe('tenant.update');
     expect(items[0]?.eventId?.S).toBe(result.Entries?.[0]?.EventId);
+  });
+
+  it('names its failure files in platform.json: the rule dead-letter file and the on-failure destinations', () => {
+    expect(info.deadLetterFile).toBe(path.join(info.stateDir, 'events-dead-letter.jsonl'));
+    expect(info.failedInvocationsDir).toBe(path.join(info.stateDir, 'failed-invocations'));
+  });
+
+  it("retries a scheduled job that fails when invoked asynchronously, then records it in the job's own failed invocations (0600)", async () => {
+    // Arrange: the month close refuses a month that is not YYYY-MM, on every attempt.
+    const functionName = 'tenantry-local-exports-close-month';
+    const payload = { month: `not-a-month-${Date.now()}` };
+    // Act
+    const accepted = await invokeAsync(info, functionName, payload);
+    const records = await eventually(
+      () => failedInvocations(info, functionName),
+      (found) => found.some((record) => (record.requestPayload as typeof payload).month === payload.month),
+    );
+    // Assert
+    expect(accepted.StatusCode).toBe(202);
+    const mine = records.filter(
+      (record) => (record.requestPayload as typeof payload).month === payload.month,
+    );
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      requestContext: {
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+      },
+      requestPayload: payload,
+      responseContext: { functionError: 'Unhandled' },
+    });
+    expect(mine[0]?.responsePayload.errorMessage).toMatch(/month/);
+    const file = path.join(info.failedInvocationsDir, `${functionName}.jsonl`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('runs a consumer invoked asynchronously on its thread with the same retries: a redrive that fails again comes back', async () => {
+    // Arrange: the audit consumer refuses an event that is not an Audit Record.
+    const functionName = 'tenantry-local-events-record-audit';
+    const event = {
+      version: '0',
+      id: `not-audit-${Date.now()}`,
+      'detail-type': 'Usage Recorded',
+      source: 'tenantry.usage',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'local',
+      resources: [],
+      detail: {},
+    };
+    // Act
+    await invokeAsync(info, functionName, event);
+    const records = await eventually(
+      () => failedInvocations(info, functionName),
+      (found) => found.some((record) => (record.requestPayload as typeof event).id === event.id),
+    );
+    // Assert
+    const mine = records.filter((record) => (record.requestPayload as typeof event).id === event.id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.requestContext).toMatchObject({
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    });
+    expect(mine[0]?.responsePayload.errorType).toBe('InvalidEventDetail');
   });
 
   it('rejects an event that is not in the catalog or does not match its schema', async () => {

@@ -181,17 +181,18 @@ describe('consumers replayed (at-least-once delivery)', () => {
   });
 });
 
-describe('dead-letter paths: nothing is lost', () => {
+describe('failure paths: nothing is lost', () => {
   const dirs: string[] = [];
   afterAll(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('dead-letters a usage event its consumer cannot take, and a redrive records it once', async () => {
+  it("keeps a usage event its consumer fails on in the consumer's failed invocations, and a redrive records it once", async () => {
     // Arrange: a bus whose usage consumer writes to a table that does not exist.
     const dir = await mkdtemp(path.join(tmpdir(), 'tenantry-dlq-'));
     dirs.push(dir);
     const deadLetterFile = path.join(dir, 'dead.jsonl');
+    const failedInvocationsDir = path.join(dir, 'failed-invocations');
     const broken = usageConsumer(new UsageStore(dynamo, 'no-such-table'));
     const bus = new LocalEventBus({
       busName: 'b',
@@ -200,7 +201,8 @@ describe('dead-letter paths: nothing is lost', () => {
         { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage' },
       ],
       deadLetterFile,
-      retryDelayMs: () => 1,
+      failedInvocationsDir,
+      timeScale: 0.00001,
       deliver: async (_subscription, event) => broken(event),
     });
     const tenantId = fakeTenant();
@@ -213,19 +215,22 @@ describe('dead-letter paths: nothing is lost', () => {
       },
     ]);
     await bus.drain();
-    const dead = (await readFile(deadLetterFile, 'utf8'))
+    const failed = (
+      await readFile(path.join(failedInvocationsDir, 'tenantry-local-events-record-usage.jsonl'), 'utf8')
+    )
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    // Assert: dead-lettered after every attempt, with the whole event.
-    expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({
-      subscription: 'RecordUsage',
-      attempts: 3,
-      event: { detail: { tenantId, quantity: 7 } },
+    // Assert: after Lambda's retries, one invocation record with the whole event; the delivery
+    // itself succeeded, so the rule's dead-letter file has nothing.
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: { detail: { tenantId, quantity: 7 } },
     });
-    // Redrive twice to the working consumer: counted once.
-    for (let i = 0; i < 2; i++) await usageHandler(dead[0].event);
+    await expect(readFile(deadLetterFile)).rejects.toThrow();
+    // Redrive twice to the working consumer (docs/operations.md: invoke with `.requestPayload`): counted once.
+    for (let i = 0; i < 2; i++) await usageHandler(failed[0].requestPayload);
     const [rollup] = await usage.dailyRollups(tenantId, '2021-07-01', '2021-07-01');
     expect(rollup?.quantity).toBe(7);
   });

@@ -248,6 +248,7 @@ describe('tenant suspension', () => {
       catalog,
       subscriptions: [],
       deadLetterFile: '/dev/null',
+      failedInvocationsDir: '/dev/null',
       deliver: async () => {},
     });
     const at = new Date().toISOString();

@@ -7,7 +7,9 @@
  * - the function throws: still 200, header `X-Amz-Function-Error: Unhandled`, body
  *   `{ errorType, errorMessage, trace }` (errorType is the error's `name`, as the Node runtime does);
  * - unknown function: 404, `x-amzn-ErrorType: ResourceNotFoundException`;
- * - `X-Amz-Invocation-Type: Event`: 202 at once, the function runs in the background;
+ * - `X-Amz-Invocation-Type: Event`: 202 at once; a function served with `invokeAsync` gets it
+ *   through Lambda's asynchronous queue (retries, on-failure destination: ../async-invoke.ts), any
+ *   other just runs in the background;
  *   `DryRun`: 204 without running it;
  * - request payload over 6 MB: 413 RequestTooLargeException.
  */
@@ -30,15 +32,26 @@ export interface LambdaInvokeOptions {
   onError?: (functionName: string, error: unknown) => void;
 }
 
+/** A function served after the start, with what takes its `Event` invocations. */
+export interface ServedFunction {
+  readonly invoke: LocalFunction;
+  /** Takes an `Event` invocation after the 202 (Lambda's asynchronous queue). */
+  readonly invokeAsync?: (event: unknown) => Promise<void>;
+}
+
 export interface LambdaInvokeHandle {
   /** e.g. `http://127.0.0.1:9001`; give it to a Lambda client as `endpoint`. */
   endpoint: string;
   port: number;
+  /** Serves one more function under `name` (functions the platform starts later, e.g. the consumers). */
+  serve(name: string, fn: ServedFunction): void;
   stop(): Promise<void>;
 }
 
 export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): Promise<LambdaInvokeHandle> {
-  const functions = new Map(Object.entries(options.functions));
+  const functions = new Map<string, ServedFunction>(
+    Object.entries(options.functions).map(([name, invoke]) => [name, { invoke }]),
+  );
   const server = createServer((request, response) => {
     handle(request, response, functions, options.onError).catch((error: unknown) => {
       options.onError?.('(endpoint)', error);
@@ -48,13 +61,20 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
   });
   const port = await listenOnLoopback(server, options.port, ENGINE);
 
-  return { endpoint: `http://${LOOPBACK}:${port}`, port, stop: serverStop(server) };
+  return {
+    endpoint: `http://${LOOPBACK}:${port}`,
+    port,
+    serve: (name, fn) => {
+      functions.set(name, fn);
+    },
+    stop: serverStop(server),
+  };
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
-  functions: Map<string, LocalFunction>,
+  functions: Map<string, ServedFunction>,
   onError: LambdaInvokeOptions['onError'],
 ): Promise<void> {
   const url = new URL(request.url ?? '/', `http://${LOOPBACK}`);
@@ -69,8 +89,8 @@ async function handle(
     return;
   }
   const name = functionName(decodeURIComponent(match[1]));
-  const fn = functions.get(name);
-  if (fn === undefined) {
+  const served = functions.get(name);
+  if (served === undefined) {
     const arn = `arn:aws:lambda:local:000000000000:function:${name}`;
     sendJson(
       response,
@@ -114,12 +134,12 @@ async function handle(
   }
   if (invocationType === 'Event') {
     response.writeHead(202).end();
-    fn(event).catch((error: unknown) => onError?.(name, error));
+    (served.invokeAsync ?? served.invoke)(event).catch((error: unknown) => onError?.(name, error));
     return;
   }
 
   try {
-    const result = await fn(event);
+    const result = await served.invoke(event);
     response.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
     response.end(JSON.stringify(result ?? null));
   } catch (error) {

@@ -72,6 +72,33 @@ describe('Lambda Invoke endpoint', () => {
     });
   });
 
+  it('serves a function added after the start, its Event invocations through its own async path', async () => {
+    // Arrange
+    const queued: unknown[] = [];
+    const ran: unknown[] = [];
+    handle.serve('late', {
+      invoke: async (event) => {
+        ran.push(event);
+        return 'ran';
+      },
+      invokeAsync: async (event) => {
+        queued.push(event);
+      },
+    });
+    // Act
+    const sync = await client.send(
+      new InvokeCommand({ FunctionName: 'late', Payload: Buffer.from('{"n":1}') }),
+    );
+    const async = await client.send(
+      new InvokeCommand({ FunctionName: 'late', InvocationType: 'Event', Payload: Buffer.from('{"n":2}') }),
+    );
+    // Assert: 202 for the Event invocation, which only the async path saw.
+    expect(decode(sync.Payload)).toBe('ran');
+    expect(async.StatusCode).toBe(202);
+    expect(ran).toEqual([{ n: 1 }]);
+    expect(queued).toEqual([{ n: 2 }]);
+  });
+
   it('answers ResourceNotFoundException for an unknown function', async () => {
     await expect(
       client.send(new InvokeCommand({ FunctionName: 'missing', Payload: Buffer.from('{}') })),
