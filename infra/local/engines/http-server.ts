@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { Server as HttpServer, type Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 
 export interface ServerStopOptions {
   /**
@@ -31,4 +32,23 @@ export function serverStop(server: Server, options: ServerStopOptions = {}): () 
     });
     return stopped;
   };
+}
+
+/** How long a stand-in keeps an idle client connection open. */
+export const IDLE_CONNECTION_MS = 10 * 60_000;
+
+/**
+ * Keeps idle keep-alive connections open for minutes, as AWS endpoints do, instead of Node's 5 s.
+ * The SDK clients keep sockets alive and reuse them without an idle limit of their own; with
+ * Node's default a request sent as the server drops the idle socket fails as "socket hang up"
+ * (ECONNRESET), which the SDK reports as a TimeoutError — seen under load in the saga tests. The
+ * header and request timeouts must not cut an idle connection first. Stops are unaffected: they
+ * close idle connections at once (`serverStop`).
+ */
+export function keepIdleConnections(server: NetServer): void {
+  // listenOnLoopback also takes plain TCP servers (port probes), which have no keep-alive.
+  if (!(server instanceof HttpServer)) return;
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
+  server.headersTimeout = IDLE_CONNECTION_MS + 1_000;
+  server.requestTimeout = 0;
 }

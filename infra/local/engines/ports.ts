@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { EngineStartFailed, PortInUse } from './errors.ts';
+import { keepIdleConnections } from './http-server.ts';
 
 /** Every engine of the local platform listens on loopback only: nothing is reachable from the network. */
 export const LOOPBACK = '127.0.0.1';
@@ -64,6 +65,7 @@ export async function listenOnLoopback(
   engineName: string,
   host: string = LOOPBACK,
 ): Promise<number> {
+  keepIdleConnections(server);
   if (!isLoopbackHost(host)) {
     throw new EngineStartFailed(
       engineName,

@@ -1,7 +1,7 @@
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serverStop } from '#infra/local/engines/http-server';
+import { IDLE_CONNECTION_MS, serverStop } from '#infra/local/engines/http-server';
 import { LOOPBACK, listenOnLoopback } from '#infra/local/engines/ports';
 
 /** A server whose requests get no answer until the test ends them: a busy keep-alive socket. */
@@ -71,4 +71,41 @@ describe('serverStop', () => {
     await stop;
     expect(await outcome).toBe('answered');
   });
+});
+
+describe('idle keep-alive connections of the stand-ins', () => {
+  it('stay open past Node’s 5 s default, so an SDK client reusing one is not cut ("socket hang up")', async () => {
+    // Arrange: a stand-in server and a keep-alive client, as the AWS SDK uses
+    let connections = 0;
+    const server = createServer((_request, response) => response.end('ok'));
+    server.on('connection', () => {
+      connections += 1;
+    });
+    const port = await listenOnLoopback(server, 0, 'test server');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        const outgoing = request({ host: LOOPBACK, port, agent }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          response.on('end', () => resolve(body));
+        });
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    try {
+      // Act: a request, 5.5 s idle, another
+      expect(await get()).toBe('ok');
+      await sleep(5_500);
+      expect(await get()).toBe('ok');
+      // Assert: the second request went over the same connection
+      expect(server.keepAliveTimeout).toBe(IDLE_CONNECTION_MS);
+      expect(connections).toBe(1);
+    } finally {
+      agent.destroy();
+      await serverStop(server)();
+    }
+  }, 15_000);
 });

@@ -8,11 +8,12 @@
  * One route is not AWS's: `POST /_tenantry/pause {"seconds": N}` makes every call answer
  * DatabaseResumingException for N seconds, as a cluster at 0 ACU does while it resumes.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Authorize, accessKeyIdOf, allowAll } from '#infra/local/iam/access';
 import { PortInUse } from '../errors.ts';
-import { serverStop } from '../http-server.ts';
+import { keepIdleConnections, serverStop } from '../http-server.ts';
 import { isAddressInUse } from '../ports.ts';
 import type { SecretSource } from './credentials.ts';
 import {
@@ -106,6 +107,7 @@ function parseJson(body: Buffer): unknown {
 }
 
 async function listen(server: Server, host: string, port: number): Promise<number> {
+  keepIdleConnections(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
