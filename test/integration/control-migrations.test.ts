@@ -1,4 +1,6 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { MASTER_USER } from '#infra/local/engines/aurora-master';
+import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
@@ -8,7 +10,10 @@ import { Conflict } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import { createTempDatabase, databaseExists, type TempDatabase } from '../support/tenancy.ts';
 
-/** The control schema's migrations and constraints, each test on a fresh temp database. */
+/**
+ * The control schema's migrations and constraints, each test on a fresh temp database made as RDS
+ * makes one (owned by the master) and reached as the migration custom resource reaches it.
+ */
 
 const info = inject('platform');
 const versions = controlMigrations.map((m) => m.version).sort((a, b) => a - b);
@@ -38,6 +43,16 @@ describe('control migrations', () => {
   it('are numbered 1, 2, 3… without gaps or repeats', () => {
     expect(versions).toEqual(versions.map((_, i) => i + 1));
     expect(controlMigrations[0]).toMatchObject({ version: 1 });
+  });
+
+  it('run as AWS runs them: through the Data API as the master, which owns the database and is no superuser', async () => {
+    const { runner } = await freshDatabase();
+    expect(runner).toBeInstanceOf(DataApiSqlRunner);
+    const [who] = await runner.query(
+      `select current_user as "user", r.rolsuper as superuser, pg_get_userbyid(d.datdba) as owner
+         from pg_roles r, pg_database d where r.rolname = current_user and d.datname = current_database()`,
+    );
+    expect(who).toEqual({ user: MASTER_USER, superuser: false, owner: MASTER_USER });
   });
 
   it('on a fresh database, apply every version once, starting with version 1', async () => {

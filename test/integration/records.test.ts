@@ -7,10 +7,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalEventBus } from '#infra/local/event-bus';
+import { CONTROL_DATABASE } from '#infra/local/platform-info';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
-import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { catalog, MetricSample, UsageRecorded } from '#shared/events/events';
 import { parseCsv } from '#shared/exports/csv';
@@ -23,7 +23,7 @@ import { MetricsStore } from '#shared/records/metrics-store';
 import { measureTenantStorage, snapshotStorage } from '#shared/records/storage-snapshot';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
-import { expectStatus } from '../support/tenancy.ts';
+import { dataApiRunner, expectStatus } from '../support/tenancy.ts';
 
 const info = inject('platform');
 const client = clientFor(info);
@@ -32,9 +32,9 @@ const dynamo = new DynamoDBClient({ ...aws, endpoint: info.endpoints.dynamodb })
 const audit = new AuditStore(dynamo, info.tables.audit, 400);
 const usage = new UsageStore(dynamo, info.tables.usage);
 const metrics = new MetricsStore(dynamo, info.tables.usage);
-const control = new PgSqlRunner({
-  connectionString: `postgres://${info.postgres.user}:${info.postgres.password}@${info.postgres.host}:${info.postgres.port}/control`,
-});
+// The control database as the handlers and jobs reach it: the Data API adapter, as the master.
+const controlDb = dataApiRunner(info, CONTROL_DATABASE);
+const control = controlDb.runner;
 const archive = new FileExportArchive(path.join(info.stateDir, 'exports'));
 const exportDeps = { usage, tenants: tenantCatalog(new TenantRepository(control)), archive };
 const auditHandler = auditConsumer(audit);
@@ -95,7 +95,7 @@ async function rawSums(tenantId: string, month: string): Promise<Record<string, 
 afterAll(async () => {
   client.close();
   dynamo.destroy();
-  await control.close();
+  controlDb.close();
 });
 
 describe('consumers replayed (at-least-once delivery)', () => {

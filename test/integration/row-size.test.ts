@@ -7,8 +7,9 @@ import { DATA_API_MAX_ROW_BYTES, MAX_ROW_BYTES } from '#shared/data/row-size';
 import { rowPageStatement } from '#shared/data/row-statements';
 import { MAX_COLUMNS } from '#shared/data/tables';
 import { type Actor, newActor } from '../support/actors.ts';
-import { errorOf, expectStatus } from '../support/tenancy.ts';
+import { type ClosableRunner, dataApiRunner, errorOf, expectStatus } from '../support/tenancy.ts';
 import { databaseNameOf, tenantWithDatabase } from '../support/tenant-data.ts';
+import { tenantSecretOf } from '../support/tenant-secrets.ts';
 
 /**
  * "Never write then fail": every row the API accepts can be read back through the Data API, whose
@@ -28,7 +29,14 @@ type Page = { items: Row[]; nextCursor: string | null };
 
 let owner: Actor;
 let base: string;
+/**
+ * Measures stored rows as PostgreSQL holds them (`row_to_json` sizes): the engine's superuser on
+ * the wire, for the measurement only. What the product runs (reading the catalog, the page
+ * statement) goes through `tenantDb`.
+ */
 let measure: PgSqlRunner;
+/** The tenant database as the handlers reach it: the Data API adapter, with the tenant's own secret. */
+let tenantDb: ClosableRunner;
 
 /** The largest row of `table` as `row_to_json` text, in bytes (0 for an empty table). */
 const largestRow = async (table: string) => {
@@ -50,11 +58,16 @@ beforeAll(async () => {
   owner = await newActor(client, 'rowsize-owner');
   const tenant = await tenantWithDatabase(owner);
   base = tenant.base;
-  measure = new PgSqlRunner({ ...info.postgres, database: await databaseNameOf(info, tenant.databaseId) });
+  const database = await databaseNameOf(info, tenant.databaseId);
+  measure = new PgSqlRunner({ ...info.postgres, database });
+  const secret = await tenantSecretOf(info, tenant.tenantId);
+  if (!secret) throw new Error(`tenant ${tenant.tenantId} has no secret`);
+  tenantDb = dataApiRunner(info, database, secret.arn);
 });
 
 afterAll(async () => {
   await measure.close();
+  tenantDb?.close();
   client.close();
 });
 
@@ -117,11 +130,13 @@ describe('the row cap', () => {
         201,
       );
     }
-    const info = await readTable(measure, 'fat');
+    const info = await readTable(tenantDb.runner, 'fat');
     if (!info) throw new Error('no table fat');
     for (const sort of ['t', '-t', 'n', 'created_at', '-id']) {
-      // Each page row as the page statement returns it, measured like a stored row.
+      // Each page row as the page statement returns it: read through the Data API as the tenant
+      // (it must answer), and measured like a stored row.
       const page = rowPageStatement(info, rowsQuerySchema.parse({ sort, limit: '100' }));
+      expect(await tenantDb.runner.query(page.sql, page.params), sort).toHaveLength(3);
       const [sized] = await measure.query<{ bytes: number; rows: number }>(
         `select max(octet_length(row_to_json(p)::text))::integer as bytes, count(*)::integer as rows
            from (${page.sql}) p`,

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import pg from 'pg';
+import { ensureMasterOwnedDatabase, MASTER_USER } from '#infra/local/engines/aurora-master';
 import type { PlatformInfo } from '#infra/local/platform-info';
-import { PgSqlRunner } from '#shared/adapters/pg-sql';
+import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
+import type { SqlRunner } from '#shared/ports/sql';
 import type { Actor } from './actors.ts';
 
 type Response = Awaited<ReturnType<Actor['call']>>;
@@ -33,7 +36,10 @@ export function expectStatus(response: Response, ...statuses: number[]): Respons
 export const errorOf = (response: Response) =>
   (response.body as { error?: { code?: string; message?: string; details?: unknown[] } }).error;
 
-/** Runs `work` with a superuser connection to one database of the local platform. */
+/**
+ * Runs `work` with a superuser connection to one database of the local platform: for a test to
+ * look at PostgreSQL or set state behind the API's back, never for the code under test.
+ */
 export async function withPg<T>(
   info: PlatformInfo,
   database: string,
@@ -55,23 +61,70 @@ export async function setTenantStatus(info: PlatformInfo, tenantId: string, stat
   );
 }
 
+/**
+ * An access key that belongs to no function: the IAM stand-in allows it everything, as it allows
+ * an administrator's own credentials.
+ */
+export const OPERATOR_CREDENTIALS = { accessKeyId: 'test-operator', secretAccessKey: 'x' } as const;
+
+/** A SQL runner and what it holds open. */
+export interface ClosableRunner {
+  readonly runner: SqlRunner;
+  close(): void;
+}
+
+/**
+ * The SQL port as the product meets it in AWS: the Data API adapter through the Data API
+ * stand-in, logged in with `secretArn` (the cluster's master secret unless told otherwise) to
+ * `database`. The client is built as the composition root builds it (no SDK retries).
+ */
+export function dataApiRunner(
+  info: PlatformInfo,
+  database: string,
+  secretArn: string = info.dataApi.masterSecretArn,
+): ClosableRunner {
+  const client = new RDSDataClient({
+    region: info.region,
+    endpoint: info.dataApi.endpoint,
+    credentials: OPERATOR_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const runner = new DataApiSqlRunner({
+    client,
+    resourceArn: info.dataApi.clusterArn,
+    secretArn,
+    database,
+  });
+  return { runner, close: () => client.destroy() };
+}
+
 export interface TempDatabase {
   readonly name: string;
-  readonly runner: PgSqlRunner;
-  /** Another runner on the same database (for concurrency tests); closed by `drop`. */
-  newRunner(): PgSqlRunner;
+  /** The master's runner on the database, through the Data API. */
+  readonly runner: SqlRunner;
+  /** Another runner on the same database, with a client of its own (for concurrency tests); closed by `drop`. */
+  newRunner(): SqlRunner;
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database on the booted platform's PostgreSQL; `drop()` removes it. */
+const superuserUrl = (info: PlatformInfo, database = 'postgres') =>
+  `postgres://${encodeURIComponent(info.postgres.user)}:${encodeURIComponent(info.postgres.password)}@${info.postgres.host}:${info.postgres.port}/${database}`;
+
+/**
+ * A fresh, empty database on the booted platform's cluster, made as RDS makes one (owned by the
+ * master, not a superuser), with runners that reach it as the product does: the Data API adapter,
+ * as the master. Only its creation and `drop()` are the superuser's (what RDS and the test's own
+ * cleanup do); every statement given to a runner meets the master's privileges and the Data API's
+ * limits.
+ */
 export async function createTempDatabase(info: PlatformInfo, prefix: string): Promise<TempDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await withPg(info, 'postgres', (client) => client.query(`create database ${name}`));
-  const runners: PgSqlRunner[] = [];
+  await ensureMasterOwnedDatabase(superuserUrl(info), name, MASTER_USER);
+  const opened: ClosableRunner[] = [];
   const newRunner = () => {
-    const runner = new PgSqlRunner({ ...info.postgres, database: name, max: 4 });
-    runners.push(runner);
-    return runner;
+    const made = dataApiRunner(info, name);
+    opened.push(made);
+    return made.runner;
   };
   const runner = newRunner();
   return {
@@ -79,19 +132,15 @@ export async function createTempDatabase(info: PlatformInfo, prefix: string): Pr
     runner,
     newRunner,
     drop: async () => {
-      await Promise.all(runners.map((r) => r.close().catch(() => {})));
-      await withPg(info, 'postgres', async (client) => {
-        await client.query(
-          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-          [name],
-        );
-        await client.query(`drop database if exists ${name}`);
-      });
+      for (const made of opened) made.close();
+      await withPg(info, 'postgres', (client) =>
+        client.query(`drop database if exists ${name} with (force)`),
+      );
     },
   };
 }
 
-/** A temp database with the control schema applied. */
+/** A temp database with the control schema applied (by the master, as the migration custom resource does). */
 export async function createControlDatabase(info: PlatformInfo, prefix = 'control_test') {
   const db = await createTempDatabase(info, prefix);
   await migrate(db.runner, controlMigrations);
