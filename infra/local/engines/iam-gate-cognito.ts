@@ -41,7 +41,7 @@
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../iam/access.ts';
 import { type ArnScope, arnsIn } from '../iam/physical-names.ts';
 import {
-  type GateAnswer,
+  errorAnswer,
   type IamQuestion,
   memberReader,
   type NamePattern,
@@ -223,26 +223,11 @@ const ON_RESOURCE_ARN: ReadonlySet<string> = new Set(['TagResource', 'UntagResou
 const USER_POOL_ID: NamePattern = { test: /^[\w-]+_[0-9a-zA-Z]+$/, source: '[\\w-]+_[0-9a-zA-Z]+' };
 
 const errors = {
-  accessDenied: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: 'AccessDeniedException', Message: message },
-  }),
-  unknownOperation: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: 'UnknownOperationException', message },
-  }),
-  serialization: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: 'SerializationException', message },
-  }),
-  validation: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: 'InvalidParameterException', message },
-  }),
-  internal: (message: string): GateAnswer => ({
-    status: 500,
-    body: { __type: 'InternalErrorException', message },
-  }),
+  accessDenied: errorAnswer(400, 'AccessDeniedException', 'Message'),
+  unknownOperation: errorAnswer(400, 'UnknownOperationException'),
+  serialization: errorAnswer(400, 'SerializationException'),
+  validation: errorAnswer(400, 'InvalidParameterException'),
+  internal: errorAnswer(500, 'InternalErrorException'),
 };
 
 /** The Cognito user pool rules of the IAM gate, for ARNs in `scope` (default: the local account and region). */

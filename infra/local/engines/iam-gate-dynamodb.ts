@@ -41,7 +41,7 @@
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../iam/access.ts';
 import { type ArnScope, arnsIn } from '../iam/physical-names.ts';
 import {
-  type GateAnswer,
+  errorAnswer,
   GateRefusal,
   type IamQuestion,
   memberReader,
@@ -61,26 +61,11 @@ const TABLE: NamePattern = {
 };
 
 const errors = {
-  accessDenied: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: `${CORAL}AccessDeniedException`, Message: message },
-  }),
-  unknownOperation: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: `${CORAL}UnknownOperationException`, message },
-  }),
-  serialization: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: `${CORAL}SerializationException`, Message: message },
-  }),
-  validation: (message: string): GateAnswer => ({
-    status: 400,
-    body: { __type: 'com.amazon.coral.validate#ValidationException', message },
-  }),
-  internal: (message: string): GateAnswer => ({
-    status: 500,
-    body: { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message },
-  }),
+  accessDenied: errorAnswer(400, `${CORAL}AccessDeniedException`, 'Message'),
+  unknownOperation: errorAnswer(400, `${CORAL}UnknownOperationException`),
+  serialization: errorAnswer(400, `${CORAL}SerializationException`, 'Message'),
+  validation: errorAnswer(400, 'com.amazon.coral.validate#ValidationException'),
+  internal: errorAnswer(500, 'com.amazonaws.dynamodb.v20120810#InternalServerError'),
 };
 
 /** Item and table operations: on the table named by `TableName`. */

@@ -38,6 +38,18 @@ export interface GateAnswer {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A service's error answer: `{ __type, message }` with the status, the message member spelled as
+ * that error is (`Message` for some, `message` for others).
+ */
+export function errorAnswer(
+  status: number,
+  type: string,
+  member: 'message' | 'Message' = 'message',
+): (message: string) => GateAnswer {
+  return (message) => ({ status, body: { __type: type, [member]: message } });
+}
+
 /** The service's own answer to a call the gate cannot judge (it names no resource, say). */
 export class GateRefusal extends Error {
   constructor(readonly answer: GateAnswer) {
