@@ -89,6 +89,8 @@ export async function measureRows(
   }
   const apiInsert = performance.now() - apiStarted;
   const direct = new pg.Pool({ ...connection, max: 8 });
+  // An idle client cut by the platform's shutdown must not crash the benchmark (pg emits 'error').
+  direct.on('error', () => {});
   const directStarted = performance.now();
   for (let i = 0; i < options.rows; i += 8) {
     await Promise.all(
