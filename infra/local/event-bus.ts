@@ -25,6 +25,7 @@ import {
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
 } from './iam/access.ts';
+import { arnsIn } from './iam/physical-names.ts';
 import { LOCAL_ACCOUNT, localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
@@ -353,7 +354,7 @@ async function putEventsDenials(
       const bus = entry.EventBusName ?? 'default';
       const resource = bus.startsWith('arn:')
         ? bus
-        : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${bus}`;
+        : arnsIn({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION }).eventBus(bus);
       const context: Record<string, string> = {};
       if (entry.Source !== undefined) context['events:source'] = entry.Source;
       if (entry.DetailType !== undefined) context['events:detail-type'] = entry.DetailType;

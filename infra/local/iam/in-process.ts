@@ -6,7 +6,14 @@
  * refusal is thrown as the SDK throws the service's error, so the handlers see what they would
  * see in AWS.
  */
-import { type AccessRequest, type Authorize, accessDeniedMessage } from '#infra/local/iam/access';
+import {
+  type AccessRequest,
+  type Authorize,
+  accessDeniedMessage,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+} from '#infra/local/iam/access';
+import { arnsIn } from '#infra/local/iam/physical-names';
 import type { DeadLetterSink } from '#shared/ports/event-publisher';
 import type { ArchivedExport, ExportArchive } from '#shared/ports/export-archive';
 import type { WorkflowExecution, WorkflowStarter } from '#shared/ports/workflows';
@@ -100,8 +107,9 @@ export function guardedWorkflows(
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
  */
 export function guardedArchive(inner: ExportArchive, caller: Caller, bucket: string): ExportArchive {
-  const bucketArn = `arn:aws:s3:::${bucket}`;
-  const objectArn = (month: string) => `${bucketArn}/usage-exports/${month}.csv`;
+  const arn = arnsIn({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+  const bucketArn = arn.s3Bucket(bucket);
+  const objectArn = (month: string) => arn.s3Object(bucket, `usage-exports/${month}.csv`);
   return {
     async put(archived: ArchivedExport) {
       // A conditional put (If-None-Match) needs s3:PutObject only.
