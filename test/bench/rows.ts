@@ -26,6 +26,28 @@ async function tenantCredentials(info: PlatformInfo, tenantId: string) {
   return secret;
 }
 
+/** A bare `node:http` server answering every request with one page of `rows()`, as the route shapes it. */
+async function servePage(
+  rows: () => Promise<readonly unknown[]>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_request, response) => {
+    rows()
+      .then((page) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ items: page.slice(0, 50), nextCursor: null }));
+      })
+      .catch(() => {
+        response.writeHead(500);
+        response.end();
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function load(url: string, headers: Record<string, string>, seconds: number) {
   const result = await autocannon({ url, headers, connections: 8, duration: seconds });
   return {
@@ -119,20 +141,7 @@ export async function measureRows(
     return `$${index + 1}`;
   });
   const values = order.map((name) => statement.params[name]);
-  const bare = createServer((_request, response) => {
-    direct
-      .query(text, values)
-      .then((result) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ items: result.rows.slice(0, 50), nextCursor: null }));
-      })
-      .catch(() => {
-        response.writeHead(500);
-        response.end();
-      });
-  });
-  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const bare = await servePage(async () => (await direct.query(text, values)).rows);
 
   // The same statement through the Data API adapter on the stand-in, as the handler runs it, with
   // the tenant's secret: what the stand-in (HTTP, secret lookup, IAM, JSON records) costs on its own.
@@ -148,20 +157,7 @@ export async function measureRows(
     secretArn: credentials.arn,
     database: databaseNameFor(databaseId),
   });
-  const dataApiServer = createServer((_request, response) => {
-    viaDataApi
-      .query(statement.sql, statement.params)
-      .then((rows) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ items: rows.slice(0, 50), nextCursor: null }));
-      })
-      .catch(() => {
-        response.writeHead(500);
-        response.end();
-      });
-  });
-  await new Promise<void>((resolve) => dataApiServer.listen(0, '127.0.0.1', resolve));
-  const dataApiUrl = `http://127.0.0.1:${(dataApiServer.address() as AddressInfo).port}/`;
+  const dataApiServer = await servePage(() => viaDataApi.query(statement.sql, statement.params));
   const apiUrl = `${info.apiUrl}${base}/${TABLE}/rows?limit=50`;
   const auth = { authorization: `Bearer ${owner.token}` };
 
@@ -170,16 +166,16 @@ export async function measureRows(
   const dataApi: Awaited<ReturnType<typeof load>>[] = [];
   try {
     await load(apiUrl, auth, 1);
-    await load(bareUrl, {}, 1);
-    await load(dataApiUrl, {}, 1);
+    await load(bare.url, {}, 1);
+    await load(dataApiServer.url, {}, 1);
     for (let i = 0; i < options.runs; i++) {
       api.push(await load(apiUrl, auth, options.seconds));
-      baseline.push(await load(bareUrl, {}, options.seconds));
-      dataApi.push(await load(dataApiUrl, {}, options.seconds));
+      baseline.push(await load(bare.url, {}, options.seconds));
+      dataApi.push(await load(dataApiServer.url, {}, options.seconds));
     }
   } finally {
-    await new Promise<void>((resolve) => bare.close(() => resolve()));
-    await new Promise<void>((resolve) => dataApiServer.close(() => resolve()));
+    await bare.close();
+    await dataApiServer.close();
     dataApiClient.destroy();
     await direct.end();
     await runner.close();
