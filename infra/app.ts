@@ -69,6 +69,10 @@ export interface BuildAppOptions {
  */
 export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   const app = new App({
+    // The entry point below synthesises explicitly; CDK's default (synthesise again on the
+    // process's `beforeExit` whenever CDK_OUTDIR is set) would also write late for apps a test
+    // built but never synthesised, into an assembly folder already removed.
+    autoSynth: false,
     ...(options.outdir ? { outdir: options.outdir } : {}),
     builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
     context: {
