@@ -1,6 +1,9 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import * as z from 'zod';
 import { DatabaseResuming } from '#shared/adapters/data-api-sql';
 import { services } from '#shared/composition/runtime';
+import { configFields, loadConfig } from '#shared/config';
+import { type ApplicationRoleCredentials, ensureApplicationRole } from '#shared/control/application-role';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import { logger } from '#shared/core/logger';
@@ -11,12 +14,27 @@ const PHYSICAL_ID = 'tenantry-control-database-migrations';
 async function migrateWhenAwake(attempts = 12) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await migrate(services().control, controlMigrations);
+      return await migrateAndGrant();
     } catch (error) {
       if (!(error instanceof DatabaseResuming) || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, 10_000));
     }
   }
+}
+
+/**
+ * The migrations, as the master (it owns the control schema), then the application role the
+ * other functions log in as, its password from its own secret (`CONTROL_SECRET_ARN`).
+ */
+async function migrateAndGrant() {
+  const s = services();
+  const result = await migrate(s.masterControl, controlMigrations);
+  const { CONTROL_SECRET_ARN } = loadConfig(z.object({ CONTROL_SECRET_ARN: configFields.arn }));
+  const credentials = JSON.parse(
+    await s.secrets.getSecretValue(CONTROL_SECRET_ARN),
+  ) as ApplicationRoleCredentials;
+  await ensureApplicationRole(s.masterControl, credentials, s.settings.controlDatabase);
+  return result;
 }
 
 /** What the provider framework reports to CloudFormation on success. */

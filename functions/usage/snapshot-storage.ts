@@ -4,7 +4,7 @@ import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { services } from '#shared/composition/runtime';
 import { configFields, loadConfig } from '#shared/config';
 import { logger } from '#shared/core/logger';
-import { snapshotStorage } from '#shared/records/storage-snapshot';
+import { sizeAsTenant, snapshotStorage } from '#shared/records/storage-snapshot';
 
 const config = loadConfig(z.object({ EVENT_BUS_NAME: configFields.name }));
 const publisher = new EventBridgePublisher({
@@ -14,7 +14,8 @@ const publisher = new EventBridgePublisher({
 
 /** Scheduled (EventBridge Scheduler): storage and database count of every tenant, as usage. */
 export const handler = async (): Promise<{ tenants: number; events: number }> => {
-  const result = await snapshotStorage(services().control, publisher);
+  const s = services();
+  const result = await snapshotStorage(s.control, sizeAsTenant(s.clusters), publisher);
   logger.info('storage snapshot published', result);
   return result;
 };

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CONTROL_APP_USER } from '#shared/control/application-role';
 import type { Stops } from './boot.ts';
 import { ensureAuroraMaster, MASTER_USER, type MasterCredentials } from './engines/aurora-master.ts';
 import { type DataApiHandle, startDataApi } from './engines/data-api/index.ts';
@@ -21,6 +22,8 @@ export interface AwsStandIns {
   readonly dataApi: DataApiHandle;
   readonly clusterArn: string;
   readonly masterSecretArn: string;
+  /** The control database application role's secret (`CONTROL_SECRET_ARN`). */
+  readonly controlSecretArn: string;
   readonly master: MasterCredentials;
 }
 
@@ -36,15 +39,20 @@ export interface AwsStandInOptions {
 export const localClusterArn = (stage: string) =>
   `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster:tenantry-${stage}`;
 export const masterSecretName = (stage: string) => `tenantry/${stage}/cluster/master`;
+/** As the CDK app names it (`ControlAppSecret`, infra/stacks/stateful-stack.ts). */
+export const controlSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
 
-/** The master's secret, made on the first start with a new password, as RDS makes it. */
-async function masterSecret(
+/**
+ * A database user's secret, made on the first start with a new password as RDS (the master's) or
+ * CloudFormation (`rds.DatabaseSecret`, the control application role's) makes it, and read back
+ * on every later start.
+ */
+async function clusterSecret(
   secretsManager: SecretsManagerHandle,
-  stage: string,
   postgres: PostgresHandle,
+  secret: { readonly name: string; readonly username: string; readonly description: string },
 ): Promise<{ arn: string; password: string }> {
-  const name = masterSecretName(stage);
-  const existing = await secretsManager.lookup(name);
+  const existing = await secretsManager.lookup(secret.name);
   if (existing) {
     return { arn: existing.arn, password: (JSON.parse(existing.value) as { password: string }).password };
   }
@@ -58,13 +66,13 @@ async function masterSecret(
   try {
     const created = await client.send(
       new CreateSecretCommand({
-        Name: name,
-        Description: 'Master user of the local cluster (as RDS generates it)',
+        Name: secret.name,
+        Description: secret.description,
         SecretString: JSON.stringify({
           engine: 'postgres',
           host: postgres.host,
           port: postgres.port,
-          username: MASTER_USER,
+          username: secret.username,
           password,
           dbname: CONTROL_DATABASE,
         }),
@@ -86,7 +94,17 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     authorize,
   });
   stops.push(secretsManager.stop);
-  const secret = await masterSecret(secretsManager, stage, postgres);
+  const secret = await clusterSecret(secretsManager, postgres, {
+    name: masterSecretName(stage),
+    username: MASTER_USER,
+    description: 'Master user of the local cluster (as RDS generates it)',
+  });
+  // The migrator makes the role and sets its password from this secret, as in AWS.
+  const controlSecret = await clusterSecret(secretsManager, postgres, {
+    name: controlSecretName(stage),
+    username: CONTROL_APP_USER,
+    description: 'The control database application role (as the CDK app generates it)',
+  });
   const master = await ensureAuroraMaster(postgres.connectionString('postgres'), secret.password);
   const clusterArn = localClusterArn(stage);
   const dataApi = await startDataApi({
@@ -98,5 +116,12 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     authorize,
   });
   stops.push(dataApi.stop);
-  return { secretsManager, dataApi, clusterArn, masterSecretArn: secret.arn, master };
+  return {
+    secretsManager,
+    dataApi,
+    clusterArn,
+    masterSecretArn: secret.arn,
+    controlSecretArn: controlSecret.arn,
+    master,
+  };
 }

@@ -32,6 +32,8 @@ export interface PlatformInfo {
     readonly endpoint: string;
     readonly clusterArn: string;
     readonly masterSecretArn: string;
+    /** The control database application role's secret (`tenantry_app`). */
+    readonly controlSecretArn: string;
     readonly database: string;
   };
   readonly secretsManager: { readonly endpoint: string };

@@ -118,6 +118,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       usageTable: tables.usage,
       userPoolId: pool.userPoolId,
       masterSecretArn: standIns.masterSecretArn,
+      controlSecretArn: standIns.controlSecretArn,
       exportsBucket: `tenantry-${stage}-finance-exports`,
       telemetryDeadLetterQueue: `tenantry-${stage}-telemetry-dead-letter`,
     };
@@ -163,6 +164,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         endpoint: standIns.dataApi.endpoint,
         clusterArn: standIns.clusterArn,
         masterSecretArn: standIns.masterSecretArn,
+        controlSecretArn: standIns.controlSecretArn,
         database: CONTROL_DATABASE,
       },
       secretsManager: { endpoint: standIns.secretsManager.endpoint },

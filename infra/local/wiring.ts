@@ -188,9 +188,11 @@ export function configureFunctionEnvironment({
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsManager.endpoint,
     AWS_ENDPOINT_URL_RDS_DATA: standIns.dataApi.endpoint,
-    // As the CDK app's grantDataApi sets them: the cluster and its master secret.
+    // As the CDK app sets them: the cluster, its master secret (only the functions that create
+    // and drop roles and databases get it) and the control application role's secret.
     CLUSTER_ARN: standIns.clusterArn,
     CLUSTER_SECRET_ARN: standIns.masterSecretArn,
+    CONTROL_SECRET_ARN: standIns.controlSecretArn,
     CONTROL_DATABASE,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
     USER_POOL_ID: pool.userPoolId,

@@ -1,27 +1,52 @@
-import type { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
-import { type DatabaseClusters, UnknownCluster } from '#shared/ports/clusters';
+import type { TenantSessions } from '#shared/adapters/tenant-sessions';
+import { ConfigError } from '#shared/errors';
+import { type DatabaseClusters, type TenantDatabaseAccess, UnknownCluster } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
 
 export interface ClusterConfig {
   readonly id: string;
   readonly resourceArn: string;
-  /** The master secret: used for `admin` only. */
-  readonly masterSecretArn: string;
+  /**
+   * The master secret: used for `admin` only, and given only to the functions that create and
+   * drop roles and databases.
+   * @default - `admin` fails: this function may not act as the master
+   */
+  readonly masterSecretArn?: string;
+}
+
+export interface DataApiClustersOptions {
+  /** The function's own client (its role's credentials): `admin` calls. */
+  readonly client: RDSDataClient;
+  readonly clusters: readonly ClusterConfig[];
+  /**
+   * Sessions of the tenant-access role: a tenant's statements are sent with its own session's
+   * credentials, through a client per tenant.
+   * @default - tenant statements are sent with the function's own credentials
+   */
+  readonly tenantSessions?: TenantSessions;
+  /** The options of each tenant's client (region, endpoint, retries) besides its credentials. */
+  readonly clientOptions?: ConstructorParameters<typeof RDSDataClient>[0];
+  /** How many tenants' clients a warm function keeps. @default 256 */
+  readonly maxTenantClients?: number;
 }
 
 /**
  * Clusters through the RDS Data API: every call names the cluster, the database and the secret,
- * so a tenant's statements carry the tenant's own secret and run as its role.
+ * so a tenant's statements carry the tenant's own secret and run as its role. The Data API reads
+ * that secret with the caller's credentials: with a tenant session, only the tenant's own.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html
  */
 export class DataApiClusters implements DatabaseClusters {
   readonly #byId: Map<string, ClusterConfig>;
+  readonly #options: DataApiClustersOptions;
+  /** In least-recently-used order. */
+  readonly #tenantClients = new Map<string, RDSDataClient>();
 
-  constructor(
-    private readonly client: RDSDataClient,
-    clusters: readonly ClusterConfig[],
-  ) {
-    this.#byId = new Map(clusters.map((c) => [c.id, c]));
+  constructor(options: DataApiClustersOptions) {
+    this.#options = options;
+    this.#byId = new Map(options.clusters.map((c) => [c.id, c]));
   }
 
   ids(): readonly string[] {
@@ -36,22 +61,48 @@ export class DataApiClusters implements DatabaseClusters {
 
   admin(clusterId: string): SqlRunner {
     const cluster = this.#cluster(clusterId);
+    if (!cluster.masterSecretArn) {
+      throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', ['CLUSTER_SECRET_ARN']);
+    }
     return new DataApiSqlRunner({
-      client: this.client,
+      client: this.#options.client,
       resourceArn: cluster.resourceArn,
       secretArn: cluster.masterSecretArn,
       database: 'postgres',
     });
   }
 
-  async asTenant(clusterId: string, database: string, secretArn: string): Promise<SqlRunner> {
-    const cluster = this.#cluster(clusterId);
+  async asTenant(access: TenantDatabaseAccess): Promise<SqlRunner> {
+    const cluster = this.#cluster(access.clusterId);
     return new DataApiSqlRunner({
-      client: this.client,
+      client: this.#clientOf(access.tenantId),
       resourceArn: cluster.resourceArn,
-      secretArn,
-      database,
+      secretArn: access.secretArn,
+      database: access.database,
     });
+  }
+
+  #clientOf(tenantId: string): RDSDataClient {
+    const sessions = this.#options.tenantSessions;
+    if (!sessions) return this.#options.client;
+    let client = this.#tenantClients.get(tenantId);
+    if (client) {
+      this.#tenantClients.delete(tenantId);
+    } else {
+      // The SDK asks the provider again when the credentials it holds near their expiration.
+      client = new RDSDataClient({
+        ...this.#options.clientOptions,
+        credentials: () => sessions.credentialsFor(tenantId),
+      });
+    }
+    this.#tenantClients.set(tenantId, client);
+    while (this.#tenantClients.size > (this.#options.maxTenantClients ?? 256)) {
+      // Not destroyed: a request may still be using it; its idle sockets close on their own.
+      const oldest = this.#tenantClients.keys().next().value;
+      if (oldest === undefined) break;
+      this.#tenantClients.delete(oldest);
+    }
+    return client;
   }
 
   async release(): Promise<void> {

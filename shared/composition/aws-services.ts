@@ -2,6 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import * as z from 'zod';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { busPublisherFromEnv } from '#shared/adapters/bus-publisher';
@@ -10,6 +11,7 @@ import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { SfnWorkflowStarter } from '#shared/adapters/sfn-workflows';
+import { TenantSessions } from '#shared/adapters/tenant-sessions';
 import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
 import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
@@ -18,10 +20,18 @@ import { configFields, loadConfig } from '#shared/config';
  * The AWS adapters, each configured from the function's environment on first use: a function
  * that never touches the control database needs no cluster variables.
  */
+const controlSchema = z.object({
+  CLUSTER_ARN: configFields.arn,
+  // The control database's application role (tenantry_app), never the master.
+  CONTROL_SECRET_ARN: configFields.arn,
+  CONTROL_DATABASE: z.string().default('control'),
+});
 const clusterSchema = z.object({
   CLUSTER_ARN: configFields.arn,
-  CLUSTER_SECRET_ARN: configFields.arn,
-  CONTROL_DATABASE: z.string().default('control'),
+  // The master: only the functions that create and drop roles and databases have it.
+  CLUSTER_SECRET_ARN: configFields.arn.optional(),
+  // Tenant statements go through sessions of this role, tagged with the tenant.
+  TENANT_ACCESS_ROLE_ARN: configFields.arn.optional(),
 });
 
 /** No SDK retries: a write whose answer was lost must not be sent again blindly. */
@@ -41,7 +51,23 @@ export function createAwsServices(
       return { stage: config.TENANTRY_STAGE, controlDatabase: config.CONTROL_DATABASE };
     },
     control: () => {
-      const config = loadConfig(clusterSchema, env);
+      const config = loadConfig(controlSchema, env);
+      return new DataApiSqlRunner({
+        client: dataApiClient(),
+        resourceArn: config.CLUSTER_ARN,
+        secretArn: config.CONTROL_SECRET_ARN,
+        database: config.CONTROL_DATABASE,
+      });
+    },
+    masterControl: () => {
+      const config = loadConfig(
+        z.object({
+          CLUSTER_ARN: configFields.arn,
+          CLUSTER_SECRET_ARN: configFields.arn,
+          CONTROL_DATABASE: z.string().default('control'),
+        }),
+        env,
+      );
       return new DataApiSqlRunner({
         client: dataApiClient(),
         resourceArn: config.CLUSTER_ARN,
@@ -52,9 +78,21 @@ export function createAwsServices(
     // One cluster in the pool today; placement already chooses among several.
     clusters: () => {
       const config = loadConfig(clusterSchema, env);
-      return new DataApiClusters(dataApiClient(), [
-        { id: 'primary', resourceArn: config.CLUSTER_ARN, masterSecretArn: config.CLUSTER_SECRET_ARN },
-      ]);
+      const roleArn = config.TENANT_ACCESS_ROLE_ARN;
+      return new DataApiClusters({
+        client: dataApiClient(),
+        clusters: [
+          {
+            id: 'primary',
+            resourceArn: config.CLUSTER_ARN,
+            ...(config.CLUSTER_SECRET_ARN ? { masterSecretArn: config.CLUSTER_SECRET_ARN } : {}),
+          },
+        ],
+        clientOptions: { ...aws, maxAttempts: 1 },
+        ...(roleArn
+          ? { tenantSessions: new TenantSessions({ sts: new STSClient({ ...aws }), roleArn }) }
+          : {}),
+      });
     },
     secrets: () => new SecretsManagerStore(new SecretsManagerClient({ ...aws })),
     events: () => busPublisherFromEnv(env, aws),

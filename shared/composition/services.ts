@@ -35,7 +35,10 @@ export interface PlatformSettings {
  */
 export interface Services {
   readonly settings: PlatformSettings;
+  /** The control database as its application role (`tenantry_app`). */
   readonly control: SqlRunner;
+  /** The control database as the master: the migrator's alone (it owns the schema). */
+  readonly masterControl: SqlRunner;
   readonly users: UserRepository;
   readonly tenants: TenantRepository;
   readonly memberships: MembershipRepository;
@@ -56,6 +59,7 @@ export interface Services {
 export interface Adapters {
   readonly settings: () => PlatformSettings;
   readonly control: () => SqlRunner;
+  readonly masterControl: () => SqlRunner;
   readonly identity: () => IdentityAdmin;
   readonly workflows: () => WorkflowStarter;
   readonly clusters: () => DatabaseClusters;
@@ -82,6 +86,7 @@ function once<T>(make: () => T): () => T {
 export function servicesFrom(adapters: Adapters): Services {
   const settings = once(adapters.settings);
   const control = once(adapters.control);
+  const masterControl = once(adapters.masterControl);
   const users = once(() => new UserRepository(control()));
   const tenants = once(() => new TenantRepository(control()));
   const memberships = once(() => new MembershipRepository(control()));
@@ -103,6 +108,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get control() {
       return control();
+    },
+    get masterControl() {
+      return masterControl();
     },
     get users() {
       return users();

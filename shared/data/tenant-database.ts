@@ -29,6 +29,12 @@ export async function openTenantDatabase(
   if (record.status !== 'active' || !record.clusterId || !record.secretArn) {
     throw new Conflict('The database is not active', { databaseStatus: record.status });
   }
-  const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
+  const sql = await deps.clusters.asTenant({
+    clusterId: record.clusterId,
+    database: record.databaseName,
+    secretArn: record.secretArn,
+    // The request's tenant (the record is known to be its own): it scopes the call's credentials.
+    tenantId,
+  });
   return { record, sql };
 }

@@ -173,7 +173,12 @@ export async function upgradeModuleDatabase(deps: UpgradeDeps, target: UpgradeTa
   }
   const tenant = await deps.tenants.get(target.tenantId);
   if (!tenant) throw new UpgradeTargetUnavailable('The tenant no longer exists');
-  const sql = await deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
+  const sql = await deps.clusters.asTenant({
+    clusterId: record.clusterId,
+    database: record.databaseName,
+    secretArn: record.secretArn,
+    tenantId: record.tenantId,
+  });
   const result = await migrateModule(sql, module, target.toVersion, migrationContext(tenant.settings));
   tableMetadata.invalidate(target.databaseId);
   await deps.modules.setVersion(target.databaseId, module.id, result.toVersion);

@@ -171,19 +171,19 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
       if (roleExists.length === 0) await tx.execute(`create role ${role} login password '${password}'`);
       // Keeps the role's password equal to the secret's, whichever run created either.
       await tx.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
-      // Lets the master create a database owned by the role (required since PostgreSQL 16).
-      await tx.execute(`grant ${role} to current_user`);
     });
     const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
       name: record.databaseName,
     });
     if (dbExists.length === 0) {
-      try {
-        // CREATE DATABASE cannot run inside a transaction.
-        await admin.execute(`create database ${database} owner ${role}`);
-      } catch (error) {
-        if (!isAlreadyExists(error)) throw error;
-      }
+      await asMemberOf(admin, role, async () => {
+        try {
+          // CREATE DATABASE cannot run inside a transaction.
+          await admin.execute(`create database ${database} owner ${role}`);
+        } catch (error) {
+          if (!isAlreadyExists(error)) throw error;
+        }
+      });
     }
     await admin.transaction(async (tx) => {
       await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
@@ -194,6 +194,31 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
     });
   });
   return { database: record.databaseName, role: record.roleName };
+}
+
+/**
+ * Runs `work` with the master a member of the tenant's role (`role`, quoted), and takes the
+ * membership back afterwards, even when `work` fails: creating a database owned by the role, or
+ * dropping one, needs it (PostgreSQL 16: the owner's privileges, which only a member with INHERIT
+ * has), and outside these steps the master must not be able to act as any tenant. What remains
+ * is the ADMIN option PostgreSQL 16 gives a role's creator, which lets the master grant and drop
+ * the role but neither SET ROLE to it nor use its privileges.
+ * https://www.postgresql.org/docs/16/sql-createrole.html
+ * https://www.postgresql.org/docs/16/sql-createdatabase.html
+ */
+async function asMemberOf(admin: SqlRunner, role: string, work: () => Promise<unknown>): Promise<void> {
+  const grant = (statement: string) =>
+    admin.transaction(async (tx) => {
+      // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
+      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await tx.execute(statement);
+    });
+  await grant(`grant ${role} to current_user`);
+  try {
+    await work();
+  } finally {
+    await grant(`revoke ${role} from current_user`);
+  }
 }
 
 /** The schema every tenant database starts with, applied as the tenant's own role. */
@@ -211,7 +236,12 @@ export const BASELINE_SCHEMA = [
 async function tenantRunner(deps: SagaDeps, record: TenantDatabaseRecord): Promise<SqlRunner> {
   if (!record.clusterId || !record.secretArn)
     throw new InvalidProvisioningRequest('Database is not placed yet');
-  return deps.clusters.asTenant(record.clusterId, record.databaseName, record.secretArn);
+  return deps.clusters.asTenant({
+    clusterId: record.clusterId,
+    database: record.databaseName,
+    secretArn: record.secretArn,
+    tenantId: record.tenantId,
+  });
 }
 
 /** Step 4: the baseline schema, as the tenant role (proving it can connect to its database). */
@@ -244,7 +274,14 @@ async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord)
   if (!record.clusterId) return;
   await deps.clusters.release(record.databaseName);
   const admin = deps.clusters.admin(record.clusterId);
-  await admin.execute(`drop database if exists ${quoteIdentifier(record.databaseName)} with (force)`);
+  const drop = () =>
+    admin.execute(`drop database if exists ${quoteIdentifier(record.databaseName)} with (force)`);
+  const roleExists = await admin.query('select 1 from pg_roles where rolname = :role', {
+    role: record.roleName,
+  });
+  // Only the owner may drop a database; a role that never got made owns nothing to drop.
+  if (roleExists.length === 0) await drop();
+  else await asMemberOf(admin, quoteIdentifier(record.roleName), drop);
 }
 
 async function dropRoleAndSecret(

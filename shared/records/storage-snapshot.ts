@@ -1,5 +1,6 @@
 import { logger } from '#shared/core/logger';
 import { UsageRecorded } from '#shared/events/events';
+import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import type { SqlRunner } from '#shared/ports/sql';
 
@@ -17,9 +18,36 @@ export interface TenantStorage {
  */
 export const TENANT_DATABASE_PAGE_SIZE = 500;
 
-interface TenantDatabase {
+export interface ListedDatabase {
   readonly tenantId: string;
   readonly name: string;
+  /** Null until the database is placed (and its tenant's secret made). */
+  readonly clusterId: string | null;
+  readonly secretArn: string | null;
+}
+
+/** The size of one listed database in bytes; it throws when the database is gone. */
+export type DatabaseSize = (database: ListedDatabase) => Promise<number>;
+
+/**
+ * Each database measured as its own tenant (`select pg_database_size(current_database())`), with
+ * the tenant's scoped credentials: the job needs neither the master nor any tenant's secret of
+ * its own, and a database not yet placed (no cluster or secret) has no storage to count.
+ */
+export function sizeAsTenant(clusters: DatabaseClusters): DatabaseSize {
+  return async (database) => {
+    if (!database.clusterId || !database.secretArn) return 0;
+    const sql = await clusters.asTenant({
+      clusterId: database.clusterId,
+      database: database.name,
+      secretArn: database.secretArn,
+      tenantId: database.tenantId,
+    });
+    const [row] = await sql.query<{ bytes: string | number }>(
+      'select pg_database_size(current_database())::bigint as bytes',
+    );
+    return Number(row?.bytes ?? 0);
+  };
 }
 
 /**
@@ -27,7 +55,7 @@ interface TenantDatabase {
  * that table does not exist. The database name column is `database_name` (the provisioning
  * migration); `name` is accepted too.
  */
-async function* tenantDatabases(control: SqlRunner, pageSize: number): AsyncGenerator<TenantDatabase> {
+async function* tenantDatabases(control: SqlRunner, pageSize: number): AsyncGenerator<ListedDatabase> {
   const columns = await control.query<{ column: string }>(
     `select column_name as "column" from information_schema.columns
       where table_schema = current_schema() and table_name = 'tenant_databases'`,
@@ -36,12 +64,21 @@ async function* tenantDatabases(control: SqlRunner, pageSize: number): AsyncGene
   const nameColumn = names.has('database_name') ? 'database_name' : names.has('name') ? 'name' : null;
   if (!nameColumn || !names.has('tenant_id')) return;
   const conditions = names.has('status') ? [`status not in ('deleted', 'deleting', 'failed')`] : [];
-  let after: TenantDatabase | null = null;
+  const placement = ['cluster_id', 'secret_arn']
+    .map((column) => (names.has(column) ? column : `null::text`))
+    .map((expression, index) => `${expression} as "${index === 0 ? 'clusterId' : 'secretArn'}"`)
+    .join(', ');
+  let after: ListedDatabase | null = null;
   for (;;) {
     const keyset = after ? [`(tenant_id, ${nameColumn}) > (:afterTenant::text, :afterName::text)`] : [];
     const where = [...conditions, ...keyset];
-    const page: TenantDatabase[] = await control.query<{ tenantId: string; name: string }>(
-      `select tenant_id as "tenantId", ${nameColumn} as name from tenant_databases
+    const page: ListedDatabase[] = await control.query<{
+      tenantId: string;
+      name: string;
+      clusterId: string | null;
+      secretArn: string | null;
+    }>(
+      `select tenant_id as "tenantId", ${nameColumn} as name, ${placement} from tenant_databases
         ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
         order by tenant_id, ${nameColumn}
         limit :pageSize`,
@@ -62,6 +99,7 @@ export interface MeasureOptions {
 /** Bytes and number of databases per tenant, measured now with `pg_database_size`. */
 export async function measureTenantStorage(
   control: SqlRunner,
+  sizeOf: DatabaseSize,
   options: MeasureOptions = {},
 ): Promise<TenantStorage[]> {
   const pageSize = options.pageSize ?? TENANT_DATABASE_PAGE_SIZE;
@@ -71,11 +109,7 @@ export async function measureTenantStorage(
   for await (const database of tenantDatabases(control, pageSize)) {
     let bytes = 0;
     try {
-      const [row] = await control.query<{ bytes: string | number }>(
-        'select pg_database_size(:name)::bigint as bytes',
-        { name: database.name },
-      );
-      bytes = Number(row?.bytes ?? 0);
+      bytes = await sizeOf(database);
     } catch (error) {
       // Listed but gone (dropped between the list and the size): counted without storage.
       logger.warn('tenant database size unavailable', { tenantId: database.tenantId, error });
@@ -93,11 +127,12 @@ export async function measureTenantStorage(
  */
 export async function snapshotStorage(
   control: SqlRunner,
+  sizeOf: DatabaseSize,
   publisher: EventPublisher,
   now: Date = new Date(),
   options: MeasureOptions = {},
 ): Promise<{ tenants: number; events: number }> {
-  const measured = await measureTenantStorage(control, options);
+  const measured = await measureTenantStorage(control, sizeOf, options);
   const at = now.toISOString();
   const events: OutgoingEvent[] = measured.flatMap((tenant) => [
     outgoing(UsageRecorded, {

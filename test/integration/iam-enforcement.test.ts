@@ -69,6 +69,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
       usageTable: info.tables.usage,
       userPoolId: info.userPoolId,
       masterSecretArn: info.dataApi.masterSecretArn,
+      controlSecretArn: info.dataApi.controlSecretArn,
       exportsBucket: info.resources.exportsBucket,
       telemetryDeadLetterQueue: info.resources.telemetryDeadLetterQueue,
     });

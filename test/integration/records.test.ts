@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalEventBus } from '#infra/local/event-bus';
+import { localFunctionName } from '#infra/local/local-functions';
 import { CONTROL_DATABASE } from '#infra/local/platform-info';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
@@ -20,7 +22,7 @@ import { AuditStore, auditPartition } from '#shared/records/audit-store';
 import { auditConsumer, metricConsumer, usageConsumer } from '#shared/records/consumers';
 import { emit } from '#shared/records/emission';
 import { MetricsStore } from '#shared/records/metrics-store';
-import { measureTenantStorage, snapshotStorage } from '#shared/records/storage-snapshot';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
 import { dataApiRunner, expectStatus } from '../support/tenancy.ts';
@@ -612,24 +614,33 @@ describe('record routes through the platform', () => {
     expect(fromTenant(timed.lines, tenantId)).toEqual({ api_calls: 43 });
   });
 
-  it('measures tenant storage and publishes it as usage', async () => {
-    const measured = await measureTenantStorage(control);
-    for (const entry of measured) expect(entry.bytes).toBeGreaterThan(0);
-    const publisher = new EventBridgePublisher({
-      client: new EventBridgeClient({ ...aws, endpoint: info.endpoints.eventBridge }),
-      eventBusName: info.eventBusName,
-    });
-    const result = await snapshotStorage(control, publisher);
-    expect(result).toEqual({ tenants: measured.length, events: measured.length * 2 });
-    const mine = measured.find((entry) => entry.tenantId === tenant.tenantId);
-    if (mine) {
-      const today = new Date().toISOString().slice(0, 10);
-      const rollups = await eventually(
-        () => usage.dailyRollups(tenant.tenantId, today, today, 'databases'),
-        (found) => found.length > 0,
-      );
-      expect(rollups[0]?.quantity).toBe(mine.databases);
-    }
+  it('measures tenant storage and publishes it as usage, run as the scheduled job', async () => {
+    // Act: the job itself, on the platform's Lambda endpoint, with its own role: it measures each
+    // database as that database's tenant (a tenant-access session), never as the master.
+    const lambda = new LambdaClient({ ...aws, endpoint: info.endpoints.lambda, maxAttempts: 1 });
+    const answer = await lambda
+      .send(new InvokeCommand({ FunctionName: localFunctionName(RECORD_JOB_HANDLERS.storageSnapshot) }))
+      .finally(() => lambda.destroy());
+
+    // Assert
+    expect(answer.FunctionError).toBeUndefined();
+    const result = JSON.parse(Buffer.from(answer.Payload ?? []).toString('utf8')) as {
+      tenants: number;
+      events: number;
+    };
+    expect(result.tenants).toBeGreaterThan(0);
+    expect(result.events).toBe(result.tenants * 2);
+    const today = new Date().toISOString().slice(0, 10);
+    const [databases] = await eventually(
+      () => usage.dailyRollups(tenant.tenantId, today, today, 'databases'),
+      (found) => found.length > 0,
+    );
+    expect(databases?.quantity).toBe(1);
+    const [bytes] = await eventually(
+      () => usage.dailyRollups(tenant.tenantId, today, today, 'storage_bytes'),
+      (found) => found.length > 0,
+    );
+    expect(bytes?.quantity).toBeGreaterThan(0);
   });
 
   describe('bad input and foreign tenants', () => {

@@ -4,6 +4,7 @@ import { TenantRepository } from '#shared/control/tenant-repository';
 import type { EventPublisher, OutgoingEvent } from '#shared/ports/event-publisher';
 import type { SqlParams, SqlRow, SqlRunner } from '#shared/ports/sql';
 import {
+  type DatabaseSize,
   measureTenantStorage,
   snapshotStorage,
   TENANT_DATABASE_PAGE_SIZE,
@@ -19,6 +20,14 @@ import { createControlDatabase, type TempDatabase } from '../support/tenancy.ts'
 
 const info = inject('platform');
 let db: TempDatabase;
+
+/** Sizes by name on the test's own connection (the job measures each as its tenant: sizeAsTenant). */
+const sizeByName: DatabaseSize = async (database) => {
+  const [row] = await db.runner.query<{ bytes: string }>('select pg_database_size(:name)::bigint as bytes', {
+    name: database.name,
+  });
+  return Number(row?.bytes ?? 0);
+};
 
 /** Passes every statement through, and keeps each list statement's parameters and row count. */
 function recording(sql: SqlRunner) {
@@ -96,7 +105,7 @@ describe('storage snapshot pages', () => {
     const { runner, lists } = recording(db.runner);
 
     // Act
-    const paged = await measureTenantStorage(runner, { pageSize: 2 });
+    const paged = await measureTenantStorage(runner, sizeByName, { pageSize: 2 });
 
     // Assert: 7 live databases in pages of 2 → 4 list statements, none answering more than 2 rows.
     expect(lists.map((list) => list.rows)).toEqual([2, 2, 2, 1]);
@@ -117,8 +126,8 @@ describe('storage snapshot pages', () => {
 
   it('gives the same totals as one large page, and one usage event pair per tenant', async () => {
     const { runner, lists } = recording(db.runner);
-    const paged = await measureTenantStorage(runner, { pageSize: 2 });
-    const whole = await measureTenantStorage(db.runner, { pageSize: 1_000 });
+    const paged = await measureTenantStorage(runner, sizeByName, { pageSize: 2 });
+    const whole = await measureTenantStorage(db.runner, sizeByName, { pageSize: 1_000 });
     const strip = (entries: typeof paged) =>
       entries
         .map(({ tenantId, databases }) => ({ tenantId, databases }))
@@ -127,7 +136,7 @@ describe('storage snapshot pages', () => {
     expect(lists.length).toBeGreaterThan(1);
 
     const { publisher, published } = keepingPublisher();
-    const result = await snapshotStorage(runner, publisher, new Date('2024-05-01T00:00:00Z'), {
+    const result = await snapshotStorage(runner, sizeByName, publisher, new Date('2024-05-01T00:00:00Z'), {
       pageSize: 2,
     });
     expect(result).toEqual({ tenants: 5, events: 10 });
@@ -140,10 +149,12 @@ describe('storage snapshot pages', () => {
 
   it('pages by default too, with a bounded page, and refuses a page size that is not positive', async () => {
     const { runner, lists } = recording(db.runner);
-    await measureTenantStorage(runner);
+    await measureTenantStorage(runner, sizeByName);
     expect(lists).toHaveLength(1);
     expect(lists[0]?.params?.pageSize).toBe(TENANT_DATABASE_PAGE_SIZE);
     expect(TENANT_DATABASE_PAGE_SIZE).toBeLessThanOrEqual(1_000);
-    await expect(measureTenantStorage(db.runner, { pageSize: 0 })).rejects.toThrow(/not positive/);
+    await expect(measureTenantStorage(db.runner, sizeByName, { pageSize: 0 })).rejects.toThrow(
+      /not positive/,
+    );
   });
 });

@@ -171,6 +171,13 @@ export async function startSagaHarness(
   /** What `createAwsServices` makes, less what the harness must override (workflows, events, identity). */
   const servicesOf = (entry: string | undefined): Services => {
     const aws = awsClients(entry, credentialsOf(entry));
+    const masterControl = () =>
+      new DataApiSqlRunner({
+        client: aws.dataApi,
+        resourceArn: info.dataApi.clusterArn,
+        secretArn: info.dataApi.masterSecretArn,
+        database: controlDatabase,
+      });
     return servicesFrom({
       events: () => ({
         publish: async (events: readonly OutgoingEvent[]) => {
@@ -179,23 +186,22 @@ export async function startSagaHarness(
         },
       }),
       settings: () => ({ stage, controlDatabase }),
-      control: () =>
-        new DataApiSqlRunner({
-          client: aws.dataApi,
-          resourceArn: info.dataApi.clusterArn,
-          secretArn: info.dataApi.masterSecretArn,
-          database: controlDatabase,
-        }),
+      // The harness owns its control database: it migrates it and reads it back as the master.
+      control: masterControl,
+      masterControl,
       identity: () => noIdentity,
       workflows: () => workflows,
       clusters: () =>
-        new DataApiClusters(aws.dataApi, [
-          {
-            id: 'primary',
-            resourceArn: info.dataApi.clusterArn,
-            masterSecretArn: info.dataApi.masterSecretArn,
-          },
-        ]),
+        new DataApiClusters({
+          client: aws.dataApi,
+          clusters: [
+            {
+              id: 'primary',
+              resourceArn: info.dataApi.clusterArn,
+              masterSecretArn: info.dataApi.masterSecretArn,
+            },
+          ],
+        }),
       secrets: () => new SecretsManagerStore(aws.secretsManager),
       telemetry: () => null,
     });

@@ -257,6 +257,8 @@ describe('the names the local platform gives what the templates leave unnamed', 
     userPoolId: 'local_abc',
     masterSecretArn:
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/master-AbCdEf',
+    controlSecretArn:
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/control-app-GhIjKl',
     exportsBucket: BUCKET,
     telemetryDeadLetterQueue: 'tenantry-local-telemetry-dead-letter',
   });

@@ -53,6 +53,7 @@ beforeAll(async () => {
     servicesFrom({
       settings: () => ({ stage: 'test', controlDatabase: db.name }),
       control: () => db.runner,
+      masterControl: unused('the master'),
       identity: unused('identity'),
       events: unused('events'),
       workflows: () => workflows,

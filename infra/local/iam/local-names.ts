@@ -21,6 +21,8 @@ export interface LocalResourceNames {
   readonly userPoolId: string;
   /** The Secrets Manager stand-in's ARN of the master secret, random suffix included. */
   readonly masterSecretArn: string;
+  /** The stand-in's ARN of the control database application role's secret. */
+  readonly controlSecretArn: string;
   readonly exportsBucket: string;
   readonly telemetryDeadLetterQueue: string;
 }
@@ -51,6 +53,15 @@ export function localPhysicalNames(scope: ArnScope, names: LocalResourceNames): 
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html
     if (ref.type === 'AWS::RDS::DBCluster' && ref.attribute === 'MasterUserSecret.SecretArn') {
       return names.masterSecretArn;
+    }
+    // A secret's Ref is its ARN, with the random suffix Secrets Manager gave it.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html
+    if (
+      ref.type === 'AWS::SecretsManager::Secret' &&
+      ref.attribute === undefined &&
+      /^ControlAppSecret[0-9A-F]{8}$/.test(ref.logicalId)
+    ) {
+      return names.controlSecretArn;
     }
     const named = NAMED.find((entry) => entry.type === ref.type && entry.constructId.test(ref.logicalId));
     if (named) return namedAnswer(scope, ref.type, named.name(names), ref.attribute);
