@@ -22,6 +22,7 @@ import {
   accessDeniedMessage,
   accessKeyIdOf,
   allowAll,
+  EXPIRED_TOKEN_MESSAGE,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
 } from './iam/access.ts';
@@ -309,6 +310,12 @@ export async function startEventBusEndpoint(
         accessKeyIdOf(request.headers.authorization),
         entries,
       );
+      // An expired session's key is refused as a whole, before any entry is judged
+      // (https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html).
+      if (denials.includes(EXPIRED_TOKEN_MESSAGE)) {
+        reply(403, { __type: 'ExpiredTokenException', message: EXPIRED_TOKEN_MESSAGE });
+        return;
+      }
       const firstDenial = denials.find((denial) => denial !== undefined);
       if (firstDenial !== undefined && denials.every((denial) => denial !== undefined)) {
         reply(400, { __type: 'AccessDeniedException', message: firstDenial });

@@ -26,6 +26,8 @@ export interface PlatformInfo {
     readonly lambda: string;
     readonly secretsManager: string;
     readonly dataApi: string;
+    /** The STS stand-in (AssumeRole, GetCallerIdentity): `AWS_ENDPOINT_URL_STS`. */
+    readonly sts: string;
   };
   /** The RDS Data API stand-in: the cluster, its master secret and the master's default database. */
   readonly dataApi: {
@@ -48,6 +50,8 @@ export interface PlatformInfo {
     readonly exportsBucket: string;
     readonly telemetryDeadLetterQueue: string;
     readonly stateMachineArn: string;
+    /** The role tagged `tenantry:role` = `tenant-access`, when the templates have one. */
+    readonly tenantAccessRoleArn?: string;
   };
   readonly postgres: {
     readonly host: string;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
+import { startSts } from './engines/sts.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { type Authorize, allowAll } from './iam/access.ts';
 import { loadAssembly, platformIam } from './iam/platform-iam.ts';
@@ -34,6 +35,7 @@ export interface PlatformPorts {
   readonly events: number;
   readonly secretsmanager: number;
   readonly dataapi: number;
+  readonly sts: number;
 }
 
 export const DEFAULT_PORTS: PlatformPorts = {
@@ -45,6 +47,7 @@ export const DEFAULT_PORTS: PlatformPorts = {
   events: 9002,
   secretsmanager: 9003,
   dataapi: 9004,
+  sts: 9005,
 };
 
 export interface PlatformOptions {
@@ -125,7 +128,20 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const iam = platformIam(await assembly, resourceNames);
     authorize = iam.authorizer.authorize;
     log(`iam: ${iam.functions.length} functions with their roles' policies`);
-    configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName, standIns });
+    // AssumeRole and GetCallerIdentity, decided by the IAM stand-in: tenant-scoped sessions.
+    const sts = await startSts({ port: ports.sts, decisions: iam.authorizer });
+    stops.push(sts.stop);
+    configureFunctionEnvironment({
+      stage,
+      stateDir,
+      dynamo,
+      cognito,
+      pool,
+      tables,
+      eventBusName,
+      standIns,
+      sts,
+    });
     installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
     await runControlMigrations();
     await ensureRecordTables(dynamo, REGION, tables);
@@ -159,6 +175,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         lambda: lambda.endpoint,
         secretsManager: standIns.secretsManager.endpoint,
         dataApi: standIns.dataApi.endpoint,
+        sts: sts.endpoint,
       },
       dataApi: {
         endpoint: standIns.dataApi.endpoint,
@@ -178,6 +195,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         exportsBucket: resourceNames.exportsBucket,
         telemetryDeadLetterQueue: resourceNames.telemetryDeadLetterQueue,
         stateMachineArn: iam.stateMachineArn,
+        ...(iam.tenantAccessRoleArn === undefined ? {} : { tenantAccessRoleArn: iam.tenantAccessRoleArn }),
       },
       postgres: {
         host: postgres.host,

@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'events-port': { type: 'string' },
     'secretsmanager-port': { type: 'string' },
     'dataapi-port': { type: 'string' },
+    'sts-port': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     // The cloud assembly whose IAM policies the functions run with (e.g. cdk.out of npm run synth);
     // by default the app is synthesized in-process for the stage, cached by its sources.
@@ -54,6 +55,7 @@ const ports: PlatformPorts = {
   events: port('events'),
   secretsmanager: port('secretsmanager'),
   dataapi: port('dataapi'),
+  sts: port('sts'),
 };
 
 try {
@@ -75,6 +77,7 @@ Tenantry is running locally (booted in ${(info.bootMs / 1000).toFixed(1)} s).
   DynamoDB API   ${info.endpoints.dynamodb}
   Data API       ${info.endpoints.dataApi}  (cluster ${info.dataApi.clusterArn})
   Secrets Mgr    ${info.endpoints.secretsManager}
+  STS            ${info.endpoints.sts}
   IAM            ${Object.keys(info.functions).length} functions, each with its role's policies from the templates
   PostgreSQL     postgres://${info.postgres.user}@${info.postgres.host}:${info.postgres.port}
   State folder   ${info.stateDir}

@@ -164,6 +164,7 @@ export interface FunctionEnvironment {
   readonly tables: Record<keyof typeof recordTables, string>;
   readonly eventBusName: string;
   readonly standIns: AwsStandIns;
+  readonly sts: { readonly endpoint: string };
 }
 
 /** Sets the environment every handler reads, in this process, as Lambda would set it. */
@@ -176,6 +177,7 @@ export function configureFunctionEnvironment({
   tables,
   eventBusName,
   standIns,
+  sts,
 }: FunctionEnvironment): void {
   // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
   // engines through the standard service-specific endpoint variables.
@@ -188,6 +190,7 @@ export function configureFunctionEnvironment({
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsManager.endpoint,
     AWS_ENDPOINT_URL_RDS_DATA: standIns.dataApi.endpoint,
+    AWS_ENDPOINT_URL_STS: sts.endpoint,
     // As the CDK app sets them: the cluster, its master secret (only the functions that create
     // and drop roles and databases get it) and the control application role's secret.
     CLUSTER_ARN: standIns.clusterArn,

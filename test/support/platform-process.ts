@@ -24,6 +24,7 @@ export const PORT_NAMES = [
   'events',
   'secretsmanager',
   'dataapi',
+  'sts',
 ] as const satisfies readonly (keyof PlatformPorts)[];
 
 /**

@@ -224,6 +224,8 @@ const USER_POOL_ID: NamePattern = { test: /^[\w-]+_[0-9a-zA-Z]+$/, source: '[\\w
 
 const errors = {
   accessDenied: errorAnswer(400, 'AccessDeniedException', 'Message'),
+  // https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/CommonErrors.html
+  expiredToken: errorAnswer(403, 'ExpiredTokenException', 'message'),
   unknownOperation: errorAnswer(400, 'UnknownOperationException'),
   serialization: errorAnswer(400, 'SerializationException'),
   validation: errorAnswer(400, 'InvalidParameterException'),

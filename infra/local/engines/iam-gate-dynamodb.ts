@@ -62,6 +62,10 @@ const TABLE: NamePattern = {
 
 const errors = {
   accessDenied: errorAnswer(400, `${CORAL}AccessDeniedException`, 'Message'),
+  // DynamoDB answers every client error with 400, an expired session's key too ("The security
+  // token included in the request is expired (Service: DynamoDb, Status Code: 400 …)",
+  // https://github.com/Graylog2/graylog-plugin-integrations/issues/386).
+  expiredToken: errorAnswer(400, `${CORAL}ExpiredTokenException`, 'message'),
   unknownOperation: errorAnswer(400, `${CORAL}UnknownOperationException`),
   serialization: errorAnswer(400, `${CORAL}SerializationException`, 'Message'),
   validation: errorAnswer(400, 'com.amazon.coral.validate#ValidationException'),

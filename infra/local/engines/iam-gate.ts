@@ -74,6 +74,8 @@ export type OperationRule = 'not-iam' | ((input: JsonObject | undefined) => read
 export interface ServiceErrors {
   /** A denied question, `message` in IAM's wording (`accessDeniedMessage`). */
   accessDenied(message: string): GateAnswer;
+  /** A key of an expired session (`EXPIRED_TOKEN_MESSAGE`), refused before any policy is read. */
+  expiredToken(message: string): GateAnswer;
   /** A target outside the service, or an operation the rules do not classify. */
   unknownOperation(message: string): GateAnswer;
   /** A body the gate cannot read (too large). */
@@ -282,7 +284,9 @@ async function gate(
         context: question.context ?? {},
       });
       if (!decision.allowed) {
-        answer(response, rules, rules.errors.accessDenied(accessDeniedMessage(question, decision)));
+        const message = accessDeniedMessage(question, decision);
+        const refusal = decision.expired ? rules.errors.expiredToken : rules.errors.accessDenied;
+        answer(response, rules, refusal(message));
         return;
       }
     }

@@ -19,7 +19,7 @@
  * context, the values do not match"):
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
  */
-import { type AccessRequest, type Authorize, accessDeniedMessage } from '../iam/access.ts';
+import { type AccessRequest, type Authorize, refusalOf } from '../iam/access.ts';
 import type { SecretsState, SecretTag, StoredSecret } from './secrets-manager-state.ts';
 import { ServiceError } from './secrets-manager-wire.ts';
 
@@ -56,8 +56,12 @@ export function targetOf(ctx: OperationContext, secretId: string): Target {
   return { resource: secret?.arn ?? ctx.state.requestedArn(secretId), named: secretId, secret };
 }
 
-/** Asks IAM; a denial becomes AccessDeniedException with IAM's wording, HTTP 400
- * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html). */
+/**
+ * Asks IAM; a denial becomes AccessDeniedException with IAM's wording, HTTP 400
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html), and an
+ * expired session's key ExpiredTokenException, HTTP 403 ("The security token included in the
+ * request is expired", the common errors of the same page).
+ */
 export async function demand(
   ctx: OperationContext,
   action: string,
@@ -77,10 +81,11 @@ export async function demand(
   // (https://github.com/mongodb/awscdk-resources-mongodbatlas/issues/207), "… UpdateSecret on
   // resource: airbyte_workspace_…" (https://github.com/airbytehq/airbyte/issues/55670), and the
   // full ARN when the request gave one (https://github.com/binbashar/le-tf-infra-aws/pull/874).
-  throw new ServiceError(
-    'AccessDeniedException',
-    accessDeniedMessage({ action: request.action, resource: target.named }, decision),
-  );
+  const refusal = refusalOf({ action: request.action, resource: target.named }, decision, {
+    denied: { code: 'AccessDeniedException', status: 400 },
+    expired: { code: 'ExpiredTokenException', status: 403 },
+  });
+  throw new ServiceError(refusal.code, refusal.message, refusal.status);
 }
 
 /** `aws:RequestTag/<key>` for each tag and `aws:TagKeys` for the list of keys. */

@@ -17,6 +17,7 @@ export const CLIENT_ERROR_STATUS = 400;
 
 export type ErrorCode =
   | 'AccessDeniedException'
+  | 'ExpiredTokenException'
   | 'InternalServiceError'
   | 'InvalidNextTokenException'
   | 'InvalidParameterException'

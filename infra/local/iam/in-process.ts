@@ -9,9 +9,9 @@
 import {
   type AccessRequest,
   type Authorize,
-  accessDeniedMessage,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
+  refusalOf,
 } from '#infra/local/iam/access';
 import { arnsIn } from '#infra/local/iam/physical-names';
 import type { DeadLetterSink } from '#shared/ports/event-publisher';
@@ -38,17 +38,31 @@ export class ServiceAccessDenied extends Error {
   }
 }
 
-/** The shape of each service's refusal. */
+/** The shape of each service's refusals: denied, and signed with an expired session's key. */
 export const DENIALS = {
-  /** https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html (AccessDeniedException, 400) */
-  states: { code: 'AccessDeniedException', status: 400 },
-  /** https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (AccessDenied, 403) */
-  s3: { code: 'AccessDenied', status: 403 },
+  /** https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html (AccessDeniedException, 400; ExpiredTokenException, 403) */
+  states: {
+    denied: { code: 'AccessDeniedException', status: 400 },
+    expired: { code: 'ExpiredTokenException', status: 403 },
+  },
+  /**
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (AccessDenied, 403;
+   * ExpiredToken, "The provided token has expired.", 400)
+   */
+  s3: {
+    denied: { code: 'AccessDenied', status: 403 },
+    expired: { code: 'ExpiredToken', status: 400, message: 'The provided token has expired.' },
+  },
   /**
    * SQS answers `AccessDenied` with 403 and the IAM message
-   * (https://github.com/aws/serverless-application-model/issues/3633 quotes one).
+   * (https://github.com/aws/serverless-application-model/issues/3633 quotes one);
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
+   * (ExpiredTokenException, 403).
    */
-  sqs: { code: 'AccessDenied', status: 403 },
+  sqs: {
+    denied: { code: 'AccessDenied', status: 403 },
+    expired: { code: 'ExpiredTokenException', status: 403 },
+  },
 } as const;
 
 async function allowed(caller: Caller, request: Omit<AccessRequest, 'accessKeyId'>) {
@@ -63,8 +77,10 @@ export async function demand(
 ): Promise<void> {
   const decision = await allowed(caller, request);
   if (decision.allowed) return;
-  const { code, status } = DENIALS[service];
-  throw new ServiceAccessDenied(code, status, accessDeniedMessage(request, decision));
+  const codes = DENIALS[service];
+  const { code, status, message } = refusalOf(request, decision, codes);
+  const expired = codes.expired as { readonly message?: string };
+  throw new ServiceAccessDenied(code, status, decision.expired ? (expired.message ?? message) : message);
 }
 
 /**

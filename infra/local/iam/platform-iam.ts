@@ -19,7 +19,13 @@ import {
   type CloudAssemblyTemplates,
   type FunctionPolicies,
   functionPoliciesOf,
+  type RolePolicies,
+  rolesOf,
 } from './template-policies.ts';
+
+/** The tag the tenant-access role carries (`tenantry:role` = `tenant-access`, issue 12). */
+export const ROLE_TAG = 'tenantry:role';
+export const TENANT_ACCESS_ROLE = 'tenant-access';
 
 export interface AssemblySource {
   readonly stage: string;
@@ -43,6 +49,13 @@ export function loadAssembly(source: AssemblySource): Promise<CloudAssemblyTempl
 export interface PlatformIam {
   readonly authorizer: TemplateAuthorizer;
   readonly functions: readonly FunctionPolicies[];
+  /** Every role of the templates: what the STS stand-in's AssumeRole can assume. */
+  readonly roles: readonly RolePolicies[];
+  /**
+   * The ARN of the role tagged `tenantry:role` = `tenant-access`, which request handlers assume
+   * with a `TenantId` session tag; undefined while the templates have none.
+   */
+  readonly tenantAccessRoleArn: string | undefined;
   /** The provisioning state machine's ARN, as the templates name it. */
   readonly stateMachineArn: string;
   /** The ARN of the telemetry dead-letter queue, as the grants name it. */
@@ -77,12 +90,24 @@ export function platformIam(assembly: CloudAssemblyTemplates, names: LocalResour
     resolvePhysical: localPhysicalNames(scope, names),
     fallbackPhysical: generatedPhysicalNames(scope),
   });
-  const authorizer = createTemplateAuthorizer(functions);
+  const roles = rolesOf(assembly, {
+    resolvePhysical: localPhysicalNames(scope, names),
+    fallbackPhysical: generatedPhysicalNames(scope),
+  });
+  const tenantAccess = roles.filter((role) => role.role.tags[ROLE_TAG] === TENANT_ACCESS_ROLE);
+  if (tenantAccess.length > 1) {
+    throw new Error(
+      `${tenantAccess.length} roles are tagged ${ROLE_TAG}=${TENANT_ACCESS_ROLE}; one is expected`,
+    );
+  }
+  const authorizer = createTemplateAuthorizer(functions, { roles });
   const byEntry = new Map(functions.map((fn) => [fn.entry, fn]));
   const arn = arnsIn(scope);
   return {
     authorizer,
     functions,
+    roles,
+    tenantAccessRoleArn: tenantAccess[0]?.role.arn,
     stateMachineArn: arn.stateMachine(provisioningStateMachine(assembly)),
     telemetryDeadLetterQueueArn: arn.sqsQueue(names.telemetryDeadLetterQueue),
     credentialsFor: (entry) =>

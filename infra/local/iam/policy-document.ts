@@ -169,3 +169,79 @@ export function valuesOf(value: PolicyValues | undefined): readonly string[] {
   if (value === undefined) return [];
   return typeof value === 'string' ? [value] : value;
 }
+
+/**
+ * Who a trust policy statement names: `"*"` (anyone), or AWS principals (account ids, account
+ * roots `arn:aws:iam::<account>:root`, role and role session ARNs), services and federated
+ * providers. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+ */
+export type TrustPrincipal =
+  | '*'
+  | {
+      readonly AWS?: readonly string[];
+      readonly Service?: readonly string[];
+      readonly Federated?: readonly string[];
+    };
+
+export interface TrustStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Principal: TrustPrincipal;
+  readonly Action?: PolicyValues;
+  readonly NotAction?: PolicyValues;
+  readonly Condition?: ConditionBlock;
+}
+
+/** A role's trust policy (`AssumeRolePolicyDocument`): the resource-based policy of the role. */
+export interface TrustPolicyDocument {
+  readonly Version?: string;
+  readonly Statement: readonly TrustStatement[];
+}
+
+const principalValues = z.union([z.string(), z.array(z.string())]).transform((value) => [value].flat());
+const principalSchema = z.union([
+  z.literal('*'),
+  z
+    .object({
+      AWS: principalValues.optional(),
+      Service: principalValues.optional(),
+      Federated: principalValues.optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * Parses a role trust policy (already free of intrinsics). Each statement names a `Principal`
+ * (`NotPrincipal` is not evaluated and refused), has exactly one of Action/NotAction and no
+ * `Resource`: the resource is the role itself.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html (trust policy)
+ */
+export function parseTrustPolicyDocument(raw: unknown, where = 'trust policy'): TrustPolicyDocument {
+  const parsed = documentSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UnsupportedPolicyError(
+      `${where}: not a trust policy we evaluate: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const statements = [parsed.data.Statement].flat().map((statement, index): TrustStatement => {
+    const label = `${where}, statement ${statement.Sid ?? index}`;
+    if (statement.NotPrincipal !== undefined)
+      throw new UnsupportedPolicyError(`${label}: NotPrincipal is not evaluated`);
+    const principal = principalSchema.safeParse(statement.Principal);
+    if (!principal.success)
+      throw new UnsupportedPolicyError(`${label}: a trust policy statement names a Principal`);
+    if (statement.Resource !== undefined || statement.NotResource !== undefined) {
+      throw new UnsupportedPolicyError(`${label}: a trust policy names no Resource`);
+    }
+    if ((statement.Action === undefined) === (statement.NotAction === undefined)) {
+      throw new UnsupportedPolicyError(`${label}: needs exactly one of Action and NotAction`);
+    }
+    for (const name of Object.keys(statement.Condition ?? {})) parseOperator(name);
+    const { Principal: _p, NotPrincipal: _n, Resource: _r, NotResource: _nr, ...rest } = statement;
+    return { ...rest, Principal: principal.data };
+  });
+  return {
+    ...(parsed.data.Version === undefined ? {} : { Version: parsed.data.Version }),
+    Statement: statements,
+  };
+}

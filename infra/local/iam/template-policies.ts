@@ -22,7 +22,13 @@ import {
   UnsupportedIntrinsicError,
 } from './cfn-intrinsics.ts';
 import { arnsIn, firstAnswer, templateNamedResources } from './physical-names.ts';
-import { type PolicyDocument, type PolicyStatement, parsePolicyDocument } from './policy-document.ts';
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  parsePolicyDocument,
+  parseTrustPolicyDocument,
+  type TrustPolicyDocument,
+} from './policy-document.ts';
 
 export type { PhysicalRef, PhysicalResolver, TemplateStack } from './cfn-intrinsics.ts';
 
@@ -68,6 +74,23 @@ export interface FunctionPolicies {
   readonly environmentKeys: readonly string[];
 }
 
+/** A role of the assembly, whoever uses it: what `sts:AssumeRole` and its sessions are judged by. */
+export interface RolePolicies {
+  readonly role: FunctionRole;
+  /** Its identity-based policies: what its sessions may do. */
+  readonly policies: readonly AttachedPolicy[];
+  /** Its `AssumeRolePolicyDocument`, resolved: who may assume it. */
+  readonly trustPolicy: TrustPolicyDocument;
+  /**
+   * `MaxSessionDuration` in seconds: the longest session `AssumeRole` may ask for.
+   * @default 3600 ("If you do not specify a value for this setting, the default maximum of one
+   * hour is applied", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-role.html)
+   */
+  readonly maxSessionDuration: number;
+  /** As `FunctionPolicies.unresolved`, for this role's policies. */
+  readonly unresolved: readonly string[];
+}
+
 export interface TemplatePoliciesOptions {
   /** @default LOCAL_ACCOUNT_ID */
   readonly accountId?: string;
@@ -103,6 +126,66 @@ export function functionPoliciesOf(
   assembly: CloudAssemblyTemplates,
   options: TemplatePoliciesOptions = {},
 ): FunctionPolicies[] {
+  const { resolver, located, roles, attached } = readRoles(assembly, options);
+  const functions: FunctionPolicies[] = [];
+  for (const fn of located('AWS::Lambda::Function')) {
+    const properties = fn.resource.Properties ?? {};
+    const entry = tagsOf(resolver, fn.stack, properties.Tags)[FUNCTION_ENTRY_TAG];
+    if (entry === undefined) continue;
+    const roleArn = resolver.resolveString(fn.stack, properties.Role, `${fn.logicalId}.Role`);
+    const role = roles.find((candidate) => candidate.arn === roleArn);
+    if (!role)
+      throw new UnsupportedIntrinsicError(`${fn.stack}/${fn.logicalId}: role ${roleArn} is in no stack`);
+    const policies = attached.get(role) ?? { policies: [], outside: [] };
+    const ref = { stack: fn.stack, logicalId: fn.logicalId, type: fn.resource.Type };
+    const functionName =
+      options.resolvePhysical?.(ref) ??
+      (typeof properties.FunctionName === 'string' ? properties.FunctionName : fn.logicalId);
+    functions.push({
+      entry,
+      stack: fn.stack,
+      functionLogicalId: fn.logicalId,
+      functionName,
+      role: templateRole(role),
+      policies: policies.policies,
+      unresolved: unresolvedIn(policies),
+      environmentKeys: Object.keys(
+        ((properties.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {},
+      ).sort(),
+    });
+  }
+  return functions;
+}
+
+/**
+ * Every `AWS::IAM::Role` of the assembly with its identity-based policies, tags, trust policy and
+ * maximum session duration, resolved as `functionPoliciesOf` resolves a function's role.
+ */
+export function rolesOf(
+  assembly: CloudAssemblyTemplates,
+  options: TemplatePoliciesOptions = {},
+): RolePolicies[] {
+  const { resolver, roles, attached } = readRoles(assembly, options);
+  return roles.map((role) => {
+    const { stack, logicalId, resource } = role.located;
+    const policies = attached.get(role) ?? { policies: [], outside: [] };
+    const properties = resource.Properties ?? {};
+    const maxSessionDuration = resolver.resolve(stack, properties.MaxSessionDuration ?? 3600);
+    return {
+      role: templateRole(role),
+      policies: policies.policies,
+      trustPolicy: parseTrustPolicyDocument(
+        resolver.resolve(stack, properties.AssumeRolePolicyDocument ?? { Statement: [] }),
+        `${stack}/${logicalId} (AssumeRolePolicyDocument)`,
+      ),
+      maxSessionDuration: Number(maxSessionDuration),
+      unresolved: unresolvedIn(policies),
+    };
+  });
+}
+
+/** The roles of the assembly, named and tagged, with their attached policies. */
+function readRoles(assembly: CloudAssemblyTemplates, options: TemplatePoliciesOptions) {
   const scope = { accountId: options.accountId ?? LOCAL_ACCOUNT_ID, region: options.region ?? LOCAL_REGION };
   const byStack = new Map(assembly.stacks.map((stack) => [stack.name, stack.template]));
   const resourceOf = (stack: string, logicalId: string) =>
@@ -124,45 +207,26 @@ export function functionPoliciesOf(
         .filter(([, resource]) => resource.Type === type)
         .map(([logicalId, resource]) => ({ stack: stack.name, logicalId, resource })),
     );
-
   const roles = located('AWS::IAM::Role').map((role) => ({ located: role, ...describeRole(resolver, role) }));
-  const attached = attachedPolicies(resolver, located, roles);
+  return { resolver, located, roles, attached: attachedPolicies(resolver, located, roles) };
+}
 
-  const functions: FunctionPolicies[] = [];
-  for (const fn of located('AWS::Lambda::Function')) {
-    const properties = fn.resource.Properties ?? {};
-    const entry = tagsOf(resolver, fn.stack, properties.Tags)[FUNCTION_ENTRY_TAG];
-    if (entry === undefined) continue;
-    const roleArn = resolver.resolveString(fn.stack, properties.Role, `${fn.logicalId}.Role`);
-    const role = roles.find((candidate) => candidate.arn === roleArn);
-    if (!role)
-      throw new UnsupportedIntrinsicError(`${fn.stack}/${fn.logicalId}: role ${roleArn} is in no stack`);
-    const policies = attached.get(role) ?? { policies: [], outside: [] };
-    const placeholders = JSON.stringify(policies.policies).match(/<unresolved [^>]*>/g) ?? [];
-    const ref = { stack: fn.stack, logicalId: fn.logicalId, type: fn.resource.Type };
-    const functionName =
-      options.resolvePhysical?.(ref) ??
-      (typeof properties.FunctionName === 'string' ? properties.FunctionName : fn.logicalId);
-    functions.push({
-      entry,
-      stack: fn.stack,
-      functionLogicalId: fn.logicalId,
-      functionName,
-      role: {
-        stack: role.located.stack,
-        logicalId: role.located.logicalId,
-        name: role.name,
-        arn: role.arn,
-        tags: role.tags,
-      },
-      policies: policies.policies,
-      unresolved: [...new Set([...placeholders, ...policies.outside])],
-      environmentKeys: Object.keys(
-        ((properties.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {},
-      ).sort(),
-    });
-  }
-  return functions;
+function templateRole(role: RoleEntry): FunctionRole {
+  return {
+    stack: role.located.stack,
+    logicalId: role.located.logicalId,
+    name: role.name,
+    arn: role.arn,
+    tags: role.tags,
+  };
+}
+
+function unresolvedIn(policies: {
+  policies: readonly AttachedPolicy[];
+  outside: readonly string[];
+}): string[] {
+  const placeholders = JSON.stringify(policies.policies).match(/<unresolved [^>]*>/g) ?? [];
+  return [...new Set([...placeholders, ...policies.outside])];
 }
 
 /** A role the template leaves unnamed is named by its logical id locally. */

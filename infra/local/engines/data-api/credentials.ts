@@ -6,8 +6,8 @@
  * grants both. The secret is then read and its `username`/`password` log in to PostgreSQL
  * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html).
  */
-import { type AccessRequest, type Authorize, accessDeniedMessage } from '#infra/local/iam/access';
-import { accessDenied, invalidSecret, secretNotFound } from './errors.ts';
+import { type AccessRequest, type Authorize, refusalOf } from '#infra/local/iam/access';
+import { DataApiError, IAM_REFUSALS, invalidSecret, secretNotFound } from './errors.ts';
 
 export interface StoredSecret {
   readonly arn: string;
@@ -34,7 +34,9 @@ export type DataApiAction =
 
 async function check(authorize: Authorize, request: AccessRequest): Promise<void> {
   const decision = await authorize(request);
-  if (!decision.allowed) throw accessDenied(accessDeniedMessage(request, decision));
+  if (decision.allowed) return;
+  const refusal = refusalOf(request, decision, IAM_REFUSALS);
+  throw new DataApiError(refusal.code, refusal.status, refusal.message);
 }
 
 /** The caller's permission for the operation on the cluster. */

@@ -162,6 +162,13 @@ export const httpEndpointNotEnabled = (arn: string) =>
 
 export const accessDenied = (message: string) => new DataApiError('AccessDeniedException', 403, message);
 
+/** The IAM refusals as the Data API answers them: AccessDeniedException and, for an expired
+ * session's key, ExpiredTokenException (403 in the same common errors page). */
+export const IAM_REFUSALS = {
+  denied: { code: 'AccessDeniedException', status: 403 },
+  expired: { code: 'ExpiredTokenException', status: 403 },
+} as const;
+
 /** An unsigned request: the stand-in cannot tell who calls, so it refuses (the wording is ours). */
 export const forbidden = () => new DataApiError('ForbiddenException', 403, 'Missing Authentication Token');
 
