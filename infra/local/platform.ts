@@ -141,6 +141,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       eventBusName,
       standIns,
       sts,
+      tenantAccessRoleArn: iam.tenantAccessRoleArn,
     });
     installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
     await runControlMigrations();

@@ -165,6 +165,8 @@ export interface FunctionEnvironment {
   readonly eventBusName: string;
   readonly standIns: AwsStandIns;
   readonly sts: { readonly endpoint: string };
+  /** The templates' tenant-access role (TENANT_ACCESS_ROLE_ARN); undefined if they have none. */
+  readonly tenantAccessRoleArn: string | undefined;
 }
 
 /** Sets the environment every handler reads, in this process, as Lambda would set it. */
@@ -178,6 +180,7 @@ export function configureFunctionEnvironment({
   eventBusName,
   standIns,
   sts,
+  tenantAccessRoleArn,
 }: FunctionEnvironment): void {
   // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
   // engines through the standard service-specific endpoint variables.
@@ -196,6 +199,7 @@ export function configureFunctionEnvironment({
     CLUSTER_ARN: standIns.clusterArn,
     CLUSTER_SECRET_ARN: standIns.masterSecretArn,
     CONTROL_SECRET_ARN: standIns.controlSecretArn,
+    ...(tenantAccessRoleArn === undefined ? {} : { TENANT_ACCESS_ROLE_ARN: tenantAccessRoleArn }),
     CONTROL_DATABASE,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
     USER_POOL_ID: pool.userPoolId,
