@@ -55,6 +55,12 @@ export function unionOfNeeds(declarations: Iterable<readonly Need[]>): Need[] {
   return NEEDS.filter((need) => wanted.has(need));
 }
 
+/** The Cognito triggers' default entries under `functions/`. */
+export const IDENTITY_TRIGGER_HANDLERS = {
+  postConfirmation: 'identity/post-confirmation',
+  preTokenGeneration: 'identity/pre-token-generation',
+} as const;
+
 /**
  * The Cognito triggers' needs. The post-confirmation trigger records the user and may register a
  * tenant (control database, start provisioning); the pre-token-generation trigger reads the
@@ -69,4 +75,5 @@ export const IDENTITY_TRIGGER_NEEDS = {
  * The control database migrator (`ops/migrate-control-db`): it runs the migrations as the master
  * role and sets the application role's password from the application secret.
  */
+export const CONTROL_MIGRATOR_HANDLER = 'ops/migrate-control-db';
 export const CONTROL_MIGRATOR_NEEDS = ['controlDb', 'clusterAdmin'] as const satisfies readonly Need[];
