@@ -48,7 +48,7 @@ describe('IdentityStack', () => {
     }[];
     expect(client?.Properties.GenerateSecret).toBe(false);
     expect(client?.Properties.PreventUserExistenceErrors).toBe('ENABLED');
-    expect([...(client?.Properties.ExplicitAuthFlows as string[])].sort()).toEqual([
+    expect([...((client?.Properties.ExplicitAuthFlows as string[] | undefined) ?? [])].sort()).toEqual([
       'ALLOW_REFRESH_TOKEN_AUTH',
       'ALLOW_USER_PASSWORD_AUTH',
     ]);
