@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { applyNagSuppressions } from '#infra/nag';
 import { ApiStack } from '#infra/stacks/api-stack';
 import { EventsStack } from '#infra/stacks/events-stack';
-import { IdentityStack } from '#infra/stacks/identity-stack';
+import { IdentityStack, type PlatformMfa } from '#infra/stacks/identity-stack';
 import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
 import { stagePolicy } from '#infra/stage-policy';
@@ -38,6 +38,13 @@ export function parseStage(value: unknown): string {
   return result.data;
 }
 
+/** `-c platformMfa=required|optional` (docs/identity-and-access.md, "MFA for platform staff"). */
+export function parsePlatformMfa(value: unknown): PlatformMfa {
+  if (value === undefined) return 'optional';
+  if (value === 'required' || value === 'optional') return value;
+  throw new Error(`Invalid platformMfa ${JSON.stringify(value)}: must be "required" or "optional"`);
+}
+
 export interface BuildAppOptions {
   /**
    * Stage name.
@@ -61,6 +68,11 @@ export interface BuildAppOptions {
    * @default true
    */
   readonly cloudFormationValidation?: boolean;
+  /**
+   * Whether platform-admin and finance users need a second factor for their groups.
+   * @default - the `platformMfa` context value, else 'optional'
+   */
+  readonly platformMfa?: PlatformMfa;
 }
 
 /**
@@ -99,6 +111,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     policy,
     description: description('tenant provisioning workflow'),
     cluster: stateful.cluster,
+    controlAppSecret: stateful.controlAppSecret,
     eventBus: stateful.eventBus,
   });
   const identity = new IdentityStack(app, stackName('Identity'), {
@@ -106,8 +119,9 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     policy,
     description: description('Cognito user pool and triggers'),
     cluster: stateful.cluster,
-    eventBus: stateful.eventBus,
+    controlAppSecret: stateful.controlAppSecret,
     provisioningWorkflow: provisioning.stateMachine,
+    platformMfa: parsePlatformMfa(options.platformMfa ?? app.node.tryGetContext('platformMfa')),
   });
   const events = new EventsStack(app, stackName('Events'), {
     stage,
@@ -117,6 +131,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
     cluster: stateful.cluster,
+    controlAppSecret: stateful.controlAppSecret,
     exportsBucket: stateful.exportsBucket,
   });
   const api = new ApiStack(app, stackName('Api'), {
@@ -126,6 +141,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     userPool: identity.userPool,
     userPoolClient: identity.userPoolClient,
     cluster: stateful.cluster,
+    controlAppSecret: stateful.controlAppSecret,
+    tenantAccessRole: provisioning.tenantAccessRole,
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { provisioningStateMachineName, TENANT_ID_TAG } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
-import { PROVISIONING_STATUS_HANDLER, TENANT_DATA_HANDLER } from '#infra/stacks/api-stack';
-import {
-  provisioningStateMachineName,
-  TENANT_ID_TAG,
-  tenantSecretPrefix,
-} from '#infra/stacks/provisioning-stack';
+import { TENANT_SESSION_TAG, tenantSecretPrefix } from '#infra/stacks/provisioning-stack';
 import type { TenantryApp } from '#infra/tenantry-app';
 
 /**
@@ -64,17 +60,18 @@ const FAILED_INVOCATIONS_REASON =
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   const { stage, policy, stateful, identity, api, events, provisioning } = built;
 
-  // Every Tenantry function: its role's default policy holds the X-Ray statement.
-  for (const construct of built.app.node.findAll()) {
-    if (construct instanceof TenantryFunction) {
-      acknowledge(construct.role, 'AwsSolutions-IAM5[Resource::*]', XRAY_REASON);
-    }
-  }
+  const functions = built.app.node
+    .findAll()
+    .filter((c): c is TenantryFunction => c instanceof TenantryFunction);
+  const declaring = (...needs: string[]) =>
+    functions.filter((fn) => fn.needs.some((need) => needs.includes(need)));
 
-  const statusFunction = api.functions.get(PROVISIONING_STATUS_HANDLER);
-  if (statusFunction) {
+  // Every Tenantry function: its role's default policy holds the X-Ray statement.
+  for (const fn of functions) acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', XRAY_REASON);
+
+  for (const fn of declaring('workflowHistory')) {
     acknowledge(
-      statusFunction.role,
+      fn.role,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${provisioningStateMachineName(stage)}:*]`,
       'The provisioning status route reads the executions of one state machine; execution names are ' +
         'per tenant (provision-<tenantId>) and the tenant is authorised before the call, so the ' +
@@ -137,8 +134,8 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   const exportsObjects = `AwsSolutions-IAM5[Resource::${importedArn(
     stateful.exportsBucket.node.defaultChild as CfnResource,
   )}/usage-exports/*]`;
-  for (const [handler, fn] of api.functions) {
-    if (handler.startsWith('exports/')) acknowledge(fn.role, exportsObjects, EXPORTS_OBJECTS_REASON);
+  for (const fn of declaring('exportArchive', 'exportArchiveWrite')) {
+    acknowledge(fn.role, exportsObjects, EXPORTS_OBJECTS_REASON);
   }
   const jobs = events.jobs;
   if (jobs) {
@@ -151,7 +148,6 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
     for (const queue of jobs.failedInvocationsQueues) {
       acknowledge(queue, 'AwsSolutions-SQS3', FAILED_INVOCATIONS_REASON);
     }
-    acknowledge(jobs.monthClose.role, exportsObjects, EXPORTS_OBJECTS_REASON);
     for (const job of [jobs.storageSnapshot, jobs.monthClose]) {
       acknowledge(
         jobs.schedulerRole,
@@ -163,28 +159,35 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   }
 
   const tenantSecrets = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${tenantSecretPrefix(stage)}*`;
-  for (const step of Object.values(provisioning.stepFunctions)) {
-    acknowledge(
-      step.role,
-      `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
-      'Provisioning creates one secret per tenant whose name is not known at deploy time; the ' +
-        'wildcard is limited to this stage’s tenant prefix, and creating and using a secret requires ' +
-        `the ${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag on use). ` +
-        'DescribeSecret (metadata, never a value) has no tag condition, so that a missing secret ' +
-        'answers ResourceNotFoundException instead of AccessDeniedException.',
-    );
-  }
-  for (const [handler, fn] of api.functions) {
-    if (!TENANT_DATA_HANDLER.test(handler)) continue;
+  for (const fn of declaring('tenantSecretsCreate', 'tenantSecretsRead', 'tenantSecretsDelete')) {
     acknowledge(
       fn.role,
       `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
-      'Table, row and module routes run statements as the tenant role through the Data API, which ' +
-        "reads the tenant's secret with the function's credentials; the tenant is authorised and the " +
-        'database checked to belong to it first. The wildcard is limited to this stage’s tenant ' +
-        `prefix, GetSecretValue only, and requires the ${TENANT_ID_TAG} tag (secretsmanager:ResourceTag).`,
+      'Provisioning creates one secret per tenant whose name is not known at deploy time; the ' +
+        'wildcard is limited to this stage’s tenant prefix, and creating, reading and deleting a ' +
+        `secret requires the ${TENANT_ID_TAG} tag (aws:RequestTag on create, secretsmanager:ResourceTag ` +
+        'on use). Only the steps that create the secret, set the role password from it, or delete it ' +
+        'have these statements. DescribeSecret (metadata, never a value) has no tag condition, so that ' +
+        'a missing secret answers ResourceNotFoundException instead of AccessDeniedException.',
     );
   }
+  acknowledge(
+    provisioning.tenantAccessRole,
+    `AwsSolutions-IAM5[Resource::${tenantSecrets}]`,
+    'The tenant-access role serves every tenant, one session per tenant: the wildcard is limited to ' +
+      `this stage’s tenant prefix, GetSecretValue only, and the secret’s ${TENANT_ID_TAG} tag must ` +
+      `equal the session’s ${TENANT_SESSION_TAG} tag (StringEquals on \${aws:PrincipalTag/${TENANT_SESSION_TAG}}), ` +
+      'so a session reads its own tenant’s secret and no other.',
+  );
+  acknowledge(
+    stateful.controlAppSecret,
+    'AwsSolutions-SMG4',
+    'Secrets Manager rotation needs a rotation Lambda that connects to the database, inside the ' +
+      'VPC, with a Secrets Manager VPC endpoint: the cluster has isolated subnets only and no ' +
+      'function runs in the VPC (the Data API is the only path in). The migrator sets tenantry_app’s ' +
+      'password from this secret each time it runs, so rotating is: put a new secret value, run ' +
+      'the migrator (docs/identity-and-access.md). The master secret is rotated by RDS itself.',
+  );
   const migrator = provisioning.controlMigrationsProvider.onEventHandler.node.defaultChild as CfnResource;
   acknowledge(
     provisioning.controlMigrationsProviderRole,

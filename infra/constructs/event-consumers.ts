@@ -8,7 +8,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
-import { grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import { grantNeeds } from '#infra/constructs/needs';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { EventCatalog } from '#shared/events/catalog';
 import {
@@ -91,8 +92,11 @@ export class EventConsumers extends Construct {
         serviceName: 'tenantry-events',
         environment: props.environment,
       });
-      grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'readwrite');
-      grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
+      grantNeeds(fn, subscription.needs, {
+        stage: props.stage,
+        auditTable: props.auditTable,
+        usageTable: props.usageTable,
+      });
 
       const deadLetterQueue = new DeadLetterQueue(scopeForOne, 'DeadLetterQueue', {
         alarmDescription: `Tenantry ${props.stage}: ${subscription.name} dead-lettered events`,

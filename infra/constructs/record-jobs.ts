@@ -6,43 +6,16 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
-import { grantBus, grantDataApi, grantTable, TenantryFunction } from '#infra/constructs/tenantry-function';
+import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { JOB_TARGET_MAX_EVENT_AGE_SECONDS, JOB_TARGET_RETRY_ATTEMPTS } from '#shared/events/delivery-policy';
-import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
-
-/** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
-export const EXPORTS_PREFIX = 'usage-exports/';
-
-/**
- * Grants exactly what the export archive does, on its prefix only: list it, read its objects,
- * and (`write`) create them. No delete: a closed month's file is never removed or replaced.
- */
-export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mode: 'read' | 'write'): void {
-  fn.function.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [bucket.bucketArn],
-      // IfExists: S3 also asks for s3:ListBucket when a GetObject names a key that does not exist
-      // (NoSuchKey for a caller with it, AccessDenied without:
-      // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and that check is
-      // no list request, so it has no s3:prefix. A plain StringLike made every read of a month not
-      // yet archived an AccessDenied (a 500) instead of a 404. Lists must still stay in the prefix.
-      conditions: { StringLikeIfExists: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
-    }),
-  );
-  fn.function.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: mode === 'write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
-      resources: [bucket.arnForObjects(`${EXPORTS_PREFIX}*`)],
-    }),
-  );
-  fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
-}
+import { RECORD_JOB_HANDLERS, RECORD_JOB_NEEDS } from '#shared/records/scheduled-jobs';
 
 /** Entries of the scheduled records jobs (shared/records/scheduled-jobs.ts). */
 export { RECORD_JOB_HANDLERS };
@@ -52,6 +25,8 @@ export interface RecordJobsProps {
   /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
   readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
+  /** The control database's application role secret (`controlDb`). */
+  readonly controlAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
   readonly usageTable: dynamodb.ITable;
   readonly exportsBucket: s3.IBucket;
@@ -100,8 +75,15 @@ export class RecordJobs extends Construct {
       serviceName: 'tenantry-jobs',
       timeout: Duration.minutes(5),
     });
-    grantDataApi(this.storageSnapshot, props.cluster);
-    grantBus(this.storageSnapshot, props.eventBus);
+    const resources: NeedResources = {
+      stage: props.stage,
+      cluster: props.cluster,
+      controlAppSecret: props.controlAppSecret,
+      eventBus: props.eventBus,
+      usageTable: props.usageTable,
+      exportsBucket: props.exportsBucket,
+    };
+    grantNeeds(this.storageSnapshot, RECORD_JOB_NEEDS.storageSnapshot, resources);
 
     this.monthClose = new TenantryFunction(this, 'MonthClose', {
       handler: RECORD_JOB_HANDLERS.monthClose,
@@ -112,9 +94,7 @@ export class RecordJobs extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
-    grantDataApi(this.monthClose, props.cluster);
-    grantTable(this.monthClose, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
-    grantExportsArchive(this.monthClose, props.exportsBucket, 'write');
+    grantNeeds(this.monthClose, RECORD_JOB_NEEDS.monthClose, resources);
 
     this.failedInvocationsQueues = [
       sendFailedInvocationsToQueue(this, 'StorageSnapshotFailedInvocationsQueue', this.storageSnapshot, {

@@ -2,16 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as rds from 'aws-cdk-lib/aws-rds';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FUNCTION_ENTRY_TAG } from '#infra/constructs/function-tags';
 import type { StagePolicy } from '#infra/stage-policy';
+import type { Need } from '#shared/routes/needs';
 
 /** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,8 +50,8 @@ export interface TenantryFunctionProps {
   /** Log retention, log removal and default log level of the stage. */
   readonly policy: StagePolicy;
   /**
-   * Extra environment variables. Prefer the `grant*` helpers, which set the variable and the
-   * permission together.
+   * Extra environment variables. Prefer declaring a need (grantNeeds), which sets the variable
+   * and the permission together.
    * @default - none beyond the defaults
    */
   readonly environment?: Readonly<Record<string, string>>;
@@ -93,6 +91,8 @@ export class TenantryFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The needs granted to it (grantNeeds in infra/constructs/needs.ts), in the vocabulary's order. */
+  readonly needs: Need[] = [];
 
   constructor(scope: Construct, id: string, props: TenantryFunctionProps) {
     super(scope, id);
@@ -160,29 +160,6 @@ export function grantTable(
   else if (mode === 'write') table.grantWriteData(fn.function);
   else table.grantReadWriteData(fn.function);
   fn.addEnvironment(envName, table.tableName);
-}
-
-/** Allows `events:PutEvents` on the bus and passes its name in `EVENT_BUS_NAME`. */
-export function grantBus(fn: TenantryFunction, bus: events.IEventBus): void {
-  bus.grantPutEventsTo(fn.function);
-  fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
-}
-
-/**
- * Allows the RDS Data API on the cluster and reading its master secret, and passes both ARNs in
- * `CLUSTER_ARN` and `CLUSTER_SECRET_ARN`.
- */
-export function grantDataApi(fn: TenantryFunction, cluster: rds.DatabaseCluster): void {
-  if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
-  cluster.grantDataApiAccess(fn.function);
-  fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
-  fn.addEnvironment('CLUSTER_SECRET_ARN', cluster.secret.secretArn);
-}
-
-/** Allows starting executions of the workflow and passes its ARN in `envName`. */
-export function grantStartWorkflow(fn: TenantryFunction, workflow: sfn.IStateMachine, envName: string): void {
-  workflow.grantStartExecution(fn.function);
-  fn.addEnvironment(envName, workflow.stateMachineArn);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,30 +8,21 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
-import { grantExportsArchive } from '#infra/constructs/record-jobs';
-import {
-  grantBus,
-  grantDataApi,
-  grantReadWorkflowExecutions,
-  grantStartWorkflow,
-  grantTable,
-  TenantryFunction,
-} from '#infra/constructs/tenantry-function';
-import {
-  provisioningStateMachineName,
-  TENANT_ID_TAG,
-  tenantSecretPrefix,
-} from '#infra/stacks/provisioning-stack';
+import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
+import { routeFunctionNeeds } from '#shared/routes/function-needs';
+import type { Need } from '#shared/routes/needs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -49,6 +40,10 @@ export interface ApiStackProps extends StackProps {
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly cluster: rds.DatabaseCluster;
+  /** The control database's application role secret (`controlDb`). */
+  readonly controlAppSecret: secretsmanager.ISecret;
+  /** The role `tenantData` functions assume per tenant (Provisioning stack). */
+  readonly tenantAccessRole: iam.IRole;
   readonly eventBus: events.IEventBus;
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
@@ -79,23 +74,6 @@ export interface ApiStackProps extends StackProps {
 
 /** The route functions' Powertools service name: their logs and the `service` metric dimension. */
 export const API_SERVICE_NAME = 'tenantry-api';
-
-/** The one route that reads provisioning executions (status and step history). */
-export const PROVISIONING_STATUS_HANDLER = 'tenants/get-provisioning';
-
-/**
- * The one route that closes a month on demand: like the scheduled close, it reconciles the
- * month's usage rollups (writes) and archives the export (writes, never deletes).
- */
-export const MONTH_CLOSE_HANDLER = 'exports/post-month-close';
-/** The route that invites members, the one function that calls the user pool's admin API. */
-export const INVITE_MEMBER_HANDLER = 'members/post-member';
-
-/**
- * Handlers that run statements in tenant databases as the tenant's role: the Data API reads the
- * tenant's secret with the caller's credentials, so they may read tagged tenant secrets.
- */
-export const TENANT_DATA_HANDLER = /^(tables|rows|modules)\//;
 
 /** `me/get-me` -> `MeGetMe`: a stable construct id per handler entry. */
 function constructIdFor(handler: string): string {
@@ -182,14 +160,21 @@ export class ApiStack extends Stack {
     });
     const noAuthorizer = new apigwv2.HttpNoneAuthorizer();
 
-    // A handler needs the control plane unless every route it serves is public.
-    const needsControlPlane = new Map<string, boolean>();
-    for (const route of routes) {
-      needsControlPlane.set(
-        route.handler,
-        (needsControlPlane.get(route.handler) ?? false) || route.access.kind !== 'public',
-      );
-    }
+    // Each function gets the union of the needs of the routes it serves, and nothing else.
+    const needsByHandler = routeFunctionNeeds(routes);
+    const resources: NeedResources = {
+      stage: props.stage,
+      cluster: props.cluster,
+      controlAppSecret: props.controlAppSecret,
+      tenantAccessRole: props.tenantAccessRole,
+      eventBus: props.eventBus,
+      telemetryDeadLetterQueue: this.telemetryDeadLetterQueue,
+      auditTable: props.auditTable,
+      usageTable: props.usageTable,
+      provisioningWorkflow: props.provisioningWorkflow,
+      exportsBucket: props.exportsBucket,
+      userPool: props.userPool,
+    };
 
     const integrations = new Map<string, HttpLambdaIntegration>();
     for (const route of routes) {
@@ -197,7 +182,8 @@ export class ApiStack extends Stack {
       if (!integration) {
         const fn = this.createRouteFunction(
           route.handler,
-          needsControlPlane.get(route.handler) ?? true,
+          needsByHandler.get(route.handler) ?? [],
+          resources,
           props,
         );
         integration = new HttpLambdaIntegration(`${constructIdFor(route.handler)}Integration`, fn.function);
@@ -221,7 +207,8 @@ export class ApiStack extends Stack {
 
   private createRouteFunction(
     handler: string,
-    controlPlane: boolean,
+    needs: readonly Need[],
+    resources: NeedResources,
     props: ApiStackProps,
   ): TenantryFunction {
     const fn = new TenantryFunction(this, constructIdFor(handler), {
@@ -230,47 +217,7 @@ export class ApiStack extends Stack {
       policy: props.policy,
       serviceName: API_SERVICE_NAME,
     });
-    if (controlPlane) {
-      fn.addEnvironment('USER_POOL_ID', props.userPool.userPoolId);
-      fn.addEnvironment('USER_POOL_CLIENT_ID', props.userPoolClient.userPoolClientId);
-      grantDataApi(fn, props.cluster);
-      grantBus(fn, props.eventBus);
-      grantTable(fn, props.auditTable, 'AUDIT_TABLE_NAME', 'read');
-      grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'read');
-      grantStartWorkflow(fn, props.provisioningWorkflow, 'PROVISIONING_STATE_MACHINE_ARN');
-      // Telemetry (audit, usage, metrics) that the bus did not take goes to the dead-letter queue.
-      this.telemetryDeadLetterQueue.grantSendMessages(fn.function);
-      fn.addEnvironment('TELEMETRY_DLQ_URL', this.telemetryDeadLetterQueue.queueUrl);
-    }
-    if (handler === INVITE_MEMBER_HANDLER) {
-      // Inviting someone new looks the email up in the pool and creates the user (CognitoIdentityAdmin).
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html
-      props.userPool.grant(fn.function, 'cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser');
-    }
-    if (props.exportsBucket && handler.startsWith('exports/')) {
-      grantExportsArchive(fn, props.exportsBucket, handler === MONTH_CLOSE_HANDLER ? 'write' : 'read');
-    }
-    if (handler === MONTH_CLOSE_HANDLER) grantTable(fn, props.usageTable, 'USAGE_TABLE_NAME', 'readwrite');
-    if (controlPlane && TENANT_DATA_HANDLER.test(handler)) {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadTaggedTenantSecrets',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: [
-            Stack.of(fn).formatArn({
-              service: 'secretsmanager',
-              resource: 'secret',
-              resourceName: `${tenantSecretPrefix(props.stage)}*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-          conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
-        }),
-      );
-    }
-    if (handler === PROVISIONING_STATUS_HANDLER) {
-      grantReadWorkflowExecutions(fn, provisioningStateMachineName(props.stage));
-    }
+    grantNeeds(fn, needs, resources);
     this.functions.set(handler, fn);
     return fn;
   }

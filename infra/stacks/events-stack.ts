@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { EventConsumers } from '#infra/constructs/event-consumers';
@@ -29,11 +30,12 @@ export interface EventsStackProps extends StackProps {
    */
   readonly auditRetentionDays?: number;
   /**
-   * The control database's cluster and the finance exports bucket: with both, the scheduled
+   * The control database's cluster, its application secret and the finance exports bucket: with all three, the scheduled
    * records jobs (storage snapshot, monthly close) are added.
    * @default - no scheduled jobs
    */
   readonly cluster?: rds.DatabaseCluster;
+  readonly controlAppSecret?: secretsmanager.ISecret;
   readonly exportsBucket?: s3.IBucket;
 }
 
@@ -64,11 +66,12 @@ export class EventsStack extends Stack {
       alarmTopic: this.alarmTopic,
       environment: { AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 400) },
     });
-    if (props.cluster && props.exportsBucket) {
+    if (props.cluster && props.controlAppSecret && props.exportsBucket) {
       this.jobs = new RecordJobs(this, 'RecordJobs', {
         stage: props.stage,
         policy: props.policy,
         cluster: props.cluster,
+        controlAppSecret: props.controlAppSecret,
         eventBus: props.eventBus,
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,

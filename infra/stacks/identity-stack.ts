@@ -1,19 +1,25 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import type * as events from 'aws-cdk-lib/aws-events';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import {
-  grantBus,
-  grantDataApi,
-  grantStartWorkflow,
-  TenantryFunction,
-} from '#infra/constructs/tenantry-function';
+import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
+import { IDENTITY_TRIGGER_HANDLERS, IDENTITY_TRIGGER_NEEDS, type Need } from '#shared/routes/needs';
 
 /** Cognito groups for platform staff (not tenant roles). */
 export const PLATFORM_GROUPS = ['platform-admin', 'finance'] as const;
+
+/**
+ * Whether platform staff must have a second factor: `required` leaves the platform groups out of
+ * the tokens of a user without one (pre-token-generation trigger), so no platform route opens.
+ */
+export type PlatformMfa = 'required' | 'optional';
+
+/** The pre-token-generation trigger's switch, `true` when platform groups require MFA. */
+export const PLATFORM_MFA_ENV = 'PLATFORM_GROUPS_REQUIRE_MFA';
 
 export interface IdentityTriggers {
   /**
@@ -34,7 +40,8 @@ export interface IdentityStackProps extends StackProps {
   readonly policy: StagePolicy;
   /** The control database, read by the triggers through the Data API. */
   readonly cluster: rds.DatabaseCluster;
-  readonly eventBus: events.IEventBus;
+  /** The control database's application role secret (`controlDb`). */
+  readonly controlAppSecret: secretsmanager.ISecret;
   /** Started by the post-confirmation trigger to provision the tenant registered at sign-up. */
   readonly provisioningWorkflow: sfn.IStateMachine;
   /**
@@ -49,6 +56,17 @@ export interface IdentityStackProps extends StackProps {
    * @default cognito.FeaturePlan.ESSENTIALS
    */
   readonly featurePlan?: cognito.FeaturePlan;
+  /**
+   * Second factor for the platform groups. Cognito's MFA setting is per pool (OFF, OPTIONAL,
+   * REQUIRED), never per group
+   * (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-mfa.html), and a
+   * pool-wide REQUIRED would block tenants' self sign-up. So with `required` the
+   * pre-token-generation trigger asks the pool (AdminGetUser, UserMFASettingList) whether a user
+   * in `platform-admin` or `finance` has a factor, and omits those groups from the tokens of one
+   * who has none (groupOverrideDetails). Set it with `-c platformMfa=required`.
+   * @default 'optional'
+   */
+  readonly platformMfa?: PlatformMfa;
 }
 
 /**
@@ -95,10 +113,15 @@ export class IdentityStack extends Stack {
     this.userPoolClient = this.userPool.addClient('AppClient', {
       userPoolClientName: `tenantry-${props.stage}-app`,
       generateSecret: false,
-      authFlows: { userPassword: true, userSrp: true },
-      // The app signs in through the Cognito API (InitiateAuth with USER_PASSWORD_AUTH or SRP, and
-      // refresh tokens), never through the hosted UI or the OAuth 2.0 endpoints, and the pool has no
-      // domain. Left on, CDK's defaults would allow the authorization code and implicit grants with
+      // Exactly the flows in use: InitiateAuth with USER_PASSWORD_AUTH (the CLI, infra/local/client.ts,
+      // and the tests) and REFRESH_TOKEN_AUTH (a new token after PUT /me/active-tenant), which CDK
+      // adds to any flow it is given. No SRP, custom or admin flows: nothing here uses them, and an
+      // allowed flow is a way in. An app client accepts only the flows in ExplicitAuthFlows
+      // (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolClient.html#CognitoUserPools-CreateUserPoolClient-request-ExplicitAuthFlows,
+      // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cognito.AuthFlow.html).
+      authFlows: { userPassword: true },
+      // The app signs in through the Cognito API, never through the hosted UI or the OAuth 2.0
+      // endpoints, and the pool has no domain. Left on, CDK's defaults would allow the authorization code and implicit grants with
       // the placeholder callback URL https://example.com. With OAuth off,
       // AllowedOAuthFlowsUserPoolClient is false: only SDK-based API sign-in is permitted
       // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-userpoolclient.html,
@@ -122,17 +145,26 @@ export class IdentityStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
 
+    const resources: NeedResources = {
+      stage: props.stage,
+      cluster: props.cluster,
+      controlAppSecret: props.controlAppSecret,
+      provisioningWorkflow: props.provisioningWorkflow,
+      userPool: this.userPool,
+    };
     const triggers = props.triggers ?? {};
-    const postConfirmation = triggers.postConfirmation ?? 'identity/post-confirmation';
+    const postConfirmation = triggers.postConfirmation ?? IDENTITY_TRIGGER_HANDLERS.postConfirmation;
     if (postConfirmation) {
       const fn = this.createTrigger('PostConfirmation', postConfirmation, props);
-      grantBus(fn, props.eventBus);
-      grantStartWorkflow(fn, props.provisioningWorkflow, 'PROVISIONING_STATE_MACHINE_ARN');
+      grantNeeds(fn, IDENTITY_TRIGGER_NEEDS.postConfirmation, resources);
       this.userPool.addTrigger(cognito.UserPoolOperation.POST_CONFIRMATION, fn.function);
     }
-    const preTokenGeneration = triggers.preTokenGeneration ?? 'identity/pre-token-generation';
+    const preTokenGeneration = triggers.preTokenGeneration ?? IDENTITY_TRIGGER_HANDLERS.preTokenGeneration;
     if (preTokenGeneration) {
       const fn = this.createTrigger('PreTokenGeneration', preTokenGeneration, props);
+      const needs: readonly Need[] = IDENTITY_TRIGGER_NEEDS.preTokenGeneration;
+      grantNeeds(fn, needs, resources);
+      fn.addEnvironment(PLATFORM_MFA_ENV, String((props.platformMfa ?? 'optional') === 'required'));
       if (featurePlan === cognito.FeaturePlan.LITE) {
         this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION, fn.function);
       } else {
@@ -155,7 +187,6 @@ export class IdentityStack extends Stack {
       serviceName: 'tenantry-identity',
     });
     // No USER_POOL_ID here: the pool depends on the trigger, and the id arrives in every event.
-    grantDataApi(fn, props.cluster);
     this.triggerFunctions.push(fn);
     return fn;
   }

@@ -1,26 +1,40 @@
-import { ArnFormat, CustomResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { grantBus, grantDataApi, TenantryFunction } from '#infra/constructs/tenantry-function';
+import {
+  DATA_API_ACTIONS,
+  grantNeeds,
+  type NeedResources,
+  provisioningStateMachineName,
+  TENANT_ID_TAG,
+  tenantSecretsArn,
+} from '#infra/constructs/needs';
+import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
+import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/routes/needs';
 import {
   type ProvisioningStep,
   provisioningDefinition,
+  provisioningStepNeeds,
   provisioningSteps,
 } from '#shared/workflows/provisioning';
 
-/** Tag every tenant secret carries; IAM only lets provisioning touch secrets that have it. */
-export const TENANT_ID_TAG = 'tenantry:tenant-id';
+/** Tag every tenant secret carries; IAM only lets the secret steps touch secrets that have it. */
+export { provisioningStateMachineName, TENANT_ID_TAG };
 
-/** The state machine's name: fixed, so that other stacks can name its executions in IAM. */
-export const provisioningStateMachineName = (stage: string) => `tenantry-${stage}-provisioning`;
+/** The STS session tag that names the tenant of a tenant-access session. */
+export const TENANT_SESSION_TAG = 'TenantId';
+/** Resource tag the local IAM stand-in finds the tenant-access role by. */
+export const ROLE_TAG = 'tenantry:role';
+export const TENANT_ACCESS_ROLE_TAG_VALUE = 'tenant-access';
 
 /** Name prefix of the per-tenant database secrets (short: see shared/provisioning/names.ts). */
 export { tenantSecretPrefix };
@@ -30,17 +44,28 @@ export interface ProvisioningStackProps extends StackProps {
   /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
   readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
+  /** The control database's application role secret (Stateful stack). */
+  readonly controlAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
 }
 
 /**
  * The tenant provisioning saga: one Standard state machine from the shared definition, one
- * function per step. Steps create and drop tenant databases through the Data API and manage the
- * tenant's secret, which IAM restricts to secrets tagged with a tenant id.
+ * function per step, each granted what its step declares (provisioningStepNeeds). Steps create
+ * and drop tenant databases through the Data API and manage the tenant's secret, which IAM
+ * restricts to secrets tagged with a tenant id. Also the tenant-access role, which every function
+ * that touches a tenant's data assumes with that tenant's id as a session tag.
  */
 export class ProvisioningStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly stepFunctions: Record<ProvisioningStep, TenantryFunction>;
+  /**
+   * Assumed with the session tag `TenantId=<tenant id>`: its sessions read only the secret tagged
+   * with that tenant, and call the Data API (which reads the secret with the caller's credentials).
+   */
+  readonly tenantAccessRole: iam.Role;
+  /** The control database migrator (`ops/migrate-control-db`). */
+  readonly migrator: TenantryFunction;
   /** Applies the control database migrations on deploy. */
   readonly controlMigrations: CustomResource;
   /** Answers CloudFormation for the migrator: a failed or timed-out migration fails the deploy. */
@@ -51,12 +76,14 @@ export class ProvisioningStack extends Stack {
   constructor(scope: Construct, id: string, props: ProvisioningStackProps) {
     super(scope, id, props);
 
-    const tenantSecretsArn = this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${tenantSecretPrefix(props.stage)}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    this.tenantAccessRole = this.createTenantAccessRole(props);
+    const resources: NeedResources = {
+      stage: props.stage,
+      cluster: props.cluster,
+      controlAppSecret: props.controlAppSecret,
+      tenantAccessRole: this.tenantAccessRole,
+      eventBus: props.eventBus,
+    };
 
     const entries = Object.entries(provisioningSteps) as [ProvisioningStep, string][];
     const stepFunctions = {} as Record<ProvisioningStep, TenantryFunction>;
@@ -69,39 +96,7 @@ export class ProvisioningStack extends Stack {
         timeout: Duration.seconds(60),
         serviceName: 'tenantry-provisioning',
       });
-      grantDataApi(fn, props.cluster);
-      grantBus(fn, props.eventBus);
-      fn.addEnvironment('TENANT_SECRET_PREFIX', tenantSecretPrefix(props.stage));
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'CreateTaggedTenantSecrets',
-          actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
-          resources: [tenantSecretsArn],
-          conditions: { Null: { [`aws:RequestTag/${TENANT_ID_TAG}`]: 'false' } },
-        }),
-      );
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'UseTaggedTenantSecrets',
-          actions: [
-            'secretsmanager:GetSecretValue',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:DeleteSecret',
-          ],
-          resources: [tenantSecretsArn],
-          conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
-        }),
-      );
-      // Metadata only, never a value. Without the tag condition, so that asking about a secret
-      // that does not exist answers ResourceNotFoundException: a missing secret has no tags, and
-      // under the condition IAM would refuse the call (AccessDeniedException). Deleting looks first.
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeTenantSecrets',
-          actions: ['secretsmanager:DescribeSecret'],
-          resources: [tenantSecretsArn],
-        }),
-      );
+      grantNeeds(fn, provisioningStepNeeds[step], resources);
       stepFunctions[step] = fn;
     }
     this.stepFunctions = stepFunctions;
@@ -134,13 +129,15 @@ export class ProvisioningStack extends Stack {
 
     // The control database schema, migrated on every deploy that adds a migration.
     const migrator = new TenantryFunction(this, 'ControlMigrations', {
-      handler: 'ops/migrate-control-db',
+      handler: CONTROL_MIGRATOR_HANDLER,
       stage: props.stage,
       policy: props.policy,
       timeout: Duration.minutes(5),
       serviceName: 'tenantry-ops',
     });
-    grantDataApi(migrator, props.cluster);
+    // Both secrets: it migrates as the master, and sets tenantry_app's password from its secret.
+    grantNeeds(migrator, CONTROL_MIGRATOR_NEEDS, resources);
+    this.migrator = migrator;
     // The framework function gets a role and log group like every Tenantry function's: writes to
     // its own log group only, instead of the default role's AWS managed policy.
     const providerLogs = new logs.LogGroup(this, 'ControlMigrationsProviderLogs', {
@@ -170,5 +167,50 @@ export class ProvisioningStack extends Stack {
       serviceTimeout: Duration.minutes(10),
       properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
     });
+  }
+
+  /**
+   * The tenant-access role. Trust: the account root, for sts:AssumeRole and sts:TagSession, only
+   * with a `TenantId` session tag shaped like a tenant id. Trusting the account root lets no one in
+   * by itself: in the same account the caller's own identity policy must allow sts:AssumeRole on
+   * this role, and only the functions that declare `tenantData` have that
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts).
+   * Passing session tags requires sts:TagSession in the trust policy, and `aws:RequestTag` names the
+   * tags of the request (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+   * The maximum session stays the default hour: Lambda functions assume it from their own role's
+   * session (role chaining), which AWS caps at one hour anyway
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining).
+   */
+  private createTenantAccessRole(props: ProvisioningStackProps): iam.Role {
+    const role = new iam.Role(this, 'TenantAccessRole', {
+      description: `Tenantry tenant data access, scoped per session by the ${TENANT_SESSION_TAG} tag (${props.stage})`,
+      assumedBy: new iam.PrincipalWithConditions(new iam.AccountRootPrincipal(), {
+        StringLike: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: 't_*' },
+      }).withSessionTags(),
+    });
+    Tags.of(role).add(ROLE_TAG, TENANT_ACCESS_ROLE_TAG_VALUE);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOwnTenantSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [tenantSecretsArn(this, props.stage)],
+        // The secret's tenant tag must equal the session's tenant: a session for tenant A cannot
+        // read tenant B's secret, whatever the code asks for.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-tags
+        conditions: {
+          StringEquals: {
+            [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`,
+          },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantDataApi',
+        actions: [...DATA_API_ACTIONS],
+        resources: [props.cluster.clusterArn],
+      }),
+    );
+    return role;
   }
 }

@@ -5,9 +5,16 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StagePolicy } from '#infra/stage-policy';
 import { type RecordTableSpec, recordTables } from '#shared/records/tables';
+
+/** The control database's application login role (migrations create it; the API uses it). */
+export const CONTROL_APP_USERNAME = 'tenantry_app';
+
+/** Name of the application role's secret: beside the cluster's, under the stage. */
+export const controlAppSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
 
 /** Newest Aurora PostgreSQL 17 minor that aws-cdk-lib 2.276 knows. */
 export const AURORA_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
@@ -42,6 +49,11 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly vpc: ec2.Vpc;
   readonly cluster: rds.DatabaseCluster;
+  /**
+   * The password of `tenantry_app`, the control database's application role: what every function
+   * that declares `controlDb` signs in with, instead of the master.
+   */
+  readonly controlAppSecret: secretsmanager.ISecret;
   readonly auditTable: dynamodb.Table;
   readonly usageTable: dynamodb.Table;
   readonly eventBus: events.EventBus;
@@ -104,6 +116,17 @@ export class StatefulStack extends Stack {
       copyTagsToSnapshot: true,
     });
     this.cluster.node.addDependency(postgresqlLogs);
+
+    // Generated like the master's (RDS's excluded characters: no quote can break the migrator's
+    // ALTER ROLE … PASSWORD '…') and encrypted like it, with the account's aws/secretsmanager key:
+    // the master secret names no KMS key of its own (manageMasterUserPassword without a key).
+    // Not attached to the cluster: the Data API needs only the user name and password.
+    const controlAppSecret = new rds.DatabaseSecret(this, 'ControlAppSecret', {
+      username: CONTROL_APP_USERNAME,
+      secretName: controlAppSecretName(props.stage),
+    });
+    controlAppSecret.applyRemovalPolicy(dataRemovalPolicy);
+    this.controlAppSecret = controlAppSecret;
 
     // Keys and TTL come from the description the local platform creates its tables from too.
     const recordTable = (constructId: string, spec: RecordTableSpec) =>

@@ -1,3 +1,5 @@
+import type { Need } from '#shared/routes/needs';
+
 /**
  * Which consumer handles which events. CDK makes one EventBridge rule per subscription (with a
  * dead-letter queue and an alarm); the local bus routes the same way to the same handlers.
@@ -8,10 +10,28 @@ export interface EventSubscription {
   readonly detailTypes: readonly string[];
   /** Entry point under `functions/`, without extension. */
   readonly handler: string;
+  /** What the consumer reaches (shared/routes/needs.ts): the CDK app grants exactly this. */
+  readonly needs: readonly Need[];
 }
 
 export const subscriptions: readonly EventSubscription[] = [
-  { name: 'RecordAudit', detailTypes: ['Audit Record'], handler: 'events/record-audit' },
-  { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage' },
-  { name: 'RecordMetric', detailTypes: ['Metric Sample'], handler: 'events/record-metric' },
+  {
+    name: 'RecordAudit',
+    detailTypes: ['Audit Record'],
+    handler: 'events/record-audit',
+    needs: ['auditRecordsWrite'],
+  },
+  {
+    name: 'RecordUsage',
+    detailTypes: ['Usage Recorded'],
+    handler: 'events/record-usage',
+    needs: ['usageRecordsWrite'],
+  },
+  // Metric samples live in the usage table (MetricsStore).
+  {
+    name: 'RecordMetric',
+    detailTypes: ['Metric Sample'],
+    handler: 'events/record-metric',
+    needs: ['usageRecordsWrite'],
+  },
 ];

@@ -1,3 +1,5 @@
+import type { Need } from '#shared/routes/needs';
+
 /**
  * The scheduled jobs of the records, by entry under `functions/`. CDK gives each an EventBridge
  * Scheduler schedule (infra/constructs/record-jobs.ts); the local platform serves them on its
@@ -7,3 +9,13 @@ export const RECORD_JOB_HANDLERS = {
   storageSnapshot: 'usage/snapshot-storage',
   monthClose: 'exports/close-month',
 } as const;
+
+/**
+ * What each job reaches (shared/routes/needs.ts). The storage snapshot measures every tenant
+ * database from the control database and publishes usage events; the monthly close reconciles the
+ * month's usage and archives its export, naming tenants from the control database.
+ */
+export const RECORD_JOB_NEEDS = {
+  storageSnapshot: ['controlDb', 'events'],
+  monthClose: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite'],
+} as const satisfies Record<keyof typeof RECORD_JOB_HANDLERS, readonly Need[]>;

@@ -126,6 +126,7 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:read' },
     handler: 'tables/list-tables',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: databaseParams, query: pageQuerySchema },
     responses: {
       200: { description: 'A page of tables', schema: pageSchema(tableSummarySchema) },
@@ -140,6 +141,7 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:write' },
     handler: 'tables/post-table',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: databaseParams, body: createTableSchema },
     responses: {
       201: { description: 'The table, as the catalog describes it', schema: tableSchema },
@@ -155,6 +157,7 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:read' },
     handler: 'tables/get-table',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: tableParams },
     responses: { 200: { description: 'The table', schema: tableSchema }, ...inTenant },
   }),
@@ -166,6 +169,7 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:write' },
     handler: 'tables/patch-table',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: tableParams, body: alterTableSchema },
     responses: {
       200: { description: 'The table', schema: tableSchema },
@@ -181,6 +185,7 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:delete' },
     handler: 'tables/delete-table',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: tableParams },
     responses: {
       ...noContent,
@@ -197,6 +202,7 @@ export const dataRoutes = {
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:read' },
     handler: 'rows/list-rows',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: tableParams, query: rowsQuerySchema },
     responses: { 200: { description: 'A page of rows', schema: pageSchema(rowSchema) }, ...inTenant },
   }),
@@ -208,6 +214,7 @@ export const dataRoutes = {
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/post-row',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: tableParams, body: rowBodySchema },
     responses: {
       201: { description: 'The row', schema: rowSchema },
@@ -223,6 +230,7 @@ export const dataRoutes = {
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:read' },
     handler: 'rows/get-row',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: rowParams },
     responses: { 200: { description: 'The row', schema: rowSchema }, ...inTenant },
   }),
@@ -234,6 +242,7 @@ export const dataRoutes = {
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/patch-row',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: rowParams, body: rowBodySchema },
     responses: {
       200: { description: 'The row', schema: rowSchema },
@@ -249,6 +258,7 @@ export const dataRoutes = {
     tags: ['rows'],
     access: { kind: 'tenant', permission: 'rows:delete' },
     handler: 'rows/delete-row',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
     request: { params: rowParams },
     responses: { ...noContent, ...inTenant, 409: error('Other rows refer to it') },
   }),
@@ -260,6 +270,7 @@ export const dataRoutes = {
     tags: ['modules'],
     access: { kind: 'tenant', permission: 'modules:read' },
     handler: 'modules/list-modules',
+    needs: ['controlDb', 'telemetry'],
     request: { params: tenantParams },
     responses: {
       200: { description: 'The catalog', schema: z.object({ items: z.array(moduleSchema) }) },
@@ -274,6 +285,7 @@ export const dataRoutes = {
     tags: ['modules'],
     access: { kind: 'tenant', permission: 'modules:write' },
     handler: 'modules/post-module',
+    needs: ['controlDb', 'tenantData', 'events', 'telemetry'],
     request: { params: tenantParams, body: enableModuleSchema },
     responses: {
       201: { description: 'Enabled', schema: moduleStateSchema },
@@ -292,6 +304,7 @@ export const dataRoutes = {
     tags: ['modules'],
     access: { kind: 'tenant', permission: 'modules:write' },
     handler: 'modules/delete-module',
+    needs: ['controlDb', 'tenantData', 'events', 'telemetry'],
     request: { params: moduleParams, query: disableModuleQuerySchema },
     responses: {
       200: {
@@ -315,6 +328,7 @@ export const dataRoutes = {
     tags: ['modules'],
     access: { kind: 'platform', groups: ['platform-admin'] },
     handler: 'modules/post-upgrade',
+    needs: ['controlDb', 'workflows', 'telemetry'],
     request: { params: z.strictObject({ moduleId: moduleIdSchema }), body: startUpgradeSchema },
     responses: { 202: { description: 'Started', schema: upgradeSchema }, ...forPlatformAdmins },
   }),
@@ -326,6 +340,7 @@ export const dataRoutes = {
     tags: ['modules'],
     access: { kind: 'platform', groups: ['platform-admin'] },
     handler: 'modules/get-upgrade',
+    needs: ['controlDb', 'telemetry'],
     request: {
       params: z.strictObject({
         moduleId: moduleIdSchema,

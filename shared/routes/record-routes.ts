@@ -148,6 +148,7 @@ export const recordRoutes = {
     tags: ['records'],
     access: { kind: 'tenant', permission: 'audit:read' },
     handler: 'audit/list-audit',
+    needs: ['controlDb', 'auditRecords', 'telemetry'],
     request: { params: tenantParams, query: auditQuerySchema },
     responses: {
       200: {
@@ -165,6 +166,7 @@ export const recordRoutes = {
     tags: ['records'],
     access: { kind: 'tenant', permission: 'usage:read' },
     handler: 'usage/get-usage',
+    needs: ['controlDb', 'usageRecords', 'telemetry'],
     request: { params: tenantParams, query: usageQuerySchema },
     responses: {
       200: {
@@ -188,6 +190,7 @@ export const recordRoutes = {
     tags: ['records'],
     access: { kind: 'tenant', permission: 'usage:read' },
     handler: 'metrics/get-metrics',
+    needs: ['controlDb', 'usageRecords', 'telemetry'],
     request: { params: tenantParams, query: metricsQuerySchema },
     responses: {
       200: {
@@ -223,6 +226,7 @@ export const recordRoutes = {
     tags: ['finance'],
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/get-export',
+    needs: ['controlDb', 'usageRecords', 'exportArchive', 'telemetry'],
     request: { query: exportQuerySchema },
     responses: {
       200: {
@@ -246,6 +250,7 @@ export const recordRoutes = {
     tags: ['finance'],
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/list-archive',
+    needs: ['exportArchive', 'telemetry'],
     request: {},
     responses: {
       200: {
@@ -265,6 +270,7 @@ export const recordRoutes = {
     tags: ['finance'],
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/get-archived-export',
+    needs: ['exportArchive', 'telemetry'],
     request: { params: archiveParams, query: archiveQuerySchema },
     responses: {
       200: {
@@ -287,6 +293,7 @@ export const recordRoutes = {
     tags: ['finance'],
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/post-month-close',
+    needs: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite', 'telemetry'],
     request: { params: archiveParams },
     responses: {
       200: { description: "The archived export's summary", schema: monthCloseSchema },

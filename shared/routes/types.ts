@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { Permission, PlatformGroup } from '#shared/domain/permissions';
+import type { Need } from '#shared/routes/needs';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -45,6 +46,12 @@ export interface RouteSpec<
   readonly access: Access;
   /** Entry point under `functions/`, without extension: `platform/get-health`. */
   readonly handler: string;
+  /**
+   * What the handler reaches beyond its own logs (shared/routes/needs.ts). No default: the CDK app
+   * grants a route's function exactly the union of its routes' needs, and sets only their
+   * environment. Public routes declare `[]`.
+   */
+  readonly needs: readonly Need[];
   readonly request: {
     readonly params?: P;
     readonly query?: Q;

@@ -14,6 +14,9 @@
  *   upgrade fails is caught inside the wave and recorded, and the others carry on.
  * Every step is idempotent: a retried step, or the whole workflow run again, makes one of everything.
  */
+
+import type { Need } from '#shared/routes/needs';
+
 export const provisioningSteps = {
   PlaceDatabase: 'provisioning/place-database',
   EnsureTenantSecret: 'provisioning/ensure-tenant-secret',
@@ -31,6 +34,31 @@ export const provisioningSteps = {
   FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;
+
+/**
+ * What each step reaches (shared/routes/needs.ts); the CDK app grants exactly this. Every step
+ * reads and writes the control database as the application role. Only the steps that create or
+ * drop roles and databases act as the cluster's master; the steps that run statements in a
+ * tenant's database do it as that tenant (tenant-access role); only the step that makes the
+ * tenant's secret and the one that sets the role's password from it read a tenant secret with
+ * their own role, and only compensation and offboarding delete one.
+ */
+export const provisioningStepNeeds = {
+  PlaceDatabase: ['controlDb'],
+  EnsureTenantSecret: ['controlDb', 'tenantSecretsCreate'],
+  CreateRoleAndDatabase: ['controlDb', 'clusterAdmin', 'tenantSecretsRead'],
+  ApplyBaselineSchema: ['controlDb', 'tenantData'],
+  ActivateDatabase: ['controlDb', 'events'],
+  CompensateProvisioning: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
+  RecordProvisioningFailure: ['controlDb'],
+  DropDatabase: ['controlDb', 'clusterAdmin'],
+  OffboardTenant: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
+  PlanModuleUpgrade: ['controlDb'],
+  LoadModuleUpgradeWave: ['controlDb'],
+  UpgradeModuleDatabase: ['controlDb', 'tenantData'],
+  RecordModuleUpgradeFailure: ['controlDb'],
+  FinishModuleUpgrade: ['controlDb', 'events'],
+} as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
   | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }

@@ -1,7 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
+import { effectiveNeeds, NEED_ENVIRONMENT } from '#infra/constructs/needs';
+import { routeFunctionNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
+
+/** What every TenantryFunction has, whatever it needs. */
+const BASE_VARIABLES = new Set(['NODE_OPTIONS', 'TENANTRY_STAGE', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME']);
 
 interface CfnResource {
   Type: string;
@@ -80,7 +85,7 @@ describe('ApiStack', () => {
     );
   });
 
-  it('keeps public handlers away from the control plane and gives the others its configuration', () => {
+  it('gives each route function the variables of its needs and no others; public handlers none', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const byDescription = new Map(
       functions.map(([, fn]) => [
@@ -92,12 +97,13 @@ describe('ApiStack', () => {
       const variables = byDescription.get(`Tenantry ${spec.handler}`);
       expect(variables, spec.handler).toBeDefined();
       expect(variables).toMatchObject({ TENANTRY_STAGE: 'dev', NODE_OPTIONS: '--enable-source-maps' });
-      const controlPlane = ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'EVENT_BUS_NAME', 'USER_POOL_ID'];
-      const publicOnly = routeList
-        .filter((route) => route.handler === spec.handler)
-        .every((route) => route.access.kind === 'public');
-      for (const name of controlPlane) {
-        expect(Object.hasOwn(variables ?? {}, name), `${spec.handler} ${name}`).toBe(!publicOnly);
+      // Exactly the variables its routes' needs set (infra/constructs/needs.ts), no others.
+      const needs = effectiveNeeds(routeFunctionNeeds().get(spec.handler) ?? []);
+      const expected = new Set(needs.flatMap((need) => NEED_ENVIRONMENT[need]));
+      const perFunction = Object.keys(variables ?? {}).filter((name) => !BASE_VARIABLES.has(name));
+      expect(perFunction.sort(), spec.handler).toEqual([...expected].sort());
+      if (routeList.filter((r) => r.handler === spec.handler).every((r) => r.access.kind === 'public')) {
+        expect(perFunction, spec.handler).toEqual([]);
       }
     }
   });

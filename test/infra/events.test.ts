@@ -85,7 +85,9 @@ describe('EventsStack', () => {
         policy: stagePolicy('dev'),
         eventBus: new events.EventBus(stack, 'Bus'),
         catalog,
-        subscriptions: [{ name: 'Typo', detailTypes: ['Audit Recrod'], handler: 'events/record-audit' }],
+        subscriptions: [
+          { name: 'Typo', detailTypes: ['Audit Recrod'], handler: 'events/record-audit', needs: [] },
+        ],
         auditTable: table,
         usageTable: table,
       });

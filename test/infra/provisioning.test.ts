@@ -3,7 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
 import { TENANT_ID_TAG } from '#infra/stacks/provisioning-stack';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
-import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+import {
+  provisioningDefinition,
+  provisioningStepNeeds,
+  provisioningSteps,
+} from '#shared/workflows/provisioning';
 
 interface Statement {
   Sid?: string;
@@ -66,9 +70,20 @@ describe('ProvisioningStack', () => {
     const tenantStatements = secretStatements.filter((statement) =>
       JSON.stringify(statement.Resource).includes(`secret:${tenantSecretPrefix('dev')}*`),
     );
-    // Create, use and describe, for each step
-    expect(tenantStatements).toHaveLength(3 * Object.keys(provisioningSteps).length);
+    // Only the steps that declare a tenant-secret need, one statement per grant, plus the
+    // tenant-access role's own (test/infra/tenant-access-role.test.ts)
+    const perNeed: Record<string, number> = {
+      tenantSecretsCreate: 3,
+      tenantSecretsRead: 1,
+      tenantSecretsDelete: 2,
+    };
+    const expected = Object.values(provisioningStepNeeds)
+      .flat()
+      .reduce((sum: number, need: string) => sum + (perNeed[need] ?? 0), 0);
+    expect(expected).toBe(8);
+    expect(tenantStatements.filter((s) => s.Sid !== 'ReadOwnTenantSecret')).toHaveLength(expected);
     for (const statement of tenantStatements) {
+      if (statement.Sid === 'ReadOwnTenantSecret') continue;
       if (statement.Sid === 'DescribeTenantSecrets') {
         // Metadata only, and no tag condition: a missing secret answers ResourceNotFoundException
         // (a tag-conditioned request for it is AccessDeniedException), so deleting looks first.
@@ -83,9 +98,10 @@ describe('ProvisioningStack', () => {
       expect(statement.Condition).toEqual({ Null: { [tagKey]: 'false' } });
       expect([statement.Action].flat()).not.toContain('secretsmanager:DescribeSecret');
     }
-    // Any other secret access is the cluster's master secret, by its exact ARN
+    // Any other secret access is the cluster's master secret or the control application secret,
+    // by its exact ARN
     for (const statement of secretStatements.filter((s) => !tenantStatements.includes(s))) {
-      expect(JSON.stringify(statement.Resource)).toContain('MasterUserSecret');
+      expect(JSON.stringify(statement.Resource)).toMatch(/MasterUserSecret|ControlAppSecret/);
     }
   });
 

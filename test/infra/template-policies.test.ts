@@ -141,27 +141,21 @@ describe('the synthesized app as the IAM stand-in reads it', () => {
     );
   });
 
-  it('lets a table route read a tenant secret only when the secret carries a tenant tag (the Null condition)', async () => {
-    const { accessKeyId } = authorizer.credentialsFor('tables/list-tables');
-    const read = (context: Record<string, string>) =>
+  it('lets no route read a tenant secret with its own role, and the secret-creating step only a tagged one', async () => {
+    const read = (entry: string, context: Record<string, string>) =>
       authorizer.authorize({
-        accessKeyId,
+        accessKeyId: authorizer.credentialsFor(entry).accessKeyId,
         action: 'secretsmanager:GetSecretValue',
         resource: tenantSecret,
         context,
       });
-    expect(await read({ 'secretsmanager:ResourceTag/tenantry:tenant-id': 't_1' })).toEqual({ allowed: true });
-    expect(await read({})).toMatchObject({ allowed: false, explicit: false });
-    // A route without tenant data reads no tenant secret at all.
-    const me = authorizer.credentialsFor('me/get-me');
-    expect(
-      await authorizer.authorize({
-        accessKeyId: me.accessKeyId,
-        action: 'secretsmanager:GetSecretValue',
-        resource: tenantSecret,
-        context: { 'secretsmanager:ResourceTag/tenantry:tenant-id': 't_1' },
-      }),
-    ).toMatchObject({ allowed: false, principalArn: me.sessionArn });
+    const tagged = { 'secretsmanager:ResourceTag/tenantry:tenant-id': 't_1' };
+    // A table route reaches tenant data through the tenant-access role only (issue 12).
+    expect(await read('tables/list-tables', tagged)).toMatchObject({ allowed: false, explicit: false });
+    expect(await read('me/get-me', tagged)).toMatchObject({ allowed: false, explicit: false });
+    // The step that makes the secret may read it back, only when it carries a tenant tag.
+    expect(await read('provisioning/ensure-tenant-secret', tagged)).toEqual({ allowed: true });
+    expect(await read('provisioning/ensure-tenant-secret', {})).toMatchObject({ allowed: false });
   });
 
   it('denies a grant whose resource nothing resolved, and lists it as unresolved', async () => {

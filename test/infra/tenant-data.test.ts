@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
-import { TENANT_DATA_HANDLER } from '#infra/stacks/api-stack';
+import { routeFunctionNeeds } from '#shared/routes/function-needs';
 import { provisioningSteps } from '#shared/workflows/provisioning';
 
 interface Statement {
@@ -11,10 +11,14 @@ interface Statement {
   Condition?: Record<string, Record<string, string>>;
 }
 
+interface StatementWithResource extends Statement {
+  Resource: unknown;
+}
+
 /**
- * Tenant data in AWS: the table, row and module routes may read tagged tenant secrets (the Data
- * API uses the caller's credentials to read the tenant role's secret), no other route may, and the
- * module upgrade steps are functions of the provisioning workflow like every other step.
+ * Tenant data in AWS: the routes that declare `tenantData` may assume the tenant-access role (and
+ * only it), no route function reads a tenant secret with its own role, and the module upgrade
+ * steps are functions of the provisioning workflow like every other step.
  */
 describe('tenant data in the CDK app', () => {
   let built: ReturnType<typeof buildApp>;
@@ -42,21 +46,27 @@ describe('tenant data in the CDK app', () => {
       );
   };
 
-  it('lets exactly the table, row and module routes read tenant secrets, GetSecretValue only, with the tenant tag required', () => {
+  it('lets exactly the routes that declare tenantData assume the tenant-access role, and no route read a tenant secret', () => {
+    const declared = routeFunctionNeeds();
     const handlers = [...built.api.functions.keys()];
-    const dataHandlers = handlers.filter((h) => TENANT_DATA_HANDLER.test(h));
-    expect(dataHandlers.length).toBeGreaterThanOrEqual(13);
+    const dataHandlers = handlers.filter((h) => declared.get(h)?.includes('tenantData'));
+    // The table, row and module-data routes.
+    expect(dataHandlers.length).toBeGreaterThanOrEqual(12);
+    const roleArn = Stack.of(built.api).resolve(built.provisioning.tenantAccessRole.roleArn);
     for (const handler of handlers) {
-      const reads = statementsOf(handler).filter((s) => s.Sid === 'ReadTaggedTenantSecrets');
+      const statements = statementsOf(handler) as StatementWithResource[];
+      const assumes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sts:')));
       if (dataHandlers.includes(handler)) {
-        expect(reads, handler).toHaveLength(1);
-        expect(reads[0]?.Action).toBe('secretsmanager:GetSecretValue');
-        expect(reads[0]?.Condition).toEqual({
-          Null: { 'secretsmanager:ResourceTag/tenantry:tenant-id': 'false' },
-        });
+        expect(assumes, handler).toHaveLength(1);
+        expect(assumes[0]?.Sid).toBe('AssumeTenantAccessRole');
+        expect([assumes[0]?.Action].flat().sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+        expect(JSON.stringify(assumes[0]?.Resource)).toContain('TenantAccessRole');
+        expect(roleArn).toBeDefined();
       } else {
-        expect(reads, handler).toHaveLength(0);
+        expect(assumes, handler).toHaveLength(0);
       }
+      const secretReads = statements.filter((s) => JSON.stringify(s.Resource).includes(':secret:tn/'));
+      expect(secretReads, handler).toEqual([]);
     }
   });
 

@@ -98,7 +98,7 @@ describe('the local bus with consumers on the real thread', () => {
     const bus = new LocalEventBus({
       busName: 'tenantry-test',
       catalog,
-      subscriptions: [{ name, detailTypes: ['Usage Recorded'], handler }],
+      subscriptions: [{ name, detailTypes: ['Usage Recorded'], handler, needs: [] }],
       ...files,
       timeScale: 0.00001,
       deliver: (subscription, event) => {

@@ -77,7 +77,7 @@ describe('PutEvents on the local bus, judged by the caller’s policies', () => 
     bus = new LocalEventBus({
       busName: BUS,
       catalog,
-      subscriptions: [{ name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit' }],
+      subscriptions: [{ name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit', needs: [] }],
       deadLetterFile: path.join(dir, 'dlq.jsonl'),
       failedInvocationsDir: path.join(dir, 'failed'),
       deliver: async (_subscription, event) => {

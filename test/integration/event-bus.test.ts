@@ -68,7 +68,7 @@ describe('local event bus: routing, Lambda retries and on-failure records, rule 
     const bus = new LocalEventBus({
       busName: 'test',
       catalog,
-      subscriptions: [{ name, detailTypes: ['Audit Record'], handler: `x/${name.toLowerCase()}` }],
+      subscriptions: [{ name, detailTypes: ['Audit Record'], handler: `x/${name.toLowerCase()}`, needs: [] }],
       deadLetterFile,
       failedInvocationsDir,
       timeScale: FAST,
@@ -84,8 +84,8 @@ describe('local event bus: routing, Lambda retries and on-failure records, rule 
       busName: 'test',
       catalog,
       subscriptions: [
-        { name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit' },
-        { name: 'Usage', detailTypes: ['Usage Recorded'], handler: 'x/usage' },
+        { name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit', needs: [] },
+        { name: 'Usage', detailTypes: ['Usage Recorded'], handler: 'x/usage', needs: [] },
       ],
       deadLetterFile: path.join(dir, 'unused.jsonl'),
       failedInvocationsDir: path.join(dir, 'unused'),

@@ -200,7 +200,7 @@ describe('failure paths: nothing is lost', () => {
       busName: 'b',
       catalog,
       subscriptions: [
-        { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage' },
+        { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage', needs: [] },
       ],
       deadLetterFile,
       failedInvocationsDir,

@@ -16,6 +16,7 @@ const createWidget = defineRoute({
   tags: ['test'],
   access: { kind: 'tenant', permission: 'rows:write' },
   handler: 'test/create-widget',
+  needs: [],
   request: {
     params: z.object({ tenantId: z.string() }),
     body: z.strictObject({ name: z.string().min(1), size: z.number().int().positive() }),
@@ -31,6 +32,7 @@ const adminOnly = defineRoute({
   tags: ['test'],
   access: { kind: 'platform', groups: ['platform-admin'] },
   handler: 'test/admin-only',
+  needs: [],
   request: {},
   responses: { 200: { description: 'ok' } },
 });
@@ -242,6 +244,7 @@ describe('JSON bodies bounded before validation walks them', () => {
     tags: ['test'],
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'test/store-document',
+    needs: [],
     request: { params: z.object({ tenantId: z.string() }), body: z.unknown() },
     responses: { 201: { description: 'stored' } },
   });

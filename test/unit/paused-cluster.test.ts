@@ -49,6 +49,7 @@ const readWidget = defineRoute({
   tags: ['test'],
   access: { kind: 'tenant', permission: 'rows:read' },
   handler: 'test/read-widget',
+  needs: [],
   request: { params: z.object({ tenantId: z.string() }) },
   responses: { 200: { description: 'ok' } },
 });

@@ -329,6 +329,7 @@ describe('telemetry middleware', () => {
     tags: ['test'],
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'test/create-widget',
+    needs: [],
     request: {
       params: z.object({ tenantId: z.string() }),
       body: z.strictObject({

@@ -1,0 +1,357 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  grantReadWorkflowExecutions,
+  grantTable,
+  type TenantryFunction,
+} from '#infra/constructs/tenantry-function';
+import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
+import { NEEDS, type Need } from '#shared/routes/needs';
+
+/**
+ * The Data API actions, as `DatabaseCluster.grantDataApiAccess` grants them. That method also
+ * grants reading the cluster's master secret, so Tenantry never calls it: which secret a function
+ * may read is a need of its own (`controlDb`, `clusterAdmin`, `tenantData`).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrdsdataapi.html
+ */
+export const DATA_API_ACTIONS = [
+  'rds-data:BatchExecuteStatement',
+  'rds-data:BeginTransaction',
+  'rds-data:CommitTransaction',
+  'rds-data:ExecuteStatement',
+  'rds-data:RollbackTransaction',
+] as const;
+
+/** Tag every tenant secret carries; IAM only lets the secret steps touch secrets that have it. */
+export const TENANT_ID_TAG = TENANT_TAG;
+
+/** The state machine's name: fixed, so that other stacks can name its executions in IAM. */
+export const provisioningStateMachineName = (stage: string) => `tenantry-${stage}-provisioning`;
+
+/** What a grant may use. A need whose resource a stack does not pass fails the synthesis. */
+export interface NeedResources {
+  readonly stage: string;
+  readonly cluster?: rds.DatabaseCluster;
+  /** The control database's application role secret (`tenantry_app`). */
+  readonly controlAppSecret?: secretsmanager.ISecret;
+  /** The role a function assumes, tagged with a tenant, to reach that tenant's data. */
+  readonly tenantAccessRole?: iam.IRole;
+  readonly eventBus?: events.IEventBus;
+  readonly telemetryDeadLetterQueue?: sqs.IQueue;
+  readonly auditTable?: dynamodb.ITable;
+  readonly usageTable?: dynamodb.ITable;
+  readonly provisioningWorkflow?: sfn.IStateMachine;
+  readonly exportsBucket?: s3.IBucket;
+  readonly userPool?: cognito.IUserPool;
+}
+
+/**
+ * The environment variables each need sets, and the IAM actions it allows: the contract the
+ * runtime reads its configuration by, and what test/infra/needs.test.ts holds every synthesized
+ * policy to.
+ */
+export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
+  controlDb: ['CLUSTER_ARN', 'CONTROL_SECRET_ARN'],
+  tenantData: ['CLUSTER_ARN', 'TENANT_ACCESS_ROLE_ARN'],
+  clusterAdmin: ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN'],
+  tenantSecretsCreate: ['TENANT_SECRET_PREFIX'],
+  tenantSecretsRead: ['TENANT_SECRET_PREFIX'],
+  tenantSecretsDelete: ['TENANT_SECRET_PREFIX'],
+  workflows: ['PROVISIONING_STATE_MACHINE_ARN'],
+  workflowHistory: ['PROVISIONING_STATE_MACHINE_ARN'],
+  events: ['EVENT_BUS_NAME'],
+  telemetry: ['EVENT_BUS_NAME', 'TELEMETRY_DLQ_URL'],
+  auditRecords: ['AUDIT_TABLE_NAME'],
+  auditRecordsWrite: ['AUDIT_TABLE_NAME'],
+  usageRecords: ['USAGE_TABLE_NAME'],
+  usageRecordsWrite: ['USAGE_TABLE_NAME'],
+  exportArchive: ['EXPORTS_BUCKET_NAME'],
+  exportArchiveWrite: ['EXPORTS_BUCKET_NAME'],
+  identityAdmin: ['USER_POOL_ID'],
+  // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
+  identityMfaStatus: [],
+};
+
+const DYNAMODB_READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+const DYNAMODB_WRITE = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+
+export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
+  controlDb: [...DATA_API_ACTIONS, ...SECRET_READ],
+  tenantData: ['sts:AssumeRole', 'sts:TagSession'],
+  clusterAdmin: [...DATA_API_ACTIONS, ...SECRET_READ],
+  tenantSecretsCreate: [
+    'secretsmanager:CreateSecret',
+    'secretsmanager:TagResource',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret',
+  ],
+  tenantSecretsRead: ['secretsmanager:GetSecretValue'],
+  tenantSecretsDelete: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
+  workflows: ['states:StartExecution'],
+  workflowHistory: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+  events: ['events:PutEvents'],
+  telemetry: ['events:PutEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+  auditRecords: DYNAMODB_READ,
+  auditRecordsWrite: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
+  usageRecords: DYNAMODB_READ,
+  usageRecordsWrite: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
+  exportArchive: ['s3:ListBucket', 's3:GetObject'],
+  exportArchiveWrite: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
+  identityAdmin: ['cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser'],
+  identityMfaStatus: ['cognito-idp:AdminGetUser'],
+};
+
+/** A need that another one includes: declaring both grants the larger one only. */
+const INCLUDED_IN: Partial<Record<Need, Need>> = {
+  tenantSecretsRead: 'tenantSecretsCreate',
+  events: 'telemetry',
+  auditRecords: 'auditRecordsWrite',
+  usageRecords: 'usageRecordsWrite',
+  exportArchive: 'exportArchiveWrite',
+};
+
+/** The needs actually granted for a declaration: vocabulary order, included ones dropped. */
+export function effectiveNeeds(declared: Iterable<Need>): Need[] {
+  const wanted = new Set(declared);
+  return NEEDS.filter((need) => {
+    if (!wanted.has(need)) return false;
+    const larger = INCLUDED_IN[need];
+    return larger === undefined || !wanted.has(larger);
+  });
+}
+
+function required<T>(value: T | undefined, need: Need, what: string, fn: TenantryFunction): T {
+  if (value === undefined)
+    throw new Error(`${fn.node.path} declares ${need}, but its stack passes no ${what}`);
+  return value;
+}
+
+/** `arn:…:secret:tn/<stage>/*`: the tenant secrets of the stage. */
+export function tenantSecretsArn(scope: TenantryFunction | Stack, stage: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${tenantSecretPrefix(stage)}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+function allowDataApi(fn: TenantryFunction, cluster: rds.DatabaseCluster): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [cluster.clusterArn] }),
+  );
+  fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+}
+
+/** GetSecretValue on tenant secrets, only those that carry a tenant tag (the one statement both read needs share). */
+function readTaggedTenantSecrets(fn: TenantryFunction, stage: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadTaggedTenantSecrets',
+    actions: ['secretsmanager:GetSecretValue'],
+    resources: [tenantSecretsArn(fn, stage)],
+    conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
+  });
+}
+
+/**
+ * Metadata only, never a value. Without the tag condition, so that asking about a secret that
+ * does not exist answers ResourceNotFoundException: a missing secret has no tags, and under the
+ * condition IAM would refuse the call (AccessDeniedException).
+ */
+function describeTenantSecrets(fn: TenantryFunction, stage: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DescribeTenantSecrets',
+    actions: ['secretsmanager:DescribeSecret'],
+    resources: [tenantSecretsArn(fn, stage)],
+  });
+}
+
+/** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
+export const EXPORTS_PREFIX = 'usage-exports/';
+
+/**
+ * Grants exactly what the export archive does, on its prefix only: list it, read its objects,
+ * and (`write`) create them. No delete: a closed month's file is never removed or replaced.
+ */
+export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mode: 'read' | 'write'): void {
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      // IfExists: S3 also asks for s3:ListBucket when a GetObject names a key that does not exist
+      // (NoSuchKey for a caller with it, AccessDenied without:
+      // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and that check is
+      // no list request, so it has no s3:prefix. A plain StringLike made every read of a month not
+      // yet archived an AccessDenied (a 500) instead of a 404. Lists must still stay in the prefix.
+      conditions: { StringLikeIfExists: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: mode === 'write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${EXPORTS_PREFIX}*`)],
+    }),
+  );
+  fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
+}
+
+type Grant = (fn: TenantryFunction, resources: NeedResources) => void;
+
+/** The one place a need becomes IAM statements and environment variables. */
+export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
+  controlDb: (fn, r) => {
+    allowDataApi(fn, required(r.cluster, 'controlDb', 'cluster', fn));
+    const secret = required(r.controlAppSecret, 'controlDb', 'control application secret', fn);
+    secret.grantRead(fn.role);
+    fn.addEnvironment('CONTROL_SECRET_ARN', secret.secretArn);
+  },
+  tenantData: (fn, r) => {
+    const cluster = required(r.cluster, 'tenantData', 'cluster', fn);
+    const role = required(r.tenantAccessRole, 'tenantData', 'tenant-access role', fn);
+    // Same-account trust of the account root: the caller's identity policy must allow the
+    // assumption (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html),
+    // and passing session tags needs sts:TagSession as well
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required).
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTenantAccessRole',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [role.roleArn],
+      }),
+    );
+    fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+    fn.addEnvironment('TENANT_ACCESS_ROLE_ARN', role.roleArn);
+  },
+  clusterAdmin: (fn, r) => {
+    const cluster = required(r.cluster, 'clusterAdmin', 'cluster', fn);
+    if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
+    allowDataApi(fn, cluster);
+    cluster.secret.grantRead(fn.role);
+    fn.addEnvironment('CLUSTER_SECRET_ARN', cluster.secret.secretArn);
+  },
+  tenantSecretsCreate: (fn, r) => {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateTaggedTenantSecrets',
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        resources: [tenantSecretsArn(fn, r.stage)],
+        conditions: { Null: { [`aws:RequestTag/${TENANT_ID_TAG}`]: 'false' } },
+      }),
+    );
+    // A retried step reads the secret it made before, and describes it first (SecretsManagerStore).
+    fn.role.addToPrincipalPolicy(readTaggedTenantSecrets(fn, r.stage));
+    fn.role.addToPrincipalPolicy(describeTenantSecrets(fn, r.stage));
+    fn.addEnvironment('TENANT_SECRET_PREFIX', tenantSecretPrefix(r.stage));
+  },
+  tenantSecretsRead: (fn, r) => {
+    fn.role.addToPrincipalPolicy(readTaggedTenantSecrets(fn, r.stage));
+    fn.addEnvironment('TENANT_SECRET_PREFIX', tenantSecretPrefix(r.stage));
+  },
+  tenantSecretsDelete: (fn, r) => {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteTaggedTenantSecrets',
+        actions: ['secretsmanager:DeleteSecret'],
+        resources: [tenantSecretsArn(fn, r.stage)],
+        conditions: { Null: { [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: 'false' } },
+      }),
+    );
+    // Deleting looks first, so that a secret already gone answers "not found".
+    fn.role.addToPrincipalPolicy(describeTenantSecrets(fn, r.stage));
+    fn.addEnvironment('TENANT_SECRET_PREFIX', tenantSecretPrefix(r.stage));
+  },
+  workflows: (fn, r) => {
+    const workflow = required(r.provisioningWorkflow, 'workflows', 'provisioning workflow', fn);
+    workflow.grantStartExecution(fn.role);
+    fn.addEnvironment('PROVISIONING_STATE_MACHINE_ARN', workflow.stateMachineArn);
+  },
+  workflowHistory: (fn, r) => {
+    const workflow = required(r.provisioningWorkflow, 'workflowHistory', 'provisioning workflow', fn);
+    grantReadWorkflowExecutions(fn, provisioningStateMachineName(r.stage));
+    fn.addEnvironment('PROVISIONING_STATE_MACHINE_ARN', workflow.stateMachineArn);
+  },
+  events: (fn, r) => {
+    const bus = required(r.eventBus, 'events', 'event bus', fn);
+    bus.grantPutEventsTo(fn.role);
+    fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+  },
+  telemetry: (fn, r) => {
+    NEED_GRANTS.events(fn, r);
+    // Records the bus did not take go to the dead-letter queue.
+    const queue = required(r.telemetryDeadLetterQueue, 'telemetry', 'telemetry dead-letter queue', fn);
+    queue.grantSendMessages(fn.role);
+    fn.addEnvironment('TELEMETRY_DLQ_URL', queue.queueUrl);
+  },
+  auditRecords: (fn, r) =>
+    grantTable(fn, required(r.auditTable, 'auditRecords', 'audit table', fn), 'AUDIT_TABLE_NAME', 'read'),
+  auditRecordsWrite: (fn, r) =>
+    grantTable(
+      fn,
+      required(r.auditTable, 'auditRecordsWrite', 'audit table', fn),
+      'AUDIT_TABLE_NAME',
+      'readwrite',
+    ),
+  usageRecords: (fn, r) =>
+    grantTable(fn, required(r.usageTable, 'usageRecords', 'usage table', fn), 'USAGE_TABLE_NAME', 'read'),
+  usageRecordsWrite: (fn, r) =>
+    grantTable(
+      fn,
+      required(r.usageTable, 'usageRecordsWrite', 'usage table', fn),
+      'USAGE_TABLE_NAME',
+      'readwrite',
+    ),
+  exportArchive: (fn, r) =>
+    grantExportsArchive(fn, required(r.exportsBucket, 'exportArchive', 'exports bucket', fn), 'read'),
+  exportArchiveWrite: (fn, r) =>
+    grantExportsArchive(fn, required(r.exportsBucket, 'exportArchiveWrite', 'exports bucket', fn), 'write'),
+  identityAdmin: (fn, r) => {
+    const pool = required(r.userPool, 'identityAdmin', 'user pool', fn);
+    // Inviting someone new looks the email up in the pool and creates the user (CognitoIdentityAdmin).
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html
+    pool.grant(fn.role, 'cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser');
+    fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
+  },
+  identityMfaStatus: (fn, r) => {
+    const pool = required(r.userPool, 'identityMfaStatus', 'user pool', fn);
+    // A policy of its own, not the role's default one: the pool depends on its trigger function,
+    // which depends on its role and that role's default policy, so a pool ARN there is a cycle.
+    new iam.Policy(fn, 'UserPoolMfaStatus', {
+      roles: [fn.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['cognito-idp:AdminGetUser'], resources: [pool.userPoolArn] }),
+      ],
+    });
+  },
+};
+
+/** Grants a function exactly its declared needs (the union of what it serves). */
+export function grantNeeds(fn: TenantryFunction, declared: Iterable<Need>, resources: NeedResources): Need[] {
+  const needs = effectiveNeeds(declared);
+  for (const need of needs) NEED_GRANTS[need](fn, resources);
+  fn.needs.push(...needs);
+  return needs;
+}
