@@ -1,3 +1,4 @@
+import { lazily } from '#shared/composition/lazy';
 import { services } from '#shared/composition/runtime';
 import type { TablesDeps } from '#shared/data/tables';
 import type { ModuleDeps } from '#shared/modules/modules';
@@ -13,28 +14,37 @@ function moduleRegistry(): ModuleRegistry {
   return registry.registry;
 }
 
+/** Each dependency made on first use: a route declares only what it uses (e.g. no clusters). */
 export function moduleDeps(): ModuleDeps {
   const s = services();
-  return {
-    tenants: s.tenants,
-    databases: s.databases,
-    clusters: s.clusters,
-    events: s.events,
-    modules: moduleRegistry(),
-  };
+  return lazily<ModuleDeps>({
+    tenants: () => s.tenants,
+    databases: () => s.databases,
+    clusters: () => s.clusters,
+    events: () => s.events,
+    modules: moduleRegistry,
+  });
 }
 
 export function upgradeDeps(): UpgradeDeps {
   const s = services();
-  return { ...moduleDeps(), control: s.control, workflows: s.workflows };
+  return lazily<UpgradeDeps>({
+    tenants: () => s.tenants,
+    databases: () => s.databases,
+    clusters: () => s.clusters,
+    events: () => s.events,
+    modules: moduleRegistry,
+    control: () => s.control,
+    workflows: () => s.workflows,
+  });
 }
 
 export function tablesDeps(): TablesDeps {
   const s = services();
-  const modules = moduleRegistry();
-  return {
-    databases: s.databases,
-    clusters: s.clusters,
-    moduleEnabled: (databaseId, moduleId) => modules.isEnabled(databaseId, moduleId),
-  };
+  return lazily<TablesDeps>({
+    databases: () => s.databases,
+    clusters: () => s.clusters,
+    moduleEnabled: () => (databaseId: string, moduleId: string) =>
+      moduleRegistry().isEnabled(databaseId, moduleId),
+  });
 }

@@ -50,9 +50,9 @@ export async function ensureApplicationRole(
     await tx.query('select 1 as locked from pg_advisory_xact_lock(:lock)', { lock: APPLICATION_ROLE_LOCK });
     const exists = await tx.query('select 1 from pg_roles where rolname = :name', { name: CONTROL_APP_USER });
     if (exists.length === 0) await tx.execute(`create role ${role} login password ${password}`);
-    await tx.execute(
-      `alter role ${role} with login nosuperuser nocreatedb nocreaterole noreplication password ${password}`,
-    );
+    // Only a superuser may name SUPERUSER or REPLICATION, even to deny them; a role the master
+    // made has neither (https://www.postgresql.org/docs/17/sql-alterrole.html).
+    await tx.execute(`alter role ${role} with login nocreatedb nocreaterole password ${password}`);
     await tx.execute(`grant connect on database ${quoteIdentifier(controlDatabase)} to ${role}`);
     await tx.execute(`grant usage on schema public to ${role}`);
     await tx.execute(`revoke create on schema public from ${role}`);

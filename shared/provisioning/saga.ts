@@ -175,20 +175,26 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
     const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
       name: record.databaseName,
     });
-    if (dbExists.length === 0) {
-      await asMemberOf(admin, role, async () => {
+    await asMemberOf(admin, role, async () => {
+      if (dbExists.length === 0) {
         try {
           // CREATE DATABASE cannot run inside a transaction.
           await admin.execute(`create database ${database} owner ${role}`);
         } catch (error) {
           if (!isAlreadyExists(error)) throw error;
         }
+      }
+      // As the owner (a member of the owning role): PUBLIC's CONNECT and TEMPORARY on a new
+      // database are the owner's grant, which only the owner can take back; a REVOKE by anyone
+      // else leaves them (https://www.postgresql.org/docs/17/sql-revoke.html).
+      await admin.transaction(async (tx) => {
+        await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+        await tx.execute(`revoke all on database ${database} from public`);
+        await tx.execute(`grant connect, temporary on database ${database} to ${role}`);
       });
-    }
+    });
     await admin.transaction(async (tx) => {
       await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
-      await tx.execute(`revoke all on database ${database} from public`);
-      await tx.execute(`grant connect, temporary on database ${database} to ${role}`);
       await tx.execute('revoke connect on database postgres from public');
       await tx.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
     });
