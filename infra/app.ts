@@ -132,6 +132,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     usageTable: stateful.usageTable,
     cluster: stateful.cluster,
     controlAppSecret: stateful.controlAppSecret,
+    tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
   });
   const api = new ApiStack(app, stackName('Api'), {

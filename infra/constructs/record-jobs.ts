@@ -27,6 +27,11 @@ export interface RecordJobsProps {
   readonly cluster: rds.DatabaseCluster;
   /** The control database's application role secret (`controlDb`). */
   readonly controlAppSecret: secretsmanager.ISecret;
+  /**
+   * The tenant-access role (`tenantData`): the storage snapshot measures each database as its tenant.
+   * @default - a job that declares tenantData fails to build
+   */
+  readonly tenantAccessRole?: iam.IRole;
   readonly eventBus: events.IEventBus;
   readonly usageTable: dynamodb.ITable;
   readonly exportsBucket: s3.IBucket;
@@ -79,6 +84,7 @@ export class RecordJobs extends Construct {
       stage: props.stage,
       cluster: props.cluster,
       controlAppSecret: props.controlAppSecret,
+      ...(props.tenantAccessRole ? { tenantAccessRole: props.tenantAccessRole } : {}),
       eventBus: props.eventBus,
       usageTable: props.usageTable,
       exportsBucket: props.exportsBucket,

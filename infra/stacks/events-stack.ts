@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -36,6 +37,8 @@ export interface EventsStackProps extends StackProps {
    */
   readonly cluster?: rds.DatabaseCluster;
   readonly controlAppSecret?: secretsmanager.ISecret;
+  /** The role the storage snapshot measures each database with, as its tenant. */
+  readonly tenantAccessRole?: iam.IRole;
   readonly exportsBucket?: s3.IBucket;
 }
 
@@ -72,6 +75,7 @@ export class EventsStack extends Stack {
         policy: props.policy,
         cluster: props.cluster,
         controlAppSecret: props.controlAppSecret,
+        ...(props.tenantAccessRole ? { tenantAccessRole: props.tenantAccessRole } : {}),
         eventBus: props.eventBus,
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,

@@ -16,6 +16,7 @@ export const RECORD_JOB_HANDLERS = {
  * month's usage and archives its export, naming tenants from the control database.
  */
 export const RECORD_JOB_NEEDS = {
-  storageSnapshot: ['controlDb', 'events'],
+  // Each database is measured as its own tenant (a tenant-access session), never as the master.
+  storageSnapshot: ['controlDb', 'tenantData', 'events'],
   monthClose: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite'],
 } as const satisfies Record<keyof typeof RECORD_JOB_HANDLERS, readonly Need[]>;

@@ -2,7 +2,10 @@ import { logger } from '#shared/core/logger';
 import { UsageRecorded } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
-import type { SqlRunner } from '#shared/ports/sql';
+import { type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
+
+/** SQLSTATE 3D000, "database does not exist". */
+const INVALID_CATALOG_NAME = '3D000';
 
 export interface TenantStorage {
   readonly tenantId: string;
@@ -112,6 +115,9 @@ export async function measureTenantStorage(
       bytes = await sizeOf(database);
     } catch (error) {
       // Listed but gone (dropped between the list and the size): counted without storage.
+      // Anything else (a refused session, a paused cluster) fails the run, to be retried, rather
+      // than publish a wrong zero.
+      if (sqlFailureOf(error)?.sqlState !== INVALID_CATALOG_NAME) throw error;
       logger.warn('tenant database size unavailable', { tenantId: database.tenantId, error });
     }
     // A tenant's databases may straddle two pages: its totals are kept until every page is read.
