@@ -4,6 +4,8 @@ import { activateDatabase } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';
 
 /** Provisioning step 5: the database, and for the first one the tenant, becomes active. */
-export const handler = stepHandler('ActivateDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
-  activateDatabase(sagaDeps(), tenantId, databaseId),
+export const handler = stepHandler(
+  'ActivateDatabase',
+  databaseStepInput,
+  async ({ tenantId, databaseId }, services) => activateDatabase(sagaDeps(services), tenantId, databaseId),
 );

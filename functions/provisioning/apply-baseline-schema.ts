@@ -7,5 +7,5 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'ApplyBaselineSchema',
   databaseStepInput,
-  async ({ tenantId, databaseId }) => applyBaselineSchema(sagaDeps(), tenantId, databaseId),
+  async ({ tenantId, databaseId }, services) => applyBaselineSchema(sagaDeps(services), tenantId, databaseId),
 );

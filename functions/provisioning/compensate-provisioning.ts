@@ -7,6 +7,6 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'CompensateProvisioning',
   compensationInput,
-  async ({ tenantId, databaseId, error }) =>
-    compensateProvisioning(sagaDeps(), tenantId, databaseId, provisioningFailureReason(error)),
+  async ({ tenantId, databaseId, error }, services) =>
+    compensateProvisioning(sagaDeps(services), tenantId, databaseId, provisioningFailureReason(error)),
 );

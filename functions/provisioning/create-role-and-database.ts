@@ -7,5 +7,6 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'CreateRoleAndDatabase',
   databaseStepInput,
-  async ({ tenantId, databaseId }) => createRoleAndDatabase(sagaDeps(), tenantId, databaseId),
+  async ({ tenantId, databaseId }, services) =>
+    createRoleAndDatabase(sagaDeps(services), tenantId, databaseId),
 );

@@ -4,6 +4,8 @@ import { dropTenantDatabase } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';
 
 /** Drops one of the tenant's extra databases. */
-export const handler = stepHandler('DropDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
-  dropTenantDatabase(sagaDeps(), tenantId, databaseId),
+export const handler = stepHandler(
+  'DropDatabase',
+  databaseStepInput,
+  async ({ tenantId, databaseId }, services) => dropTenantDatabase(sagaDeps(services), tenantId, databaseId),
 );

@@ -7,5 +7,5 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'EnsureTenantSecret',
   databaseStepInput,
-  async ({ tenantId, databaseId }) => ensureTenantSecret(sagaDeps(), tenantId, databaseId),
+  async ({ tenantId, databaseId }, services) => ensureTenantSecret(sagaDeps(services), tenantId, databaseId),
 );

@@ -4,6 +4,6 @@ import { offboardTenant } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';
 
 /** Offboarding: every database, the role, the secret and the memberships go. */
-export const handler = stepHandler('OffboardTenant', tenantStepInput, async ({ tenantId }) =>
-  offboardTenant(sagaDeps(), tenantId),
+export const handler = stepHandler('OffboardTenant', tenantStepInput, async ({ tenantId }, services) =>
+  offboardTenant(sagaDeps(services), tenantId),
 );

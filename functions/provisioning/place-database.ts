@@ -4,6 +4,8 @@ import { placeDatabase } from '#shared/provisioning/saga';
 import { stepHandler } from '#shared/workflows/step';
 
 /** Provisioning step 1: choose and record the cluster. */
-export const handler = stepHandler('PlaceDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
-  placeDatabase(sagaDeps(), tenantId, databaseId),
+export const handler = stepHandler(
+  'PlaceDatabase',
+  databaseStepInput,
+  async ({ tenantId, databaseId }, services) => placeDatabase(sagaDeps(services), tenantId, databaseId),
 );

@@ -3,6 +3,6 @@ import { planModuleUpgrade, upgradeStepInput } from '#shared/modules/upgrades';
 import { stepHandler } from '#shared/workflows/step';
 
 /** Module upgrade, step 1: the databases to upgrade and their waves. */
-export const handler = stepHandler('PlanModuleUpgrade', upgradeStepInput, async ({ upgradeId }) =>
-  planModuleUpgrade(upgradeDeps(), upgradeId),
+export const handler = stepHandler('PlanModuleUpgrade', upgradeStepInput, async ({ upgradeId }, services) =>
+  planModuleUpgrade(upgradeDeps(services), upgradeId),
 );

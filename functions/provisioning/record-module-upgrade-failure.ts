@@ -6,5 +6,5 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'RecordModuleUpgradeFailure',
   failedTargetStepInput,
-  async ({ error, ...target }) => recordUpgradeFailure(upgradeDeps(), target, error),
+  async ({ error, ...target }, services) => recordUpgradeFailure(upgradeDeps(services), target, error),
 );

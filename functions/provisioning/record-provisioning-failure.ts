@@ -7,9 +7,9 @@ import { stepHandler } from '#shared/workflows/step';
 export const handler = stepHandler(
   'RecordProvisioningFailure',
   provisioningFailureInput,
-  async ({ tenantId, databaseId, error, compensationError }) =>
+  async ({ tenantId, databaseId, error, compensationError }, services) =>
     recordProvisioningFailure(
-      sagaDeps(),
+      sagaDeps(services),
       tenantId,
       databaseId,
       provisioningFailureReason(error, compensationError),

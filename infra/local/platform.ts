@@ -8,9 +8,12 @@ import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from './schema.ts';
 import {
-  configureFunctionEnvironment,
+  FunctionModules,
   guardDynamo,
-  installLocalServices,
+  type LocalServices,
+  localFunctionConfig,
+  localServicesFor,
+  platformEnvironment,
   REGION,
   runControlMigrations,
   startApi,
@@ -105,9 +108,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops,
     );
     await ensureControlDatabase(postgres, standIns.master);
-    const workflows = await startProvisioningWorkflows(stateDir, stops);
+    // Every function module, bound to its own services once they can be made (below).
+    const functions = new FunctionModules();
+    const workflows = await startProvisioningWorkflows(stateDir, functions, stops);
 
-    const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops, iamGate);
+    const { lambda, cognito } = await startCognitoWithTriggers(
+      stateDir,
+      ports,
+      log,
+      stops,
+      iamGate,
+      functions,
+    );
     const pool = await ensureStageUserPool(cognito, stage);
     log(`cognito on ${cognito.endpoint} (pool ${pool.userPoolId})`);
 
@@ -124,11 +136,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const iam = platformIam(await assembly, resourceNames);
     authorize = iam.authorizer.authorize;
     log(`iam: ${iam.functions.length} functions with their roles' policies`);
-    configureFunctionEnvironment({ stage, stateDir, dynamo, cognito, pool, tables, eventBusName, standIns });
-    installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
-    await runControlMigrations();
-    await ensureRecordTables(dynamo, REGION, tables);
-
+    const environment = platformEnvironment({ stage, stateDir, pool, tables, eventBusName, standIns });
+    const endpoints: Omit<LocalServices['endpoints'], 'eventBridge'> = {
+      rdsData: standIns.dataApi.endpoint,
+      secretsManager: standIns.secretsManager.endpoint,
+      dynamodb: dynamo.endpoint,
+      cognitoIdentityProvider: cognito.endpoint,
+    };
     const { bus, events, deadLetterFile, failedInvocationsDir } = await startEventDelivery(
       {
         stateDir,
@@ -138,10 +152,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         lambda,
         log,
         iam,
+        // The bus's own endpoint is known when this is asked: at a consumer's first delivery.
+        configOf: (entry) => localFunctionConfig(local, entry),
+        functions,
       },
       stops,
     );
-    const gateway = await startApi(ports.api, pool, stops);
+    const local: LocalServices = {
+      environment,
+      endpoints: { ...endpoints, eventBridge: events.endpoint },
+      workflows,
+      iam,
+      exportsBucket: resourceNames.exportsBucket,
+    };
+    functions.compose((entry) => localServicesFor(local, entry));
+    await runControlMigrations(functions);
+    await ensureRecordTables(dynamo, REGION, tables);
+
+    const gateway = await startApi(ports.api, pool, functions, stops);
 
     const info: PlatformInfo = {
       apiUrl: gateway.url,

@@ -2,17 +2,17 @@
  * Which local function gets which configuration and services: the handlers are loaded as modules
  * of this process and reached the way AWS reaches them (the gateway's routes, the Lambda Invoke
  * API for Cognito triggers, the event bus for consumers, the state machine for saga steps), with
- * the same environment variables and installed services as in Lambda.
+ * the same environment variables as in Lambda, each on services of its own (`FunctionModules`).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
-import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
-import { createAwsServices } from '#shared/composition/aws-services';
-import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
-import { installServices } from '#shared/composition/runtime';
-import type { PlatformSettings } from '#shared/composition/services';
-import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import type { AwsClients } from '#shared/composition/aws-clients';
+import { awsServices } from '#shared/composition/aws-services';
+import type { Composed } from '#shared/composition/handler';
+import { recordServicesFrom } from '#shared/composition/record-services';
+import type { PlatformSettings, Services } from '#shared/composition/services';
+import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
@@ -33,7 +33,7 @@ import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/la
 import { LOOPBACK } from './engines/ports.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
-import { functionEnvironment, perFunction, runAsFunction } from './function-runtime.ts';
+import { functionEnvironment } from './function-runtime.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import type { Authorize } from './iam/access.ts';
 import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
@@ -51,30 +51,48 @@ const COGNITO_TRIGGERS = {
   PostConfirmation: 'identity/post-confirmation',
 } as const;
 
-type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
-const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
+type Invoke = (...args: unknown[]) => Promise<unknown>;
+type FunctionModule = { handler: Composed<Invoke> };
 
 /**
- * A function's module, imported once (its cold start) and reused, as a warm Lambda is: every
- * `import()` would go through the module loader's resolve hooks again, which costs more than the
- * request.
+ * The functions' modules, each imported once (its cold start) and bound to its own services, as
+ * a warm Lambda instance keeps its own: every `import()` would go through the module loader's
+ * resolve hooks again, which costs more than the request. The services are given once the
+ * engines they are made on have started (`compose`); a function runs only after that.
  */
-function loadModule(entry: string): Promise<LoadedFunction> {
-  let loaded = loadedFunctions.get(entry);
-  if (!loaded) {
-    // Every invocation runs as its function: the composition root answers that function's services.
-    loaded = (import(`#functions/${entry}`) as Promise<LoadedFunction>).then((module) => ({
-      handler: (...args: unknown[]) => runAsFunction(entry, () => module.handler(...args)),
-    }));
-    loadedFunctions.set(entry, loaded);
-    loaded.catch(() => loadedFunctions.delete(entry));
+export class FunctionModules {
+  #servicesOf: ((entry: string) => Services) | undefined;
+  readonly #loaded = new Map<string, Promise<Invoke>>();
+
+  /** Gives every function its services: `servicesOf(entry)`, asked once per function. */
+  compose(servicesOf: (entry: string) => Services): void {
+    this.#servicesOf = servicesOf;
   }
-  return loaded;
+
+  load(entry: string): Promise<Invoke> {
+    let loaded = this.#loaded.get(entry);
+    if (!loaded) {
+      const servicesOf = this.#servicesOf;
+      if (!servicesOf)
+        return Promise.reject(new Error(`${entry} invoked before the platform composed its services`));
+      loaded = (import(`#functions/${entry}`) as Promise<FunctionModule>).then((module) =>
+        module.handler.with(servicesOf(entry)),
+      );
+      this.#loaded.set(entry, loaded);
+      loaded.catch(() => this.#loaded.delete(entry));
+    }
+    return loaded;
+  }
+
+  async invoke(entry: string, ...args: unknown[]): Promise<unknown> {
+    return (await this.load(entry))(...args);
+  }
 }
 
 /** The provisioning state machine, each step's task the step's function module. */
 export async function startProvisioningWorkflows(
   stateDir: string,
+  functions: FunctionModules,
   stops: Stops,
 ): Promise<LocalWorkflowStarter> {
   const workflowRunner = await createLocalWorkflowRunner({
@@ -82,7 +100,7 @@ export async function startProvisioningWorkflows(
     tasks: Object.fromEntries(
       Object.values(provisioningSteps).map((entry) => [
         localFunctionArn(entry),
-        async (input: unknown) => (await loadModule(entry)).handler(input, {}),
+        async (input: unknown) => functions.invoke(entry, input, {}),
       ]),
     ),
     stateMachineName: 'provisioning',
@@ -109,6 +127,7 @@ export async function startCognitoWithTriggers(
   log: (line: string) => void,
   stops: Stops,
   authorize: Authorize,
+  functions: FunctionModules,
 ): Promise<LocalIdentity> {
   const triggerEntries = Object.entries(COGNITO_TRIGGERS);
   const lambda = await startLambdaInvokeEndpoint({
@@ -116,7 +135,7 @@ export async function startCognitoWithTriggers(
     functions: Object.fromEntries(
       triggerEntries.map(([, entry]) => [
         localFunctionName(entry),
-        async (event: unknown) => (await loadModule(entry)).handler(event, {}),
+        async (event: unknown) => functions.invoke(entry, event, {}),
       ]),
     ),
     onError: (name, error) => log(`lambda ${name} failed: ${error instanceof Error ? error.message : error}`),
@@ -158,53 +177,43 @@ export async function guardDynamo(
 export interface FunctionEnvironment {
   readonly stage: string;
   readonly stateDir: string;
-  readonly dynamo: DynamoHandle;
-  readonly cognito: CognitoHandle;
   readonly pool: UserPoolIds;
   readonly tables: Record<keyof typeof recordTables, string>;
   readonly eventBusName: string;
   readonly standIns: AwsStandIns;
 }
 
-/** Sets the environment every handler reads, in this process, as Lambda would set it. */
-export function configureFunctionEnvironment({
+/**
+ * The configuration the functions read, as the CDK app gives it to them in Lambda: one object,
+ * of which each function gets the part its template sets (see `functionEnvironment`). Nothing is
+ * written to `process.env`: the functions' SDK clients get the stand-ins' endpoints, the region
+ * and their own credentials as objects (`LocalServices`).
+ */
+export function platformEnvironment({
   stage,
   stateDir,
-  dynamo,
-  cognito,
   pool,
   tables,
   eventBusName,
   standIns,
-}: FunctionEnvironment): void {
-  // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
-  // engines through the standard service-specific endpoint variables.
-  Object.assign(process.env, {
+}: FunctionEnvironment): Record<string, string> {
+  return {
     TENANTRY_STAGE: stage,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsManager.endpoint,
-    AWS_ENDPOINT_URL_RDS_DATA: standIns.dataApi.endpoint,
     // As the CDK app's grantDataApi sets them: the cluster and its master secret.
     CLUSTER_ARN: standIns.clusterArn,
     CLUSTER_SECRET_ARN: standIns.masterSecretArn,
     CONTROL_DATABASE,
-    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
     USER_POOL_ID: pool.userPoolId,
     USER_POOL_CLIENT_ID: pool.clientId,
     EVENT_BUS_NAME: eventBusName,
     [recordTables.audit.envVar]: tables.audit,
     [recordTables.usage.envVar]: tables.usage,
-  });
-  // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
-  // JSON-lines file that stands in for the telemetry dead-letter queue.
-  Object.assign(process.env, {
+    // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
+    // JSON-lines file that stands in for the telemetry dead-letter queue.
     EXPORTS_DIR: path.join(stateDir, 'exports'),
     TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
-  });
+  };
 }
 
 /**
@@ -225,7 +234,21 @@ function localAccessCacheMs(): number | undefined {
   return value;
 }
 
+/** The stand-ins' endpoints, by the service each stands in for. */
+export type LocalEndpoints = Required<
+  Pick<
+    NonNullable<AwsClients['endpoints']>,
+    'rdsData' | 'secretsManager' | 'dynamodb' | 'cognitoIdentityProvider' | 'eventBridge'
+  >
+>;
+
+/** Who a function's clients sign as when the templates give it no role of its own (boot code). */
+const PLATFORM_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
 export interface LocalServices {
+  /** The configuration of the platform, of which each function sees its template's part. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly endpoints: LocalEndpoints;
   readonly workflows: LocalWorkflowStarter;
   /** The IAM stand-in: each function's credentials, and the checks of the in-process services. */
   readonly iam: PlatformIam;
@@ -233,70 +256,74 @@ export interface LocalServices {
   readonly exportsBucket: string;
 }
 
+/** What one local function is given: its environment and how its SDK clients are made. */
+export interface LocalFunctionConfig {
+  readonly environment: Record<string, string | undefined>;
+  readonly clients: AwsClients;
+}
+
+/** A function's environment (its template's part) and its clients' region, credentials and endpoints. */
+export function localFunctionConfig(
+  { environment, endpoints, iam }: Pick<LocalServices, 'environment' | 'endpoints' | 'iam'>,
+  entry: string | undefined,
+): LocalFunctionConfig {
+  return {
+    environment: functionEnvironment(environment, iam.environmentKeysOf(entry)),
+    clients: { region: REGION, credentials: iam.credentialsFor(entry) ?? PLATFORM_CREDENTIALS, endpoints },
+  };
+}
+
 /**
- * The services the handlers get: the AWS composition root itself (shared/composition/
- * aws-services.ts), one set per function as in Lambda, on the stand-ins the environment points
- * at — the Data API adapter, the Secrets Manager adapter, the Cognito, DynamoDB and EventBridge
- * clients — each client signing with the function's own credentials, so that every call is judged
- * by that function's role. The workflow starter, the archive folder and the dead-letter file are
- * in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
+ * The services of one local function: the AWS composition root itself (shared/composition/
+ * aws-services.ts), as in Lambda, given the function's environment and its clients' options
+ * explicitly — the Data API, Secrets Manager, Cognito, DynamoDB and EventBridge clients on the
+ * stand-ins' endpoints, each signing with the function's own credentials, so that every call is
+ * judged by that function's role. The workflow starter, the archive folder and the dead-letter
+ * file are in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
  */
-export function installLocalServices({ workflows, iam, exportsBucket }: LocalServices): void {
+export function localServicesFor(local: LocalServices, entry: string | undefined): Services {
+  const { workflows, iam, exportsBucket } = local;
+  const { environment, clients } = localFunctionConfig(local, entry);
+  const caller: Caller = {
+    authorize: iam.authorizer.authorize,
+    accessKeyId: iam.credentialsFor(entry)?.accessKeyId,
+  };
   const settings = (): PlatformSettings => ({
-    stage: process.env.TENANTRY_STAGE ?? 'local',
+    stage: environment.TENANTRY_STAGE ?? 'local',
     controlDatabase: CONTROL_DATABASE,
     accessCacheMs: localAccessCacheMs(),
   });
-  const environment = perFunction((entry) => functionEnvironment(process.env, iam.environmentKeysOf(entry)));
-  const clientConfig = (entry: string | undefined): AwsClientConfig => {
-    const credentials = iam.credentialsFor(entry);
-    return credentials ? { credentials } : {};
-  };
-  const caller = (entry: string | undefined): Caller => ({
-    authorize: iam.authorizer.authorize,
-    accessKeyId: iam.credentialsFor(entry)?.accessKeyId,
-  });
-  installRecordServices(
-    perFunction((entry) => {
-      const services = recordServicesFrom(environment(), clientConfig(entry));
+  return awsServices(environment, clients, {
+    settings,
+    workflows: () => guardedWorkflows(workflows, caller, iam.stateMachineArn),
+    telemetry: () => {
+      const sink = telemetrySinkOf(environment, clients);
+      if (!sink) return null;
+      return {
+        ...sink,
+        deadLetters: guardedDeadLetters(sink.deadLetters, caller, iam.telemetryDeadLetterQueueArn),
+      };
+    },
+    records: () => {
+      const records = recordServicesFrom(environment, clients);
       let archive: ExportArchive | undefined;
       return {
         get audit() {
-          return services.audit;
+          return records.audit;
         },
         get usage() {
-          return services.usage;
+          return records.usage;
         },
         get metrics() {
-          return services.metrics;
+          return records.metrics;
         },
         get archive() {
-          archive ??= guardedArchive(services.archive, caller(entry), exportsBucket);
+          archive ??= guardedArchive(records.archive, caller, exportsBucket);
           return archive;
         },
       };
-    }),
-  );
-  installServices(
-    perFunction((entry) => {
-      const aws = clientConfig(entry);
-      const env = environment();
-      return createAwsServices(env, aws, {
-        settings,
-        workflows: () => guardedWorkflows(workflows, caller(entry), iam.stateMachineArn),
-        telemetry: () => {
-          const sink = telemetrySinkFromEnv(env, aws);
-          if (!sink) return null;
-          const deadLetters = guardedDeadLetters(
-            sink.deadLetters,
-            caller(entry),
-            iam.telemetryDeadLetterQueueArn,
-          );
-          return { ...sink, deadLetters };
-        },
-      });
-    }),
-  );
+    },
+  });
 }
 
 export interface EventDeliveryOptions {
@@ -307,8 +334,11 @@ export interface EventDeliveryOptions {
   /** The local Lambda Invoke endpoint: the consumers and the scheduled jobs are served there too. */
   readonly lambda: LambdaInvokeHandle;
   readonly log: (line: string) => void;
-  /** The IAM stand-in, asked on every PutEvents, and the consumers' credentials. */
+  /** The IAM stand-in, asked on every PutEvents. */
   readonly iam: PlatformIam;
+  /** Each consumer's environment and clients, which the consumer thread composes its services from. */
+  readonly configOf: (entry: string) => LocalFunctionConfig;
+  readonly functions: FunctionModules;
 }
 
 export interface EventDelivery {
@@ -340,19 +370,29 @@ function localAsyncTimeScale(): number {
 
 /**
  * The event bus and its PutEvents endpoint, invoking the consumers (on their own thread)
- * asynchronously as EventBridge invokes a Lambda target; publishers find the endpoint through
- * `AWS_ENDPOINT_URL_EVENTBRIDGE`. The consumers and the scheduled jobs are also served on the local
+ * asynchronously as EventBridge invokes a Lambda target; the publishers' clients are given its
+ * endpoint (`LocalServices.endpoints`). The consumers and the scheduled jobs are also served on the local
  * Lambda Invoke endpoint, where an `Event` invocation goes through the same Lambda queue (retries,
  * on-failure destination) — the schedules' way of invoking the jobs, and the redrive of
  * docs/operations.md.
  */
 export async function startEventDelivery(
-  { stateDir, eventBusName, subscriptions, port, lambda, log, iam }: EventDeliveryOptions,
+  {
+    stateDir,
+    eventBusName,
+    subscriptions,
+    port,
+    lambda,
+    log,
+    iam,
+    configOf,
+    functions,
+  }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
   const failedInvocationsDir = path.join(stateDir, 'failed-invocations');
-  const consumers = new ConsumerThread((entry) => iam.credentialsFor(entry));
+  const consumers = new ConsumerThread(configOf);
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
     busName: eventBusName,
@@ -387,7 +427,7 @@ export async function startEventDelivery(
     serveAsync(subscription.handler, (event) => consumers.deliver(subscription.handler, event));
   }
   for (const entry of Object.values(RECORD_JOB_HANDLERS)) {
-    serveAsync(entry, async (event) => (await loadModule(entry)).handler(event, {}));
+    serveAsync(entry, (event) => functions.invoke(entry, event, {}));
   }
 
   const events = await startEventBusEndpoint(bus, {
@@ -401,7 +441,6 @@ export async function startEventDelivery(
     await bus.drain();
     await events.stop();
   });
-  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
   return { bus, events, deadLetterFile, failedInvocationsDir };
 }
 
@@ -411,8 +450,7 @@ export async function startEventDelivery(
  * `ops/migrate-control-db` with a Create event, and the function migrates through the Data API as
  * the master, with its own role's grants.
  */
-export async function runControlMigrations(): Promise<void> {
-  const migrator = await loadModule('ops/migrate-control-db');
+export async function runControlMigrations(functions: FunctionModules): Promise<void> {
   const event: CloudFormationCustomResourceCreateEvent = {
     RequestType: 'Create',
     ServiceToken: localFunctionArn('ops/migrate-control-db'),
@@ -424,16 +462,21 @@ export async function runControlMigrations(): Promise<void> {
     ResourceProperties: { ServiceToken: localFunctionArn('ops/migrate-control-db') },
   };
   // The function logs what it applied, as it does in CloudWatch.
-  await migrator.handler(event, {});
+  await functions.invoke('ops/migrate-control-db', event, {});
 }
 
 /** The HTTP API: the route table's handlers behind the user pool's token check. */
-export async function startApi(port: number, pool: UserPoolIds, stops: Stops): Promise<Gateway> {
+export async function startApi(
+  port: number,
+  pool: UserPoolIds,
+  functions: FunctionModules,
+  stops: Stops,
+): Promise<Gateway> {
   const gateway = await startGateway({
     host: LOOPBACK,
     port,
     routes: routeList,
-    loadHandler: async (entry) => (await loadModule(entry)).handler as unknown as HttpHandler,
+    loadHandler: async (entry) => (await functions.load(entry)) as unknown as HttpHandler,
     verifyToken: createTokenVerifier({
       issuer: pool.issuer,
       jwksUri: pool.jwksUri,

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
+import type { Services } from '#shared/composition/services';
 import type { SagaDeps } from '#shared/provisioning/saga';
 
-/** The saga's dependencies from the installed services. */
-export function sagaDeps(): SagaDeps {
-  const s = services();
+/** The saga's dependencies from the function's services. */
+export function sagaDeps(s: Services): SagaDeps {
   return {
     tenants: s.tenants,
     memberships: s.memberships,

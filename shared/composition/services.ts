@@ -1,4 +1,4 @@
-import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
@@ -28,10 +28,11 @@ export interface PlatformSettings {
 }
 
 /**
- * The adapters behind the ports, chosen by the composition root: the AWS adapters in Lambda
- * (built lazily, from the function's configuration, the first time a handler needs one), the
- * embedded engines' adapters on the local platform, which installs its own before any handler
- * runs. Handlers reach them through `services()` at request time, never at import time.
+ * The adapters behind the ports, chosen by a composition root: the AWS adapters in Lambda
+ * (shared/composition/aws-services.ts, from the function's validated configuration), the same
+ * adapters on the stand-ins' endpoints and each function's own credentials on the local platform,
+ * a test's own. A handler receives them as an argument (shared/composition/handler.ts); each
+ * adapter is made, and its modules imported, the first time the handler uses it.
  */
 export interface Services {
   readonly settings: PlatformSettings;
@@ -51,6 +52,8 @@ export interface Services {
   readonly events: EventPublisher;
   /** Where the HTTP handlers' audit, usage and metric records go; `null` for a function without a bus. */
   readonly telemetry: TelemetrySink | null;
+  /** The audit, usage and metric stores and the finance export archive. */
+  readonly records: RecordServices;
 }
 
 export interface Adapters {
@@ -62,11 +65,15 @@ export interface Adapters {
   readonly secrets: () => SecretStore;
   readonly events: () => EventPublisher;
   /**
-   * The telemetry sink. The local platform sets the same variables per function as the CDK app
-   * (`EVENT_BUS_NAME`, `TELEMETRY_DEAD_LETTER_FILE`), so one reading of them serves both.
-   * @default - the sink of `process.env`, read on first use
+   * The telemetry sink of the HTTP handlers.
+   * @default - none: the handlers emit no records
    */
   readonly telemetry?: () => TelemetrySink | null;
+  /**
+   * The record stores and the export archive.
+   * @default - none: using one throws
+   */
+  readonly records?: () => RecordServices;
 }
 
 function once<T>(make: () => T): () => T {
@@ -96,7 +103,13 @@ export function servicesFrom(adapters: Adapters): Services {
   const clusters = once(adapters.clusters);
   const secrets = once(adapters.secrets);
   const events = once(adapters.events);
-  const telemetry = once(adapters.telemetry ?? (() => telemetrySinkFromEnv()));
+  const telemetry = once(adapters.telemetry ?? (() => null));
+  const records = once(
+    adapters.records ??
+      (() => {
+        throw new Error('No record services in this composition');
+      }),
+  );
   return {
     get settings() {
       return settings();
@@ -145,6 +158,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get telemetry() {
       return telemetry();
+    },
+    get records() {
+      return records();
     },
   };
 }
