@@ -1,4 +1,4 @@
-import { auditConsumer } from '#shared/records/consumers';
+import { auditConsumer } from '#shared/composition/record-consumers';
 
 /** Stores each Audit Record once; the table and retention come from the function's configuration. */
 export const handler = auditConsumer((services) => services.records.audit);

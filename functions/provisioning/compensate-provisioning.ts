@@ -1,7 +1,7 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { compensationInput, provisioningFailureReason } from '#shared/provisioning/inputs';
 import { compensateProvisioning } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Compensation: removes what the failed run made and records why. */
 export const handler = stepHandler(

@@ -1,7 +1,7 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { databaseStepInput } from '#shared/provisioning/inputs';
 import { createRoleAndDatabase } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Provisioning step 3: role, database, CONNECT revoked from PUBLIC. */
 export const handler = stepHandler(

@@ -1,7 +1,7 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { databaseStepInput } from '#shared/provisioning/inputs';
 import { dropTenantDatabase } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Drops one of the tenant's extra databases. */
 export const handler = stepHandler(

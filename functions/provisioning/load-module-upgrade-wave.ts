@@ -1,6 +1,6 @@
 import { upgradeDeps } from '#shared/composition/module-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { loadUpgradeWave, waveStepInput } from '#shared/modules/upgrades';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Module upgrade, per wave: the wave's pending databases (the inner Map's items). */
 export const handler = stepHandler(

@@ -1,7 +1,7 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { databaseStepInput } from '#shared/provisioning/inputs';
 import { placeDatabase } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Provisioning step 1: choose and record the cluster. */
 export const handler = stepHandler(

@@ -1,7 +1,7 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { provisioningFailureInput, provisioningFailureReason } from '#shared/provisioning/inputs';
 import { recordProvisioningFailure } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** After a failed compensation: the database and tenant become `failed`, with both errors' names. */
 export const handler = stepHandler(

@@ -1,5 +1,5 @@
 import { httpHandler } from '#shared/http/handler';
-import { combine } from '#shared/records/usage-store';
+import { combine } from '#shared/records/usage-totals';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(routes.getUsage, async ({ params, query }, services) => {

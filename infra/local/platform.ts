@@ -3,6 +3,12 @@ import { subscriptions as defaultSubscriptions, type EventSubscription } from '#
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import {
+  type LocalServices,
+  localFunctionConfig,
+  localServicesFor,
+  platformEnvironment,
+} from './function-services.ts';
 import { type Authorize, allowAll } from './iam/access.ts';
 import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
@@ -10,10 +16,6 @@ import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from '
 import {
   FunctionModules,
   guardDynamo,
-  type LocalServices,
-  localFunctionConfig,
-  localServicesFor,
-  platformEnvironment,
   REGION,
   runControlMigrations,
   startApi,

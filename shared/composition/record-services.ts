@@ -4,18 +4,10 @@ import { lazyPort } from '#shared/composition/lazy';
 import { configFields, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import type { ExportArchive } from '#shared/ports/export-archive';
-import type { AuditStore } from '#shared/records/audit-store';
-import type { MetricsStore } from '#shared/records/metrics-store';
+import type { AuditRecords, MetricRecords, UsageRecords } from '#shared/records/stores';
 import { recordTables } from '#shared/records/tables';
-import type { UsageStore } from '#shared/records/usage-store';
 
-/** The record stores' methods: what a handler may call, made before their module is imported. */
-export type AuditRecords = Pick<AuditStore, 'record' | 'query'>;
-export type UsageRecords = Pick<
-  UsageStore,
-  'record' | 'dailyRollups' | 'monthTotals' | 'rawRecords' | 'reconcileDay' | 'seedRawRecords'
->;
-export type MetricRecords = Pick<MetricsStore, 'record' | 'hours'>;
+export type { AuditRecords, MetricRecords, UsageRecords };
 
 export interface RecordServices {
   readonly audit: AuditRecords;

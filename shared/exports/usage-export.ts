@@ -1,10 +1,10 @@
-import type { UsageRecords } from '#shared/composition/record-services';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { Conflict } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, currentMonth, daysOf } from '#shared/exports/months';
 import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/export-archive';
-import { combine } from '#shared/records/usage-store';
+import type { UsageRecords } from '#shared/records/stores';
+import { combine } from '#shared/records/usage-totals';
 
 /** Tenants as the export needs them: every tenant that ever existed, deleted ones included. */
 export interface TenantCatalog {

@@ -26,17 +26,16 @@ export async function functionEntries(): Promise<string[]> {
 
 /** Bundles one entry as CDK does (same esbuild settings), into `outDir`. */
 async function bundle(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
-  const file = path.join(outDir, `${entry.replace('/', '__')}.mjs`);
+  const file = path.join(outDir, `${entry.replace('/', '__')}.cjs`);
   await build({
     entryPoints: [path.join(repoRoot, 'functions', `${entry}.ts`)],
     outfile: file,
     bundle: true,
     minify: true,
     platform: 'node',
-    format: 'esm',
+    format: FUNCTION_BUNDLE.format,
     target: FUNCTION_BUNDLE.target,
     mainFields: [...FUNCTION_BUNDLE.mainFields],
-    banner: { js: FUNCTION_BUNDLE.banner },
     external: [...FUNCTION_BUNDLE.externalModules],
     logLevel: 'silent',
   });
