@@ -1,12 +1,11 @@
 import * as z from 'zod';
-import { recordServices } from '#shared/composition/record-services';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { ValidationFailed } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { auditCursorKey } from '#shared/routes/record-routes';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.listAuditRecords, async ({ params, query }) => {
+export const handler = httpHandler(routes.listAuditRecords, async ({ params, query }, services) => {
   const from = new Date(query.from).toISOString();
   const to = new Date(query.to).toISOString();
   const after = decodeCursor(z.tuple([z.literal('audit'), auditCursorKey]), query.cursor);
@@ -18,7 +17,7 @@ export const handler = httpHandler(routes.listAuditRecords, async ({ params, que
       ],
     });
   }
-  const page = await recordServices().audit.query(params.tenantId, {
+  const page = await services.records.audit.query(params.tenantId, {
     from,
     to,
     action: query.action,

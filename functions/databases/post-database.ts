@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { createDatabase } from '#shared/tenancy/lifecycle';
 
-export const handler = httpHandler(routes.createDatabase, async ({ params, body }) => ({
+export const handler = httpHandler(routes.createDatabase, async ({ params, body }, services) => ({
   status: 202,
-  body: await createDatabase(services(), params.tenantId, body.label),
+  body: await createDatabase(services, params.tenantId, body.label),
 }));

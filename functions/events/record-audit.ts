@@ -1,5 +1,4 @@
-import { recordServices } from '#shared/composition/record-services';
-import { auditConsumer } from '#shared/records/consumers';
+import { auditConsumer } from '#shared/composition/record-consumers';
 
 /** Stores each Audit Record once; the table and retention come from the function's configuration. */
-export const handler = auditConsumer(() => recordServices().audit);
+export const handler = auditConsumer((services) => services.records.audit);

@@ -1,5 +1,4 @@
-import { recordServices } from '#shared/composition/record-services';
-import { metricConsumer } from '#shared/records/consumers';
+import { metricConsumer } from '#shared/composition/record-consumers';
 
 /** Adds each Metric Sample to its tenant's hourly metrics once. */
-export const handler = metricConsumer(() => recordServices().metrics);
+export const handler = metricConsumer((services) => services.records.metrics);

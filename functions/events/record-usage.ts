@@ -1,5 +1,4 @@
-import { recordServices } from '#shared/composition/record-services';
-import { usageConsumer } from '#shared/records/consumers';
+import { usageConsumer } from '#shared/composition/record-consumers';
 
 /** Adds each Usage Recorded to its tenant's rollups once. */
-export const handler = usageConsumer(() => recordServices().usage);
+export const handler = usageConsumer((services) => services.records.usage);

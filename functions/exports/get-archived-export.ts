@@ -1,12 +1,11 @@
-import { recordServices } from '#shared/composition/record-services';
 import { NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
 import { routes } from '#shared/routes/table';
 
 export const handler = withTextBodies(
-  httpHandler(routes.getUsageExport, async ({ params, query }) => {
-    const archived = await recordServices().archive.get(params.month);
+  httpHandler(routes.getUsageExport, async ({ params, query }, services) => {
+    const archived = await services.records.archive.get(params.month);
     if (!archived) throw new NotFound('No archived export for this month');
     if (query.format === 'json') {
       return {

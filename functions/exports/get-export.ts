@@ -1,5 +1,3 @@
-import { recordServices } from '#shared/composition/record-services';
-import { services } from '#shared/composition/runtime';
 import { NotFound, ValidationFailed } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { currentMonth } from '#shared/exports/months';
@@ -9,7 +7,7 @@ import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
 import { routes } from '#shared/routes/table';
 
 export const handler = withTextBodies(
-  httpHandler(routes.exportUsage, async ({ query }) => {
+  httpHandler(routes.exportUsage, async ({ query }, services) => {
     if (query.month > currentMonth()) {
       throw new ValidationFailed('The month has not started yet', {
         details: [
@@ -17,8 +15,8 @@ export const handler = withTextBodies(
         ],
       });
     }
-    const records = recordServices();
-    const tenants = tenantCatalog(services().tenants);
+    const records = services.records;
+    const tenants = tenantCatalog(services.tenants);
     const archived = await records.archive.get(query.month);
     let lines = archived?.lines ?? [];
     if (query.tenantId) {

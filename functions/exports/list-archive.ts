@@ -1,8 +1,7 @@
-import { recordServices } from '#shared/composition/record-services';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.listUsageExports, async () => ({
+export const handler = httpHandler(routes.listUsageExports, async (_input, services) => ({
   status: 200,
-  body: { items: await recordServices().archive.list() },
+  body: { items: await services.records.archive.list() },
 }));

@@ -7,8 +7,8 @@ import { routes } from '#shared/routes/table';
  * Closes a finished month on demand, with the scheduled close's own code: the answer is the
  * archive's summary, the same on every call; the header tells whether this call wrote it.
  */
-export const handler = httpHandler(routes.closeUsageMonth, async ({ params, logger }) => {
-  const result = await closeMonth(exportDeps(), params.month);
+export const handler = httpHandler(routes.closeUsageMonth, async ({ params, logger }, services) => {
+  const result = await closeMonth(exportDeps(services), params.month);
   if (result.corrected.length > 0) {
     logger.warn('month close corrected rollups from raw records', { corrected: result.corrected });
   }

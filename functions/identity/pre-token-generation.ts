@@ -1,33 +1,32 @@
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { CognitoMfaStatus } from '#shared/adapters/cognito-mfa-status';
-import { services } from '#shared/composition/runtime';
+import { composed } from '#shared/composition/handler';
+import type { Services } from '#shared/composition/services';
 import { logger } from '#shared/core/logger';
-import { groupsForToken, type MfaStatus, withGroups } from '#shared/identity/platform-mfa';
+import { groupsForToken, withGroups } from '#shared/identity/platform-mfa';
 import type { PreTokenEvent } from '#shared/identity/pre-token';
 import { tenantClaimsForSignIn, withTenantClaims } from '#shared/identity/pre-token';
 
-/** Set by the CDK app (`-c platformMfa=required`): platform groups only for users with a second factor. */
-const requireMfa = process.env.PLATFORM_GROUPS_REQUIRE_MFA === 'true';
-let mfaStatus: MfaStatus | undefined;
-
 /**
  * Cognito pre-token-generation trigger (V1 and V2 events): adds the active tenant claims, or none
- * when the control database cannot answer in time (sign-in never fails for a hint).
+ * when the control database cannot answer in time (sign-in never fails for a hint); with the MFA
+ * setting on (`-c platformMfa=required`), platform groups only for users with a second factor.
  */
-export const handler = async <E extends PreTokenEvent>(event: E): Promise<E> => {
+async function addTenantClaims<E extends PreTokenEvent>(event: E, services: Services): Promise<E> {
   const userId = event.request.userAttributes.sub;
-  const claims = userId ? await tenantClaimsForSignIn(services().activeTenants, userId) : null;
+  const claims = userId ? await tenantClaimsForSignIn(services.activeTenants, userId) : null;
   logger.debug('pre-token-generation', { version: event.version, hasTenant: claims !== null });
   const withClaims = withTenantClaims(event, claims);
   const groups = await groupsForToken(
     event.request.groupConfiguration?.groupsToOverride ?? [],
-    requireMfa,
-    () => {
-      mfaStatus ??= new CognitoMfaStatus(new CognitoIdentityProviderClient({}));
-      return mfaStatus.hasSecondFactor(event.userPoolId, event.userName);
-    },
+    services.settings.platformGroupsRequireMfa === true,
+    () => services.mfaStatus.hasSecondFactor(event.userPoolId, event.userName),
   );
   if (groups === null) return withClaims;
   logger.warn('platform groups left out of the token: no second factor', { userId });
   return withGroups(withClaims, groups);
-};
+}
+
+export const handler = composed(
+  (services: Services) =>
+    <E extends PreTokenEvent>(event: E): Promise<E> =>
+      addTenantClaims(event, services),
+);

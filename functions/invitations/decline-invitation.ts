@@ -1,10 +1,9 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { declineInvitation } from '#shared/tenancy/invitations';
 
-export const handler = httpHandler(routes.declineInvitation, async ({ caller, params }) => {
-  const tenantId = await declineInvitation(services(), caller, params.invitationId);
+export const handler = httpHandler(routes.declineInvitation, async ({ caller, params }, services) => {
+  const tenantId = await declineInvitation(services, caller, params.invitationId);
   // Recorded in the inviting tenant's log, like the invitation it answers.
   return { status: 204, recordTenantId: tenantId };
 });

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { describeMe } from '#shared/tenancy/me';
 
-export const handler = httpHandler(routes.getMe, async ({ caller }) => ({
+export const handler = httpHandler(routes.getMe, async ({ caller }, services) => ({
   status: 200,
-  body: await describeMe(services(), caller),
+  body: await describeMe(services, caller),
 }));

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { removeMember } from '#shared/tenancy/members';
 
-export const handler = httpHandler(routes.removeMember, async ({ grant, params }) => {
-  await removeMember(services(), grant, params.userId);
+export const handler = httpHandler(routes.removeMember, async ({ grant, params }, services) => {
+  await removeMember(services, grant, params.userId);
   return { status: 204 };
 });

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { inviteMember } from '#shared/tenancy/invitations';
 
-export const handler = httpHandler(routes.inviteMember, async ({ grant, caller, body }) => ({
+export const handler = httpHandler(routes.inviteMember, async ({ grant, caller, body }, services) => ({
   status: 201,
-  body: await inviteMember(services(), grant, caller, body),
+  body: await inviteMember(services, grant, caller, body),
 }));

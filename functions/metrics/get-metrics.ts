@@ -1,10 +1,9 @@
-import { recordServices } from '#shared/composition/record-services';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.getMetrics, async ({ params, query }) => {
+export const handler = httpHandler(routes.getMetrics, async ({ params, query }, services) => {
   const to = new Date(query.to).toISOString();
   const from = new Date(query.from).toISOString();
-  const items = await recordServices().metrics.hours(params.tenantId, from, to);
+  const items = await services.records.metrics.hours(params.tenantId, from, to);
   return { status: 200, body: { tenantId: params.tenantId, from, to, items } };
 });

@@ -3,9 +3,9 @@ import { httpHandler } from '#shared/http/handler';
 import { disableModule } from '#shared/modules/modules';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.disableModule, async ({ params, query }) => ({
+export const handler = httpHandler(routes.disableModule, async ({ params, query }, services) => ({
   status: 200,
-  body: await disableModule(moduleDeps(), params.tenantId, params.moduleId, {
+  body: await disableModule(moduleDeps(services), params.tenantId, params.moduleId, {
     dropData: query.dropData,
     ...(query.databaseId ? { databaseId: query.databaseId } : {}),
   }),

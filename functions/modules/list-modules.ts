@@ -3,7 +3,7 @@ import { httpHandler } from '#shared/http/handler';
 import { listModules } from '#shared/modules/modules';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.listModules, async ({ params }) => ({
+export const handler = httpHandler(routes.listModules, async ({ params }, services) => ({
   status: 200,
-  body: await listModules(moduleDeps(), params.tenantId),
+  body: await listModules(moduleDeps(services), params.tenantId),
 }));

@@ -3,9 +3,9 @@ import { httpHandler } from '#shared/http/handler';
 import { enableModule } from '#shared/modules/modules';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.enableModule, async ({ params, body }) => {
+export const handler = httpHandler(routes.enableModule, async ({ params, body }, services) => {
   const { created, module } = await enableModule(
-    moduleDeps(),
+    moduleDeps(services),
     params.tenantId,
     body.moduleId,
     body.databaseId,

@@ -1,9 +1,11 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { databaseStepInput } from '#shared/provisioning/inputs';
 import { activateDatabase } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Provisioning step 5: the database, and for the first one the tenant, becomes active. */
-export const handler = stepHandler('ActivateDatabase', databaseStepInput, async ({ tenantId, databaseId }) =>
-  activateDatabase(sagaDeps(), tenantId, databaseId),
+export const handler = stepHandler(
+  'ActivateDatabase',
+  databaseStepInput,
+  async ({ tenantId, databaseId }, services) => activateDatabase(sagaDeps(services), tenantId, databaseId),
 );

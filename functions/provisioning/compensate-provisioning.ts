@@ -1,12 +1,12 @@
 import { sagaDeps } from '#shared/composition/saga-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { compensationInput, provisioningFailureReason } from '#shared/provisioning/inputs';
 import { compensateProvisioning } from '#shared/provisioning/saga';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Compensation: removes what the failed run made and records why. */
 export const handler = stepHandler(
   'CompensateProvisioning',
   compensationInput,
-  async ({ tenantId, databaseId, error }) =>
-    compensateProvisioning(sagaDeps(), tenantId, databaseId, provisioningFailureReason(error)),
+  async ({ tenantId, databaseId, error }, services) =>
+    compensateProvisioning(sagaDeps(services), tenantId, databaseId, provisioningFailureReason(error)),
 );

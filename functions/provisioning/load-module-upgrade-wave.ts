@@ -1,8 +1,10 @@
 import { upgradeDeps } from '#shared/composition/module-deps';
+import { stepHandler } from '#shared/composition/step-handler';
 import { loadUpgradeWave, waveStepInput } from '#shared/modules/upgrades';
-import { stepHandler } from '#shared/workflows/step';
 
 /** Module upgrade, per wave: the wave's pending databases (the inner Map's items). */
-export const handler = stepHandler('LoadModuleUpgradeWave', waveStepInput, async ({ upgradeId, wave }) =>
-  loadUpgradeWave(upgradeDeps(), upgradeId, wave),
+export const handler = stepHandler(
+  'LoadModuleUpgradeWave',
+  waveStepInput,
+  async ({ upgradeId, wave }, services) => loadUpgradeWave(upgradeDeps(services), upgradeId, wave),
 );

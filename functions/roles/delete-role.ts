@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { deleteRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.deleteRole, async ({ grant, params }) => {
-  await deleteRole(services(), grant, params.roleId);
+export const handler = httpHandler(routes.deleteRole, async ({ grant, params }, services) => {
+  await deleteRole(services, grant, params.roleId);
   return { status: 204 };
 });

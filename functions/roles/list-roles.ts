@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { toRoleView } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.listRoles, async ({ params, query }) => {
-  const page = await services().customRoles.list(params.tenantId, query.limit, query.cursor);
+export const handler = httpHandler(routes.listRoles, async ({ params, query }, services) => {
+  const page = await services.customRoles.list(params.tenantId, query.limit, query.cursor);
   return { status: 200, body: { items: page.items.map(toRoleView), nextCursor: page.nextCursor } };
 });

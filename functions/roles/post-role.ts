@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { saveRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.createRole, async ({ grant, body }) => ({
+export const handler = httpHandler(routes.createRole, async ({ grant, body }, services) => ({
   status: 201,
-  body: await saveRole(services(), grant, body),
+  body: await saveRole(services, grant, body),
 }));

@@ -1,12 +1,11 @@
-import { services } from '#shared/composition/runtime';
 import { NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { assignRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.assignRole, async ({ grant, params }) => {
-  await assignRole(services(), grant, params.userId, params.roleId);
-  const member = await services().memberships.get(params.tenantId, params.userId);
+export const handler = httpHandler(routes.assignRole, async ({ grant, params }, services) => {
+  await assignRole(services, grant, params.userId, params.roleId);
+  const member = await services.memberships.get(params.tenantId, params.userId);
   if (!member) throw new NotFound('Member not found');
   return { status: 200, body: member };
 });

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { getRow } from '#shared/data/rows';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.getRow, async ({ params }) => ({
+export const handler = httpHandler(routes.getRow, async ({ params }, services) => ({
   status: 200,
-  body: await getRow(services(), params.tenantId, params.databaseId, params.table, params.rowId),
+  body: await getRow(services, params.tenantId, params.databaseId, params.table, params.rowId),
 }));

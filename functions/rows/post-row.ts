@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { insertRow } from '#shared/data/rows';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.insertRow, async ({ params, body }) => ({
+export const handler = httpHandler(routes.insertRow, async ({ params, body }, services) => ({
   status: 201,
-  body: await insertRow(services(), params.tenantId, params.databaseId, params.table, body),
+  body: await insertRow(services, params.tenantId, params.databaseId, params.table, body),
 }));

@@ -3,7 +3,7 @@ import { dropTable } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.dropTable, async ({ params }) => {
-  await dropTable(tablesDeps(), params.tenantId, params.databaseId, params.table);
+export const handler = httpHandler(routes.dropTable, async ({ params }, services) => {
+  await dropTable(tablesDeps(services), params.tenantId, params.databaseId, params.table);
   return { status: 204 };
 });

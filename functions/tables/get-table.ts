@@ -3,7 +3,7 @@ import { describeTable } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.describeTable, async ({ params }) => ({
+export const handler = httpHandler(routes.describeTable, async ({ params }, services) => ({
   status: 200,
-  body: await describeTable(tablesDeps(), params.tenantId, params.databaseId, params.table),
+  body: await describeTable(tablesDeps(services), params.tenantId, params.databaseId, params.table),
 }));

@@ -3,7 +3,13 @@ import { listTenantTables } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.listTables, async ({ params, query }) => ({
+export const handler = httpHandler(routes.listTables, async ({ params, query }, services) => ({
   status: 200,
-  body: await listTenantTables(tablesDeps(), params.tenantId, params.databaseId, query.limit, query.cursor),
+  body: await listTenantTables(
+    tablesDeps(services),
+    params.tenantId,
+    params.databaseId,
+    query.limit,
+    query.cursor,
+  ),
 }));

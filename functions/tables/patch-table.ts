@@ -3,7 +3,7 @@ import { alterTable } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.alterTable, async ({ params, body }) => ({
+export const handler = httpHandler(routes.alterTable, async ({ params, body }, services) => ({
   status: 200,
-  body: await alterTable(tablesDeps(), params.tenantId, params.databaseId, params.table, body),
+  body: await alterTable(tablesDeps(services), params.tenantId, params.databaseId, params.table, body),
 }));

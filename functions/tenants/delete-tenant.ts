@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { offboard } from '#shared/tenancy/lifecycle';
 
-export const handler = httpHandler(routes.offboardTenant, async ({ params }) => ({
+export const handler = httpHandler(routes.offboardTenant, async ({ params }, services) => ({
   status: 202,
-  body: await offboard(services(), params.tenantId),
+  body: await offboard(services, params.tenantId),
 }));

@@ -1,9 +1,8 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { provisioningStatus } from '#shared/tenancy/lifecycle';
 
-export const handler = httpHandler(routes.getProvisioning, async ({ params }) => ({
+export const handler = httpHandler(routes.getProvisioning, async ({ params }, services) => ({
   status: 200,
-  body: await provisioningStatus(services(), params.tenantId),
+  body: await provisioningStatus(services, params.tenantId),
 }));

@@ -1,11 +1,10 @@
-import { services } from '#shared/composition/runtime';
 import { NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { toTenantView } from '#shared/tenancy/views';
 
-export const handler = httpHandler(routes.getTenant, async ({ params }) => {
-  const tenant = await services().tenants.get(params.tenantId);
+export const handler = httpHandler(routes.getTenant, async ({ params }, services) => {
+  const tenant = await services.tenants.get(params.tenantId);
   if (!tenant) throw new NotFound('Tenant not found');
   return { status: 200, body: toTenantView(tenant) };
 });

@@ -1,10 +1,9 @@
-import { services } from '#shared/composition/runtime';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { updateSettings } from '#shared/tenancy/lifecycle';
 import { toTenantView } from '#shared/tenancy/views';
 
-export const handler = httpHandler(routes.updateTenant, async ({ params, body }) => ({
+export const handler = httpHandler(routes.updateTenant, async ({ params, body }, services) => ({
   status: 200,
-  body: toTenantView(await updateSettings(services(), params.tenantId, body)),
+  body: toTenantView(await updateSettings(services, params.tenantId, body)),
 }));

@@ -1,4 +1,3 @@
-import { services } from '#shared/composition/runtime';
 import { ValidationFailed } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
@@ -8,7 +7,7 @@ import { toTenantView } from '#shared/tenancy/views';
 /** A client that may retry sends the same `Idempotency-Key`, and gets the same tenant back. */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,100}$/;
 
-export const handler = httpHandler(routes.registerTenant, async ({ caller, body, headers }) => {
+export const handler = httpHandler(routes.registerTenant, async ({ caller, body, headers }, services) => {
   const key = headers['idempotency-key'];
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new ValidationFailed('Invalid Idempotency-Key header', {
@@ -22,6 +21,6 @@ export const handler = httpHandler(routes.registerTenant, async ({ caller, body,
       ],
     });
   }
-  const tenant = await registerTenant(services(), { userId: caller.userId, email: caller.email }, body, key);
+  const tenant = await registerTenant(services, { userId: caller.userId, email: caller.email }, body, key);
   return { status: 202, body: toTenantView(tenant), headers: { location: `/tenants/${tenant.id}` } };
 });

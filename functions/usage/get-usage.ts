@@ -1,11 +1,10 @@
-import { recordServices } from '#shared/composition/record-services';
 import { httpHandler } from '#shared/http/handler';
-import { combine } from '#shared/records/usage-store';
+import { combine } from '#shared/records/usage-totals';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.getUsage, async ({ params, query }) => {
+export const handler = httpHandler(routes.getUsage, async ({ params, query }, services) => {
   const { from, to } = query;
-  const rollups = await recordServices().usage.dailyRollups(params.tenantId, from, to, query.resourceType);
+  const rollups = await services.records.usage.dailyRollups(params.tenantId, from, to, query.resourceType);
   const periods = new Map<string, { period: string; resourceType: string; quantity: number; unit: string }>();
   for (const rollup of rollups) {
     const period = query.granularity === 'month' ? rollup.day.slice(0, 7) : rollup.day;

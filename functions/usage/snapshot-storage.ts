@@ -1,21 +1,13 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import * as z from 'zod';
-import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
-import { services } from '#shared/composition/runtime';
-import { configFields, loadConfig } from '#shared/config';
+import { functionHandler } from '#shared/composition/handler';
 import { logger } from '#shared/core/logger';
 import { sizeAsTenant, snapshotStorage } from '#shared/records/storage-snapshot';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: configFields.name }));
-const publisher = new EventBridgePublisher({
-  client: new EventBridgeClient({}),
-  eventBusName: config.EVENT_BUS_NAME,
-});
-
 /** Scheduled (EventBridge Scheduler): storage and database count of every tenant, as usage. */
-export const handler = async (): Promise<{ tenants: number; events: number }> => {
-  const s = services();
-  const result = await snapshotStorage(s.control, sizeAsTenant(s.clusters), publisher);
-  logger.info('storage snapshot published', result);
-  return result;
-};
+export const handler = functionHandler(
+  async (_event: unknown, services): Promise<{ tenants: number; events: number }> => {
+    // Each database measured as its own tenant: the job reads no tenant secret and not the master.
+    const result = await snapshotStorage(services.control, sizeAsTenant(services.clusters), services.events);
+    logger.info('storage snapshot published', result);
+    return result;
+  },
+);

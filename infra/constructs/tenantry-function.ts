@@ -23,21 +23,19 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
 
 /**
- * Lets CommonJS dependencies that call `require()` (for Node built-ins) work inside the ESM
- * bundle, which has no `require` of its own.
- */
-export const ESM_REQUIRE_SHIM =
-  "import { createRequire as __tenantryCreateRequire } from 'node:module';" +
-  'const require = __tenantryCreateRequire(import.meta.url);';
-
-/**
  * The esbuild settings of every function bundle, shared with the benchmark that measures the
  * bundles (so what is measured is what is deployed).
  */
 export const FUNCTION_BUNDLE = {
+  /**
+   * CommonJS, so that an adapter the function may never use costs nothing at cold start: the
+   * composition root `import()`s each adapter on first use, and esbuild keeps such a module's
+   * `require` of its (external) SDK client inside the module's lazy initialiser. In an ESM bundle
+   * every external `import` is hoisted to the top and every SDK client would load at init.
+   */
+  format: 'cjs',
   target: 'node24',
   mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_SHIM,
   // The Node.js runtime ships AWS SDK v3; bundling it would add megabytes per function.
   externalModules: ['@aws-sdk/*'],
 } as const;
@@ -83,7 +81,7 @@ export interface TenantryFunctionProps {
 }
 
 /**
- * The one way Tenantry defines a Lambda function: Node.js 24 on arm64, esbuild bundle (ESM,
+ * The one way Tenantry defines a Lambda function: Node.js 24 on arm64, esbuild bundle (CommonJS,
  * minified, source maps, AWS SDK v3 left to the runtime), its own log group with retention,
  * X-Ray tracing, and its own role that can write only to that log group (no AWS managed policy).
  */
@@ -128,13 +126,12 @@ export class TenantryFunction extends Construct {
         ...props.environment,
       },
       bundling: {
-        format: nodejs.OutputFormat.ESM,
+        format: nodejs.OutputFormat.CJS,
         target: FUNCTION_BUNDLE.target,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
         mainFields: [...FUNCTION_BUNDLE.mainFields],
-        banner: FUNCTION_BUNDLE.banner,
         externalModules: [...FUNCTION_BUNDLE.externalModules],
         forceDockerBundling: false,
       },

@@ -1,8 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
+import type { AwsClients } from '#shared/composition/aws-clients';
 
-/** The credentials a consumer function's clients sign with (its own role's); undefined for none. */
-export type ConsumerCredentials = (entry: string) => AwsClientConfig['credentials'];
+/**
+ * What a consumer function is given: its environment, and its clients' region, endpoints and
+ * credentials (its own role's). The thread composes the function's services from these.
+ */
+export type ConsumerConfig = (entry: string) => {
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly clients: AwsClients;
+};
+
+/** Outside the platform (a test of the thread alone): this process's environment, default clients. */
+const processConfig: ConsumerConfig = () => ({ environment: { ...process.env }, clients: {} });
 
 import { FunctionUnreachable } from './async-invoke.ts';
 import { localFunctionArn } from './local-functions.ts';
@@ -44,12 +53,15 @@ export class ConsumerThread {
   #running: RunningThread | undefined;
   #nextId = 0;
 
-  constructor(private readonly credentialsFor: ConsumerCredentials = () => undefined) {}
+  constructor(private readonly configFor: ConsumerConfig = processConfig) {}
 
   #start(): RunningThread {
-    // Started on the first delivery, when the platform's environment is complete; the thread gets a copy.
-    // The thread registers tsx itself (consumer-thread.mjs): the handlers are TypeScript.
-    const worker = new Worker(new URL('./consumer-thread.mjs', import.meta.url), { env: { ...process.env } });
+    // The thread registers tsx itself (consumer-thread.mjs): the handlers are TypeScript. Its
+    // process environment is this one's (the logger's level); the functions' own comes with each
+    // delivery.
+    const worker = new Worker(new URL('./consumer-thread.mjs', import.meta.url), {
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' },
+    });
     // Each thread's own invocations: a thread that is gone fails only what it had taken.
     const running: RunningThread = { worker, pending: new Map() };
     worker.on('message', (reply: ConsumerReply) => {
@@ -80,7 +92,7 @@ export class ConsumerThread {
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       running.pending.set(id, { handler, resolve, reject });
-      running.worker.postMessage({ id, handler, event, credentials: this.credentialsFor(handler) });
+      running.worker.postMessage({ id, handler, event, ...this.configFor(handler) });
     });
   }
 

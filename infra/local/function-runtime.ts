@@ -1,45 +1,14 @@
 /**
- * Which local function is running. In AWS every function is its own process with its own
- * configuration, credentials and warm caches; the local platform runs them all in one process
- * (and the event consumers in one worker thread), so each invocation runs inside its function's
- * context and the composition root answers that function's own set of services.
+ * Each local function's configuration. In AWS every function is its own process with its own
+ * environment; the local platform runs them all in one process, so each function is given the
+ * part of the platform's configuration its template sets, as an object (wiring.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { recordTables } from '#shared/records/tables';
-
-const running = new AsyncLocalStorage<string>();
-
-/** Runs `work` as the function `entry` (its `functions/` path, e.g. `me/get-me`). */
-export function runAsFunction<T>(entry: string, work: () => T): T {
-  return running.run(entry, work);
-}
-
-/** The function now running; undefined outside any (boot code, a test's own calls). */
-export function currentFunction(): string | undefined {
-  return running.getStore();
-}
-
-/**
- * One value per function, made on its first use inside that function, as a Lambda function's
- * module-level state is its own. Outside any function, the value for `undefined`.
- */
-export function perFunction<T>(make: (entry: string | undefined) => T): () => T {
-  const made = new Map<string | undefined, T>();
-  return () => {
-    const entry = currentFunction();
-    let value = made.get(entry);
-    if (value === undefined) {
-      value = make(entry);
-      made.set(entry, value);
-    }
-    return value;
-  };
-}
 
 /**
  * Variables the CDK app sets per function, and the local variables that stand in for one of them
- * (the archive folder for the bucket, the dead-letter file for the queue). The platform sets them
- * all in its one process; a function sees only those its template gives it, as in Lambda, so a
+ * (the archive folder for the bucket, the dead-letter file for the queue). The platform knows them
+ * all; a function sees only those its template gives it, as in Lambda, so a
  * function without `EVENT_BUS_NAME` publishes no telemetry here either.
  */
 const PER_FUNCTION_VARIABLES: Readonly<Record<string, string>> = {

@@ -4,14 +4,19 @@ import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
 import { startSts } from './engines/sts.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import {
+  type LocalServices,
+  localFunctionConfig,
+  localServicesFor,
+  platformEnvironment,
+} from './function-services.ts';
 import { type Authorize, allowAll } from './iam/access.ts';
 import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from './schema.ts';
 import {
-  configureFunctionEnvironment,
+  FunctionModules,
   guardDynamo,
-  installLocalServices,
   REGION,
   runControlMigrations,
   startApi,
@@ -108,9 +113,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stops,
     );
     await ensureControlDatabase(postgres, standIns.master);
-    const workflows = await startProvisioningWorkflows(stateDir, stops);
+    // Every function module, bound to its own services once they can be made (below).
+    const functions = new FunctionModules();
+    const workflows = await startProvisioningWorkflows(stateDir, functions, stops);
 
-    const { lambda, cognito } = await startCognitoWithTriggers(stateDir, ports, log, stops, iamGate);
+    const { lambda, cognito } = await startCognitoWithTriggers(
+      stateDir,
+      ports,
+      log,
+      stops,
+      iamGate,
+      functions,
+    );
     const pool = await ensureStageUserPool(cognito, stage);
     log(`cognito on ${cognito.endpoint} (pool ${pool.userPoolId})`);
 
@@ -131,22 +145,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // AssumeRole and GetCallerIdentity, decided by the IAM stand-in: tenant-scoped sessions.
     const sts = await startSts({ port: ports.sts, decisions: iam.authorizer });
     stops.push(sts.stop);
-    configureFunctionEnvironment({
+    const environment = platformEnvironment({
       stage,
       stateDir,
-      dynamo,
-      cognito,
       pool,
       tables,
       eventBusName,
       standIns,
-      sts,
       tenantAccessRoleArn: iam.tenantAccessRoleArn,
     });
-    installLocalServices({ workflows, iam, exportsBucket: resourceNames.exportsBucket });
-    await runControlMigrations();
-    await ensureRecordTables(dynamo, REGION, tables);
-
+    const endpoints: Omit<LocalServices['endpoints'], 'eventBridge'> = {
+      sts: sts.endpoint,
+      rdsData: standIns.dataApi.endpoint,
+      secretsManager: standIns.secretsManager.endpoint,
+      dynamodb: dynamo.endpoint,
+      cognitoIdentityProvider: cognito.endpoint,
+    };
     const { bus, events, deadLetterFile, failedInvocationsDir } = await startEventDelivery(
       {
         stateDir,
@@ -156,10 +170,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         lambda,
         log,
         iam,
+        // The bus's own endpoint is known when this is asked: at a consumer's first delivery.
+        configOf: (entry) => localFunctionConfig(local, entry),
+        functions,
       },
       stops,
     );
-    const gateway = await startApi(ports.api, pool, stops);
+    const local: LocalServices = {
+      environment,
+      endpoints: { ...endpoints, eventBridge: events.endpoint },
+      workflows,
+      iam,
+      exportsBucket: resourceNames.exportsBucket,
+    };
+    functions.compose((entry) => localServicesFor(local, entry));
+    await runControlMigrations(functions);
+    await ensureRecordTables(dynamo, REGION, tables);
+
+    const gateway = await startApi(ports.api, pool, functions, stops);
 
     const info: PlatformInfo = {
       apiUrl: gateway.url,

@@ -58,7 +58,11 @@ export async function ensureRecordTables(
   region: string,
   tables: Record<keyof typeof recordTables, string>,
 ): Promise<void> {
-  const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint });
+  const dynamoClient = new DynamoDBClient({
+    region,
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await ensureTables(dynamoClient, tables);
   dynamoClient.destroy();
 }

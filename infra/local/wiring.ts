@@ -2,26 +2,19 @@
  * Which local function gets which configuration and services: the handlers are loaded as modules
  * of this process and reached the way AWS reaches them (the gateway's routes, the Lambda Invoke
  * API for Cognito triggers, the event bus for consumers, the state machine for saga steps), with
- * the same environment variables and installed services as in Lambda.
+ * the same environment variables as in Lambda, each on services of its own (`FunctionModules`).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
-import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
-import { createAwsServices } from '#shared/composition/aws-services';
-import { installRecordServices, recordServicesFrom } from '#shared/composition/record-services';
-import { installServices } from '#shared/composition/runtime';
-import type { PlatformSettings } from '#shared/composition/services';
-import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import type { Composed } from '#shared/composition/handler';
+import type { Services } from '#shared/composition/services';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
-import type { ExportArchive } from '#shared/ports/export-archive';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
-import { recordTables } from '#shared/records/tables';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
-import type { AwsStandIns } from './aws-stand-ins.ts';
 import type { Stops } from './boot.ts';
 import { ConsumerThread } from './consumers.ts';
 import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
@@ -33,14 +26,12 @@ import { type LambdaInvokeHandle, startLambdaInvokeEndpoint } from './engines/la
 import { LOOPBACK } from './engines/ports.ts';
 import { createLocalWorkflowRunner } from './engines/stepfunctions.ts';
 import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
-import { functionEnvironment, perFunction, runAsFunction } from './function-runtime.ts';
+import type { LocalFunctionConfig } from './function-services.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import type { Authorize } from './iam/access.ts';
-import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
 import { localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
-import { CONTROL_DATABASE } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
 
 export { REGION };
@@ -51,30 +42,48 @@ const COGNITO_TRIGGERS = {
   PostConfirmation: 'identity/post-confirmation',
 } as const;
 
-type LoadedFunction = { handler: (...args: unknown[]) => Promise<unknown> };
-const loadedFunctions = new Map<string, Promise<LoadedFunction>>();
+type Invoke = (...args: unknown[]) => Promise<unknown>;
+type FunctionModule = { handler: Composed<Invoke> };
 
 /**
- * A function's module, imported once (its cold start) and reused, as a warm Lambda is: every
- * `import()` would go through the module loader's resolve hooks again, which costs more than the
- * request.
+ * The functions' modules, each imported once (its cold start) and bound to its own services, as
+ * a warm Lambda instance keeps its own: every `import()` would go through the module loader's
+ * resolve hooks again, which costs more than the request. The services are given once the
+ * engines they are made on have started (`compose`); a function runs only after that.
  */
-function loadModule(entry: string): Promise<LoadedFunction> {
-  let loaded = loadedFunctions.get(entry);
-  if (!loaded) {
-    // Every invocation runs as its function: the composition root answers that function's services.
-    loaded = (import(`#functions/${entry}`) as Promise<LoadedFunction>).then((module) => ({
-      handler: (...args: unknown[]) => runAsFunction(entry, () => module.handler(...args)),
-    }));
-    loadedFunctions.set(entry, loaded);
-    loaded.catch(() => loadedFunctions.delete(entry));
+export class FunctionModules {
+  #servicesOf: ((entry: string) => Services) | undefined;
+  readonly #loaded = new Map<string, Promise<Invoke>>();
+
+  /** Gives every function its services: `servicesOf(entry)`, asked once per function. */
+  compose(servicesOf: (entry: string) => Services): void {
+    this.#servicesOf = servicesOf;
   }
-  return loaded;
+
+  load(entry: string): Promise<Invoke> {
+    let loaded = this.#loaded.get(entry);
+    if (!loaded) {
+      const servicesOf = this.#servicesOf;
+      if (!servicesOf)
+        return Promise.reject(new Error(`${entry} invoked before the platform composed its services`));
+      loaded = (import(`#functions/${entry}`) as Promise<FunctionModule>).then((module) =>
+        module.handler.with(servicesOf(entry)),
+      );
+      this.#loaded.set(entry, loaded);
+      loaded.catch(() => this.#loaded.delete(entry));
+    }
+    return loaded;
+  }
+
+  async invoke(entry: string, ...args: unknown[]): Promise<unknown> {
+    return (await this.load(entry))(...args);
+  }
 }
 
 /** The provisioning state machine, each step's task the step's function module. */
 export async function startProvisioningWorkflows(
   stateDir: string,
+  functions: FunctionModules,
   stops: Stops,
 ): Promise<LocalWorkflowStarter> {
   const workflowRunner = await createLocalWorkflowRunner({
@@ -82,7 +91,7 @@ export async function startProvisioningWorkflows(
     tasks: Object.fromEntries(
       Object.values(provisioningSteps).map((entry) => [
         localFunctionArn(entry),
-        async (input: unknown) => (await loadModule(entry)).handler(input, {}),
+        async (input: unknown) => functions.invoke(entry, input, {}),
       ]),
     ),
     stateMachineName: 'provisioning',
@@ -109,6 +118,7 @@ export async function startCognitoWithTriggers(
   log: (line: string) => void,
   stops: Stops,
   authorize: Authorize,
+  functions: FunctionModules,
 ): Promise<LocalIdentity> {
   const triggerEntries = Object.entries(COGNITO_TRIGGERS);
   const lambda = await startLambdaInvokeEndpoint({
@@ -116,7 +126,7 @@ export async function startCognitoWithTriggers(
     functions: Object.fromEntries(
       triggerEntries.map(([, entry]) => [
         localFunctionName(entry),
-        async (event: unknown) => (await loadModule(entry)).handler(event, {}),
+        async (event: unknown) => functions.invoke(entry, event, {}),
       ]),
     ),
     onError: (name, error) => log(`lambda ${name} failed: ${error instanceof Error ? error.message : error}`),
@@ -155,159 +165,6 @@ export async function guardDynamo(
   return { ...engine, endpoint: gate.endpoint, port: gate.port };
 }
 
-export interface FunctionEnvironment {
-  readonly stage: string;
-  readonly stateDir: string;
-  readonly dynamo: DynamoHandle;
-  readonly cognito: CognitoHandle;
-  readonly pool: UserPoolIds;
-  readonly tables: Record<keyof typeof recordTables, string>;
-  readonly eventBusName: string;
-  readonly standIns: AwsStandIns;
-  readonly sts: { readonly endpoint: string };
-  /** The templates' tenant-access role (TENANT_ACCESS_ROLE_ARN); undefined if they have none. */
-  readonly tenantAccessRoleArn: string | undefined;
-}
-
-/** Sets the environment every handler reads, in this process, as Lambda would set it. */
-export function configureFunctionEnvironment({
-  stage,
-  stateDir,
-  dynamo,
-  cognito,
-  pool,
-  tables,
-  eventBusName,
-  standIns,
-  sts,
-  tenantAccessRoleArn,
-}: FunctionEnvironment): void {
-  // The handlers read the same configuration as in Lambda; the AWS SDK clients find the local
-  // engines through the standard service-specific endpoint variables.
-  Object.assign(process.env, {
-    TENANTRY_STAGE: stage,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsManager.endpoint,
-    AWS_ENDPOINT_URL_RDS_DATA: standIns.dataApi.endpoint,
-    AWS_ENDPOINT_URL_STS: sts.endpoint,
-    // As the CDK app sets them: the cluster, its master secret (only the functions that create
-    // and drop roles and databases get it) and the control application role's secret.
-    CLUSTER_ARN: standIns.clusterArn,
-    CLUSTER_SECRET_ARN: standIns.masterSecretArn,
-    CONTROL_SECRET_ARN: standIns.controlSecretArn,
-    ...(tenantAccessRoleArn === undefined ? {} : { TENANT_ACCESS_ROLE_ARN: tenantAccessRoleArn }),
-    CONTROL_DATABASE,
-    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
-    USER_POOL_ID: pool.userPoolId,
-    USER_POOL_CLIENT_ID: pool.clientId,
-    EVENT_BUS_NAME: eventBusName,
-    [recordTables.audit.envVar]: tables.audit,
-    [recordTables.usage.envVar]: tables.usage,
-  });
-  // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
-  // JSON-lines file that stands in for the telemetry dead-letter queue.
-  Object.assign(process.env, {
-    EXPORTS_DIR: path.join(stateDir, 'exports'),
-    TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
-  });
-}
-
-/**
- * `TENANTRY_ACCESS_CACHE_MS` (0–30000): how long each local function reuses a membership answer,
- * 30 s as in Lambda by default. Each function has its own cache, as each Lambda instance does,
- * so a membership change reaches the other functions only when their entries expire; the test
- * platform sets 0 so that its "takes effect at once" assertions hold for every function.
- */
-function localAccessCacheMs(): number | undefined {
-  const raw = process.env.TENANTRY_ACCESS_CACHE_MS;
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 30_000) {
-    throw new Error(
-      `TENANTRY_ACCESS_CACHE_MS must be an integer from 0 to 30000, not ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
-}
-
-export interface LocalServices {
-  readonly workflows: LocalWorkflowStarter;
-  /** The IAM stand-in: each function's credentials, and the checks of the in-process services. */
-  readonly iam: PlatformIam;
-  /** The finance exports bucket the archive folder stands in for. */
-  readonly exportsBucket: string;
-}
-
-/**
- * The services the handlers get: the AWS composition root itself (shared/composition/
- * aws-services.ts), one set per function as in Lambda, on the stand-ins the environment points
- * at — the Data API adapter, the Secrets Manager adapter, the Cognito, DynamoDB and EventBridge
- * clients — each client signing with the function's own credentials, so that every call is judged
- * by that function's role. The workflow starter, the archive folder and the dead-letter file are
- * in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
- */
-export function installLocalServices({ workflows, iam, exportsBucket }: LocalServices): void {
-  const settings = (): PlatformSettings => ({
-    stage: process.env.TENANTRY_STAGE ?? 'local',
-    controlDatabase: CONTROL_DATABASE,
-    accessCacheMs: localAccessCacheMs(),
-  });
-  const environment = perFunction((entry) => functionEnvironment(process.env, iam.environmentKeysOf(entry)));
-  const clientConfig = (entry: string | undefined): AwsClientConfig => {
-    const credentials = iam.credentialsFor(entry);
-    return credentials ? { credentials } : {};
-  };
-  const caller = (entry: string | undefined): Caller => ({
-    authorize: iam.authorizer.authorize,
-    accessKeyId: iam.credentialsFor(entry)?.accessKeyId,
-  });
-  installRecordServices(
-    perFunction((entry) => {
-      const services = recordServicesFrom(environment(), clientConfig(entry));
-      let archive: ExportArchive | undefined;
-      return {
-        get audit() {
-          return services.audit;
-        },
-        get usage() {
-          return services.usage;
-        },
-        get metrics() {
-          return services.metrics;
-        },
-        get archive() {
-          archive ??= guardedArchive(services.archive, caller(entry), exportsBucket);
-          return archive;
-        },
-      };
-    }),
-  );
-  installServices(
-    perFunction((entry) => {
-      const aws = clientConfig(entry);
-      const env = environment();
-      return createAwsServices(env, aws, {
-        settings,
-        workflows: () => guardedWorkflows(workflows, caller(entry), iam.stateMachineArn),
-        telemetry: () => {
-          const sink = telemetrySinkFromEnv(env, aws);
-          if (!sink) return null;
-          const deadLetters = guardedDeadLetters(
-            sink.deadLetters,
-            caller(entry),
-            iam.telemetryDeadLetterQueueArn,
-          );
-          return { ...sink, deadLetters };
-        },
-      });
-    }),
-  );
-}
-
 export interface EventDeliveryOptions {
   readonly stateDir: string;
   readonly eventBusName: string;
@@ -316,8 +173,11 @@ export interface EventDeliveryOptions {
   /** The local Lambda Invoke endpoint: the consumers and the scheduled jobs are served there too. */
   readonly lambda: LambdaInvokeHandle;
   readonly log: (line: string) => void;
-  /** The IAM stand-in, asked on every PutEvents, and the consumers' credentials. */
+  /** The IAM stand-in, asked on every PutEvents. */
   readonly iam: PlatformIam;
+  /** Each consumer's environment and clients, which the consumer thread composes its services from. */
+  readonly configOf: (entry: string) => LocalFunctionConfig;
+  readonly functions: FunctionModules;
 }
 
 export interface EventDelivery {
@@ -349,19 +209,29 @@ function localAsyncTimeScale(): number {
 
 /**
  * The event bus and its PutEvents endpoint, invoking the consumers (on their own thread)
- * asynchronously as EventBridge invokes a Lambda target; publishers find the endpoint through
- * `AWS_ENDPOINT_URL_EVENTBRIDGE`. The consumers and the scheduled jobs are also served on the local
+ * asynchronously as EventBridge invokes a Lambda target; the publishers' clients are given its
+ * endpoint (`LocalServices.endpoints`). The consumers and the scheduled jobs are also served on the local
  * Lambda Invoke endpoint, where an `Event` invocation goes through the same Lambda queue (retries,
  * on-failure destination) — the schedules' way of invoking the jobs, and the redrive of
  * docs/operations.md.
  */
 export async function startEventDelivery(
-  { stateDir, eventBusName, subscriptions, port, lambda, log, iam }: EventDeliveryOptions,
+  {
+    stateDir,
+    eventBusName,
+    subscriptions,
+    port,
+    lambda,
+    log,
+    iam,
+    configOf,
+    functions,
+  }: EventDeliveryOptions,
   stops: Stops,
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
   const failedInvocationsDir = path.join(stateDir, 'failed-invocations');
-  const consumers = new ConsumerThread((entry) => iam.credentialsFor(entry));
+  const consumers = new ConsumerThread(configOf);
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
     busName: eventBusName,
@@ -396,7 +266,7 @@ export async function startEventDelivery(
     serveAsync(subscription.handler, (event) => consumers.deliver(subscription.handler, event));
   }
   for (const entry of Object.values(RECORD_JOB_HANDLERS)) {
-    serveAsync(entry, async (event) => (await loadModule(entry)).handler(event, {}));
+    serveAsync(entry, (event) => functions.invoke(entry, event, {}));
   }
 
   const events = await startEventBusEndpoint(bus, {
@@ -410,7 +280,6 @@ export async function startEventDelivery(
     await bus.drain();
     await events.stop();
   });
-  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.endpoint;
   return { bus, events, deadLetterFile, failedInvocationsDir };
 }
 
@@ -420,8 +289,7 @@ export async function startEventDelivery(
  * `ops/migrate-control-db` with a Create event, and the function migrates through the Data API as
  * the master, with its own role's grants.
  */
-export async function runControlMigrations(): Promise<void> {
-  const migrator = await loadModule('ops/migrate-control-db');
+export async function runControlMigrations(functions: FunctionModules): Promise<void> {
   const event: CloudFormationCustomResourceCreateEvent = {
     RequestType: 'Create',
     ServiceToken: localFunctionArn('ops/migrate-control-db'),
@@ -433,16 +301,21 @@ export async function runControlMigrations(): Promise<void> {
     ResourceProperties: { ServiceToken: localFunctionArn('ops/migrate-control-db') },
   };
   // The function logs what it applied, as it does in CloudWatch.
-  await migrator.handler(event, {});
+  await functions.invoke('ops/migrate-control-db', event, {});
 }
 
 /** The HTTP API: the route table's handlers behind the user pool's token check. */
-export async function startApi(port: number, pool: UserPoolIds, stops: Stops): Promise<Gateway> {
+export async function startApi(
+  port: number,
+  pool: UserPoolIds,
+  functions: FunctionModules,
+  stops: Stops,
+): Promise<Gateway> {
   const gateway = await startGateway({
     host: LOOPBACK,
     port,
     routes: routeList,
-    loadHandler: async (entry) => (await loadModule(entry)).handler as unknown as HttpHandler,
+    loadHandler: async (entry) => (await functions.load(entry)) as unknown as HttpHandler,
     verifyToken: createTokenVerifier({
       issuer: pool.issuer,
       jwksUri: pool.jwksUri,

@@ -1,9 +1,8 @@
-import { recordServices } from '#shared/composition/record-services';
-import { services } from '#shared/composition/runtime';
+import type { Services } from '#shared/composition/services';
 import { type ExportDependencies, tenantCatalog } from '#shared/exports/usage-export';
 
 /** The finance exports' dependencies, for the scheduled close and the on-demand one alike. */
-export function exportDeps(): ExportDependencies {
-  const records = recordServices();
-  return { usage: records.usage, tenants: tenantCatalog(services().tenants), archive: records.archive };
+export function exportDeps(s: Services): ExportDependencies {
+  const records = s.records;
+  return { usage: records.usage, tenants: tenantCatalog(s.tenants), archive: records.archive };
 }

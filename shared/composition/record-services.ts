@@ -1,21 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
-import { FileExportArchive } from '#shared/adapters/file-export-archive';
-import { S3ExportArchive } from '#shared/adapters/s3-export-archive';
+import { type AwsClients, clientOptions } from '#shared/composition/aws-clients';
+import { lazyPort } from '#shared/composition/lazy';
 import { configFields, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import type { ExportArchive } from '#shared/ports/export-archive';
-import { AuditStore } from '#shared/records/audit-store';
-import { MetricsStore } from '#shared/records/metrics-store';
+import type { AuditRecords, MetricRecords, UsageRecords } from '#shared/records/stores';
 import { recordTables } from '#shared/records/tables';
-import { UsageStore } from '#shared/records/usage-store';
+
+export type { AuditRecords, MetricRecords, UsageRecords };
 
 export interface RecordServices {
-  readonly audit: AuditStore;
-  readonly usage: UsageStore;
-  readonly metrics: MetricsStore;
+  readonly audit: AuditRecords;
+  readonly usage: UsageRecords;
+  readonly metrics: MetricRecords;
   readonly archive: ExportArchive;
 }
 
@@ -28,78 +25,96 @@ export const auditRetentionSchema = z.coerce
   .max(3650)
   .default(DEFAULT_AUDIT_RETENTION_DAYS);
 
+function once<T>(make: () => T): () => T {
+  let made: { readonly value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
 /**
- * The record stores and the export archive from the function's configuration, each made on first
- * use: the table names in `AUDIT_TABLE_NAME` / `USAGE_TABLE_NAME`, the archive in the S3 bucket
+ * The record stores and the export archive of a function's configuration, each made on first
+ * use (its configuration validated then, its store and SDK modules imported on its first call):
+ * the table names in `AUDIT_TABLE_NAME` / `USAGE_TABLE_NAME`, the archive in the S3 bucket
  * `EXPORTS_BUCKET_NAME` (AWS) or the folder `EXPORTS_DIR` (local platform).
  */
 export function recordServicesFrom(
-  env: Record<string, string | undefined> = process.env,
-  aws: AwsClientConfig = {},
+  env: Readonly<Record<string, string | undefined>>,
+  clients: AwsClients = {},
 ): RecordServices {
-  let dynamo: DynamoDBClient | undefined;
+  let dynamo: Promise<import('@aws-sdk/client-dynamodb').DynamoDBClient> | undefined;
   const client = () => {
-    dynamo ??= new DynamoDBClient({ ...aws });
+    dynamo ??= import('@aws-sdk/client-dynamodb').then(
+      ({ DynamoDBClient }) => new DynamoDBClient(clientOptions(clients, 'dynamodb')),
+    );
     return dynamo;
   };
-  let audit: AuditStore | undefined;
-  let usage: UsageStore | undefined;
-  let metrics: MetricsStore | undefined;
-  let archive: ExportArchive | undefined;
-  const usageTable = () => loadConfig(z.object({ [recordTables.usage.envVar]: configFields.name }), env);
+  const usageTable = () =>
+    String(
+      loadConfig(z.object({ [recordTables.usage.envVar]: configFields.name }), env)[
+        recordTables.usage.envVar
+      ],
+    );
+  const audit = once((): AuditRecords => {
+    const config = loadConfig(
+      z.object({
+        [recordTables.audit.envVar]: configFields.name,
+        AUDIT_RETENTION_DAYS: auditRetentionSchema,
+      }),
+      env,
+    );
+    return lazyPort<AuditRecords>(async () => {
+      const { AuditStore } = await import('#shared/records/audit-store');
+      return new AuditStore(
+        await client(),
+        String(config[recordTables.audit.envVar]),
+        Number(config.AUDIT_RETENTION_DAYS),
+      );
+    });
+  });
+  const usage = once((): UsageRecords => {
+    const table = usageTable();
+    return lazyPort<UsageRecords>(
+      async () => new (await import('#shared/records/usage-store')).UsageStore(await client(), table),
+    );
+  });
+  const metrics = once((): MetricRecords => {
+    const table = usageTable();
+    return lazyPort<MetricRecords>(
+      async () => new (await import('#shared/records/metrics-store')).MetricsStore(await client(), table),
+    );
+  });
+  const archive = once((): ExportArchive => {
+    const bucket = env.EXPORTS_BUCKET_NAME;
+    const dir = env.EXPORTS_DIR;
+    if (bucket) {
+      return lazyPort(async () => {
+        const [{ S3Client }, { S3ExportArchive }] = await Promise.all([
+          import('@aws-sdk/client-s3'),
+          import('#shared/adapters/s3-export-archive'),
+        ]);
+        return new S3ExportArchive(new S3Client(clientOptions(clients, 's3')), bucket);
+      });
+    }
+    if (dir)
+      return lazyPort(
+        async () => new (await import('#shared/adapters/file-export-archive')).FileExportArchive(dir),
+      );
+    throw new ConfigError('Invalid configuration: EXPORTS_BUCKET_NAME: missing', ['EXPORTS_BUCKET_NAME']);
+  });
   return {
     get audit() {
-      if (!audit) {
-        const config = loadConfig(
-          z.object({
-            [recordTables.audit.envVar]: configFields.name,
-            AUDIT_RETENTION_DAYS: auditRetentionSchema,
-          }),
-          env,
-        );
-        audit = new AuditStore(
-          client(),
-          String(config[recordTables.audit.envVar]),
-          Number(config.AUDIT_RETENTION_DAYS),
-        );
-      }
-      return audit;
+      return audit();
     },
     get usage() {
-      usage ??= new UsageStore(client(), String(usageTable()[recordTables.usage.envVar]));
-      return usage;
+      return usage();
     },
     get metrics() {
-      metrics ??= new MetricsStore(client(), String(usageTable()[recordTables.usage.envVar]));
-      return metrics;
+      return metrics();
     },
     get archive() {
-      if (!archive) {
-        if (env.EXPORTS_BUCKET_NAME)
-          archive = new S3ExportArchive(new S3Client({ ...aws }), env.EXPORTS_BUCKET_NAME);
-        else if (env.EXPORTS_DIR) archive = new FileExportArchive(env.EXPORTS_DIR);
-        else
-          throw new ConfigError('Invalid configuration: EXPORTS_BUCKET_NAME: missing', [
-            'EXPORTS_BUCKET_NAME',
-          ]);
-      }
-      return archive;
+      return archive();
     },
   };
-}
-
-let installed: RecordServices | (() => RecordServices) | undefined;
-
-/**
- * The local platform installs its own: one set per function, chosen by the function that is
- * running (see installServices in runtime.ts).
- */
-export function installRecordServices(services: RecordServices | (() => RecordServices)): void {
-  installed = services;
-}
-
-/** The installed record services, else (in Lambda) those of the function's configuration. */
-export function recordServices(): RecordServices {
-  installed ??= recordServicesFrom();
-  return typeof installed === 'function' ? installed() : installed;
 }

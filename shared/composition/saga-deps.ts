@@ -1,10 +1,12 @@
 import { lazily } from '#shared/composition/lazy';
-import { services } from '#shared/composition/runtime';
+import type { Services } from '#shared/composition/services';
 import type { SagaDeps } from '#shared/provisioning/saga';
 
-/** The saga's dependencies from the installed services, each made when a step first uses it. */
-export function sagaDeps(): SagaDeps {
-  const s = services();
+/**
+ * The saga's dependencies from the function's services, each made when a step first uses it: a
+ * step declares only what it uses (most need no clusters, secrets or bus).
+ */
+export function sagaDeps(s: Services): SagaDeps {
   return lazily<SagaDeps>({
     tenants: () => s.tenants,
     memberships: () => s.memberships,

@@ -1,4 +1,4 @@
-import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
@@ -6,6 +6,7 @@ import { InvitationRepository } from '#shared/control/invitation-repository';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { UserRepository } from '#shared/control/user-repository';
+import type { MfaStatus } from '#shared/identity/platform-mfa';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { EventPublisher } from '#shared/ports/event-publisher';
@@ -25,13 +26,18 @@ export interface PlatformSettings {
    * @default ACCESS_CACHE_MS (30 s)
    */
   readonly accessCacheMs?: number;
+  /** The control application role's secret (`CONTROL_SECRET_ARN`): the migrator sets its password. */
+  readonly controlSecretArn?: string;
+  /** `PLATFORM_GROUPS_REQUIRE_MFA`: platform groups only in the tokens of users with a second factor. */
+  readonly platformGroupsRequireMfa?: boolean;
 }
 
 /**
- * The adapters behind the ports, chosen by the composition root: the AWS adapters in Lambda
- * (built lazily, from the function's configuration, the first time a handler needs one), the
- * embedded engines' adapters on the local platform, which installs its own before any handler
- * runs. Handlers reach them through `services()` at request time, never at import time.
+ * The adapters behind the ports, chosen by a composition root: the AWS adapters in Lambda
+ * (shared/composition/aws-services.ts, from the function's validated configuration), the same
+ * adapters on the stand-ins' endpoints and each function's own credentials on the local platform,
+ * a test's own. A handler receives them as an argument (shared/composition/handler.ts); each
+ * adapter is made, and its modules imported, the first time the handler uses it.
  */
 export interface Services {
   readonly settings: PlatformSettings;
@@ -48,12 +54,16 @@ export interface Services {
   readonly tenantAccess: ControlTenantAccess;
   readonly activeTenants: ActiveTenantSource;
   readonly identity: IdentityAdmin;
+  /** Whether a pool user has a second factor (the pre-token trigger, with the MFA setting on). */
+  readonly mfaStatus: MfaStatus;
   readonly workflows: WorkflowStarter;
   readonly clusters: DatabaseClusters;
   readonly secrets: SecretStore;
   readonly events: EventPublisher;
   /** Where the HTTP handlers' audit, usage and metric records go; `null` for a function without a bus. */
   readonly telemetry: TelemetrySink | null;
+  /** The audit, usage and metric stores and the finance export archive. */
+  readonly records: RecordServices;
 }
 
 export interface Adapters {
@@ -61,16 +71,22 @@ export interface Adapters {
   readonly control: () => SqlRunner;
   readonly masterControl: () => SqlRunner;
   readonly identity: () => IdentityAdmin;
+  /** @default - none: asking fails */
+  readonly mfaStatus?: () => MfaStatus;
   readonly workflows: () => WorkflowStarter;
   readonly clusters: () => DatabaseClusters;
   readonly secrets: () => SecretStore;
   readonly events: () => EventPublisher;
   /**
-   * The telemetry sink. The local platform sets the same variables per function as the CDK app
-   * (`EVENT_BUS_NAME`, `TELEMETRY_DEAD_LETTER_FILE`), so one reading of them serves both.
-   * @default - the sink of `process.env`, read on first use
+   * The telemetry sink of the HTTP handlers.
+   * @default - none: the handlers emit no records
    */
   readonly telemetry?: () => TelemetrySink | null;
+  /**
+   * The record stores and the export archive.
+   * @default - none: using one throws
+   */
+  readonly records?: () => RecordServices;
 }
 
 function once<T>(make: () => T): () => T {
@@ -97,11 +113,23 @@ export function servicesFrom(adapters: Adapters): Services {
     () => new ControlTenantAccess(memberships(), tenants(), Date.now, settings().accessCacheMs),
   );
   const identity = once(adapters.identity);
+  const mfaStatus = once(
+    adapters.mfaStatus ??
+      (() => {
+        throw new Error('No MFA status in this composition');
+      }),
+  );
   const workflows = once(adapters.workflows);
   const clusters = once(adapters.clusters);
   const secrets = once(adapters.secrets);
   const events = once(adapters.events);
-  const telemetry = once(adapters.telemetry ?? (() => telemetrySinkFromEnv()));
+  const telemetry = once(adapters.telemetry ?? (() => null));
+  const records = once(
+    adapters.records ??
+      (() => {
+        throw new Error('No record services in this composition');
+      }),
+  );
   return {
     get settings() {
       return settings();
@@ -139,6 +167,9 @@ export function servicesFrom(adapters: Adapters): Services {
     get identity() {
       return identity();
     },
+    get mfaStatus() {
+      return mfaStatus();
+    },
     get workflows() {
       return workflows();
     },
@@ -153,6 +184,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get telemetry() {
       return telemetry();
+    },
+    get records() {
+      return records();
     },
   };
 }

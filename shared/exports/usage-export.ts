@@ -3,7 +3,8 @@ import { Conflict } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, currentMonth, daysOf } from '#shared/exports/months';
 import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/export-archive';
-import { combine, type UsageStore } from '#shared/records/usage-store';
+import type { UsageRecords } from '#shared/records/stores';
+import { combine } from '#shared/records/usage-totals';
 
 /** Tenants as the export needs them: every tenant that ever existed, deleted ones included. */
 export interface TenantCatalog {
@@ -31,7 +32,7 @@ export function tenantCatalog(tenants: TenantRepository): TenantCatalog {
 }
 
 export interface ExportDependencies {
-  readonly usage: UsageStore;
+  readonly usage: UsageRecords;
   readonly tenants: TenantCatalog;
   readonly archive: ExportArchive;
 }
@@ -55,7 +56,7 @@ const byLine = (a: ExportLine, b: ExportLine) =>
 
 /** Totals of a tenant per month (`YYYY-MM`) and resource type, from its daily rollups. */
 async function monthlyTotals(
-  usage: UsageStore,
+  usage: UsageRecords,
   tenantId: string,
   fromMonth: string,
   toMonth: string,
@@ -75,7 +76,7 @@ async function monthlyTotals(
 
 /** The month's lines computed now from the rollups (an open month, or a preview). */
 export async function computeMonth(
-  usage: UsageStore,
+  usage: UsageRecords,
   month: string,
   tenants: readonly { id: string; name: string }[],
 ): Promise<ExportLine[]> {
@@ -194,7 +195,7 @@ export async function closeMonth(
  * route and the month close read it (never the raw records).
  */
 export async function timeTenantMonthExport(
-  usage: UsageStore,
+  usage: UsageRecords,
   tenant: { id: string; name: string },
   month: string,
 ): Promise<{ ms: number; lines: ExportLine[]; csv: string }> {

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { services } from '#shared/composition/runtime';
+import { type Composed, composed } from '#shared/composition/handler';
+import type { Services } from '#shared/composition/services';
 import { logger } from '#shared/core/logger';
 import type { Caller } from '#shared/domain/caller';
 import {
@@ -40,9 +41,9 @@ export interface Output {
 }
 
 export interface HttpHandlerOptions {
-  /** Where tenant routes get their access policy; defaults to the installed services. */
+  /** Where tenant routes get their access policy; defaults to the services' `tenantAccess`. */
   readonly tenantAccess?: () => TenantAccessPolicy | undefined;
-  /** Where the request's audit, usage and metric records go; defaults to the installed services. */
+  /** Where the request's audit, usage and metric records go; defaults to the services' `telemetry`. */
   readonly telemetry?: () => TelemetrySink | null;
 }
 
@@ -50,30 +51,44 @@ export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpRe
 
 /**
  * Builds the Lambda handler of one route: the same middy chain for every route, around a thin
- * use-case call. middy runs `onError` in reverse order: the error mapping runs after every inner
- * middleware, and the request context's access log line runs after it, with the final status.
+ * use-case call that gets the validated input and the function's services. middy runs `onError`
+ * in reverse order: the error mapping runs after every inner middleware, and the request
+ * context's access log line runs after it, with the final status. `handler.with(services)` is the
+ * same chain on other services (see shared/composition/handler.ts).
  */
 export function httpHandler<const R extends RouteSpec>(
   route: R,
-  impl: (input: Input<R>) => Promise<Output>,
+  impl: (input: Input<R>, services: Services) => Promise<Output>,
   options: HttpHandlerOptions = {},
+): Composed<HttpHandler> {
+  return composed((services) => chainOf(route, impl, services, options));
+}
+
+function chainOf<const R extends RouteSpec>(
+  route: R,
+  impl: (input: Input<R>, services: Services) => Promise<Output>,
+  services: Services,
+  options: HttpHandlerOptions,
 ): HttpHandler {
-  const tenantAccess = options.tenantAccess ?? (() => services().tenantAccess);
-  const telemetrySink = options.telemetry ?? (() => services().telemetry);
+  const tenantAccess = options.tenantAccess ?? (() => services.tenantAccess);
+  const telemetrySink = options.telemetry ?? (() => services.telemetry);
   const core = async (event: HttpEvent): Promise<HttpResponse> => {
     const state = stateOf(event);
-    const output = await impl({
-      params: state.params,
-      query: state.query,
-      body: state.body,
-      caller: state.caller,
-      grant: state.grant,
-      requestId: state.requestId,
-      headers: Object.fromEntries(
-        Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-      ),
-      logger,
-    } as Input<R>);
+    const output = await impl(
+      {
+        params: state.params,
+        query: state.query,
+        body: state.body,
+        caller: state.caller,
+        grant: state.grant,
+        requestId: state.requestId,
+        headers: Object.fromEntries(
+          Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+        ),
+        logger,
+      } as Input<R>,
+      services,
+    );
     state.recordTenantId = output.recordTenantId ?? null;
     return jsonResponse(output.status, output.body, state.requestId, output.headers);
   };

@@ -66,11 +66,10 @@ export interface MonthTotal {
   readonly kind: 'counter' | 'gauge';
 }
 
-/** Adds a day's value into a running total by the resource type's kind. */
-export function combine(total: number | undefined, value: number, kind: 'counter' | 'gauge'): number {
-  if (total === undefined) return value;
-  return kind === 'gauge' ? Math.max(total, value) : total + value;
-}
+// Where the totals are summed without the store (and its SDK client), e.g. an HTTP handler.
+import { combine } from '#shared/records/usage-totals';
+
+export { combine };
 
 /**
  * Usage records: a raw record per event and a daily rollup per tenant, day and resource type.

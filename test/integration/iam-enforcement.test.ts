@@ -30,7 +30,7 @@ interface Probe {
    * A second question the stand-in asks once the first is allowed: the Data API reads the secret
    * it is given with the caller's credentials.
    */
-  readonly then?: { readonly action: string; readonly resource: () => string };
+  readonly andThen?: { readonly action: string; readonly resource: () => string };
   /** Sends the call with the function's credentials; resolves when the service answered anything but a refusal. */
   readonly send: (credentials: Credentials) => Promise<unknown>;
   /** The error name of the service's refusal. */
@@ -140,7 +140,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
         name: 'Data API ExecuteStatement on the control database as the application role',
         action: 'rds-data:ExecuteStatement',
         resource: () => info.dataApi.clusterArn,
-        then: { action: 'secretsmanager:GetSecretValue', resource: () => info.dataApi.controlSecretArn },
+        andThen: { action: 'secretsmanager:GetSecretValue', resource: () => info.dataApi.controlSecretArn },
         send: (credentials) =>
           once(
             new RDSDataClient({ region, endpoint: info.dataApi.endpoint, credentials, maxAttempts: 1 }),
@@ -243,8 +243,8 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
       ...first,
       context: probe.context?.() ?? {},
     });
-    if (!decision.allowed || !probe.then) return { ...decision, asked: first };
-    const second = { action: probe.then.action, resource: probe.then.resource() };
+    if (!decision.allowed || !probe.andThen) return { ...decision, asked: first };
+    const second = { action: probe.andThen.action, resource: probe.andThen.resource() };
     return { ...(await iam.authorizer.authorize({ accessKeyId, ...second, context: {} })), asked: second };
   };
 

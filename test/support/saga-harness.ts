@@ -3,14 +3,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { ensureMasterOwnedDatabase } from '#infra/local/engines/aurora-master';
 import { createLocalWorkflowRunner, type LocalWorkflowRunner } from '#infra/local/engines/stepfunctions';
-import { perFunction, runAsFunction } from '#infra/local/function-runtime';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { LocalWorkflowStarter } from '#infra/local/workflows';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
-import { installServices } from '#shared/composition/runtime';
+import type { Composed } from '#shared/composition/handler';
 import { type Services, servicesFrom } from '#shared/composition/services';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
@@ -28,7 +27,7 @@ export type Fault = { step: ProvisioningStep; when: 'before' | 'after'; error: E
 
 /**
  * The provisioning saga in this process, run as the local platform runs it: the same definition
- * and step handlers, on the same adapters as `createAwsServices` builds — the Data API adapter as
+ * and step handlers, on the same adapters as `awsServices` builds — the Data API adapter as
  * the (non-superuser) master through the Data API stand-in, the Secrets Manager adapter on the
  * Secrets Manager stand-in, every call judged by the IAM stand-in — with a control database of its
  * own (owned by the master, as RDS makes one), a stage of its own, a recording event publisher and
@@ -148,10 +147,10 @@ export async function startSagaHarness(
         async (input: unknown) => {
           injectFault(step, 'before');
           const { handler } = (await import(/* @vite-ignore */ `#functions/${entry}`)) as {
-            handler: (event: unknown) => Promise<unknown>;
+            handler: Composed<(event: unknown) => Promise<unknown>>;
           };
-          // As the platform runs a function: its own services (and, with `functions`, its key).
-          const result = await runAsFunction(entry, () => handler(input));
+          // As the platform runs a function: on its own services (and, with `functions`, its key).
+          const result = await handler.with(servicesFor(entry))(input);
           injectFault(step, 'after');
           return result;
         },
@@ -168,7 +167,7 @@ export async function startSagaHarness(
     },
   };
   const published: OutgoingEvent[] = [];
-  /** What `createAwsServices` makes, less what the harness must override (workflows, events, identity). */
+  /** What `awsServices` makes, less what the harness must override (workflows, events, identity). */
   const servicesOf = (entry: string | undefined): Services => {
     const aws = awsClients(entry, credentialsOf(entry));
     const masterControl = () =>
@@ -206,10 +205,18 @@ export async function startSagaHarness(
       telemetry: () => null,
     });
   };
-  const servicesFor = perFunction(servicesOf);
-  const services = servicesFor();
+  // One set per function, as each Lambda function has its own; the harness's own for `undefined`.
+  const made = new Map<string | undefined, Services>();
+  const servicesFor = (entry: string | undefined): Services => {
+    let services = made.get(entry);
+    if (!services) {
+      services = servicesOf(entry);
+      made.set(entry, services);
+    }
+    return services;
+  };
+  const services = servicesFor(undefined);
   await migrate(services.control, controlMigrations);
-  installServices(servicesFor);
 
   return Object.assign(harness, {
     services,

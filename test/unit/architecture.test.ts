@@ -17,6 +17,8 @@ import {
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const files = sourceFiles(root);
+/** The code of a source file, its comments left out (a comment may name what the code must not do). */
+const withoutComments = (code: string) => code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 const graph = new Map(files.map((file) => [file, importsOf(root, file)]));
 
 describe('architecture', () => {
@@ -102,5 +104,49 @@ describe('architecture', () => {
     expect(importsOf(root, 'shared/http/handler.ts')).toContain('shared/http/middleware.ts');
     expect(importsOf(root, 'infra/local/gateway.ts')).toContain('infra/local/engines/ports.ts');
     expect(importsOf(root, 'shared/ports/tenant-access.ts')).toContain('shared/domain/caller.ts');
+  });
+
+  it('has no module-level service locator: nothing installs services for the handlers to find', () => {
+    // Handlers get their services as an argument (shared/composition/handler.ts); a locator that
+    // tests or the local platform patch must not come back under any name.
+    const locators = files.filter((file) =>
+      /\binstall(Record|Local)?Services\b|\bexport function (services|recordServices)\(\)/.test(
+        readFileSync(path.join(root, file), 'utf8'),
+      ),
+    );
+    expect(locators).toEqual([]);
+  });
+
+  it('writes no process.env in shared/ or infra/local/: configuration is passed as objects', () => {
+    // Process-level switches of engines and SDKs, never a function's configuration.
+    const allowed = new Map([
+      ['infra/local/engines/postgres.ts', 'TMPDIR for initdb, restored after it'],
+      ['infra/local/engines/quiet-aws-sdk-v2.ts', "silences the v2 SDK's notice (cognito-local uses it)"],
+      ['infra/local/start.ts', "silences the SDK's notices in the platform process"],
+      ['infra/local/cli.ts', "silences the SDK's notices in the CLI process"],
+    ]);
+    const write =
+      /process\.env(\.\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|Object\.assign\(\s*process\.env|delete process\.env/;
+    const writers = files.filter(
+      (file) =>
+        (file.startsWith('shared/') || file.startsWith('infra/local/')) &&
+        !allowed.has(file) &&
+        write.test(readFileSync(path.join(root, file), 'utf8')),
+    );
+    expect(writers).toEqual([]);
+  });
+
+  it('reads process.env for a function only in the Lambda composition root', () => {
+    // The local platform and the tests give the handlers their configuration explicitly.
+    const readers = files.filter(
+      (file) =>
+        (file.startsWith('shared/') || file.startsWith('functions/')) &&
+        /process\.env\b/.test(withoutComments(readFileSync(path.join(root, file), 'utf8'))),
+    );
+    expect(readers.sort()).toEqual([
+      'shared/composition/handler.ts',
+      'shared/config.ts',
+      'shared/core/logger.ts',
+    ]);
   });
 });

@@ -5,9 +5,8 @@ import type {
   PreTokenGenerationV2TriggerEvent,
 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { handler as postConfirmation } from '#functions/identity/post-confirmation';
-import { handler as preTokenGeneration } from '#functions/identity/pre-token-generation';
-import { installServices } from '#shared/composition/runtime';
+import { handler as postConfirmationHandler } from '#functions/identity/post-confirmation';
+import { handler as preTokenGenerationHandler } from '#functions/identity/pre-token-generation';
 import { servicesFrom } from '#shared/composition/services';
 import { newTenantId } from '#shared/control/ids';
 import { MembershipRepository } from '#shared/control/membership-repository';
@@ -28,6 +27,8 @@ let db: TempDatabase;
 let users: UserRepository;
 let tenants: TenantRepository;
 let members: MembershipRepository;
+let postConfirmation: ReturnType<typeof postConfirmationHandler.with>;
+let preTokenGeneration: ReturnType<typeof preTokenGenerationHandler.with>;
 const starts: { name: string; input: Record<string, unknown> }[] = [];
 let failStarts = false;
 
@@ -49,18 +50,19 @@ beforeAll(async () => {
   users = new UserRepository(db.runner);
   tenants = new TenantRepository(db.runner);
   members = new MembershipRepository(db.runner);
-  installServices(
-    servicesFrom({
-      settings: () => ({ stage: 'test', controlDatabase: db.name }),
-      control: () => db.runner,
-      masterControl: unused('the master'),
-      identity: unused('identity'),
-      events: unused('events'),
-      workflows: () => workflows,
-      clusters: unused('clusters'),
-      secrets: unused('secrets'),
-    }),
-  );
+  const services = servicesFrom({
+    settings: () => ({ stage: 'test', controlDatabase: db.name }),
+    control: () => db.runner,
+    masterControl: unused('the master'),
+    identity: unused('identity'),
+    events: unused('events'),
+    workflows: () => workflows,
+    clusters: unused('clusters'),
+    secrets: unused('secrets'),
+  });
+  // The triggers on the test's own services, as the local platform runs them on its own.
+  postConfirmation = postConfirmationHandler.with(services);
+  preTokenGeneration = preTokenGenerationHandler.with(services);
 });
 
 afterAll(async () => {

@@ -1,11 +1,13 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Services } from '#shared/composition/services';
 
 const migrate = vi.hoisted(() => vi.fn());
 vi.mock('#shared/control/migrate', () => ({ migrate }));
-vi.mock('#shared/composition/runtime', () => ({ services: () => ({ control: {} }) }));
 
-const { handler } = await import('#functions/ops/migrate-control-db');
+const { handler: migrator } = await import('#functions/ops/migrate-control-db');
+// The services the handler is given: only the control database, which `migrate` (mocked) gets.
+const handler = migrator.with({ control: {} } as unknown as Services);
 
 // The custom resource's one physical id: the same on every deploy, so no update replaces it.
 const PHYSICAL_ID = 'tenantry-control-database-migrations';

@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import * as z from 'zod';
 import { handler as preTokenGeneration } from '#functions/identity/pre-token-generation';
 import { DatabaseResuming } from '#shared/adapters/data-api-sql';
-import { createAwsServices } from '#shared/composition/aws-services';
-import { installServices } from '#shared/composition/runtime';
+import { awsServices } from '#shared/composition/aws-services';
+import type { Composed } from '#shared/composition/handler';
+import type { Services } from '#shared/composition/services';
 import { logger } from '#shared/core/logger';
 import { NotFound } from '#shared/errors';
 import { type HttpHandler, httpHandler } from '#shared/http/handler';
@@ -133,16 +134,15 @@ describe('a paused cluster behind the AWS composition (RDSDataClient mocked)', (
       $metadata: { httpStatusCode: 400 },
     });
 
+  // Exactly what a Lambda function builds from its environment: the Data API adapter on an
+  // RDSDataClient, the access policy and the repositories on top of it.
+  let services: Services;
   beforeAll(() => {
-    // Exactly what a Lambda function builds from its environment: the Data API adapter on an
-    // RDSDataClient, the access policy and the repositories on top of it.
-    installServices(
-      createAwsServices({
-        TENANTRY_STAGE: 'test',
-        CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:tenantry',
-        CLUSTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantry/control-AbCdEf',
-      }),
-    );
+    services = awsServices({
+      TENANTRY_STAGE: 'test',
+      CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:tenantry',
+      CLUSTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantry/control-AbCdEf',
+    });
   });
   beforeEach(() => {
     rds.reset();
@@ -171,7 +171,8 @@ describe('a paused cluster behind the AWS composition (RDSDataClient mocked)', (
   // As the local gateway loads them: the route's `functions/` entry, imported by path.
   const load = async (route: RouteSpec) => {
     const file = new URL(`../../functions/${route.handler}.ts`, import.meta.url).href;
-    return ((await import(/* @vite-ignore */ file)) as { handler: HttpHandler }).handler;
+    const { handler } = (await import(/* @vite-ignore */ file)) as { handler: Composed<HttpHandler> };
+    return handler.with(services);
   };
 
   const tenantRoutes = routeList.filter((route) => route.access.kind === 'tenant');
@@ -217,7 +218,7 @@ describe('a paused cluster behind the AWS composition (RDSDataClient mocked)', (
       response: { claimsOverrideDetails: {} as never },
     } as PreTokenGenerationTriggerEvent;
 
-    const result = await preTokenGeneration(event);
+    const result = await preTokenGeneration.with(services)(event);
 
     expect(rds).toHaveReceivedCommand(ExecuteStatementCommand);
     expect(result.response).toEqual({ claimsOverrideDetails: { claimsToAddOrOverride: {} } });

@@ -2,7 +2,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { SqsDeadLetterSink } from '#shared/adapters/sqs-dead-letter';
-import { telemetrySinkFromEnv } from '#shared/composition/telemetry-sink';
+import { adapterOf } from '#shared/composition/lazy';
+import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { logger } from '#shared/core/logger';
 import { MetricSample } from '#shared/events/events';
 import type { DeadLetterSink, FailedEvent, OutgoingEvent } from '#shared/ports/event-publisher';
@@ -183,29 +184,29 @@ describe('emit', () => {
 
 describe('the telemetry sink of the environment', () => {
   it('is none for a function without a bus', () => {
-    expect(telemetrySinkFromEnv({ TELEMETRY_DLQ_URL: 'https://sqs.example/q' })).toBeNull();
+    expect(telemetrySinkOf({ TELEMETRY_DLQ_URL: 'https://sqs.example/q' })).toBeNull();
   });
 
-  it('dead-letters to the queue in Lambda and counts failures as metrics there only', () => {
-    const lambda = telemetrySinkFromEnv({
+  it('dead-letters to the queue in Lambda and counts failures as metrics there only', async () => {
+    const lambda = telemetrySinkOf({
       EVENT_BUS_NAME: 'bus',
       TELEMETRY_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q',
       AWS_LAMBDA_FUNCTION_NAME: 'fn',
     });
-    expect(lambda?.deadLetters).toBeInstanceOf(SqsDeadLetterSink);
+    expect(lambda && (await adapterOf(lambda.deadLetters))).toBeInstanceOf(SqsDeadLetterSink);
     expect(lambda?.metrics).toBeInstanceOf(Metrics);
 
-    const local = telemetrySinkFromEnv({
+    const local = telemetrySinkOf({
       EVENT_BUS_NAME: 'bus',
       TELEMETRY_DEAD_LETTER_FILE: '/tmp/dead.jsonl',
     });
-    expect(local?.deadLetters).toBeInstanceOf(FileDeadLetterSink);
+    expect(local && (await adapterOf(local.deadLetters))).toBeInstanceOf(FileDeadLetterSink);
     expect(local?.metrics).toBeUndefined();
   });
 
   it('logs a dead letter loudly when no dead-letter path is configured', async () => {
     const errors = vi.spyOn(logger, 'error').mockImplementation(() => {});
-    const sink = telemetrySinkFromEnv({ EVENT_BUS_NAME: 'bus' });
+    const sink = telemetrySinkOf({ EVENT_BUS_NAME: 'bus' });
 
     await sink?.deadLetters.write({ reason: 'publish failed', failed: [] });
 

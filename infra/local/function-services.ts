@@ -1,0 +1,182 @@
+/**
+ * What each local function is given, as objects: the part of the platform's configuration its
+ * template sets, its SDK clients' region, credentials and the stand-ins' endpoints, and the
+ * services the AWS composition root makes of them.
+ */
+import path from 'node:path';
+import type { AwsClients } from '#shared/composition/aws-clients';
+import { awsServices } from '#shared/composition/aws-services';
+import { recordServicesFrom } from '#shared/composition/record-services';
+import type { PlatformSettings, Services } from '#shared/composition/services';
+import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
+import type { ExportArchive } from '#shared/ports/export-archive';
+import { recordTables } from '#shared/records/tables';
+import type { AwsStandIns } from './aws-stand-ins.ts';
+import type { UserPoolIds } from './engines/cognito.ts';
+import { functionEnvironment } from './function-runtime.ts';
+import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
+import type { PlatformIam } from './iam/platform-iam.ts';
+import { REGION } from './local-functions.ts';
+import { CONTROL_DATABASE } from './platform-info.ts';
+import type { LocalWorkflowStarter } from './workflows.ts';
+
+export interface FunctionEnvironment {
+  readonly stage: string;
+  readonly stateDir: string;
+  readonly pool: UserPoolIds;
+  readonly tables: Record<keyof typeof recordTables, string>;
+  readonly eventBusName: string;
+  readonly standIns: AwsStandIns;
+  /** The templates' tenant-access role (TENANT_ACCESS_ROLE_ARN); undefined if they have none. */
+  readonly tenantAccessRoleArn: string | undefined;
+}
+
+/**
+ * The configuration the functions read, as the CDK app gives it to them in Lambda: one object,
+ * of which each function gets the part its template sets (see `functionEnvironment`). Nothing is
+ * written to `process.env`: the functions' SDK clients get the stand-ins' endpoints, the region
+ * and their own credentials as objects (`LocalServices`).
+ */
+export function platformEnvironment({
+  stage,
+  stateDir,
+  pool,
+  tables,
+  eventBusName,
+  standIns,
+  tenantAccessRoleArn,
+}: FunctionEnvironment): Record<string, string> {
+  return {
+    TENANTRY_STAGE: stage,
+    AWS_REGION: REGION,
+    // As the CDK app sets them: the cluster, its master secret (only the functions that create
+    // and drop roles and databases get it), the control application role's secret, and the role
+    // of tenant-scoped sessions.
+    CLUSTER_ARN: standIns.clusterArn,
+    CLUSTER_SECRET_ARN: standIns.masterSecretArn,
+    CONTROL_SECRET_ARN: standIns.controlSecretArn,
+    ...(tenantAccessRoleArn === undefined ? {} : { TENANT_ACCESS_ROLE_ARN: tenantAccessRoleArn }),
+    CONTROL_DATABASE,
+    USER_POOL_ID: pool.userPoolId,
+    USER_POOL_CLIENT_ID: pool.clientId,
+    EVENT_BUS_NAME: eventBusName,
+    [recordTables.audit.envVar]: tables.audit,
+    [recordTables.usage.envVar]: tables.usage,
+    // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
+    // JSON-lines file that stands in for the telemetry dead-letter queue.
+    EXPORTS_DIR: path.join(stateDir, 'exports'),
+    TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
+  };
+}
+
+/**
+ * `TENANTRY_ACCESS_CACHE_MS` (0–30000): how long each local function reuses a membership answer,
+ * 30 s as in Lambda by default. Each function has its own cache, as each Lambda instance does,
+ * so a membership change reaches the other functions only when their entries expire; the test
+ * platform sets 0 so that its "takes effect at once" assertions hold for every function.
+ */
+function localAccessCacheMs(): number | undefined {
+  const raw = process.env.TENANTRY_ACCESS_CACHE_MS;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 30_000) {
+    throw new Error(
+      `TENANTRY_ACCESS_CACHE_MS must be an integer from 0 to 30000, not ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** The stand-ins' endpoints, by the service each stands in for. */
+export type LocalEndpoints = Required<
+  Pick<
+    NonNullable<AwsClients['endpoints']>,
+    'rdsData' | 'secretsManager' | 'dynamodb' | 'cognitoIdentityProvider' | 'eventBridge' | 'sts'
+  >
+>;
+
+/** Who a function's clients sign as when the templates give it no role of its own (boot code). */
+const PLATFORM_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface LocalServices {
+  /** The configuration of the platform, of which each function sees its template's part. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly endpoints: LocalEndpoints;
+  readonly workflows: LocalWorkflowStarter;
+  /** The IAM stand-in: each function's credentials, and the checks of the in-process services. */
+  readonly iam: PlatformIam;
+  /** The finance exports bucket the archive folder stands in for. */
+  readonly exportsBucket: string;
+}
+
+/** What one local function is given: its environment and how its SDK clients are made. */
+export interface LocalFunctionConfig {
+  readonly environment: Record<string, string | undefined>;
+  readonly clients: AwsClients;
+}
+
+/** A function's environment (its template's part) and its clients' region, credentials and endpoints. */
+export function localFunctionConfig(
+  { environment, endpoints, iam }: Pick<LocalServices, 'environment' | 'endpoints' | 'iam'>,
+  entry: string | undefined,
+): LocalFunctionConfig {
+  return {
+    environment: functionEnvironment(environment, iam.environmentKeysOf(entry)),
+    clients: { region: REGION, credentials: iam.credentialsFor(entry) ?? PLATFORM_CREDENTIALS, endpoints },
+  };
+}
+
+/**
+ * The services of one local function: the AWS composition root itself (shared/composition/
+ * aws-services.ts), as in Lambda, given the function's environment and its clients' options
+ * explicitly — the Data API, Secrets Manager, Cognito, DynamoDB and EventBridge clients on the
+ * stand-ins' endpoints, each signing with the function's own credentials, so that every call is
+ * judged by that function's role. The workflow starter, the archive folder and the dead-letter
+ * file are in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
+ */
+export function localServicesFor(local: LocalServices, entry: string | undefined): Services {
+  const { workflows, iam, exportsBucket } = local;
+  const { environment, clients } = localFunctionConfig(local, entry);
+  const caller: Caller = {
+    authorize: iam.authorizer.authorize,
+    accessKeyId: iam.credentialsFor(entry)?.accessKeyId,
+  };
+  const settings = (): PlatformSettings => ({
+    stage: environment.TENANTRY_STAGE ?? 'local',
+    controlDatabase: CONTROL_DATABASE,
+    accessCacheMs: localAccessCacheMs(),
+    ...(environment.CONTROL_SECRET_ARN ? { controlSecretArn: environment.CONTROL_SECRET_ARN } : {}),
+    platformGroupsRequireMfa: environment.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
+  });
+  return awsServices(environment, clients, {
+    settings,
+    workflows: () => guardedWorkflows(workflows, caller, iam.stateMachineArn),
+    telemetry: () => {
+      const sink = telemetrySinkOf(environment, clients);
+      if (!sink) return null;
+      return {
+        ...sink,
+        deadLetters: guardedDeadLetters(sink.deadLetters, caller, iam.telemetryDeadLetterQueueArn),
+      };
+    },
+    records: () => {
+      const records = recordServicesFrom(environment, clients);
+      let archive: ExportArchive | undefined;
+      return {
+        get audit() {
+          return records.audit;
+        },
+        get usage() {
+          return records.usage;
+        },
+        get metrics() {
+          return records.metrics;
+        },
+        get archive() {
+          archive ??= guardedArchive(records.archive, caller, exportsBucket);
+          return archive;
+        },
+      };
+    },
+  });
+}
