@@ -14,7 +14,7 @@ import {
   type TenantryFunction,
 } from '#infra/constructs/tenantry-function';
 import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
-import { NEEDS, type Need } from '#shared/routes/needs';
+import { NEEDS, type Need } from '#shared/domain/needs';
 
 /**
  * The Data API actions, as `DatabaseCluster.grantDataApiAccess` grants them. That method also

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_ENTRY_TAG } from '#infra/constructs/function-tags';
 import type { StagePolicy } from '#infra/stage-policy';
-import type { Need } from '#shared/routes/needs';
+import type { Need } from '#shared/domain/needs';
 
 /** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

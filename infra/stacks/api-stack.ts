@@ -22,7 +22,7 @@ import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
-import type { Need } from '#shared/routes/needs';
+import type { Need } from '#shared/domain/needs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 

@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
-import { IDENTITY_TRIGGER_HANDLERS, IDENTITY_TRIGGER_NEEDS, type Need } from '#shared/routes/needs';
+import { IDENTITY_TRIGGER_HANDLERS, IDENTITY_TRIGGER_NEEDS, type Need } from '#shared/domain/needs';
 
 /** Cognito groups for platform staff (not tenant roles). */
 export const PLATFORM_GROUPS = ['platform-admin', 'finance'] as const;

@@ -19,7 +19,7 @@ import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
-import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/routes/needs';
+import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
 import {
   type ProvisioningStep,
   provisioningDefinition,

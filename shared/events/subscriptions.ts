@@ -1,4 +1,4 @@
-import type { Need } from '#shared/routes/needs';
+import type { Need } from '#shared/domain/needs';
 
 /**
  * Which consumer handles which events. CDK makes one EventBridge rule per subscription (with a

@@ -1,4 +1,4 @@
-import type { Need } from '#shared/routes/needs';
+import type { Need } from '#shared/domain/needs';
 
 /**
  * The scheduled jobs of the records, by entry under `functions/`. CDK gives each an EventBridge

@@ -1,5 +1,3 @@
-import { subscriptions } from '#shared/events/subscriptions';
-import { RECORD_JOB_HANDLERS, RECORD_JOB_NEEDS } from '#shared/records/scheduled-jobs';
 import {
   CONTROL_MIGRATOR_HANDLER,
   CONTROL_MIGRATOR_NEEDS,
@@ -7,7 +5,9 @@ import {
   IDENTITY_TRIGGER_NEEDS,
   type Need,
   unionOfNeeds,
-} from '#shared/routes/needs';
+} from '#shared/domain/needs';
+import { subscriptions } from '#shared/events/subscriptions';
+import { RECORD_JOB_HANDLERS, RECORD_JOB_NEEDS } from '#shared/records/scheduled-jobs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 import {

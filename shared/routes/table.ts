@@ -1,20 +1,18 @@
 import * as z from 'zod';
 import { dataRoutes } from '#shared/routes/data-routes';
 import { recordRoutes } from '#shared/routes/record-routes';
+import { error, inTenant, noContent, signedIn } from '#shared/routes/responses';
+import { roleRoutes } from '#shared/routes/role-routes';
 import {
   changeMemberRoleSchema,
   createDatabaseSchema,
-  customRoleBodySchema,
-  customRoleSchema,
   databaseParams,
   databaseSchema,
-  errorBodySchema,
   healthSchema,
   invitationParams,
   invitationSchema,
   inviteMemberSchema,
   memberParams,
-  memberRoleParams,
   memberSchema,
   membershipSchema,
   meSchema,
@@ -23,7 +21,6 @@ import {
   pageQuerySchema,
   pageSchema,
   provisioningSchema,
-  roleParams,
   setActiveTenantSchema,
   tenantParams,
   tenantSchema,
@@ -34,14 +31,6 @@ import { defineRoute, type RouteSpec } from '#shared/routes/types';
 import { registerTenantSchema } from '#shared/tenancy/settings';
 import { tenantStatusChangeSchema } from '#shared/tenancy/suspension';
 
-const error = (description: string) => ({ description, schema: errorBodySchema });
-const signedIn = { 400: error('Invalid input'), 401: error('No valid token') } as const;
-const inTenant = {
-  ...signedIn,
-  403: error('Not allowed in this tenant'),
-  404: error('Unknown tenant, or one the caller is not a member of'),
-} as const;
-const noContent = { 204: { description: 'Done' } } as const;
 const invitee = {
   403: error('Email not verified (`email_not_verified`)'),
   404: error("Unknown, revoked, already answered, or someone else's invitation"),
@@ -363,91 +352,7 @@ export const routes = {
     request: { params: myInvitationParams },
     responses: { ...noContent, ...signedIn, ...invitee },
   }),
-  listRoles: defineRoute({
-    operationId: 'listRoles',
-    method: 'GET',
-    path: '/tenants/{tenantId}/roles',
-    summary: 'Custom roles and their permission matrices',
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:read' },
-    handler: 'roles/list-roles',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: tenantParams, query: pageQuerySchema },
-    responses: {
-      200: { description: 'A page of custom roles', schema: pageSchema(customRoleSchema) },
-      ...inTenant,
-    },
-  }),
-  createRole: defineRoute({
-    operationId: 'createRole',
-    method: 'POST',
-    path: '/tenants/{tenantId}/roles',
-    summary: 'Create a custom role',
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:write' },
-    handler: 'roles/post-role',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: tenantParams, body: customRoleBodySchema },
-    responses: {
-      201: { description: 'The role', schema: customRoleSchema },
-      ...inTenant,
-      409: error('Name taken'),
-    },
-  }),
-  replaceRole: defineRoute({
-    operationId: 'replaceRole',
-    method: 'PUT',
-    path: '/tenants/{tenantId}/roles/{roleId}',
-    summary: "Replace a custom role's name and permissions",
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:write' },
-    handler: 'roles/put-role',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: roleParams, body: customRoleBodySchema },
-    responses: {
-      200: { description: 'The role', schema: customRoleSchema },
-      ...inTenant,
-      409: error('Name taken'),
-    },
-  }),
-  deleteRole: defineRoute({
-    operationId: 'deleteRole',
-    method: 'DELETE',
-    path: '/tenants/{tenantId}/roles/{roleId}',
-    summary: 'Delete a custom role (its assignments go with it)',
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:write' },
-    handler: 'roles/delete-role',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: roleParams },
-    responses: { ...noContent, ...inTenant },
-  }),
-  assignRole: defineRoute({
-    operationId: 'assignRole',
-    method: 'PUT',
-    path: '/tenants/{tenantId}/members/{userId}/roles/{roleId}',
-    summary: 'Assign a custom role to a member',
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:write' },
-    handler: 'roles/put-assignment',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: memberRoleParams },
-    responses: { 200: { description: 'The member', schema: memberSchema }, ...inTenant },
-  }),
-  unassignRole: defineRoute({
-    operationId: 'unassignRole',
-    method: 'DELETE',
-    path: '/tenants/{tenantId}/members/{userId}/roles/{roleId}',
-    summary: 'Take a custom role from a member',
-    tags: ['roles'],
-    access: { kind: 'tenant', permission: 'roles:write' },
-    handler: 'roles/delete-assignment',
-    needs: ['controlDb', 'telemetry'],
-    request: { params: memberRoleParams },
-    responses: { ...noContent, ...inTenant },
-  }),
-  // Suspension (platform admins): a platform route with a {tenantId}, so no membership is checked;
-  // the handler answers 404 for an unknown tenant.
+  ...roleRoutes,
   setTenantStatus: defineRoute({
     operationId: 'setTenantStatus',
     method: 'PUT',

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
+import type { Need } from '#shared/domain/needs';
 import type { Permission, PlatformGroup } from '#shared/domain/permissions';
-import type { Need } from '#shared/routes/needs';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

@@ -15,7 +15,7 @@
  * Every step is idempotent: a retried step, or the whole workflow run again, makes one of everything.
  */
 
-import type { Need } from '#shared/routes/needs';
+import type { Need } from '#shared/domain/needs';
 
 export const provisioningSteps = {
   PlaceDatabase: 'provisioning/place-database',

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DOC_PATH, grantsTable, TABLE_END, TABLE_START, withTable } from '#infra/grants-table';
+import { DOC_PATH, grantsTable, TABLE_END, TABLE_START, withTable } from '#infra/local/grants-table';
 import { synthesizeAssembly } from '#infra/local/iam/cloud-assembly';
 import type { CloudAssemblyTemplates } from '#infra/local/iam/template-policies';
 

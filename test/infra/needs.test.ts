@@ -12,7 +12,7 @@ import {
 } from '#infra/local/iam/template-policies';
 import { PLATFORM_MFA_ENV } from '#infra/stacks/identity-stack';
 import { declaredNeeds } from '#shared/routes/function-needs';
-import { NEEDS } from '#shared/routes/needs';
+import { NEEDS } from '#shared/domain/needs';
 import { routeList } from '#shared/routes/table';
 
 /*

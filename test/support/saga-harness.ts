@@ -1,5 +1,6 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
 import pg from 'pg';
 import { ensureMasterOwnedDatabase } from '#infra/local/engines/aurora-master';
 import { createLocalWorkflowRunner, type LocalWorkflowRunner } from '#infra/local/engines/stepfunctions';
@@ -9,8 +10,10 @@ import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
+import { TenantSessions } from '#shared/adapters/tenant-sessions';
 import type { Composed } from '#shared/composition/handler';
 import { type Services, servicesFrom } from '#shared/composition/services';
+import { ensureApplicationRole } from '#shared/control/application-role';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
@@ -109,6 +112,7 @@ export async function startSagaHarness(
     const config = { ...aws, region: info.region };
     const dataApi = new RDSDataClient({ ...config, endpoint: info.dataApi.endpoint, maxAttempts: 1 });
     const secretsManager = new SecretsManagerClient({ ...config, endpoint: info.secretsManager.endpoint });
+    const sts = new STSClient({ ...config, endpoint: info.endpoints.sts });
     const recordRefusals =
       <A, R>(next: (args: A) => Promise<R>) =>
       async (args: A): Promise<R> => {
@@ -121,8 +125,9 @@ export async function startSagaHarness(
       };
     dataApi.middlewareStack.add(recordRefusals, { step: 'initialize', name: 'recordRefusals' });
     secretsManager.middlewareStack.add(recordRefusals, { step: 'initialize', name: 'recordRefusals' });
-    clients.push(dataApi, secretsManager);
-    return { dataApi, secretsManager };
+    sts.middlewareStack.add(recordRefusals, { step: 'initialize', name: 'recordRefusals' });
+    clients.push(dataApi, secretsManager, sts);
+    return { dataApi, secretsManager, sts };
   };
   const credentialsOf = (entry: string | undefined): AwsClientConfig => {
     if (!ownKeys || entry === undefined) return { credentials: HARNESS_CREDENTIALS };
@@ -170,13 +175,18 @@ export async function startSagaHarness(
   /** What `awsServices` makes, less what the harness must override (workflows, events, identity). */
   const servicesOf = (entry: string | undefined): Services => {
     const aws = awsClients(entry, credentialsOf(entry));
-    const masterControl = () =>
+    const runner = (secretArn: string) => () =>
       new DataApiSqlRunner({
         client: aws.dataApi,
         resourceArn: info.dataApi.clusterArn,
-        secretArn: info.dataApi.masterSecretArn,
+        secretArn,
         database: controlDatabase,
       });
+    const masterControl = runner(info.dataApi.masterSecretArn);
+    // A step with its own key reaches the control database as the application role and a tenant's
+    // database through a tenant-access session, as in AWS; the harness itself as the master.
+    const asFunction = ownKeys && entry !== undefined;
+    const roleArn = info.resources.tenantAccessRoleArn;
     return servicesFrom({
       events: () => ({
         publish: async (events: readonly OutgoingEvent[]) => {
@@ -185,8 +195,7 @@ export async function startSagaHarness(
         },
       }),
       settings: () => ({ stage, controlDatabase }),
-      // The harness owns its control database: it migrates it and reads it back as the master.
-      control: masterControl,
+      control: asFunction ? runner(info.dataApi.controlSecretArn) : masterControl,
       masterControl,
       identity: () => noIdentity,
       workflows: () => workflows,
@@ -200,6 +209,8 @@ export async function startSagaHarness(
               masterSecretArn: info.dataApi.masterSecretArn,
             },
           ],
+          clientOptions: { region: info.region, endpoint: info.dataApi.endpoint, maxAttempts: 1 },
+          ...(asFunction && roleArn ? { tenantSessions: new TenantSessions({ sts: aws.sts, roleArn }) } : {}),
         }),
       secrets: () => new SecretsManagerStore(aws.secretsManager),
       telemetry: () => null,
@@ -217,6 +228,9 @@ export async function startSagaHarness(
   };
   const services = servicesFor(undefined);
   await migrate(services.control, controlMigrations);
+  // As the migrator does: the application role may use the harness's control database too.
+  const appSecret = await services.secrets.getSecretValue(info.dataApi.controlSecretArn);
+  await ensureApplicationRole(services.masterControl, JSON.parse(appSecret), controlDatabase);
 
   return Object.assign(harness, {
     services,

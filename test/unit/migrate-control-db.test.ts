@@ -3,11 +3,23 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Services } from '#shared/composition/services';
 
 const migrate = vi.hoisted(() => vi.fn());
+const ensureApplicationRole = vi.hoisted(() => vi.fn());
 vi.mock('#shared/control/migrate', () => ({ migrate }));
+vi.mock('#shared/control/application-role', () => ({ ensureApplicationRole }));
 
 const { handler: migrator } = await import('#functions/ops/migrate-control-db');
-// The services the handler is given: only the control database, which `migrate` (mocked) gets.
-const handler = migrator.with({ control: {} } as unknown as Services);
+const APP_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tenantry/dev/cluster/control-app-AbCdEf';
+const APP_CREDENTIALS = { username: 'tenantry_app', password: 'generated-password' };
+const masterControl = {};
+const secrets = { getSecretValue: vi.fn(async () => JSON.stringify(APP_CREDENTIALS)) };
+/** The services the handler is given: the master's control runner (which `migrate`, mocked, gets) and the app secret. */
+const servicesWith = (controlSecretArn: string | undefined) =>
+  ({
+    masterControl,
+    secrets,
+    settings: { stage: 'dev', controlDatabase: 'control', ...(controlSecretArn ? { controlSecretArn } : {}) },
+  }) as unknown as Services;
+const handler = migrator.with(servicesWith(APP_SECRET));
 
 // The custom resource's one physical id: the same on every deploy, so no update replaces it.
 const PHYSICAL_ID = 'tenantry-control-database-migrations';
@@ -31,6 +43,8 @@ function event(RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
 describe('control database migration custom resource (Provider framework onEvent handler)', () => {
   beforeEach(() => {
     migrate.mockReset();
+    ensureApplicationRole.mockReset();
+    secrets.getSecretValue.mockClear();
   });
 
   it.each(['Create', 'Update'] as const)('on %s migrates and returns the result as Data', async (type) => {
@@ -41,6 +55,26 @@ describe('control database migration custom resource (Provider framework onEvent
       Data: { current: '7', applied: '6,7' },
     });
     expect(migrate).toHaveBeenCalledTimes(1);
+    // As the master, then the application role from its own secret, after the migrations.
+    expect(migrate.mock.calls[0]?.[0]).toBe(masterControl);
+    expect(secrets.getSecretValue).toHaveBeenCalledWith(APP_SECRET);
+    expect(ensureApplicationRole).toHaveBeenCalledWith(masterControl, APP_CREDENTIALS, 'control');
+  });
+
+  it('fails the resource without the application secret, after migrating, granting nothing', async () => {
+    migrate.mockResolvedValue({ current: 7, applied: [] });
+
+    await expect(migrator.with(servicesWith(undefined))(event('Create'))).rejects.toThrow(
+      'CONTROL_SECRET_ARN: missing',
+    );
+    expect(ensureApplicationRole).not.toHaveBeenCalled();
+  });
+
+  it('fails the resource when granting the application role fails', async () => {
+    migrate.mockResolvedValue({ current: 7, applied: [] });
+    ensureApplicationRole.mockRejectedValue(new Error('permission denied to alter role'));
+
+    await expect(handler(event('Update'))).rejects.toThrow('permission denied to alter role');
   });
 
   it('reports a failed migration by throwing it, so the framework fails the resource', async () => {

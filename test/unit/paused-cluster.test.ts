@@ -141,7 +141,8 @@ describe('a paused cluster behind the AWS composition (RDSDataClient mocked)', (
     services = awsServices({
       TENANTRY_STAGE: 'test',
       CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:tenantry',
-      CLUSTER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantry/control-AbCdEf',
+      CONTROL_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenantry/control-app-AbCdEf',
+      TENANT_ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/TenantAccessRole',
     });
   });
   beforeEach(() => {

@@ -1,0 +1,11 @@
+import { errorBodySchema } from '#shared/routes/schemas';
+
+/** The error answers the route tables share: one error body schema, described per status. */
+export const error = (description: string) => ({ description, schema: errorBodySchema });
+export const signedIn = { 400: error('Invalid input'), 401: error('No valid token') } as const;
+export const inTenant = {
+  ...signedIn,
+  403: error('Not allowed in this tenant'),
+  404: error('Unknown tenant, or one the caller is not a member of'),
+} as const;
+export const noContent = { 204: { description: 'Done' } } as const;

@@ -1,0 +1,101 @@
+import { error, inTenant, noContent } from '#shared/routes/responses';
+import {
+  customRoleBodySchema,
+  customRoleSchema,
+  memberRoleParams,
+  memberSchema,
+  pageQuerySchema,
+  pageSchema,
+  roleParams,
+  tenantParams,
+} from '#shared/routes/schemas';
+import { defineRoute, type RouteSpec } from '#shared/routes/types';
+
+/** Custom roles: a tenant's own permission sets, and their assignment to members. */
+export const roleRoutes = {
+  listRoles: defineRoute({
+    operationId: 'listRoles',
+    method: 'GET',
+    path: '/tenants/{tenantId}/roles',
+    summary: 'Custom roles and their permission matrices',
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:read' },
+    handler: 'roles/list-roles',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: tenantParams, query: pageQuerySchema },
+    responses: {
+      200: { description: 'A page of custom roles', schema: pageSchema(customRoleSchema) },
+      ...inTenant,
+    },
+  }),
+  createRole: defineRoute({
+    operationId: 'createRole',
+    method: 'POST',
+    path: '/tenants/{tenantId}/roles',
+    summary: 'Create a custom role',
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:write' },
+    handler: 'roles/post-role',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: tenantParams, body: customRoleBodySchema },
+    responses: {
+      201: { description: 'The role', schema: customRoleSchema },
+      ...inTenant,
+      409: error('Name taken'),
+    },
+  }),
+  replaceRole: defineRoute({
+    operationId: 'replaceRole',
+    method: 'PUT',
+    path: '/tenants/{tenantId}/roles/{roleId}',
+    summary: "Replace a custom role's name and permissions",
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:write' },
+    handler: 'roles/put-role',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: roleParams, body: customRoleBodySchema },
+    responses: {
+      200: { description: 'The role', schema: customRoleSchema },
+      ...inTenant,
+      409: error('Name taken'),
+    },
+  }),
+  deleteRole: defineRoute({
+    operationId: 'deleteRole',
+    method: 'DELETE',
+    path: '/tenants/{tenantId}/roles/{roleId}',
+    summary: 'Delete a custom role (its assignments go with it)',
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:write' },
+    handler: 'roles/delete-role',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: roleParams },
+    responses: { ...noContent, ...inTenant },
+  }),
+  assignRole: defineRoute({
+    operationId: 'assignRole',
+    method: 'PUT',
+    path: '/tenants/{tenantId}/members/{userId}/roles/{roleId}',
+    summary: 'Assign a custom role to a member',
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:write' },
+    handler: 'roles/put-assignment',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: memberRoleParams },
+    responses: { 200: { description: 'The member', schema: memberSchema }, ...inTenant },
+  }),
+  unassignRole: defineRoute({
+    operationId: 'unassignRole',
+    method: 'DELETE',
+    path: '/tenants/{tenantId}/members/{userId}/roles/{roleId}',
+    summary: 'Take a custom role from a member',
+    tags: ['roles'],
+    access: { kind: 'tenant', permission: 'roles:write' },
+    handler: 'roles/delete-assignment',
+    needs: ['controlDb', 'telemetry'],
+    request: { params: memberRoleParams },
+    responses: { ...noContent, ...inTenant },
+  }),
+  // Suspension (platform admins): a platform route with a {tenantId}, so no membership is checked;
+  // the handler answers 404 for an unknown tenant.
+} as const satisfies Record<string, RouteSpec>;
