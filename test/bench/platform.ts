@@ -16,7 +16,7 @@ import { type RawUsage, UsageStore } from '#shared/records/usage-store';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
 import type { Figure } from './report.ts';
-import { measureRows } from './rows.ts';
+import { measureColdTenant, measureRows } from './rows.ts';
 import { median, round } from './stats.ts';
 
 export interface PlatformBenchOptions {
@@ -381,6 +381,7 @@ export async function measurePlatform(
           progress,
         )),
       );
+      figures.push(...(await measureColdTenant(owner, progress, options.quick ? 10 : 20)));
     } finally {
       client.close();
       await platform.stop();
@@ -413,6 +414,10 @@ export async function measurePlatform(
       "and the one PutEvents call that carries the request's audit, usage and metric events). With the consumers on " +
       'the same two cores as well, every request also costs about five DynamoDB writes through the SDK into dynalite; ' +
       'that figure is shown for context. In AWS the consumers are separate functions.',
+    'Rows page with tenant-scoped credentials (issue 12): every tenant statement is sent with a session of the ' +
+      'tenant-access role tagged with the tenant, assumed once per tenant and function and cached until shortly before ' +
+      "it expires, so in steady state the page costs no STS call; a tenant's first page on a function pays one " +
+      'AssumeRole (the "first rows page" figure).',
     'Rows page through the Data API (issue 11): the handlers reach PostgreSQL as in AWS, through the Data API ' +
       'stand-in (one HTTP call per statement, each with a secret lookup, an IAM decision and JSON records), every ' +
       "call signed with the function's key and judged by its role. One page is about six such calls plus one " +

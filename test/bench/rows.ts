@@ -11,7 +11,7 @@ import { rowsQuerySchema } from '#shared/data/row-query';
 import { rowPageStatement } from '#shared/data/row-statements';
 import { rewriteNamedParameters } from '#shared/ports/sql';
 import { databaseNameFor } from '#shared/provisioning/names';
-import type { Actor } from '../support/actors.ts';
+import { type Actor, newTenant } from '../support/actors.ts';
 import { tenantSecretOf } from '../support/tenant-secrets.ts';
 import type { Figure } from './report.ts';
 import { median, round } from './stats.ts';
@@ -239,6 +239,55 @@ export async function measureRows(
       unit: 'rows/s',
       baseline: { name: 'the same inserts straight with pg', value: round(directRate, 0) },
       ratio: round(apiRate / directRate, 2),
+    },
+  ];
+}
+
+/**
+ * A tenant's first rows page on a warm function, against the same function's next pages for that
+ * tenant: the first one also assumes the tenant-access role for the tenant (STS AssumeRole) and
+ * makes the tenant's Data API client; the next ones reuse both (issue 12). The function has
+ * already served another tenant, so module loading and the function's own clients are not in it.
+ */
+export async function measureColdTenant(owner: Actor, progress: Progress, repeats = 20): Promise<Figure[]> {
+  const first: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { tenantId } = await newTenant(owner, `Cold tenant ${i}`);
+    const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
+    const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
+      (d) => d.isPrimary,
+    )?.id;
+    if (!databaseId) throw new Error('no primary database');
+    const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
+    const created = await owner.call('POST', base, {
+      name: TABLE,
+      columns: [{ name: 'label', type: 'text', nullable: false }],
+    });
+    if (created.status !== 201) throw new Error(`create table: ${created.status}`);
+    const page = async () => {
+      const started = performance.now();
+      const response = await owner.call('GET', `${base}/${TABLE}/rows?limit=50`);
+      if (response.status !== 200) throw new Error(`rows: ${response.status}`);
+      return performance.now() - started;
+    };
+    first.push(await page());
+    const times: number[] = [];
+    for (let j = 0; j < repeats; j++) times.push(await page());
+    warm.push(median(times));
+  }
+  const cold = round(median(first), 1);
+  const steady = round(median(warm), 1);
+  progress(`rows: a tenant's first page ${cold} ms, its next pages ${steady} ms`);
+  return [
+    {
+      group: '3. Rows page',
+      name: "a tenant's first rows page on a warm function (tenant session assumed), one request",
+      value: cold,
+      unit: 'ms',
+      baseline: { name: "the same tenant's next pages (session cached), median", value: steady },
+      ratio: round(steady > 0 ? cold / steady : 0, 2),
+      note: 'median of 3 fresh tenants; the difference is one STS AssumeRole and a new Data API client per tenant and function',
     },
   ];
 }

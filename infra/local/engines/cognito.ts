@@ -293,7 +293,9 @@ export async function ensureUserPool(options: EnsureUserPoolOptions): Promise<Us
           UserPoolId: userPoolId,
           ClientName: options.clientName,
           GenerateSecret: false,
-          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          // The flows the CDK app's client allows (infra/stacks/identity-stack.ts: password and
+          // refresh). cognito-local stores them without enforcing them (docs/local-platform.md).
+          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
           AccessTokenValidity: 60,
           IdTokenValidity: 60,
           RefreshTokenValidity: 30,
