@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_BUNDLE, repoRoot } from '#infra/constructs/tenantry-function';
@@ -130,8 +129,11 @@ export async function measureBundles(
   for (let i = 0; i < runs; i++) baselineRuns.push(await timeProcess(['-e', '0']));
   const baseline = median(baselineRuns);
   for (const { entry, file } of bundles) {
-    const script = `await import(${JSON.stringify(pathToFileURL(file).href)});`;
-    const args = ['--input-type=module', '-e', script];
+    // The bundles are CommonJS (infra/constructs/tenantry-function.ts), which Lambda's Node.js
+    // runtime loads with require ("RUNTIME LOADER Try loading as commonjs", `_tryRequireFile`:
+    // https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/93); loading one
+    // through the ESM loader instead would add that loader to every figure.
+    const args = ['-e', `require(${JSON.stringify(file)})`];
     await timeProcess(args);
     const durations: number[] = [];
     for (let i = 0; i < runs; i++) durations.push(await timeProcess(args));
