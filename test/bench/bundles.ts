@@ -3,8 +3,9 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FUNCTION_BUNDLE, repoRoot } from '#infra/constructs/tenantry-function';
+import { repoRoot } from '#infra/constructs/tenantry-function';
 import { routeList } from '#shared/routes/table';
+import { FUNCTION_BUILD_OPTIONS } from '../support/function-bundle.ts';
 import type { Figure } from './report.ts';
 import { median, round } from './stats.ts';
 
@@ -56,14 +57,7 @@ async function bundle(entry: string, outDir: string): Promise<{ file: string; by
   await build({
     entryPoints: [path.join(repoRoot, 'functions', `${entry}.ts`)],
     outfile: file,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: FUNCTION_BUNDLE.format,
-    target: FUNCTION_BUNDLE.target,
-    mainFields: [...FUNCTION_BUNDLE.mainFields],
-    external: [...FUNCTION_BUNDLE.externalModules],
-    logLevel: 'silent',
+    ...FUNCTION_BUILD_OPTIONS,
   });
   return { file, bytes: (await stat(file)).size };
 }

@@ -64,6 +64,16 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
  * tenant role, both under the same autocannon load. Plus row inserts through the API against the
  * same inserts straight with `pg`.
  */
+/** The id of the tenant's primary database. */
+async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> {
+  const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
+  const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
+    (d) => d.isPrimary,
+  )?.id;
+  if (!databaseId) throw new Error('no primary database');
+  return databaseId;
+}
+
 export async function measureRows(
   info: PlatformInfo,
   owner: Actor,
@@ -72,11 +82,7 @@ export async function measureRows(
   progress: Progress,
 ): Promise<Figure[]> {
   const setting = options.withConsumers ? 'consumers on the same 2 cores' : 'consumers elsewhere, as in AWS';
-  const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
-  const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
-    (d) => d.isPrimary,
-  )?.id;
-  if (!databaseId) throw new Error('no primary database');
+  const databaseId = await primaryDatabase(owner, tenantId);
   const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
   const created = await owner.call('POST', base, {
     name: TABLE,
@@ -254,11 +260,7 @@ export async function measureColdTenant(owner: Actor, progress: Progress, repeat
   const warm: number[] = [];
   for (let i = 0; i < 3; i++) {
     const { tenantId } = await newTenant(owner, `Cold tenant ${i}`);
-    const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
-    const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
-      (d) => d.isPrimary,
-    )?.id;
-    if (!databaseId) throw new Error('no primary database');
+    const databaseId = await primaryDatabase(owner, tenantId);
     const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
     const created = await owner.call('POST', base, {
       name: TABLE,

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_BUNDLE, repoRoot } from '#infra/constructs/tenantry-function';
+import { repoRoot } from '#infra/constructs/tenantry-function';
 import { functionEntries } from '../bench/bundles.ts';
+import { FUNCTION_BUILD_OPTIONS } from '../support/function-bundle.ts';
 
 const run = promisify(execFile);
 
@@ -28,14 +29,7 @@ beforeAll(async () => {
     ),
     outdir: dir,
     outExtension: { '.js': '.cjs' },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: FUNCTION_BUNDLE.format,
-    target: FUNCTION_BUNDLE.target,
-    mainFields: [...FUNCTION_BUNDLE.mainFields],
-    external: [...FUNCTION_BUNDLE.externalModules],
-    logLevel: 'silent',
+    ...FUNCTION_BUILD_OPTIONS,
   });
 }, 120_000);
 
