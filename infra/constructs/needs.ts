@@ -13,8 +13,8 @@ import {
   grantTable,
   type TenantryFunction,
 } from '#infra/constructs/tenantry-function';
-import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
 import { NEEDS, type Need } from '#shared/domain/needs';
+import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
 
 /**
  * The Data API actions, as `DatabaseCluster.grantDataApiAccess` grants them. That method also

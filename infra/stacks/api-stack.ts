@@ -20,9 +20,9 @@ import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
+import type { Need } from '#shared/domain/needs';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
-import type { Need } from '#shared/domain/needs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 

@@ -18,8 +18,8 @@ import {
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
-import { tenantSecretPrefix } from '#shared/provisioning/names';
 import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
+import { tenantSecretPrefix } from '#shared/provisioning/names';
 import {
   type ProvisioningStep,
   provisioningDefinition,

@@ -11,8 +11,8 @@ import {
   statementsOf,
 } from '#infra/local/iam/template-policies';
 import { PLATFORM_MFA_ENV } from '#infra/stacks/identity-stack';
-import { declaredNeeds } from '#shared/routes/function-needs';
 import { NEEDS } from '#shared/domain/needs';
+import { declaredNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
 
 /*

@@ -8,7 +8,8 @@ vi.mock('#shared/control/migrate', () => ({ migrate }));
 vi.mock('#shared/control/application-role', () => ({ ensureApplicationRole }));
 
 const { handler: migrator } = await import('#functions/ops/migrate-control-db');
-const APP_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tenantry/dev/cluster/control-app-AbCdEf';
+const APP_SECRET =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:tenantry/dev/cluster/control-app-AbCdEf';
 const APP_CREDENTIALS = { username: 'tenantry_app', password: 'generated-password' };
 const masterControl = {};
 const secrets = { getSecretValue: vi.fn(async () => JSON.stringify(APP_CREDENTIALS)) };
