@@ -65,3 +65,12 @@ export function lazily<T extends object>(makers: { readonly [K in keyof T]: () =
   }
   return target;
 }
+
+/** The value `make` makes, made on the first call and kept (boxed, so a null is made once too). */
+export function once<T>(make: () => T): () => T {
+  let made: { readonly value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type AwsClients, clientOptions } from '#shared/composition/aws-clients';
-import { lazyPort } from '#shared/composition/lazy';
+import { lazyPort, once } from '#shared/composition/lazy';
 import { configFields, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import type { ExportArchive } from '#shared/ports/export-archive';
@@ -24,14 +24,6 @@ export const auditRetentionSchema = z.coerce
   .min(1)
   .max(3650)
   .default(DEFAULT_AUDIT_RETENTION_DAYS);
-
-function once<T>(make: () => T): () => T {
-  let made: { readonly value: T } | undefined;
-  return () => {
-    made ??= { value: make() };
-    return made.value;
-  };
-}
 
 /**
  * The record stores and the export archive of a function's configuration, each made on first

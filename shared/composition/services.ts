@@ -1,3 +1,4 @@
+import { once } from '#shared/composition/lazy';
 import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
@@ -87,15 +88,6 @@ export interface Adapters {
    * @default - none: using one throws
    */
   readonly records?: () => RecordServices;
-}
-
-function once<T>(make: () => T): () => T {
-  let made: { readonly value: T } | undefined;
-  return () => {
-    // Boxed, so that a null (no telemetry sink) is made once too.
-    made ??= { value: make() };
-    return made.value;
-  };
 }
 
 /** Services on top of adapters; each adapter is made on first use. */
