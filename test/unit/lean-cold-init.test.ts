@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -21,8 +22,9 @@ const entries = await functionEntries();
 let dir: string;
 
 beforeAll(async () => {
-  // Inside the repository, so the bundles find @aws-sdk/* in node_modules as Lambda's runtime provides it.
-  dir = await mkdtemp(path.join(repoRoot, 'node_modules', '.cache', 'tenantry-lean-'));
+  // In the OS temp folder; the bundles find @aws-sdk/* through NODE_PATH, as Lambda's runtime
+  // provides the SDK outside the function's folder.
+  dir = await mkdtemp(path.join(tmpdir(), 'tenantry-lean-'));
   await build({
     entryPoints: Object.fromEntries(
       entries.map((entry) => [entry.replace('/', '__'), path.join(repoRoot, 'functions', `${entry}.ts`)]),
@@ -51,7 +53,11 @@ async function sdkModulesLoadedBy(files: readonly string[]): Promise<Record<stri
     console.log(JSON.stringify(loaded));`;
   const { stdout } = await run(process.execPath, ['-e', script], {
     cwd: repoRoot,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      NODE_PATH: path.join(repoRoot, 'node_modules'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   });
   return JSON.parse(stdout) as Record<string, string[]>;
 }

@@ -88,10 +88,13 @@ function functionWith(statements: readonly unknown[]): FunctionPolicies {
 /** Every question the gate asks, answered by `inner` (or a failure when `fail` is set). */
 function recorder(inner: Authorize) {
   const asked: AccessRequest[] = [];
-  const state = { fail: false };
+  const state = { fail: false, expired: false };
   const authorize: Authorize = (request) => {
     asked.push(request);
     if (state.fail) throw new Error('policy store unreachable');
+    // As the IAM stand-in answers a key whose session has expired (template-authorizer.ts).
+    if (state.expired)
+      return { allowed: false, expired: true, principalArn: 'arn:aws:sts::000000000000:assumed-role/R/s' };
     return inner(request);
   };
   return { asked, authorize, state };
@@ -486,6 +489,20 @@ describe('the IAM gate in front of dynalite', () => {
     expect(after.Item).toBeUndefined();
   });
 
+  it("answers an expired session's key with ExpiredTokenException, not AccessDenied, writing nothing", async () => {
+    iam.state.expired = true;
+    const error = await rejection(
+      asFunction.send(new PutCommand({ TableName: 'granted', Item: { pk: 'after-expiry' } })),
+    ).finally(() => {
+      iam.state.expired = false;
+    });
+
+    expect(error.name).toBe('ExpiredTokenException');
+    expect(error.message).toBe('The security token included in the request is expired');
+    const after = await asAdmin.send(new GetCommand({ TableName: 'granted', Key: { pk: 'after-expiry' } }));
+    expect(after.Item).toBeUndefined();
+  });
+
   it('stops: its port is closed and so is every kept-alive socket to the engine', async () => {
     // A probe server stands in for the engine only to count the gate's sockets to it.
     const engine = createServer((_request, response) => response.end('{}'));
@@ -599,6 +616,18 @@ describe('the IAM gate in front of cognito-local', () => {
       { action: 'cognito-idp:AdminCreateUser', resource: arn.userPool(granted.userPoolId) },
       { action: 'cognito-idp:ListUsers', resource: arn.userPool(granted.userPoolId) },
     ]);
+  });
+
+  it("answers an expired session's key with ExpiredTokenException on an IAM-judged call", async () => {
+    iam.state.expired = true;
+    const error = await rejection(
+      client(fn).send(new ListUsersCommand({ UserPoolId: granted.userPoolId })),
+    ).finally(() => {
+      iam.state.expired = false;
+    });
+
+    expect(error.name).toBe('ExpiredTokenException');
+    expect(error.message).toBe('The security token included in the request is expired');
   });
 
   it('refuses AdminCreateUser and ListUsers on another pool with AccessDeniedException, creating nobody', async () => {
