@@ -121,7 +121,12 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'This queue is itself the dead-letter queue of an EventBridge rule target; cdk-nag only ' +
         'recognises queues named in another queue’s redrive policy.',
     );
-    acknowledge(consumer.failedInvocationsQueue, 'AwsSolutions-SQS3', FAILED_INVOCATIONS_REASON);
+    acknowledge(
+      consumer.failedMessagesQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the consumer queue (named in its redrive ' +
+        'policy): messages the consumer failed on maxReceiveCount times end here, watched by an alarm.',
+    );
   }
 
   // Audit, usage and metrics records (issue 7).

@@ -3,11 +3,11 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
-import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
 import { grantNeeds } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
@@ -15,6 +15,7 @@ import type { EventCatalog } from '#shared/events/catalog';
 import {
   CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
   CONSUMER_TARGET_RETRY_ATTEMPTS,
+  VISIBILITY_TIMEOUT_FACTOR,
 } from '#shared/events/delivery-policy';
 import type { EventSubscription } from '#shared/events/subscriptions';
 
@@ -56,18 +57,23 @@ export interface EventConsumer {
   readonly subscription: EventSubscription;
   readonly rule: events.Rule;
   readonly function: TenantryFunction;
-  /** Events the rule could not deliver to Lambda. */
-  readonly deadLetterQueue: sqs.Queue;
+  /** The queue the rule delivers to and the consumer reads in batches. */
+  readonly queue: sqs.Queue;
+  /** Events the rule could not deliver to the queue. */
+  readonly deadLetterQueue: DeadLetterQueue;
   readonly alarm: cloudwatch.Alarm;
-  /** Invocation records of events the function failed on after Lambda's retries. */
-  readonly failedInvocationsQueue: DeadLetterQueue;
+  /** Messages the consumer failed on `maxReceiveCount` times (poison records), moved here by SQS. */
+  readonly failedMessagesQueue: DeadLetterQueue;
 }
 
 /**
  * One EventBridge rule per subscription, matching the catalog's source and detail-type, whose
- * Lambda target retries and then dead-letters into its own encrypted queue, watched by an alarm
- * that fires on the first message. Each consumer also has an on-failure destination: events the
- * function itself failed on (after Lambda's retries) go to a second queue with its own alarm.
+ * target is the subscription's encrypted queue (the rule retries, then dead-letters what it cannot
+ * deliver into a queue of its own). The consumer reads the queue through an SQS event source:
+ * batches of `delivery.batchSize` gathered for up to `delivery.batchingWindowSeconds`, with partial
+ * batch responses, so only the messages it failed on come back; a message failed
+ * `delivery.maxReceiveCount` times goes to the failed-messages queue. Both dead-letter queues alarm
+ * on their first message.
  */
 export class EventConsumers extends Construct {
   readonly consumers: EventConsumer[] = [];
@@ -98,8 +104,32 @@ export class EventConsumers extends Construct {
         usageTable: props.usageTable,
       });
 
+      const failedMessagesQueue = new DeadLetterQueue(scopeForOne, 'FailedMessagesQueue', {
+        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} failed on messages ${subscription.delivery.maxReceiveCount} times`,
+        alarmTopic: props.alarmTopic,
+      });
+      const timeout = fn.function.timeout ?? Duration.seconds(3);
+      const queue = new sqs.Queue(scopeForOne, 'Queue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+        // What waits for a consumer that is down: as long as the failed messages are kept.
+        retentionPeriod: Duration.days(14),
+        deadLetterQueue: {
+          queue: failedMessagesQueue,
+          maxReceiveCount: subscription.delivery.maxReceiveCount,
+        },
+      });
+      fn.function.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: subscription.delivery.batchSize,
+          maxBatchingWindow: Duration.seconds(subscription.delivery.batchingWindowSeconds),
+          reportBatchItemFailures: true,
+        }),
+      );
+
       const deadLetterQueue = new DeadLetterQueue(scopeForOne, 'DeadLetterQueue', {
-        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} dead-lettered events`,
+        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} events the rule could not deliver to its queue`,
         alarmTopic: props.alarmTopic,
       });
 
@@ -112,25 +142,21 @@ export class EventConsumers extends Construct {
         },
       });
       rule.addTarget(
-        new targets.LambdaFunction(fn.function, {
+        new targets.SqsQueue(queue, {
           deadLetterQueue,
           retryAttempts: props.retryAttempts ?? CONSUMER_TARGET_RETRY_ATTEMPTS,
           maxEventAge: props.maxEventAge ?? Duration.seconds(CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS),
         }),
       );
 
-      const failedInvocationsQueue = sendFailedInvocationsToQueue(scopeForOne, 'FailedInvocationsQueue', fn, {
-        alarmDescription: `Tenantry ${props.stage}: ${subscription.name} failed on events after Lambda's retries`,
-        alarmTopic: props.alarmTopic,
-      });
-
       this.consumers.push({
         subscription,
         rule,
         function: fn,
+        queue,
         deadLetterQueue,
         alarm: deadLetterQueue.alarm,
-        failedInvocationsQueue,
+        failedMessagesQueue,
       });
     }
   }

@@ -47,8 +47,8 @@ parentPort?.on('message', async ({ id, handler, event, environment, clients }: D
       // A failed init is tried again on the next invocation, as Lambda starts a new instance.
       loaded.catch(() => functions.delete(handler));
     }
-    await (await loaded)(event, {});
-    reply({ id, ok: true });
+    const result = await (await loaded)(event, {});
+    reply({ id, ok: true, result });
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     reply({

@@ -30,7 +30,7 @@ export class ConsumerFailed extends Error {
 
 /** What the consumer thread answers a delivery (consumer-worker.ts). */
 export type ConsumerReply =
-  | { readonly id: number; readonly ok: true }
+  | { readonly id: number; readonly ok: true; readonly result?: unknown }
   | { readonly id: number; readonly ok: false; readonly missing: true }
   | {
       readonly id: number;
@@ -43,7 +43,7 @@ export type ConsumerReply =
 
 /**
  * Runs event consumer handlers on their own thread (see consumer-worker.ts). `deliver` is one
- * synchronous invocation: it resolves when the handler has finished and rejects with its error
+ * synchronous invocation: it resolves with the handler's answer when the handler has finished and rejects with its error
  * (`ConsumerFailed`), as a Lambda invocation would. When the invocation cannot be made at all it
  * rejects with `FunctionUnreachable`: `ResourceNotFoundException` for a handler module that does
  * not exist (there is no such function), `ServiceException` when the thread stopped or crashed with
@@ -68,7 +68,7 @@ export class ConsumerThread {
       const pending = running.pending.get(reply.id);
       if (!pending) return;
       running.pending.delete(reply.id);
-      if (reply.ok) pending.resolve();
+      if (reply.ok) pending.resolve(reply.result);
       else if (reply.missing) pending.reject(notFound(pending.handler));
       else pending.reject(new ConsumerFailed(reply.name, reply.message, reply.trace));
     });
@@ -86,11 +86,11 @@ export class ConsumerThread {
     return running;
   }
 
-  deliver(handler: string, event: unknown): Promise<void> {
+  deliver(handler: string, event: unknown): Promise<unknown> {
     this.#running ??= this.#start();
     const running = this.#running;
     const id = this.#nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       running.pending.set(id, { handler, resolve, reject });
       running.worker.postMessage({ id, handler, event, ...this.configFor(handler) });
     });
@@ -105,7 +105,10 @@ export class ConsumerThread {
 
 interface RunningThread {
   readonly worker: Worker;
-  readonly pending: Map<number, { readonly handler: string; resolve(): void; reject(error: Error): void }>;
+  readonly pending: Map<
+    number,
+    { readonly handler: string; resolve(result: unknown): void; reject(error: Error): void }
+  >;
 }
 
 /** What Lambda's Invoke answers for a function that does not exist. */

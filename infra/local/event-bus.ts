@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { EventBridgeEvent } from 'aws-lambda';
+import path from 'node:path';
+import type { EventBridgeEvent, SQSEvent } from 'aws-lambda';
 import type { EventCatalog } from '#shared/events/catalog';
-import {
-  CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
-  CONSUMER_TARGET_RETRY_ATTEMPTS,
-} from '#shared/events/delivery-policy';
+import { VISIBILITY_TIMEOUT_FACTOR } from '#shared/events/delivery-policy';
 import type { EventSubscription } from '#shared/events/subscriptions';
-import {
-  type AsyncInvokeConfig,
-  type AsyncTarget,
-  type FailedInvocationRecord,
-  FunctionUnreachable,
-  LocalLambdaQueue,
-  ScaledClock,
-} from './async-invoke.ts';
+import { type FailedInvocationRecord, LocalLambdaQueue, ScaledClock } from './async-invoke.ts';
 import { listenOnLoopback } from './engines/ports.ts';
 import {
   type Authorize,
@@ -27,7 +18,8 @@ import {
   LOCAL_REGION,
 } from './iam/access.ts';
 import { arnsIn } from './iam/physical-names.ts';
-import { LOCAL_ACCOUNT, localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
+import { LOCAL_ACCOUNT, REGION } from './local-functions.ts';
+import { type FailedMessage, LocalQueue, type QueueSettings, queueArnOf } from './sqs-queue.ts';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 
@@ -42,45 +34,57 @@ export interface PutEventsEntry {
 
 export type PutEventsResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
-/** A rule target's `RetryPolicy`: how long EventBridge keeps trying to deliver an event. */
-export interface TargetRetryPolicy {
-  /** 0 to 185. */
-  readonly maximumRetryAttempts: number;
-  /** 60 to 86400. */
-  readonly maximumEventAgeInSeconds: number;
-}
-
-/** What the CDK app gives every consumer's rule target (infra/constructs/event-consumers.ts). */
-export const CONSUMER_TARGET_RETRY_POLICY: TargetRetryPolicy = {
-  maximumRetryAttempts: CONSUMER_TARGET_RETRY_ATTEMPTS,
-  maximumEventAgeInSeconds: CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS,
-};
-
 export interface LocalEventBusOptions {
   readonly busName: string;
   readonly catalog: EventCatalog;
   readonly subscriptions: readonly EventSubscription[];
   /**
-   * One synchronous invocation of the subscription's consumer with the event: resolves when the
-   * handler succeeded, rejects with its error, or with `FunctionUnreachable` (async-invoke.ts) when
-   * the function could not be invoked at all.
+   * One synchronous invocation of the subscription's consumer with a batch of its queue's messages:
+   * resolves with the handler's answer (its partial batch response), rejects with its error.
    */
-  readonly deliver: (subscription: EventSubscription, event: BusEvent) => Promise<void>;
+  readonly deliver: (subscription: EventSubscription, event: SQSEvent) => Promise<unknown>;
+  /**
+   * Each subscription's queue and event source mapping, as the templates set them; undefined when
+   * the templates have no queue for it (the rule's target does not exist: its events are
+   * dead-lettered). @default from the subscription's delivery (queueSettingsOf)
+   */
+  readonly queueSettings?: (subscription: EventSubscription) => QueueSettings | undefined;
+  /**
+   * Where each queue's dead-letter queue is written, `<dir>/<queue name>.jsonl`.
+   * @default `failed-messages` beside the dead-letter file
+   */
+  readonly failedMessagesDir?: string;
   /**
    * The rules' dead-letter queue: JSON lines of the events EventBridge could not deliver to a
    * consumer's function, each as SQS hands the message out (`Body` is the event).
    */
   readonly deadLetterFile: string;
-  /** Each consumer's on-failure destination, `<dir>/<function name>.jsonl` (async-invoke.ts). */
+  /** The on-failure destinations of what is invoked asynchronously (the jobs), `<dir>/<function name>.jsonl`. */
   readonly failedInvocationsDir: string;
   /** Multiplies every AWS wait, EventBridge's and Lambda's (1: as in AWS). @default 1 */
   readonly timeScale?: number;
-  /** Lambda's asynchronous invocation config of every consumer. @default as the CDK app's */
-  readonly asyncInvokeConfig?: AsyncInvokeConfig;
-  /** The rule targets' retry policy. @default CONSUMER_TARGET_RETRY_POLICY, as the CDK app's */
-  readonly targetRetryPolicy?: TargetRetryPolicy;
   readonly onDeadLetter?: (letter: DeadLetter, event: BusEvent) => void;
   readonly onFailedInvocation?: (record: FailedInvocationRecord) => void;
+  readonly onFailedMessage?: (subscription: EventSubscription, message: FailedMessage) => void;
+  readonly onConsumerError?: (subscription: EventSubscription, error: unknown) => void;
+}
+
+/**
+ * A subscription's queue as the CDK app makes it (infra/constructs/event-consumers.ts), for a bus
+ * without templates: its delivery's batch size, window and receive count, a visibility timeout of
+ * six times the consumers' 29 s timeout.
+ */
+export function queueSettingsOf(subscription: EventSubscription): QueueSettings {
+  const queueName = `tenantry-local-${subscription.name}-queue`;
+  return {
+    queueName,
+    queueArn: queueArnOf(queueName),
+    visibilityTimeoutSeconds: 29 * VISIBILITY_TIMEOUT_FACTOR,
+    maxReceiveCount: subscription.delivery.maxReceiveCount,
+    batchSize: subscription.delivery.batchSize,
+    batchingWindowSeconds: subscription.delivery.batchingWindowSeconds,
+    reportBatchItemFailures: true,
+  };
 }
 
 /** The SQS message attributes EventBridge adds to a dead-lettered event. */
@@ -103,23 +107,22 @@ export interface DeadLetter {
 
 /**
  * The local EventBridge: rules come from the subscriptions, entries are checked against the event
- * catalog, and each matching consumer is invoked asynchronously, as EventBridge invokes a Lambda
- * target. The two failure paths of AWS stay apart:
- *
- * - the function cannot be invoked (no such function: not retried; the Lambda service gone:
- *   retried per the target's retry policy, 1 s doubling): the event goes to the rule's dead-letter
- *   file with EventBridge's attributes;
- * - the function runs and fails: Lambda's retries and on-failure destination (LocalLambdaQueue);
- *   EventBridge's delivery had succeeded, so the rule's dead-letter file never sees it.
+ * catalog, and each matching rule sends the event to its subscription's queue (LocalQueue), which
+ * its consumer reads in batches, as the CDK app wires it: rule → SQS queue → Lambda event source
+ * mapping with partial batch responses → dead-letter queue after `maxReceiveCount` receives. A rule
+ * whose queue does not exist dead-letters the event (the rule's dead-letter file, with
+ * EventBridge's attributes), as EventBridge does with a target it cannot reach.
  *
  * Unlike EventBridge it rejects entries that are not in the catalog, which catches publisher bugs
- * locally.
+ * locally. Lambda's asynchronous queue (`lambda`) is kept for what is invoked asynchronously: the
+ * scheduled jobs.
  */
 export class LocalEventBus {
   readonly #options: LocalEventBusOptions;
-  readonly #inFlight = new Set<Promise<void>>();
   readonly #clock: ScaledClock;
   readonly #lambda: LocalLambdaQueue;
+  readonly #queues = new Map<string, LocalQueue | null>();
+  readonly #letters = new Set<Promise<void>>();
 
   constructor(options: LocalEventBusOptions) {
     this.#options = options;
@@ -131,9 +134,14 @@ export class LocalEventBus {
     });
   }
 
-  /** Lambda's asynchronous queue of the consumers (and of whatever else shares it). */
+  /** Lambda's asynchronous queue of the jobs (and of whatever else shares it). */
   get lambda(): LocalLambdaQueue {
     return this.#lambda;
+  }
+
+  /** The queue of a subscription (by name), once an event was sent to it. */
+  queue(name: string): LocalQueue | undefined {
+    return this.#queues.get(name) ?? undefined;
   }
 
   putEvents(entries: readonly PutEventsEntry[]): PutEventsResult[] {
@@ -141,19 +149,43 @@ export class LocalEventBus {
   }
 
   /**
-   * Resolves when every delivery started so far has finished: delivered and done, retried by Lambda
-   * until it succeeded or left its on-failure record, or dead-lettered.
+   * Resolves when every event sent so far has been consumed: its queue empty (deleted, or moved to
+   * the dead-letter queue after its receives), or dead-lettered by its rule; and Lambda's
+   * asynchronous queue idle.
    */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0 || this.#lambda.busy) {
-      await Promise.allSettled([...this.#inFlight]);
+    for (;;) {
+      const queues = [...this.#queues.values()].filter((queue): queue is LocalQueue => queue !== null);
+      if (this.#letters.size === 0 && !this.#lambda.busy && queues.every((queue) => queue.size === 0)) return;
+      await Promise.allSettled([...this.#letters]);
+      await Promise.all(queues.map((queue) => queue.drained()));
       await this.#lambda.drain();
     }
   }
 
-  /** Ends every wait of EventBridge's and Lambda's retries now, and every later one at once (a stop). */
+  /** Ends every wait (batching windows, visibility timeouts, retries) now, and every later one at once (a stop). */
   hurry(): void {
     this.#clock.hurry();
+  }
+
+  #queueFor(subscription: EventSubscription): LocalQueue | null {
+    const known = this.#queues.get(subscription.name);
+    if (known !== undefined) return known;
+    const settings = (this.#options.queueSettings ?? queueSettingsOf)(subscription);
+    const queue = settings
+      ? new LocalQueue({
+          settings,
+          clock: this.#clock,
+          failedMessagesDir:
+            this.#options.failedMessagesDir ??
+            path.join(path.dirname(this.#options.deadLetterFile), 'failed-messages'),
+          invoke: (event) => this.#options.deliver(subscription, event),
+          onFailedMessage: (message) => this.#options.onFailedMessage?.(subscription, message),
+          onInvocationError: (error) => this.#options.onConsumerError?.(subscription, error),
+        })
+      : null;
+    this.#queues.set(subscription.name, queue);
+    return queue;
   }
 
   #accept(entry: PutEventsEntry): PutEventsResult {
@@ -196,58 +228,27 @@ export class LocalEventBus {
     };
     for (const subscription of subscriptions) {
       if (!subscription.detailTypes.includes(definition.detailType)) continue;
-      const delivery = this.#deliverWithRetries(subscription, event);
-      this.#inFlight.add(delivery);
-      void delivery.finally(() => this.#inFlight.delete(delivery));
+      const queue = this.#queueFor(subscription);
+      if (queue) {
+        // The rule's SQS target sends the event itself as the message body.
+        queue.send(JSON.stringify(event));
+        continue;
+      }
+      const letter = this.#deadLetter(subscription, event, 'NO_RESOURCE', 'The target queue does not exist');
+      this.#letters.add(letter);
+      void letter.finally(() => this.#letters.delete(letter));
     }
     return { EventId: event.id };
-  }
-
-  async #deliverWithRetries(subscription: EventSubscription, event: BusEvent): Promise<void> {
-    const policy = this.#options.targetRetryPolicy ?? CONSUMER_TARGET_RETRY_POLICY;
-    const clock = this.#clock;
-    const target: AsyncTarget = {
-      functionName: localFunctionName(subscription.handler),
-      functionArn: localFunctionArn(subscription.handler),
-      run: () => this.#options.deliver(subscription, event),
-      config: this.#options.asyncInvokeConfig,
-    };
-    // The event's age as AWS would see it: the waits at their AWS length, the attempts as they took.
-    let age = 0;
-    for (let retry = 0; ; retry++) {
-      const began = performance.now();
-      try {
-        await this.#lambda.invoke(target, event);
-        return;
-      } catch (error) {
-        age += performance.now() - began;
-        const unreachable =
-          error instanceof FunctionUnreachable
-            ? error
-            : new FunctionUnreachable(
-                'ServiceException',
-                error instanceof Error ? error.message : String(error),
-              );
-        // EventBridge's backoff is "exponential with jitter" and not documented further: 1 s doubling here.
-        const delay = 1000 * 2 ** retry;
-        const outOfTime = age + delay > policy.maximumEventAgeInSeconds * 1000;
-        if (!unreachable.retryable || retry >= policy.maximumRetryAttempts || outOfTime) {
-          await this.#deadLetter(subscription, event, target, unreachable);
-          return;
-        }
-        await clock.sleep(delay);
-        age += delay;
-      }
-    }
   }
 
   async #deadLetter(
     subscription: EventSubscription,
     event: BusEvent,
-    target: AsyncTarget,
-    failure: FunctionUnreachable,
+    code: string,
+    message: string,
   ): Promise<void> {
     const attribute = (value: string) => ({ DataType: 'String' as const, StringValue: value });
+    const { queueArn } = queueSettingsOf(subscription);
     const letter: DeadLetter = {
       MessageId: randomUUID(),
       Body: JSON.stringify(event),
@@ -255,13 +256,9 @@ export class LocalEventBus {
         RULE_ARN: attribute(
           `arn:aws:events:${REGION}:${LOCAL_ACCOUNT}:rule/${this.#options.busName}/${subscription.name}`,
         ),
-        TARGET_ARN: attribute(target.functionArn),
-        // Lambda's "no such function" is EventBridge's NO_RESOURCE; which code a Lambda service
-        // error gets is not documented, ERROR_FROM_TARGET is the local choice.
-        ERROR_CODE: attribute(
-          failure.errorCode === 'ResourceNotFoundException' ? 'NO_RESOURCE' : 'ERROR_FROM_TARGET',
-        ),
-        ERROR_MESSAGE: attribute(failure.message),
+        TARGET_ARN: attribute(queueArn),
+        ERROR_CODE: attribute(code),
+        ERROR_MESSAGE: attribute(message),
       },
       Attributes: { SentTimestamp: String(Date.now()) },
     };

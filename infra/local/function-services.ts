@@ -172,6 +172,9 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
         get metrics() {
           return records.metrics;
         },
+        get batches() {
+          return records.batches;
+        },
         get archive() {
           archive ??= guardedArchive(records.archive, caller, exportsBucket);
           return archive;

@@ -29,6 +29,7 @@ import { LocalEventBus, startEventBusEndpoint } from './event-bus.ts';
 import type { LocalFunctionConfig } from './function-services.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import type { Authorize } from './iam/access.ts';
+import { checkMappingPermissions } from './iam/event-source-mappings.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
 import { localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
@@ -188,6 +189,8 @@ export interface EventDelivery {
   readonly deadLetterFile: string;
   /** The functions' on-failure destinations, `<dir>/<function name>.jsonl`. */
   readonly failedInvocationsDir: string;
+  /** The consumer queues' dead-letter queues, `<dir>/<queue name>.jsonl`. */
+  readonly failedMessagesDir: string;
 }
 
 /**
@@ -231,6 +234,17 @@ export async function startEventDelivery(
 ): Promise<EventDelivery> {
   const deadLetterFile = path.join(stateDir, 'events-dead-letter.jsonl');
   const failedInvocationsDir = path.join(stateDir, 'failed-invocations');
+  const failedMessagesDir = path.join(stateDir, 'failed-messages');
+  // Each consumer reads the queue its template's event source mapping names, with the mapping's
+  // and the queue's settings; a mapping whose role may not read its queue fails as Lambda fails it.
+  const mappings = new Map(iam.eventSourceMappings.map((mapping) => [mapping.entry, mapping]));
+  for (const mapping of mappings.values()) {
+    await checkMappingPermissions(
+      mapping,
+      iam.authorizer.authorize,
+      iam.credentialsFor(mapping.entry)?.accessKeyId,
+    );
+  }
   const consumers = new ConsumerThread(configOf);
   stops.push(() => consumers.stop());
   const bus = new LocalEventBus({
@@ -239,8 +253,15 @@ export async function startEventDelivery(
     subscriptions,
     deadLetterFile,
     failedInvocationsDir,
+    failedMessagesDir,
     timeScale: localAsyncTimeScale(),
+    queueSettings: (subscription) => mappings.get(subscription.handler),
     deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
+    onFailedMessage: (subscription, message) =>
+      log(
+        `${subscription.name}: message ${message.MessageId} moved to the dead-letter queue after ` +
+          `${message.Attributes.ApproximateReceiveCount} receives`,
+      ),
     onDeadLetter: (letter, event) =>
       log(
         `event ${event.id} not delivered by ${letter.MessageAttributes.RULE_ARN.StringValue}: ` +
@@ -280,7 +301,7 @@ export async function startEventDelivery(
     await bus.drain();
     await events.stop();
   });
-  return { bus, events, deadLetterFile, failedInvocationsDir };
+  return { bus, events, deadLetterFile, failedInvocationsDir, failedMessagesDir };
 }
 
 /**

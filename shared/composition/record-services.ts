@@ -4,15 +4,17 @@ import { lazyPort, once } from '#shared/composition/lazy';
 import { configFields, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import type { ExportArchive } from '#shared/ports/export-archive';
-import type { AuditRecords, MetricRecords, UsageRecords } from '#shared/records/stores';
+import type { AuditRecords, MetricRecords, RecordBatches, UsageRecords } from '#shared/records/stores';
 import { recordTables } from '#shared/records/tables';
 
-export type { AuditRecords, MetricRecords, UsageRecords };
+export type { AuditRecords, MetricRecords, RecordBatches, UsageRecords };
 
 export interface RecordServices {
   readonly audit: AuditRecords;
   readonly usage: UsageRecords;
   readonly metrics: MetricRecords;
+  /** The records consumer's writer: audit records and usage/metric aggregates of a batch of events. */
+  readonly batches: RecordBatches;
   readonly archive: ExportArchive;
 }
 
@@ -48,7 +50,7 @@ export function recordServicesFrom(
         recordTables.usage.envVar
       ],
     );
-  const audit = once((): AuditRecords => {
+  const auditConfig = once(() => {
     const config = loadConfig(
       z.object({
         [recordTables.audit.envVar]: configFields.name,
@@ -56,13 +58,26 @@ export function recordServicesFrom(
       }),
       env,
     );
-    return lazyPort<AuditRecords>(async () => {
-      const { AuditStore } = await import('#shared/records/audit-store');
-      return new AuditStore(
-        await client(),
-        String(config[recordTables.audit.envVar]),
-        Number(config.AUDIT_RETENTION_DAYS),
-      );
+    return {
+      table: String(config[recordTables.audit.envVar]),
+      retentionDays: Number(config.AUDIT_RETENTION_DAYS),
+    };
+  });
+  const auditStore = async () => {
+    const { table, retentionDays } = auditConfig();
+    const { AuditStore } = await import('#shared/records/audit-store');
+    return new AuditStore(await client(), table, retentionDays);
+  };
+  const audit = once((): AuditRecords => {
+    auditConfig();
+    return lazyPort<AuditRecords>(auditStore);
+  });
+  const batches = once((): RecordBatches => {
+    auditConfig();
+    const table = usageTable();
+    return lazyPort<RecordBatches>(async () => {
+      const { RecordBatchWriter } = await import('#shared/records/record-batch');
+      return new RecordBatchWriter(await client(), { usageTable: table, audit: await auditStore() });
     });
   });
   const usage = once((): UsageRecords => {
@@ -104,6 +119,9 @@ export function recordServicesFrom(
     },
     get metrics() {
       return metrics();
+    },
+    get batches() {
+      return batches();
     },
     get archive() {
       return archive();

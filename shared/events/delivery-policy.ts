@@ -47,3 +47,39 @@ export const CONSUMER_TARGET_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60;
 export const JOB_TARGET_RETRY_ATTEMPTS = 3;
 /** How long EventBridge Scheduler keeps retrying a job invocation. */
 export const JOB_TARGET_MAX_EVENT_AGE_SECONDS = 6 * 60 * 60;
+
+/**
+ * How a subscription's queue hands its events to its consumer (the Lambda SQS event source
+ * mapping), in the numbers the CDK app writes and the local queue obeys.
+ */
+export interface QueueDelivery {
+  /** Messages per invocation: up to 10,000 for a standard queue with a batching window. */
+  readonly batchSize: number;
+  /** How long Lambda gathers messages before it invokes with fewer than `batchSize` (0 to 300 s). */
+  readonly batchingWindowSeconds: number;
+  /** Receives of a message before its queue moves it to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+}
+
+/**
+ * The records consumer's batches: at steady load a batch fills before its window ends, so
+ * 1,000 requests cost about one invocation; at low load the window bounds how late a record is
+ * (and how few invocations an idle platform costs). Limits: batch size up to 10,000 for a standard
+ * queue, batching window up to 300 s
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html); a message is received
+ * 5 times before it is dead-lettered, the count AWS recommends so that a throttled batch is retried
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+export const RECORDS_QUEUE_DELIVERY: QueueDelivery = {
+  batchSize: 1000,
+  batchingWindowSeconds: 30,
+  maxReceiveCount: 5,
+};
+
+/**
+ * A consumer queue's visibility timeout is this many times its function's timeout: "at least six
+ * times the configuration timeout on your function", so a throttled batch can be retried; Lambda
+ * refuses an event source mapping whose function timeout exceeds the visibility timeout
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;

@@ -98,6 +98,25 @@ export const MetricSample = catalog.register({
   }),
 });
 
+/**
+ * The records of one API request in one entry: one EventBridge entry per request instead of one
+ * per record (EventBridge bills each entry, and each entry was a consumer invocation). The records
+ * keep the schemas of the per-record events above, which stay in the catalog: the storage snapshot
+ * still publishes `Usage Recorded`, and the batch consumer takes all four.
+ */
+export const RequestRecorded = catalog.register({
+  source: 'tenantry.api',
+  detailType: 'Request Recorded',
+  description:
+    "One API request's records: its audit record when it mutates, its billable usage when a tenant was authorised, and its metric sample.",
+  schema: z.object({
+    requestId: z.string(),
+    audit: AuditRecord.schema.optional(),
+    usage: UsageRecorded.schema.optional(),
+    metric: MetricSample.schema,
+  }),
+});
+
 export const ModuleEnabled = catalog.register({
   source: 'tenantry.modules',
   detailType: 'Module Enabled',

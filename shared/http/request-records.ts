@@ -1,5 +1,5 @@
 import { TENANT_ID_PATTERN } from '#shared/control/ids';
-import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
+import { type EventDetail, RequestRecorded } from '#shared/events/events';
 import { type HttpEvent, stateOf } from '#shared/http/middleware';
 import { type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { actionOf, outcomeOf } from '#shared/records/audit-actions';
@@ -20,10 +20,12 @@ function rawBodyKeys(event: HttpEvent): string[] {
   return [];
 }
 
+type RequestDetail = EventDetail<typeof RequestRecorded>;
+
 /**
- * The records of one finished request: an Audit Record when it mutates, a Usage Recorded
- * (`api_calls`) when a tenant was authorised and is not suspended (a tenant is never billed for
- * calls others make against its id), and a Metric Sample always.
+ * The records of one finished request, in one `Request Recorded` entry: an audit record when it
+ * mutates, usage (`api_calls`) when a tenant was authorised and is not suspended (a tenant is
+ * never billed for calls others make against its id), and a metric sample always.
  */
 export function recordsOf(
   route: RouteSpec,
@@ -36,7 +38,8 @@ export function recordsOf(
   const pathTenant = event.pathParameters?.tenantId;
   const knownTenant = pathTenant && TENANT_ID_PATTERN.test(pathTenant) ? pathTenant : null;
   const authorisedTenant = state.grant?.tenantId ?? null;
-  const records: OutgoingEvent[] = [];
+  let audit: RequestDetail['audit'];
+  let usage: RequestDetail['usage'];
   if (MUTATING.has(route.method)) {
     // The validated body only: strict schemas already dropped what no route accepts. A body that
     // failed validation is recorded by its (redacted) field names, never its values — also when
@@ -48,41 +51,42 @@ export function recordsOf(
       const keys = rawBodyKeys(event);
       if (keys.length > 0) details.rejectedFields = keys;
     }
-    records.push(
-      outgoing(AuditRecord, {
-        tenantId: authorisedTenant ?? (statusCode < 400 ? state.recordTenantId : null) ?? knownTenant,
-        userId: state.caller?.userId ?? 'anonymous',
-        action: actionOf(route),
-        resource: event.rawPath ?? route.path,
-        outcome: outcomeOf(statusCode, authorisedTenant !== null),
-        statusCode,
-        requestId: state.requestId,
-        at,
-        details: boundedDetails(details),
-      }),
-    );
+    audit = {
+      tenantId: authorisedTenant ?? (statusCode < 400 ? state.recordTenantId : null) ?? knownTenant,
+      userId: state.caller?.userId ?? 'anonymous',
+      action: actionOf(route),
+      resource: event.rawPath ?? route.path,
+      outcome: outcomeOf(statusCode, authorisedTenant !== null),
+      statusCode,
+      requestId: state.requestId,
+      at,
+      details: boundedDetails(details),
+    };
   }
   // Nothing of a suspended tenant is billed: its refused calls have no grant, and the calls it
   // may still make (reading its own status, a platform admin's support work) are not charged.
   if (authorisedTenant && state.grant?.suspended !== true) {
-    records.push(
-      outgoing(UsageRecorded, {
-        tenantId: authorisedTenant,
-        resourceType: 'api_calls',
-        quantity: 1,
-        unit: 'calls',
-        at,
-      }),
-    );
-  }
-  records.push(
-    outgoing(MetricSample, {
+    usage = {
       tenantId: authorisedTenant,
-      operationId: route.operationId,
-      statusCode,
-      latencyMs: Math.max(0, now.getTime() - state.startedAt),
+      resourceType: 'api_calls',
+      quantity: 1,
+      unit: 'calls',
       at,
+    };
+  }
+  const metric = {
+    tenantId: authorisedTenant,
+    operationId: route.operationId,
+    statusCode,
+    latencyMs: Math.max(0, now.getTime() - state.startedAt),
+    at,
+  };
+  return [
+    outgoing(RequestRecorded, {
+      requestId: state.requestId,
+      ...(audit ? { audit } : {}),
+      ...(usage ? { usage } : {}),
+      metric,
     }),
-  );
-  return records;
+  ];
 }

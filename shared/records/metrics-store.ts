@@ -1,8 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail, MetricSample } from '#shared/events/events';
-import { EventLedger, type EventLedgerOptions, type LedgerOutcome } from '#shared/records/event-ledger';
-import { BUCKET_COUNT, bucketAttribute, bucketOf, percentile } from '#shared/records/latency-histogram';
+import { BUCKET_COUNT, bucketAttribute, percentile } from '#shared/records/latency-histogram';
 
 export type MetricDetail = EventDetail<typeof MetricSample>;
 
@@ -44,45 +43,17 @@ export const isError = (statusCode: number) => statusCode >= 500;
 
 /**
  * Request metrics per tenant and hour: one item holding the request and error counts, the sum of
- * latencies and a latency histogram, every field moved by atomic `ADD` once per event (through the
- * same ledger as usage).
+ * latencies and a latency histogram, every field moved by atomic `ADD`s, once per event
+ * (RecordBatchWriter, with one update per tenant and hour for a whole batch).
  */
 export class MetricsStore {
   readonly #documents: DynamoDBDocumentClient;
-  readonly #ledger: EventLedger;
 
   constructor(
     client: DynamoDBClient,
     readonly tableName: string,
-    ledgerOptions: EventLedgerOptions = {},
   ) {
     this.#documents = DynamoDBDocumentClient.from(client);
-    this.#ledger = new EventLedger(this.#documents, tableName, ledgerOptions);
-  }
-
-  async record(eventId: string, detail: MetricDetail): Promise<LedgerOutcome> {
-    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + METRIC_LEDGER_DAYS * 86_400;
-    return this.#ledger.once(
-      metricKeys.ledger(detail.tenantId, detail.at, eventId),
-      { expiresAt },
-      async () => {
-        await this.#documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: metricKeys.hour(detail.tenantId, hourOf(detail.at)),
-            UpdateExpression:
-              'ADD requests :one, errors :error, clientErrors :client, latencySumMs :latency, #bucket :one',
-            ExpressionAttributeNames: { '#bucket': bucketAttribute(bucketOf(detail.latencyMs)) },
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':error': isError(detail.statusCode) ? 1 : 0,
-              ':client': detail.statusCode >= 400 && detail.statusCode < 500 ? 1 : 0,
-              ':latency': detail.latencyMs,
-            },
-          }),
-        );
-      },
-    );
   }
 
   /** Hours from `from` to `to` (ISO timestamps, inclusive of their hours) that had requests. */

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -7,7 +7,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail, UsageRecorded } from '#shared/events/events';
-import { EventLedger, type EventLedgerOptions, type LedgerOutcome } from '#shared/records/event-ledger';
 
 export type UsageDetail = EventDetail<typeof UsageRecorded>;
 
@@ -73,66 +72,21 @@ export { combine };
 
 /**
  * Usage records: a raw record per event and a daily rollup per tenant, day and resource type.
- * The raw record is the event's ledger entry, so a replay is recognised by its key; the rollup is
- * moved by atomic `ADD` (counters) or a conditional `SET` of a higher value (gauges) only by the
- * delivery that created the raw record. Months are summed from at most 31 daily rollups, so a
+ * The raw record is the event's claim (RecordBatchWriter), so a replay is recognised by its key; the
+ * rollup is moved by atomic `ADD` (counters) or a conditional `SET` of a higher value (gauges) only
+ * by the delivery that created the raw record, once per batch. Months are summed from at most 31 daily rollups, so a
  * month's export reads rollups, never the raw records.
  */
 export class UsageStore {
   readonly #documents: DynamoDBDocumentClient;
-  readonly #ledger: EventLedger;
 
   constructor(
     client: DynamoDBClient,
     readonly tableName: string,
-    ledgerOptions: EventLedgerOptions = {},
   ) {
     this.#documents = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    this.#ledger = new EventLedger(this.#documents, tableName, ledgerOptions);
-  }
-
-  async record(eventId: string, detail: UsageDetail): Promise<LedgerOutcome> {
-    const key = usageKeys.raw(detail.tenantId, detail.at, detail.resourceType, eventId);
-    return this.#ledger.once(key, { eventId, ...detail }, () =>
-      this.#addToRollup(detail.tenantId, dayOf(detail.at), detail.resourceType, detail.quantity, detail.unit),
-    );
-  }
-
-  async #addToRollup(tenantId: string, day: string, resourceType: string, quantity: number, unit: string) {
-    const key = usageKeys.rollup(tenantId, day, resourceType);
-    const kind = kindOf(resourceType);
-    const names = { '#q': 'quantity', '#unit': 'unit' };
-    const fixed = { ':tenant': tenantId, ':day': day, ':type': resourceType, ':unit': unit, ':kind': kind };
-    const setFixed = 'tenantId = :tenant, #day = :day, resourceType = :type, #unit = :unit, kind = :kind';
-    if (kind === 'counter') {
-      await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: `SET ${setFixed} ADD #q :q, events :one`,
-          ExpressionAttributeNames: { ...names, '#day': 'day' },
-          ExpressionAttributeValues: { ...fixed, ':q': quantity, ':one': 1 },
-        }),
-      );
-      return;
-    }
-    try {
-      await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: `SET ${setFixed}, #q = :q ADD events :one`,
-          ConditionExpression: 'attribute_not_exists(#q) OR #q < :q',
-          ExpressionAttributeNames: { ...names, '#day': 'day' },
-          ExpressionAttributeValues: { ...fixed, ':q': quantity, ':one': 1 },
-        }),
-      );
-    } catch (error) {
-      // Not a new peak: the day's value stands.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
   }
 
   async #queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
@@ -202,7 +156,7 @@ export class UsageStore {
   /**
    * Recomputes a finished day's rollups from its raw records and overwrites any that differ.
    * Run on days that take no more writes (the month close does): it is the backstop for the one
-   * window the ledger leaves (see EventLedger). Returns the resource types it corrected.
+   * window the claims leave (see RecordBatchWriter). Returns the resource types it corrected.
    */
   async reconcileDay(tenantId: string, day: string): Promise<string[]> {
     const raw = await this.rawRecords(tenantId, day);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './access.ts';
 import { cachedAssembly } from './assembly-cache.ts';
 import { readAssembly } from './cloud-assembly.ts';
+import { type EventSourceMapping, eventSourceMappingsOf } from './event-source-mappings.ts';
 import { generatedPhysicalNames, type LocalResourceNames, localPhysicalNames } from './local-names.ts';
 import { arnsIn } from './physical-names.ts';
 import {
@@ -60,6 +61,8 @@ export interface PlatformIam {
   readonly stateMachineArn: string;
   /** The ARN of the telemetry dead-letter queue, as the grants name it. */
   readonly telemetryDeadLetterQueueArn: string;
+  /** The SQS event source mappings of the templates (the event consumers'), with their queues' settings. */
+  readonly eventSourceMappings: readonly EventSourceMapping[];
   /** A function's own credentials; undefined for code that is no function of the templates. */
   credentialsFor(entry: string | undefined): LocalCredentials | undefined;
   /** The variables the template sets for a function; undefined for code that is no function. */
@@ -110,6 +113,7 @@ export function platformIam(assembly: CloudAssemblyTemplates, names: LocalResour
     tenantAccessRoleArn: tenantAccess[0]?.role.arn,
     stateMachineArn: arn.stateMachine(provisioningStateMachine(assembly)),
     telemetryDeadLetterQueueArn: arn.sqsQueue(names.telemetryDeadLetterQueue),
+    eventSourceMappings: eventSourceMappingsOf(assembly, functions),
     credentialsFor: (entry) =>
       entry !== undefined && byEntry.has(entry) ? authorizer.credentialsFor(entry) : undefined,
     environmentKeysOf: (entry) => (entry === undefined ? undefined : byEntry.get(entry)?.environmentKeys),
