@@ -7,24 +7,27 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LocalEventBus } from '#infra/local/event-bus';
+import { LocalEventBus, queueSettingsOf } from '#infra/local/event-bus';
 import { localFunctionName } from '#infra/local/local-functions';
 import { CONTROL_DATABASE } from '#infra/local/platform-info';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
-import { auditConsumer, metricConsumer, usageConsumer } from '#shared/composition/record-consumers';
+import { recordsHandler } from '#shared/composition/record-consumers';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { catalog, MetricSample, UsageRecorded } from '#shared/events/events';
+import { subscriptions } from '#shared/events/subscriptions';
 import { parseCsv } from '#shared/exports/csv';
 import { closeMonth, tenantCatalog, timeTenantMonthExport } from '#shared/exports/usage-export';
 import { outgoing } from '#shared/ports/event-publisher';
 import { AuditStore, auditPartition } from '#shared/records/audit-store';
 import { emit } from '#shared/records/emission';
 import { MetricsStore } from '#shared/records/metrics-store';
+import { RecordBatchWriter } from '#shared/records/record-batch';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
+import { type BusEvent, busEvent, deliverUntilDone } from '../support/record-batches.ts';
 import { dataApiRunner, expectStatus } from '../support/tenancy.ts';
 
 const info = inject('platform');
@@ -39,26 +42,16 @@ const controlDb = dataApiRunner(info, CONTROL_DATABASE);
 const control = controlDb.runner;
 const archive = new FileExportArchive(path.join(info.stateDir, 'exports'));
 const exportDeps = { usage, tenants: tenantCatalog(new TenantRepository(control)), archive };
-const auditHandler = auditConsumer(audit);
-const usageHandler = usageConsumer(usage);
-const metricHandler = metricConsumer(metrics);
+const writer = new RecordBatchWriter(dynamo, { usageTable: info.tables.usage, audit });
+const records = recordsHandler(() => writer);
+/** Delivers each event as its own SQS message until it is done, as the queue would; fails if one never is. */
+const deliver = async (...events: BusEvent[]) => {
+  expect(await deliverUntilDone(records, events)).toEqual([]);
+};
+const auditHandler = deliver;
+const usageHandler = deliver;
+const metricHandler = deliver;
 
-type Definition = { source: string; detailType: string };
-const busEvent = (
-  definition: Definition,
-  detail: unknown,
-  id = randomUUID(),
-): EventBridgeEvent<string, unknown> => ({
-  version: '0',
-  id,
-  'detail-type': definition.detailType,
-  source: definition.source,
-  account: '000000000000',
-  time: new Date().toISOString(),
-  region: 'local',
-  resources: [],
-  detail,
-});
 const usageDetail = (tenantId: string, at: string, quantity: number, resourceType = 'api_calls') => ({
   tenantId,
   resourceType,
@@ -189,22 +182,25 @@ describe('failure paths: nothing is lost', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps a usage event its consumer fails on in the consumer's failed invocations, and a redrive records it once", async () => {
-    // Arrange: a bus whose usage consumer writes to a table that does not exist.
+  it("moves a usage event its consumer keeps failing on to the queue's dead-letter queue, and a redrive records it once", async () => {
+    // Arrange: a bus whose records consumer writes to a table that does not exist.
     const dir = await mkdtemp(path.join(tmpdir(), 'tenantry-dlq-'));
     dirs.push(dir);
     const deadLetterFile = path.join(dir, 'dead.jsonl');
-    const failedInvocationsDir = path.join(dir, 'failed-invocations');
-    const broken = usageConsumer(new UsageStore(dynamo, 'no-such-table'));
+    const failedMessagesDir = path.join(dir, 'failed-messages');
+    const broken = recordsHandler(
+      () => new RecordBatchWriter(dynamo, { usageTable: 'no-such-table', audit }),
+    );
+    const [subscription] = subscriptions;
+    if (!subscription) throw new Error('no subscription');
     const bus = new LocalEventBus({
       busName: 'b',
       catalog,
-      subscriptions: [
-        { name: 'RecordUsage', detailTypes: ['Usage Recorded'], handler: 'events/record-usage', needs: [] },
-      ],
+      subscriptions: [subscription],
       deadLetterFile,
-      failedInvocationsDir,
-      timeScale: 0.00001,
+      failedInvocationsDir: path.join(dir, 'failed-invocations'),
+      failedMessagesDir,
+      timeScale: 0.0001,
       deliver: async (_subscription, event) => broken(event),
     });
     const tenantId = fakeTenant();
@@ -217,22 +213,19 @@ describe('failure paths: nothing is lost', () => {
       },
     ]);
     await bus.drain();
-    const failed = (
-      await readFile(path.join(failedInvocationsDir, 'tenantry-local-events-record-usage.jsonl'), 'utf8')
-    )
+    const { queueName } = queueSettingsOf(subscription);
+    const failed = (await readFile(path.join(failedMessagesDir, `${queueName}.jsonl`), 'utf8'))
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    // Assert: after Lambda's retries, one invocation record with the whole event; the delivery
-    // itself succeeded, so the rule's dead-letter file has nothing.
+    // Assert: received maxReceiveCount times, then moved with the whole event; the rule's delivery
+    // to the queue itself succeeded, so the rule's dead-letter file has nothing.
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({
-      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
-      requestPayload: { detail: { tenantId, quantity: 7 } },
-    });
+    expect(failed[0].Attributes.ApproximateReceiveCount).toBe(String(subscription.delivery.maxReceiveCount));
+    expect(JSON.parse(failed[0].Body)).toMatchObject({ detail: { tenantId, quantity: 7 } });
     await expect(readFile(deadLetterFile)).rejects.toThrow();
-    // Redrive twice to the working consumer (docs/operations.md: invoke with `.requestPayload`): counted once.
-    for (let i = 0; i < 2; i++) await usageHandler(failed[0].requestPayload);
+    // Redrive the message twice to the working consumer (docs/operations.md): counted once.
+    for (let i = 0; i < 2; i++) await usageHandler(JSON.parse(failed[0].Body));
     const [rollup] = await usage.dailyRollups(tenantId, '2021-07-01', '2021-07-01');
     expect(rollup?.quantity).toBe(7);
   });
