@@ -229,9 +229,10 @@ export class RecordBatchWriter {
           new UpdateCommand({
             TableName: this.#options.usageTable,
             Key: key,
-            UpdateExpression: 'SET leaseUntil = :new, batch = :token',
+            UpdateExpression: 'SET leaseUntil = :new, #batch = :token',
             ConditionExpression: '#state = :pending AND leaseUntil = :old',
-            ExpressionAttributeNames: { '#state': 'state' },
+            // Both are DynamoDB reserved words.
+            ExpressionAttributeNames: { '#state': 'state', '#batch': 'batch' },
             ExpressionAttributeValues: {
               ':new': leaseUntil,
               ':old': lease,
