@@ -9,8 +9,27 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/adapters/eventbridge-publisher';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
+import { entryOf } from '#shared/composition/record-consumers';
 import { NotFound, ValidationFailed } from '#shared/errors';
-import { AuditRecord, MetricSample, UsageRecorded } from '#shared/events/events';
+import { InvalidEventDetail } from '#shared/events/consumer';
+import {
+  AuditRecord,
+  type EventDetail,
+  MetricSample,
+  RequestRecorded,
+  UsageRecorded,
+} from '#shared/events/events';
+
+type RequestDetail = EventDetail<typeof RequestRecorded>;
+const busEvent = (definition: { source: string; detailType: string }, detail: unknown, id = 'e') => ({
+  version: '0',
+  id,
+  'detail-type': definition.detailType,
+  source: definition.source,
+  time: '2022-01-01T00:00:00Z',
+  detail,
+});
+
 import { csvCell, parseCsv, toCsv } from '#shared/exports/csv';
 import { csvToLines, linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, daysOf } from '#shared/exports/months';
@@ -389,7 +408,7 @@ describe('telemetry middleware', () => {
       body,
     });
 
-  it('publishes audit, usage and metric in one call, with secrets redacted', async () => {
+  it('publishes audit, usage and metric in one entry of one call, with secrets redacted', async () => {
     const { sink, published } = recordingSink();
     const response = await chain(member, sink)(
       event({ name: 'w', password: 'hunter2', apiToken: 'abc' }),
@@ -398,9 +417,10 @@ describe('telemetry middleware', () => {
 
     expect(response.statusCode).toBe(201);
     expect(published).toHaveLength(1);
-    const [audit, usage, metric] = published[0] ?? [];
-    expect(audit?.detailType).toBe(AuditRecord.detailType);
-    expect(audit?.detail).toMatchObject({
+    expect(published[0]?.map((entry) => entry.detailType)).toEqual([RequestRecorded.detailType]);
+    const { audit, usage, metric, requestId } = published[0]?.[0]?.detail as RequestDetail;
+    expect(requestId).toBe('req-test');
+    expect(audit).toMatchObject({
       tenantId: TENANT,
       userId: 'user-1',
       action: 'widgets.create',
@@ -411,8 +431,10 @@ describe('telemetry middleware', () => {
       details: { body: { name: 'w', password: REDACTED, apiToken: REDACTED } },
     });
     expect(JSON.stringify(published)).not.toMatch(/hunter2|"abc"/);
-    expect(usage?.detail).toMatchObject({ tenantId: TENANT, resourceType: 'api_calls', quantity: 1 });
-    expect(metric?.detail).toMatchObject({ tenantId: TENANT, operationId: 'createWidget', statusCode: 201 });
+    expect(usage).toMatchObject({ tenantId: TENANT, resourceType: 'api_calls', quantity: 1 });
+    expect(metric).toMatchObject({ tenantId: TENANT, operationId: 'createWidget', statusCode: 201 });
+    // Within EventBridge's entry size (256 KB): the audit details are bounded.
+    expect(Buffer.byteLength(JSON.stringify(published[0]?.[0]?.detail))).toBeLessThan(8 * 1024);
   });
 
   it('bills nothing to a suspended tenant, also on a call it was let through', async () => {
@@ -428,9 +450,9 @@ describe('telemetry middleware', () => {
     const response = await chain(suspended, sink)(event({ name: 'w' }), lambdaContext);
     // Assert: audited and measured under the tenant, but no api_calls.
     expect(response.statusCode).toBe(201);
-    const records = published[0] ?? [];
-    expect(records.map((record) => record.detailType)).toEqual(['Audit Record', 'Metric Sample']);
-    expect(records[1]?.detail).toMatchObject({ tenantId: TENANT });
+    const detail = published[0]?.[0]?.detail as RequestDetail;
+    expect(Object.keys(detail).sort()).toEqual(['audit', 'metric', 'requestId']);
+    expect(detail.metric).toMatchObject({ tenantId: TENANT });
   });
 
   it('audits a denied request under the path tenant and bills nobody', async () => {
@@ -438,14 +460,13 @@ describe('telemetry middleware', () => {
     const response = await chain(stranger, sink)(event({ name: 'w', password: 'hunter2' }), lambdaContext);
 
     expect(response.statusCode).toBe(404);
-    const records = published[0] ?? [];
-    expect(records.map((record) => record.detailType)).toEqual(['Audit Record', 'Metric Sample']);
-    expect(records[0]?.detail).toMatchObject({ tenantId: TENANT, outcome: 'denied', statusCode: 404 });
+    const detail = published[0]?.[0]?.detail as RequestDetail;
+    expect(Object.keys(detail).sort()).toEqual(['audit', 'metric', 'requestId']);
+    expect(detail.audit).toMatchObject({ tenantId: TENANT, outcome: 'denied', statusCode: 404 });
+    expect(detail.metric).toMatchObject({ tenantId: null, statusCode: 404 });
     // The body never passed validation: only its field names are kept.
-    expect((records[0]?.detail as { details: object } | undefined)?.details).toMatchObject({
-      rejectedFields: ['name', 'password'],
-    });
-    expect(JSON.stringify(records)).not.toContain('hunter2');
+    expect(detail.audit?.details).toMatchObject({ rejectedFields: ['name', 'password'] });
+    expect(JSON.stringify(published)).not.toContain('hunter2');
   });
 
   it('records a body the use case refused (400) by its field names only, like one the route refused', async () => {
@@ -459,7 +480,7 @@ describe('telemetry middleware', () => {
     const response = await chain(member, sink, refuse)(event({ name: 'secret-ref-4711' }), lambdaContext);
     // Assert
     expect(response.statusCode).toBe(400);
-    const details = (published[0]?.[0]?.detail as { details: Record<string, unknown> } | undefined)?.details;
+    const details = (published[0]?.[0]?.detail as RequestDetail).audit?.details;
     expect(details).toEqual({ method: 'POST', operationId: 'createWidget', rejectedFields: ['name'] });
     expect(JSON.stringify(published)).not.toContain('secret-ref-4711');
   });
@@ -526,9 +547,13 @@ describe('telemetry middleware', () => {
         .map((line) => JSON.parse(line));
       expect(lines).toHaveLength(2);
       expect(lines[1].failed.map((f: { event: OutgoingEvent }) => f.event.detailType)).toEqual([
-        'Audit Record',
-        'Usage Recorded',
-        'Metric Sample',
+        'Request Recorded',
+      ]);
+      expect(Object.keys(lines[1].failed[0].event.detail).sort()).toEqual([
+        'audit',
+        'metric',
+        'requestId',
+        'usage',
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -555,5 +580,36 @@ describe('telemetry middleware', () => {
         }),
       ]),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('records consumer: what a queue message holds', () => {
+  const at = '2022-01-01T00:00:00.000Z';
+  const metric = { tenantId: null, operationId: 'getHealth', statusCode: 200, latencyMs: 3, at };
+  const message = (event: unknown) => ({ messageId: 'm1', body: JSON.stringify(event) });
+
+  it('decodes a Request Recorded and each per-record event into the records of its event', () => {
+    const request = busEvent(RequestRecorded, { requestId: 'r', metric }, 'e1');
+    const usage = busEvent(
+      UsageRecorded,
+      { tenantId: TENANT, resourceType: 'storage_bytes', quantity: 5, unit: 'bytes', at },
+      'e2',
+    );
+    expect(entryOf(message(request))).toEqual({ id: 'm1', eventId: 'e1', metric });
+    expect(entryOf(message(usage))).toMatchObject({ eventId: 'e2', usage: { quantity: 5 } });
+    expect(entryOf(message(busEvent(MetricSample, metric, 'e3')))).toMatchObject({ eventId: 'e3', metric });
+  });
+
+  it.each([
+    ['a body that is not JSON', '{'],
+    ['an event without an id', JSON.stringify({ 'detail-type': 'Metric Sample', detail: metric })],
+    ['a detail its schema refuses', JSON.stringify(busEvent(RequestRecorded, { requestId: 'r' }))],
+    ['a detail-type it does not take', JSON.stringify(busEvent(AuditRecord, {}, 'e').detail)],
+    [
+      'another event of the catalog',
+      JSON.stringify({ ...busEvent(MetricSample, metric), 'detail-type': 'Tenant Registered' }),
+    ],
+  ])('refuses %s (the message fails, and is dead-lettered by its queue)', (_case, body) => {
+    expect(() => entryOf({ messageId: 'm', body })).toThrow(InvalidEventDetail);
   });
 });
