@@ -69,6 +69,8 @@ export interface PlatformInfo {
    * records of the asynchronous invocations that failed after Lambda's retries.
    */
   readonly failedInvocationsDir: string;
+  /** The consumer queues' dead-letter queues: `<dir>/<queue name>.jsonl`, messages failed `maxReceiveCount` times. */
+  readonly failedMessagesDir: string;
   readonly pid: number;
   readonly bootMs: number;
 }

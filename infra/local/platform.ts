@@ -161,7 +161,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       dynamodb: dynamo.endpoint,
       cognitoIdentityProvider: cognito.endpoint,
     };
-    const { bus, events, deadLetterFile, failedInvocationsDir } = await startEventDelivery(
+    const { bus, events, deadLetterFile, failedInvocationsDir, failedMessagesDir } = await startEventDelivery(
       {
         stateDir,
         eventBusName,
@@ -237,6 +237,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stateDir,
       deadLetterFile,
       failedInvocationsDir,
+      failedMessagesDir,
       pid: process.pid,
       bootMs: Math.round(performance.now() - began),
     };
