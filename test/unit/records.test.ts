@@ -418,7 +418,7 @@ describe('telemetry middleware', () => {
     expect(response.statusCode).toBe(201);
     expect(published).toHaveLength(1);
     expect(published[0]?.map((entry) => entry.detailType)).toEqual([RequestRecorded.detailType]);
-    const { audit, usage, metric, requestId } = published[0]?.[0]?.detail as RequestDetail;
+    const { audit, usage, metric, requestId } = (published[0]?.[0]?.detail ?? {}) as RequestDetail;
     expect(requestId).toBe('req-test');
     expect(audit).toMatchObject({
       tenantId: TENANT,
@@ -480,7 +480,7 @@ describe('telemetry middleware', () => {
     const response = await chain(member, sink, refuse)(event({ name: 'secret-ref-4711' }), lambdaContext);
     // Assert
     expect(response.statusCode).toBe(400);
-    const details = (published[0]?.[0]?.detail as RequestDetail).audit?.details;
+    const details = (published[0]?.[0]?.detail as RequestDetail | undefined)?.audit?.details;
     expect(details).toEqual({ method: 'POST', operationId: 'createWidget', rejectedFields: ['name'] });
     expect(JSON.stringify(published)).not.toContain('secret-ref-4711');
   });
