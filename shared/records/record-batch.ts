@@ -45,7 +45,7 @@ export interface RecordBatchWriterOptions {
    * function died takes the claim over. @default 120 s
    */
   readonly leaseMs?: number;
-  /** How many DynamoDB calls run at once. @default 16 */
+  /** How many DynamoDB calls run at once (a batch has up to 1,000 events). @default 64 */
   readonly concurrency?: number;
   readonly now?: () => number;
 }
@@ -131,7 +131,7 @@ export class RecordBatchWriter {
   async write(entries: readonly RecordEntry[]): Promise<Map<string, EntryOutcome>> {
     const outcomes = new Map<string, EntryOutcome>();
     const token = randomUUID();
-    const concurrency = this.#options.concurrency ?? 16;
+    const concurrency = this.#options.concurrency ?? 64;
     // The same event twice in one batch (a duplicate delivery): its first entry stands for all.
     const firsts = new Map<string, RecordEntry>();
     const duplicates: RecordEntry[] = [];
@@ -397,7 +397,7 @@ export class RecordBatchWriter {
         // No marker: each claim is marked on its own below.
       }
     }
-    await mapLimit(claims, this.#options.concurrency ?? 16, async (claim) => {
+    await mapLimit(claims, this.#options.concurrency ?? 64, async (claim) => {
       const failed = failedParts.get(claim);
       const applied = claim.parts.filter((part) => !failed?.parts.has(part));
       if (!failed) {
