@@ -118,6 +118,7 @@ export class RecordBatchWriter {
   readonly #options: RecordBatchWriterOptions;
   readonly #leaseMs: number;
   readonly #now: () => number;
+  readonly #concurrency: number;
 
   constructor(client: DynamoDBClient, options: RecordBatchWriterOptions) {
     this.#documents = DynamoDBDocumentClient.from(client, {
@@ -126,12 +127,13 @@ export class RecordBatchWriter {
     this.#options = options;
     this.#leaseMs = options.leaseMs ?? 120_000;
     this.#now = options.now ?? Date.now;
+    this.#concurrency = options.concurrency ?? 64;
   }
 
   async write(entries: readonly RecordEntry[]): Promise<Map<string, EntryOutcome>> {
     const outcomes = new Map<string, EntryOutcome>();
     const token = randomUUID();
-    const concurrency = this.#options.concurrency ?? 64;
+    const concurrency = this.#concurrency;
     // The same event twice in one batch (a duplicate delivery): its first entry stands for all.
     const firsts = new Map<string, RecordEntry>();
     const duplicates: RecordEntry[] = [];
@@ -397,7 +399,7 @@ export class RecordBatchWriter {
         // No marker: each claim is marked on its own below.
       }
     }
-    await mapLimit(claims, this.#options.concurrency ?? 64, async (claim) => {
+    await mapLimit(claims, this.#concurrency, async (claim) => {
       const failed = failedParts.get(claim);
       const applied = claim.parts.filter((part) => !failed?.parts.has(part));
       if (!failed) {
