@@ -161,12 +161,19 @@ describe('idempotency records in the control database', () => {
     await shortLived.complete(expired, old, { statusCode: 201, headers: {}, body: 'x'.repeat(40_000) });
     clock.advance(61_000);
     const fresh = claimed(await shortLived.claim(live));
-
-    // The claim above already purged a few expired records, oldest first; then by hand.
+    // A new key's claim purges up to 50 expired records, oldest first (far fewer exist here).
+    const purgedByClaim = await rowsOf(old.token);
+    const keptByClaim = await rowsOf(fresh.token);
     await shortLived.purgeExpired(1000);
+    const keptByPurge = await rowsOf(fresh.token);
+    clock.advance(61_000);
+    const purged = await shortLived.purgeExpired(1000);
 
-    expect(await rowsOf(old.token)).toEqual({ records: 0, parts: 0 });
-    expect(await rowsOf(fresh.token)).toEqual({ records: 1, parts: 0 });
+    expect(purgedByClaim).toEqual({ records: 0, parts: 0 });
+    expect(keptByClaim).toEqual({ records: 1, parts: 0 });
+    expect(keptByPurge).toEqual({ records: 1, parts: 0 });
+    expect(purged).toBeGreaterThanOrEqual(1);
+    expect(await rowsOf(fresh.token)).toEqual({ records: 0, parts: 0 });
   });
 
   it('keeps an answer larger than a Data API row, in parts, and reads it back whole', async () => {

@@ -13,7 +13,7 @@ import { saveRole } from '#shared/tenancy/roles';
 import { type Actor, addMember, newActor } from '../support/actors.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 import { controlAsApp, manualClock, newKey, recordsOn, requestAsSent } from '../support/idempotency.ts';
-import { errorOf, expectStatus } from '../support/tenancy.ts';
+import { errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { COMPLETE_SETTINGS, inTenantDatabase, tenantWithDatabase } from '../support/tenant-data.ts';
 
 /**
@@ -310,6 +310,36 @@ describe('expiry', () => {
     expect(same.body).toMatchObject({ name: oldName });
     expect(other.status).toBe(201);
     expect(reused.status).toBe(422);
+  });
+});
+
+describe('expiry of a registration key', () => {
+  it('POST /tenants: once the key has expired, it registers a new tenant, whatever the body', async () => {
+    // Arrange: a registration with the key, then 25 hours pass (for its idempotency record and the
+    // registration's own key, moved back behind the API's back).
+    const key = newKey('tenant-expired');
+    const first = expectStatus(await send(owner, 'POST', '/tenants', { name: 'Day one' }, key), 202);
+    await withPg(info, 'control', async (pg) => {
+      await pg.query(
+        `update idempotency_records set created_at = created_at - interval '25 hours',
+                expires_at = expires_at - interval '25 hours' where user_id = $1 and idempotency_key = $2`,
+        [owner.userId, key],
+      );
+      await pg.query(
+        `update tenant_registrations set created_at = created_at - interval '25 hours'
+          where user_id = $1 and idempotency_key = $2`,
+        [owner.userId, key],
+      );
+    });
+
+    // Act
+    const later = await send(owner, 'POST', '/tenants', { name: 'Day two' }, key);
+
+    // Assert
+    expect(later.status).toBe(202);
+    expect(replayed(later)).toBe(false);
+    expect((later.body as { id: string; name: string }).id).not.toBe((first.body as { id: string }).id);
+    expect(later.body).toMatchObject({ name: 'Day two' });
   });
 });
 
