@@ -414,6 +414,26 @@ describe('an attempt that died after its write committed', () => {
     expect(await rowsWith(text)).toHaveLength(1);
   });
 
+  it('a table: its name is its identity, so the re-run makes no second one and answers 409 conflict (documented)', async () => {
+    const key = newKey('died-table');
+    const name = `orphan_${randomUUID().slice(0, 8)}`;
+    const body = { name, columns: [{ name: 'v', type: 'text' }] };
+    await planAttempt(
+      requestAsSent(routes.createTable, owner.userId, key, { tenantId, databaseId }, body),
+      pastLease,
+    );
+    await inTenantDatabase(info, databaseId, (pg) => pg.query(`create table ${name} (v text)`));
+
+    const retry = await send(owner, 'POST', `${base}/tables`, body, key);
+
+    expect(retry.status).toBe(409);
+    expect(errorOf(retry)).toMatchObject({
+      code: 'conflict',
+      message: 'A table with this name already exists',
+    });
+    expect((await matching<{ name: string }>(`${base}/tables`, (t) => t.name === name)).length).toBe(1);
+  });
+
   it('within its lease: a retry waits, then answers 409 with Retry-After (1 s while it may run, the lease left once it cannot)', async () => {
     const name = `Busy ${randomUUID().slice(0, 6)}`;
     const [running, dead] = [newKey('running'), newKey('dead')];
