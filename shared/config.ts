@@ -36,3 +36,19 @@ export const baseHttpConfigSchema = z.object({
   TENANTRY_STAGE: configFields.stage,
   LOG_LEVEL: configFields.logLevel,
 });
+
+/**
+ * The timeout of a Tenantry function unless its construct sets another (every HTTP route
+ * function): API Gateway HTTP APIs give up after 30 s, so a route function stops just before.
+ * The CDK construct (infra/constructs/tenantry-function.ts) and the local gateway use this one
+ * number; an idempotency lease is made longer than it (shared/control/idempotency-records.ts).
+ */
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 29;
+
+/**
+ * "By default, the Data API cancels an operation and returns a timeout error if the operation
+ * doesn't finish processing within 45 seconds"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api-timeouts.html). A
+ * statement sent just before its function timed out may still commit up to this long after.
+ */
+export const DATA_API_STATEMENT_TIMEOUT_SECONDS = 45;

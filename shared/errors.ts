@@ -7,11 +7,14 @@ export abstract class DomainError extends Error {
   abstract readonly code: string;
   /** Extra, client-safe fields added to the error body (never internals). */
   readonly details: Record<string, unknown> | undefined;
+  /** Response headers the answer carries (`Retry-After`), names in lower case. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(message: string, details?: Record<string, unknown>) {
+  constructor(message: string, details?: Record<string, unknown>, headers?: Record<string, string>) {
     super(message);
     this.name = new.target.name;
     this.details = details;
+    this.headers = headers;
   }
 }
 
@@ -73,6 +76,32 @@ export class EmailNotVerified extends DomainError {
 export class InvitationExpired extends DomainError {
   readonly statusCode = 410;
   readonly code = 'invitation_expired';
+}
+
+/**
+ * The request's `Idempotency-Key` is held by an earlier request of the same caller that has not
+ * finished (shared/http/idempotency.ts): nothing was done; send the same request again after
+ * `Retry-After` seconds, and it answers that request's result.
+ */
+export class IdempotencyInProgress extends DomainError {
+  readonly statusCode = 409;
+  readonly code = 'idempotency_in_progress';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/**
+ * The request's `Idempotency-Key` was used by the same caller for another request (another route,
+ * path or body): nothing was done. A key names one request; a new request needs a new key.
+ */
+export class IdempotencyKeyMismatch extends DomainError {
+  readonly statusCode = 422;
+  readonly code = 'idempotency_key_mismatch';
 }
 
 export class PayloadTooLarge extends DomainError {

@@ -2,7 +2,10 @@ import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { createDatabase } from '#shared/tenancy/lifecycle';
 
-export const handler = httpHandler(routes.createDatabase, async ({ params, body }, services) => ({
-  status: 202,
-  body: await createDatabase(services, params.tenantId, body.label),
-}));
+export const handler = httpHandler(
+  routes.createDatabase,
+  async ({ params, body, idempotency }, services) => ({
+    status: 202,
+    body: await createDatabase(services, params.tenantId, body.label, idempotency),
+  }),
+);

@@ -3,7 +3,16 @@ import { httpHandler } from '#shared/http/handler';
 import { startModuleUpgrade } from '#shared/modules/upgrades';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.startModuleUpgrade, async ({ params, body, caller }, services) => ({
-  status: 202,
-  body: await startModuleUpgrade(upgradeDeps(services), params.moduleId, body.waveSize, caller.userId),
-}));
+export const handler = httpHandler(
+  routes.startModuleUpgrade,
+  async ({ params, body, caller, idempotency }, services) => ({
+    status: 202,
+    body: await startModuleUpgrade(
+      upgradeDeps(services),
+      params.moduleId,
+      body.waveSize,
+      caller.userId,
+      idempotency,
+    ),
+  }),
+);

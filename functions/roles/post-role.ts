@@ -2,7 +2,7 @@ import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 import { saveRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.createRole, async ({ grant, body }, services) => ({
+export const handler = httpHandler(routes.createRole, async ({ grant, body, idempotency }, services) => ({
   status: 201,
-  body: await saveRole(services, grant, body),
+  body: await saveRole(services, grant, body, idempotency),
 }));

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_ENTRY_TAG } from '#infra/constructs/function-tags';
 import type { StagePolicy } from '#infra/stage-policy';
+import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import type { Need } from '#shared/domain/needs';
 
 /** The repository root: bundling resolves `#shared/*` through its package.json `imports`. */
@@ -60,7 +61,7 @@ export interface TenantryFunctionProps {
   readonly memorySize?: number;
   /**
    * Timeout. API Gateway HTTP APIs give up after 30 s, and the Data API cancels after 45 s.
-   * @default Duration.seconds(29)
+   * @default Duration.seconds(DEFAULT_FUNCTION_TIMEOUT_SECONDS) (29 s)
    */
   readonly timeout?: Duration;
   /**
@@ -113,7 +114,7 @@ export class TenantryFunction extends Construct {
       runtime: FUNCTION_RUNTIME,
       architecture: FUNCTION_ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(29),
+      timeout: props.timeout ?? Duration.seconds(DEFAULT_FUNCTION_TIMEOUT_SECONDS),
       description: props.description ?? `Tenantry ${props.handler}`,
       role: this.role,
       logGroup: this.logGroup,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import type { Claims } from '#shared/domain/caller';
 import type { HttpHandler } from '#shared/http/handler';
 import type { HttpEvent } from '#shared/http/middleware';
@@ -202,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           : {}),
       },
     } as unknown as HttpEvent;
-    const deadline = Date.now() + 29_000;
+    const deadline = Date.now() + DEFAULT_FUNCTION_TIMEOUT_SECONDS * 1000;
     const context = {
       awsRequestId: requestId,
       functionName: `tenantry-local-${match.route.handler.replace('/', '-')}`,

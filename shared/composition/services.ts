@@ -3,6 +3,7 @@ import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
+import { IdempotencyRecords } from '#shared/control/idempotency-records';
 import { InvitationRepository } from '#shared/control/invitation-repository';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
@@ -11,6 +12,7 @@ import type { MfaStatus } from '#shared/identity/platform-mfa';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { EventPublisher } from '#shared/ports/event-publisher';
+import type { IdempotencyStore } from '#shared/ports/idempotency';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
@@ -52,6 +54,8 @@ export interface Services {
   readonly invitations: InvitationRepository;
   readonly customRoles: CustomRoleRepository;
   readonly databases: DatabaseRegistry;
+  /** The Idempotency-Key records of the idempotent routes, in the control database. */
+  readonly idempotency: IdempotencyStore;
   readonly tenantAccess: ControlTenantAccess;
   readonly activeTenants: ActiveTenantSource;
   readonly identity: IdentityAdmin;
@@ -88,6 +92,11 @@ export interface Adapters {
    * @default - none: using one throws
    */
   readonly records?: () => RecordServices;
+  /**
+   * The idempotency records (a test's own clock, TTL or lease).
+   * @default - the control database's, with DEFAULT_IDEMPOTENCY_SETTINGS
+   */
+  readonly idempotency?: () => IdempotencyStore;
 }
 
 /** Services on top of adapters; each adapter is made on first use. */
@@ -101,6 +110,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const invitations = once(() => new InvitationRepository(control()));
   const customRoles = once(() => new CustomRoleRepository(control()));
   const databases = once(() => new DatabaseRegistry(control()));
+  const idempotency = once(adapters.idempotency ?? (() => new IdempotencyRecords(control())));
   const tenantAccess = once(
     () => new ControlTenantAccess(memberships(), tenants(), Date.now, settings().accessCacheMs),
   );
@@ -149,6 +159,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get databases() {
       return databases();
+    },
+    get idempotency() {
+      return idempotency();
     },
     get tenantAccess() {
       return tenantAccess();

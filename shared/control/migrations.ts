@@ -177,4 +177,43 @@ export const controlMigrations: readonly Migration[] = [
       `do $$ begin execute format('revoke connect, temporary on database %I from public', current_database()); end $$`,
     ],
   },
+  {
+    version: 7,
+    name: 'idempotency keys of every creating route',
+    statements: [
+      // One row per caller and Idempotency-Key (shared/control/idempotency-records.ts,
+      // docs/retry-safe-writes.md): the request the key names, the attempt that holds it (until
+      // lease_until), and once finished the answer to give again. An expired row is deleted, never
+      // updated into a new one, so a token names one request for its whole life.
+      `create table idempotency_records (
+        user_id text not null,
+        idempotency_key text not null check (idempotency_key ~ '^[A-Za-z0-9_-]{1,100}$'),
+        operation_id text not null check (length(operation_id) between 1 and 64),
+        fingerprint text not null check (fingerprint ~ '^[0-9a-f]{64}$'),
+        token uuid not null unique,
+        attempt integer not null check (attempt >= 1),
+        state text not null check (state in ('in_progress', 'completed')),
+        started_at timestamptz not null,
+        lease_until timestamptz,
+        status_code integer check (status_code between 200 and 499),
+        response_headers jsonb,
+        completed_at timestamptz,
+        created_at timestamptz not null,
+        expires_at timestamptz not null,
+        primary key (user_id, idempotency_key),
+        check ((state = 'in_progress') = (lease_until is not null)),
+        check ((state = 'completed') = (status_code is not null and response_headers is not null and completed_at is not null)),
+        check (expires_at > created_at)
+      )`,
+      'create index idempotency_records_expiry_idx on idempotency_records (expires_at)',
+      // The answer's body, in parts: the Data API refuses a result row over 64 KB, and a body (a
+      // row, a table's description) can be larger.
+      `create table idempotency_response_parts (
+        token uuid not null references idempotency_records (token) on delete cascade,
+        part integer not null check (part >= 0),
+        chunk text not null,
+        primary key (token, part)
+      )`,
+    ],
+  },
 ];

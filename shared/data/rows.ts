@@ -1,3 +1,4 @@
+import { derivedRowId } from '#shared/control/ids';
 import { parsePart } from '#shared/core/validation';
 import { existingTable, type TableInfo } from '#shared/data/catalog';
 import { quoted } from '#shared/data/identifiers';
@@ -14,6 +15,7 @@ import {
 } from '#shared/data/row-statements';
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
 import { NotFound } from '#shared/errors';
+import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { SqlParams, SqlRow, SqlRunner } from '#shared/ports/sql';
 
 /**
@@ -41,17 +43,36 @@ async function oneRow(
   return row;
 }
 
+/**
+ * Inserts a row. One inserted under an Idempotency-Key gets the id its token derives (otherwise
+ * the database's `gen_random_uuid()`), so that a re-run after an attempt that may have inserted it
+ * answers that row (as it is now) instead of inserting a second one.
+ */
 export async function insertRow(
   deps: TenantDataDeps,
   tenantId: string,
   databaseId: string,
   table: string,
   body: unknown,
+  attempt: IdempotentAttempt | null = null,
 ) {
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await existingTable(sql, databaseId, table);
   const values = parsePart(writeSchemasOf(info).insert, body, 'body') as Record<string, unknown>;
-  const { names, placeholders, params } = bindValues(info, values);
+  const rowId = attempt ? derivedRowId(attempt.token) : null;
+  if (rowId && attempt?.rerun) {
+    const [earlier] = await sql.query(
+      `select ${selectList(info)} from ${quoted(table)} where "id" = :id::uuid`,
+      {
+        id: rowId,
+      },
+    );
+    if (earlier) return earlier;
+  }
+  const bound = bindValues(info, values);
+  const names = rowId ? ['id', ...bound.names] : bound.names;
+  const placeholders = rowId ? [':rowId::uuid', ...bound.placeholders] : bound.placeholders;
+  const params = rowId ? { ...bound.params, rowId } : bound.params;
   const write =
     names.length === 0
       ? `insert into ${quoted(table)} default values`

@@ -4,6 +4,7 @@ import { type Composed, composed } from '#shared/composition/handler';
 import type { Services } from '#shared/composition/services';
 import { logger } from '#shared/core/logger';
 import type { Caller } from '#shared/domain/caller';
+import { idempotency, idempotentAttemptOf, replayOf } from '#shared/http/idempotency';
 import {
   authorization,
   errorMapping,
@@ -15,6 +16,7 @@ import {
   validation,
 } from '#shared/http/middleware';
 import { telemetry } from '#shared/http/telemetry';
+import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { TelemetrySink } from '#shared/ports/telemetry';
 import type { TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 import type { RouteBody, RouteParams, RouteQuery, RouteSpec } from '#shared/routes/types';
@@ -29,6 +31,12 @@ export interface Input<R extends RouteSpec> {
   readonly requestId: string;
   /** Request headers, names in lower case (API Gateway's payload v2 already lowers them). */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /**
+   * The attempt this request runs under its `Idempotency-Key` (an `idempotent` route, a key sent);
+   * null otherwise. A handler that creates something names it after `token` so that a re-run
+   * (`rerun`) finds what an earlier attempt made (docs/retry-safe-writes.md).
+   */
+  readonly idempotency: IdempotentAttempt | null;
   readonly logger: typeof logger;
 }
 
@@ -74,6 +82,8 @@ function chainOf<const R extends RouteSpec>(
   const telemetrySink = options.telemetry ?? (() => services.telemetry);
   const core = async (event: HttpEvent): Promise<HttpResponse> => {
     const state = stateOf(event);
+    const replay = replayOf(event, state.requestId);
+    if (replay) return replay;
     const output = await impl(
       {
         params: state.params,
@@ -85,6 +95,7 @@ function chainOf<const R extends RouteSpec>(
         headers: Object.fromEntries(
           Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
         ),
+        idempotency: idempotentAttemptOf(event),
         logger,
       } as Input<R>,
       services,
@@ -92,12 +103,17 @@ function chainOf<const R extends RouteSpec>(
     state.recordTenantId = output.recordTenantId ?? null;
     return jsonResponse(output.status, output.body, state.requestId, output.headers);
   };
+  // An idempotent route claims its key once the caller and the input are known, and keeps the
+  // answer once the error mapping has made it (shared/http/idempotency.ts).
+  const keys = route.idempotent ? idempotency(route, () => services.idempotency) : null;
   const wrapped = middy<HttpEvent, HttpResponse>({ timeoutEarlyInMillis: 0 })
     .use(requestContext(route))
     .use(telemetry(route, { sink: telemetrySink }))
+    .use(keys ? [keys.record] : [])
     .use(errorMapping())
     .use(authorization(route, tenantAccess))
     .use(validation(route))
+    .use(keys ? [keys.claim] : [])
     .handler(core);
   return wrapped as unknown as HttpHandler;
 }

@@ -113,6 +113,7 @@ export function errorMapping(): MiddlewareObj<HttpEvent, HttpResponse> {
           error.statusCode,
           { error: { code: error.code, message: error.message, requestId, ...details } },
           requestId,
+          { ...error.headers },
         );
         return;
       }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { DATABASE_ID_PATTERN, derivedUpgradeId, TENANT_ID_PATTERN } from '#shared/control/ids';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { tableMetadata } from '#shared/data/catalog';
 import { NotFound } from '#shared/errors';
@@ -9,6 +9,7 @@ import { latestVersion, MODULE_ID_PATTERN, moduleById } from '#shared/modules/ca
 import { type ModuleDeps, migrationContext } from '#shared/modules/modules';
 import { migrateModule } from '#shared/modules/schema';
 import { outgoing } from '#shared/ports/event-publisher';
+import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { startWorkflow } from '#shared/workflows/attempts';
@@ -63,26 +64,42 @@ interface UpgradeRecord {
   finishedAt: string | null;
 }
 
-/** Starts an upgrade of `moduleId` to its latest version (route: platform admins). */
+/**
+ * Starts an upgrade of `moduleId` to its latest version (route: platform admins). One started
+ * under an Idempotency-Key is named after its token: a re-run after an attempt that may have
+ * recorded it answers that upgrade and makes sure its workflow runs.
+ */
 export async function startModuleUpgrade(
   deps: UpgradeDeps,
   moduleId: string,
   waveSize: number,
   createdBy: string,
+  attempt: IdempotentAttempt | null = null,
 ) {
   const module = moduleById(moduleId);
   if (!module) throw new NotFound('Module not found');
-  const id = newUpgradeId();
-  const [record] = await deps.control.query<UpgradeRecord & Record<string, unknown>>(
-    `insert into module_upgrades (id, module_id, to_version, wave_size, status, created_by)
-     values (:id, :moduleId, :toVersion, :waveSize, 'running', :createdBy) returning ${UPGRADE_COLUMNS}`,
-    { id, moduleId, toVersion: latestVersion(module), waveSize, createdBy },
-  );
-  await startWorkflow(deps.workflows, upgradeExecutionName(id), {
-    operation: 'upgradeModule',
-    upgradeId: id,
-    moduleId,
-  });
+  const id = attempt ? derivedUpgradeId(attempt.token) : newUpgradeId();
+  const [earlier] = attempt?.rerun
+    ? await deps.control.query<UpgradeRecord & Record<string, unknown>>(
+        `select ${UPGRADE_COLUMNS} from module_upgrades where id = :id`,
+        { id },
+      )
+    : [];
+  const [record] =
+    earlier === undefined
+      ? await deps.control.query<UpgradeRecord & Record<string, unknown>>(
+          `insert into module_upgrades (id, module_id, to_version, wave_size, status, created_by)
+           values (:id, :moduleId, :toVersion, :waveSize, 'running', :createdBy) returning ${UPGRADE_COLUMNS}`,
+          { id, moduleId, toVersion: latestVersion(module), waveSize, createdBy },
+        )
+      : [earlier];
+  if (record?.status === 'running') {
+    await startWorkflow(deps.workflows, upgradeExecutionName(id), {
+      operation: 'upgradeModule',
+      upgradeId: id,
+      moduleId,
+    });
+  }
   return record as UpgradeRecord;
 }
 

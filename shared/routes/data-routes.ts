@@ -142,6 +142,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'tables:write' },
     handler: 'tables/post-table',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    idempotent: true,
     request: { params: databaseParams, body: createTableSchema },
     responses: {
       201: { description: 'The table, as the catalog describes it', schema: tableSchema },
@@ -215,6 +216,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/post-row',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    idempotent: true,
     request: { params: tableParams, body: rowBodySchema },
     responses: {
       201: { description: 'The row', schema: rowSchema },
@@ -286,6 +288,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'modules:write' },
     handler: 'modules/post-module',
     needs: ['controlDb', 'tenantData', 'events', 'telemetry'],
+    idempotent: true,
     request: { params: tenantParams, body: enableModuleSchema },
     responses: {
       201: { description: 'Enabled', schema: moduleStateSchema },
@@ -329,6 +332,7 @@ export const dataRoutes = {
     access: { kind: 'platform', groups: ['platform-admin'] },
     handler: 'modules/post-upgrade',
     needs: ['controlDb', 'workflows', 'telemetry'],
+    idempotent: true,
     request: { params: z.strictObject({ moduleId: moduleIdSchema }), body: startUpgradeSchema },
     responses: { 202: { description: 'Started', schema: upgradeSchema }, ...forPlatformAdmins },
   }),

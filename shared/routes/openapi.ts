@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { FILTER_OPERATORS, MAX_FILTERS, MAX_IN_VALUES, rowsQuerySchema } from '#shared/data/row-query';
+import { IDEMPOTENCY_KEY_PATTERN } from '#shared/http/idempotency';
 import { errorBodySchema, gatewayErrorSchema } from '#shared/routes/schemas';
 import type { ResponseSpec, RouteSpec } from '#shared/routes/types';
 
@@ -43,6 +44,13 @@ const COMMON_RESPONSES: Readonly<Record<number, JsonSchema>> = {
   },
 };
 
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before sending the same request again',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
+
 /**
  * Every route behind the authorizer reads the control database (the caller's memberships, the
  * tenant, the registry) before it answers; while an auto-paused cluster resumes, the error mapping
@@ -52,13 +60,65 @@ const DATABASE_RESUMING = {
   description:
     'The database is resuming after an automatic pause: `{ "error": { "code": "database_resuming", ' +
     '"retryAfterSeconds": … } }`. Nothing was done; send the same request again after `Retry-After` seconds',
-  headers: {
-    'Retry-After': {
-      description: 'Seconds to wait before sending the same request again',
-      schema: { type: 'integer', minimum: 1 },
-    },
+  headers: RETRY_AFTER_HEADER,
+};
+
+/** The header of every `idempotent` route (shared/http/idempotency.ts, docs/retry-safe-writes.md). */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes the request safe to retry: the same caller, key and request (method, path, body) answer ' +
+    'the first result again, with `Idempotent-Replayed: true`, for 24 hours. 1 to 100 of ' +
+    '`A-Z a-z 0-9 _ -` (a UUID fits); a malformed key is a 400 and nothing is done.',
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, minLength: 1, maxLength: 100 },
+  example: '3f1c2a9e-5b7d-4c2a-9a41-0e6f1d2b8c77',
+};
+
+/** `idempotent-replayed` (REPLAYED_HEADER), as the document spells header names. */
+const IDEMPOTENT_REPLAYED = {
+  'Idempotent-Replayed': {
+    description:
+      '`true` when this is the first result of an earlier request with the same Idempotency-Key, ' +
+      'given again (the request was not run again)',
+    schema: { type: 'string', enum: ['true'] },
   },
 };
+
+const IDEMPOTENCY_IN_PROGRESS =
+  'idempotency_in_progress: a request with this Idempotency-Key is still running; nothing was done. ' +
+  'Send the same request again after `Retry-After` seconds';
+
+/** The answers an Idempotency-Key adds to a route: replay header on successes, 409, 422, 400. */
+function withIdempotency(responses: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  for (const [status, response] of Object.entries(responses)) {
+    const code = Number(status);
+    out[status] =
+      code >= 200 && code < 300
+        ? {
+            ...response,
+            headers: { ...(response.headers as JsonSchema | undefined), ...IDEMPOTENT_REPLAYED },
+          }
+        : response;
+  }
+  const own409 = responses[409]?.description;
+  out[409] = {
+    description: own409 ? `${own409}; or ${IDEMPOTENCY_IN_PROGRESS}` : IDEMPOTENCY_IN_PROGRESS,
+    headers: RETRY_AFTER_HEADER,
+    content: json(ERROR_REF),
+  };
+  out[422] = {
+    description:
+      'idempotency_key_mismatch: this Idempotency-Key was used by the caller for another request ' +
+      '(route, path or body); nothing was done',
+    content: json(ERROR_REF),
+  };
+  const own400 = responses[400]?.description ?? 'Invalid input';
+  out[400] = { description: `${own400}, or a malformed Idempotency-Key header`, content: json(ERROR_REF) };
+  return out;
+}
 
 const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
   // Schemas with refinements zod cannot express (z.custom) become `{}` rather than failing the document.
@@ -184,8 +244,12 @@ export function openApiDocument(
       operationId: route.operationId,
       summary: route.summary,
       tags: route.tags,
-      parameters: [...parametersOf(route, 'path'), ...parametersOf(route, 'query')],
-      responses: responsesOf(route),
+      parameters: [
+        ...parametersOf(route, 'path'),
+        ...parametersOf(route, 'query'),
+        ...(route.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+      ],
+      responses: route.idempotent ? withIdempotency(responsesOf(route)) : responsesOf(route),
       security: route.access.kind === 'public' ? [] : [{ cognito: [] }],
       'x-tenantry-access':
         route.access.kind === 'tenant'

@@ -294,6 +294,7 @@ export const recordRoutes = {
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/post-month-close',
     needs: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite', 'telemetry'],
+    idempotent: true,
     request: { params: archiveParams },
     responses: {
       200: { description: "The archived export's summary", schema: monthCloseSchema },

@@ -37,6 +37,7 @@ export const roleRoutes = {
     access: { kind: 'tenant', permission: 'roles:write' },
     handler: 'roles/post-role',
     needs: ['controlDb', 'telemetry'],
+    idempotent: true,
     request: { params: tenantParams, body: customRoleBodySchema },
     responses: {
       201: { description: 'The role', schema: customRoleSchema },

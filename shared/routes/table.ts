@@ -104,6 +104,7 @@ export const routes = {
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',
     needs: ['controlDb', 'workflows', 'telemetry'],
+    idempotent: true,
     request: { body: registerTenantSchema },
     responses: { 202: { description: 'Registered; provisioning', schema: tenantSchema }, ...signedIn },
   }),
@@ -199,6 +200,7 @@ export const routes = {
     access: { kind: 'tenant', permission: 'databases:write' },
     handler: 'databases/post-database',
     needs: ['controlDb', 'workflows', 'telemetry'],
+    idempotent: true,
     request: { params: tenantParams, body: createDatabaseSchema },
     responses: {
       202: { description: 'Provisioning', schema: databaseSchema },
@@ -244,6 +246,7 @@ export const routes = {
     access: { kind: 'tenant', permission: 'members:write' },
     handler: 'members/post-member',
     needs: ['controlDb', 'identityAdmin', 'telemetry'],
+    idempotent: true,
     request: { params: tenantParams, body: inviteMemberSchema },
     responses: {
       201: { description: 'The pending invitation', schema: invitationSchema },

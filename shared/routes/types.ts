@@ -52,6 +52,13 @@ export interface RouteSpec<
    * environment. Public routes declare `[]`.
    */
   readonly needs: readonly Need[];
+  /**
+   * The route takes an `Idempotency-Key` header (shared/http/idempotency.ts,
+   * docs/retry-safe-writes.md): the same caller, key and request answer the first result again.
+   * For every route that creates something. The records are kept in the control database, so the
+   * route declares `controlDb`; keys belong to callers, so it is not public.
+   */
+  readonly idempotent?: true;
   readonly request: {
     readonly params?: P;
     readonly query?: Q;

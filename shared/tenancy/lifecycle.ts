@@ -1,8 +1,9 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
-import { newDatabaseId } from '#shared/control/ids';
+import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { Conflict, NotFound } from '#shared/errors';
+import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { provisioningExecutionName } from '#shared/tenancy/register-tenant';
@@ -67,10 +68,28 @@ export const toDatabaseView = (db: TenantDatabaseRecord) => ({
   updatedAt: db.updatedAt,
 });
 
-export async function createDatabase(deps: LifecycleDeps, tenantId: string, label: string) {
+/**
+ * Records another database of the tenant and starts its provisioning. One created under an
+ * Idempotency-Key is named after its token: a re-run after an attempt that may have recorded it
+ * answers that database, and starts its provisioning if it is still provisioning (the attempt may
+ * have stopped between the two; the execution's name makes a second start of a running one a no-op).
+ */
+export async function createDatabase(
+  deps: LifecycleDeps,
+  tenantId: string,
+  label: string,
+  attempt: IdempotentAttempt | null = null,
+) {
   const tenant = await deps.tenants.get(tenantId);
   if (tenant?.status !== 'active') throw new Conflict('The tenant is not active');
-  const databaseId = newDatabaseId();
+  const databaseId = attempt ? derivedDatabaseId(attempt.token) : newDatabaseId();
+  const earlier = attempt?.rerun ? await deps.databases.get(databaseId) : null;
+  if (earlier?.tenantId === tenantId) {
+    if (earlier.status === 'provisioning') {
+      await start(deps, `provision-${databaseId}`, { operation: 'provision', tenantId, databaseId });
+    }
+    return toDatabaseView(earlier);
+  }
   const record = await deps.databases.create({
     id: databaseId,
     tenantId,

@@ -1,5 +1,6 @@
 import type { TenantRecord } from '#shared/control/control-records';
 import { DatabaseRegistry } from '#shared/control/database-registry';
+import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
@@ -16,7 +17,8 @@ export interface RegisterDeps {
 }
 
 /**
- * The tenant an earlier request with this idempotency key registered, its workflow started again
+ * The tenant an earlier request with this idempotency key registered (in the last 24 h: the key's
+ * life, IDEMPOTENCY_TTL_SECONDS), its workflow started again
  * while the tenant is still provisioning: a no-op while the workflow runs (the execution is named
  * after the tenant), the next attempt if it closed unfinished (that request failed between the
  * two, or the execution was interrupted).
@@ -25,8 +27,10 @@ async function registeredWith(deps: RegisterDeps, userId: string, key: string): 
   const [row] = await deps.control.query<{ tenantId: string; databaseId: string | null }>(
     `select r.tenant_id as "tenantId",
             (select d.id from tenant_databases d where d.tenant_id = r.tenant_id and d.is_primary) as "databaseId"
-       from tenant_registrations r where r.user_id = :userId and r.idempotency_key = :key`,
-    { userId, key },
+       from tenant_registrations r
+      where r.user_id = :userId and r.idempotency_key = :key
+        and r.created_at > now() - make_interval(secs => :ttl)`,
+    { userId, key, ttl: IDEMPOTENCY_TTL_SECONDS },
   );
   if (!row) return null;
   const tenant = await deps.tenants.get(row.tenantId);
@@ -86,6 +90,13 @@ export async function registerTenant(
         roleName: roleNameFor(tenantId),
       });
       if (idempotencyKey) {
+        // A key names its registration as long as an Idempotency-Key names its request (24 h);
+        // then it may register another tenant.
+        await tx.execute(
+          `delete from tenant_registrations where user_id = :userId and idempotency_key = :key
+              and created_at <= now() - make_interval(secs => :ttl)`,
+          { userId: owner.userId, key: idempotencyKey, ttl: IDEMPOTENCY_TTL_SECONDS },
+        );
         await tx.execute(
           'insert into tenant_registrations (user_id, idempotency_key, tenant_id) values (:userId, :key, :tenantId)',
           { userId: owner.userId, key: idempotencyKey, tenantId },

@@ -1,10 +1,11 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { CustomRoleRecord } from '#shared/control/control-records';
 import type { CustomRoleRepository } from '#shared/control/custom-role-repository';
-import { newRoleId } from '#shared/control/ids';
+import { derivedRoleId, newRoleId } from '#shared/control/ids';
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import { matrixToPermissions, type PermissionMatrix, permissionsToMatrix } from '#shared/domain/permissions';
 import { NotFound, ValidationFailed } from '#shared/errors';
+import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import { assertWithinGrant } from '#shared/tenancy/members';
 
@@ -64,17 +65,28 @@ function assertStorableName(name: string): void {
   }
 }
 
+/**
+ * Creates a custom role (no `roleId`) or replaces one. A role created under an Idempotency-Key is
+ * named after its token, so that a re-run after an attempt that may have made it answers that
+ * role (as it is now) instead of 409 for its name.
+ */
 export async function saveRole(
   deps: RoleDeps,
   grant: TenantGrant,
   input: { roleId?: string; name: string; permissions: PermissionMatrix },
+  attempt: IdempotentAttempt | null = null,
 ): Promise<CustomRoleView> {
   assertStorableName(input.name);
   const permissions = permissionsOf(input.permissions);
   assertWithinGrant(grant, permissions);
+  const roleId = input.roleId ?? (attempt ? derivedRoleId(attempt.token) : newRoleId());
+  if (!input.roleId && attempt?.rerun) {
+    const earlier = await deps.customRoles.get(grant.tenantId, roleId);
+    if (earlier) return toRoleView(earlier);
+  }
   const saved = await deps.customRoles.save(
     grant.tenantId,
-    input.roleId ?? newRoleId(),
+    roleId,
     input.name,
     permissions,
     input.roleId ? 'replace' : 'create',

@@ -1,3 +1,4 @@
+import { canonicalJson } from '#shared/core/canonical-json';
 import { type WorkflowExecution, WorkflowNameTaken, type WorkflowStarter } from '#shared/ports/workflows';
 
 /**
@@ -29,17 +30,6 @@ export interface StartedAttempt {
   readonly attempt: number;
 }
 
-/** Keys in one order at every depth: the same input is the same JSON text, as the service compares it. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
-  );
-}
-
 /**
  * Starts the work named `base`: the first attempt whose name is free, or the one still running
  * with this input. Attempts are tried in order, so two callers at once end on the same attempt
@@ -50,7 +40,8 @@ export async function startWorkflow(
   base: string,
   input: Record<string, unknown>,
 ): Promise<StartedAttempt> {
-  const same = canonical(input) as Record<string, unknown>;
+  // Keys in one order at every depth: the same input is the same JSON text, as the service compares it.
+  const same = canonicalJson(input) as Record<string, unknown>;
   for (let attempt = 1; attempt <= MAX_WORKFLOW_ATTEMPTS; attempt++) {
     const name = attemptName(base, attempt);
     try {

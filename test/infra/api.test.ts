@@ -2,6 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { effectiveNeeds, NEED_ENVIRONMENT } from '#infra/constructs/needs';
+import { DATA_API_STATEMENT_TIMEOUT_SECONDS, DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
+import { IDEMPOTENCY_LEASE_SECONDS } from '#shared/control/idempotency-records';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
 
@@ -171,5 +173,16 @@ describe('ApiStack', () => {
     for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
     }
+  });
+
+  it('stops every route function before an idempotency lease ends (a lease outlives the attempt it protects)', () => {
+    const timeouts = resourcesOfType(template, 'AWS::Lambda::Function').map(
+      ([, fn]) => fn.Properties.Timeout,
+    );
+    expect(timeouts.length).toBeGreaterThan(0);
+    for (const timeout of timeouts) expect(timeout).toBe(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
+    expect(IDEMPOTENCY_LEASE_SECONDS).toBeGreaterThan(
+      DEFAULT_FUNCTION_TIMEOUT_SECONDS + DATA_API_STATEMENT_TIMEOUT_SECONDS,
+    );
   });
 });

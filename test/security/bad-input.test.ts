@@ -495,6 +495,85 @@ describe('bad input', () => {
     expect((await admin.call('PUT', path)).status).toBe(400);
   });
 
+  it('a malformed Idempotency-Key is a 400 naming the header on every idempotent route (generated from the route table), and nothing is written', async () => {
+    // Staff in both platform groups: platform routes let them in, and a platform admin acts as a
+    // tenant admin on any tenant, so every route reaches its key check with a valid body.
+    const staff = await newActor(client, 'bad-key', { groups: ['platform-admin', 'finance'] });
+    const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+      items: { id: string }[];
+    };
+    const databaseId = databases.items[0]?.id ?? '';
+    const base = `/tenants/${tenantId}/databases/${databaseId}`;
+    expectStatus(
+      await owner.call('POST', `${base}/tables`, { name: 'keyed', columns: [{ name: 'v', type: 'text' }] }),
+      201,
+    );
+    const values: Record<string, string> = {
+      tenantId,
+      databaseId,
+      table: 'keyed',
+      moduleId: 'billing',
+      month: '1990-08',
+    };
+    const bodies: Record<string, unknown> = {
+      registerTenant: { name: 'Never registered' },
+      inviteMember: { email: 'never-invited@example.com', role: 'viewer' },
+      createRole: { name: 'Never made', permissions: { audit: ['read'] } },
+      createDatabase: { label: 'nevermade' },
+      createTable: { name: 'never_made', columns: [{ name: 'v', type: 'text' }] },
+      insertRow: { v: 'never inserted' },
+      enableModule: { moduleId: 'billing', databaseId },
+      startModuleUpgrade: {},
+      closeUsageMonth: undefined,
+    };
+    const idempotent = routeList.filter((route) => route.idempotent);
+    expect(idempotent.map((route) => route.operationId).sort()).toEqual(Object.keys(bodies).sort());
+    const keys = [
+      '',
+      'has space',
+      'x'.repeat(101),
+      'clé',
+      'a,b',
+      'semi;colon',
+      '../../etc',
+      '%41',
+      'tab\there',
+    ];
+    for (const route of idempotent) {
+      const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name);
+      for (const key of keys) {
+        const body = bodies[route.operationId];
+        const response = await client.call(route.method, path, {
+          token: staff.token,
+          body,
+          headers: { 'idempotency-key': key },
+        });
+        const where = `${route.operationId} with ${JSON.stringify(key)}: ${JSON.stringify(response.body)}`;
+        expect(response.status, where).toBe(400);
+        expect(detailPaths(response), where).toEqual(['idempotency-key']);
+      }
+    }
+    // Nothing was written: no tenant, invitation, role, database, table, row, module or archive.
+    expect(((await staff.call('GET', '/me')).body as { memberships: unknown[] }).memberships).toEqual([]);
+    const invitations = expectStatus(await owner.call('GET', `/tenants/${tenantId}/invitations`), 200)
+      .body as { items: { email: string }[] };
+    expect(invitations.items.map((i) => i.email)).not.toContain('never-invited@example.com');
+    const after = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+      items: unknown[];
+    };
+    expect(after.items).toHaveLength(databases.items.length);
+    expect((await owner.call('GET', `${base}/tables/never_made`)).status).toBe(404);
+    const rows = expectStatus(await owner.call('GET', `${base}/tables/keyed/rows`), 200).body as {
+      items: [];
+    };
+    expect(rows.items).toEqual([]);
+    const modules = expectStatus(await owner.call('GET', `/tenants/${tenantId}/modules`), 200).body as {
+      items: { id: string; enabled: boolean }[];
+    };
+    expect(modules.items.find((m) => m.id === 'billing')?.enabled).toBe(false);
+    expect((await staff.call('GET', '/usage/exports/archive/1990-08')).status).toBe(404);
+  });
+
   it('closing a month: a malformed month is a 400, never a 500', async () => {
     const finance = await newActor(client, 'bad-close', { groups: ['finance'] });
     for (const month of ['2021-1', '2021-13', '2021-00', 'abcd-ef', '202101', '2021-01-01', "' or 1=1"]) {
