@@ -123,6 +123,7 @@ export class LocalEventBus {
   readonly #lambda: LocalLambdaQueue;
   readonly #queues = new Map<string, LocalQueue | null>();
   readonly #letters = new Set<Promise<void>>();
+  #hurried = false;
 
   constructor(options: LocalEventBusOptions) {
     this.#options = options;
@@ -165,7 +166,9 @@ export class LocalEventBus {
 
   /** Ends every wait (batching windows, visibility timeouts, retries) now, and every later one at once (a stop). */
   hurry(): void {
+    this.#hurried = true;
     this.#clock.hurry();
+    for (const queue of this.#queues.values()) queue?.hurry();
   }
 
   #queueFor(subscription: EventSubscription): LocalQueue | null {
@@ -184,6 +187,7 @@ export class LocalEventBus {
           onInvocationError: (error) => this.#options.onConsumerError?.(subscription, error),
         })
       : null;
+    if (this.#hurried) queue?.hurry();
     this.#queues.set(subscription.name, queue);
     return queue;
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ScaledClock } from './async-invoke.ts';
 import { LOCAL_ACCOUNT, REGION } from './local-functions.ts';
 
@@ -67,13 +67,19 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html);
  * - a message received `maxReceiveCount` times and still not deleted is moved to the dead-letter
  *   queue instead of being delivered again (the redrive policy);
- * - the mapping invokes with up to `batchSize` messages, gathering for up to the batching window
- *   once a message is visible; a successful invocation deletes its messages but those the answer's
- *   `batchItemFailures` names; an answer that names a message not in the batch, or is malformed,
- *   fails the whole batch, as Lambda treats it
- *   (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+ * - the mapping invokes with up to `batchSize` messages, as soon as that many are visible or
+ *   when the batching window that began with the first visible message ends, whichever is first
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html); a message sent
+ *   while the others are in flight is polled at once, not after their visibility timeout;
+ * - a successful invocation deletes its messages but those the answer's `batchItemFailures` names.
+ *   An empty or null `batchItemFailures`, or an empty or null answer, is a complete success; an
+ *   item whose `itemIdentifier` is empty, null, under another key name, or not a message of the
+ *   batch, or a `batchItemFailures` that is no list, fails the whole batch, as Lambda treats it
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html, "Success and
+ *   failure conditions").
  *
- * One invocation runs at a time per queue; every wait is the clock's (scaled from AWS's).
+ * One invocation runs at a time per queue; every wait is the clock's (scaled from AWS's), and
+ * `hurry()` (a stopping platform) ends the batching windows and visibility timeouts at once.
  */
 export class LocalQueue {
   readonly settings: QueueSettings;
@@ -81,6 +87,11 @@ export class LocalQueue {
   readonly #messages = new Map<string, StoredMessage>();
   #running: Promise<void> | undefined;
   #idle: (() => void)[] = [];
+  /** Ends the poller's current wait (a message it waits for was sent, or the queue is hurried). */
+  #nudge: (() => void) | undefined;
+  /** What the poller waits for: any visible message, or a full batch (its batching window). */
+  #waitingFor: 'message' | 'batch' | undefined;
+  #hurried = false;
 
   constructor(options: LocalQueueOptions) {
     this.settings = options.settings;
@@ -98,7 +109,24 @@ export class LocalQueue {
       invisibleUntil: 0,
     });
     this.#wake();
+    if (
+      this.#waitingFor === 'message' ||
+      (this.#waitingFor === 'batch' && this.size >= this.settings.batchSize)
+    ) {
+      this.#nudge?.();
+    }
     return messageId;
+  }
+
+  /**
+   * Ends every wait now, and every later one at once (a stopping platform): the batching window
+   * closes, and the messages in flight or failed are visible again without their visibility
+   * timeout, so that the rest of their receives (and their dead-lettering) happen now.
+   */
+  hurry(): void {
+    this.#hurried = true;
+    for (const message of this.#messages.values()) message.invisibleUntil = 0;
+    this.#nudge?.();
   }
 
   /** Messages the queue holds, visible or not (ApproximateNumberOfMessages + NotVisible). */
@@ -123,19 +151,44 @@ export class LocalQueue {
   async #poll(): Promise<void> {
     const { clock } = this.#options;
     while (this.#messages.size > 0) {
-      const visible = this.#visible();
-      if (visible.length === 0) {
+      if (this.#visible().length === 0) {
+        // Until the first message is visible again, or a new one is sent.
         const next = Math.min(...[...this.#messages.values()].map((message) => message.invisibleUntil));
-        await clock.sleep(Math.max(1, (next - performance.now()) / clock.scale));
+        await this.#wait('message', Math.max(1, (next - performance.now()) / clock.scale));
         continue;
       }
-      if (visible.length < this.settings.batchSize && this.settings.batchingWindowSeconds > 0) {
-        await clock.sleep(this.settings.batchingWindowSeconds * 1000);
-      }
+      // Even without a window the poller receives after the sender's turn: the entries of one
+      // PutEvents call are sent together, and so are in one batch (up to its size).
+      await this.#gather();
       const { batch, dead } = this.#receive();
       await Promise.all(dead.map((message) => this.#deadLetter(message)));
       if (batch.length > 0) await this.#invoke(batch);
     }
+  }
+
+  /** The batching window: until `batchSize` messages are visible, or the window ends. */
+  async #gather(): Promise<void> {
+    const { clock } = this.#options;
+    const { batchSize, batchingWindowSeconds } = this.settings;
+    const ends = performance.now() + clock.ms(batchingWindowSeconds * 1000);
+    while (!this.#hurried && this.#visible().length < batchSize) {
+      const left = ends - performance.now();
+      if (left <= 0) return;
+      await this.#wait('batch', left / clock.scale);
+    }
+  }
+
+  /** Waits `awsMs` of AWS time (scaled), or less when what it `awaited` is sent, or on hurry(). */
+  #wait(awaited: 'message' | 'batch', awsMs: number): Promise<void> {
+    if (this.#hurried) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#nudge = resolve;
+      this.#waitingFor = awaited;
+      void this.#options.clock.sleep(awsMs).then(resolve);
+    }).finally(() => {
+      this.#nudge = undefined;
+      this.#waitingFor = undefined;
+    });
   }
 
   #visible(): StoredMessage[] {
@@ -159,7 +212,9 @@ export class LocalQueue {
       message.receiveCount++;
       message.firstReceivedAt ??= Date.now();
       message.receiptHandle = randomUUID();
-      message.invisibleUntil = performance.now() + clock.ms(this.settings.visibilityTimeoutSeconds * 1000);
+      message.invisibleUntil = this.#hurried
+        ? 0
+        : performance.now() + clock.ms(this.settings.visibilityTimeoutSeconds * 1000);
       batch.push(message);
     }
     return { batch, dead };
@@ -199,9 +254,11 @@ export class LocalQueue {
 
   /** The message ids a batch answer names as failed, or 'all' when Lambda would fail the batch. */
   #failuresIn(answer: unknown, batch: readonly StoredMessage[]): Set<string> | 'all' {
+    // Without ReportBatchItemFailures Lambda does not read the answer: a success deletes the batch.
     if (!this.settings.reportBatchItemFailures) return new Set();
-    const failures = (answer as Partial<SQSBatchResponse> | null | undefined)?.batchItemFailures;
-    if (answer === null || answer === undefined || failures === undefined) return new Set();
+    // A null or empty answer, or a null or empty batchItemFailures, is a complete success.
+    const failures = (answer as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+    if (failures === undefined || failures === null) return new Set();
     if (!Array.isArray(failures)) return 'all';
     const ids = new Set(batch.map((message) => message.messageId));
     const failed = new Set<string>();

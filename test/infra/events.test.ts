@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { stagePolicy } from '#infra/stage-policy';
+import { RECORDS_QUEUE_DELIVERY, VISIBILITY_TIMEOUT_FACTOR } from '#shared/events/delivery-policy';
 import { catalog } from '#shared/events/events';
-import { subscriptions } from '#shared/events/subscriptions';
+import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 import { firstMessageAlarm, tlsOnlyStatement } from '../support/queue-assertions.ts';
 
 interface Resource {
@@ -43,34 +44,143 @@ describe('EventsStack', () => {
     }
   });
 
-  it('gives every rule target a dead-letter queue and a retry policy', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
-    const targets = rules.flatMap((rule) => rule.Properties.Targets as Record<string, unknown>[]);
-    expect(targets.length).toBeGreaterThanOrEqual(subscriptions.length);
-    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
-    for (const target of targets) {
-      const deadLetter = target.DeadLetterConfig as { Arn: { 'Fn::GetAtt': [string, string] } } | undefined;
-      expect(deadLetter).toBeDefined();
-      expect(queues).toContain(deadLetter?.Arn['Fn::GetAtt'][0]);
-      expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 });
-    }
-  });
+  const bySubscription = subscriptions.map((subscription) => [subscription.name, subscription] as const);
+  /** The logical id a `{ 'Fn::GetAtt': [id, attribute] }` or `{ Ref: id }` names. */
+  const idOf = (value: unknown): string =>
+    (value as { Ref?: string }).Ref ?? (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const resourcesOf = (type: string) => Object.entries(template.findResources(type)) as [string, Resource][];
+  /** Each subscription's rule, its one target, the target queue, and the consumer reading it. */
+  const wiringOf = (subscription: EventSubscription) => {
+    const [ruleId, rule] =
+      resourcesOf('AWS::Events::Rule').find(
+        ([, candidate]) =>
+          candidate.Properties.Description === `${subscription.name}: ${subscription.detailTypes.join(', ')}`,
+      ) ?? [];
+    expect(rule, subscription.name).toBeDefined();
+    const targets = (rule?.Properties.Targets ?? []) as Record<string, unknown>[];
+    expect(targets, subscription.name).toHaveLength(1);
+    const target = targets[0] ?? {};
+    const queueId = idOf(target.Arn);
+    const mappings = resourcesOf('AWS::Lambda::EventSourceMapping').filter(
+      ([, mapping]) => idOf(mapping.Properties.EventSourceArn) === queueId,
+    );
+    expect(mappings, subscription.name).toHaveLength(1);
+    const mapping = mappings[0]?.[1];
+    const functionId = idOf(mapping?.Properties.FunctionName);
+    const fn = template.toJSON().Resources[functionId] as Resource & { Type: string };
+    return {
+      ruleId: ruleId ?? '',
+      target,
+      queueId,
+      queue: template.toJSON().Resources[queueId] as Resource & { Type: string },
+      mapping,
+      functionId,
+      fn,
+    };
+  };
 
-  it('encrypts every dead-letter and failure queue, requires TLS, and alarms on their first message', () => {
-    const queues = Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][];
-    // Per subscription: the rule's dead-letter queue and the consumer's failure destination; for
-    // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job.
-    expect(queues).toHaveLength(2 * subscriptions.length + 1 + 2);
-    for (const [queueId, queue] of queues) {
+  it.each(bySubscription)(
+    '%s: the rule targets its own encrypted, TLS-only queue, which only the rule may send to',
+    (_name, subscription) => {
+      const { ruleId, queueId, queue, target } = wiringOf(subscription);
+      expect(queue.Type).toBe('AWS::SQS::Queue');
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: [
+            tlsOnlyStatement(queueId),
+            {
+              Effect: 'Allow',
+              Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+              Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+            },
+          ],
+        },
+      });
+      // No input transformer: the message body is the event itself, what the consumer parses.
+      expect(target.InputTransformer).toBeUndefined();
+      expect(target.Input).toBeUndefined();
+    },
+  );
+
+  it.each(bySubscription)(
+    '%s: the rule target has a retry policy and a dead-letter queue apart from its queue',
+    (_name, subscription) => {
+      const { queueId, target } = wiringOf(subscription);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 });
+      const deadLetterId = idOf(
+        (target.DeadLetterConfig as { Arn: unknown } | undefined)?.Arn ?? { Ref: '' },
+      );
+      expect(template.toJSON().Resources[deadLetterId]?.Type).toBe('AWS::SQS::Queue');
+      expect(deadLetterId).not.toBe(queueId);
+    },
+  );
+
+  it.each(bySubscription)(
+    "%s: the queue's visibility is 6 × the consumer's timeout, redrive to the failed-messages queue after maxReceiveCount",
+    (_name, subscription) => {
+      const { queue, fn, target } = wiringOf(subscription);
+      expect(fn.Type).toBe('AWS::Lambda::Function');
+      expect(fn.Properties.Description).toBe(`Tenantry ${subscription.handler}`);
+      const timeout = Number(fn.Properties.Timeout);
+      expect(timeout).toBeGreaterThan(0);
+      expect(queue.Properties.VisibilityTimeout).toBe(VISIBILITY_TIMEOUT_FACTOR * timeout);
+      expect(VISIBILITY_TIMEOUT_FACTOR).toBe(6);
+      const redrive = queue.Properties.RedrivePolicy as {
+        deadLetterTargetArn: unknown;
+        maxReceiveCount: number;
+      };
+      expect(redrive.maxReceiveCount).toBe(subscription.delivery.maxReceiveCount);
+      const failedId = idOf(redrive.deadLetterTargetArn);
+      expect(template.toJSON().Resources[failedId]?.Type).toBe('AWS::SQS::Queue');
+      // Not the rule's dead-letter queue: one holds what was never queued, the other what the consumer failed on.
+      expect(failedId).not.toBe(idOf((target.DeadLetterConfig as { Arn: unknown }).Arn));
+    },
+  );
+
+  it.each(bySubscription)(
+    '%s: the consumer reads the queue through an event source mapping with its batch size and window, and partial batch responses',
+    (_name, subscription) => {
+      const { mapping, queueId } = wiringOf(subscription);
+      expect(mapping?.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        BatchSize: subscription.delivery.batchSize,
+        MaximumBatchingWindowInSeconds: subscription.delivery.batchingWindowSeconds,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(mapping?.Properties.Enabled ?? true).toBe(true);
+    },
+  );
+
+  it('encrypts every queue and requires TLS, and alarms on the first message of each dead-letter queue', () => {
+    const queues = resourcesOf('AWS::SQS::Queue');
+    const consumerQueues = new Set(subscriptions.map((subscription) => wiringOf(subscription).queueId));
+    // Per subscription: its queue, the rule's dead-letter queue and the failed-messages queue; for
+    // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job.
+    expect(queues).toHaveLength(3 * subscriptions.length + 1 + 2);
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    for (const [queueId, queue] of queues) {
+      expect(queue.Properties.SqsManagedSseEnabled, queueId).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId }],
         PolicyDocument: { Statement: Match.arrayWith([tlsOnlyStatement(queueId)]) },
       });
-      template.hasResourceProperties(
-        'AWS::CloudWatch::Alarm',
-        firstMessageAlarm(queueId, Object.keys(template.findResources('AWS::SNS::Topic'))[0]),
-      );
+      if (!consumerQueues.has(queueId)) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', firstMessageAlarm(queueId, topic));
+      }
+    }
+    // Both dead-letter queues of every subscription are among the alarmed ones.
+    for (const subscription of subscriptions) {
+      const { queue, target } = wiringOf(subscription);
+      for (const deadLetter of [
+        (queue.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn,
+        (target.DeadLetterConfig as { Arn: unknown }).Arn,
+      ]) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', firstMessageAlarm(idOf(deadLetter), topic));
+      }
     }
   });
 
@@ -86,7 +196,13 @@ describe('EventsStack', () => {
         eventBus: new events.EventBus(stack, 'Bus'),
         catalog,
         subscriptions: [
-          { name: 'Typo', detailTypes: ['Audit Recrod'], handler: 'events/record-audit', needs: [] },
+          {
+            name: 'Typo',
+            detailTypes: ['Audit Recrod'],
+            handler: 'events/record-telemetry',
+            needs: [],
+            delivery: RECORDS_QUEUE_DELIVERY,
+          },
         ],
         auditTable: table,
         usageTable: table,

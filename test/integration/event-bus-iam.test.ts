@@ -77,11 +77,21 @@ describe('PutEvents on the local bus, judged by the caller’s policies', () => 
     bus = new LocalEventBus({
       busName: BUS,
       catalog,
-      subscriptions: [{ name: 'Audit', detailTypes: ['Audit Record'], handler: 'x/audit', needs: [] }],
+      subscriptions: [
+        {
+          name: 'Audit',
+          detailTypes: ['Audit Record'],
+          handler: 'x/audit',
+          needs: [],
+          delivery: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 3 },
+        },
+      ],
       deadLetterFile: path.join(dir, 'dlq.jsonl'),
       failedInvocationsDir: path.join(dir, 'failed'),
+      timeScale: 0.00001,
+      // The subscription's queue hands the consumer SQS batches whose bodies are the events.
       deliver: async (_subscription, event) => {
-        delivered.push(event);
+        delivered.push(...event.Records.map((record) => JSON.parse(record.body) as BusEvent));
       },
     });
     endpoint = await startEventBusEndpoint(bus, {
@@ -128,7 +138,8 @@ describe('PutEvents on the local bus, judged by the caller’s policies', () => 
     });
     expect(answer.Entries?.[2]?.ErrorCode).toBe('AccessDeniedException');
     expect(answer.Entries?.[2]?.ErrorMessage).toContain(`on resource: ${busArn('other')}`);
-    expect(delivered).toHaveLength(1);
+    expect(delivered.map((event) => event.id)).toEqual([answer.Entries?.[0]?.EventId]);
+    expect(delivered[0]).toMatchObject({ source: 'tenantry.api', 'detail-type': 'Audit Record' });
   });
 
   it('refuses the whole call when no entry is allowed, delivering nothing', async () => {
@@ -143,9 +154,12 @@ describe('PutEvents on the local bus, judged by the caller’s policies', () => 
   });
 
   it('allows a key of no function (an administrator’s), as the stand-ins do', async () => {
+    delivered.length = 0;
     const answer = await client('operator').send(
       new PutEventsCommand({ Entries: [entry('tenantry.api'), entry('tenantry.api', 'other')] }),
     );
+    await bus.drain();
+    expect(delivered.map((event) => event.id)).toEqual([answer.Entries?.[0]?.EventId]);
     // The other bus does not exist locally: refused by the bus, not by IAM.
     expect(answer.Entries?.map((result) => result.ErrorCode)).toEqual([
       undefined,

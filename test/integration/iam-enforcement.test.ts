@@ -297,6 +297,30 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
     expect(onlyOutside.sort()).toEqual(['platform/get-health', 'platform/get-openapi']);
   });
 
+  it("lets only the records consumer's role make its event source mapping's calls on its queue", async () => {
+    // No stand-in serves SQS: Lambda's pollers make these calls, with the consumer's role, and the
+    // platform checks them at boot (checkMappingPermissions); asked here of every role.
+    const [mapping, ...more] = iam.eventSourceMappings;
+    expect(more).toEqual([]);
+    expect(mapping?.entry).toBe('events/record-telemetry');
+    const consume = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+    const allowedBy = async (entry: string) => {
+      const accessKeyId = iam.authorizer.credentialsFor(entry).accessKeyId;
+      const decisions = await Promise.all(
+        [...consume, 'sqs:SendMessage'].map((action) =>
+          iam.authorizer.authorize({ accessKeyId, action, resource: mapping?.queueArn ?? '', context: {} }),
+        ),
+      );
+      return decisions.map((decision) => decision.allowed);
+    };
+    // The consumer consumes, and does not send (the rule does).
+    expect(await allowedBy('events/record-telemetry')).toEqual([true, true, true, false]);
+    for (const fn of iam.functions) {
+      if (fn.entry === 'events/record-telemetry') continue;
+      expect(await allowedBy(fn.entry), fn.entry).toEqual([false, false, false, false]);
+    }
+  });
+
   // Probes in order: master secret, tenant secret, control app secret, Data API as the app role,
   // PutEvents, audit GetItem, usage PutItem, ListUsers. No function's own role reads a tenant
   // secret or the master secret here: tenant data goes through tenant-access sessions (below).
@@ -304,7 +328,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
     ['platform/get-health', [false, false, false, false, false, false, false, false]],
     ['me/get-me', [false, false, true, true, true, false, false, false]],
     ['tables/list-tables', [false, false, true, true, true, false, false, false]],
-    ['events/record-usage', [false, false, false, false, false, false, true, false]],
+    ['events/record-telemetry', [false, false, false, false, false, true, true, false]],
     ['members/post-member', [false, false, true, true, true, false, false, true]],
     ['provisioning/create-role-and-database', [true, true, true, true, false, false, false, false]],
   ] as const)('%s: the probes its role allows, written out', async (entry, allowed) => {

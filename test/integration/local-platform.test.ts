@@ -172,34 +172,73 @@ describe('the local platform (booted once for the run)', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
-  it('runs a consumer invoked asynchronously on its thread with the same retries: a redrive that fails again comes back', async () => {
-    // Arrange: the audit consumer refuses an event that is not an Audit Record.
-    const functionName = 'tenantry-local-events-record-audit';
-    const event = {
-      version: '0',
-      id: `not-audit-${Date.now()}`,
+  it('invokes the records consumer on its thread as its event source mapping does, answering its partial batch response', async () => {
+    // Arrange: an SQS batch of one request's records and a message the consumer refuses.
+    const tenantId = `t-batch-${Date.now()}`;
+    const at = new Date().toISOString();
+    const record = (event: object) => ({
+      messageId: `m-${Math.random().toString(36).slice(2)}`,
+      receiptHandle: 'r',
+      body: JSON.stringify(event),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: '000000000000',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:records',
+      awsRegion: 'us-east-1',
+    });
+    const envelope = { version: '0', account: '000000000000', time: at, region: 'local', resources: [] };
+    const good = record({
+      ...envelope,
+      id: `request-${Date.now()}`,
+      'detail-type': 'Request Recorded',
+      source: 'tenantry.api',
+      detail: {
+        requestId: 'req-batch',
+        audit: {
+          tenantId,
+          userId: 'user-1',
+          action: 'tenant.update',
+          resource: `/tenants/${tenantId}`,
+          outcome: 'success',
+          statusCode: 200,
+          requestId: 'req-batch',
+          at,
+        },
+        metric: { tenantId, operationId: 'patchTenant', statusCode: 200, latencyMs: 3, at },
+      },
+    });
+    const poison = record({
+      ...envelope,
+      id: 'poison',
       'detail-type': 'Usage Recorded',
       source: 'tenantry.usage',
-      account: '000000000000',
-      time: new Date().toISOString(),
-      region: 'local',
-      resources: [],
       detail: {},
-    };
-    // Act
-    await invokeAsync(info, functionName, event);
-    const records = await eventually(
-      () => failedInvocations(info, functionName),
-      (found) => found.some((record) => (record.requestPayload as typeof event).id === event.id),
-    );
-    // Assert
-    const mine = records.filter((record) => (record.requestPayload as typeof event).id === event.id);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]?.requestContext).toMatchObject({
-      condition: 'RetriesExhausted',
-      approximateInvokeCount: 3,
     });
-    expect(mine[0]?.responsePayload.errorType).toBe('InvalidEventDetail');
+    const lambda = new LambdaClient({ ...aws(info), endpoint: info.endpoints.lambda, maxAttempts: 1 });
+    // Act
+    const answer = await lambda
+      .send(
+        new InvokeCommand({
+          FunctionName: 'tenantry-local-events-record-telemetry',
+          Payload: Buffer.from(JSON.stringify({ Records: [good, poison] })),
+        }),
+      )
+      .finally(() => lambda.destroy());
+    // Assert: a success whose payload names the poison message; the rest of the batch is recorded.
+    expect(answer.StatusCode).toBe(200);
+    expect(answer.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(answer.Payload ?? []).toString('utf8'))).toEqual({
+      batchItemFailures: [{ itemIdentifier: poison.messageId }],
+    });
+    const items = await auditItems(info, tenantId);
+    expect(items).toHaveLength(1);
+    expect(items[0]?.eventId?.S).toBe(JSON.parse(good.body).id);
   });
 
   it('rejects an event that is not in the catalog or does not match its schema', async () => {

@@ -17,12 +17,37 @@ export interface EventSourceMapping extends QueueSettings {
   readonly functionTimeoutSeconds: number;
 }
 
-/** What Lambda answers CreateEventSourceMapping for a setting it refuses. */
+/**
+ * What Lambda answers CreateEventSourceMapping for a setting it refuses: a value outside the API
+ * model's range is a `ValidationException` ("1 validation error detected: …", as for every AWS JSON
+ * API), a combination Lambda refuses is an `InvalidParameterValueException`.
+ */
 export class InvalidEventSourceMapping extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    name: 'InvalidParameterValueException' | 'ValidationException' = 'InvalidParameterValueException',
+  ) {
     super(message);
-    this.name = 'InvalidParameterValueException';
+    this.name = name;
   }
+}
+
+/** The API model's range of a mapping's number, in the words of AWS's request validation. */
+const RANGES = [
+  { member: 'batchSize', min: 1, max: 10_000 },
+  { member: 'maximumBatchingWindowInSeconds', min: 0, max: 300 },
+] as const;
+
+function outOfRange(values: Record<(typeof RANGES)[number]['member'], number>): string | undefined {
+  const errors = RANGES.flatMap(({ member, min, max }) => {
+    const value = values[member];
+    const at = `Value '${value}' at '${member}' failed to satisfy constraint: Member must have value`;
+    if (value < min) return [`${at} greater than or equal to ${min}`];
+    if (value > max) return [`${at} less than or equal to ${max}`];
+    return [];
+  });
+  if (errors.length === 0) return undefined;
+  return `${errors.length} validation error${errors.length === 1 ? '' : 's'} detected: ${errors.join('; ')}`;
 }
 
 interface Resource {
@@ -44,11 +69,12 @@ const resourcesOf = (stack: TemplateStack): Record<string, Resource> =>
   (stack.template as { Resources?: Record<string, Resource> }).Resources ?? {};
 
 /**
- * Every SQS event source mapping of the Tenantry functions, validated as Lambda validates one: the
- * function's timeout may not exceed the queue's visibility timeout
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), a batch size above
- * 10 needs a batching window, at most 10,000 (standard queue) and a window of at most 300 s
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html).
+ * Every SQS event source mapping of the Tenantry functions, validated as Lambda validates one, in
+ * Lambda's words: a batch size of 1 to 10,000 (standard queue) and a window of 0 to 300 s (the API
+ * model's ranges, checked first), a batch size above 10 only with a batching window
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html), and a function
+ * timeout no longer than the queue's visibility timeout
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
  */
 export function eventSourceMappingsOf(
   assembly: CloudAssemblyTemplates,
@@ -79,19 +105,16 @@ export function eventSourceMappingsOf(
       const batchSize = Number(properties.BatchSize ?? 10);
       const batchingWindowSeconds = Number(properties.MaximumBatchingWindowInSeconds ?? 0);
       const where = `${stack.name}/${logicalId}`;
+      const invalid = outOfRange({ batchSize, maximumBatchingWindowInSeconds: batchingWindowSeconds });
+      if (invalid) throw new InvalidEventSourceMapping(`${where}: ${invalid}`, 'ValidationException');
+      if (batchSize > 10 && batchingWindowSeconds < 1) {
+        throw new InvalidEventSourceMapping(
+          `${where}: Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10`,
+        );
+      }
       if (functionTimeoutSeconds > visibilityTimeoutSeconds) {
         throw new InvalidEventSourceMapping(
           `${where}: Queue visibility timeout: ${visibilityTimeoutSeconds} seconds is less than Function timeout: ${functionTimeoutSeconds} seconds`,
-        );
-      }
-      if (batchSize > 10 && batchingWindowSeconds < 1) {
-        throw new InvalidEventSourceMapping(
-          `${where}: a batch size above 10 requires MaximumBatchingWindowInSeconds of at least 1`,
-        );
-      }
-      if (batchSize < 1 || batchSize > 10_000 || batchingWindowSeconds < 0 || batchingWindowSeconds > 300) {
-        throw new InvalidEventSourceMapping(
-          `${where}: BatchSize ${batchSize} (1 to 10,000) or MaximumBatchingWindowInSeconds ${batchingWindowSeconds} (0 to 300) out of range`,
         );
       }
       const redrive = queueProperties.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
