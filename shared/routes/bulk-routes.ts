@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { MAX_BATCH_BYTES, MAX_BATCH_JSON_ELEMENTS, MAX_BATCH_ROWS } from '#shared/data/row-batch';
+import { ROW_FILE_FORMATS, ROW_FILE_MEDIA_TYPES, rowCountOfFile } from '#shared/data/row-files';
 import { tableParams } from '#shared/routes/data-routes';
 import { error, inTenant } from '#shared/routes/responses';
-import { defineRoute, type RouteSpec } from '#shared/routes/types';
+import { defineRoute, type RouteSpec, type TextBodySpec } from '#shared/routes/types';
 
 /*
  * The rows of a table many at a time: a batch insert, and export and import as CSV or NDJSON
@@ -36,6 +37,37 @@ const batchResultSchema = z.object({
     .describe('Every row as inserted, in request order, when they total at most 512 KiB of JSON'),
   ids: z.array(z.string()).optional().describe('Otherwise the ids of the rows, in request order'),
 });
+
+const fileFormat = z.enum(ROW_FILE_FORMATS);
+
+export const exportQuerySchema = z.strictObject({
+  format: fileFormat.default('csv'),
+  cursor: z
+    .string()
+    .max(16_384)
+    .optional()
+    .describe('The x-tenantry-next-cursor header of the previous page (opaque); only valid with its sort'),
+  sort: z
+    .string()
+    .regex(/^-?[a-z][a-z0-9_]{0,62}$/, 'a column name, with - in front for descending')
+    .optional()
+    .describe('As for GET …/rows: a column, -column for descending; default created_at, ties by id'),
+});
+
+export const importQuerySchema = z.strictObject({
+  format: fileFormat.describe('csv (a text/csv body) or ndjson (an application/x-ndjson body)'),
+});
+
+const fileTexts = (what: string): readonly [TextBodySpec, ...TextBodySpec[]] => [
+  {
+    mediaType: ROW_FILE_MEDIA_TYPES.csv,
+    description: `${what} as CSV (UTF-8, RFC 4180): a header row of column names, then one row a line`,
+  },
+  {
+    mediaType: ROW_FILE_MEDIA_TYPES.ndjson,
+    description: `${what} as NDJSON: one JSON object of column values a line`,
+  },
+];
 
 const tooLarge = error(
   `The body is over ${MAX_BATCH_BYTES} bytes (payload_too_large, limitBytes); nothing was written`,
@@ -77,6 +109,55 @@ export const bulkRoutes = {
         schema: batchResultSchema,
       },
       ...batchErrors,
+    },
+  }),
+  importRows: defineRoute({
+    operationId: 'importRows',
+    method: 'POST',
+    path: '/tenants/{tenantId}/databases/{databaseId}/tables/{table}/rows/import',
+    summary: `Import a CSV or NDJSON file of up to ${MAX_BATCH_ROWS} rows (an export page as it is), all or nothing`,
+    tags: ['rows'],
+    access: { kind: 'tenant', permission: 'rows:write' },
+    handler: 'rows/import-rows',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
+    request: {
+      params: tableParams,
+      query: importQuerySchema,
+      body: z.string(),
+      textBody: fileTexts('The rows'),
+    },
+    bodyLimits: { bytes: MAX_BATCH_BYTES },
+    auditDetails: ({ params, query, body }) => {
+      const format = (query as { format: (typeof ROW_FILE_FORMATS)[number] }).format;
+      return { rows: rowCountOfFile(format, String(body)), table: tableOf(params), format };
+    },
+    responses: {
+      201: {
+        description: 'Inserted: every row, or their ids when the rows are large',
+        schema: batchResultSchema,
+      },
+      ...batchErrors,
+      415: error('The body is not the media type of its format (text/csv, application/x-ndjson)'),
+    },
+  }),
+  exportRows: defineRoute({
+    operationId: 'exportRows',
+    method: 'GET',
+    path: '/tenants/{tenantId}/databases/{databaseId}/tables/{table}/rows/export',
+    summary: `One page of the table as a file (at most ${MAX_BATCH_ROWS} rows and ${MAX_BATCH_BYTES} bytes); the next page's cursor is in x-tenantry-next-cursor`,
+    tags: ['rows'],
+    access: { kind: 'tenant', permission: 'rows:read' },
+    handler: 'rows/export-rows',
+    needs: ['controlDb', 'tenantData', 'telemetry'],
+    request: { params: tableParams, query: exportQuerySchema },
+    responses: {
+      200: {
+        description:
+          'A page of rows. Headers: x-tenantry-next-cursor (absent on the last page), x-tenantry-rows (rows in this page)',
+        text: fileTexts('The page'),
+      },
+      ...inTenant,
+      404: error('Unknown tenant, database or table, or one of another tenant'),
     },
   }),
 } as const satisfies Record<string, RouteSpec>;
