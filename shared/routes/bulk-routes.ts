@@ -20,9 +20,22 @@ import { defineRoute, type RouteSpec, type TextBodySpec } from '#shared/routes/t
 
 const row = z.record(z.string(), z.unknown());
 
+/**
+ * A row of a batch as sent: any JSON object, kept as it is for the table's insert schema (a record
+ * schema would drop keys such as `__proto__` and so insert a row the client never sent).
+ */
+const sentRow = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    {
+      message: 'a row is a JSON object of column values',
+    },
+  )
+  .meta({ type: 'object', additionalProperties: true, description: 'Column values, as for POST …/rows' });
+
 export const batchBodySchema = z.strictObject({
   rows: z
-    .array(row)
+    .array(sentRow)
     .describe(
       `1 to ${MAX_BATCH_ROWS} rows, each checked against the table's columns as a single-row insert is; ` +
         `more is a 400 too_many_rows naming the limit (limitRows)`,
