@@ -32,6 +32,8 @@ interface CompiledRoute {
   readonly route: RouteSpec;
   readonly pattern: RegExp;
   readonly names: string[];
+  /** Path segments without a variable: a request that two routes match goes to the one with more. */
+  readonly literals: number;
 }
 
 function compile(route: RouteSpec): CompiledRoute {
@@ -40,8 +42,17 @@ function compile(route: RouteSpec): CompiledRoute {
     names.push(name);
     return '([^/]+)';
   });
-  return { route, pattern: new RegExp(`^${source}$`), names };
+  const literals = route.path.split('/').filter((segment) => segment !== '' && !segment.includes('{')).length;
+  return { route, pattern: new RegExp(`^${source}$`), names, literals };
 }
+
+/**
+ * Most literal segments first: API Gateway routes `GET …/rows/export` to that route rather than to
+ * `GET …/rows/{rowId}` ("Routing API requests":
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html), so
+ * the local gateway must not depend on the order of the route table.
+ */
+const bySpecificity = (a: CompiledRoute, b: CompiledRoute) => b.literals - a.literals;
 
 /** API Gateway passes claim arrays as `"[a b]"` and every value as a string; so do we. */
 function asApiGatewayClaims(claims: Claims): Record<string, string> {
@@ -99,7 +110,7 @@ function send(response: ServerResponse, status: number, body: string, headers: R
  * runs, and the same payload v2 events handed to the same handlers.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const compiled = options.routes.map(compile);
+  const compiled = options.routes.map(compile).sort(bySpecificity);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<number> => {
     const target = requestPath(request.url ?? '/');

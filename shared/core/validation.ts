@@ -17,10 +17,15 @@ export const MAX_JSON_ELEMENTS = 20_000;
 
 /**
  * Refuses a parsed JSON value nested deeper than `MAX_JSON_DEPTH` or holding more than
- * `MAX_JSON_ELEMENTS` keys and items, before anything recursive (zod, the NUL check, redaction)
- * walks it. Iterative on purpose: it must not overflow the stack on the very input it guards against.
+ * `maxElements` (default `MAX_JSON_ELEMENTS`) keys and items, before anything recursive (zod, the
+ * NUL check, redaction) walks it. Iterative on purpose: it must not overflow the stack on the very
+ * input it guards against.
  */
-export function assertBoundedJson(value: unknown, location: RequestPart): void {
+export function assertBoundedJson(
+  value: unknown,
+  location: RequestPart,
+  maxElements: number = MAX_JSON_ELEMENTS,
+): void {
   const pending: [unknown, number][] = [[value, 1]];
   let elements = 0;
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
@@ -40,14 +45,14 @@ export function assertBoundedJson(value: unknown, location: RequestPart): void {
     }
     const children = Object.values(item);
     elements += children.length;
-    if (elements > MAX_JSON_ELEMENTS) {
-      throw new ValidationFailed(`Invalid ${location}: more than ${MAX_JSON_ELEMENTS} keys and items`, {
+    if (elements > maxElements) {
+      throw new ValidationFailed(`Invalid ${location}: more than ${maxElements} keys and items`, {
         details: [
           {
             location,
             path: '',
             code: 'too_many_elements',
-            message: `JSON must not hold more than ${MAX_JSON_ELEMENTS} keys and items in all`,
+            message: `JSON must not hold more than ${maxElements} keys and items in all`,
           },
         ],
       });

@@ -5,23 +5,30 @@ import { SqlConstraintViolation, sqlFailureOf } from '#shared/ports/sql';
 
 /**
  * Errors a tenant's data can cause → 4xx; a table changed by another process → 409 and a fresh
- * read of its description next time. Anything else is rethrown (a 500).
+ * read of its description next time. Anything else is rethrown (a 500). `row`: the index of the
+ * row of a batch that broke the constraint, when it is known (named in the message and the body).
  */
-export function rowConflict(error: unknown, databaseId: string, table: string): never {
+export function rowConflict(error: unknown, databaseId: string, table: string, row?: number): never {
   if (error instanceof SqlConstraintViolation) {
+    const at = row === undefined ? {} : { row };
+    const prefix = row === undefined ? '' : `Row ${row}: `;
+    const suffix = row === undefined ? '' : '; nothing was written';
     if (error.kind === 'unique')
-      throw new Conflict('A row with this value already exists', {
+      throw new Conflict(`${prefix}A row with this value already exists${suffix}`, {
         reason: 'unique',
         constraint: error.constraint,
+        ...at,
       });
     if (error.kind === 'foreign_key')
-      throw new Conflict('The row refers to a missing row, or other rows refer to it', {
+      throw new Conflict(`${prefix}The row refers to a missing row, or other rows refer to it${suffix}`, {
         reason: 'foreign_key',
         constraint: error.constraint,
+        ...at,
       });
-    throw new BadRequest(`The row violates a ${error.kind.replace('_', '-')} constraint`, {
+    throw new BadRequest(`${prefix}The row violates a ${error.kind.replace('_', '-')} constraint${suffix}`, {
       reason: error.kind,
       constraint: error.constraint,
+      ...at,
     });
   }
   const state = sqlFailureOf(error)?.sqlState;

@@ -53,6 +53,23 @@ function filterSql(filters: readonly Filter[], params: Record<string, SqlParams[
   });
 }
 
+/** A timestamptz as exact text: ISO 8601 in UTC to the microsecond (the port's reading keeps milliseconds). */
+const exactTimestampSql = (name: string) =>
+  `to_char(${name} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Every column, timestamps as exact text (`exactTimestampSql`): what a file export writes, so that
+ * importing it gives back the same instants.
+ */
+export const exactSelectList = (table: TableInfo) =>
+  table.columns
+    .map((c) =>
+      c.type.base === 'timestamptz'
+        ? `${exactTimestampSql(quoted(c.name))} as ${quoted(c.name)}`
+        : quoted(c.name),
+    )
+    .join(', ');
+
 /**
  * The sort column as exact text for cursors (timestamps to the microsecond, in UTC). A text column
  * is its own key: it is read from the row (`sortKeyOf`) rather than sent twice, which could double
@@ -62,8 +79,7 @@ function filterSql(filters: readonly Filter[], params: Record<string, SqlParams[
 function sortKeySql(column: ColumnInfo): string {
   const name = quoted(column.name);
   if (column.type.base === 'text') return 'null::text';
-  if (column.type.base === 'timestamptz')
-    return `to_char(${name} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  if (column.type.base === 'timestamptz') return exactTimestampSql(name);
   if (column.type.base === 'date') return `to_char(${name}, 'YYYY-MM-DD')`;
   return `${name}::text`;
 }
@@ -73,11 +89,19 @@ function sortKeySql(column: ColumnInfo): string {
  * total of each row's JSON size that cuts the page at `MAX_PAGE_BYTES` (at least one row is always
  * returned). Order: the sort column (ascending: nulls last; descending: nulls first), then `id` in
  * the same direction, so ties never repeat or skip a row. Columns named `tenantry_*` are the
- * page's own (sort key, sizes, total).
+ * page's own (sort key, sizes, total). `select` replaces the select list (an export's exact
+ * timestamps), `maxBytes` the size cut.
  */
-export function pageStatement(info: TableInfo, listing: RowListing): { sql: string; params: SqlParams } {
+export function pageStatement(
+  info: TableInfo,
+  listing: RowListing,
+  options: { readonly select?: string; readonly maxBytes?: number } = {},
+): { sql: string; params: SqlParams } {
   const { filters, limit, sortColumn, direction, after } = listing;
-  const params: Record<string, SqlParams[string]> = { limit: limit + 1, maxBytes: MAX_PAGE_BYTES };
+  const params: Record<string, SqlParams[string]> = {
+    limit: limit + 1,
+    maxBytes: options.maxBytes ?? MAX_PAGE_BYTES,
+  };
   const where = filterSql(filters, params);
   const s = quoted(sortColumn.name);
   const isId = sortColumn.name === 'id';
@@ -106,7 +130,7 @@ export function pageStatement(info: TableInfo, listing: RowListing): { sql: stri
     }
   }
   const statement = `with page as (
-      select ${selectList(info)}, ${sortKeySql(sortColumn)} as "tenantry_sort"
+      select ${options.select ?? selectList(info)}, ${sortKeySql(sortColumn)} as "tenantry_sort"
         from ${quoted(info.name)}
        ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
        order by ${order}

@@ -3,7 +3,7 @@ import { parsePart } from '#shared/core/validation';
 import { existingTable, type TableInfo } from '#shared/data/catalog';
 import { quoted } from '#shared/data/identifiers';
 import { rowConflict } from '#shared/data/row-errors';
-import { nextRowCursor, parseRowListing, type RowsQuery } from '#shared/data/row-query';
+import { nextRowCursor, parseRowListing, type RowListing, type RowsQuery } from '#shared/data/row-query';
 import { writeSchemasOf } from '#shared/data/row-schemas';
 import { cappedWriteSql, rowCapParams } from '#shared/data/row-size';
 import {
@@ -169,7 +169,26 @@ export async function listRowsOf(
   query: RowsQuery,
 ): Promise<RowPage> {
   const listing = parseRowListing(info, query);
-  const statement = pageStatement(info, listing);
+  const { rows, more } = await pageRows(sql, databaseId, info, listing);
+  const last = rows[rows.length - 1];
+  return {
+    items: rows.map(withoutPageColumns),
+    nextCursor: more && last ? nextRowCursor(listing, sortKeyOf(listing, last), last.id as string) : null,
+  };
+}
+
+/**
+ * Runs one page statement (`pageStatement`, its options too): the page's rows, page columns
+ * included, and whether rows remain after them.
+ */
+export async function pageRows(
+  sql: SqlRunner,
+  databaseId: string,
+  info: TableInfo,
+  listing: RowListing,
+  options: Parameters<typeof pageStatement>[2] = {},
+): Promise<{ rows: SqlRow[]; more: boolean }> {
+  const statement = pageStatement(info, listing, options);
   let rows: SqlRow[];
   try {
     rows = await sql.query(statement.sql, statement.params);
@@ -178,10 +197,5 @@ export async function listRowsOf(
   }
   const total = Number(rows[0]?.tenantry_total ?? 0);
   const kept = rows.slice(0, listing.limit);
-  const more = total > listing.limit || kept.length < total;
-  const last = kept[kept.length - 1];
-  return {
-    items: kept.map(withoutPageColumns),
-    nextCursor: more && last ? nextRowCursor(listing, sortKeyOf(listing, last), last.id as string) : null,
-  };
+  return { rows: kept, more: total > listing.limit || kept.length < total };
 }

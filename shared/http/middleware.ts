@@ -41,7 +41,10 @@ export type HttpRequest = Request<HttpEvent, HttpResponse, Error>;
 /** Keyed by the event object, which middy hands unchanged to every middleware and the handler. */
 const states = new WeakMap<HttpEvent, RequestState>();
 
-/** The largest JSON body we accept; API Gateway allows 10 MB, no route of ours needs that. */
+/**
+ * The largest JSON body a route accepts unless it declares its own (`RouteSpec.bodyLimits`); API
+ * Gateway allows 10 MB, no single-object route of ours needs that.
+ */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export function stateOf(event: HttpEvent): RequestState {
@@ -216,15 +219,43 @@ export function authorization(
   };
 }
 
-function readBody(event: HttpEvent): unknown {
+function headerOf(event: HttpEvent, name: string): string | undefined {
+  return Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/** The media type of a Content-Type header, lower case, without parameters (`text/csv`). */
+const mediaTypeOf = (contentType: string) => (contentType.split(';')[0] ?? '').trim().toLowerCase();
+
+/**
+ * A text body (a CSV or NDJSON file): its content type must be one the route declares, and its
+ * bytes valid UTF-8 (a leading byte order mark, as spreadsheets write, is dropped).
+ */
+function readTextBody(route: RouteSpec, event: HttpEvent, raw: Buffer): string {
+  const accepted = (route.request.textBody ?? []).map((text) => text.mediaType as string);
+  const contentType = headerOf(event, 'content-type');
+  if (!contentType || !accepted.includes(mediaTypeOf(contentType))) {
+    throw new UnsupportedMediaType(`Request body must be ${accepted.join(' or ')}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new ValidationFailed('Request body is not valid UTF-8', {
+      details: [{ location: 'body', path: '', code: 'invalid_utf8', message: 'Malformed UTF-8' }],
+    });
+  }
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+function readBody(route: RouteSpec, event: HttpEvent): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new PayloadTooLarge(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
+  const limit = route.bodyLimits?.bytes ?? MAX_BODY_BYTES;
+  if (raw.byteLength > limit) {
+    throw new PayloadTooLarge(`Request body is larger than ${limit} bytes`, { limitBytes: limit });
   }
-  const contentType = Object.entries(event.headers ?? {}).find(
-    ([name]) => name.toLowerCase() === 'content-type',
-  )?.[1];
+  if (route.request.textBody) return readTextBody(route, event, raw);
+  const contentType = headerOf(event, 'content-type');
   if (contentType && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new UnsupportedMediaType('Request body must be application/json');
   }
@@ -236,7 +267,7 @@ function readBody(event: HttpEvent): unknown {
       details: [{ location: 'body', path: '', code: 'invalid_json', message: 'Malformed JSON' }],
     });
   }
-  assertBoundedJson(body, 'body');
+  assertBoundedJson(body, 'body', route.bodyLimits?.jsonElements);
   return body;
 }
 
@@ -249,7 +280,7 @@ export function validation(route: RouteSpec): MiddlewareObj<HttpEvent, HttpRespo
       const { params, query, body } = route.request;
       if (params) state.params = parsePart(params, request.event.pathParameters ?? {}, 'params');
       if (query) state.query = parsePart(query, request.event.queryStringParameters ?? {}, 'query');
-      if (body) state.body = parsePart(body, readBody(request.event), 'body');
+      if (body) state.body = parsePart(body, readBody(route, request.event), 'body');
     },
   };
 }

@@ -46,7 +46,10 @@ export function recordsOf(
     // the use case refused it (a row checked against its table's columns passed the route's
     // schema, then failed the table's): every 400 is a refused body.
     const details: Record<string, unknown> = { method: route.method, operationId: route.operationId };
-    if (state.body !== undefined && statusCode !== 400) details.body = redact(state.body);
+    if (state.body !== undefined && statusCode !== 400)
+      details.body = route.auditDetails
+        ? route.auditDetails({ params: state.params, query: state.query, body: state.body })
+        : redact(state.body);
     else {
       const keys = rawBodyKeys(event);
       if (keys.length > 0) details.rejectedFields = keys;

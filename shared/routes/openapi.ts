@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { FILTER_OPERATORS, MAX_FILTERS, MAX_IN_VALUES, rowsQuerySchema } from '#shared/data/row-query';
 import { IDEMPOTENCY_KEY_PATTERN } from '#shared/http/idempotency';
 import { errorBodySchema, gatewayErrorSchema } from '#shared/routes/schemas';
-import type { ResponseSpec, RouteSpec } from '#shared/routes/types';
+import type { ResponseSpec, RouteSpec, TextBodySpec } from '#shared/routes/types';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -187,15 +187,18 @@ function parametersOf(route: RouteSpec, location: 'path' | 'query'): JsonSchema[
   return [...named, ...(grammar?.() ?? [])];
 }
 
+/** Text media types (a file as the body) as OpenAPI content entries. */
+const textContent = (texts: readonly TextBodySpec[]) =>
+  Object.fromEntries(
+    texts.map((text) => [text.mediaType, { schema: { type: 'string', description: text.description } }]),
+  );
+
 function responseObject(status: number, response: ResponseSpec): JsonSchema {
   if (status < 400) {
+    const texts = response.text === undefined ? [] : ([] as TextBodySpec[]).concat(response.text);
     const content = {
       ...(response.schema ? json(toSchema(response.schema, 'output')) : {}),
-      ...(response.text
-        ? {
-            [response.text.mediaType]: { schema: { type: 'string', description: response.text.description } },
-          }
-        : {}),
+      ...textContent(texts),
     };
     return { description: response.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
   }
@@ -261,7 +264,9 @@ export function openApiDocument(
     if (route.request.body) {
       operation.requestBody = {
         required: true,
-        content: json(toSchema(route.request.body, 'input')),
+        content: route.request.textBody
+          ? textContent(route.request.textBody)
+          : json(toSchema(route.request.body, 'input')),
       };
     }
     paths[route.path] ??= {};

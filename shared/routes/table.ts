@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
 import { recordRoutes } from '#shared/routes/record-routes';
 import { error, inTenant, noContent, signedIn } from '#shared/routes/responses';
@@ -378,6 +379,7 @@ export const routes = {
   }),
   ...recordRoutes,
   ...dataRoutes,
+  ...bulkRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteId = keyof typeof routes;

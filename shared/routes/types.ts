@@ -21,15 +21,30 @@ export type Access =
     }
   | { readonly kind: 'platform'; readonly groups: readonly [PlatformGroup, ...PlatformGroup[]] };
 
+/** The text media types a route may take or answer as a file (CSV, RFC 4180; NDJSON, one JSON value a line). */
+export type TextMediaType = 'text/csv' | 'application/x-ndjson';
+
+export interface TextBodySpec {
+  readonly mediaType: TextMediaType;
+  readonly description: string;
+}
+
 export interface ResponseSpec {
   readonly description: string;
   /** The JSON body (`application/json`). */
   readonly schema?: z.ZodType;
   /**
-   * The route may answer this text media type instead (the body is the file itself), chosen by
-   * its own query (`format=csv`); the OpenAPI document lists it beside the JSON body.
+   * The route may answer these text media types instead (the body is the file itself), chosen by
+   * its own query (`format=csv`); the OpenAPI document lists them beside the JSON body.
    */
-  readonly text?: { readonly mediaType: 'text/csv'; readonly description: string };
+  readonly text?: TextBodySpec | readonly TextBodySpec[];
+}
+
+/** What a route's audit record says of an accepted body (see `RouteSpec.auditDetails`). */
+export interface AuditedRequest {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
 }
 
 export interface RouteSpec<
@@ -62,8 +77,27 @@ export interface RouteSpec<
   readonly request: {
     readonly params?: P;
     readonly query?: Q;
+    /** The body's schema: of the parsed JSON, or of the text itself for a `textBody` route. */
     readonly body?: B;
+    /**
+     * The body is a file, not JSON: its content type must be one of these, and `body` parses its
+     * text (UTF-8). Without it a body must be `application/json`.
+     */
+    readonly textBody?: readonly [TextBodySpec, ...TextBodySpec[]];
   };
+  /**
+   * The largest body this route takes, in bytes, and the most keys and array items its JSON may
+   * hold, when they differ from the API's defaults (`MAX_BODY_BYTES`, `MAX_JSON_ELEMENTS` in
+   * shared/http/middleware.ts and shared/core/validation.ts). A larger body is a 413 naming the
+   * route's own limit. For routes that take many rows at once (shared/data/row-batch.ts).
+   */
+  readonly bodyLimits?: { readonly bytes: number; readonly jsonElements?: number };
+  /**
+   * What the audit record of an accepted request says instead of its (redacted, bounded) body: a
+   * summary for bodies too large or too repetitive to be worth keeping (a batch of rows records
+   * `{ rows, table }`). Must not throw; it runs after the response is made.
+   */
+  readonly auditDetails?: (request: AuditedRequest) => Record<string, unknown>;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
 }
 

@@ -626,6 +626,103 @@ describe('bad input', () => {
     expect(limits.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'updated_at', 'v']);
   });
 
+  it('malformed bodies of the batch and import routes are a clear 4xx, never a 500, and write nothing', async () => {
+    const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+      items: { id: string }[];
+    };
+    const databaseId = databases.items[0]?.id as string;
+    const rows = `/tenants/${tenantId}/databases/${databaseId}/tables/bulk_input/rows`;
+    expectStatus(
+      await owner.call('POST', `/tenants/${tenantId}/databases/${databaseId}/tables`, {
+        name: 'bulk_input',
+        columns: [
+          { name: 'v', type: 'text' },
+          { name: 'n', type: 'integer' },
+          { name: 'doc', type: 'jsonb' },
+        ],
+      }),
+      201,
+    );
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const batchBodies: [string, string][] = [
+      ['', 'application/json'],
+      ['{}', 'application/json'],
+      ['[]', 'application/json'],
+      ['null', 'application/json'],
+      ['"rows"', 'application/json'],
+      ['{"rows": "x"}', 'application/json'],
+      ['{"rows": null}', 'application/json'],
+      ['{"rows": [1, 2]}', 'application/json'],
+      ['{"rows": [[]]}', 'application/json'],
+      ['{"rows": [{}], "extra": 1}', 'application/json'],
+      ['{"rows": [{"v": "a\\u0000b"}]}', 'application/json'],
+      ['{"rows": [{"__proto__": {"v": "x"}}]}', 'application/json'],
+      ['{"rows": [{"": 1}]}', 'application/json'],
+      ['{"rows": [{"n": 1e400}]}', 'application/json'],
+      ['{"rows": [{"n": 99999999999}, {"v": 1}]}', 'application/json'],
+      [`{"rows": [{"doc": ${deep}}]}`, 'application/json'],
+      ['{"rows": [', 'application/json'],
+      ['v\r\nx\r\n', 'text/csv'],
+    ];
+    for (const [body, type] of batchBodies) {
+      const response = await raw(owner, 'POST', `${rows}/batch`, body, type);
+      expect(
+        response.status,
+        `${body.slice(0, 60)}: ${JSON.stringify(response.body)}`,
+      ).toBeGreaterThanOrEqual(400);
+      expect(response.status, `${body.slice(0, 60)}: ${JSON.stringify(response.body)}`).toBeLessThan(500);
+    }
+    expectValidation(
+      await raw(owner, 'POST', `${rows}/batch`, '{"rows": [1]}', 'application/json'),
+      'rows.0',
+    );
+    expect((await raw(owner, 'POST', `${rows}/batch`, 'v\r\nx\r\n', 'text/csv')).status).toBe(415);
+
+    const files: [string, string, string][] = [
+      ['csv', '', 'text/csv'],
+      ['csv', 'v\r\n', 'text/csv'],
+      ['csv', ',\r\n1\r\n', 'text/csv'],
+      ['csv', 'v,v\r\nx,y\r\n', 'text/csv'],
+      ['csv', 'v\r\n"open\r\n', 'text/csv'],
+      ['csv', 'v\r\n"a"b\r\n', 'text/csv'],
+      ['csv', 'v\r\na\u0000b\r\n', 'text/csv'],
+      ['csv', `doc\r\n"${deep}"\r\n`, 'text/csv'],
+      ['csv', 'doc\r\n{not json\r\n', 'text/csv'],
+      ['csv', 'n\r\n1.5\r\n', 'text/csv'],
+      ['csv', 'n\r\n99999999999\r\n', 'text/csv'],
+      ['csv', '{"v": "x"}', 'application/json'],
+      ['csv', 'v\r\nx\r\n', 'text/plain'],
+      ['csv', 'v\r\nx\r\n', 'application/x-ndjson'],
+      ['ndjson', 'null\n', 'application/x-ndjson'],
+      ['ndjson', '"x"\n', 'application/x-ndjson'],
+      ['ndjson', `${deep}\n`, 'application/x-ndjson'],
+      ['ndjson', `{"doc": ${deep}}\n`, 'application/x-ndjson'],
+      ['ndjson', '{"v": 1}\n', 'application/x-ndjson'],
+      ['ndjson', '{"id": 1, "nope": 2}\n', 'application/x-ndjson'],
+      ['ndjson', '\n\n', 'application/x-ndjson'],
+      ['xml', '<v/>', 'application/xml'],
+    ];
+    for (const [format, body, type] of files) {
+      const response = await raw(owner, 'POST', `${rows}/import?format=${format}`, body, type);
+      const label = `${format} ${JSON.stringify(body.slice(0, 40))} as ${type}: ${JSON.stringify(response.body)}`;
+      expect(response.status, label).toBeGreaterThanOrEqual(400);
+      expect(response.status, label).toBeLessThan(500);
+    }
+    expectValidation(await raw(owner, 'POST', `${rows}/import`, 'v\r\nx\r\n', 'text/csv'), 'format');
+    for (const query of [
+      'format=csv&cursor=x',
+      'format=xlsx',
+      'sort=nope',
+      'sort=v;drop',
+      'cursor=garbage',
+    ]) {
+      const response = await owner.call('GET', `${rows}/export?${query}`);
+      expect(response.status, `${query}: ${JSON.stringify(response.body)}`).toBe(400);
+    }
+    const stored = expectStatus(await owner.call('GET', rows), 200).body as { items: unknown[] };
+    expect(stored.items).toEqual([]);
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);

@@ -5,6 +5,7 @@ import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 import { type Actor, addMember, invite, newActor, newTenant } from '../support/actors.ts';
 import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
+import { sendText } from '../support/tenant-data.ts';
 
 /**
  * The isolation matrix, generated from the route table: every tenant-scoped route is called by the
@@ -59,10 +60,18 @@ const bodySamples: Record<string, () => unknown> = {
   createTable: () => ({ name: `iso_${randomUUID().slice(0, 6)}`, columns: [{ name: 'v', type: 'text' }] }),
   alterTable: () => ({ addColumns: [{ name: `b_${randomUUID().slice(0, 6)}`, type: 'integer' }] }),
   insertRow: () => ({ name: 'planted by B' }),
+  insertRows: () => ({ rows: [{ name: 'planted by B' }, { name: 'planted by B too' }] }),
+  importRows: () => 'name\r\nplanted by B\r\n',
   patchRow: () => ({ name: 'changed by B' }),
   enableModule: () => ({ moduleId: 'billing', databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
 };
+
+/**
+ * The query a route needs to get past validation (its schema refuses an empty query), per
+ * operationId; checked against the route's schema below like the bodies.
+ */
+const querySamples: Record<string, string> = { importRows: 'format=csv' };
 
 function pathFor(route: RouteSpec, values: Record<string, string>): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -85,6 +94,15 @@ describe('the route table is fully covered by the isolation fixtures', () => {
           pathFixtures[name],
           `${route.operationId}: path parameter {${name}} has no fixture; add one to pathFixtures in test/security/isolation.test.ts`,
         ).toBeDefined();
+      }
+      const query = route.request.query;
+      if (query && !query.safeParse({}).success) {
+        const sample = querySamples[route.operationId];
+        expect(
+          sample,
+          `${route.operationId} needs a query: add a minimal valid one to querySamples in test/security/isolation.test.ts`,
+        ).toBeDefined();
+        expect(query.safeParse(Object.fromEntries(new URLSearchParams(sample))).success).toBe(true);
       }
       if (route.request.body) {
         const sample = bodySamples[route.operationId];
@@ -229,6 +247,17 @@ describe('tenant isolation, generated from the route table', () => {
 
   afterAll(() => client.close());
 
+  /** Calls a route as `actor` with its sample query and body (a file as such for a text-body route). */
+  const callAs = (actor: Actor, route: RouteSpec, values: Record<string, string>) => {
+    const sample = querySamples[route.operationId];
+    const path = `${pathFor(route, values)}${sample ? `?${sample}` : ''}`;
+    const body = route.request.body ? bodySamples[route.operationId]?.() : undefined;
+    const text = route.request.textBody?.[0];
+    return text
+      ? sendText(info, actor, route.method, path, String(body), text.mediaType)
+      : actor.call(route.method, path, body);
+  };
+
   const expectNothingOfA = (response: { body: unknown; headers: Headers }, label: string) => {
     const text = `${JSON.stringify(response.body ?? '')} ${JSON.stringify([...response.headers])}`;
     for (const secret of secretsOfA()) {
@@ -243,13 +272,8 @@ describe('tenant isolation, generated from the route table', () => {
         const values = Object.fromEntries(
           paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
         );
-        const body = route.request.body ? bodySamples[route.operationId]?.() : undefined;
-        const foreign = await ownerB.call(route.method, pathFor(route, values), body);
-        const unknown = await ownerB.call(
-          route.method,
-          pathFor(route, { ...values, tenantId: unknownTenantId() }),
-          body,
-        );
+        const foreign = await callAs(ownerB, route, values);
+        const unknown = await callAs(ownerB, route, { ...values, tenantId: unknownTenantId() });
 
         expect([403, 404]).toContain(foreign.status);
         expect({
@@ -270,12 +294,7 @@ describe('tenant isolation, generated from the route table', () => {
           const values = Object.fromEntries(
             paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
           );
-          const body = route.request.body ? bodySamples[route.operationId]?.() : undefined;
-          const response = await ownerB.call(
-            route.method,
-            pathFor(route, { ...values, tenantId: tenantB }),
-            body,
-          );
+          const response = await callAs(ownerB, route, { ...values, tenantId: tenantB });
           expect(response.status, JSON.stringify(response.body)).toBe(404);
           expectNothingOfA(response, `${route.operationId} on B's tenant with A's ids`);
         });

@@ -38,3 +38,34 @@ export async function inTenantDatabase<T>(
 ): Promise<T> {
   return withPg(info, await databaseNameOf(info, databaseId), work);
 }
+
+/** A request with a text body (a CSV or NDJSON file) and its content type, as `Actor.call` answers. */
+export async function sendText(
+  info: PlatformInfo,
+  actor: Actor,
+  method: string,
+  path: string,
+  text: string | Buffer,
+  contentType: string,
+): Promise<Awaited<ReturnType<Actor['call']>>> {
+  const response = await fetch(new URL(path, info.apiUrl), {
+    method,
+    headers: { authorization: `Bearer ${actor.token}`, 'content-type': contentType },
+    body: text,
+  });
+  const body = await response.text();
+  let parsed: unknown = body;
+  try {
+    parsed = body ? JSON.parse(body) : undefined;
+  } catch {
+    // a file, or not JSON: kept as text
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/** How many rows the table has, counted behind the API's back (for "nothing was written"). */
+export async function rowCount(info: PlatformInfo, databaseId: string, table: string): Promise<number> {
+  return inTenantDatabase(info, databaseId, async (pg) =>
+    Number((await pg.query(`select count(*)::int as n from "${table}"`)).rows[0].n),
+  );
+}

@@ -1,0 +1,8 @@
+import { insertRows } from '#shared/data/row-batch';
+import { httpHandler } from '#shared/http/handler';
+import { routes } from '#shared/routes/table';
+
+export const handler = httpHandler(routes.insertRows, async ({ params, body }, services) => ({
+  status: 201,
+  body: await insertRows(services, params.tenantId, params.databaseId, params.table, body.rows),
+}));
