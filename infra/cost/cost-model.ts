@@ -404,11 +404,12 @@ export function telemetryUsage(
   const perReceive = messagesPerReceive(scenario.requestsPerSecond, assumptions);
   const receives = Math.ceil((perReceive * eventBytes) / BILLING_CHUNK_BYTES) / perReceive;
   const deletes = Math.ceil(batch.events / 10) / batch.events;
-  const sends = options.withoutBus ? 1 : deployment.rulesPerRequestEntry * chunks(eventBytes);
+  // Each matching rule delivers to a queue of its own, which its pollers receive from and delete from.
+  const queues = options.withoutBus ? 1 : deployment.rulesPerRequestEntry;
   return {
     eventBridgeEvents: options.withoutBus ? 0 : chunks(eventBytes),
     archivedBytes: options.withoutBus ? 0 : eventBytes,
-    sqsRequests: sends + receives + deletes,
+    sqsRequests: queues * (chunks(eventBytes) + receives + deletes),
     consumerInvocations: 1 / batch.events,
     consumerGbSeconds:
       (consumerGb * ((assumptions.consumerBatchMs + assumptions.consumerMsPerEvent * batch.events) / 1000)) /
