@@ -130,3 +130,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * A retried batch whose earlier attempt may have committed (it died holding its Idempotency-Key,
+ * or answered 5xx): its rows get fresh ids, so re-running it could insert them twice. Refused;
+ * the client checks the table and sends the rows it is missing under a new key
+ * (docs/retry-safe-writes.md).
+ */
+export class BatchRerunRefused extends DomainError {
+  readonly statusCode = 409;
+  readonly code = 'idempotency_rerun_refused';
+}

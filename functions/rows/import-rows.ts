@@ -1,18 +1,23 @@
+import { refuseRerun } from '#shared/data/row-batch';
 import { ROW_FILE_MEDIA_TYPES } from '#shared/data/row-files';
 import { importRows } from '#shared/data/row-transfer';
 import { UnsupportedMediaType } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.importRows, async ({ params, query, body, headers }, services) => {
-  // The gateway let through either declared type; the format says which one this file must be.
-  const expected = ROW_FILE_MEDIA_TYPES[query.format];
-  const mediaType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (mediaType !== expected) {
-    throw new UnsupportedMediaType(`format=${query.format} takes a ${expected} body`);
-  }
-  return {
-    status: 201,
-    body: await importRows(services, params.tenantId, params.databaseId, params.table, query.format, body),
-  };
-});
+export const handler = httpHandler(
+  routes.importRows,
+  async ({ params, query, body, headers, idempotency }, services) => {
+    refuseRerun(idempotency);
+    // The gateway let through either declared type; the format says which one this file must be.
+    const expected = ROW_FILE_MEDIA_TYPES[query.format];
+    const mediaType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== expected) {
+      throw new UnsupportedMediaType(`format=${query.format} takes a ${expected} body`);
+    }
+    return {
+      status: 201,
+      body: await importRows(services, params.tenantId, params.databaseId, params.table, query.format, body),
+    };
+  },
+);

@@ -13,7 +13,7 @@ import { writeSchemasOf } from '#shared/data/row-schemas';
 import { MAX_ROW_BYTES } from '#shared/data/row-size';
 import { MAX_PAGE_BYTES } from '#shared/data/row-statements';
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
-import { RowTooLarge, ValidationFailed } from '#shared/errors';
+import { BatchRerunRefused, RowTooLarge, ValidationFailed } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRow, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
 /**
@@ -282,4 +282,17 @@ export async function insertRows(
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await existingTable(sql, databaseId, table);
   return insertCheckedRows(sql, databaseId, info, checkRows(info, rows));
+}
+
+/**
+ * The batch routes under an Idempotency-Key: a first attempt runs, a replay answers the kept
+ * result (the middleware), and a re-run — an earlier attempt died holding the key, or answered
+ * 5xx, so its transaction may have committed — is refused rather than risk inserting the rows twice.
+ */
+export function refuseRerun(attempt: { readonly rerun: boolean } | null | undefined): void {
+  if (attempt?.rerun) {
+    throw new BatchRerunRefused(
+      'An earlier attempt with this Idempotency-Key did not finish and may have inserted these rows; check the table and send what is missing under a new key',
+    );
+  }
 }

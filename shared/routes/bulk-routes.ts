@@ -110,6 +110,7 @@ export const bulkRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/post-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    idempotent: true,
     request: { params: tableParams, body: batchBodySchema },
     bodyLimits: { bytes: MAX_BATCH_BYTES, jsonElements: MAX_BATCH_JSON_ELEMENTS },
     auditDetails: ({ params, body }) => ({
@@ -133,6 +134,7 @@ export const bulkRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/import-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    idempotent: true,
     request: {
       params: tableParams,
       query: importQuerySchema,

@@ -7,7 +7,7 @@ import {
   COST_START,
   costSection,
   withCostSection,
-} from '#infra/cost/cost-doc';
+} from '#infra/local/cost/cost-doc';
 import {
   ASSUMPTIONS,
   type Assumptions,
@@ -22,8 +22,8 @@ import {
   telemetryCost,
   telemetryUsage,
   total,
-} from '#infra/cost/cost-model';
-import { type Deployment, deploymentOf } from '#infra/cost/deployment';
+} from '#infra/local/cost/cost-model';
+import { type Deployment, deploymentOf } from '#infra/local/cost/deployment';
 import { synthesizeAssembly } from '#infra/local/iam/cloud-assembly';
 import type { CloudAssemblyTemplates } from '#infra/local/iam/template-policies';
 import { RECORDS_QUEUE_DELIVERY } from '#shared/events/delivery-policy';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { MAX_BATCH_BYTES } from '#shared/data/row-batch';
-import { AuditRecord } from '#shared/events/events';
+import { RequestRecorded } from '#shared/events/events';
 import { httpHandler } from '#shared/http/handler';
 import { MAX_BODY_BYTES, stateOf } from '#shared/http/middleware';
 import { recordsOf } from '#shared/http/request-records';
@@ -118,12 +118,14 @@ describe('routes that take large bodies', () => {
     });
     const [importAudit] = recordsOf(routes.importRows, imported, 201);
 
-    expect(audit?.detailType).toBe(AuditRecord.detailType);
-    expect((audit?.detail as { details?: unknown } | undefined)?.details).toMatchObject({
+    expect(audit?.detailType).toBe(RequestRecorded.detailType);
+    expect((audit?.detail as { audit?: { details?: unknown } } | undefined)?.audit?.details).toMatchObject({
       body: { rows: 2, table: 'things' },
     });
     expect(JSON.stringify(audit)).not.toContain('secret-value');
-    expect((importAudit?.detail as { details?: unknown } | undefined)?.details).toMatchObject({
+    expect(
+      (importAudit?.detail as { audit?: { details?: unknown } } | undefined)?.audit?.details,
+    ).toMatchObject({
       body: { rows: 2, table: 'things', format: 'csv' },
     });
   });

@@ -9,16 +9,14 @@ import {
   type EventSizes,
   eventSizes,
   GOALS,
-  idleDeploymentCost,
-  idleTenantCost,
   type LineItem,
-  type MonthlyItem,
   SCENARIOS,
   type ScenarioFigures,
   scenarioFigures,
-} from '#infra/cost/cost-model';
-import { type Deployment, deploymentOf } from '#infra/cost/deployment';
-import { PRICES, type Price, UNPRICED } from '#infra/cost/prices';
+} from '#infra/local/cost/cost-model';
+import { type Deployment, deploymentOf } from '#infra/local/cost/deployment';
+import { idleDeploymentCost, idleTenantCost, type MonthlyItem } from '#infra/local/cost/idle-costs';
+import { PRICES, type Price, UNPRICED } from '#infra/local/cost/prices';
 import { synthesizeAssembly } from '#infra/local/iam/cloud-assembly';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The prices the cost model (infra/cost/cost-model.ts) multiplies by: us-east-1, on-demand, list
+ * The prices the cost model (infra/local/cost/cost-model.ts) multiplies by: us-east-1, on-demand, list
  * prices, no free tier. Every price names the page it was read from and the day it was read
  * (stored copies of public pages), and the AWS page where AWS itself states it. Where the stored
  * copy of the AWS page carried the number, the AWS page is the source; where it did not (its price

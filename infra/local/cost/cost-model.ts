@@ -1,7 +1,7 @@
 /**
  * What Tenantry costs per million API requests, per idle tenant and per idle month: the settings
- * read from the synthesized templates (infra/cost/deployment.ts) times the prices
- * (infra/cost/prices.ts), under the assumptions below. Two designs of the telemetry path:
+ * read from the synthesized templates (infra/local/cost/deployment.ts) times the prices
+ * (infra/local/cost/prices.ts), under the assumptions below. Two designs of the telemetry path:
  *
  * - **before** (until commit 2d1a968): each request put 2–3 EventBridge entries — `Audit Record`
  *   when it mutated, `Usage Recorded` when a tenant was authorised, `Metric Sample` always — and
@@ -17,118 +17,27 @@
  *
  * Pure arithmetic: no AWS calls, nothing random; the same inputs give the same document.
  */
-import type { ConsumerSettings, Deployment, FunctionSettings } from '#infra/cost/deployment';
-import { costOf, type PriceId } from '#infra/cost/prices';
-import { AuditRecord, MetricSample, RequestRecorded, UsageRecorded } from '#shared/events/events';
-import { type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
-import { MAX_DETAILS_BYTES } from '#shared/records/redaction';
 
-/** AWS prices a month as 730 hours. */
-export const HOURS_PER_MONTH = 730;
-export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
-const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
-const MILLION = 1_000_000;
+import {
+  type Assumptions,
+  GOALS,
+  HOURS_PER_MONTH,
+  MILLION,
+  type Scenario,
+  SECONDS_PER_MONTH,
+} from '#infra/local/cost/assumptions';
+import type { ConsumerSettings, Deployment, FunctionSettings } from '#infra/local/cost/deployment';
+import type { EventSizes } from '#infra/local/cost/event-sizes';
+import { costOf, type PriceId } from '#infra/local/cost/prices';
+
+export * from '#infra/local/cost/assumptions';
+export * from '#infra/local/cost/event-sizes';
+
+export const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 /** EventBridge bills each 64 KB chunk of an entry as an event; SQS each 64 KB chunk as a request. */
 export const BILLING_CHUNK_BYTES = 64 * 1024;
 /** Bytes in a billed GB (the larger count of GBs, so the cautious one). */
-const BYTES_PER_GB = 1e9;
-
-/**
- * What the model assumes where the templates and the code do not say. Each is stated in the
- * document with its reason; the ones AWS documents carry the page.
- */
-export interface Assumptions {
-  /** Share of requests that mutate (POST, PUT, PATCH, DELETE): they carry an audit record. */
-  readonly mutatingFraction: number;
-  /** Share of requests made for an authorised, active tenant: they carry usage. */
-  readonly tenantFraction: number;
-  /** Average billed duration of an API function invocation. */
-  readonly apiDurationMs: number;
-  /** Data API calls an average request makes (the membership check, the route's own queries). */
-  readonly dataApiCallsPerRequest: number;
-  /**
-   * Concurrent batches Lambda's pollers read from a queue: "Lambda starts processing five batches
-   * at a time with five concurrent invocations", and when traffic is low scales back to five and
-   * "can optimize to as few as 2" (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
-   * The model splits a window's messages over this many batches: the cautious count of invocations.
-   */
-  readonly pollers: number;
-  /** The fewest pollers on an idle queue (same page). */
-  readonly idlePollers: number;
-  /**
-   * How long a poller's receive waits on an empty queue: the SQS maximum, 20 s
-   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html).
-   * Lambda "uses long polling"; a shorter wait would raise the empty receives in proportion.
-   */
-  readonly longPollSeconds: number;
-  /**
-   * A long poll returns once a message is there, with what has arrived
-   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html):
-   * the model assumes a receive holds the messages that arrived during one SQS round trip of this
-   * long, at least one and at most ten.
-   */
-  readonly sqsRoundTripSeconds: number;
-  /** Billed duration of a records batch: a fixed part and a part per event. */
-  readonly consumerBatchMs: number;
-  readonly consumerMsPerEvent: number;
-  /** Billed duration of one invocation of a per-record consumer (before): up to three writes. */
-  readonly perRecordConsumerMs: number;
-  /** Size of a stored audit item; details are capped at MAX_DETAILS_BYTES (4 KB). */
-  readonly auditItemKb: number;
-  /** Lambda's START, END and REPORT lines of one invocation. */
-  readonly platformLogBytesPerInvocation: number;
-  /** One structured log line (the API's access line, the consumer's `record batch` line). */
-  readonly logLineBytes: number;
-  /** `pg_database_size` of a tenant database with its baseline schema and no rows. */
-  readonly emptyTenantDatabaseMb: number;
-  readonly databasesPerTenant: number;
-  /** Billed duration of the storage snapshot per database (a tenant session, one size query). */
-  readonly snapshotMsPerDatabase: number;
-  /** Tenant databases listed per Data API call (TENANT_DATABASE_PAGE_SIZE). */
-  readonly snapshotListPageSize: number;
-  /** Target utilization of provisioned write capacity, for the lever that uses it. */
-  readonly provisionedUtilization: number;
-}
-
-export const ASSUMPTIONS: Assumptions = {
-  mutatingFraction: 0.2,
-  tenantFraction: 1,
-  apiDurationMs: 60,
-  dataApiCallsPerRequest: 3,
-  pollers: 5,
-  idlePollers: 2,
-  longPollSeconds: 20,
-  sqsRoundTripSeconds: 0.02,
-  consumerBatchMs: 50,
-  consumerMsPerEvent: 1,
-  perRecordConsumerMs: 25,
-  auditItemKb: 1.5,
-  platformLogBytesPerInvocation: 350,
-  logLineBytes: 300,
-  emptyTenantDatabaseMb: 7.5,
-  databasesPerTenant: 1,
-  snapshotMsPerDatabase: 40,
-  snapshotListPageSize: 500,
-  provisionedUtilization: 0.7,
-};
-
-export interface Scenario {
-  readonly name: string;
-  /** Steady request rate. */
-  readonly requestsPerSecond: number;
-  /** Active tenants, each as likely as any other to make a request. */
-  readonly tenants: number;
-}
-
-export const SCENARIOS: readonly Scenario[] = [
-  { name: '1 M requests/month, 100 tenants', requestsPerSecond: MILLION / SECONDS_PER_MONTH, tenants: 100 },
-  { name: '10 req/s, 100 tenants', requestsPerSecond: 10, tenants: 100 },
-  { name: '100 req/s, 1,000 tenants', requestsPerSecond: 100, tenants: 1000 },
-  { name: '1,000 req/s, 10,000 tenants', requestsPerSecond: 1000, tenants: 10_000 },
-];
-
-/** The issue's goals (#14). */
-export const GOALS = { telemetryUsdPerMillion: 1.5, consumerInvocationsPer1000: 20 } as const;
+export const BYTES_PER_GB = 1e9;
 
 // ---------------------------------------------------------------------------------------------
 // Batch arithmetic
@@ -165,113 +74,6 @@ export function entriesPerRequest(design: Design, assumptions: Assumptions): num
 
 export type Design = 'before' | 'after';
 
-// ---------------------------------------------------------------------------------------------
-// Event sizes, from representative records built with the catalog's schemas
-
-const SAMPLE_TENANT = 't_abcdefghijklmnopqrst';
-const SAMPLE_AT = '2026-12-02T10:15:30.123Z';
-const SAMPLE_REQUEST = '5f0c2a9e-6b1d-4c47-9a43-1f2e3d4c5b6a';
-
-const sampleAudit = (details: Record<string, unknown>) => ({
-  tenantId: SAMPLE_TENANT,
-  userId: '8d3f1c2b-4a5e-4f60-9b7c-0d1e2f3a4b5c',
-  action: 'rows.create',
-  resource: `/tenants/${SAMPLE_TENANT}/databases/main/tables/orders/rows`,
-  outcome: 'success' as const,
-  statusCode: 201,
-  requestId: SAMPLE_REQUEST,
-  at: SAMPLE_AT,
-  details,
-});
-
-/** A row insert of eight fields: what an average mutating request records. */
-const TYPICAL_DETAILS = {
-  method: 'POST',
-  operationId: 'createRow',
-  body: {
-    values: {
-      order_id: 'ORD-2026-000123',
-      customer: 'Example Trading Ltd',
-      status: 'confirmed',
-      total: 1234.5,
-      currency: 'EUR',
-      placed_at: SAMPLE_AT,
-      lines: 3,
-      notes: 'deliver to the loading bay',
-    },
-  },
-};
-
-const sampleUsage = {
-  tenantId: SAMPLE_TENANT,
-  resourceType: 'api_calls',
-  quantity: 1,
-  unit: 'calls',
-  at: SAMPLE_AT,
-};
-const sampleMetric = {
-  tenantId: SAMPLE_TENANT,
-  operationId: 'createRow',
-  statusCode: 201,
-  latencyMs: 42,
-  at: SAMPLE_AT,
-};
-
-/** The bytes of an entry as EventBridge delivers it (the envelope and the detail). */
-export function deliveredBytes(event: OutgoingEvent): number {
-  return Buffer.byteLength(
-    JSON.stringify({
-      version: '0',
-      id: SAMPLE_REQUEST,
-      'detail-type': event.detailType,
-      source: event.source,
-      account: '123456789012',
-      time: SAMPLE_AT,
-      region: 'us-east-1',
-      resources: [],
-      detail: event.detail,
-    }),
-    'utf8',
-  );
-}
-
-export interface EventSizes {
-  readonly audit: number;
-  readonly usage: number;
-  readonly metric: number;
-  /** `Request Recorded` of a mutating request (audit, usage, metric). */
-  readonly requestMutating: number;
-  /** `Request Recorded` of a read (usage, metric). */
-  readonly requestRead: number;
-  /** The largest `Request Recorded`: details at their cap. */
-  readonly requestLargest: number;
-}
-
-export function eventSizes(): EventSizes {
-  const capped = {
-    method: 'POST',
-    operationId: 'createRow',
-    body: { blob: 'x'.repeat(MAX_DETAILS_BYTES - 80) },
-  };
-  const request = (audit?: ReturnType<typeof sampleAudit>) =>
-    deliveredBytes(
-      outgoing(RequestRecorded, {
-        requestId: SAMPLE_REQUEST,
-        ...(audit ? { audit } : {}),
-        usage: sampleUsage,
-        metric: sampleMetric,
-      }),
-    );
-  return {
-    audit: deliveredBytes(outgoing(AuditRecord, sampleAudit(TYPICAL_DETAILS))),
-    usage: deliveredBytes(outgoing(UsageRecorded, sampleUsage)),
-    metric: deliveredBytes(outgoing(MetricSample, sampleMetric)),
-    requestMutating: request(sampleAudit(TYPICAL_DETAILS)),
-    requestRead: request(),
-    requestLargest: request(sampleAudit(capped)),
-  };
-}
-
 const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / BILLING_CHUNK_BYTES));
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +105,7 @@ export interface TelemetryOptions {
   readonly withoutBus?: boolean;
 }
 
-const gb = (fn: Pick<FunctionSettings, 'memoryMb'>) => fn.memoryMb / 1024;
+export const gb = (fn: Pick<FunctionSettings, 'memoryMb'>) => fn.memoryMb / 1024;
 const meanMemoryMb = (functions: readonly FunctionSettings[]) =>
   functions.reduce((sum, fn) => sum + fn.memoryMb, 0) / Math.max(1, functions.length);
 
@@ -428,11 +230,11 @@ export interface LineItem {
   readonly usdPerMillion: number;
 }
 
-function lambdaGbSecondPrice(architecture: FunctionSettings['architecture']): PriceId {
+export function lambdaGbSecondPrice(architecture: FunctionSettings['architecture']): PriceId {
   return architecture === 'arm64' ? 'lambdaArmGbSecond' : 'lambdaX86GbSecond';
 }
 
-function retentionMonths(deployment: Deployment): number {
+export function retentionMonths(deployment: Deployment): number {
   return deployment.archiveRetentionDays === null ? 0 : deployment.archiveRetentionDays / DAYS_PER_MONTH;
 }
 
@@ -595,110 +397,3 @@ export function scenarioFigures(inputs: ScenarioInputs): ScenarioFigures {
 
 // ---------------------------------------------------------------------------------------------
 // Fixed and per-tenant costs
-
-export interface MonthlyItem {
-  readonly item: string;
-  /** How much of it the deployment has, where that varies (its capacity, its count). */
-  readonly quantity?: string;
-  readonly usdPerMonth: number;
-  /** A second figure where the model gives a range (the upper end). */
-  readonly upTo?: number;
-  readonly note?: string;
-}
-
-/** What a deployment with no requests pays in a month. */
-export function idleDeploymentCost(deployment: Deployment, assumptions: Assumptions): MonthlyItem[] {
-  const receivesPerPoller = SECONDS_PER_MONTH / assumptions.longPollSeconds;
-  const polls = (pollers: number) =>
-    costOf('sqsStandardRequests', deployment.queueConsumers * pollers * receivesPerPoller);
-  return [
-    {
-      item: 'Aurora Serverless v2 at its minimum capacity',
-      quantity: `${deployment.auroraMinAcu} ACU`,
-      usdPerMonth: costOf('auroraServerlessV2AcuHour', deployment.auroraMinAcu * HOURS_PER_MONTH),
-      note: 'at 0 ACU the cluster pauses; the first request after a pause answers 503 `database_resuming`',
-    },
-    {
-      item: `empty receives of the queue consumers (${assumptions.idlePollers}–${assumptions.pollers} pollers each)`,
-      quantity: `${deployment.queueConsumers} consumer(s)`,
-      usdPerMonth: polls(assumptions.idlePollers),
-      upTo: polls(assumptions.pollers),
-      note: 'new with the queue: before, the rules invoked the consumers and nothing polled',
-    },
-    {
-      item: 'CloudWatch alarms',
-      quantity: `${deployment.alarms}`,
-      usdPerMonth: costOf('cloudWatchAlarmMonth', deployment.alarms),
-    },
-    {
-      item: 'secrets of the templates',
-      quantity: `${deployment.templateSecrets}`,
-      usdPerMonth: costOf('secretsManagerSecretMonth', deployment.templateSecrets),
-    },
-    {
-      item: 'schedules (at most daily)',
-      quantity: `${deployment.schedules}`,
-      usdPerMonth: costOf(
-        'eventBridgeSchedulerInvocations',
-        deployment.schedules * Math.ceil(DAYS_PER_MONTH),
-      ),
-    },
-  ];
-}
-
-/** What one tenant with no requests costs in a month: its secret, its storage, its daily snapshot. */
-export function idleTenantCost(deployment: Deployment, assumptions: Assumptions, sizes: EventSizes) {
-  const databases = assumptions.databasesPerTenant;
-  const events = 2 * DAYS_PER_MONTH; // storage_bytes and databases, every day
-  const batch = deployment.recordsConsumer.batchSize; // the snapshot publishes every tenant at once
-  const archivedGb = (events * sizes.usage) / BYTES_PER_GB;
-  const snapshotGbSeconds =
-    DAYS_PER_MONTH * databases * gb(deployment.storageSnapshot) * (assumptions.snapshotMsPerDatabase / 1000);
-  const items: MonthlyItem[] = [
-    { item: `${databases} tenant secret(s)`, usdPerMonth: costOf('secretsManagerSecretMonth', databases) },
-    {
-      item: `storage of ${databases} empty database(s) (${assumptions.emptyTenantDatabaseMb} MB each)`,
-      usdPerMonth: costOf('auroraStorageGbMonth', (databases * assumptions.emptyTenantDatabaseMb) / 1024),
-    },
-    {
-      // The job runs once a day for every tenant: a tenant adds its databases' share of the duration.
-      item: 'daily snapshot: storage job Lambda (its duration per database)',
-      usdPerMonth: costOf(lambdaGbSecondPrice(deployment.storageSnapshot.architecture), snapshotGbSeconds),
-    },
-    {
-      item: 'daily snapshot: 2 Usage Recorded entries (and archive)',
-      usdPerMonth:
-        costOf('eventBridgeCustomEvents', events) +
-        costOf('eventBridgeArchiveIngest', archivedGb) +
-        costOf('eventBridgeArchiveStorage', archivedGb * retentionMonths(deployment)),
-    },
-    {
-      item: 'daily snapshot: SQS (send; receives and deletes of ten)',
-      usdPerMonth: costOf('sqsStandardRequests', events * (deployment.rulesPerUsageEntry + 0.1 + 0.1)),
-    },
-    {
-      item: 'daily snapshot: consumer Lambda',
-      usdPerMonth:
-        costOf('lambdaRequests', events / batch) +
-        costOf(
-          lambdaGbSecondPrice(deployment.recordsConsumer.architecture),
-          events *
-            gb(deployment.recordsConsumer) *
-            ((assumptions.consumerBatchMs / batch + assumptions.consumerMsPerEvent) / 1000),
-        ),
-    },
-    {
-      // Per event a claim; per tenant, day and resource type a rollup (each is its own aggregate).
-      item: 'daily snapshot: DynamoDB writes (2 claims, 2 rollups a day)',
-      usdPerMonth: costOf('dynamoDbOnDemandWrites', events * (1 + 1 + 1 / batch)),
-    },
-  ];
-  return {
-    items,
-    total: items.reduce((sum, item) => sum + item.usdPerMonth, 0),
-    unpriced: {
-      dataApiCalls: DAYS_PER_MONTH * (databases + 1 / assumptions.snapshotListPageSize),
-      assumeRoleCalls: DAYS_PER_MONTH * databases,
-    },
-  };
-}
