@@ -3,6 +3,7 @@ import { appendFile, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import type { EventBridgeEvent, SQSEvent } from 'aws-lambda';
+import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import type { EventCatalog } from '#shared/events/catalog';
 import { VISIBILITY_TIMEOUT_FACTOR } from '#shared/events/delivery-policy';
 import type { EventSubscription } from '#shared/events/subscriptions';
@@ -72,14 +73,14 @@ export interface LocalEventBusOptions {
 /**
  * A subscription's queue as the CDK app makes it (infra/constructs/event-consumers.ts), for a bus
  * without templates: its delivery's batch size, window and receive count, a visibility timeout of
- * six times the consumers' 29 s timeout.
+ * six times the consumers' timeout (DEFAULT_FUNCTION_TIMEOUT_SECONDS).
  */
 export function queueSettingsOf(subscription: EventSubscription): QueueSettings {
   const queueName = `tenantry-local-${subscription.name}-queue`;
   return {
     queueName,
     queueArn: queueArnOf(queueName),
-    visibilityTimeoutSeconds: 29 * VISIBILITY_TIMEOUT_FACTOR,
+    visibilityTimeoutSeconds: DEFAULT_FUNCTION_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR,
     maxReceiveCount: subscription.delivery.maxReceiveCount,
     batchSize: subscription.delivery.batchSize,
     batchingWindowSeconds: subscription.delivery.batchingWindowSeconds,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FunctionUnreachable } from '#infra/local/async-invoke';
@@ -11,7 +11,7 @@ import { LocalEventBus, queueSettingsOf } from '#infra/local/event-bus';
 import type { FailedMessage } from '#infra/local/sqs-queue';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
-import { auditPartition } from '#shared/records/audit-store';
+import { auditItemsOf } from '../support/record-batches.ts';
 
 /*
  * The records consumer (events/record-telemetry) on the local platform's consumer thread: an SQS
@@ -90,16 +90,6 @@ const dynamo = new DynamoDBClient({
   endpoint: info.endpoints.dynamodb,
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
-async function auditItemsOf(tenantId: string) {
-  const result = await dynamo.send(
-    new QueryCommand({
-      TableName: info.tables.audit,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
-    }),
-  );
-  return result.Items ?? [];
-}
 const newTenantId = () => `t-thread-${randomUUID()}`;
 
 const lines = async (file: string) =>
@@ -125,7 +115,7 @@ describe('the consumer thread of the local platform', () => {
     expect(answer).toEqual({
       batchItemFailures: [{ itemIdentifier: poison.messageId }],
     } satisfies SQSBatchResponse);
-    const items = await auditItemsOf(tenantId);
+    const items = await auditItemsOf(dynamo, info.tables.audit, tenantId);
     expect(items).toHaveLength(1);
     expect(items[0]?.eventId?.S).toBe((JSON.parse(good.body) as { id: string }).id);
   });
@@ -137,7 +127,7 @@ describe('the consumer thread of the local platform', () => {
       batchOf(sqsRecord(busEvent('Request Recorded', 'tenantry.api', requestDetail(tenantId)))),
     );
     expect(answer).toEqual({ batchItemFailures: [] });
-    expect(await auditItemsOf(tenantId)).toHaveLength(1);
+    expect(await auditItemsOf(dynamo, info.tables.audit, tenantId)).toHaveLength(1);
   });
 
   it("hands back the handler's error, by name, with its stack, when every message of the batch failed", async () => {
@@ -259,7 +249,7 @@ describe('the local bus with the records consumer on the real thread', () => {
       id: (poison as { EventId: string }).EventId,
       'detail-type': 'Tenant Suspended',
     });
-    const items = await auditItemsOf(tenantId);
+    const items = await auditItemsOf(dynamo, info.tables.audit, tenantId);
     expect(items).toHaveLength(1);
     expect(items[0]?.eventId?.S).toBe((good as { EventId: string }).EventId);
     await expect(stat(deadLetterFile)).rejects.toThrow();
@@ -291,7 +281,7 @@ describe('the local bus with the records consumer on the real thread', () => {
     expect(consumerErrors).toHaveLength(1);
     expect(consumerErrors[0]).toBeInstanceOf(FunctionUnreachable);
     expect(consumerErrors[0]).toMatchObject({ errorCode: 'ServiceException' });
-    const items = await auditItemsOf(tenantId);
+    const items = await auditItemsOf(dynamo, info.tables.audit, tenantId);
     expect(items).toHaveLength(1);
     expect(items[0]?.eventId?.S).toBe((result as { EventId: string }).EventId);
     await expect(stat(deadLetterFile)).rejects.toThrow();

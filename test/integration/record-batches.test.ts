@@ -2,22 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ScaledClock } from '#infra/local/async-invoke';
 import { LocalQueue } from '#infra/local/sqs-queue';
 import { recordsHandler } from '#shared/composition/record-consumers';
 import { RequestRecorded } from '#shared/events/events';
-import { AuditStore, auditPartition } from '#shared/records/audit-store';
+import { AuditStore } from '#shared/records/audit-store';
 import { MetricsStore } from '#shared/records/metrics-store';
 import { RecordBatchWriter } from '#shared/records/record-batch';
 import { UsageStore, usageKeys } from '#shared/records/usage-store';
 import {
+  auditItemsOf,
   type BusEvent,
   busEvent,
   deliverUntilDone,
   failedIdsOf,
+  fakeTenant,
   sqsRecordOf,
 } from '../support/record-batches.ts';
 
@@ -40,12 +42,6 @@ const writer = new RecordBatchWriter(dynamo, { usageTable: info.tables.usage, au
 const handler = recordsHandler(() => writer);
 
 afterAll(() => dynamo.destroy());
-
-const fakeTenant = () =>
-  `t_${randomUUID()
-    .replace(/[^a-z2-7]/g, '')
-    .padEnd(20, 'a')
-    .slice(0, 20)}`;
 
 /** A request's event: always a metric sample; usage and an audit record as a real request would have them. */
 function requestEvent(
@@ -74,18 +70,6 @@ function requestEvent(
     usage: { tenantId, resourceType: 'api_calls', quantity: 1, unit: 'calls', at },
     metric: { tenantId, operationId: 'listRows', statusCode: 200, latencyMs: options.latencyMs ?? 12, at },
   });
-}
-
-async function auditCount(tenantId: string): Promise<number> {
-  const page = await dynamo.send(
-    new QueryCommand({
-      TableName: info.tables.audit,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
-      ConsistentRead: true,
-    }),
-  );
-  return page.Count ?? 0;
 }
 
 async function apiCalls(tenantId: string, day: string): Promise<number | undefined> {
@@ -120,7 +104,7 @@ describe('a batch replayed', () => {
       const audited = mine.filter(
         (event) => (event.detail as { audit?: unknown }).audit !== undefined,
       ).length;
-      expect(await auditCount(tenantId)).toBe(audited);
+      expect((await auditItemsOf(dynamo, info.tables.audit, tenantId)).length).toBe(audited);
       expect(await apiCalls(tenantId, day)).toBe(10);
       expect(await usage.rawRecords(tenantId, day)).toHaveLength(10);
       expect(await usage.reconcileDay(tenantId, day)).toEqual([]);
@@ -137,7 +121,7 @@ describe('a batch replayed', () => {
     expect(await deliverUntilDone(handler, events.slice(0, 10))).toEqual([]);
     expect(await deliverUntilDone(handler, [...events.slice(5, 10), ...events.slice(10)])).toEqual([]);
     // Assert
-    expect(await auditCount(tenantId)).toBe(20);
+    expect((await auditItemsOf(dynamo, info.tables.audit, tenantId)).length).toBe(20);
     expect(await apiCalls(tenantId, day)).toBe(20);
     expect(await usage.reconcileDay(tenantId, day)).toEqual([]);
     const [hour] = await metrics.hours(tenantId, at(0), at(0));
@@ -157,7 +141,7 @@ describe('a batch replayed', () => {
     ]);
     // Assert
     expect(results).toEqual([[], [], []]);
-    expect(await auditCount(tenantId)).toBe(1);
+    expect((await auditItemsOf(dynamo, info.tables.audit, tenantId)).length).toBe(1);
     expect(await apiCalls(tenantId, day)).toBe(6);
   });
 });

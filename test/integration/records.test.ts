@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,14 +19,20 @@ import { subscriptions } from '#shared/events/subscriptions';
 import { parseCsv } from '#shared/exports/csv';
 import { closeMonth, tenantCatalog, timeTenantMonthExport } from '#shared/exports/usage-export';
 import { outgoing } from '#shared/ports/event-publisher';
-import { AuditStore, auditPartition } from '#shared/records/audit-store';
+import { AuditStore } from '#shared/records/audit-store';
 import { emit } from '#shared/records/emission';
 import { MetricsStore } from '#shared/records/metrics-store';
 import { RecordBatchWriter } from '#shared/records/record-batch';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
-import { type BusEvent, busEvent, deliverUntilDone } from '../support/record-batches.ts';
+import {
+  auditItemsOf,
+  type BusEvent,
+  busEvent,
+  deliverUntilDone,
+  fakeTenant,
+} from '../support/record-batches.ts';
 import { dataApiRunner, expectStatus } from '../support/tenancy.ts';
 
 const info = inject('platform');
@@ -58,22 +64,6 @@ const usageDetail = (tenantId: string, at: string, quantity: number, resourceTyp
   unit: resourceType === 'storage_bytes' ? 'bytes' : 'count',
   at,
 });
-const fakeTenant = () =>
-  `t_${randomUUID()
-    .replace(/[^a-z2-7]/g, '')
-    .padEnd(20, 'a')
-    .slice(0, 20)}`;
-
-async function auditItemsOf(tenantId: string) {
-  const result = await dynamo.send(
-    new QueryCommand({
-      TableName: info.tables.audit,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
-    }),
-  );
-  return result.Items ?? [];
-}
 
 /** Every usage of a tenant's month summed from the raw records (the ground truth). */
 async function rawSums(tenantId: string, month: string): Promise<Record<string, number>> {
@@ -116,7 +106,7 @@ describe('consumers replayed (at-least-once delivery)', () => {
     for (let i = 0; i < 3; i++) await auditHandler(sequential);
     await Promise.all([auditHandler(concurrent), auditHandler(concurrent), auditHandler(concurrent)]);
     // Assert
-    const items = await auditItemsOf(tenantId);
+    const items = await auditItemsOf(dynamo, info.tables.audit, tenantId);
     expect(items.map((item) => item.eventId?.S).sort()).toEqual([sequential.id, concurrent.id].sort());
   });
 
@@ -330,7 +320,7 @@ describe('record routes through the platform', () => {
       userId: owner.userId,
       details: { rejectedFields: ['email', 'role', 'password', 'token', 'note'] },
     });
-    const stored = JSON.stringify(await auditItemsOf(tenant.tenantId));
+    const stored = JSON.stringify(await auditItemsOf(dynamo, info.tables.audit, tenant.tenantId));
     for (const secret of [...secretValues, owner.token, 'Correct-Horse-42!'])
       expect(stored).not.toContain(secret);
   });
@@ -409,7 +399,11 @@ describe('record routes through the platform', () => {
       `/tenants/${tenantId}/audit?from=2000-12-31T00:00:00Z&to=2001-01-02T00:00:00Z`,
     );
     expect(old.body).toEqual({ items: [], nextCursor: null });
-    expect((await auditItemsOf(tenantId)).some((item) => item.requestId?.S === 'expired')).toBe(true);
+    expect(
+      (await auditItemsOf(dynamo, info.tables.audit, tenantId)).some(
+        (item) => item.requestId?.S === 'expired',
+      ),
+    ).toBe(true);
   });
 
   it('reports usage per day and month, and request metrics per hour', async () => {

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RecordsHandler } from '#shared/composition/record-consumers';
+import { auditPartition } from '#shared/records/audit-store';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 export interface Definition {
@@ -79,4 +81,24 @@ export async function deliverUntilDone(
     if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return pending.map((record) => record.messageId);
+}
+
+/** A tenant id of the control database's shape that no tenant has. */
+export const fakeTenant = () =>
+  `t_${randomUUID()
+    .replace(/[^a-z2-7]/g, '')
+    .padEnd(20, 'a')
+    .slice(0, 20)}`;
+
+/** The audit items of a tenant's partition, read straight from the audit table. */
+export async function auditItemsOf(dynamo: DynamoDBClient, table: string, tenantId: string) {
+  const result = await dynamo.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: auditPartition(tenantId) } },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Items ?? [];
 }

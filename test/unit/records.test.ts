@@ -19,16 +19,9 @@ import {
   RequestRecorded,
   UsageRecorded,
 } from '#shared/events/events';
+import { busEvent } from '../support/record-batches.ts';
 
 type RequestDetail = EventDetail<typeof RequestRecorded>;
-const busEvent = (definition: { source: string; detailType: string }, detail: unknown, id = 'e') => ({
-  version: '0',
-  id,
-  'detail-type': definition.detailType,
-  source: definition.source,
-  time: '2022-01-01T00:00:00Z',
-  detail,
-});
 
 import { csvCell, parseCsv, toCsv } from '#shared/exports/csv';
 import { csvToLines, linesToCsv } from '#shared/exports/export-lines';
