@@ -12,6 +12,7 @@ import {
 } from '#infra/local/iam/template-policies';
 import { PLATFORM_MFA_ENV } from '#infra/stacks/identity-stack';
 import { NEEDS } from '#shared/domain/needs';
+import { subscriptions } from '#shared/events/subscriptions';
 import { declaredNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
 
@@ -30,11 +31,50 @@ const BASELINE = new Set([
 ]);
 /** The on-failure destination of an asynchronously invoked function (infra/constructs/failed-invocations.ts). */
 const PLUMBING_SIDS = new Set(['SendFailedInvocationRecords']);
+/**
+ * What the SQS event source mapping of a subscription consumer polls with, on the consumer's role
+ * (CDK's SqsEventSource grants it: infra/constructs/event-consumers.ts); the trigger's plumbing,
+ * not a need, and only on the subscription's own queue (checked below).
+ */
+const EVENT_SOURCE_ACTIONS = new Set([
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+]);
+
+/**
+ * The statement a subscription consumer's event source adds: all consume actions, no others, on
+ * the subscription's own queue (`Consumers<Name>Queue`) and nothing else.
+ */
+function isEventSourceStatement(
+  fn: FunctionPolicies,
+  statement: { Action?: string | string[]; Resource?: unknown },
+): boolean {
+  const subscription = subscriptions.find((candidate) => candidate.handler === fn.entry);
+  const actions = [statement.Action ?? []].flat();
+  const resources = [statement.Resource ?? []].flat().map(String);
+  return (
+    subscription !== undefined &&
+    actions.length === EVENT_SOURCE_ACTIONS.size &&
+    actions.every((action) => EVENT_SOURCE_ACTIONS.has(action)) &&
+    resources.length > 0 &&
+    resources.every((resource) =>
+      new RegExp(`/Consumers${subscription.name}Queue[0-9A-F]{8}\\.Arn>$`).test(resource),
+    )
+  );
+}
 
 function allowedActions(fn: FunctionPolicies): Set<string> {
   return new Set(
     statementsOf(fn)
-      .filter((statement) => statement.Effect === 'Allow' && !PLUMBING_SIDS.has(statement.Sid ?? ''))
+      .filter(
+        (statement) =>
+          statement.Effect === 'Allow' &&
+          !PLUMBING_SIDS.has(statement.Sid ?? '') &&
+          !isEventSourceStatement(fn, statement),
+      )
       .flatMap((statement) => [statement.Action ?? []].flat())
       .filter((action) => !BASELINE.has(action)),
   );

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
+import { subscriptions } from '#shared/events/subscriptions';
 import { routeList } from '#shared/routes/table';
 
 interface Resource {
@@ -70,11 +71,12 @@ describe('records infrastructure (audit, usage, metrics, finance exports)', () =
     );
   });
 
-  it('passes the audit retention to the consumers and keeps usage and metrics consumers', () => {
+  it('passes the audit retention to the consumers, one per subscription (one consumer for every record)', () => {
     const consumers = (Object.values(events.findResources('AWS::Lambda::Function')) as Resource[]).filter(
       (fn) => JSON.stringify(fn.Properties.Environment).includes('tenantry-events'),
     );
-    expect(consumers).toHaveLength(3);
+    expect(consumers).toHaveLength(subscriptions.length);
+    expect(subscriptions.map((subscription) => subscription.handler)).toEqual(['events/record-telemetry']);
     for (const fn of consumers) {
       expect(
         (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.AUDIT_RETENTION_DAYS,

@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES } from '#shared/http/middleware';
 import { routeList } from '#shared/routes/table';
 import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
 import { errorOf, expectStatus, unknownRoleId } from '../support/tenancy.ts';
+import { sendText } from '../support/tenant-data.ts';
 
 /**
  * Bad input on the local platform: every malformed id, body, cursor and limit gets a clear 4xx
@@ -522,6 +523,8 @@ describe('bad input', () => {
       createDatabase: { label: 'nevermade' },
       createTable: { name: 'never_made', columns: [{ name: 'v', type: 'text' }] },
       insertRow: { v: 'never inserted' },
+      insertRows: { rows: [{ v: 'never inserted' }, { v: 'nor this' }] },
+      importRows: '{"v":"never imported"}\n',
       enableModule: { moduleId: 'billing', databaseId },
       startModuleUpgrade: {},
       closeUsageMonth: undefined,
@@ -543,11 +546,20 @@ describe('bad input', () => {
       const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name);
       for (const key of keys) {
         const body = bodies[route.operationId];
-        const response = await client.call(route.method, path, {
-          token: staff.token,
-          body,
-          headers: { 'idempotency-key': key },
-        });
+        const headers = { 'idempotency-key': key };
+        // The import takes a file, not JSON.
+        const response =
+          typeof body === 'string'
+            ? await sendText(
+                info,
+                staff,
+                route.method,
+                `${path}?format=ndjson`,
+                body,
+                'application/x-ndjson',
+                headers,
+              )
+            : await client.call(route.method, path, { token: staff.token, body, headers });
         const where = `${route.operationId} with ${JSON.stringify(key)}: ${JSON.stringify(response.body)}`;
         expect(response.status, where).toBe(400);
         expect(detailPaths(response), where).toEqual(['idempotency-key']);

@@ -47,10 +47,11 @@ export async function sendText(
   path: string,
   text: string | Buffer,
   contentType: string,
+  headers: Record<string, string> = {},
 ): Promise<Awaited<ReturnType<Actor['call']>>> {
   const response = await fetch(new URL(path, info.apiUrl), {
     method,
-    headers: { authorization: `Bearer ${actor.token}`, 'content-type': contentType },
+    headers: { authorization: `Bearer ${actor.token}`, 'content-type': contentType, ...headers },
     body: text,
   });
   const body = await response.text();
