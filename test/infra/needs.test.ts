@@ -50,7 +50,7 @@ const EVENT_SOURCE_ACTIONS = new Set([
  */
 function isEventSourceStatement(
   fn: FunctionPolicies,
-  statement: { Action?: string | string[]; Resource?: unknown },
+  statement: { readonly Action?: string | readonly string[]; readonly Resource?: unknown },
 ): boolean {
   const subscription = subscriptions.find((candidate) => candidate.handler === fn.entry);
   const actions = [statement.Action ?? []].flat();
