@@ -1,5 +1,6 @@
 import { TENANT_ID_PATTERN } from '#shared/control/ids';
 import { type EventDetail, RequestRecorded } from '#shared/events/events';
+import { isReplay } from '#shared/http/idempotency';
 import { type HttpEvent, stateOf } from '#shared/http/middleware';
 import { type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { actionOf, outcomeOf } from '#shared/records/audit-actions';
@@ -54,6 +55,9 @@ export function recordsOf(
       const keys = rawBodyKeys(event);
       if (keys.length > 0) details.rejectedFields = keys;
     }
+    // A retry answered from its Idempotency-Key's record changed nothing: audited as the request
+    // it was, marked so a reader does not count the first one's change twice.
+    if (isReplay(event)) details.replayed = true;
     audit = {
       tenantId: authorisedTenant ?? (statusCode < 400 ? state.recordTenantId : null) ?? knownTenant,
       userId: state.caller?.userId ?? 'anonymous',

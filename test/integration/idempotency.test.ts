@@ -10,7 +10,7 @@ import { REPLAYED_HEADER } from '#shared/http/idempotency';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import { routes } from '#shared/routes/table';
 import { saveRole } from '#shared/tenancy/roles';
-import { type Actor, addMember, newActor } from '../support/actors.ts';
+import { type Actor, addMember, eventually, newActor } from '../support/actors.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 import { controlAsApp, manualClock, newKey, recordsOn, requestAsSent } from '../support/idempotency.ts';
 import { errorOf, expectStatus, withPg } from '../support/tenancy.ts';
@@ -149,6 +149,28 @@ describe('sequential retries with the same key', () => {
       expect(await made(tag)).toBe(1);
     },
   );
+
+  it('audits the replay as a request of its own, marked replayed, and the first one not', async () => {
+    // Arrange
+    const key = newKey('audit');
+    const body = roleBody(`Audited ${randomUUID().slice(0, 8)}`);
+    // Act
+    const first = expectStatus(await send(owner, 'POST', rolePath(), body, key), 201);
+    const again = expectStatus(await send(owner, 'POST', rolePath(), body, key), 201);
+    // Assert
+    type Audit = { items: { requestId: string; details: Record<string, unknown> }[] };
+    const ids = [first, again].map((answer) => answer.headers.get('x-request-id'));
+    const log = await eventually(
+      () => owner.call('GET', `/tenants/${tenantId}/audit?limit=100`),
+      (r) => ids.every((id) => ((r.body as Audit).items ?? []).some((item) => item.requestId === id)),
+    );
+    const [original, replay] = ids.map((id) =>
+      (log.body as Audit).items.find((item) => item.requestId === id),
+    );
+    expect(original?.details.replayed).toBeUndefined();
+    expect(replay?.details.replayed).toBe(true);
+    expect(replay?.details.body).toEqual(original?.details.body);
+  });
 
   it('without a key the same requests make two rows: the key is what makes the retries safe', async () => {
     const text = `keyless ${randomUUID()}`;
