@@ -9,6 +9,7 @@ import { awsServices } from '#shared/composition/aws-services';
 import { recordServicesFrom } from '#shared/composition/record-services';
 import type { PlatformSettings, Services } from '#shared/composition/services';
 import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
+import { planSettingsFrom } from '#shared/domain/plans';
 import type { ExportArchive } from '#shared/ports/export-archive';
 import { recordTables } from '#shared/records/tables';
 import type { AwsStandIns } from './aws-stand-ins.ts';
@@ -147,6 +148,7 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
     accessCacheMs: localAccessCacheMs(),
     ...(environment.CONTROL_SECRET_ARN ? { controlSecretArn: environment.CONTROL_SECRET_ARN } : {}),
     platformGroupsRequireMfa: environment.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
+    plans: planSettingsFrom(environment.TENANT_PLANS),
   });
   return awsServices(environment, clients, {
     settings,

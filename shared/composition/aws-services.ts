@@ -5,6 +5,7 @@ import { recordServicesFrom } from '#shared/composition/record-services';
 import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
 import { busPublisherOf, telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
+import { tenantPlansField } from '#shared/domain/plans';
 import { ConfigError } from '#shared/errors';
 import { type DatabaseClusters, UnknownCluster } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
@@ -78,6 +79,7 @@ export function awsServices(
           CONTROL_DATABASE: z.string().default('control'),
           CONTROL_SECRET_ARN: configFields.arn.optional(),
           PLATFORM_GROUPS_REQUIRE_MFA: z.enum(['true', 'false']).optional(),
+          TENANT_PLANS: tenantPlansField,
         }),
         env,
       );
@@ -85,6 +87,7 @@ export function awsServices(
         stage: config.TENANTRY_STAGE,
         controlDatabase: config.CONTROL_DATABASE,
         platformGroupsRequireMfa: config.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
+        plans: config.TENANT_PLANS,
         ...(config.CONTROL_SECRET_ARN ? { controlSecretArn: config.CONTROL_SECRET_ARN } : {}),
       };
     },

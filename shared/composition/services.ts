@@ -8,6 +8,7 @@ import { InvitationRepository } from '#shared/control/invitation-repository';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { UserRepository } from '#shared/control/user-repository';
+import type { PlanSettings } from '#shared/domain/plans';
 import type { MfaStatus } from '#shared/identity/platform-mfa';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { DatabaseClusters } from '#shared/ports/clusters';
@@ -33,6 +34,11 @@ export interface PlatformSettings {
   readonly controlSecretArn?: string;
   /** `PLATFORM_GROUPS_REQUIRE_MFA`: platform groups only in the tokens of users with a second factor. */
   readonly platformGroupsRequireMfa?: boolean;
+  /**
+   * `TENANT_PLANS`: the deployment's plan catalogue and default plan.
+   * @default DEFAULT_PLAN_SETTINGS (free, standard, premium; free by default)
+   */
+  readonly plans?: PlanSettings;
 }
 
 /**
@@ -112,7 +118,8 @@ export function servicesFrom(adapters: Adapters): Services {
   const databases = once(() => new DatabaseRegistry(control()));
   const idempotency = once(adapters.idempotency ?? (() => new IdempotencyRecords(control())));
   const tenantAccess = once(
-    () => new ControlTenantAccess(memberships(), tenants(), Date.now, settings().accessCacheMs),
+    () =>
+      new ControlTenantAccess(memberships(), tenants(), Date.now, settings().accessCacheMs, settings().plans),
   );
   const identity = once(adapters.identity);
   const mfaStatus = once(

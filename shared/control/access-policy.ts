@@ -4,13 +4,12 @@ import type { MembershipRepository } from '#shared/control/membership-repository
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { effectivePermissions, type Permission } from '#shared/domain/permissions';
+import { DEFAULT_PLAN_SETTINGS, effectiveLimits, type PlanSettings } from '#shared/domain/plans';
 import { Forbidden, NotFound, TenantSuspended } from '#shared/errors';
 import type { AuthorizeOptions, TenantAccessPolicy, TenantGrant } from '#shared/ports/tenant-access';
 
 /** How long a membership answer may be reused. The design allows at most 30 s. */
 export const ACCESS_CACHE_MS = 30_000;
-
-const platformAdminRecord: TenantAccessRecord = { status: 'active', role: 'admin', customPermissions: [] };
 
 /**
  * The tenant boundary: a `{tenantId}` from a path is checked against the caller's membership in
@@ -28,6 +27,8 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     private readonly now: () => number = Date.now,
     /** How long an answer is reused here; never more than the design's 30 s. */
     private readonly cacheMs: number = ACCESS_CACHE_MS,
+    /** The deployment's plans: a grant carries the tenant's effective limits. */
+    private readonly plans: PlanSettings = DEFAULT_PLAN_SETTINGS,
   ) {}
 
   async authorize(
@@ -52,7 +53,8 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     const role = isPlatformAdmin && record.role !== 'owner' ? 'admin' : record.role;
     const permissions = effectivePermissions(role, [record.customPermissions]);
     if (!permissions.has(permission)) throw new Forbidden(`Missing permission ${permission}`);
-    return { tenantId, role, permissions, suspended };
+    const limits = effectiveLimits(this.plans, record.plan, record.planOverrides);
+    return { tenantId, role, permissions, suspended, plan: record.plan, limits };
   }
 
   /** Drops cached answers for a tenant (one member, or all): called after membership changes. */
@@ -71,7 +73,15 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     let record = await this.memberships.accessOf(caller.userId, tenantId);
     if (!record && caller.groups.includes('platform-admin')) {
       const tenant = await this.tenants.get(tenantId);
-      record = tenant ? { ...platformAdminRecord, status: tenant.status } : null;
+      record = tenant
+        ? {
+            status: tenant.status,
+            plan: tenant.plan,
+            planOverrides: tenant.planOverrides,
+            role: 'admin',
+            customPermissions: [],
+          }
+        : null;
     }
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(key, { record, at: this.now() });

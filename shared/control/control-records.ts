@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { cursorText } from '#shared/control/keyset';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
+import type { LimitOverrides } from '#shared/domain/plans';
 
 export const TENANT_STATUSES = [
   'provisioning',
@@ -19,6 +20,9 @@ export interface TenantRecord {
   readonly statusReason: string | null;
   readonly settings: Record<string, unknown>;
   readonly enabledModules: string[];
+  /** Its plan's name, and its own limits on top (shared/domain/plans.ts). */
+  readonly plan: string;
+  readonly planOverrides: LimitOverrides;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -49,6 +53,8 @@ export interface CustomRoleRecord {
 
 export interface TenantAccessRecord {
   readonly status: TenantStatus;
+  readonly plan: string;
+  readonly planOverrides: LimitOverrides;
   readonly role: BuiltInRole;
   readonly customPermissions: Permission[];
 }
@@ -59,7 +65,7 @@ export interface Page<T> {
 }
 
 export const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
-  created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
+  plan, plan_overrides as "planOverrides", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** A member (`m` memberships, `u` users) with the custom roles assigned to them. */
 export const MEMBER_COLUMNS = `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",

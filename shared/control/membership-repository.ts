@@ -35,7 +35,7 @@ export class MembershipRepository {
   /** What the access policy decides on: the tenant's state, the role, the custom roles' rights. */
   async accessOf(userId: string, tenantId: string): Promise<TenantAccessRecord | null> {
     const [row] = await this.sql.query<TenantAccessRecord & Record<string, unknown>>(
-      `select t.status, m.role,
+      `select t.status, t.plan, t.plan_overrides as "planOverrides", m.role,
               coalesce((select jsonb_agg(distinct p order by p)
                           from role_assignments ra
                           join custom_roles cr on cr.id = ra.role_id

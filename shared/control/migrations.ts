@@ -216,4 +216,15 @@ export const controlMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 8,
+    name: 'a plan per tenant',
+    statements: [
+      // The tenant's plan (shared/domain/plans.ts) and its own limits on top. The plan's name is
+      // checked here; whether the catalogue has it is the application's (a catalogue is
+      // configuration and may change), which counts an unknown plan as the default one.
+      `alter table tenants add column plan text not null default 'free' check (plan ~ '^[a-z][a-z0-9-]{0,31}$')`,
+      `alter table tenants add column plan_overrides jsonb not null default '{}'::jsonb check (jsonb_typeof(plan_overrides) = 'object')`,
+    ],
+  },
 ];

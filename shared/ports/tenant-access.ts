@@ -1,5 +1,6 @@
 import type { Caller } from '#shared/domain/caller';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
+import type { Limits } from '#shared/domain/plans';
 
 /** What the caller may do in one tenant, once their membership has been checked. */
 export interface TenantGrant {
@@ -8,6 +9,9 @@ export interface TenantGrant {
   readonly permissions: ReadonlySet<Permission>;
   /** The tenant is suspended (a route open while suspended, or a platform admin): nothing is billed. */
   readonly suspended: boolean;
+  /** The tenant's plan and its effective limits (plan and overrides), as of the membership answer. */
+  readonly plan: string;
+  readonly limits: Limits;
 }
 
 export interface AuthorizeOptions {

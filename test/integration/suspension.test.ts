@@ -201,6 +201,8 @@ describe('tenant suspension', () => {
       statusReason: null,
       settings: {},
       enabledModules: [],
+      plan: 'free',
+      planOverrides: {},
       createdBy: 'u',
       createdAt: '',
       updatedAt: '',

@@ -4,6 +4,7 @@ import type { TenantAccessRecord, TenantStatus } from '#shared/control/control-r
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
+import { DEFAULT_PLANS, type LimitOverrides, planSettingsFrom } from '#shared/domain/plans';
 import { DomainError, Forbidden, NotFound } from '#shared/errors';
 
 const T1 = 't_aaaaaaaaaaaaaaaaaaaa';
@@ -22,6 +23,8 @@ const caller = (userId: string, groups: Caller['groups'] = []): Caller => ({
 class FakeDirectory {
   readonly tenants = new Map<string, TenantStatus>();
   readonly members = new Map<string, { role: BuiltInRole; customPermissions: Permission[] }>();
+  /** Every tenant's plan (one is enough here). */
+  plan: { plan: string; planOverrides: LimitOverrides } = { plan: 'free', planOverrides: {} };
   accessCalls = 0;
   tenantCalls = 0;
 
@@ -39,13 +42,13 @@ class FakeDirectory {
     this.accessCalls += 1;
     const status = this.tenants.get(tenantId);
     const member = this.members.get(`${tenantId}|${userId}`);
-    return status && member ? { status, ...member } : null;
+    return status && member ? { status, ...this.plan, ...member } : null;
   }
 
   async get(tenantId: string) {
     this.tenantCalls += 1;
     const status = this.tenants.get(tenantId);
-    return status ? { id: tenantId, status } : null;
+    return status ? { id: tenantId, status, ...this.plan } : null;
   }
 }
 
@@ -78,6 +81,28 @@ describe('ControlTenantAccess', () => {
       throw error;
     }
   };
+
+  it("a grant carries the tenant's plan and effective limits, a platform admin's too", async () => {
+    // Arrange: a deployment whose standard plan allows 7 databases; the tenant has 3 members more.
+    const plans = planSettingsFrom(JSON.stringify({ plans: { standard: { databases: 7 } } }));
+    policy = new ControlTenantAccess(
+      directory,
+      directory as unknown as TenantRepository,
+      () => now,
+      0,
+      plans,
+    );
+    directory.plan = { plan: 'standard', planOverrides: { members: 103 } };
+    directory.setMember(T1, 'u1', 'viewer');
+    // Act
+    const member = await policy.authorize(caller('u1'), T1, 'tenant:read');
+    const admin = await policy.authorize(caller('staff', ['platform-admin']), T2, 'tenant:read');
+    // Assert
+    for (const grant of [member, admin]) {
+      expect(grant.plan).toBe('standard');
+      expect(grant.limits).toEqual({ ...DEFAULT_PLANS.standard, databases: 7, members: 103 });
+    }
+  });
 
   it('the cache bound is the 30 s the design allows', () => {
     expect(ACCESS_CACHE_MS).toBe(30_000);

@@ -9,6 +9,7 @@ import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 import { openApiDocument } from '#shared/routes/openapi';
 import { routeList, routes } from '#shared/routes/table';
 import { defineRoute } from '#shared/routes/types';
+import { DEFAULT_GRANT_PLAN } from '../support/grants.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 
 /**
@@ -22,6 +23,7 @@ const allowAll: TenantAccessPolicy = {
     role: 'owner',
     permissions: new Set(['rows:write']),
     suspended: false,
+    ...DEFAULT_GRANT_PLAN,
   }),
 };
 

@@ -6,6 +6,7 @@ import { httpHandler } from '#shared/http/handler';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
 import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 import { defineRoute } from '#shared/routes/types';
+import { DEFAULT_GRANT_PLAN } from '../support/grants.ts';
 import { httpEvent, lambdaContext, memberClaims } from '../support/http-events.ts';
 
 const createWidget = defineRoute({
@@ -43,6 +44,7 @@ const allowAll: TenantAccessPolicy = {
     role: 'owner',
     permissions: new Set(['rows:write']),
     suspended: false,
+    ...DEFAULT_GRANT_PLAN,
   }),
 };
 

@@ -33,6 +33,7 @@ import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 import { openApiDocument } from '#shared/routes/openapi';
 import { routeList } from '#shared/routes/table';
 import { defineRoute } from '#shared/routes/types';
+import { DEFAULT_GRANT_PLAN } from '../support/grants.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 
 /**
@@ -61,6 +62,7 @@ const allowAll: TenantAccessPolicy = {
     role: 'owner',
     permissions: new Set(['rows:write']),
     suspended: false,
+    ...DEFAULT_GRANT_PLAN,
   }),
 };
 

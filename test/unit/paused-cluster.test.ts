@@ -18,6 +18,7 @@ import type { ActiveTenantSource } from '#shared/ports/active-tenant';
 import type { TenantAccessPolicy } from '#shared/ports/tenant-access';
 import { routeList, routes } from '#shared/routes/table';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
+import { DEFAULT_GRANT_PLAN } from '../support/grants.ts';
 import { httpEvent, lambdaContext, memberClaims } from '../support/http-events.ts';
 
 /**
@@ -61,6 +62,7 @@ const allowAll: TenantAccessPolicy = {
     role: 'owner',
     permissions: new Set(['rows:read']),
     suspended: false,
+    ...DEFAULT_GRANT_PLAN,
   }),
 };
 const widgetEvent = () => httpEvent({ path: '/tenants/t1/widgets', pathParameters: { tenantId: 't1' } });

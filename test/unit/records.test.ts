@@ -46,6 +46,7 @@ import { BUCKET_BOUNDS_MS, bucketOf, percentile } from '#shared/records/latency-
 import { REDACTED, redact, redactedKeys } from '#shared/records/redaction';
 import { routeList } from '#shared/routes/table';
 import { defineRoute } from '#shared/routes/types';
+import { DEFAULT_GRANT_PLAN } from '../support/grants.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 
 const TENANT = 't_abcdefghijklmnopqrst';
@@ -358,6 +359,7 @@ describe('telemetry middleware', () => {
       role: 'owner',
       permissions: new Set(['rows:write']),
       suspended: false,
+      ...DEFAULT_GRANT_PLAN,
     }),
   };
   const stranger: TenantAccessPolicy = {

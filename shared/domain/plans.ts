@@ -1,0 +1,170 @@
+import * as z from 'zod';
+
+/**
+ * Plans (issue 15): each a set of per-tenant limits. The catalogue is platform configuration: the
+ * defaults below, overridable per deployment (CDK context `plans` / `defaultPlan`, the local
+ * platform's config) and handed to the functions as `TENANT_PLANS`. Every limit is a
+ * non-negative integer: there is no "unlimited", a platform that wants one sets a large number.
+ */
+
+export const LIMIT_NAMES = [
+  'requestsPerSecond',
+  'burst',
+  'apiCallsPerMonth',
+  'databases',
+  'tablesPerDatabase',
+  'members',
+  'customRoles',
+  'storageBytes',
+] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+export type Limits = Readonly<Record<LimitName, number>>;
+
+/** Limits whose use is counted (`GET …/quotas` reports their usage); the rate limits are not. */
+export const COUNTED_LIMITS = [
+  'apiCallsPerMonth',
+  'databases',
+  'tablesPerDatabase',
+  'members',
+  'customRoles',
+  'storageBytes',
+] as const satisfies readonly LimitName[];
+
+/** A plan's name: lower-case, as it appears in the API and the finance exports. */
+export const PLAN_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Overrides of one tenant: a limit name with its own value (a plan change keeps them). */
+export type LimitOverrides = Readonly<Partial<Record<LimitName, number>>>;
+
+const GIB = 1024 ** 3;
+
+/** The plans every deployment has unless it configures others. */
+export const DEFAULT_PLANS: Readonly<Record<string, Limits>> = {
+  free: {
+    requestsPerSecond: 10,
+    burst: 20,
+    apiCallsPerMonth: 100_000,
+    databases: 2,
+    tablesPerDatabase: 25,
+    members: 10,
+    customRoles: 5,
+    storageBytes: 1 * GIB,
+  },
+  standard: {
+    requestsPerSecond: 50,
+    burst: 100,
+    apiCallsPerMonth: 2_000_000,
+    databases: 10,
+    tablesPerDatabase: 100,
+    members: 100,
+    customRoles: 25,
+    storageBytes: 20 * GIB,
+  },
+  premium: {
+    requestsPerSecond: 200,
+    burst: 400,
+    apiCallsPerMonth: 20_000_000,
+    databases: 50,
+    tablesPerDatabase: 500,
+    members: 1_000,
+    customRoles: 100,
+    storageBytes: 200 * GIB,
+  },
+};
+
+export const DEFAULT_PLAN = 'free';
+
+/** The plans of a deployment and the one a new tenant gets. */
+export interface PlanSettings {
+  readonly plans: Readonly<Record<string, Limits>>;
+  readonly defaultPlan: string;
+}
+
+export const DEFAULT_PLAN_SETTINGS: PlanSettings = { plans: DEFAULT_PLANS, defaultPlan: DEFAULT_PLAN };
+
+const limitValue = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const limitsSchema = z.strictObject(
+  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue])) as Record<LimitName, typeof limitValue>,
+);
+/** Overrides as stored and as sent (`null` drops one, only in a request). */
+export const limitOverridesSchema = z.strictObject(
+  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue.optional()])) as Record<
+    LimitName,
+    z.ZodOptional<typeof limitValue>
+  >,
+);
+
+/**
+ * The configured catalogue: `{ "plans": { name: { limit: n, … } | partial of a default plan },
+ * "defaultPlan": name }`, both optional. A plan named like a default one may give only the limits
+ * it changes; a new plan gives all of them. The default plan must be in the catalogue.
+ */
+export const planConfigSchema = z
+  .strictObject({
+    plans: z
+      .record(z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name'), limitOverridesSchema)
+      .optional(),
+    defaultPlan: z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name').optional(),
+  })
+  .transform((config, context): PlanSettings => {
+    const plans: Record<string, Limits> = { ...DEFAULT_PLANS };
+    for (const [name, limits] of Object.entries(config.plans ?? {})) {
+      const merged = limitsSchema.safeParse({ ...DEFAULT_PLANS[name], ...limits });
+      if (!merged.success) {
+        context.addIssue({
+          code: 'custom',
+          path: ['plans', name],
+          message: `plan ${name} must give every limit (${LIMIT_NAMES.join(', ')})`,
+        });
+        return z.NEVER;
+      }
+      plans[name] = merged.data;
+    }
+    const defaultPlan = config.defaultPlan ?? DEFAULT_PLAN;
+    if (!plans[defaultPlan]) {
+      context.addIssue({ code: 'custom', path: ['defaultPlan'], message: `no plan ${defaultPlan}` });
+      return z.NEVER;
+    }
+    return { plans, defaultPlan };
+  });
+
+/** The catalogue from `TENANT_PLANS` (JSON), or the defaults when it is unset or empty. */
+export function planSettingsFrom(json: string | undefined): PlanSettings {
+  if (json === undefined || json.trim() === '') return DEFAULT_PLAN_SETTINGS;
+  return planConfigSchema.parse(JSON.parse(json));
+}
+
+/** `TENANT_PLANS` as a configuration field: a malformed catalogue fails the cold start, named. */
+export const tenantPlansField = z
+  .string()
+  .optional()
+  .transform((json, context) => {
+    try {
+      return planSettingsFrom(json);
+    } catch (error) {
+      const message =
+        error instanceof z.ZodError
+          ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
+          : 'not JSON';
+      context.addIssue({ code: 'custom', message: `invalid plan catalogue (${message})` });
+      return z.NEVER;
+    }
+  });
+
+/**
+ * A tenant's limits: its plan's, with its overrides on top. A plan the catalogue no longer has
+ * (a deployment removed it) counts as the default plan, so a tenant is never without limits.
+ */
+export function effectiveLimits(
+  settings: PlanSettings,
+  plan: string,
+  overrides: LimitOverrides = {},
+): Limits {
+  const base = settings.plans[plan] ?? (settings.plans[settings.defaultPlan] as Limits);
+  const limits = { ...base };
+  for (const name of LIMIT_NAMES) {
+    const value = overrides[name];
+    if (value !== undefined) limits[name] = value;
+  }
+  return limits;
+}
