@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { LIMIT_NAMES } from '#shared/domain/plans';
 import { EventCatalog } from '#shared/events/catalog';
 
 export const catalog = new EventCatalog();
@@ -154,6 +155,29 @@ export const ModuleUpgradeFinished = catalog.register({
     toVersion: z.number().int(),
     upgraded: z.number().int(),
     failed: z.number().int(),
+    at: isoTimestamp,
+  }),
+});
+
+/**
+ * A tenant's use of a limit of its plan reached 80 % or 100 % of it (issue 15): published once
+ * per tenant, limit, threshold and period (the month for `apiCallsPerMonth`; for a counted
+ * resource, the limit's value: raising or lowering it starts a new period). Recorded in the
+ * tenant's audit log; a platform team routes it to email or chat with a rule of its own.
+ */
+export const QuotaThresholdReached = catalog.register({
+  source: 'tenantry.quotas',
+  detailType: 'Quota Threshold Reached',
+  description: "A tenant's use of one of its plan's limits reached 80 % or 100 % of the limit.",
+  schema: z.object({
+    tenantId: z.string(),
+    plan: z.string(),
+    quota: z.enum(LIMIT_NAMES),
+    threshold: z.union([z.literal(80), z.literal(100)]),
+    limit: z.number().int().nonnegative(),
+    used: z.number().int().nonnegative(),
+    /** `YYYY-MM` for a monthly limit; `limit=<n>` for a counted resource. */
+    period: z.string().min(1).max(64),
     at: isoTimestamp,
   }),
 });
