@@ -96,6 +96,8 @@ const DYNAMODB_WRITE = [
   'dynamodb:DescribeTable',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+  // The batch writer's INSERTs (BatchExecuteStatement), no more than a conditional PutItem can do.
+  'dynamodb:PartiQLInsert',
 ];
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 
@@ -188,6 +190,18 @@ function describeTenantSecrets(fn: TenantryFunction, stage: string): iam.PolicyS
     actions: ['secretsmanager:DescribeSecret'],
     resources: [tenantSecretsArn(fn, stage)],
   });
+}
+
+/**
+ * PartiQL INSERTs into the table (the records batch writer's BatchExecuteStatement), which the
+ * table's own grants do not include: "To insert items using PartiQL for DynamoDB, you must have
+ * dynamodb:PartiQLInsert permission on the table or index"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
+ */
+function grantPartiqlInsert(fn: TenantryFunction, table: dynamodb.ITable): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:PartiQLInsert'], resources: [table.tableArn] }),
+  );
 }
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
@@ -308,22 +322,18 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
   },
   auditRecords: (fn, r) =>
     grantTable(fn, required(r.auditTable, 'auditRecords', 'audit table', fn), 'AUDIT_TABLE_NAME', 'read'),
-  auditRecordsWrite: (fn, r) =>
-    grantTable(
-      fn,
-      required(r.auditTable, 'auditRecordsWrite', 'audit table', fn),
-      'AUDIT_TABLE_NAME',
-      'readwrite',
-    ),
+  auditRecordsWrite: (fn, r) => {
+    const table = required(r.auditTable, 'auditRecordsWrite', 'audit table', fn);
+    grantTable(fn, table, 'AUDIT_TABLE_NAME', 'readwrite');
+    grantPartiqlInsert(fn, table);
+  },
   usageRecords: (fn, r) =>
     grantTable(fn, required(r.usageTable, 'usageRecords', 'usage table', fn), 'USAGE_TABLE_NAME', 'read'),
-  usageRecordsWrite: (fn, r) =>
-    grantTable(
-      fn,
-      required(r.usageTable, 'usageRecordsWrite', 'usage table', fn),
-      'USAGE_TABLE_NAME',
-      'readwrite',
-    ),
+  usageRecordsWrite: (fn, r) => {
+    const table = required(r.usageTable, 'usageRecordsWrite', 'usage table', fn);
+    grantTable(fn, table, 'USAGE_TABLE_NAME', 'readwrite');
+    grantPartiqlInsert(fn, table);
+  },
   exportArchive: (fn, r) =>
     grantExportsArchive(fn, required(r.exportsBucket, 'exportArchive', 'exports bucket', fn), 'read'),
   exportArchiveWrite: (fn, r) =>

@@ -42,22 +42,33 @@ export class AuditStore {
     });
   }
 
+  /**
+   * The item an event's audit record is stored as, and its table: a writer of many records at
+   * once (RecordBatchWriter) inserts it only where no item has its key, as `record` does.
+   */
+  insertOf(
+    eventId: string,
+    detail: AuditDetail,
+  ): { readonly table: string; readonly item: Record<string, unknown> } {
+    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + this.retentionDays * 86_400;
+    return {
+      table: this.tableName,
+      item: {
+        pk: auditPartition(detail.tenantId),
+        sk: `${detail.at}#${eventId}`,
+        eventId,
+        ...detail,
+        expiresAt,
+      },
+    };
+  }
+
   /** Returns false when the event was already recorded (a replay). */
   async record(eventId: string, detail: AuditDetail): Promise<boolean> {
-    const expiresAt = Math.floor(Date.parse(detail.at) / 1000) + this.retentionDays * 86_400;
+    const { table, item } = this.insertOf(eventId, detail);
     try {
       await this.#documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: auditPartition(detail.tenantId),
-            sk: `${detail.at}#${eventId}`,
-            eventId,
-            ...detail,
-            expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+        new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
       );
       return true;
     } catch (error) {

@@ -2,26 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditDetail, AuditStore } from '#shared/records/audit-store';
-import { bucketAttribute, bucketOf } from '#shared/records/latency-histogram';
+import { METRIC_LEDGER_DAYS, metricKeys } from '#shared/records/metrics-store';
 import {
-  hourOf,
-  isError,
-  METRIC_LEDGER_DAYS,
-  type MetricDetail,
-  metricKeys,
-} from '#shared/records/metrics-store';
-import { dayOf, kindOf, type UsageDetail, usageKeys } from '#shared/records/usage-store';
+  type Aggregate,
+  aggregatesOf,
+  asError,
+  type Claim,
+  type Insert,
+  type InsertOutcome,
+  insertAll,
+  mapLimit,
+  type Part,
+  partsOf,
+  type RecordEntry,
+} from '#shared/records/record-batch-parts';
+import { usageKeys } from '#shared/records/usage-store';
 
-/** The records of one delivered event (one SQS message), with the id its outcome is reported by. */
-export interface RecordEntry {
-  /** What the outcome is keyed by (the SQS message id). */
-  readonly id: string;
-  /** The event's id: every record of it is stored at most once by this id. */
-  readonly eventId: string;
-  readonly audit?: AuditDetail;
-  readonly usage?: UsageDetail;
-  readonly metric?: MetricDetail;
-}
+export type { RecordEntry } from '#shared/records/record-batch-parts';
 
 export type EntryOutcome =
   | { readonly status: 'applied' | 'replayed' }
@@ -38,7 +35,7 @@ export class EventInFlight extends Error {
 export interface RecordBatchWriterOptions {
   readonly usageTable: string;
   /** Where audit records go; a writer without it fails entries that carry one. */
-  readonly audit?: Pick<AuditStore, 'record'>;
+  readonly audit?: Pick<AuditStore, 'insertOf'>;
   /**
    * How long a claim of an unfinished delivery is trusted to be alive: longer than a consumer's
    * timeout, shorter than its queue's visibility timeout, so a redelivery of a batch whose
@@ -50,56 +47,20 @@ export interface RecordBatchWriterOptions {
   readonly now?: () => number;
 }
 
-type Part = 'usage' | 'metric';
-
-interface Claim {
-  readonly entry: RecordEntry;
-  readonly key: { readonly pk: string; readonly sk: string };
-  /** The parts this delivery still has to add to the aggregates. */
-  readonly parts: readonly Part[];
-}
-
-interface Aggregate {
-  readonly part: Part;
-  readonly update: () => UpdateCommand;
-  readonly members: Claim[];
-  /** A gauge whose value is not a new peak: the condition failing is the expected answer. */
-  readonly peak?: true;
-}
-
 /** How long the marker of a finished batch is kept (TTL), as the metric samples' claims are. */
 const DONE_MARKER_DAYS = METRIC_LEDGER_DAYS;
-
-/** Runs `work` over `items` with at most `limit` at once; results in the order of `items`. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
-
 /**
  * Stores a batch of delivered events' records: each audit record once (a conditional put keyed by
  * the event), and the usage and metric samples added to their aggregates once per event, with one
  * update per aggregate for the whole batch (a tenant's api_calls of a day, a tenant's hour of
  * metrics), not one per event. How every event is counted once:
  *
- * 1. **claim**: a conditional put of the event's own item — its raw usage record (kept: the month
- *    close recomputes rollups from them), or for an event without usage a small claim of its
- *    metric sample that expires after a week. Only one delivery of an event creates it; the claim
- *    names the batch and holds a lease.
+ * 0. **audit**: each audit record inserted where no item has its key (a PartiQL INSERT, 25 to a
+ *    BatchExecuteStatement call, where a conditional PutItem each would take 25 calls).
+ * 1. **claim**: the same kind of insert of the event's own item — its raw usage record (kept: the
+ *    month close recomputes rollups from them), or for an event without usage a small claim of
+ *    its metric sample that expires after a week. Only one delivery of an event creates it; the
+ *    claim names the batch and holds a lease.
  * 2. **aggregate**: the claimed events' quantities summed per aggregate, each aggregate one atomic
  *    `ADD` (a gauge: its peak, conditionally).
  * 3. **settle**: when every aggregate was added, one marker says the batch is done: every claim
@@ -143,28 +104,63 @@ export class RecordBatchWriter {
     }
 
     const doneBatches = new Map<string, Promise<boolean>>();
+    const fail = (entry: RecordEntry, error: unknown) =>
+      outcomes.set(entry.id, { status: 'failed', error: asError(error) });
+
+    // 1. Audit records: inserted where none has the event's key, 25 to a call (a replay's is there).
+    const audit = this.#options.audit;
+    const audited: RecordEntry[] = [];
+    const unaudited: RecordEntry[] = [];
+    for (const entry of firsts.values()) {
+      if (!entry.audit) unaudited.push(entry);
+      else if (!audit) fail(entry, new Error('This writer stores no audit records'));
+      else audited.push(entry);
+    }
+    const auditOutcomes = audit
+      ? await insertAll(
+          this.#documents,
+          audited.map((entry) => audit.insertOf(entry.eventId, entry.audit as AuditDetail)),
+        )
+      : [];
+    const recorded = [...unaudited];
+    for (const [index, entry] of audited.entries()) {
+      const outcome = auditOutcomes[index] as InsertOutcome;
+      if (outcome instanceof Error) fail(entry, outcome);
+      else recorded.push(entry);
+    }
+
+    // 2. Claims: each event's own item in the usage table, inserted the same way.
+    const claiming: RecordEntry[] = [];
+    for (const entry of recorded) {
+      if (entry.usage || entry.metric) claiming.push(entry);
+      else outcomes.set(entry.id, { status: 'applied' });
+    }
+    const leaseUntil = this.#now() + this.#leaseMs;
+    const claimOutcomes = await insertAll(
+      this.#documents,
+      claiming.map((entry) => this.#claimInsert(entry, token, leaseUntil)),
+    );
     const claims = (
-      await mapLimit([...firsts.values()], concurrency, async (entry): Promise<Claim | null> => {
+      await mapLimit(claiming, concurrency, async (entry, index): Promise<Claim | null> => {
+        const outcome = claimOutcomes[index] as InsertOutcome;
+        if (outcome instanceof Error) {
+          fail(entry, outcome);
+          return null;
+        }
+        if (outcome === 'inserted') return { entry, key: this.#claimKey(entry), parts: partsOf(entry) };
         try {
-          if (entry.audit) {
-            if (!this.#options.audit) throw new Error('This writer stores no audit records');
-            await this.#options.audit.record(entry.eventId, entry.audit);
-          }
-          if (!entry.usage && !entry.metric) {
-            outcomes.set(entry.id, { status: 'applied' });
-            return null;
-          }
-          const claim = await this.#claim(entry, token, doneBatches);
+          // Someone delivered this event before: applied, in flight, or dead with its lease run out.
+          const claim = await this.#reclaim(entry, token, doneBatches);
           if (!claim) outcomes.set(entry.id, { status: 'replayed' });
           return claim;
         } catch (error) {
-          outcomes.set(entry.id, { status: 'failed', error: asError(error) });
+          fail(entry, error);
           return null;
         }
       })
     ).filter((claim): claim is Claim => claim !== null);
 
-    const aggregates = this.#aggregatesOf(claims);
+    const aggregates = aggregatesOf(this.#options.usageTable, claims);
     const failures = new Map<Aggregate, Error>();
     await mapLimit(aggregates, concurrency, async (aggregate) => {
       try {
@@ -183,35 +179,41 @@ export class RecordBatchWriter {
     return outcomes;
   }
 
-  /** The entry's claim, or null when a delivery before this one applied it (a replay). */
-  async #claim(
+  #claimKey(entry: RecordEntry): { pk: string; sk: string } {
+    const { usage, metric } = entry;
+    return usage
+      ? usageKeys.raw(usage.tenantId, usage.at, usage.resourceType, entry.eventId)
+      : metricKeys.ledger(metric?.tenantId ?? null, metric?.at ?? '', entry.eventId);
+  }
+
+  /**
+   * An event's claim: its raw usage record (kept: the month close recomputes rollups from them),
+   * or for an event without usage a small claim of its metric sample that expires after a week;
+   * it names this delivery's batch and holds a lease.
+   */
+  #claimInsert(entry: RecordEntry, token: string, leaseUntil: number): Insert {
+    const { usage, metric } = entry;
+    const body: Record<string, unknown> = usage
+      ? { eventId: entry.eventId, ...usage }
+      : { expiresAt: Math.floor(Date.parse(metric?.at ?? '') / 1000) + METRIC_LEDGER_DAYS * 86_400 };
+    return {
+      table: this.#options.usageTable,
+      item: { ...body, ...this.#claimKey(entry), state: 'pending', leaseUntil, batch: token },
+    };
+  }
+
+  /**
+   * The claim of an event whose item exists: null when a delivery before this one applied it (a
+   * replay); EventInFlight while another delivery's lease is alive; taken over when it ran out.
+   */
+  async #reclaim(
     entry: RecordEntry,
     token: string,
     doneBatches: Map<string, Promise<boolean>>,
   ): Promise<Claim | null> {
-    const parts: Part[] = [];
-    if (entry.usage) parts.push('usage');
-    if (entry.metric) parts.push('metric');
-    const { usage, metric } = entry;
-    const key = usage
-      ? usageKeys.raw(usage.tenantId, usage.at, usage.resourceType, entry.eventId)
-      : metricKeys.ledger(metric?.tenantId ?? null, metric?.at ?? '', entry.eventId);
-    const body: Record<string, unknown> = usage
-      ? { eventId: entry.eventId, ...usage }
-      : { expiresAt: Math.floor(Date.parse(metric?.at ?? '') / 1000) + METRIC_LEDGER_DAYS * 86_400 };
+    const parts = partsOf(entry);
+    const key = this.#claimKey(entry);
     const leaseUntil = this.#now() + this.#leaseMs;
-    try {
-      await this.#documents.send(
-        new PutCommand({
-          TableName: this.#options.usageTable,
-          Item: { ...body, ...key, state: 'pending', leaseUntil, batch: token },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return { entry, key, parts };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
     // Someone delivered this event before: applied, in flight, or dead with its lease run out.
     for (let look = 0; look < 3; look++) {
       const { Item } = await this.#documents.send(
@@ -262,107 +264,6 @@ export class RecordBatchWriter {
       }),
     );
     return Item !== undefined;
-  }
-
-  /** One update per aggregate the claims add to: a usage rollup of a day, an hour of metrics. */
-  #aggregatesOf(claims: readonly Claim[]): Aggregate[] {
-    const table = this.#options.usageTable;
-    const usage = new Map<string, { detail: UsageDetail; quantity: number; members: Claim[] }>();
-    const metrics = new Map<string, { detail: MetricDetail; members: Claim[]; samples: MetricDetail[] }>();
-    for (const claim of claims) {
-      const { usage: record, metric } = claim.entry;
-      if (record && claim.parts.includes('usage')) {
-        const id = `${record.tenantId}|${dayOf(record.at)}|${record.resourceType}`;
-        const group = usage.get(id) ?? { detail: record, quantity: 0, members: [] };
-        group.quantity =
-          kindOf(record.resourceType) === 'gauge'
-            ? Math.max(group.quantity, record.quantity)
-            : group.quantity + record.quantity;
-        group.members.push(claim);
-        usage.set(id, group);
-      }
-      if (metric && claim.parts.includes('metric')) {
-        const id = `${metric.tenantId ?? ''}|${hourOf(metric.at)}`;
-        const group = metrics.get(id) ?? { detail: metric, members: [], samples: [] };
-        group.members.push(claim);
-        group.samples.push(metric);
-        metrics.set(id, group);
-      }
-    }
-    const aggregates: Aggregate[] = [];
-    for (const { detail, quantity, members } of usage.values()) {
-      const day = dayOf(detail.at);
-      const kind = kindOf(detail.resourceType);
-      const setFixed = 'tenantId = :tenant, #day = :day, resourceType = :type, #unit = :unit, kind = :kind';
-      const values = {
-        ':tenant': detail.tenantId,
-        ':day': day,
-        ':type': detail.resourceType,
-        ':unit': detail.unit,
-        ':kind': kind,
-        ':q': quantity,
-        ':n': members.length,
-      };
-      const base = {
-        TableName: table,
-        Key: usageKeys.rollup(detail.tenantId, day, detail.resourceType),
-        ExpressionAttributeNames: { '#q': 'quantity', '#unit': 'unit', '#day': 'day' },
-        ExpressionAttributeValues: values,
-      };
-      aggregates.push(
-        kind === 'counter'
-          ? {
-              part: 'usage',
-              members,
-              update: () =>
-                new UpdateCommand({ ...base, UpdateExpression: `SET ${setFixed} ADD #q :q, events :n` }),
-            }
-          : {
-              part: 'usage',
-              members,
-              peak: true,
-              update: () =>
-                new UpdateCommand({
-                  ...base,
-                  UpdateExpression: `SET ${setFixed}, #q = :q ADD events :n`,
-                  ConditionExpression: 'attribute_not_exists(#q) OR #q < :q',
-                }),
-            },
-      );
-    }
-    for (const { detail, members, samples } of metrics.values()) {
-      const buckets = new Map<string, number>();
-      for (const sample of samples) {
-        const name = bucketAttribute(bucketOf(sample.latencyMs));
-        buckets.set(name, (buckets.get(name) ?? 0) + 1);
-      }
-      const names: Record<string, string> = {};
-      const values: Record<string, number> = {
-        ':n': samples.length,
-        ':errors': samples.filter((sample) => isError(sample.statusCode)).length,
-        ':client': samples.filter((sample) => sample.statusCode >= 400 && sample.statusCode < 500).length,
-        ':latency': samples.reduce((sum, sample) => sum + sample.latencyMs, 0),
-      };
-      const adds = ['requests :n', 'errors :errors', 'clientErrors :client', 'latencySumMs :latency'];
-      for (const [name, count] of buckets) {
-        names[`#${name}`] = name;
-        values[`:${name}`] = count;
-        adds.push(`#${name} :${name}`);
-      }
-      aggregates.push({
-        part: 'metric',
-        members,
-        update: () =>
-          new UpdateCommand({
-            TableName: table,
-            Key: metricKeys.hour(detail.tenantId, hourOf(detail.at)),
-            UpdateExpression: `ADD ${adds.join(', ')}`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-      });
-    }
-    return aggregates;
   }
 
   async #settle(

@@ -35,11 +35,15 @@
  * request validation answers `com.amazon.coral.validate#ValidationException`, as dynalite
  * records it from AWS. The SDK takes the name after the `#` and reads `message ?? Message`.
  *
- * Operations not listed here (PartiQL, backups, global tables, exports, …) are refused by the
- * gate until someone classifies them; dynalite implements none of them.
+ * BatchExecuteStatement (PartiQL), which dynalite lacks, is judged here and then run by the gate
+ * itself as conditional PutItems, for the one statement form the platform sends (INSERT):
+ * dynamodb-partiql.ts. Operations not listed here (ExecuteStatement, other PartiQL, backups,
+ * global tables, exports, …) are refused by the gate until someone classifies them; dynalite
+ * implements none of them.
  */
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../iam/access.ts';
 import { type ArnScope, arnsIn } from '../iam/physical-names.ts';
+import { runBatchExecuteStatement, statementsOf } from './dynamodb-partiql.ts';
 import {
   errorAnswer,
   GateRefusal,
@@ -49,6 +53,7 @@ import {
   type OperationRule,
   type ServiceRules,
 } from './iam-gate.ts';
+import type { Emulation } from './iam-gate-engine.ts';
 
 const CORAL = 'com.amazon.coral.service#';
 
@@ -160,6 +165,14 @@ export function dynamodbRules(
       });
     };
 
+  /** `dynamodb:PartiQLInsert` on each table the batch's INSERTs name, once per table. */
+  const partiqlBatch: OperationRule = (input) => {
+    const parsed = statementsOf(read.body(input));
+    if (!parsed.ok) throw new GateRefusal(parsed.answer);
+    const tables = new Set(parsed.inserts.map((insert) => tableArn(insert.table, 'statements')));
+    return [...tables].map((resource) => ({ action: 'dynamodb:PartiQLInsert', resource }));
+  };
+
   const onResourceArn =
     (action: string): OperationRule =>
     (input) => [{ action, resource: read.string(read.body(input).ResourceArn, 'resourceArn') }];
@@ -172,13 +185,16 @@ export function dynamodbRules(
     ...ON_ACCOUNT.map((op) => [op, accountWide(`dynamodb:${op}`)] as const),
     ['TransactWriteItems', transact(TRANSACT_WRITE_ACTIONS)],
     ['TransactGetItems', transact(TRANSACT_GET_ACTIONS)],
+    ['BatchExecuteStatement', partiqlBatch],
   ]);
+  const emulations = new Map<string, Emulation>([['BatchExecuteStatement', runBatchExecuteStatement]]);
 
   return {
     service: 'DynamoDB',
     targetPrefix: 'DynamoDB_20120810',
     contentType: 'application/x-amz-json-1.0',
     operation: (name) => rules.get(name),
+    emulated: (name) => emulations.get(name),
     errors,
   };
 }

@@ -25,18 +25,21 @@ import { pipeline } from 'node:stream';
 import { type AccessRequest, type Authorize, accessDeniedMessage, accessKeyIdOf } from '../iam/access.ts';
 import { EngineStartFailed } from './errors.ts';
 import { serverStop } from './http-server.ts';
+import {
+  type Emulation,
+  engineCall,
+  type GateAnswer,
+  type JsonObject,
+  parseObject,
+  type Upstream,
+} from './iam-gate-engine.ts';
+
+export type { GateAnswer, JsonObject } from './iam-gate-engine.ts';
+
 import { LOOPBACK, listenOnLoopback } from './ports.ts';
 
 /** Above any valid request: DynamoDB's largest (BatchWriteItem) is 16 MB, Cognito's far smaller. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-
-export type JsonObject = Record<string, unknown>;
-
-/** An answer the gate gives itself, in the service's error shape. */
-export interface GateAnswer {
-  readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
-}
 
 /**
  * A service's error answer: `{ __type, message }` with the status, the message member spelled as
@@ -93,6 +96,11 @@ export interface ServiceRules {
   readonly contentType: string;
   /** The operation's rule, or undefined for one the rules do not classify (refused). */
   operation(name: string): OperationRule | undefined;
+  /**
+   * An operation the engine does not implement, which the gate runs itself once IAM allowed it,
+   * out of operations the engine has (DynamoDB's BatchExecuteStatement as conditional PutItems).
+   */
+  emulated?(name: string): Emulation | undefined;
   readonly errors: ServiceErrors;
 }
 
@@ -233,12 +241,6 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGateHand
   };
 }
 
-interface Upstream {
-  readonly host: string;
-  readonly port: number;
-  readonly agent: Agent;
-}
-
 async function gate(
   request: IncomingMessage,
   response: ServerResponse,
@@ -266,10 +268,12 @@ async function gate(
     answer(response, rules, rules.errors.unknownOperation(unknownOperationMessage(rules, target, operation)));
     return;
   }
+  const emulation = operation === undefined ? undefined : rules.emulated?.(operation);
+  const input = rule !== 'not-iam' || emulation ? parseObject(body) : undefined;
   if (rule !== 'not-iam') {
     let questions: readonly IamQuestion[];
     try {
-      questions = rule(parseObject(body));
+      questions = rule(input);
     } catch (error) {
       if (!(error instanceof GateRefusal)) throw error;
       answer(response, rules, error.answer);
@@ -291,6 +295,14 @@ async function gate(
       }
     }
   }
+  if (emulation) {
+    if (input === undefined) {
+      answer(response, rules, rules.errors.serialization('The request body is not a JSON object'));
+      return;
+    }
+    answer(response, rules, await emulation(input, engineCall(request, rules, upstream)));
+    return;
+  }
   forward(request, response, body, rules, upstream);
 }
 
@@ -305,18 +317,6 @@ function unknownOperationMessage(rules: ServiceRules, target: string, operation:
     ? `Unknown operation ${target}: the target is not ${rules.targetPrefix}.<Operation>`
     : `The local IAM gate does not know how AWS authorises ${rules.service} ${operation}: ` +
         'classify it in its rules (infra/local/engines/iam-gate-*.ts) before calling it';
-}
-
-/** The body of a JSON protocol call is a JSON object; anything else the rules see as undefined. */
-function parseObject(body: Buffer): JsonObject | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as JsonObject)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The whole body, or undefined past MAX_BODY_BYTES (the rest is drained). */

@@ -19,6 +19,7 @@ import {
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -175,6 +176,7 @@ describe('the IAM gate in front of dynalite', () => {
             'dynamodb:Query',
             'dynamodb:BatchWriteItem',
             'dynamodb:DescribeTable',
+            'dynamodb:PartiQLInsert',
           ],
           Resource: arn.dynamodbTable('granted'),
         },
@@ -372,6 +374,104 @@ describe('the IAM gate in front of dynalite', () => {
     );
     const granted = await asAdmin.send(new GetCommand({ TableName: 'granted', Key: { pk: 'batch-2' } }));
     expect(granted.Item).toEqual({ pk: 'batch-2' });
+  });
+
+  // BatchExecuteStatement, which dynalite lacks, run by the gate (dynamodb-partiql.ts):
+  // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchExecuteStatement.html,
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html,
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html
+  const insert = (table: string, pk: string, n: number) => ({
+    Statement: `INSERT INTO "${table}" VALUE {'pk': ?, 'n': ?}`,
+    Parameters: [pk, n],
+  });
+
+  it('runs a batch of PartiQL INSERTs judged as dynamodb:PartiQLInsert once per table; an existing key answers DuplicateItem, the rest are applied', async () => {
+    await asAdmin.send(new PutCommand({ TableName: 'granted', Item: { pk: 'pq-taken', n: 0 } }));
+    iam.asked.length = 0;
+    const answer = await asFunction.send(
+      new BatchExecuteStatementCommand({
+        Statements: [
+          insert('granted', 'pq-1', 1),
+          insert('granted', 'pq-taken', 2),
+          insert('granted', 'pq-2', 3),
+        ],
+      }),
+    );
+
+    expect(iam.asked.map(({ action, resource }) => ({ action, resource }))).toEqual([
+      { action: 'dynamodb:PartiQLInsert', resource: arn.dynamodbTable('granted') },
+    ]);
+    expect(answer.Responses).toEqual([
+      { TableName: 'granted' },
+      {
+        TableName: 'granted',
+        Error: { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' },
+      },
+      { TableName: 'granted' },
+    ]);
+    const read = async (pk: string) =>
+      (await asAdmin.send(new GetCommand({ TableName: 'granted', Key: { pk }, ConsistentRead: true }))).Item;
+    expect(await read('pq-1')).toEqual({ pk: 'pq-1', n: 1 });
+    expect(await read('pq-2')).toEqual({ pk: 'pq-2', n: 3 });
+    expect(await read('pq-taken')).toEqual({ pk: 'pq-taken', n: 0 });
+  });
+
+  it('refuses a PartiQL batch naming a table not granted as a whole, writing nothing; PutItem rights alone do not allow it', async () => {
+    const error = await rejection(
+      asFunction.send(
+        new BatchExecuteStatementCommand({
+          Statements: [insert('granted', 'pq-3', 1), insert('other', 'pq-3', 1)],
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('AccessDeniedException');
+    expect(error.message).toBe(
+      accessDeniedMessage(
+        { action: 'dynamodb:PartiQLInsert', resource: arn.dynamodbTable('other') },
+        denied(fn),
+      ),
+    );
+    for (const TableName of ['granted', 'other']) {
+      const after = await asAdmin.send(
+        new GetCommand({ TableName, Key: { pk: 'pq-3' }, ConsistentRead: true }),
+      );
+      expect(after.Item, TableName).toBeUndefined();
+    }
+  });
+
+  it('refuses more than 25 statements, and any statement but INSERT … VALUE with parameters, with a ValidationException before IAM', async () => {
+    const tooMany = await rejection(
+      asFunction.send(
+        new BatchExecuteStatementCommand({
+          Statements: Array.from({ length: 26 }, (_, i) => insert('granted', `pq-many-${i}`, i)),
+        }),
+      ),
+    );
+    const select = await rejection(
+      asFunction.send(
+        new BatchExecuteStatementCommand({
+          Statements: [{ Statement: `SELECT * FROM "granted" WHERE pk = 'pq-1'` }],
+        }),
+      ),
+    );
+    const literal = await rejection(
+      asFunction.send(
+        new BatchExecuteStatementCommand({
+          Statements: [{ Statement: `INSERT INTO "granted" VALUE {'pk': 'pq-lit'}` }],
+        }),
+      ),
+    );
+
+    expect([tooMany.name, select.name, literal.name]).toEqual([
+      'ValidationException',
+      'ValidationException',
+      'ValidationException',
+    ]);
+    expect(tooMany.message).toContain('Member must have length less than or equal to 25');
+    expect(iam.asked).toEqual([]);
+    const after = await asAdmin.send(new GetCommand({ TableName: 'granted', Key: { pk: 'pq-lit' } }));
+    expect(after.Item).toBeUndefined();
   });
 
   it('lets an explicit Deny win over the Allow of the same action', async () => {
