@@ -3,6 +3,7 @@ import { ROW_FILE_MEDIA_TYPES } from '#shared/data/row-files';
 import { importRows } from '#shared/data/row-transfer';
 import { UnsupportedMediaType } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
+import { MINIMAL_RETURN_APPLIED, prefersMinimalReturn } from '#shared/http/prefer';
 import { routes } from '#shared/routes/table';
 
 export const handler = httpHandler(
@@ -15,9 +16,13 @@ export const handler = httpHandler(
     if (mediaType !== expected) {
       throw new UnsupportedMediaType(`format=${query.format} takes a ${expected} body`);
     }
+    const minimal = prefersMinimalReturn(headers);
     return {
       status: 201,
-      body: await importRows(services, params.tenantId, params.databaseId, params.table, query.format, body),
+      body: await importRows(services, params.tenantId, params.databaseId, params.table, query.format, body, {
+        minimal,
+      }),
+      ...(minimal ? { headers: { ...MINIMAL_RETURN_APPLIED } } : {}),
     };
   },
 );

@@ -1,11 +1,19 @@
 import { insertRows, refuseRerun } from '#shared/data/row-batch';
 import { httpHandler } from '#shared/http/handler';
+import { MINIMAL_RETURN_APPLIED, prefersMinimalReturn } from '#shared/http/prefer';
 import { routes } from '#shared/routes/table';
 
-export const handler = httpHandler(routes.insertRows, async ({ params, body, idempotency }, services) => {
-  refuseRerun(idempotency);
-  return {
-    status: 201,
-    body: await insertRows(services, params.tenantId, params.databaseId, params.table, body.rows),
-  };
-});
+export const handler = httpHandler(
+  routes.insertRows,
+  async ({ params, body, headers, idempotency }, services) => {
+    refuseRerun(idempotency);
+    const minimal = prefersMinimalReturn(headers);
+    return {
+      status: 201,
+      body: await insertRows(services, params.tenantId, params.databaseId, params.table, body.rows, {
+        minimal,
+      }),
+      ...(minimal ? { headers: { ...MINIMAL_RETURN_APPLIED } } : {}),
+    };
+  },
+);

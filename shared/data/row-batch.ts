@@ -138,8 +138,21 @@ export interface BatchResult {
 
 type Entry = readonly [number, Record<string, unknown>];
 
-/** The size of an entry as one statement's `:rows` carries it (JSON in a JSON string). */
-const entryBytes = (entry: Entry) => Buffer.byteLength(JSON.stringify(JSON.stringify(entry))) - 1;
+/**
+ * The size of an entry as one statement's `:rows` carries it (JSON in a JSON string, one of its
+ * quotes counted): its JSON, plus one escaping backslash for each `"` and `\` in it, the only
+ * characters JSON.stringify escapes in a string that is already JSON (control characters and lone
+ * surrogates were escaped the first time).
+ */
+function entryBytes(entry: Entry): number {
+  const json = JSON.stringify(entry);
+  let escaped = 0;
+  for (let index = 0; index < json.length; index++) {
+    const code = json.charCodeAt(index);
+    if (code === 34 || code === 92) escaped++;
+  }
+  return Buffer.byteLength(json) + escaped + 1;
+}
 
 /**
  * The statements of a batch: rows grouped by the columns they name (a column a row leaves out
@@ -233,20 +246,28 @@ async function offendingRow(
   return typeof found?.n === 'number' ? found.n : undefined;
 }
 
+/** How a batch answers: every row read back (when small enough), or, `minimal`, their ids only. */
+export interface BatchOptions {
+  /** `Prefer: return=minimal` (shared/http/prefer.ts): the count and ids, no rows read back. */
+  readonly minimal?: boolean;
+}
+
 /** Inserts checked rows into a known table, all or nothing (see the module comment). */
 export async function insertCheckedRows(
   sql: SqlRunner,
   databaseId: string,
   info: TableInfo,
   values: readonly Record<string, unknown>[],
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   const statements = statementsOf(info, values);
   try {
     return await sql.transaction(async (tx) => {
       const written: { id: string; bytes: number }[] = new Array(values.length);
       for (const statement of statements) {
-        const rows = await tx.query(statement.sql, batchParams(statement.entries));
-        for (const row of rows) written[row.n as number] = { id: row.id as string, bytes: Number(row.bytes) };
+        const [answer] = await tx.query(statement.sql, batchParams(statement.entries));
+        const triples = JSON.parse(String(answer?.written ?? '[]')) as [number, string, number][];
+        for (const [n, id, bytes] of triples) written[n] = { id, bytes: Number(bytes) };
       }
       const tooLarge = written.findIndex((row) => row.bytes > MAX_ROW_BYTES);
       if (tooLarge >= 0) {
@@ -256,7 +277,7 @@ export async function insertCheckedRows(
         );
       }
       const total = written.reduce((sum, row) => sum + row.bytes, 0);
-      if (total > MAX_BATCH_ITEMS_BYTES)
+      if (options.minimal || total > MAX_BATCH_ITEMS_BYTES)
         return { inserted: written.length, ids: written.map((row) => row.id) };
       return { inserted: written.length, items: await readBack(tx, info, written) };
     });
@@ -277,11 +298,12 @@ export async function insertRows(
   databaseId: string,
   table: string,
   rows: readonly unknown[],
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   checkRowCount(rows.length);
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await existingTable(sql, databaseId, table);
-  return insertCheckedRows(sql, databaseId, info, checkRows(info, rows));
+  return insertCheckedRows(sql, databaseId, info, checkRows(info, rows), options);
 }
 
 /**

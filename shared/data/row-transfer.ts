@@ -1,5 +1,6 @@
 import { existingTable } from '#shared/data/catalog';
 import {
+  type BatchOptions,
   type BatchResult,
   checkRows,
   insertCheckedRows,
@@ -118,9 +119,16 @@ export async function importRows(
   table: string,
   format: RowFileFormat,
   text: string,
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
   const info = await existingTable(sql, databaseId, table);
   const file = rowsOfFile(info, format, text);
-  return insertCheckedRows(sql, databaseId, info, checkRows(info, file.rows, file.origins, file.issues));
+  return insertCheckedRows(
+    sql,
+    databaseId,
+    info,
+    checkRows(info, file.rows, file.origins, file.issues),
+    options,
+  );
 }

@@ -48,7 +48,10 @@ const batchResultSchema = z.object({
     .array(row)
     .optional()
     .describe('Every row as inserted, in request order, when they total at most 512 KiB of JSON'),
-  ids: z.array(z.string()).optional().describe('Otherwise the ids of the rows, in request order'),
+  ids: z
+    .array(z.string())
+    .optional()
+    .describe('Otherwise (or under Prefer: return=minimal) the ids of the rows, in request order'),
 });
 
 const fileFormat = z.enum(ROW_FILE_FORMATS);
@@ -111,6 +114,7 @@ export const bulkRoutes = {
     handler: 'rows/post-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
     idempotent: true,
+    preferMinimal: true,
     request: { params: tableParams, body: batchBodySchema },
     bodyLimits: { bytes: MAX_BATCH_BYTES, jsonElements: MAX_BATCH_JSON_ELEMENTS },
     auditDetails: ({ params, body }) => ({
@@ -135,6 +139,7 @@ export const bulkRoutes = {
     handler: 'rows/import-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
     idempotent: true,
+    preferMinimal: true,
     request: {
       params: tableParams,
       query: importQuerySchema,

@@ -76,6 +76,19 @@ const IDEMPOTENCY_KEY_PARAMETER = {
   example: '3f1c2a9e-5b7d-4c2a-9a41-0e6f1d2b8c77',
 };
 
+/** The header of every `preferMinimal` route (shared/http/prefer.ts, RFC 7240 §4.2). */
+const PREFER_PARAMETER = {
+  name: 'Prefer',
+  in: 'header',
+  required: false,
+  description:
+    '`return=minimal` (RFC 7240): answer the count and the ids of the rows, without reading them back ' +
+    '(faster for bulk loads); the answer then carries `Preference-Applied: return=minimal`. Other ' +
+    'preferences are ignored.',
+  schema: { type: 'string' },
+  example: 'return=minimal',
+};
+
 /** `idempotent-replayed` (REPLAYED_HEADER), as the document spells header names. */
 const IDEMPOTENT_REPLAYED = {
   'Idempotent-Replayed': {
@@ -251,6 +264,7 @@ export function openApiDocument(
         ...parametersOf(route, 'path'),
         ...parametersOf(route, 'query'),
         ...(route.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+        ...(route.preferMinimal ? [PREFER_PARAMETER] : []),
       ],
       responses: route.idempotent ? withIdempotency(responsesOf(route)) : responsesOf(route),
       security: route.access.kind === 'public' ? [] : [{ cognito: [] }],

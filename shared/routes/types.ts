@@ -74,6 +74,11 @@ export interface RouteSpec<
    * route declares `controlDb`; keys belong to callers, so it is not public.
    */
   readonly idempotent?: true;
+  /**
+   * The route honours `Prefer: return=minimal` (shared/http/prefer.ts, RFC 7240): its success
+   * then answers without reading its rows back, and says so in `Preference-Applied`.
+   */
+  readonly preferMinimal?: true;
   readonly request: {
     readonly params?: P;
     readonly query?: Q;

@@ -16,7 +16,7 @@ import { type RawUsage, UsageStore } from '#shared/records/usage-store';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
 import type { Figure } from './report.ts';
-import { measureColdTenant, measureRows } from './rows.ts';
+import { measureBulk, measureColdTenant, measureRows } from './rows.ts';
 import { median, round } from './stats.ts';
 
 export interface PlatformBenchOptions {
@@ -394,6 +394,16 @@ export async function measurePlatform(
         )),
       );
       figures.push(...(await measureColdTenant(owner, progress, options.quick ? 10 : 20)));
+      figures.push(
+        ...(await measureBulk(
+          platform.info,
+          client,
+          owner,
+          tenantId,
+          { rows: options.quick ? 20_000 : 100_000, perRequest: 1_000, concurrency: 4 },
+          progress,
+        )),
+      );
     } finally {
       client.close();
       await platform.stop();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import type { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
@@ -290,6 +291,135 @@ export async function measureColdTenant(owner: Actor, progress: Progress, repeat
       baseline: { name: "the same tenant's next pages (session cached), median", value: steady },
       ratio: round(steady > 0 ? cold / steady : 0, 2),
       note: 'median of 3 fresh tenants; the difference is one STS AssumeRole and a new Data API client per tenant and function',
+    },
+  ];
+}
+
+/**
+ * Figure 3c (issue 14): `rows` rows through `POST …/rows/batch`, `perRequest` a request and
+ * `concurrency` requests at once, under `Prefer: return=minimal` (the answer is the ids, as a bulk
+ * loader wants it) and again with every row read back, against the same rows inserted straight
+ * with `pg` as the tenant role in multi-row INSERTs of the same size on as many connections. All
+ * load into the same table, so the later runs also pay the index growth of the earlier ones.
+ */
+export async function measureBulk(
+  info: PlatformInfo,
+  client: LocalClient,
+  owner: Actor,
+  tenantId: string,
+  options: { rows: number; perRequest: number; concurrency: number },
+  progress: Progress,
+): Promise<Figure[]> {
+  const databaseId = await primaryDatabase(owner, tenantId);
+  const table = 'bench_bulk';
+  const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
+  const created = await owner.call('POST', base, {
+    name: table,
+    columns: [
+      { name: 'label', type: 'text', nullable: false },
+      { name: 'amount', type: 'numeric(12,2)' },
+      { name: 'quantity', type: 'integer' },
+    ],
+  });
+  if (created.status !== 201)
+    throw new Error(`create table: ${created.status} ${JSON.stringify(created.body)}`);
+  type BulkRow = { label: string; amount: string; quantity: number };
+  const row = (i: number): BulkRow => ({
+    label: `item ${i}`,
+    amount: `${(i % 1000) + 0.5}`,
+    quantity: i % 17,
+  });
+  const chunks = (offset: number) =>
+    Array.from({ length: Math.ceil(options.rows / options.perRequest) }, (_, c) =>
+      Array.from({ length: Math.min(options.perRequest, options.rows - c * options.perRequest) }, (_, j) =>
+        row(offset + c * options.perRequest + j),
+      ),
+    );
+  /** Runs `send` over the chunks with `concurrency` at once, printing progress every fifth. */
+  const drive = async (label: string, all: BulkRow[][], send: (rows: BulkRow[]) => Promise<void>) => {
+    let next = 0;
+    let done = 0;
+    const step = Math.max(1, Math.floor(all.length / 5));
+    const worker = async () => {
+      while (next < all.length) {
+        const chunk = all[next++] as BulkRow[];
+        await send(chunk);
+        done++;
+        if (done % step === 0)
+          progress(`bulk ${label}: ${done * options.perRequest} of ${options.rows} rows`);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    return performance.now() - started;
+  };
+  const viaApi = (headers: Record<string, string>) => async (rows: BulkRow[]) => {
+    const response = await client.call('POST', `${base}/${table}/rows/batch`, {
+      token: owner.token,
+      body: { rows },
+      headers,
+    });
+    if (response.status !== 201)
+      throw new Error(`batch: ${response.status} ${JSON.stringify(response.body)}`);
+  };
+
+  const minimalMs = await drive(
+    'through the API (return=minimal)',
+    chunks(0),
+    viaApi({ prefer: 'return=minimal' }),
+  );
+  const fullMs = await drive('through the API (rows read back)', chunks(options.rows), viaApi({}));
+  const credentials = await tenantCredentials(info, tenantId);
+  const direct = new pg.Pool({
+    host: info.postgres.host,
+    port: info.postgres.port,
+    user: credentials.username,
+    password: credentials.password,
+    database: databaseNameFor(databaseId),
+    max: options.concurrency,
+  });
+  direct.on('error', () => {});
+  let directMs: number;
+  try {
+    directMs = await drive('straight with pg', chunks(2 * options.rows), async (rows) => {
+      const values = rows.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}::numeric, $${i * 3 + 3})`).join(', ');
+      await direct.query(
+        `insert into ${table} (label, amount, quantity) values ${values}`,
+        rows.flatMap((r) => [r.label, r.amount, r.quantity]),
+      );
+    });
+  } finally {
+    await direct.end();
+  }
+  const rate = (ms: number) => options.rows / (ms / 1000);
+  const [minimalRate, fullRate, directRate] = [rate(minimalMs), rate(fullMs), rate(directMs)];
+  progress(
+    `bulk: ${round(minimalRate, 0)} rows/s through the API (return=minimal), ${round(fullRate, 0)} with rows read back, ${round(directRate, 0)} straight with pg`,
+  );
+  const baseline = {
+    name: `the same rows straight with pg, multi-row INSERTs of ${options.perRequest}, ${options.concurrency} connections`,
+    value: round(directRate, 0),
+  };
+  const setting = `${options.perRequest} a request, ${options.concurrency} at once (consumers elsewhere, as in AWS)`;
+  return [
+    {
+      group: '3. Rows insert',
+      name: `${options.rows} rows through POST …/rows/batch with Prefer: return=minimal, ${setting}`,
+      value: round(minimalRate, 0),
+      unit: 'rows/s',
+      baseline,
+      ratio: round(minimalRate / directRate, 2),
+      budget: { text: 'ratio ≥ 0.5', met: minimalRate / directRate >= 0.5 },
+      note: 'each request: the JSON body checked row by row against the table, one transaction of one INSERT through the Data API stand-in, one audit record for the batch; the answer is the ids',
+    },
+    {
+      group: '3. Rows insert',
+      name: `${options.rows} rows through POST …/rows/batch, every row read back, ${setting}`,
+      value: round(fullRate, 0),
+      unit: 'rows/s',
+      baseline,
+      ratio: round(fullRate / directRate, 2),
+      note: 'as above, plus one SELECT of the inserted rows in the same transaction and their JSON in the answer',
     },
   ];
 }

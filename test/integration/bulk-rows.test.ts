@@ -138,6 +138,40 @@ describe('many rows at once', () => {
     expect(await count('things')).toBe(42);
   });
 
+  it('answers ids alone under Prefer: return=minimal (RFC 7240), says so in Preference-Applied, and inserts every row', async () => {
+    await createTable('lean', COLUMNS);
+    const rows = everyTypeRows(30, 5000);
+    const minimal = expectStatus(
+      await client.call('POST', `${rowsOf('lean')}/batch`, {
+        token: owner.token,
+        body: { rows },
+        headers: { prefer: 'respond-async, return=minimal' },
+      }),
+      201,
+    );
+    const answer = minimal.body as Batch;
+
+    expect(minimal.headers.get('preference-applied')).toBe('return=minimal');
+    expect(answer.inserted).toBe(30);
+    expect(answer.items).toBeUndefined();
+    expect(answer.ids).toHaveLength(30);
+    const stored = await inTenantDatabase(info, databaseId, (db) =>
+      db.query('select seq from lean where id = any($1::uuid[]) order by seq', [answer.ids]),
+    );
+    expect(stored.rows.map((r: { seq: number }) => r.seq)).toEqual(rows.map((r) => r.seq));
+    // Without the preference (or with another one) the rows are read back as before.
+    const full = expectStatus(
+      await client.call('POST', `${rowsOf('lean')}/batch`, {
+        token: owner.token,
+        body: { rows: everyTypeRows(2, 6000) },
+        headers: { prefer: 'return=representation' },
+      }),
+      201,
+    );
+    expect(full.headers.get('preference-applied')).toBeNull();
+    expect((full.body as Batch).items?.map((r) => r.seq)).toEqual([6000, 6001]);
+  });
+
   it('writes nothing when one row is bad, and names each bad row by its index first', async () => {
     await createTable('strict', [
       { name: 'n', type: 'integer', nullable: false },
