@@ -400,7 +400,7 @@ export async function measurePlatform(
           client,
           owner,
           tenantId,
-          { rows: options.quick ? 20_000 : 100_000, perRequest: 1_000, concurrency: 4 },
+          { rows: 100_000, perRequest: 1_000, concurrency: 4 },
           progress,
         )),
       );
