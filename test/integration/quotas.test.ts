@@ -80,7 +80,7 @@ describe('plans and counted quotas', () => {
     // This month's API calls come from the usage rollups (the consumer writes them shortly after).
     const later = await eventually(
       () => quotasOf(tenantId),
-      (q) => q.usage.apiCallsPerMonth >= 2,
+      (q) => (q.usage.apiCallsPerMonth ?? 0) >= 2,
     );
     expect(later.usage.apiCallsPerMonth).toBeGreaterThanOrEqual(2);
   });
