@@ -328,4 +328,32 @@ describe('plans and counted quotas', () => {
       { quota: 'customRoles', threshold: 100, period: 'limit=5' },
     ]);
   });
+
+  it('announces the thresholds of databases, tables and members too, each with its own quota', async () => {
+    const { tenantId, base } = await tenantWithDatabase(owner);
+    await limit(tenantId, { databases: 2, tablesPerDatabase: 1, members: 2 });
+    // One creation each reaches 80 % and 100 % at once (2 of 2, 1 of 1).
+    expectStatus(await owner.call('POST', `/tenants/${tenantId}/databases`, { label: 'second' }), 202);
+    expectStatus(await owner.call('POST', `${base}/tables`, table()), 201);
+    expectStatus(
+      await owner.call('POST', `/tenants/${tenantId}/members`, { email: email(), role: 'viewer' }),
+      201,
+    );
+    type Audit = { items: { details: { quota: string; threshold: number; used: number; limit: number } }[] };
+    const found = await eventually(
+      () => owner.call('GET', `/tenants/${tenantId}/audit?action=quotas.thresholdReached`),
+      (r) => ((r.body as Audit).items ?? []).length >= 6,
+    );
+    const reached = (found.body as Audit).items
+      .map(({ details }) => `${details.quota} ${details.threshold} ${details.used}/${details.limit}`)
+      .sort();
+    expect(reached).toEqual([
+      'databases 100 2/2',
+      'databases 80 2/2',
+      'members 100 2/2',
+      'members 80 2/2',
+      'tablesPerDatabase 100 1/1',
+      'tablesPerDatabase 80 1/1',
+    ]);
+  });
 });
