@@ -356,4 +356,26 @@ describe('plans and counted quotas', () => {
       'tablesPerDatabase 80 1/1',
     ]);
   });
+
+  it("carries the tenant's plan in the finance export of the month", async () => {
+    const finance = await newActor(client, 'quota-finance', { groups: ['finance'] });
+    const { tenantId } = await newTenant(owner);
+    expectStatus(await setPlan(admin, tenantId, { plan: 'premium' }), 200);
+    const month = new Date().toISOString().slice(0, 7);
+    type Export = { lines: { tenantId: string; plan: string; resourceType: string }[] };
+    const exported = await eventually(
+      () => finance.call('GET', `/usage/exports?month=${month}&format=json&tenantId=${tenantId}`),
+      (r) => ((r.body as Export).lines ?? []).length > 0,
+    );
+    const lines = (exported.body as Export).lines;
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((line) => line.tenantId === tenantId && line.plan === 'premium')).toBe(true);
+    const csv = expectStatus(
+      await finance.call('GET', `/usage/exports?month=${month}&tenantId=${tenantId}`),
+      200,
+    );
+    expect(String(csv.body).split('\r\n')[0]).toBe(
+      'tenant_id,tenant_name,month,resource_type,quantity,unit,plan',
+    );
+  });
 });
