@@ -39,7 +39,15 @@ export function csvToLines(csv: string): ExportLine[] {
   if (columns !== EXPORT_HEADER.join(',') && columns !== HEADER_WITHOUT_PLAN)
     throw new Error('Not a Tenantry usage export');
   return rows.map(
-    ([tenantId = '', tenantName = '', month = '', resourceType = '', quantity = '0', unit = '', plan = '']) => ({
+    ([
+      tenantId = '',
+      tenantName = '',
+      month = '',
+      resourceType = '',
+      quantity = '0',
+      unit = '',
+      plan = '',
+    ]) => ({
       tenantId: unneutralise(tenantId),
       tenantName: unneutralise(tenantName),
       month,
