@@ -3,6 +3,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { applyNagSuppressions } from '#infra/nag';
+import { tenantPlansFromContext } from '#infra/plans-context';
 import { ApiStack } from '#infra/stacks/api-stack';
 import { EventsStack } from '#infra/stacks/events-stack';
 import { IdentityStack, type PlatformMfa } from '#infra/stacks/identity-stack';
@@ -73,6 +74,11 @@ export interface BuildAppOptions {
    * @default - the `platformMfa` context value, else 'optional'
    */
   readonly platformMfa?: PlatformMfa;
+  /**
+   * The plan catalogue and the default plan (`TENANT_PLANS`, docs/plans-and-quotas.md).
+   * @default - the `plans` and `defaultPlan` context values, else the default catalogue
+   */
+  readonly plans?: { readonly plans?: unknown; readonly defaultPlan?: unknown };
 }
 
 /**
@@ -98,6 +104,10 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   });
   const stage = parseStage(options.stage ?? app.node.tryGetContext('stage'));
   const policy = stagePolicy(stage);
+  const tenantPlans = tenantPlansFromContext(
+    options.plans ? options.plans.plans : app.node.tryGetContext('plans'),
+    options.plans ? options.plans.defaultPlan : app.node.tryGetContext('defaultPlan'),
+  );
   const stackName = (name: string) => `Tenantry-${stage}-${name}`;
   const description = (what: string) => `Tenantry (${stage}): ${what}`;
 
@@ -122,6 +132,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     controlAppSecret: stateful.controlAppSecret,
     provisioningWorkflow: provisioning.stateMachine,
     platformMfa: parsePlatformMfa(options.platformMfa ?? app.node.tryGetContext('platformMfa')),
+    tenantPlans,
   });
   const events = new EventsStack(app, stackName('Events'), {
     stage,
@@ -151,6 +162,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     provisioningWorkflow: provisioning.stateMachine,
     // Built after the events stack: its lost-telemetry alarms notify the operators' topic.
     alarmTopic: events.alarmTopic,
+    tenantPlans,
   });
 
   Tags.of(app).add('tenantry:stage', stage);

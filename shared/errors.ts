@@ -56,6 +56,28 @@ export class TenantSuspended extends DomainError {
   readonly code = 'tenant_suspended';
 }
 
+/**
+ * Creating one more of a counted resource (databases, tables of a database, members with pending
+ * invitations, custom roles) would pass the tenant's limit (issue 15): nothing was created. The
+ * body names the quota, its limit and how many the tenant uses.
+ */
+export class QuotaExceeded extends DomainError {
+  readonly statusCode = 403;
+  readonly code = 'quota_exceeded';
+
+  constructor(
+    readonly quota: string,
+    readonly limit: number,
+    readonly used: number,
+  ) {
+    super(`The ${quota} quota of this tenant's plan is reached (${used} of ${limit})`, {
+      quota,
+      limit,
+      used,
+    });
+  }
+}
+
 export class NotFound extends DomainError {
   readonly statusCode = 404;
   readonly code = 'not_found';

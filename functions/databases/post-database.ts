@@ -4,8 +4,11 @@ import { createDatabase } from '#shared/tenancy/lifecycle';
 
 export const handler = httpHandler(
   routes.createDatabase,
-  async ({ params, body, idempotency }, services) => ({
+  async ({ params, body, idempotency, caller, requestId }, services) => ({
     status: 202,
-    body: await createDatabase(services, params.tenantId, body.label, idempotency),
+    body: await createDatabase(services, params.tenantId, body.label, idempotency, {
+      userId: caller.userId,
+      requestId,
+    }),
   }),
 );

@@ -1,9 +1,15 @@
-import { tablesDeps } from '#shared/composition/module-deps';
-import { createTable } from '#shared/data/tables';
+import { tableQuotaDeps } from '#shared/composition/quota-deps';
 import { httpHandler } from '#shared/http/handler';
 import { routes } from '#shared/routes/table';
+import { createTableWithinQuota } from '#shared/tenancy/table-quota';
 
-export const handler = httpHandler(routes.createTable, async ({ params, body }, services) => ({
-  status: 201,
-  body: await createTable(tablesDeps(services), params.tenantId, params.databaseId, body),
-}));
+export const handler = httpHandler(
+  routes.createTable,
+  async ({ params, body, caller, requestId }, services) => ({
+    status: 201,
+    body: await createTableWithinQuota(tableQuotaDeps(services), params.tenantId, params.databaseId, body, {
+      userId: caller.userId,
+      requestId,
+    }),
+  }),
+);

@@ -36,6 +36,9 @@ export const TENANT_ID_TAG = TENANT_TAG;
 /** The state machine's name: fixed, so that other stacks can name its executions in IAM. */
 export const provisioningStateMachineName = (stage: string) => `tenantry-${stage}-provisioning`;
 
+/** `TENANT_PLANS` of a deployment that configures no plans: the default catalogue. */
+export const DEFAULT_TENANT_PLANS = '{}';
+
 /** What a grant may use. A need whose resource a stack does not pass fails the synthesis. */
 export interface NeedResources {
   readonly stage: string;
@@ -51,6 +54,8 @@ export interface NeedResources {
   readonly provisioningWorkflow?: sfn.IStateMachine;
   readonly exportsBucket?: s3.IBucket;
   readonly userPool?: cognito.IUserPool;
+  /** `TENANT_PLANS`: the plan catalogue as JSON (`{}` for the defaults; infra/plans-context.ts). */
+  readonly tenantPlans?: string;
 }
 
 /**
@@ -78,6 +83,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   identityAdmin: ['USER_POOL_ID'],
   // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
   identityMfaStatus: [],
+  plans: ['TENANT_PLANS'],
 };
 
 const DYNAMODB_READ = [
@@ -125,6 +131,8 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   exportArchiveWrite: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
   identityAdmin: ['cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser'],
   identityMfaStatus: ['cognito-idp:AdminGetUser'],
+  // Configuration only.
+  plans: [],
 };
 
 /** A need that another one includes: declaring both grants the larger one only. */
@@ -345,6 +353,7 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     pool.grant(fn.role, 'cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser');
     fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
   },
+  plans: (fn, r) => fn.addEnvironment('TENANT_PLANS', required(r.tenantPlans, 'plans', 'plan catalogue', fn)),
   identityMfaStatus: (fn, r) => {
     const pool = required(r.userPool, 'identityMfaStatus', 'user pool', fn);
     // A policy of its own, not the role's default one: the pool depends on its trigger function,

@@ -19,6 +19,7 @@ const PER_FUNCTION_VARIABLES: Readonly<Record<string, string>> = {
   USER_POOL_ID: 'USER_POOL_ID',
   USER_POOL_CLIENT_ID: 'USER_POOL_CLIENT_ID',
   EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  TENANT_PLANS: 'TENANT_PLANS',
   [recordTables.audit.envVar]: recordTables.audit.envVar,
   [recordTables.usage.envVar]: recordTables.usage.envVar,
   EXPORTS_DIR: 'EXPORTS_BUCKET_NAME',

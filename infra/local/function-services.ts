@@ -30,6 +30,8 @@ export interface FunctionEnvironment {
   readonly standIns: AwsStandIns;
   /** The templates' tenant-access role (TENANT_ACCESS_ROLE_ARN); undefined if they have none. */
   readonly tenantAccessRoleArn: string | undefined;
+  /** `TENANT_PLANS`: the plan catalogue (JSON), for the functions whose templates set it. */
+  readonly tenantPlans: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function platformEnvironment({
   eventBusName,
   standIns,
   tenantAccessRoleArn,
+  tenantPlans,
 }: FunctionEnvironment): Record<string, string> {
   return {
     TENANTRY_STAGE: stage,
@@ -61,6 +64,8 @@ export function platformEnvironment({
     USER_POOL_ID: pool.userPoolId,
     USER_POOL_CLIENT_ID: pool.clientId,
     EVENT_BUS_NAME: eventBusName,
+    // The platform's plan catalogue (`--plans`), as the CDK context gives it (infra/plans-context.ts).
+    TENANT_PLANS: tenantPlans,
     [recordTables.audit.envVar]: tables.audit,
     [recordTables.usage.envVar]: tables.usage,
     // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { tenantPlansFromContext } from '#infra/plans-context';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
+import { EngineError } from './engines/errors.ts';
 import { startSts } from './engines/sts.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import {
@@ -68,6 +70,12 @@ export interface PlatformOptions {
    * with. @default - the app synthesized in-process for the stage (cached by its sources)
    */
   readonly assemblyDir?: string;
+  /**
+   * The plan catalogue and default plan, as JSON (`{"plans": {…}, "defaultPlan": "…"}`), what the
+   * CDK context `plans` / `defaultPlan` give in AWS (docs/plans-and-quotas.md).
+   * @default '{}' - the default catalogue (free by default)
+   */
+  readonly plans?: string;
 }
 
 export interface Platform {
@@ -75,6 +83,26 @@ export interface Platform {
   readonly bus: LocalEventBus;
   readonly workflows: LocalWorkflowStarter;
   stop(): Promise<void>;
+}
+
+/** `--plans` checked as the CDK app checks its context: a bad catalogue stops the boot, named. */
+function localTenantPlans(json: string | undefined): string {
+  if (json === undefined || json.trim() === '') return tenantPlansFromContext(undefined, undefined);
+  let config: unknown;
+  try {
+    config = JSON.parse(json);
+  } catch {
+    throw new EngineError('plans', 'the plan catalogue is not JSON');
+  }
+  const { plans, defaultPlan, ...rest } = (config ?? {}) as Record<string, unknown>;
+  if (typeof config !== 'object' || Array.isArray(config) || Object.keys(rest).length > 0) {
+    throw new EngineError('plans', 'give an object with "plans" and/or "defaultPlan"');
+  }
+  try {
+    return tenantPlansFromContext(plans, defaultPlan);
+  } catch (error) {
+    throw new EngineError('plans', error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
@@ -86,6 +114,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const log = options.log ?? (() => {});
   const stage = options.stage ?? 'local';
   const ports = { ...DEFAULT_PORTS, ...options.ports };
+  // A bad catalogue stops the boot here, named, as it stops a synthesis in AWS.
+  const tenantPlans = localTenantPlans(options.plans);
   const stateDir = await prepareStateDir(options.stateDir);
   // Each step registers the stop of whatever it started, so a later step's failure stops it again.
   const stops = new Stops();
@@ -153,6 +183,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       eventBusName,
       standIns,
       tenantAccessRoleArn: iam.tenantAccessRoleArn,
+      tenantPlans,
     });
     const endpoints: Omit<LocalServices['endpoints'], 'eventBridge'> = {
       sts: sts.endpoint,

@@ -29,6 +29,8 @@ const { values } = parseArgs({
     // For benchmarks of the API path alone: the bus takes events and delivers them to no consumer,
     // as if the consumers ran elsewhere (in AWS they are separate functions).
     'without-consumers': { type: 'boolean', default: false },
+    // The plan catalogue and default plan as JSON, as the CDK context gives them (else TENANTRY_PLANS).
+    plans: { type: 'string' },
   },
 });
 
@@ -64,6 +66,9 @@ try {
     ports,
     ...(values['without-consumers'] ? { subscriptions: [] } : {}),
     ...(values.assembly ? { assemblyDir: values.assembly } : {}),
+    ...((values.plans ?? process.env.TENANTRY_PLANS)
+      ? { plans: values.plans ?? process.env.TENANTRY_PLANS }
+      : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
   const { info } = platform;

@@ -17,7 +17,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
-import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { Need } from '#shared/domain/needs';
@@ -48,6 +48,11 @@ export interface ApiStackProps extends StackProps {
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
   readonly provisioningWorkflow: sfn.IStateMachine;
+  /**
+   * The plan catalogue its functions get as `TENANT_PLANS` (JSON; infra/plans-context.ts).
+   * @default '{}' - the default catalogue (free, standard, premium; free by default)
+   */
+  readonly tenantPlans?: string;
   /** Where the telemetry alarms (dead letters, lost records) notify: the operators' alarm topic. */
   readonly alarmTopic: sns.ITopic;
   /**
@@ -174,6 +179,7 @@ export class ApiStack extends Stack {
       provisioningWorkflow: props.provisioningWorkflow,
       exportsBucket: props.exportsBucket,
       userPool: props.userPool,
+      tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
     };
 
     const integrations = new Map<string, HttpLambdaIntegration>();

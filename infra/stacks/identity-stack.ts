@@ -4,7 +4,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { IDENTITY_TRIGGER_HANDLERS, IDENTITY_TRIGGER_NEEDS, type Need } from '#shared/domain/needs';
@@ -44,6 +44,11 @@ export interface IdentityStackProps extends StackProps {
   readonly controlAppSecret: secretsmanager.ISecret;
   /** Started by the post-confirmation trigger to provision the tenant registered at sign-up. */
   readonly provisioningWorkflow: sfn.IStateMachine;
+  /**
+   * The plan catalogue its functions get as `TENANT_PLANS` (JSON; infra/plans-context.ts).
+   * @default '{}' - the default catalogue (free, standard, premium; free by default)
+   */
+  readonly tenantPlans?: string;
   /**
    * Handler entries of the Cognito triggers; `false` leaves the slot empty.
    * @default both triggers with their default entries
@@ -151,6 +156,7 @@ export class IdentityStack extends Stack {
       controlAppSecret: props.controlAppSecret,
       provisioningWorkflow: props.provisioningWorkflow,
       userPool: this.userPool,
+      tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
     };
     const triggers = props.triggers ?? {};
     const postConfirmation = triggers.postConfirmation ?? IDENTITY_TRIGGER_HANDLERS.postConfirmation;

@@ -73,6 +73,16 @@ export class InvitationRepository {
     return row.id;
   }
 
+  /** Whether the email has a pending invitation to the tenant that can still be accepted. */
+  async hasLivePending(tenantId: string, email: string): Promise<boolean> {
+    const [row] = await this.sql.query(
+      `select 1 as found from invitations
+        where tenant_id = :tenantId and lower(email) = lower(:email) and status = 'pending' and expires_at > now()`,
+      { tenantId, email },
+    );
+    return row !== undefined;
+  }
+
   /** A tenant's pending invitation (expired ones included: the tenant may still revoke them). */
   async getForTenant(tenantId: string, id: string): Promise<InvitationRecord | null> {
     const [row] = await this.sql.query<Row>(`${SELECT} and i.tenant_id = :tenantId and i.id = :id`, {

@@ -227,4 +227,21 @@ export const controlMigrations: readonly Migration[] = [
       `alter table tenants add column plan_overrides jsonb not null default '{}'::jsonb check (jsonb_typeof(plan_overrides) = 'object')`,
     ],
   },
+  {
+    version: 9,
+    name: 'quota thresholds reached',
+    statements: [
+      // One row per tenant, limit, threshold (80, 100) and period (`limit=<n>` for a counted
+      // resource, the month for a monthly one): the claim that its Quota Threshold Reached event was
+      // published, so a threshold is announced once per period (shared/tenancy/quota-thresholds.ts).
+      `create table quota_thresholds (
+        tenant_id text not null references tenants (id) on delete cascade,
+        quota text not null check (quota ~ '^[a-zA-Z]{1,32}$'),
+        threshold integer not null check (threshold in (80, 100)),
+        period text not null check (length(period) between 1 and 64),
+        reached_at timestamptz not null default now(),
+        primary key (tenant_id, quota, threshold, period)
+      )`,
+    ],
+  },
 ];

@@ -8,6 +8,7 @@ import { createdCursor, createdSortKey } from '#shared/control/keyset';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
+import { DEFAULT_PLAN, type LimitOverrides } from '#shared/domain/plans';
 import { type SqlRunner, sqlJson } from '#shared/ports/sql';
 
 /** A list of ids as one JSON parameter (the Data API takes no arrays). */
@@ -27,15 +28,18 @@ export class TenantRepository {
     settings: Record<string, unknown>;
     owner: { userId: string; email: string };
     status: TenantStatus;
+    /** The deployment's default plan (shared/domain/plans.ts). @default DEFAULT_PLAN */
+    plan?: string;
   }): Promise<TenantRecord> {
     return this.sql.transaction(async (tx) => {
       const users = new UserRepository(tx);
       await users.ensure(input.owner);
       const [tenant] = await tx.query<TenantRecord & Record<string, unknown>>(
-        `insert into tenants (id, name, status, settings, created_by)
-         values (:tenantId, :name, :status, :settings::jsonb, :userId)
+        `insert into tenants (id, name, status, settings, created_by, plan)
+         values (:tenantId, :name, :status, :settings::jsonb, :userId, :plan)
          returning ${TENANT_COLUMNS}`,
         {
+          plan: input.plan ?? DEFAULT_PLAN,
           tenantId: input.tenantId,
           name: input.name,
           status: input.status,
@@ -86,6 +90,20 @@ export class TenantRepository {
       { tenantId, to, reason, from: sqlJson(from) },
     );
     return changed === 1;
+  }
+
+  /**
+   * Sets the plan and replaces the overrides (the caller merged them); null for an unknown or
+   * deleted tenant.
+   */
+  async setPlan(tenantId: string, plan: string, overrides: LimitOverrides): Promise<TenantRecord | null> {
+    const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
+      `update tenants set plan = :plan, plan_overrides = :overrides::jsonb, updated_at = now()
+        where id = :tenantId and status <> 'deleted'
+       returning ${TENANT_COLUMNS}`,
+      { tenantId, plan, overrides: sqlJson(overrides) },
+    );
+    return row ?? null;
   }
 
   /** Replaces the name and/or merges settings; returns the updated tenant, or null if unknown. */

@@ -182,6 +182,16 @@ export async function listTables(sql: SqlRunner, limit: number, after: string | 
   );
 }
 
+/** How many tables `listTables` would list: the tenant's own and its modules' (a quota counts them). */
+export async function countTables(sql: SqlRunner): Promise<number> {
+  const [row] = await sql.query<{ tables: number }>(
+    `select count(*)::int as tables
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind = 'r' and c.relname not like 'tenantry\\_%'`,
+  );
+  return row?.tables ?? 0;
+}
+
 export const moduleOfComment = (comment: string | null) => MODULE_COMMENT.exec(comment ?? '')?.[1] ?? null;
 
 /**

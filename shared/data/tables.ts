@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import {
   type ColumnInfo,
+  countTables,
   existingTable,
   listTables,
   moduleOfComment,
@@ -18,7 +19,7 @@ import {
 import { columnNameSchema, quoted, tableNameSchema } from '#shared/data/identifiers';
 import { defaultTooLarge, MAX_ROW_BYTES, rowCapParams, rowOverCapSql } from '#shared/data/row-size';
 import { openTenantDatabase, type TenantDataDeps } from '#shared/data/tenant-database';
-import { Conflict, ValidationFailed } from '#shared/errors';
+import { Conflict, QuotaExceeded, ValidationFailed } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
 
 /**
@@ -182,21 +183,58 @@ async function refuseModuleTable(deps: TablesDeps, databaseId: string, table: Ta
   }
 }
 
+/**
+ * The tables of one database are counted and created behind this transaction-scoped advisory
+ * lock: PostgreSQL keys advisory locks by database, so creations in one database queue behind
+ * each other and two at `limit - 1` cannot both pass (DDL is transactional, the count is read
+ * after the lock, with a fresh snapshot).
+ * https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+ */
+const TABLE_QUOTA_LOCK = 7_366_001;
+
+/**
+ * Creates a table; with `limit` (the tenant's `tablesPerDatabase`), counted against it in the same
+ * transaction, a 403 `quota_exceeded` when the database has `limit` tables already. Returns the
+ * table and, when counted, how many tables the database has with it.
+ */
+export async function createCountedTable(
+  deps: TablesDeps,
+  tenantId: string,
+  databaseId: string,
+  spec: z.output<typeof createTableSchema>,
+  limit?: number,
+): Promise<{ table: ReturnType<typeof tableView>; tables: number | null }> {
+  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
+  const definitions = [...SYSTEM_COLUMN_DDL, ...spec.columns.map(columnDefinition)];
+  const ddl = `create table ${quoted(spec.name)} (${definitions.join(', ')})`;
+  let tables: number | null = null;
+  try {
+    if (limit === undefined) await sql.execute(ddl);
+    else {
+      tables = await sql.transaction(async (tx) => {
+        await tx.query(
+          `select true as locked from (select pg_advisory_xact_lock(${TABLE_QUOTA_LOCK})) as lock`,
+        );
+        const used = await countTables(tx);
+        if (used + 1 > limit) throw new QuotaExceeded('tablesPerDatabase', limit, used);
+        await tx.execute(ddl);
+        return used + 1;
+      });
+    }
+  } catch (error) {
+    ddlConflict(error);
+  }
+  tableMetadata.invalidate(databaseId, spec.name);
+  return { table: tableView(await existingTable(sql, databaseId, spec.name)), tables };
+}
+
 export async function createTable(
   deps: TablesDeps,
   tenantId: string,
   databaseId: string,
   spec: z.output<typeof createTableSchema>,
 ) {
-  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
-  const definitions = [...SYSTEM_COLUMN_DDL, ...spec.columns.map(columnDefinition)];
-  try {
-    await sql.execute(`create table ${quoted(spec.name)} (${definitions.join(', ')})`);
-  } catch (error) {
-    ddlConflict(error);
-  }
-  tableMetadata.invalidate(databaseId, spec.name);
-  return tableView(await existingTable(sql, databaseId, spec.name));
+  return (await createCountedTable(deps, tenantId, databaseId, spec)).table;
 }
 
 export async function describeTable(deps: TablesDeps, tenantId: string, databaseId: string, table: string) {

@@ -44,6 +44,12 @@ export const NEEDS = [
   'identityAdmin',
   /** The user pool's AdminGetUser: whether a user has a second factor (MFA for platform groups). */
   'identityMfaStatus',
+  /**
+   * The deployment's plan catalogue and default plan (`TENANT_PLANS`, from the CDK context):
+   * configuration, no access of its own. For the functions that give a tenant its plan or check
+   * its limits (shared/domain/plans.ts).
+   */
+  'plans',
 ] as const;
 
 export type Need = (typeof NEEDS)[number];
@@ -63,11 +69,11 @@ export const IDENTITY_TRIGGER_HANDLERS = {
 
 /**
  * The Cognito triggers' needs. The post-confirmation trigger records the user and may register a
- * tenant (control database, start provisioning); the pre-token-generation trigger reads the
+ * tenant (control database, start provisioning, the default plan); the pre-token-generation trigger reads the
  * active tenant and, for platform staff, whether they have a second factor.
  */
 export const IDENTITY_TRIGGER_NEEDS = {
-  postConfirmation: ['controlDb', 'workflows'],
+  postConfirmation: ['controlDb', 'workflows', 'plans'],
   preTokenGeneration: ['controlDb', 'identityMfaStatus'],
 } as const satisfies Record<string, readonly Need[]>;
 

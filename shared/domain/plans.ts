@@ -29,6 +29,7 @@ export const COUNTED_LIMITS = [
   'customRoles',
   'storageBytes',
 ] as const satisfies readonly LimitName[];
+export type CountedLimit = (typeof COUNTED_LIMITS)[number];
 
 /** A plan's name: lower-case, as it appears in the API and the finance exports. */
 export const PLAN_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -167,4 +168,36 @@ export function effectiveLimits(
     if (value !== undefined) limits[name] = value;
   }
   return limits;
+}
+
+/**
+ * `PUT /tenants/{tenantId}/plan`: the plan's name (whether the catalogue has it is checked against
+ * the deployment's catalogue) and overrides to merge into the tenant's: a limit name with a
+ * non-negative integer, or `null` to drop that override. A limit name not in LIMIT_NAMES is a 400.
+ */
+export const planChangeSchema = z.strictObject({
+  plan: z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name'),
+  overrides: z
+    .strictObject(
+      Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue.nullable().optional()])) as Record<
+        LimitName,
+        z.ZodOptional<z.ZodNullable<typeof limitValue>>
+      >,
+    )
+    .optional(),
+});
+export type PlanChange = z.infer<typeof planChangeSchema>;
+
+/** The tenant's overrides with a change merged in: a value replaces, `null` drops. */
+export function mergeOverrides(
+  current: LimitOverrides,
+  change: Readonly<Partial<Record<LimitName, number | null>>> = {},
+): LimitOverrides {
+  const merged: Partial<Record<LimitName, number>> = {};
+  for (const name of LIMIT_NAMES) {
+    const sent = change[name];
+    const value = sent === undefined ? current[name] : sent;
+    if (typeof value === 'number') merged[name] = value;
+  }
+  return merged;
 }

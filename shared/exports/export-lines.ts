@@ -8,7 +8,12 @@ export const EXPORT_HEADER = [
   'resource_type',
   'quantity',
   'unit',
+  // Last, so that readers of the columns before it keep working.
+  'plan',
 ] as const;
+
+/** The header of files archived before plans (issue 15): read with an empty plan. */
+const HEADER_WITHOUT_PLAN = EXPORT_HEADER.slice(0, -1).join(',');
 
 export function linesToCsv(lines: readonly ExportLine[]): string {
   return toCsv(
@@ -20,6 +25,7 @@ export function linesToCsv(lines: readonly ExportLine[]): string {
       line.resourceType,
       line.quantity,
       line.unit,
+      line.plan,
     ]),
   );
 }
@@ -29,15 +35,26 @@ const unneutralise = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(
 
 export function csvToLines(csv: string): ExportLine[] {
   const [header, ...rows] = parseCsv(csv);
-  if (!header || header.join(',') !== EXPORT_HEADER.join(',')) throw new Error('Not a Tenantry usage export');
+  const columns = header?.join(',');
+  if (columns !== EXPORT_HEADER.join(',') && columns !== HEADER_WITHOUT_PLAN)
+    throw new Error('Not a Tenantry usage export');
   return rows.map(
-    ([tenantId = '', tenantName = '', month = '', resourceType = '', quantity = '0', unit = '']) => ({
+    ([
+      tenantId = '',
+      tenantName = '',
+      month = '',
+      resourceType = '',
+      quantity = '0',
+      unit = '',
+      plan = '',
+    ]) => ({
       tenantId: unneutralise(tenantId),
       tenantName: unneutralise(tenantName),
       month,
       resourceType,
       quantity: Number(quantity),
       unit: unneutralise(unit),
+      plan,
     }),
   );
 }

@@ -6,27 +6,35 @@ import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/ex
 import type { UsageRecords } from '#shared/records/stores';
 import { combine } from '#shared/records/usage-totals';
 
+/** A tenant as its export lines name it, with its plan now. */
+export interface ExportTenant {
+  readonly id: string;
+  readonly name: string;
+  /** @default '' - a caller that does not know it (the benchmark hook) */
+  readonly plan?: string;
+}
+
 /** Tenants as the export needs them: every tenant that ever existed, deleted ones included. */
 export interface TenantCatalog {
-  all(): Promise<{ id: string; name: string }[]>;
-  get(tenantId: string): Promise<{ id: string; name: string } | null>;
+  all(): Promise<ExportTenant[]>;
+  get(tenantId: string): Promise<ExportTenant | null>;
 }
 
 export function tenantCatalog(tenants: TenantRepository): TenantCatalog {
   return {
     all: async () => {
-      const out: { id: string; name: string }[] = [];
+      const out: ExportTenant[] = [];
       let cursor: string | undefined;
       do {
         const page = await tenants.list(100, cursor);
-        out.push(...page.items.map((tenant) => ({ id: tenant.id, name: tenant.name })));
+        out.push(...page.items.map((tenant) => ({ id: tenant.id, name: tenant.name, plan: tenant.plan })));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return out;
     },
     get: async (tenantId) => {
       const tenant = await tenants.get(tenantId);
-      return tenant ? { id: tenant.id, name: tenant.name } : null;
+      return tenant ? { id: tenant.id, name: tenant.name, plan: tenant.plan } : null;
     },
   };
 }
@@ -78,7 +86,7 @@ async function monthlyTotals(
 export async function computeMonth(
   usage: UsageRecords,
   month: string,
-  tenants: readonly { id: string; name: string }[],
+  tenants: readonly ExportTenant[],
 ): Promise<ExportLine[]> {
   const perTenant = await inBatches(tenants, async (tenant) => {
     const totals = await monthlyTotals(usage, tenant.id, month, month);
@@ -89,6 +97,7 @@ export async function computeMonth(
       resourceType: key.split('|')[1] as string,
       quantity: total.quantity,
       unit: total.unit,
+      plan: tenant.plan ?? '',
     }));
   });
   return perTenant
@@ -173,7 +182,13 @@ export async function closeMonth(
     const totals = await monthlyTotals(deps.usage, tenant.id, earliest, month);
     for (const [key, total] of totals) {
       const [totalMonth, resourceType] = key.split('|') as [string, string];
-      const line = { tenantId: tenant.id, tenantName: tenant.name, resourceType, unit: total.unit };
+      const line = {
+        tenantId: tenant.id,
+        tenantName: tenant.name,
+        resourceType,
+        unit: total.unit,
+        plan: tenant.plan ?? '',
+      };
       if (totalMonth === month) {
         if (total.quantity !== 0) lines.push({ ...line, month, quantity: total.quantity });
       } else if (closedMonths.has(totalMonth)) {
@@ -196,7 +211,7 @@ export async function closeMonth(
  */
 export async function timeTenantMonthExport(
   usage: UsageRecords,
-  tenant: { id: string; name: string },
+  tenant: ExportTenant,
   month: string,
 ): Promise<{ ms: number; lines: ExportLine[]; csv: string }> {
   const started = performance.now();

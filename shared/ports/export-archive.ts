@@ -14,6 +14,11 @@ export interface ExportLine {
   readonly resourceType: string;
   readonly quantity: number;
   readonly unit: string;
+  /**
+   * The tenant's plan when the line was computed: now for an open month, at the close for a closed
+   * one (so the plan at the month's end). Empty in files archived before plans existed.
+   */
+  readonly plan: string;
 }
 
 export interface ArchiveEntry {

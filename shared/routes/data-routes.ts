@@ -141,12 +141,15 @@ export const dataRoutes = {
     tags: ['tables'],
     access: { kind: 'tenant', permission: 'tables:write' },
     handler: 'tables/post-table',
-    needs: ['controlDb', 'tenantData', 'telemetry'],
+    needs: ['controlDb', 'tenantData', 'plans', 'events', 'telemetry'],
     idempotent: true,
     request: { params: databaseParams, body: createTableSchema },
     responses: {
       201: { description: 'The table, as the catalog describes it', schema: tableSchema },
       ...inTenant,
+      403: error(
+        'Not allowed in this tenant, or the tablesPerDatabase quota of its plan is reached (`quota_exceeded`, with `quota`, `limit`, `used`): nothing was created',
+      ),
       409: error('A table with this name exists, or the database is not active'),
     },
   }),

@@ -118,6 +118,8 @@ const exportLineSchema = z.object({
   resourceType: z.string(),
   quantity: z.number(),
   unit: z.string(),
+  /** The tenant's plan: now for an open month, at its close for a closed one. */
+  plan: z.string(),
 });
 
 /** The CSV an export answers unless `format=json` (the format is the query's; Accept is not read). */

@@ -1,4 +1,4 @@
-import { error, inTenant, noContent } from '#shared/routes/responses';
+import { error, inTenant, inTenantCounted, noContent } from '#shared/routes/responses';
 import {
   customRoleBodySchema,
   customRoleSchema,
@@ -36,12 +36,12 @@ export const roleRoutes = {
     tags: ['roles'],
     access: { kind: 'tenant', permission: 'roles:write' },
     handler: 'roles/post-role',
-    needs: ['controlDb', 'telemetry'],
+    needs: ['controlDb', 'plans', 'events', 'telemetry'],
     idempotent: true,
     request: { params: tenantParams, body: customRoleBodySchema },
     responses: {
       201: { description: 'The role', schema: customRoleSchema },
-      ...inTenant,
+      ...inTenantCounted('customRoles'),
       409: error('Name taken'),
     },
   }),

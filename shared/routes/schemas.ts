@@ -101,6 +101,8 @@ export const tenantSchema = z.object({
   statusReason: z.string().nullable(),
   settings: tenantSettingsSchema,
   enabledModules: z.array(z.string()),
+  /** The tenant's plan (`GET …/quotas` gives its limits and usage). */
+  plan: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
+import { quotaRoutes } from '#shared/routes/quota-routes';
 import { recordRoutes } from '#shared/routes/record-routes';
-import { error, inTenant, noContent, signedIn } from '#shared/routes/responses';
+import { error, inTenant, inTenantCounted, noContent, signedIn } from '#shared/routes/responses';
 import { roleRoutes } from '#shared/routes/role-routes';
 import {
   changeMemberRoleSchema,
@@ -104,7 +105,7 @@ export const routes = {
     tags: ['tenants'],
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',
-    needs: ['controlDb', 'workflows', 'telemetry'],
+    needs: ['controlDb', 'workflows', 'plans', 'telemetry'],
     idempotent: true,
     request: { body: registerTenantSchema },
     responses: { 202: { description: 'Registered; provisioning', schema: tenantSchema }, ...signedIn },
@@ -200,12 +201,12 @@ export const routes = {
     tags: ['databases'],
     access: { kind: 'tenant', permission: 'databases:write' },
     handler: 'databases/post-database',
-    needs: ['controlDb', 'workflows', 'telemetry'],
+    needs: ['controlDb', 'workflows', 'plans', 'events', 'telemetry'],
     idempotent: true,
     request: { params: tenantParams, body: createDatabaseSchema },
     responses: {
       202: { description: 'Provisioning', schema: databaseSchema },
-      ...inTenant,
+      ...inTenantCounted('databases'),
       409: error('Label taken, or tenant not active'),
     },
   }),
@@ -246,12 +247,12 @@ export const routes = {
     tags: ['members'],
     access: { kind: 'tenant', permission: 'members:write' },
     handler: 'members/post-member',
-    needs: ['controlDb', 'identityAdmin', 'telemetry'],
+    needs: ['controlDb', 'identityAdmin', 'plans', 'events', 'telemetry'],
     idempotent: true,
     request: { params: tenantParams, body: inviteMemberSchema },
     responses: {
       201: { description: 'The pending invitation', schema: invitationSchema },
-      ...inTenant,
+      ...inTenantCounted('members'),
       409: error('Already a member'),
     },
   }),
@@ -377,6 +378,7 @@ export const routes = {
       503: error('Changed, but the event bus refused the announcement: repeat the request'),
     },
   }),
+  ...quotaRoutes,
   ...recordRoutes,
   ...dataRoutes,
   ...bulkRoutes,

@@ -1,18 +1,27 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
-import type { InvitationRecord, InvitationRepository } from '#shared/control/invitation-repository';
+import { type InvitationRecord, InvitationRepository } from '#shared/control/invitation-repository';
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import type { UserRepository } from '#shared/control/user-repository';
 import type { Caller } from '#shared/domain/caller';
 import type { BuiltInRole } from '#shared/domain/permissions';
 import { Conflict, EmailNotVerified, InvitationExpired, NotFound } from '#shared/errors';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
+import type { SqlRunner } from '#shared/ports/sql';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import { assertMayTouchRoles } from '#shared/tenancy/members';
+import { announceThresholds, SYSTEM_ACTOR, type ThresholdDeps } from '#shared/tenancy/quota-thresholds';
+import {
+  assertRoomForOne,
+  createWithinQuota,
+  type QuotaDeps,
+  tenantLimits,
+  usedOf,
+} from '#shared/tenancy/quotas';
 
 /** How long an invitation can be accepted: 7 days, unless the composition root says otherwise. */
 export const DEFAULT_INVITATION_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-export interface InvitationDeps {
+export interface InvitationDeps extends QuotaDeps, ThresholdDeps {
   readonly users: UserRepository;
   readonly memberships: MembershipRepository;
   readonly invitations: InvitationRepository;
@@ -48,6 +57,7 @@ export async function inviteMember(
   grant: TenantGrant,
   inviter: Caller,
   input: { email: string; role: BuiltInRole },
+  requestId: string = SYSTEM_ACTOR.requestId,
 ) {
   assertMayTouchRoles(grant, input.role);
   const email = input.email.toLowerCase();
@@ -55,14 +65,30 @@ export async function inviteMember(
   if (known && (await deps.memberships.get(grant.tenantId, known.userId))) {
     throw new Conflict('This user is already a member of the tenant');
   }
+  // A pending invitation that can still be accepted is refreshed, not added: it is counted already.
+  const adds = async (sql: SqlRunner) =>
+    !(await new InvitationRepository(sql).hasLivePending(grant.tenantId, email));
+  // Refused before the user pool hears of the invitee (the transaction below decides in the end).
+  if (await adds(deps.control)) {
+    const { limits } = await tenantLimits(deps, grant.tenantId);
+    assertRoomForOne('members', limits.members, await usedOf(deps.control, grant.tenantId, 'members'));
+  }
   if (!known) await deps.identity.invite(email);
-  const id = await deps.invitations.upsertPending({
-    tenantId: grant.tenantId,
-    email,
-    role: input.role,
-    invitedBy: inviter.userId,
-    ttlSeconds: deps.invitationTtlSeconds ?? DEFAULT_INVITATION_TTL_SECONDS,
-  });
+  const { result: id, use } = await createWithinQuota(
+    deps,
+    grant.tenantId,
+    'members',
+    (tx) =>
+      new InvitationRepository(tx).upsertPending({
+        tenantId: grant.tenantId,
+        email,
+        role: input.role,
+        invitedBy: inviter.userId,
+        ttlSeconds: deps.invitationTtlSeconds ?? DEFAULT_INVITATION_TTL_SECONDS,
+      }),
+    adds,
+  );
+  await announceThresholds(deps, use, { userId: inviter.userId, requestId });
   const invitation = await deps.invitations.getForTenant(grant.tenantId, id);
   if (!invitation) throw new NotFound('Invitation not found');
   return toTenantInvitation(invitation);

@@ -1,11 +1,18 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
-import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
+import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { Conflict, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import {
+  announceThresholds,
+  type QuotaActor,
+  SYSTEM_ACTOR,
+  type ThresholdDeps,
+} from '#shared/tenancy/quota-thresholds';
+import { createWithinQuota, type QuotaDeps } from '#shared/tenancy/quotas';
 import { provisioningExecutionName } from '#shared/tenancy/register-tenant';
 import type { TenantSettings } from '#shared/tenancy/settings';
 import { currentWorkflow, startWorkflow } from '#shared/workflows/attempts';
@@ -17,6 +24,9 @@ export interface LifecycleDeps {
   readonly workflows: WorkflowStarter;
   readonly tenantAccess: ControlTenantAccess;
 }
+
+/** Creating a database counts it against the tenant's `databases` limit and may reach a threshold. */
+export type CreateDatabaseDeps = LifecycleDeps & QuotaDeps & ThresholdDeps;
 
 /** Starts the work, or its next attempt when an earlier one has closed (see shared/workflows/attempts.ts). */
 const start = (deps: LifecycleDeps, name: string, input: ProvisioningInput) =>
@@ -75,10 +85,11 @@ export const toDatabaseView = (db: TenantDatabaseRecord) => ({
  * have stopped between the two; the execution's name makes a second start of a running one a no-op).
  */
 export async function createDatabase(
-  deps: LifecycleDeps,
+  deps: CreateDatabaseDeps,
   tenantId: string,
   label: string,
   attempt: IdempotentAttempt | null = null,
+  actor: QuotaActor = SYSTEM_ACTOR,
 ) {
   const tenant = await deps.tenants.get(tenantId);
   if (tenant?.status !== 'active') throw new Conflict('The tenant is not active');
@@ -90,15 +101,19 @@ export async function createDatabase(
     }
     return toDatabaseView(earlier);
   }
-  const record = await deps.databases.create({
-    id: databaseId,
-    tenantId,
-    label,
-    isPrimary: false,
-    databaseName: databaseNameFor(databaseId),
-    roleName: roleNameFor(tenantId),
-  });
+  // The record is the slot: counted and inserted under the tenant's lock (shared/tenancy/quotas.ts).
+  const { result: record, use } = await createWithinQuota(deps, tenantId, 'databases', (tx) =>
+    new DatabaseRegistry(tx).create({
+      id: databaseId,
+      tenantId,
+      label,
+      isPrimary: false,
+      databaseName: databaseNameFor(databaseId),
+      roleName: roleNameFor(tenantId),
+    }),
+  );
   await start(deps, `provision-${databaseId}`, { operation: 'provision', tenantId, databaseId });
+  await announceThresholds(deps, use, actor);
   return toDatabaseView(record);
 }
 

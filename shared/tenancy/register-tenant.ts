@@ -3,6 +3,7 @@ import { DatabaseRegistry } from '#shared/control/database-registry';
 import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
 import { TenantRepository } from '#shared/control/tenant-repository';
+import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '#shared/domain/plans';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
@@ -14,6 +15,8 @@ export interface RegisterDeps {
   readonly control: SqlRunner;
   readonly tenants: TenantRepository;
   readonly workflows: WorkflowStarter;
+  /** The deployment's plans: a new tenant gets the default one. */
+  readonly settings: { readonly plans?: PlanSettings };
 }
 
 /**
@@ -54,7 +57,7 @@ export const provisioningExecutionName = (tenantId: string) => `provision-${tena
 export const PRIMARY_DATABASE_LABEL = 'main';
 
 /**
- * Registers a tenant: the tenant (status `provisioning`), its owner's membership and its primary
+ * Registers a tenant: the tenant (status `provisioning`, the deployment's default plan), its owner's membership and its primary
  * database record in one transaction, then the provisioning workflow. If the workflow cannot be
  * started the tenant is marked `failed` rather than left provisioning forever.
  */
@@ -80,6 +83,7 @@ export async function registerTenant(
         settings: { ...DEFAULT_SETTINGS, ...settings },
         owner,
         status: 'provisioning',
+        plan: (deps.settings.plans ?? DEFAULT_PLAN_SETTINGS).defaultPlan,
       });
       await new DatabaseRegistry(tx).create({
         id: databaseId,

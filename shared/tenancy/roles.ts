@@ -1,6 +1,6 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { CustomRoleRecord } from '#shared/control/control-records';
-import type { CustomRoleRepository } from '#shared/control/custom-role-repository';
+import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { derivedRoleId, newRoleId } from '#shared/control/ids';
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import { matrixToPermissions, type PermissionMatrix, permissionsToMatrix } from '#shared/domain/permissions';
@@ -8,8 +8,15 @@ import { NotFound, ValidationFailed } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import { assertWithinGrant } from '#shared/tenancy/members';
+import {
+  announceThresholds,
+  type QuotaActor,
+  SYSTEM_ACTOR,
+  type ThresholdDeps,
+} from '#shared/tenancy/quota-thresholds';
+import { createWithinQuota, type QuotaDeps } from '#shared/tenancy/quotas';
 
-export interface RoleDeps {
+export interface RoleDeps extends QuotaDeps, ThresholdDeps {
   readonly customRoles: CustomRoleRepository;
   readonly memberships: MembershipRepository;
   readonly tenantAccess: ControlTenantAccess;
@@ -75,6 +82,7 @@ export async function saveRole(
   grant: TenantGrant,
   input: { roleId?: string; name: string; permissions: PermissionMatrix },
   attempt: IdempotentAttempt | null = null,
+  actor: QuotaActor = SYSTEM_ACTOR,
 ): Promise<CustomRoleView> {
   assertStorableName(input.name);
   const permissions = permissionsOf(input.permissions);
@@ -84,16 +92,17 @@ export async function saveRole(
     const earlier = await deps.customRoles.get(grant.tenantId, roleId);
     if (earlier) return toRoleView(earlier);
   }
-  const saved = await deps.customRoles.save(
-    grant.tenantId,
-    roleId,
-    input.name,
-    permissions,
-    input.roleId ? 'replace' : 'create',
+  if (input.roleId) {
+    const saved = await deps.customRoles.save(grant.tenantId, roleId, input.name, permissions, 'replace');
+    // A replaced role changes what its holders may do: forget every cached answer of this tenant.
+    deps.tenantAccess.invalidate(grant.tenantId);
+    return toRoleView(saved);
+  }
+  const { result: created, use } = await createWithinQuota(deps, grant.tenantId, 'customRoles', (tx) =>
+    new CustomRoleRepository(tx).save(grant.tenantId, roleId, input.name, permissions, 'create'),
   );
-  // A replaced role changes what its holders may do: forget every cached answer of this tenant.
-  if (input.roleId) deps.tenantAccess.invalidate(grant.tenantId);
-  return toRoleView(saved);
+  await announceThresholds(deps, use, actor);
+  return toRoleView(created);
 }
 
 export async function deleteRole(deps: RoleDeps, grant: TenantGrant, roleId: string): Promise<void> {

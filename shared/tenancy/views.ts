@@ -8,6 +8,7 @@ export const toTenantView = (tenant: TenantRecord) => ({
   statusReason: tenant.statusReason,
   settings: tenant.settings,
   enabledModules: tenant.enabledModules,
+  plan: tenant.plan,
   createdAt: tenant.createdAt,
   updatedAt: tenant.updatedAt,
 });

@@ -5,6 +5,7 @@ import { servicesFrom } from '#shared/composition/services';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { IDEMPOTENCY_LEASE_SECONDS } from '#shared/control/idempotency-records';
 import { derivedRoleId, derivedRowId } from '#shared/control/ids';
+import { planSettingsFrom } from '#shared/domain/plans';
 import { httpHandler } from '#shared/http/handler';
 import { REPLAYED_HEADER } from '#shared/http/idempotency';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
@@ -13,6 +14,7 @@ import { saveRole } from '#shared/tenancy/roles';
 import { type Actor, addMember, eventually, newActor } from '../support/actors.ts';
 import { httpEvent, lambdaContext } from '../support/http-events.ts';
 import { controlAsApp, manualClock, newKey, recordsOn, requestAsSent } from '../support/idempotency.ts';
+import { TEST_PLANS } from '../support/platform-process.ts';
 import { errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { COMPLETE_SETTINGS, inTenantDatabase, tenantWithDatabase } from '../support/tenant-data.ts';
 
@@ -493,7 +495,12 @@ describe('an attempt that died after its write committed', () => {
       throw new Error('not used by this handler');
     };
     const services = servicesFrom({
-      settings: () => ({ stage: info.stage, controlDatabase: 'control' }),
+      // The platform's plans: the tenant is on its default plan (test/support/platform-process.ts).
+      settings: () => ({
+        stage: info.stage,
+        controlDatabase: 'control',
+        plans: planSettingsFrom(JSON.stringify(TEST_PLANS)),
+      }),
       control: () => control.runner,
       masterControl: fails,
       identity: fails,

@@ -26,6 +26,7 @@ import { RecordBatchWriter } from '#shared/records/record-batch';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, addMember, clientFor, eventually, newActor, newTenant } from '../support/actors.ts';
+import { TEST_PLANS } from '../support/platform-process.ts';
 import {
   auditItemsOf,
   type BusEvent,
@@ -489,7 +490,15 @@ describe('record routes through the platform', () => {
     expect(fromTenant(lines, tenant.tenantId)).toEqual({ api_calls: 12, rows_written: 11 });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const rows = parseCsv(String(csv.body));
-    expect(rows[0]).toEqual(['tenant_id', 'tenant_name', 'month', 'resource_type', 'quantity', 'unit']);
+    expect(rows[0]).toEqual([
+      'tenant_id',
+      'tenant_name',
+      'month',
+      'resource_type',
+      'quantity',
+      'unit',
+      'plan',
+    ]);
     expect(rows).toContainEqual([
       otherTenant.tenantId,
       `'=Formula, "Quoted" Ltd`,
@@ -497,6 +506,8 @@ describe('record routes through the platform', () => {
       'api_calls',
       '13',
       'count',
+      // The tenant's plan (the test platform's default one).
+      TEST_PLANS.defaultPlan,
     ]);
     // One tenant only; and nobody but finance and platform admins.
     const one = await finance.call(
@@ -560,6 +571,7 @@ describe('record routes through the platform', () => {
         resourceType: 'api_calls',
         quantity: 8,
         unit: 'count',
+        plan: TEST_PLANS.defaultPlan,
       },
       {
         tenantId,
@@ -568,6 +580,7 @@ describe('record routes through the platform', () => {
         resourceType: 'api_calls',
         quantity: 2,
         unit: 'count',
+        plan: TEST_PLANS.defaultPlan,
       },
     ]);
     // Finance sees the archived, unchanged May (closed) and can list and download the archive.
@@ -593,6 +606,7 @@ describe('record routes through the platform', () => {
         resourceType: 'api_calls',
         quantity: 1,
         unit: 'count',
+        plan: TEST_PLANS.defaultPlan,
       },
     ]);
     // The benchmark hook reads the same rollups.

@@ -119,6 +119,8 @@ describe('audit completeness (property-based, on the local platform)', () => {
       ['POST', `/tenants/${tenantId}/roles`, null],
       ['POST', `/tenants/${tenantId}/members`, null],
       ['PATCH', `/tenants/${tenantId}`, null],
+      // Platform admins only: the owner's attempt is refused, and audited all the same.
+      ['PUT', `/tenants/${tenantId}/plan`, null],
     ] as const;
     const from = new Date().toISOString();
     let writes = 0;

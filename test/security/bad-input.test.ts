@@ -496,6 +496,40 @@ describe('bad input', () => {
     expect((await admin.call('PUT', path)).status).toBe(400);
   });
 
+  it('the plan and quota routes: a malformed tenant id, an unknown plan or limit name, a limit that is no non-negative integer, or extra fields are a 400 naming it, and the plan is unchanged', async () => {
+    const admin = await newActor(client, 'bad-plan', { groups: ['platform-admin'] });
+    for (const bad of malformedTenantIds) {
+      const path = `/tenants/${encodeURIComponent(bad)}`;
+      const put = await admin.call('PUT', `${path}/plan`, { plan: 'standard' });
+      expect([400, 404], `${JSON.stringify(bad)}: ${put.status}`).toContain(put.status);
+      const get = await owner.call('GET', `${path}/quotas`);
+      expect([400, 403, 404], `${JSON.stringify(bad)}: ${get.status}`).toContain(get.status);
+    }
+    const path = `/tenants/${tenantId}/plan`;
+    const unknownPlan = await admin.call('PUT', path, { plan: 'platinum' });
+    expectValidation(unknownPlan, 'plan');
+    expect(JSON.stringify(unknownPlan.body)).toContain('platinum');
+    const unknownLimit = await admin.call('PUT', path, { plan: 'free', overrides: { seats: 1 } });
+    expectValidation(unknownLimit, 'overrides.seats');
+    expect(JSON.stringify(unknownLimit.body)).toContain('seats');
+    for (const value of [-1, 1.5, '3', true, [], {}, 2 ** 60, Number.MAX_SAFE_INTEGER + 2]) {
+      expectValidation(
+        await admin.call('PUT', path, { plan: 'free', overrides: { databases: value } }),
+        'overrides.databases',
+      );
+    }
+    for (const plan of ['', 'Free', 'free plan', 'x'.repeat(40), 7, null, '__proto__']) {
+      expectValidation(await admin.call('PUT', path, { plan }), 'plan');
+    }
+    expectValidation(await admin.call('PUT', path, { plan: 'free', overrides: [] }), 'overrides');
+    expect((await admin.call('PUT', path, { plan: 'free', note: 'x' })).status).toBe(400);
+    expect((await admin.call('PUT', path)).status).toBe(400);
+    const quotas = expectStatus(await owner.call('GET', `/tenants/${tenantId}/quotas`), 200).body as {
+      plan: string;
+    };
+    expect(quotas.plan).toBe((before.tenant as { plan: string }).plan);
+  });
+
   it('a malformed Idempotency-Key is a 400 naming the header on every idempotent route (generated from the route table), and nothing is written', async () => {
     // Staff in both platform groups: platform routes let them in, and a platform admin acts as a
     // tenant admin on any tenant, so every route reaches its key check with a valid body.

@@ -65,6 +65,7 @@ const bodySamples: Record<string, () => unknown> = {
   patchRow: () => ({ name: 'changed by B' }),
   enableModule: () => ({ moduleId: 'billing', databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
+  setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
 };
 
 /**

@@ -27,6 +27,29 @@ export const PORT_NAMES = [
   'sts',
 ] as const satisfies readonly (keyof PlatformPorts)[];
 
+const GENEROUS = 1_000_000;
+
+/**
+ * The test platform's plans: a generous default plan, so that the suite's tenants (many databases,
+ * tables, members and roles each) are not refused; the quota tests give their own tenants small
+ * limits with `PUT /tenants/{id}/plan` (test/integration/quotas.test.ts).
+ */
+export const TEST_PLANS = {
+  plans: {
+    generous: {
+      requestsPerSecond: GENEROUS,
+      burst: GENEROUS,
+      apiCallsPerMonth: GENEROUS * 1000,
+      databases: GENEROUS,
+      tablesPerDatabase: GENEROUS,
+      members: GENEROUS,
+      customRoles: GENEROUS,
+      storageBytes: GENEROUS * GENEROUS,
+    },
+  },
+  defaultPlan: 'generous',
+} as const;
+
 /**
  * Starts the local platform exactly as `npm start` does, in a child process, on free ports, with
  * its state in `stateDir`; resolves once its endpoints file is written.
@@ -55,7 +78,12 @@ export async function startPlatformProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
       // No membership cache: each local function has its own, as in Lambda, so a change would
       // reach the others only after 30 s; the suite asserts what every function answers at once.
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN', TENANTRY_ACCESS_CACHE_MS: '0' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+        TENANTRY_ACCESS_CACHE_MS: '0',
+        TENANTRY_PLANS: process.env.TENANTRY_PLANS ?? JSON.stringify(TEST_PLANS),
+      },
     },
   );
   let output = '';

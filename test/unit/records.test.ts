@@ -212,6 +212,7 @@ describe('CSV', () => {
         resourceType: 'api_calls',
         quantity: 12,
         unit: 'calls',
+        plan: 'standard',
       },
       {
         tenantId: TENANT,
@@ -220,12 +221,30 @@ describe('CSV', () => {
         resourceType: 'api_calls',
         quantity: -3,
         unit: 'calls',
+        plan: 'free',
       },
     ];
     const csv = linesToCsv(lines);
     expect(parseCsv(csv)[1]?.[1]).toBe(`'=cmd|"/C calc"!A0, Inc.`);
-    expect(csv.split('\r\n')[0]).toBe('tenant_id,tenant_name,month,resource_type,quantity,unit');
+    expect(csv.split('\r\n')[0]).toBe('tenant_id,tenant_name,month,resource_type,quantity,unit,plan');
     expect(csvToLines(csv)).toEqual(lines);
+  });
+
+  it('reads a file archived before plans, with an empty plan', () => {
+    const old =
+      'tenant_id,tenant_name,month,resource_type,quantity,unit\r\nt_1,Acme,2025-01,api_calls,4,calls\r\n';
+    expect(csvToLines(old)).toEqual([
+      {
+        tenantId: 't_1',
+        tenantName: 'Acme',
+        month: '2025-01',
+        resourceType: 'api_calls',
+        quantity: 4,
+        unit: 'calls',
+        plan: '',
+      },
+    ]);
+    expect(() => csvToLines('tenant_id,month\r\n')).toThrow('Not a Tenantry usage export');
   });
 
   it('counts months and days in UTC', () => {

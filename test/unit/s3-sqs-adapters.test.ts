@@ -36,6 +36,7 @@ const csv = linesToCsv([
     resourceType: 'api_calls',
     quantity: 3,
     unit: 'count',
+    plan: 'free',
   },
 ]);
 
@@ -106,6 +107,7 @@ describe('S3ExportArchive', () => {
         resourceType: 'api_calls',
         quantity: 3,
         unit: 'count',
+        plan: 'free',
       },
     ]);
     await expect(archive.get('1999-01')).resolves.toBeNull();
