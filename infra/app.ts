@@ -158,6 +158,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
+    limitsTable: stateful.limitsTable,
     exportsBucket: stateful.exportsBucket,
     provisioningWorkflow: provisioning.stateMachine,
     // Built after the events stack: its lost-telemetry alarms notify the operators' topic.

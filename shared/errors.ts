@@ -163,3 +163,21 @@ export class BatchRerunRefused extends DomainError {
   readonly statusCode = 409;
   readonly code = 'idempotency_rerun_refused';
 }
+
+/**
+ * A tenant's requests beyond its plan's `requestsPerSecond` (with `burst`): 429 `rate_limited`
+ * with `Retry-After` and the RateLimit headers (shared/http/rate-limit.ts). Nothing was done.
+ */
+export class RateLimited extends DomainError {
+  readonly statusCode = 429;
+  readonly code = 'rate_limited';
+}
+
+/**
+ * A tenant past its plan's `apiCallsPerMonth`: 429 `quota_exceeded` (`quota: "apiCallsPerMonth"`)
+ * with `Retry-After` until the UTC month turns. Nothing was done.
+ */
+export class MonthlyQuotaExceeded extends DomainError {
+  readonly statusCode = 429;
+  readonly code = 'quota_exceeded';
+}

@@ -51,6 +51,7 @@ export interface NeedResources {
   readonly telemetryDeadLetterQueue?: sqs.IQueue;
   readonly auditTable?: dynamodb.ITable;
   readonly usageTable?: dynamodb.ITable;
+  readonly limitsTable?: dynamodb.ITable;
   readonly provisioningWorkflow?: sfn.IStateMachine;
   readonly exportsBucket?: s3.IBucket;
   readonly userPool?: cognito.IUserPool;
@@ -78,6 +79,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   auditRecordsWrite: ['AUDIT_TABLE_NAME'],
   usageRecords: ['USAGE_TABLE_NAME'],
   usageRecordsWrite: ['USAGE_TABLE_NAME'],
+  rateLimits: ['LIMITS_TABLE_NAME'],
   exportArchive: ['EXPORTS_BUCKET_NAME'],
   exportArchiveWrite: ['EXPORTS_BUCKET_NAME'],
   identityAdmin: ['USER_POOL_ID'],
@@ -127,6 +129,7 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   auditRecordsWrite: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
   usageRecords: DYNAMODB_READ,
   usageRecordsWrite: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
+  rateLimits: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   exportArchive: ['s3:ListBucket', 's3:GetObject'],
   exportArchiveWrite: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
   identityAdmin: ['cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser'],
@@ -341,6 +344,18 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     const table = required(r.usageTable, 'usageRecordsWrite', 'usage table', fn);
     grantTable(fn, table, 'USAGE_TABLE_NAME', 'readwrite');
     grantPartiqlInsert(fn, table);
+  },
+  rateLimits: (fn, r) => {
+    // One conditional UpdateItem per request, and a GetItem when it is refused to say why and for
+    // how long (shared/records/tenant-limits.ts): nothing else of the table.
+    const table = required(r.limitsTable, 'rateLimits', 'limits table', fn);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+      }),
+    );
+    fn.addEnvironment('LIMITS_TABLE_NAME', table.tableName);
   },
   exportArchive: (fn, r) =>
     grantExportsArchive(fn, required(r.exportsBucket, 'exportArchive', 'exports bucket', fn), 'read'),

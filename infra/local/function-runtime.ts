@@ -22,6 +22,7 @@ const PER_FUNCTION_VARIABLES: Readonly<Record<string, string>> = {
   TENANT_PLANS: 'TENANT_PLANS',
   [recordTables.audit.envVar]: recordTables.audit.envVar,
   [recordTables.usage.envVar]: recordTables.usage.envVar,
+  [recordTables.limits.envVar]: recordTables.limits.envVar,
   EXPORTS_DIR: 'EXPORTS_BUCKET_NAME',
   TELEMETRY_DEAD_LETTER_FILE: 'TELEMETRY_DLQ_URL',
 };

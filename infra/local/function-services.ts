@@ -68,6 +68,7 @@ export function platformEnvironment({
     TENANT_PLANS: tenantPlans,
     [recordTables.audit.envVar]: tables.audit,
     [recordTables.usage.envVar]: tables.usage,
+    [recordTables.limits.envVar]: tables.limits,
     // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
     // JSON-lines file that stands in for the telemetry dead-letter queue.
     EXPORTS_DIR: path.join(stateDir, 'exports'),

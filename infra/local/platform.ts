@@ -158,11 +158,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const pool = await ensureStageUserPool(cognito, stage);
     log(`cognito on ${cognito.endpoint} (pool ${pool.userPoolId})`);
 
-    const tables = { audit: `tenantry-${stage}-audit`, usage: `tenantry-${stage}-usage` };
+    const tables = {
+      audit: `tenantry-${stage}-audit`,
+      usage: `tenantry-${stage}-usage`,
+      limits: `tenantry-${stage}-limits`,
+    };
     const eventBusName = `tenantry-${stage}`;
     const resourceNames = {
       auditTable: tables.audit,
       usageTable: tables.usage,
+      limitsTable: tables.limits,
       userPoolId: pool.userPoolId,
       masterSecretArn: standIns.masterSecretArn,
       controlSecretArn: standIns.controlSecretArn,

@@ -47,6 +47,8 @@ export interface ApiStackProps extends StackProps {
   readonly eventBus: events.IEventBus;
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
+  /** Each tenant's request rate and API calls of the month (the `rateLimits` need). */
+  readonly limitsTable: dynamodb.ITable;
   readonly provisioningWorkflow: sfn.IStateMachine;
   /**
    * The plan catalogue its functions get as `TENANT_PLANS` (JSON; infra/plans-context.ts).
@@ -176,6 +178,7 @@ export class ApiStack extends Stack {
       telemetryDeadLetterQueue: this.telemetryDeadLetterQueue,
       auditTable: props.auditTable,
       usageTable: props.usageTable,
+      limitsTable: props.limitsTable,
       provisioningWorkflow: props.provisioningWorkflow,
       exportsBucket: props.exportsBucket,
       userPool: props.userPool,

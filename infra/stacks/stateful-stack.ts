@@ -56,6 +56,8 @@ export class StatefulStack extends Stack {
   readonly controlAppSecret: secretsmanager.ISecret;
   readonly auditTable: dynamodb.Table;
   readonly usageTable: dynamodb.Table;
+  /** Each tenant's request rate and API calls of the month (issue 15): one update per request. */
+  readonly limitsTable: dynamodb.Table;
   readonly eventBus: events.EventBus;
   readonly exportsBucket: s3.Bucket;
 
@@ -142,6 +144,7 @@ export class StatefulStack extends Stack {
       });
     this.auditTable = recordTable('AuditTable', recordTables.audit);
     this.usageTable = recordTable('UsageTable', recordTables.usage);
+    this.limitsTable = recordTable('LimitsTable', recordTables.limits);
 
     this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `tenantry-${props.stage}` });
     this.eventBus.archive('EventArchive', {

@@ -9,6 +9,8 @@ import { tenantPlansField } from '#shared/domain/plans';
 import { ConfigError } from '#shared/errors';
 import { type DatabaseClusters, UnknownCluster } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
+import { recordTables } from '#shared/records/tables';
+import type { TenantLimiter } from '#shared/records/tenant-limits';
 
 /**
  * The composition root of a Tenantry function: every adapter it can use, made in this one place
@@ -195,6 +197,17 @@ export function awsServices(
       });
     },
     records: () => recordServicesFrom(env, clients),
+    limiter: () => {
+      const table = env[recordTables.limits.envVar];
+      if (!table) return null;
+      return lazyPort<TenantLimiter>(async () => {
+        const [{ DynamoDBClient }, { DynamoTenantLimiter }] = await Promise.all([
+          import('@aws-sdk/client-dynamodb'),
+          import('#shared/records/tenant-limits'),
+        ]);
+        return new DynamoTenantLimiter(new DynamoDBClient(clientOptions(clients, 'dynamodb')), table);
+      });
+    },
     ...overrides,
   });
 }

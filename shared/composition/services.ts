@@ -19,6 +19,7 @@ import type { SecretStore } from '#shared/ports/secrets';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { TelemetrySink } from '#shared/ports/telemetry';
 import type { WorkflowStarter } from '#shared/ports/workflows';
+import type { TenantLimiter } from '#shared/records/tenant-limits';
 
 /** Plain values every adapter set carries. */
 export interface PlatformSettings {
@@ -75,6 +76,8 @@ export interface Services {
   readonly telemetry: TelemetrySink | null;
   /** The audit, usage and metric stores and the finance export archive. */
   readonly records: RecordServices;
+  /** Each tenant's request rate and API calls of the month; `null` where no limits table is configured. */
+  readonly limiter: TenantLimiter | null;
 }
 
 export interface Adapters {
@@ -103,6 +106,11 @@ export interface Adapters {
    * @default - the control database's, with DEFAULT_IDEMPOTENCY_SETTINGS
    */
   readonly idempotency?: () => IdempotencyStore;
+  /**
+   * The per-tenant rate and monthly limits of the HTTP handlers.
+   * @default - none: requests are not limited
+   */
+  readonly limiter?: () => TenantLimiter | null;
 }
 
 /** Services on top of adapters; each adapter is made on first use. */
@@ -133,6 +141,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const secrets = once(adapters.secrets);
   const events = once(adapters.events);
   const telemetry = once(adapters.telemetry ?? (() => null));
+  const limiter = once(adapters.limiter ?? (() => null));
   const records = once(
     adapters.records ??
       (() => {
@@ -196,6 +205,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get telemetry() {
       return telemetry();
+    },
+    get limiter() {
+      return limiter();
     },
     get records() {
       return records();

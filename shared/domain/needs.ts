@@ -36,6 +36,8 @@ export const NEEDS = [
   'usageRecords',
   /** Write (and read) usage records, rollups and metrics: the consumers and the month close. */
   'usageRecordsWrite',
+  /** Each tenant's request rate and API calls of the month: every tenant route (issue 15). */
+  'rateLimits',
   /** List and read the finance exports archive. */
   'exportArchive',
   /** List, read and add to the finance exports archive (never delete). */

@@ -15,6 +15,7 @@ import {
   stateOf,
   validation,
 } from '#shared/http/middleware';
+import { rateLimiting } from '#shared/http/rate-limit';
 import { telemetry } from '#shared/http/telemetry';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { TelemetrySink } from '#shared/ports/telemetry';
@@ -112,8 +113,22 @@ function chainOf<const R extends RouteSpec>(
     .use(keys ? [keys.record] : [])
     .use(errorMapping())
     .use(authorization(route, tenantAccess))
+    .use(
+      route.access.kind === 'tenant'
+        ? [rateLimiting(route, { limiter: () => services.limiter, events: () => eventsOf(services) })]
+        : [],
+    )
     .use(validation(route))
     .use(keys ? [keys.claim] : [])
     .handler(core);
   return wrapped as unknown as HttpHandler;
+}
+
+/** The function's event publisher, or null in a composition without one (a test's). */
+function eventsOf(services: Services) {
+  try {
+    return services.events;
+  } catch {
+    return null;
+  }
 }

@@ -34,6 +34,10 @@ export interface RequestState {
    * (accepting an invitation): its audit record belongs in that tenant's log.
    */
   recordTenantId: string | null;
+  /** Refused for its tenant's rate or month (shared/http/rate-limit.ts): not billed as an API call. */
+  throttled: boolean;
+  /** The RateLimit headers of an admitted request, added to its answer. */
+  rateLimitHeaders: Record<string, string> | null;
 }
 
 export type HttpRequest = Request<HttpEvent, HttpResponse, Error>;
@@ -59,6 +63,8 @@ export function stateOf(event: HttpEvent): RequestState {
       query: {},
       body: undefined,
       recordTenantId: null,
+      throttled: false,
+      rateLimitHeaders: null,
     };
     states.set(event, state);
   }

@@ -72,7 +72,8 @@ export function recordsOf(
   }
   // Nothing of a suspended tenant is billed: its refused calls have no grant, and the calls it
   // may still make (reading its own status, a platform admin's support work) are not charged.
-  if (authorisedTenant && state.grant?.suspended !== true) {
+  // Nor is a request refused for the tenant's rate or month limit (issue 15): nothing was served.
+  if (authorisedTenant && state.grant?.suspended !== true && !state.throttled) {
     usage = {
       tenantId: authorisedTenant,
       resourceType: 'api_calls',

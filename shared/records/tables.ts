@@ -3,7 +3,7 @@
  * local platform creates the same ones in its DynamoDB API.
  */
 export interface RecordTableSpec {
-  readonly id: 'audit' | 'usage';
+  readonly id: 'audit' | 'usage' | 'limits';
   /** Environment variable that carries the table name to the functions. */
   readonly envVar: string;
   /** Key attributes; both are strings. */
@@ -25,6 +25,15 @@ export const recordTables = {
   usage: {
     id: 'usage',
     envVar: 'USAGE_TABLE_NAME',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+  },
+  // Each tenant's request-rate state and API calls of a month (issue 15): one item a tenant and
+  // month, updated once per request; a month's item expires a few months after it ended.
+  limits: {
+    id: 'limits',
+    envVar: 'LIMITS_TABLE_NAME',
     partitionKey: 'pk',
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',

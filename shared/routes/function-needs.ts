@@ -20,7 +20,13 @@ import {
 export function routeFunctionNeeds(routes: readonly RouteSpec[] = routeList): Map<string, Need[]> {
   const byHandler = new Map<string, (readonly Need[])[]>();
   for (const route of routes)
-    byHandler.set(route.handler, [...(byHandler.get(route.handler) ?? []), route.needs]);
+    byHandler.set(route.handler, [
+      ...(byHandler.get(route.handler) ?? []),
+      route.needs,
+      // Every tenant route is limited per tenant (shared/http/rate-limit.ts), by the limits of the
+      // tenant's plan: the grant computes them from the deployment's catalogue (TENANT_PLANS).
+      route.access.kind === 'tenant' ? ['rateLimits', 'plans'] : [],
+    ]);
   return new Map([...byHandler].map(([handler, declared]) => [handler, unionOfNeeds(declared)]));
 }
 

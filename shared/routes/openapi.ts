@@ -76,6 +76,34 @@ const IDEMPOTENCY_KEY_PARAMETER = {
   example: '3f1c2a9e-5b7d-4c2a-9a41-0e6f1d2b8c77',
 };
 
+/** The RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10) of every tenant route. */
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Policy': {
+    description:
+      'The tenant\'s limits as Structured Fields: `"burst";q=<requests at once>;w=<seconds to refill>, ' +
+      '"month";q=<API calls a month>;w=<seconds in the month>`',
+    schema: { type: 'string' },
+  },
+  RateLimit: {
+    description: 'What is left: `"burst";r=<requests left at once>;t=<seconds until the burst is full>`',
+    schema: { type: 'string' },
+  },
+};
+
+/** The 429 of every tenant route (shared/http/rate-limit.ts). */
+function rateLimitedResponse(route: RouteSpec): JsonSchema {
+  const month = route.exemptFromMonthlyQuota
+    ? ' (never refused for the month: this read shows an admin why it ran out)'
+    : '; or `quota_exceeded` (`quota: "apiCallsPerMonth"`, `limit`, `used`): the month\'s API calls are used up, `Retry-After` until the UTC month turns';
+  return {
+    description:
+      `\`rate_limited\`: more requests for this tenant than its plan allows a second (with its burst)${month}. ` +
+      `Nothing was done, and the request is not billed. Or ${String(COMMON_RESPONSES[429]?.description)}`,
+    headers: { ...RETRY_AFTER_HEADER, ...RATE_LIMIT_HEADERS },
+    content: json(eitherError),
+  };
+}
+
 /** The header of every `preferMinimal` route (shared/http/prefer.ts, RFC 7240 §4.2). */
 const PREFER_PARAMETER = {
   name: 'Prefer',
@@ -102,6 +130,21 @@ const IDEMPOTENT_REPLAYED = {
 const IDEMPOTENCY_IN_PROGRESS =
   'idempotency_in_progress: a request with this Idempotency-Key is still running; nothing was done. ' +
   'Send the same request again after `Retry-After` seconds';
+
+/** A tenant route's answers with the 429 of its limits, and the RateLimit headers on its successes. */
+function withRateLimit(route: RouteSpec, responses: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  if (route.access.kind !== 'tenant') return responses;
+  const out: Record<string, JsonSchema> = {};
+  for (const [status, response] of Object.entries(responses)) {
+    const code = Number(status);
+    out[status] =
+      code >= 200 && code < 300
+        ? { ...response, headers: { ...(response.headers as JsonSchema | undefined), ...RATE_LIMIT_HEADERS } }
+        : response;
+  }
+  out[429] = rateLimitedResponse(route);
+  return out;
+}
 
 /** The answers an Idempotency-Key adds to a route: replay header on successes, 409, 422, 400. */
 function withIdempotency(responses: Record<string, JsonSchema>): Record<string, JsonSchema> {
@@ -266,7 +309,10 @@ export function openApiDocument(
         ...(route.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
         ...(route.preferMinimal ? [PREFER_PARAMETER] : []),
       ],
-      responses: route.idempotent ? withIdempotency(responsesOf(route)) : responsesOf(route),
+      responses: withRateLimit(
+        route,
+        route.idempotent ? withIdempotency(responsesOf(route)) : responsesOf(route),
+      ),
       security: route.access.kind === 'public' ? [] : [{ cognito: [] }],
       'x-tenantry-access':
         route.access.kind === 'tenant'

@@ -27,6 +27,7 @@ export const quotaRoutes = {
     access: { kind: 'tenant', permission: 'tenant:read' },
     handler: 'tenants/get-quotas',
     needs: ['controlDb', 'tenantData', 'usageRecords', 'plans', 'telemetry'],
+    exemptFromMonthlyQuota: true,
     request: { params: tenantParams },
     responses: { 200: { description: 'Plan, limits and usage', schema: quotasSchema }, ...inTenant },
   }),

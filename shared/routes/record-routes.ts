@@ -169,6 +169,7 @@ export const recordRoutes = {
     access: { kind: 'tenant', permission: 'usage:read' },
     handler: 'usage/get-usage',
     needs: ['controlDb', 'usageRecords', 'telemetry'],
+    exemptFromMonthlyQuota: true,
     request: { params: tenantParams, query: usageQuerySchema },
     responses: {
       200: {

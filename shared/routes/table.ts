@@ -135,6 +135,7 @@ export const routes = {
     access: { kind: 'tenant', permission: 'tenant:read', whileSuspended: true },
     handler: 'tenants/get-tenant',
     needs: ['controlDb', 'telemetry'],
+    exemptFromMonthlyQuota: true,
     request: { params: tenantParams },
     responses: { 200: { description: 'The tenant', schema: tenantSchema }, ...inTenant },
   }),

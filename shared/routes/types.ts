@@ -79,6 +79,11 @@ export interface RouteSpec<
    * then answers without reading its rows back, and says so in `Preference-Applied`.
    */
   readonly preferMinimal?: true;
+  /**
+   * A read an admin needs to see why the tenant's month ran out (the tenant, its quotas, its
+   * usage): still rate-limited and counted, never refused for `apiCallsPerMonth` (issue 15).
+   */
+  readonly exemptFromMonthlyQuota?: true;
   readonly request: {
     readonly params?: P;
     readonly query?: Q;

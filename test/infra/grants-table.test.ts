@@ -29,7 +29,7 @@ describe('the generated table of functions and grants', () => {
   it('lists the route, trigger, step, consumer and job functions with their needs', () => {
     const table = grantsTable(assembly);
     expect(table).toContain('| `platform/get-health` | — | — | — |');
-    expect(table).toMatch(/\| `rows\/list-rows` \| controlDb, tenantData, telemetry \|/);
+    expect(table).toMatch(/\| `rows\/list-rows` \| controlDb, tenantData, telemetry, rateLimits, plans \|/);
     expect(table).toMatch(/sts:AssumeRole, sts:TagSession on `.*TenantAccessRole/);
     // A changed table changes the document: the check above can fail.
     expect(withTable(document, `${TABLE_START}\nx\n${TABLE_END}`)).not.toBe(document);

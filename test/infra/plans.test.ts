@@ -52,7 +52,9 @@ describe('the plan catalogue from the CDK context', () => {
       expect(settings.plans.team?.members).toBe(30);
     }
     expect(byHandler.get('tenants/put-plan')).toHaveProperty('TENANT_PLANS');
-    expect(byHandler.get('rows/list-rows')).not.toHaveProperty('TENANT_PLANS');
+    // Every tenant route is rate-limited by its tenant's plan; a route of no tenant has no catalogue.
+    expect(byHandler.get('rows/list-rows')).toHaveProperty('TENANT_PLANS');
+    expect(byHandler.get('me/get-me')).not.toHaveProperty('TENANT_PLANS');
     // The post-confirmation trigger registers tenants too.
     const triggers = Template.fromStack(built.identity).findResources('AWS::Lambda::Function');
     const withPlans = Object.values(triggers).filter(

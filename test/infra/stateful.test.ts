@@ -120,10 +120,10 @@ describe('StatefulStack', () => {
     dev.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
   });
 
-  it('creates the audit and usage tables on demand with PITR and server-side encryption', () => {
+  it('creates the audit, usage and limits tables on demand with PITR and server-side encryption', () => {
     for (const template of [dev, prod]) {
       const tables = Object.values(template.findResources('AWS::DynamoDB::Table')) as Resource[];
-      expect(tables).toHaveLength(2);
+      expect(tables).toHaveLength(3);
       for (const table of tables) {
         expect(table.Properties).toMatchObject({
           BillingMode: 'PAY_PER_REQUEST',
@@ -137,8 +137,10 @@ describe('StatefulStack', () => {
       }
       const withTtl = tables.filter((table) => table.Properties.TimeToLiveSpecification);
       // Audit records expire after their retention; in the usage table only the metric samples'
-      // per-event ledger entries carry `expiresAt` (rollups and raw usage are kept).
+      // per-event ledger entries carry `expiresAt` (rollups and raw usage are kept); a tenant's
+      // month of the limits table expires three months after the month.
       expect(withTtl.map((table) => table.Properties.TimeToLiveSpecification)).toEqual([
+        { AttributeName: 'expiresAt', Enabled: true },
         { AttributeName: 'expiresAt', Enabled: true },
         { AttributeName: 'expiresAt', Enabled: true },
       ]);

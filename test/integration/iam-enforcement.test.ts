@@ -72,6 +72,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
     iam = platformIam(assembly, {
       auditTable: info.tables.audit,
       usageTable: info.tables.usage,
+      limitsTable: info.tables.limits,
       userPoolId: info.userPoolId,
       masterSecretArn: info.dataApi.masterSecretArn,
       controlSecretArn: info.dataApi.controlSecretArn,

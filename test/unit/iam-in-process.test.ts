@@ -254,6 +254,7 @@ describe('the names the local platform gives what the templates leave unnamed', 
   const resolve = localPhysicalNames(scope, {
     auditTable: 'tenantry-local-audit',
     usageTable: 'tenantry-local-usage',
+    limitsTable: 'tenantry-local-limits',
     userPoolId: 'local_abc',
     masterSecretArn:
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/master-AbCdEf',

@@ -141,6 +141,7 @@ function requestPathUsage({ deployment, scenario, assumptions }: ScenarioInputs)
     apiLogBytes: assumptions.platformLogBytesPerInvocation + assumptions.logLineBytes,
     xRayTraces: tracesPerRequest(scenario.requestsPerSecond),
     dataApiCalls: assumptions.dataApiCallsPerRequest,
+    limitWrites: 1,
   };
 }
 
@@ -303,6 +304,12 @@ export function requestPathCost(inputs: ScenarioInputs): LineItem[] {
       usdPerMillion: costOf('cloudWatchLogsIngestion', (usage.apiLogBytes * MILLION) / BYTES_PER_GB),
     },
     { item: 'X-Ray traces', usdPerMillion: costOf('xRayTracesRecorded', usage.xRayTraces * MILLION) },
+    {
+      // shared/records/tenant-limits.ts: one conditional UpdateItem of a small item (one write
+      // unit, on-demand) admits each tenant request against its rate and month (issue 15).
+      item: 'Tenant limits (one DynamoDB update a request)',
+      usdPerMillion: costOf('dynamoDbOnDemandWrites', usage.limitWrites * MILLION),
+    },
   ];
 }
 

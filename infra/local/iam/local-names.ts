@@ -17,6 +17,7 @@ import type { PhysicalResolver } from './template-policies.ts';
 export interface LocalResourceNames {
   readonly auditTable: string;
   readonly usageTable: string;
+  readonly limitsTable: string;
   /** The local user pool's id (`us-east-1_…`). */
   readonly userPoolId: string;
   /** The Secrets Manager stand-in's ARN of the master secret, random suffix included. */
@@ -35,6 +36,7 @@ const NAMED: ReadonlyArray<{
 }> = [
   { type: 'AWS::DynamoDB::Table', constructId: /^AuditTable[0-9A-F]{8}$/, name: (n) => n.auditTable },
   { type: 'AWS::DynamoDB::Table', constructId: /^UsageTable[0-9A-F]{8}$/, name: (n) => n.usageTable },
+  { type: 'AWS::DynamoDB::Table', constructId: /^LimitsTable[0-9A-F]{8}$/, name: (n) => n.limitsTable },
   { type: 'AWS::Cognito::UserPool', constructId: /^UserPool[0-9A-F]{8}$/, name: (n) => n.userPoolId },
   { type: 'AWS::S3::Bucket', constructId: /^FinanceExportsBucket[0-9A-F]{8}$/, name: (n) => n.exportsBucket },
   {

@@ -1,0 +1,143 @@
+import type { MiddlewareObj } from '@middy/core';
+import { logger } from '#shared/core/logger';
+import { MonthlyQuotaExceeded, RateLimited } from '#shared/errors';
+import { QuotaThresholdReached } from '#shared/events/events';
+import { type HttpEvent, type HttpRequest, type HttpResponse, stateOf } from '#shared/http/middleware';
+import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
+import type { Admission, RateLimits, TenantLimiter } from '#shared/records/tenant-limits';
+import type { RouteSpec } from '#shared/routes/types';
+
+/**
+ * Per-tenant limits on every tenant route (issue 15), after the caller's grant is known (it
+ * carries the tenant's effective limits) and before the input is read: one conditional
+ * UpdateItem per request (shared/records/tenant-limits.ts).
+ *
+ * - Beyond `requestsPerSecond` (with `burst`): 429 `rate_limited`, `Retry-After` in seconds.
+ * - Past `apiCallsPerMonth`: 429 `quota_exceeded` (`quota: "apiCallsPerMonth"`), `Retry-After`
+ *   until the UTC month turns; routes marked `exemptFromMonthlyQuota` are still served.
+ * - A refused request is not billed as an API call (RequestState.throttled).
+ * - Every answer of a limited route carries the RateLimit header fields of
+ *   draft-ietf-httpapi-ratelimit-headers-10 (https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/10/):
+ *   `RateLimit-Policy: "burst";q=<burst>;w=<seconds to refill it>, "month";q=<apiCallsPerMonth>;w=<seconds in the month>`
+ *   and `RateLimit: "burst";r=<requests left at once>;t=<seconds until full>`, as Structured Fields lists.
+ * - When the month's calls reach 80 % and 100 % of the limit, one Quota Threshold Reached event
+ *   each (the counter is atomic: exactly one request sees each value).
+ *
+ * The limiter failing (DynamoDB unreachable) lets the request through and logs the error: a
+ * tenant is never refused because the platform's own bookkeeping failed.
+ */
+export interface RateLimitOptions {
+  readonly limiter: () => TenantLimiter | null;
+  readonly events: () => EventPublisher | null;
+}
+
+const SECONDS_IN_MONTH = (month: string) => {
+  const [year, index] = month.split('-').map(Number) as [number, number];
+  return (Date.UTC(year, index, 1) - Date.UTC(year, index - 1, 1)) / 1000;
+};
+
+/** The RateLimit-Policy field of a tenant's limits (Structured Fields list, quoted names). */
+export function rateLimitPolicy(limits: RateLimits, month: string): string {
+  const refill = limits.requestsPerSecond > 0 ? Math.ceil(limits.burst / limits.requestsPerSecond) : 0;
+  return `"burst";q=${limits.burst};w=${refill}, "month";q=${limits.apiCallsPerMonth};w=${SECONDS_IN_MONTH(month)}`;
+}
+
+export function rateLimitHeaders(limits: RateLimits, admission: Admission & { admitted: true }) {
+  return {
+    'ratelimit-policy': rateLimitPolicy(limits, admission.month),
+    ratelimit: `"burst";r=${admission.remaining};t=${admission.resetSeconds}`,
+  };
+}
+
+/** The thresholds (in %) whose crossing is announced. */
+const THRESHOLDS = [80, 100] as const;
+
+export function rateLimiting(
+  route: RouteSpec,
+  options: RateLimitOptions,
+): MiddlewareObj<HttpEvent, HttpResponse> {
+  return {
+    name: 'rate-limit',
+    before: async (request: HttpRequest) => {
+      const state = stateOf(request.event);
+      const grant = route.access.kind === 'tenant' ? state.grant : null;
+      const limiter = options.limiter();
+      if (!grant || !limiter) return;
+      const limits = grant.limits;
+      const now = Date.now();
+      let admission: Admission;
+      try {
+        admission = await limiter.admit({
+          tenantId: grant.tenantId,
+          limits,
+          checkMonth: route.exemptFromMonthlyQuota !== true,
+          now,
+        });
+      } catch (error) {
+        logger.error('rate limiter failed; the request is let through', { error });
+        return;
+      }
+      if (!admission.admitted) {
+        state.throttled = true;
+        const headers = {
+          'retry-after': String(admission.retryAfterSeconds),
+          'ratelimit-policy': rateLimitPolicy(limits, new Date(now).toISOString().slice(0, 7)),
+          ratelimit: `"burst";r=0;t=${admission.retryAfterSeconds}`,
+        };
+        if (admission.reason === 'rate') {
+          throw new RateLimited(
+            `Too many requests for this tenant: at most ${limits.requestsPerSecond} a second (burst ${limits.burst}); retry after ${admission.retryAfterSeconds} s`,
+            { retryAfterSeconds: admission.retryAfterSeconds },
+            headers,
+          );
+        }
+        throw new MonthlyQuotaExceeded(
+          `This tenant's plan allows ${limits.apiCallsPerMonth} API calls a month, all used in ${admission.month}`,
+          {
+            quota: 'apiCallsPerMonth',
+            limit: limits.apiCallsPerMonth,
+            used: admission.monthUsed,
+            retryAfterSeconds: admission.retryAfterSeconds,
+          },
+          headers,
+        );
+      }
+      state.rateLimitHeaders = rateLimitHeaders(limits, admission);
+      const crossed = THRESHOLDS.filter(
+        (threshold) =>
+          limits.apiCallsPerMonth > 0 &&
+          admission.monthUsed === Math.ceil((limits.apiCallsPerMonth * threshold) / 100),
+      );
+      for (const threshold of crossed) {
+        await announce(options.events(), {
+          tenantId: grant.tenantId,
+          plan: grant.plan,
+          quota: 'apiCallsPerMonth',
+          threshold,
+          limit: limits.apiCallsPerMonth,
+          used: admission.monthUsed,
+          period: admission.month,
+          at: new Date(now).toISOString(),
+        });
+      }
+    },
+    after: (request: HttpRequest) => {
+      const headers = stateOf(request.event).rateLimitHeaders;
+      if (headers && request.response) {
+        request.response.headers = { ...request.response.headers, ...headers };
+      }
+    },
+  };
+}
+
+async function announce(
+  events: EventPublisher | null,
+  detail: Parameters<typeof outgoing<typeof QuotaThresholdReached.schema>>[1],
+): Promise<void> {
+  if (!events) return;
+  try {
+    await events.publish([outgoing(QuotaThresholdReached, detail)]);
+  } catch (error) {
+    logger.error('quota threshold event not published', { error });
+  }
+}
