@@ -1,11 +1,12 @@
 import type { MiddlewareObj } from '@middy/core';
 import { logger } from '#shared/core/logger';
 import { MonthlyQuotaExceeded, RateLimited } from '#shared/errors';
-import { QuotaThresholdReached } from '#shared/events/events';
+import { AuditRecord, QuotaThresholdReached } from '#shared/events/events';
 import { type HttpEvent, type HttpRequest, type HttpResponse, stateOf } from '#shared/http/middleware';
 import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
 import type { Admission, RateLimits, TenantLimiter } from '#shared/records/tenant-limits';
 import type { RouteSpec } from '#shared/routes/types';
+import { THRESHOLD_AUDIT_ACTION, thresholdsCrossed } from '#shared/tenancy/quota-thresholds';
 
 /**
  * Per-tenant limits on every tenant route (issue 15), after the caller's grant is known (it
@@ -48,9 +49,6 @@ export function rateLimitHeaders(limits: RateLimits, admission: Admission & { ad
     ratelimit: `"burst";r=${admission.remaining};t=${admission.resetSeconds}`,
   };
 }
-
-/** The thresholds (in %) whose crossing is announced. */
-const THRESHOLDS = [80, 100] as const;
 
 export function rateLimiting(
   route: RouteSpec,
@@ -103,22 +101,25 @@ export function rateLimiting(
         );
       }
       state.rateLimitHeaders = rateLimitHeaders(limits, admission);
-      const crossed = THRESHOLDS.filter(
-        (threshold) =>
-          limits.apiCallsPerMonth > 0 &&
-          admission.monthUsed === Math.ceil((limits.apiCallsPerMonth * threshold) / 100),
-      );
-      for (const threshold of crossed) {
-        await announce(options.events(), {
-          tenantId: grant.tenantId,
-          plan: grant.plan,
-          quota: 'apiCallsPerMonth',
-          threshold,
-          limit: limits.apiCallsPerMonth,
-          used: admission.monthUsed,
-          period: admission.month,
-          at: new Date(now).toISOString(),
-        });
+      for (const threshold of thresholdsCrossed(
+        limits.apiCallsPerMonth,
+        admission.monthUsed - 1,
+        admission.monthUsed,
+      )) {
+        await announce(
+          options.events(),
+          {
+            tenantId: grant.tenantId,
+            plan: grant.plan,
+            quota: 'apiCallsPerMonth',
+            threshold,
+            limit: limits.apiCallsPerMonth,
+            used: admission.monthUsed,
+            period: admission.month,
+            at: new Date(now).toISOString(),
+          },
+          { userId: state.caller?.userId ?? 'anonymous', requestId: state.requestId },
+        );
       }
     },
     after: (request: HttpRequest) => {
@@ -130,13 +131,39 @@ export function rateLimiting(
   };
 }
 
+/**
+ * The event for routing and an audit record for the tenant's log, in one PutEvents call, as the
+ * counted quotas announce theirs (shared/tenancy/quota-thresholds.ts). Exactly one request sees
+ * each count, so no claim is needed; an announcement the bus refuses is logged, not retried.
+ */
 async function announce(
   events: EventPublisher | null,
   detail: Parameters<typeof outgoing<typeof QuotaThresholdReached.schema>>[1],
+  actor: { readonly userId: string; readonly requestId: string },
 ): Promise<void> {
   if (!events) return;
   try {
-    await events.publish([outgoing(QuotaThresholdReached, detail)]);
+    const { failed } = await events.publish([
+      outgoing(QuotaThresholdReached, detail),
+      outgoing(AuditRecord, {
+        tenantId: detail.tenantId,
+        userId: actor.userId,
+        action: THRESHOLD_AUDIT_ACTION,
+        resource: `/tenants/${detail.tenantId}/quotas`,
+        outcome: 'success',
+        statusCode: 200,
+        requestId: actor.requestId,
+        at: detail.at,
+        details: {
+          quota: detail.quota,
+          threshold: detail.threshold,
+          limit: detail.limit,
+          used: detail.used,
+          period: detail.period,
+        },
+      }),
+    ]);
+    if (failed.length > 0) logger.warn('quota threshold announcement not published', { ...detail });
   } catch (error) {
     logger.error('quota threshold event not published', { error });
   }

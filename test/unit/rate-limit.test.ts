@@ -145,21 +145,27 @@ describe('the rate-limit middleware', () => {
         events: () => events,
       }).before?.(requestFor());
     }
-    expect(published.map((event) => event.detail)).toEqual([
-      expect.objectContaining({
-        quota: 'apiCallsPerMonth',
-        threshold: 80,
-        used: 8,
-        limit: 10,
-        period: '2026-12',
-      }),
-      expect.objectContaining({
-        quota: 'apiCallsPerMonth',
-        threshold: 100,
-        used: 10,
-        limit: 10,
-        period: '2026-12',
-      }),
+    expect(published.map((event) => [event.detailType, event.detail])).toEqual([
+      [
+        'Quota Threshold Reached',
+        expect.objectContaining({
+          quota: 'apiCallsPerMonth',
+          threshold: 80,
+          used: 8,
+          limit: 10,
+          period: '2026-12',
+        }),
+      ],
+      [
+        'Audit Record',
+        expect.objectContaining({
+          tenantId: 't_a',
+          action: 'quotas.thresholdReached',
+          details: { quota: 'apiCallsPerMonth', threshold: 80, limit: 10, used: 8, period: '2026-12' },
+        }),
+      ],
+      ['Quota Threshold Reached', expect.objectContaining({ threshold: 100, used: 10 })],
+      ['Audit Record', expect.objectContaining({ details: expect.objectContaining({ threshold: 100 }) })],
     ]);
   });
 
