@@ -16,6 +16,7 @@ import {
   validation,
 } from '#shared/http/middleware';
 import { rateLimiting } from '#shared/http/rate-limit';
+import { storageQuota } from '#shared/http/storage-quota';
 import { telemetry } from '#shared/http/telemetry';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { TelemetrySink } from '#shared/ports/telemetry';
@@ -116,6 +117,16 @@ function chainOf<const R extends RouteSpec>(
     .use(
       route.access.kind === 'tenant'
         ? [rateLimiting(route, { limiter: () => services.limiter, events: () => eventsOf(services) })]
+        : [],
+    )
+    .use(
+      route.growsStorage
+        ? [
+            storageQuota(route, {
+              usage: () => services.records.usage,
+              cacheMs: () => services.settings.accessCacheMs,
+            }),
+          ]
         : [],
     )
     .use(validation(route))

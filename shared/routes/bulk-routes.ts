@@ -113,6 +113,7 @@ export const bulkRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/post-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    growsStorage: true,
     idempotent: true,
     preferMinimal: true,
     request: { params: tableParams, body: batchBodySchema },
@@ -138,6 +139,7 @@ export const bulkRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/import-rows',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    growsStorage: true,
     idempotent: true,
     preferMinimal: true,
     request: {

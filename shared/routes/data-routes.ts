@@ -142,6 +142,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'tables:write' },
     handler: 'tables/post-table',
     needs: ['controlDb', 'tenantData', 'plans', 'events', 'telemetry'],
+    growsStorage: true,
     idempotent: true,
     request: { params: databaseParams, body: createTableSchema },
     responses: {
@@ -219,6 +220,7 @@ export const dataRoutes = {
     access: { kind: 'tenant', permission: 'rows:write' },
     handler: 'rows/post-row',
     needs: ['controlDb', 'tenantData', 'telemetry'],
+    growsStorage: true,
     idempotent: true,
     request: { params: tableParams, body: rowBodySchema },
     responses: {

@@ -26,6 +26,8 @@ export function routeFunctionNeeds(routes: readonly RouteSpec[] = routeList): Ma
       // Every tenant route is limited per tenant (shared/http/rate-limit.ts), by the limits of the
       // tenant's plan: the grant computes them from the deployment's catalogue (TENANT_PLANS).
       route.access.kind === 'tenant' ? ['rateLimits', 'plans'] : [],
+      // A write that grows data reads the tenant's latest storage snapshot (shared/http/storage-quota.ts).
+      route.growsStorage ? ['usageRecords'] : [],
     ]);
   return new Map([...byHandler].map(([handler, declared]) => [handler, unionOfNeeds(declared)]));
 }

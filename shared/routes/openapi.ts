@@ -143,6 +143,13 @@ function withRateLimit(route: RouteSpec, responses: Record<string, JsonSchema>):
         : response;
   }
   out[429] = rateLimitedResponse(route);
+  const forbidden = out[403];
+  if (route.growsStorage && forbidden) {
+    out[403] = {
+      ...forbidden,
+      description: `${String(forbidden.description)}; or \`quota_exceeded\` (\`quota: "storageBytes"\`, \`limit\`, \`used\`): the latest storage snapshot reached the plan's storage; nothing was written`,
+    };
+  }
   return out;
 }
 

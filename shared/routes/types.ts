@@ -84,6 +84,11 @@ export interface RouteSpec<
    * usage): still rate-limited and counted, never refused for `apiCallsPerMonth` (issue 15).
    */
   readonly exemptFromMonthlyQuota?: true;
+  /**
+   * A write that grows the tenant's data (rows, tables): refused with 403 `quota_exceeded` once
+   * the latest storage snapshot has reached the plan's `storageBytes` (shared/http/storage-quota.ts).
+   */
+  readonly growsStorage?: true;
   readonly request: {
     readonly params?: P;
     readonly query?: Q;

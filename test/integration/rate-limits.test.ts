@@ -5,6 +5,7 @@ import { DynamoTenantLimiter, nextMonthStart } from '#shared/records/tenant-limi
 import { UsageStore } from '#shared/records/usage-store';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { expectStatus } from '../support/tenancy.ts';
+import { sendText, tenantWithDatabase } from '../support/tenant-data.ts';
 
 /**
  * Per-tenant rate and monthly limits (issue 15, part R): the limiter's arithmetic on the local
@@ -202,5 +203,90 @@ describe('rate and monthly limits on the API', () => {
     // Raising the limit serves the tenant again at once.
     await setLimits(limited, { apiCallsPerMonth: null });
     expectStatus(await owner.call('GET', `/tenants/${limited}/roles`), 200);
+  });
+});
+
+describe('the storage limit on writes that grow data', () => {
+  let admin: Actor;
+  let owner: Actor;
+
+  beforeAll(async () => {
+    [admin, owner] = await Promise.all([
+      newActor(client, 'storage-admin', { groups: ['platform-admin'] }),
+      newActor(client, 'storage-owner'),
+    ]);
+  });
+
+  it('refuses row inserts, batches, imports and new tables with 403 quota_exceeded once the snapshot reached storageBytes; reads, updates and deletes go on', async () => {
+    const { tenantId, base } = await tenantWithDatabase(owner);
+    const tables = `${base}/tables`;
+    expectStatus(
+      await owner.call('POST', tables, { name: 'notes', columns: [{ name: 'v', type: 'text' }] }),
+      201,
+    );
+    const row = expectStatus(await owner.call('POST', `${tables}/notes/rows`, { v: 'kept' }), 201).body as {
+      id: string;
+    };
+    // The latest snapshot measured 5 000 bytes; the plan allows 4 096.
+    const store = new UsageStore(dynamo, info.tables.usage);
+    const at = new Date().toISOString();
+    await store.seedRawRecords([
+      {
+        eventId: `snap-${tenantId}`,
+        tenantId,
+        resourceType: 'storage_bytes',
+        quantity: 5_000,
+        unit: 'bytes',
+        at,
+      },
+    ]);
+    await store.reconcileDay(tenantId, at.slice(0, 10));
+    expectStatus(
+      await admin.call('PUT', `/tenants/${tenantId}/plan`, {
+        plan: 'generous',
+        overrides: { storageBytes: 4_096 },
+      }),
+      200,
+    );
+
+    const refused = [
+      await owner.call('POST', `${tables}/notes/rows`, { v: 'more' }),
+      await owner.call('POST', `${tables}/notes/rows/batch`, { rows: [{ v: 'a' }, { v: 'b' }] }),
+      await owner.call('POST', tables, { name: 'more_notes', columns: [{ name: 'v', type: 'text' }] }),
+      await sendText(
+        info,
+        owner,
+        'POST',
+        `${tables}/notes/rows/import?format=csv`,
+        'v\nimported\n',
+        'text/csv',
+      ),
+    ];
+    for (const response of refused) {
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({
+        error: expect.objectContaining({
+          code: 'quota_exceeded',
+          quota: 'storageBytes',
+          limit: 4_096,
+          used: 5_000,
+        }),
+      });
+    }
+    const rows = expectStatus(await owner.call('GET', `${tables}/notes/rows`), 200).body as {
+      items: unknown[];
+    };
+    expect(rows.items).toHaveLength(1);
+    expectStatus(await owner.call('PATCH', `${tables}/notes/rows/${row.id}`, { v: 'edited' }), 200);
+    expectStatus(await owner.call('DELETE', `${tables}/notes/rows/${row.id}`), 204);
+    // A raised limit lets the tenant write again.
+    expectStatus(
+      await admin.call('PUT', `/tenants/${tenantId}/plan`, {
+        plan: 'generous',
+        overrides: { storageBytes: null },
+      }),
+      200,
+    );
+    expectStatus(await owner.call('POST', `${tables}/notes/rows`, { v: 'again' }), 201);
   });
 });
