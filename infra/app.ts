@@ -138,6 +138,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     stage,
     policy,
     description: description('event consumers, dead-letter queues and alarms'),
+    tenantPlans,
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,

@@ -11,7 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
-import { grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { JOB_TARGET_MAX_EVENT_AGE_SECONDS, JOB_TARGET_RETRY_ATTEMPTS } from '#shared/events/delivery-policy';
@@ -34,6 +34,8 @@ export interface RecordJobsProps {
   readonly tenantAccessRole?: iam.IRole;
   readonly eventBus: events.IEventBus;
   readonly usageTable: dynamodb.ITable;
+  /** The plan catalogue (`TENANT_PLANS` JSON): the storage snapshot's thresholds read each tenant's plan. */
+  readonly tenantPlans?: string;
   readonly exportsBucket: s3.IBucket;
   /**
    * Where the jobs' dead-letter alarm notifies.
@@ -88,6 +90,7 @@ export class RecordJobs extends Construct {
       eventBus: props.eventBus,
       usageTable: props.usageTable,
       exportsBucket: props.exportsBucket,
+      tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
     };
     grantNeeds(this.storageSnapshot, RECORD_JOB_NEEDS.storageSnapshot, resources);
 

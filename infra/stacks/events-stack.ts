@@ -20,6 +20,8 @@ export interface EventsStackProps extends StackProps {
   readonly eventBus: events.IEventBus;
   readonly auditTable: dynamodb.ITable;
   readonly usageTable: dynamodb.ITable;
+  /** The plan catalogue (`TENANT_PLANS` JSON; infra/plans-context.ts) of the storage snapshot job. */
+  readonly tenantPlans?: string;
   /**
    * Consumers to wire.
    * @default subscriptions, the shared list
@@ -79,6 +81,7 @@ export class EventsStack extends Stack {
         eventBus: props.eventBus,
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,
+        ...(props.tenantPlans ? { tenantPlans: props.tenantPlans } : {}),
         alarmTopic: this.alarmTopic,
       });
     }

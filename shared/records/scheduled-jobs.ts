@@ -17,6 +17,7 @@ export const RECORD_JOB_HANDLERS = {
  */
 export const RECORD_JOB_NEEDS = {
   // Each database is measured as its own tenant (a tenant-access session), never as the master.
-  storageSnapshot: ['controlDb', 'tenantData', 'events'],
+  // Its thresholds read each tenant's plan against the catalogue (`plans`).
+  storageSnapshot: ['controlDb', 'tenantData', 'events', 'plans'],
   monthClose: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite'],
 } as const satisfies Record<keyof typeof RECORD_JOB_HANDLERS, readonly Need[]>;

@@ -137,7 +137,7 @@ export async function snapshotStorage(
   publisher: EventPublisher,
   now: Date = new Date(),
   options: MeasureOptions = {},
-): Promise<{ tenants: number; events: number }> {
+): Promise<{ tenants: number; events: number; measured: TenantStorage[] }> {
   const measured = await measureTenantStorage(control, sizeOf, options);
   const at = now.toISOString();
   const events: OutgoingEvent[] = measured.flatMap((tenant) => [
@@ -156,11 +156,11 @@ export async function snapshotStorage(
       at,
     }),
   ]);
-  if (events.length === 0) return { tenants: 0, events: 0 };
+  if (events.length === 0) return { tenants: 0, events: 0, measured };
   const { failed } = await publisher.publish(events);
   if (failed.length > 0) {
     // The job fails, so the scheduler retries it (and dead-letters it after that): nothing is dropped.
     throw new Error(`${failed.length} storage usage events were not published: ${failed[0]?.code}`);
   }
-  return { tenants: measured.length, events: events.length };
+  return { tenants: measured.length, events: events.length, measured };
 }

@@ -52,10 +52,15 @@ export async function announceThresholds(
   use: QuotaUse | null,
   actor: QuotaActor,
   now: Date = new Date(),
+  /**
+   * The use before this change: one less for a creation. A measure (the storage snapshot) passes
+   * -1, so that every threshold its value has reached is claimed (and announced the first time).
+   */
+  before = (use?.used ?? 0) - 1,
 ): Promise<QuotaThreshold[]> {
   if (!use) return [];
   const announced: QuotaThreshold[] = [];
-  for (const threshold of thresholdsCrossed(use.limit, use.used - 1, use.used)) {
+  for (const threshold of thresholdsCrossed(use.limit, before, use.used)) {
     const key = { tenantId: use.tenantId, quota: use.quota, threshold, period: countedPeriod(use.limit) };
     try {
       const claimed = await deps.control.execute(

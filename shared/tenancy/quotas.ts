@@ -79,9 +79,10 @@ export async function tenantLimits(deps: QuotaDeps, tenantId: string): Promise<T
 export interface QuotaUse {
   readonly tenantId: string;
   readonly plan: string;
-  readonly quota: CountedQuota;
+  /** A counted resource, or `storageBytes` as the storage snapshot measures it. */
+  readonly quota: CountedQuota | 'storageBytes';
   readonly limit: number;
-  /** How many the tenant has with this one. */
+  /** How many the tenant has with this one (for storage: the bytes measured). */
   readonly used: number;
 }
 

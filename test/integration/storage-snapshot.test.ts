@@ -139,7 +139,7 @@ describe('storage snapshot pages', () => {
     const result = await snapshotStorage(runner, sizeByName, publisher, new Date('2024-05-01T00:00:00Z'), {
       pageSize: 2,
     });
-    expect(result).toEqual({ tenants: 5, events: 10 });
+    expect(result).toMatchObject({ tenants: 5, events: 10 });
     const databasesEvents = published
       .map((event) => event.detail as { tenantId: string; resourceType: string; quantity: number })
       .filter((detail) => detail.resourceType === 'databases');
