@@ -15,6 +15,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
  * now + T; `tat` between now and the admission bound adds T. The limiter tries the side its last
  * answer for the tenant points to, then the other; when neither holds it reads the item once to
  * say why (rate or month) and for how long. In steady state a request is one UpdateItem.
+ *
+ * The item also keeps the interval its `tat` was counted in (`iv`): when the tenant's rate changes
+ * (a plan change), the bucket starts again under the new rate rather than carry a debt counted in
+ * the old one, so an upgrade takes effect at once (at the price of one fresh burst).
  */
 
 export interface RateLimits {
@@ -116,16 +120,17 @@ export class DynamoTenantLimiter implements TenantLimiter {
       idle: new UpdateCommand({
         TableName: this.table,
         Key: key,
-        UpdateExpression: 'SET tat = :next, expiresAt = :expires ADD calls :one',
-        ConditionExpression: `(attribute_not_exists(tat) OR tat < :now)${monthCondition}`,
-        ExpressionAttributeValues: { ...common, ':now': now, ':next': now + interval },
+        UpdateExpression: 'SET tat = :next, iv = :interval, expiresAt = :expires ADD calls :one',
+        // A bucket kept under another rate (the plan changed) starts again under the new one.
+        ConditionExpression: `(attribute_not_exists(tat) OR tat < :now OR attribute_not_exists(iv) OR iv <> :interval)${monthCondition}`,
+        ExpressionAttributeValues: { ...common, ':now': now, ':next': now + interval, ':interval': interval },
         ReturnValues: 'ALL_NEW',
       }),
       busy: new UpdateCommand({
         TableName: this.table,
         Key: key,
         UpdateExpression: 'SET tat = tat + :interval, expiresAt = :expires ADD calls :one',
-        ConditionExpression: `(tat BETWEEN :now AND :bound)${monthCondition}`,
+        ConditionExpression: `(tat BETWEEN :now AND :bound AND iv = :interval)${monthCondition}`,
         ExpressionAttributeValues: { ...common, ':now': now, ':bound': bound, ':interval': interval },
         ReturnValues: 'ALL_NEW',
       }),
@@ -163,7 +168,7 @@ export class DynamoTenantLimiter implements TenantLimiter {
         };
       }
       const tat = Number(Item?.tat ?? 0);
-      if (tat > bound) {
+      if (tat > bound && Number(Item?.iv) === interval) {
         this.#lastSide.set(question.tenantId, 'busy');
         return {
           admitted: false,

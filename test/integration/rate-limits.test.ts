@@ -83,6 +83,16 @@ describe('the tenant limiter (GCRA and the month, one conditional update a reque
     expect(answers.filter((a) => a.admitted)).toHaveLength(5);
   });
 
+  it('starts the bucket again under a new rate (a plan change takes effect at once)', async () => {
+    const tenantId = `t-limiter-change-${Date.now()}`;
+    const slow = { requestsPerSecond: 1, burst: 2, apiCallsPerMonth: 1000 };
+    const fast = { requestsPerSecond: 1000, burst: 1000, apiCallsPerMonth: 1000 };
+    for (let i = 0; i < 2; i++) await limiter.admit({ tenantId, limits: slow, checkMonth: true, now: t0 });
+    expect((await limiter.admit({ tenantId, limits: slow, checkMonth: true, now: t0 })).admitted).toBe(false);
+    // Under the old rate the next slot is a second away; under the new one it is now.
+    expect((await limiter.admit({ tenantId, limits: fast, checkMonth: true, now: t0 })).admitted).toBe(true);
+  });
+
   it('refuses everything for a zero rate or a zero month', async () => {
     const tenantId = `t-limiter-zero-${Date.now()}`;
     expect(
