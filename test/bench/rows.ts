@@ -66,7 +66,7 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
  * same inserts straight with `pg`.
  */
 /** The id of the tenant's primary database. */
-async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> {
+export async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> {
   const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
   const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
     (d) => d.isPrimary,
