@@ -415,7 +415,12 @@ export async function measurePlatform(
         const rates = await measureRateLimits(
           platform.info,
           off.platform.info,
-          { seconds: rowsOptions.seconds, runs: options.quick ? 2 : 4, bursts: options.quick ? 3 : 7 },
+          {
+            seconds: rowsOptions.seconds,
+            onOffRuns: options.quick ? 3 : 6,
+            runs: options.quick ? 2 : 4,
+            bursts: options.quick ? 3 : 7,
+          },
           progress,
         );
         figures.push(...rates.figures);
