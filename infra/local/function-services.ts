@@ -32,6 +32,8 @@ export interface FunctionEnvironment {
   readonly tenantAccessRoleArn: string | undefined;
   /** `TENANT_PLANS`: the plan catalogue (JSON), for the functions whose templates set it. */
   readonly tenantPlans: string;
+  /** False for the benchmark baseline only: no `LIMITS_TABLE_NAME`, so no function has a limiter. */
+  readonly rateLimits: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export function platformEnvironment({
   standIns,
   tenantAccessRoleArn,
   tenantPlans,
+  rateLimits,
 }: FunctionEnvironment): Record<string, string> {
   return {
     TENANTRY_STAGE: stage,
@@ -68,7 +71,8 @@ export function platformEnvironment({
     TENANT_PLANS: tenantPlans,
     [recordTables.audit.envVar]: tables.audit,
     [recordTables.usage.envVar]: tables.usage,
-    [recordTables.limits.envVar]: tables.limits,
+    // Without it a function has no limiter (shared/composition/aws-services.ts): `--without-rate-limits`.
+    ...(rateLimits ? { [recordTables.limits.envVar]: tables.limits } : {}),
     // Audit, usage and finance exports (issue 7): where closed months' CSVs are archived, and the
     // JSON-lines file that stands in for the telemetry dead-letter queue.
     EXPORTS_DIR: path.join(stateDir, 'exports'),

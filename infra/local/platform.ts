@@ -76,6 +76,13 @@ export interface PlatformOptions {
    * @default '{}' - the default catalogue (free by default)
    */
   readonly plans?: string;
+  /**
+   * For benchmarks only (the "enforcement off" baseline of docs/benchmarks.md figure 7): `false`
+   * gives no function `LIMITS_TABLE_NAME`, so none has a limiter and no tenant route is
+   * rate-limited or counted against its month. Never what AWS runs.
+   * @default true
+   */
+  readonly rateLimits?: boolean;
 }
 
 export interface Platform {
@@ -189,6 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       standIns,
       tenantAccessRoleArn: iam.tenantAccessRoleArn,
       tenantPlans,
+      rateLimits: options.rateLimits ?? true,
     });
     const endpoints: Omit<LocalServices['endpoints'], 'eventBridge'> = {
       sts: sts.endpoint,

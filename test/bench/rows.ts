@@ -66,7 +66,7 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
  * same inserts straight with `pg`.
  */
 /** The id of the tenant's primary database. */
-async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> {
+export async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> {
   const databases = await owner.call('GET', `/tenants/${tenantId}/databases`);
   const databaseId = (databases.body as { items: { id: string; isPrimary: boolean }[] }).items.find(
     (d) => d.isPrimary,
@@ -74,6 +74,27 @@ async function primaryDatabase(owner: Actor, tenantId: string): Promise<string> 
   if (!databaseId) throw new Error('no primary database');
   return databaseId;
 }
+
+/** The benchmarks' table: a label, an amount and a quantity. */
+export async function createItemsTable(owner: Actor, tablesPath: string, name: string): Promise<void> {
+  const created = await owner.call('POST', tablesPath, {
+    name,
+    columns: [
+      { name: 'label', type: 'text', nullable: false },
+      { name: 'amount', type: 'numeric(12,2)' },
+      { name: 'quantity', type: 'integer' },
+    ],
+  });
+  if (created.status !== 201)
+    throw new Error(`create table: ${created.status} ${JSON.stringify(created.body)}`);
+}
+
+/** Row `i` of the benchmarks' table. */
+export const itemRow = (i: number) => ({
+  label: `item ${i}`,
+  amount: `${(i % 1000) + 0.5}`,
+  quantity: i % 17,
+});
 
 export async function measureRows(
   info: PlatformInfo,
@@ -85,16 +106,7 @@ export async function measureRows(
   const setting = options.withConsumers ? 'consumers on the same 2 cores' : 'consumers elsewhere, as in AWS';
   const databaseId = await primaryDatabase(owner, tenantId);
   const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
-  const created = await owner.call('POST', base, {
-    name: TABLE,
-    columns: [
-      { name: 'label', type: 'text', nullable: false },
-      { name: 'amount', type: 'numeric(12,2)' },
-      { name: 'quantity', type: 'integer' },
-    ],
-  });
-  if (created.status !== 201)
-    throw new Error(`create table: ${created.status} ${JSON.stringify(created.body)}`);
+  await createItemsTable(owner, base, TABLE);
 
   const credentials = await tenantCredentials(info, tenantId);
   const connection = {
@@ -106,7 +118,7 @@ export async function measureRows(
   };
 
   // Inserts: through the API (8 at a time) and straight with pg (8 connections), same rows.
-  const row = (i: number) => ({ label: `item ${i}`, amount: `${(i % 1000) + 0.5}`, quantity: i % 17 });
+  const row = itemRow;
   const apiStarted = performance.now();
   for (let i = 0; i < options.rows; i += 8) {
     const batch = Array.from({ length: Math.min(8, options.rows - i) }, (_, j) => row(i + j));
@@ -313,22 +325,9 @@ export async function measureBulk(
   const databaseId = await primaryDatabase(owner, tenantId);
   const table = 'bench_bulk';
   const base = `/tenants/${tenantId}/databases/${databaseId}/tables`;
-  const created = await owner.call('POST', base, {
-    name: table,
-    columns: [
-      { name: 'label', type: 'text', nullable: false },
-      { name: 'amount', type: 'numeric(12,2)' },
-      { name: 'quantity', type: 'integer' },
-    ],
-  });
-  if (created.status !== 201)
-    throw new Error(`create table: ${created.status} ${JSON.stringify(created.body)}`);
-  type BulkRow = { label: string; amount: string; quantity: number };
-  const row = (i: number): BulkRow => ({
-    label: `item ${i}`,
-    amount: `${(i % 1000) + 0.5}`,
-    quantity: i % 17,
-  });
+  await createItemsTable(owner, base, table);
+  type BulkRow = ReturnType<typeof itemRow>;
+  const row = itemRow;
   const chunks = (offset: number) =>
     Array.from({ length: Math.ceil(options.rows / options.perRequest) }, (_, c) =>
       Array.from({ length: Math.min(options.perRequest, options.rows - c * options.perRequest) }, (_, j) =>

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { AwsStandIns } from '#infra/local/aws-stand-ins';
+import type { UserPoolIds } from '#infra/local/engines/cognito';
 import { functionEnvironment } from '#infra/local/function-runtime';
+import { platformEnvironment } from '#infra/local/function-services';
+import { awsServices } from '#shared/composition/aws-services';
 
 /*
  * Each local function sees the variables its template gives it, as a Lambda function does: the
@@ -43,5 +47,45 @@ describe('the environment of one local function', () => {
 
   it('gives code that is no function of the templates the whole environment', () => {
     expect(functionEnvironment(platform, undefined)).toEqual(platform);
+  });
+});
+
+describe('the platform environment without rate limits (the benchmark baseline)', () => {
+  const standIns = {
+    clusterArn: 'arn:aws:rds:us-east-1:000000000000:cluster:tenantry-local',
+    masterSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:m-AbCdEf',
+    controlSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:c-AbCdEf',
+  } as AwsStandIns;
+  const of = (rateLimits: boolean) =>
+    platformEnvironment({
+      stage: 'local',
+      stateDir: '/state',
+      pool: { userPoolId: 'local_x', clientId: 'client' } as UserPoolIds,
+      tables: {
+        audit: 'tenantry-local-audit',
+        usage: 'tenantry-local-usage',
+        limits: 'tenantry-local-limits',
+      },
+      eventBusName: 'tenantry-local',
+      standIns,
+      tenantAccessRoleArn: undefined,
+      tenantPlans: '{}',
+      rateLimits,
+    });
+
+  it('gives the limits table by default and drops only it without rate limits, so no function has a limiter', () => {
+    const on = of(true);
+    const off = of(false);
+    expect(on.LIMITS_TABLE_NAME).toBe('tenantry-local-limits');
+    expect(off).not.toHaveProperty('LIMITS_TABLE_NAME');
+    const { LIMITS_TABLE_NAME: _dropped, ...rest } = on;
+    expect(off).toEqual(rest);
+    // What the composition root makes of it: a limiter with the table, none without.
+    expect(
+      awsServices(functionEnvironment(on, ['LIMITS_TABLE_NAME']), { region: 'us-east-1' }).limiter,
+    ).not.toBeNull();
+    expect(
+      awsServices(functionEnvironment(off, ['LIMITS_TABLE_NAME']), { region: 'us-east-1' }).limiter,
+    ).toBeNull();
   });
 });
