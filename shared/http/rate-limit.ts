@@ -50,85 +50,138 @@ export function rateLimitHeaders(limits: RateLimits, admission: Admission & { ad
   };
 }
 
+/** The admission a request waits for; null when there is none to wait for (no limiter, it failed). */
+type Pending = Promise<{ readonly admission: Admission; readonly now: number } | null>;
+
+/**
+ * A read (GET) is admitted **beside** its work: the admission is asked in `before` and awaited in
+ * `after` (or `onError`), so its round trip overlaps the handler's instead of adding to it; a read
+ * changes nothing, so a refused one is answered 429 all the same and its result dropped (and not
+ * billed). A write waits for its admission before it runs.
+ */
 export function rateLimiting(
   route: RouteSpec,
   options: RateLimitOptions,
 ): MiddlewareObj<HttpEvent, HttpResponse> {
+  const speculative = route.method === 'GET';
+  const pending = new WeakMap<HttpEvent, Pending>();
+
+  const ask = (request: HttpRequest): Pending => {
+    const state = stateOf(request.event);
+    const grant = route.access.kind === 'tenant' ? state.grant : null;
+    const limiter = options.limiter();
+    if (!grant || !limiter) return Promise.resolve(null);
+    const now = Date.now();
+    const question = {
+      tenantId: grant.tenantId,
+      limits: grant.limits,
+      checkMonth: route.exemptFromMonthlyQuota !== true,
+      now,
+    };
+    return Promise.resolve()
+      .then(() => limiter.admit(question))
+      .then(
+        (admission) => ({ admission, now }),
+        (error: unknown) => {
+          logger.error('rate limiter failed; the request is let through', { error });
+          return null;
+        },
+      );
+  };
+
+  /** Throws the refusal of a refused admission; for an admitted one, keeps its headers and announces thresholds. */
+  const settle = async (request: HttpRequest, answer: Awaited<Pending>): Promise<void> => {
+    const state = stateOf(request.event);
+    const grant = state.grant;
+    if (!answer || !grant) return;
+    const { admission, now } = answer;
+    const limits = grant.limits;
+    if (!admission.admitted) {
+      state.throttled = true;
+      throw refusalOf(admission, limits, now);
+    }
+    state.rateLimitHeaders = rateLimitHeaders(limits, admission);
+    for (const threshold of thresholdsCrossed(
+      limits.apiCallsPerMonth,
+      admission.monthUsed - 1,
+      admission.monthUsed,
+    )) {
+      await announce(
+        options.events(),
+        {
+          tenantId: grant.tenantId,
+          plan: grant.plan,
+          quota: 'apiCallsPerMonth',
+          threshold,
+          limit: limits.apiCallsPerMonth,
+          used: admission.monthUsed,
+          period: admission.month,
+          at: new Date(now).toISOString(),
+        },
+        { userId: state.caller?.userId ?? 'anonymous', requestId: state.requestId },
+      );
+    }
+  };
+
+  const awaitPending = (request: HttpRequest): Pending => {
+    const waiting = pending.get(request.event) ?? Promise.resolve(null);
+    pending.delete(request.event);
+    return waiting;
+  };
+
   return {
     name: 'rate-limit',
     before: async (request: HttpRequest) => {
-      const state = stateOf(request.event);
-      const grant = route.access.kind === 'tenant' ? state.grant : null;
-      const limiter = options.limiter();
-      if (!grant || !limiter) return;
-      const limits = grant.limits;
-      const now = Date.now();
-      let admission: Admission;
-      try {
-        admission = await limiter.admit({
-          tenantId: grant.tenantId,
-          limits,
-          checkMonth: route.exemptFromMonthlyQuota !== true,
-          now,
-        });
-      } catch (error) {
-        logger.error('rate limiter failed; the request is let through', { error });
+      const answer = ask(request);
+      if (speculative) {
+        pending.set(request.event, answer);
         return;
       }
-      if (!admission.admitted) {
-        state.throttled = true;
-        const headers = {
-          'retry-after': String(admission.retryAfterSeconds),
-          'ratelimit-policy': rateLimitPolicy(limits, new Date(now).toISOString().slice(0, 7)),
-          ratelimit: `"burst";r=0;t=${admission.retryAfterSeconds}`,
-        };
-        if (admission.reason === 'rate') {
-          throw new RateLimited(
-            `Too many requests for this tenant: at most ${limits.requestsPerSecond} a second (burst ${limits.burst}); retry after ${admission.retryAfterSeconds} s`,
-            { retryAfterSeconds: admission.retryAfterSeconds },
-            headers,
-          );
-        }
-        throw new MonthlyQuotaExceeded(
-          `This tenant's plan allows ${limits.apiCallsPerMonth} API calls a month, all used in ${admission.month}`,
-          {
-            quota: 'apiCallsPerMonth',
-            limit: limits.apiCallsPerMonth,
-            used: admission.monthUsed,
-            retryAfterSeconds: admission.retryAfterSeconds,
-          },
-          headers,
-        );
-      }
-      state.rateLimitHeaders = rateLimitHeaders(limits, admission);
-      for (const threshold of thresholdsCrossed(
-        limits.apiCallsPerMonth,
-        admission.monthUsed - 1,
-        admission.monthUsed,
-      )) {
-        await announce(
-          options.events(),
-          {
-            tenantId: grant.tenantId,
-            plan: grant.plan,
-            quota: 'apiCallsPerMonth',
-            threshold,
-            limit: limits.apiCallsPerMonth,
-            used: admission.monthUsed,
-            period: admission.month,
-            at: new Date(now).toISOString(),
-          },
-          { userId: state.caller?.userId ?? 'anonymous', requestId: state.requestId },
-        );
-      }
+      await settle(request, await answer);
     },
-    after: (request: HttpRequest) => {
+    after: async (request: HttpRequest) => {
+      if (speculative) await settle(request, await awaitPending(request));
       const headers = stateOf(request.event).rateLimitHeaders;
       if (headers && request.response) {
         request.response.headers = { ...request.response.headers, ...headers };
       }
     },
+    onError: async (request: HttpRequest) => {
+      // A read that failed (a 404, say) while over its limit is answered as over its limit.
+      if (!speculative || !pending.has(request.event)) return;
+      try {
+        await settle(request, await awaitPending(request));
+      } catch (refusal) {
+        request.error = refusal as Error;
+      }
+    },
   };
+}
+
+/** The 429 of a refused admission, with Retry-After and the RateLimit headers. */
+function refusalOf(admission: Admission & { admitted: false }, limits: RateLimits, now: number): Error {
+  const headers = {
+    'retry-after': String(admission.retryAfterSeconds),
+    'ratelimit-policy': rateLimitPolicy(limits, new Date(now).toISOString().slice(0, 7)),
+    ratelimit: `"burst";r=0;t=${admission.retryAfterSeconds}`,
+  };
+  if (admission.reason === 'rate') {
+    return new RateLimited(
+      `Too many requests for this tenant: at most ${limits.requestsPerSecond} a second (burst ${limits.burst}); retry after ${admission.retryAfterSeconds} s`,
+      { retryAfterSeconds: admission.retryAfterSeconds },
+      headers,
+    );
+  }
+  return new MonthlyQuotaExceeded(
+    `This tenant's plan allows ${limits.apiCallsPerMonth} API calls a month, all used in ${admission.month}`,
+    {
+      quota: 'apiCallsPerMonth',
+      limit: limits.apiCallsPerMonth,
+      used: admission.monthUsed,
+      retryAfterSeconds: admission.retryAfterSeconds,
+    },
+    headers,
+  );
 }
 
 /**

@@ -95,7 +95,8 @@ describe('the rate-limit middleware', () => {
   });
 
   it('refuses over the rate with 429 rate_limited and over the month with 429 quota_exceeded, neither billed', async () => {
-    const rate = rateLimiting(routes.listDatabases, {
+    // A write waits for its admission: refused before it runs.
+    const rate = rateLimiting(routes.createDatabase, {
       limiter: () => limiterAnswering({ admitted: false, reason: 'rate', retryAfterSeconds: 3 }).limiter,
       events: () => null,
     });
@@ -107,12 +108,12 @@ describe('the rate-limit middleware', () => {
     expect(refusal).toBeInstanceOf(RateLimited);
     expect((refusal as RateLimited).statusCode).toBe(429);
     expect((refusal as RateLimited).headers).toMatchObject({ 'retry-after': '3' });
-    const records = recordsOf(routes.listDatabases, request.event, 429);
+    const records = recordsOf(routes.createDatabase, request.event, 429);
     const detail = records[0]?.detail as { usage?: unknown; metric?: unknown };
     expect(detail.usage).toBeUndefined();
     expect(detail.metric).toBeDefined();
 
-    const month = rateLimiting(routes.listDatabases, {
+    const month = rateLimiting(routes.createDatabase, {
       limiter: () =>
         limiterAnswering({
           admitted: false,
@@ -137,10 +138,50 @@ describe('the rate-limit middleware', () => {
     });
   });
 
+  it('admits a read beside its work: asked before, refused after (its result dropped) or on its error', async () => {
+    const refused = { admitted: false, reason: 'rate', retryAfterSeconds: 2 } as const;
+    let answer!: (admission: Admission) => void;
+    const slow: TenantLimiter = { admit: () => new Promise((resolve) => (answer = resolve)) };
+    const read = rateLimiting(routes.listDatabases, { limiter: () => slow, events: () => null });
+    const request = requestFor();
+    // `before` does not wait for the admission: the handler runs meanwhile.
+    await read.before?.(request);
+    request.response = { statusCode: 200, body: '{"items":[]}' };
+    answer(refused);
+    const refusal = await read.after?.(request).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(RateLimited);
+    expect(stateOf(request.event).throttled).toBe(true);
+
+    // The read failed (a 404) while over its limit: answered as over its limit.
+    const failed = requestFor();
+    const again = rateLimiting(routes.listDatabases, {
+      limiter: () => limiterAnswering(refused).limiter,
+      events: () => null,
+    });
+    await again.before?.(failed);
+    failed.error = new Error('not found');
+    await again.onError?.(failed);
+    expect(failed.error).toBeInstanceOf(RateLimited);
+    // Admitted: the read's own error stands.
+    const ok = requestFor();
+    const admittedRead = rateLimiting(routes.listDatabases, {
+      limiter: () => limiterAnswering(admitted(1)).limiter,
+      events: () => null,
+    });
+    await admittedRead.before?.(ok);
+    const own = new Error('not found');
+    ok.error = own;
+    await admittedRead.onError?.(ok);
+    expect(ok.error).toBe(own);
+  });
+
   it('announces the month’s 80 % and 100 % once each, at the request that reaches them', async () => {
     const { published, events } = publisher();
     for (const used of [7, 8, 9, 10]) {
-      await rateLimiting(routes.listDatabases, {
+      await rateLimiting(routes.createDatabase, {
         limiter: () => limiterAnswering(admitted(used)).limiter,
         events: () => events,
       }).before?.(requestFor());
@@ -176,6 +217,8 @@ describe('the rate-limit middleware', () => {
     });
     const request = requestFor();
     await expect(failing.before?.(request)).resolves.toBeUndefined();
+    request.response = { statusCode: 200 };
+    await expect(failing.after?.(request)).resolves.toBeUndefined();
     expect(stateOf(request.event).throttled).toBe(false);
     await expect(
       rateLimiting(routes.listDatabases, { limiter: () => null, events: () => null }).before?.(requestFor()),
