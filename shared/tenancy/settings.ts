@@ -1,5 +1,5 @@
-import { iso31661 } from 'iso-3166';
 import * as z from 'zod';
+import { ISO_3166_ALPHA2 } from '#shared/tenancy/country-codes';
 
 /** Text PostgreSQL can store (no NUL character, which text and jsonb refuse). */
 export const storableText = () =>
@@ -9,7 +9,7 @@ const timeZones = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UT
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 // Assigned codes only: the list of the ISO 3166 Maintenance Agency, not Intl's region names,
 // which also know user-assigned and grouping codes such as ZZ, EU or QO.
-const countries = new Set(iso31661.map((country) => country.alpha2));
+const countries = new Set(ISO_3166_ALPHA2);
 
 /** BCP 47 language tag, canonicalised (`en-us` → `en-US`). */
 export const languageSchema = z

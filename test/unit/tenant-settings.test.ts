@@ -1,4 +1,6 @@
+import { iso31661 } from 'iso-3166';
 import { describe, expect, it } from 'vitest';
+import { ISO_3166_ALPHA2 } from '#shared/tenancy/country-codes';
 import { addressSchema, currencySchema } from '#shared/tenancy/settings';
 
 const address = (country: string) => ({
@@ -37,5 +39,12 @@ describe('tenant settings: codes checked against maintained lists', () => {
   it('keeps currencies checked against ISO 4217 the same way', () => {
     expect(currencySchema.safeParse('EUR').success).toBe(true);
     expect(currencySchema.safeParse('XXY').success).toBe(false);
+  });
+});
+
+describe('the country codes', () => {
+  it('are exactly the assigned ISO 3166-1 alpha-2 codes of the iso-3166 package', () => {
+    expect([...ISO_3166_ALPHA2].sort()).toEqual(iso31661.map((country) => country.alpha2).sort());
+    expect(new Set(ISO_3166_ALPHA2).size).toBe(ISO_3166_ALPHA2.length);
   });
 });
