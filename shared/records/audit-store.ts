@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, EventDetail } from '#shared/events/events';
 
 export type AuditDetail = EventDetail<typeof AuditRecord>;
@@ -27,7 +27,8 @@ export const auditPartition = (tenantId: string | null) => `TENANT#${tenantId ??
 /**
  * Audit records in DynamoDB, keyed for "this tenant, this time range": the partition is the
  * tenant, the sort key the time and then the event id. The key is a function of the event alone,
- * so a replayed event hits the same key and the conditional put keeps exactly one record.
+ * so a replayed event hits the same key and the insert (only where no item has it) keeps exactly
+ * one record.
  */
 export class AuditStore {
   readonly #documents: DynamoDBDocumentClient;
@@ -43,8 +44,8 @@ export class AuditStore {
   }
 
   /**
-   * The item an event's audit record is stored as, and its table: a writer of many records at
-   * once (RecordBatchWriter) inserts it only where no item has its key, as `record` does.
+   * The item an event's audit record is stored as, and its table: the records writer
+   * (RecordBatchWriter) inserts it only where no item has its key, so a replay keeps one record.
    */
   insertOf(
     eventId: string,
@@ -61,20 +62,6 @@ export class AuditStore {
         expiresAt,
       },
     };
-  }
-
-  /** Returns false when the event was already recorded (a replay). */
-  async record(eventId: string, detail: AuditDetail): Promise<boolean> {
-    const { table, item } = this.insertOf(eventId, detail);
-    try {
-      await this.#documents.send(
-        new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   /**
