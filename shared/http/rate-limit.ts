@@ -1,12 +1,22 @@
 import type { MiddlewareObj } from '@middy/core';
 import { logger } from '#shared/core/logger';
 import { MonthlyQuotaExceeded, RateLimited } from '#shared/errors';
-import { AuditRecord, QuotaThresholdReached } from '#shared/events/events';
 import { type HttpEvent, type HttpRequest, type HttpResponse, stateOf } from '#shared/http/middleware';
-import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
-import type { Admission, RateLimits, TenantLimiter } from '#shared/records/tenant-limits';
+import type { EventPublisher } from '#shared/ports/event-publisher';
+import {
+  type Admission,
+  monthOf,
+  type RateLimits,
+  secondsInMonth,
+  type TenantLimiter,
+} from '#shared/records/tenant-limits';
 import type { RouteSpec } from '#shared/routes/types';
-import { THRESHOLD_AUDIT_ACTION, thresholdsCrossed } from '#shared/tenancy/quota-thresholds';
+import {
+  type QuotaActor,
+  type ThresholdDetail,
+  thresholdAnnouncement,
+  thresholdsCrossed,
+} from '#shared/tenancy/quota-thresholds';
 
 /**
  * Per-tenant limits on every tenant route (issue 15), after the caller's grant is known (it
@@ -32,15 +42,10 @@ export interface RateLimitOptions {
   readonly events: () => EventPublisher | null;
 }
 
-const SECONDS_IN_MONTH = (month: string) => {
-  const [year, index] = month.split('-').map(Number) as [number, number];
-  return (Date.UTC(year, index, 1) - Date.UTC(year, index - 1, 1)) / 1000;
-};
-
 /** The RateLimit-Policy field of a tenant's limits (Structured Fields list, quoted names). */
 export function rateLimitPolicy(limits: RateLimits, month: string): string {
   const refill = limits.requestsPerSecond > 0 ? Math.ceil(limits.burst / limits.requestsPerSecond) : 0;
-  return `"burst";q=${limits.burst};w=${refill}, "month";q=${limits.apiCallsPerMonth};w=${SECONDS_IN_MONTH(month)}`;
+  return `"burst";q=${limits.burst};w=${refill}, "month";q=${limits.apiCallsPerMonth};w=${secondsInMonth(month)}`;
 }
 
 export function rateLimitHeaders(limits: RateLimits, admission: Admission & { admitted: true }) {
@@ -162,7 +167,7 @@ export function rateLimiting(
 function refusalOf(admission: Admission & { admitted: false }, limits: RateLimits, now: number): Error {
   const headers = {
     'retry-after': String(admission.retryAfterSeconds),
-    'ratelimit-policy': rateLimitPolicy(limits, new Date(now).toISOString().slice(0, 7)),
+    'ratelimit-policy': rateLimitPolicy(limits, monthOf(now)),
     ratelimit: `"burst";r=0;t=${admission.retryAfterSeconds}`,
   };
   if (admission.reason === 'rate') {
@@ -191,31 +196,12 @@ function refusalOf(admission: Admission & { admitted: false }, limits: RateLimit
  */
 async function announce(
   events: EventPublisher | null,
-  detail: Parameters<typeof outgoing<typeof QuotaThresholdReached.schema>>[1],
-  actor: { readonly userId: string; readonly requestId: string },
+  detail: ThresholdDetail,
+  actor: QuotaActor,
 ): Promise<void> {
   if (!events) return;
   try {
-    const { failed } = await events.publish([
-      outgoing(QuotaThresholdReached, detail),
-      outgoing(AuditRecord, {
-        tenantId: detail.tenantId,
-        userId: actor.userId,
-        action: THRESHOLD_AUDIT_ACTION,
-        resource: `/tenants/${detail.tenantId}/quotas`,
-        outcome: 'success',
-        statusCode: 200,
-        requestId: actor.requestId,
-        at: detail.at,
-        details: {
-          quota: detail.quota,
-          threshold: detail.threshold,
-          limit: detail.limit,
-          used: detail.used,
-          period: detail.period,
-        },
-      }),
-    ]);
+    const { failed } = await events.publish(thresholdAnnouncement(detail, actor));
     if (failed.length > 0) logger.warn('quota threshold announcement not published', { ...detail });
   } catch (error) {
     logger.error('quota threshold event not published', { error });

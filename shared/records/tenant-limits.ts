@@ -74,6 +74,12 @@ export function nextMonthStart(now: number): number {
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
 }
 
+/** The seconds of a UTC month `YYYY-MM`. */
+export function secondsInMonth(month: string): number {
+  const start = Date.parse(`${month}-01T00:00:00Z`);
+  return (nextMonthStart(start) - start) / 1000;
+}
+
 export const limitsKey = (tenantId: string, month: string) => ({
   pk: `TENANT#${tenantId}`,
   sk: `MONTH#${month}`,

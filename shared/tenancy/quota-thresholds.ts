@@ -1,6 +1,6 @@
 import { logger } from '#shared/core/logger';
 import { AuditRecord, QuotaThresholdReached } from '#shared/events/events';
-import { type EventPublisher, outgoing } from '#shared/ports/event-publisher';
+import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { QuotaUse } from '#shared/tenancy/quotas';
 
@@ -37,6 +37,36 @@ export function thresholdsCrossed(limit: number, before: number, after: number):
   });
 }
 
+/** A threshold reached, as its Quota Threshold Reached event details it. */
+export type ThresholdDetail = Parameters<typeof outgoing<typeof QuotaThresholdReached.schema>>[1];
+
+/**
+ * The announcement of a threshold reached: the `Quota Threshold Reached` event for routing and an
+ * `Audit Record` for the tenant's log, to publish in one PutEvents call.
+ */
+export function thresholdAnnouncement(detail: ThresholdDetail, actor: QuotaActor): OutgoingEvent[] {
+  return [
+    outgoing(QuotaThresholdReached, detail),
+    outgoing(AuditRecord, {
+      tenantId: detail.tenantId,
+      userId: actor.userId,
+      action: THRESHOLD_AUDIT_ACTION,
+      resource: `/tenants/${detail.tenantId}/quotas`,
+      outcome: 'success',
+      statusCode: 200,
+      requestId: actor.requestId,
+      at: detail.at,
+      details: {
+        quota: detail.quota,
+        threshold: detail.threshold,
+        limit: detail.limit,
+        used: detail.used,
+        period: detail.period,
+      },
+    }),
+  ];
+}
+
 /** A counted resource's period is its limit's value: raising or lowering it starts a new one. */
 export const countedPeriod = (limit: number) => `limit=${limit}`;
 
@@ -71,20 +101,7 @@ export async function announceThresholds(
       if (claimed !== 1) continue;
       const at = now.toISOString();
       const detail = { ...key, plan: use.plan, limit: use.limit, used: use.used, at };
-      const { failed } = await deps.events.publish([
-        outgoing(QuotaThresholdReached, detail),
-        outgoing(AuditRecord, {
-          tenantId: use.tenantId,
-          userId: actor.userId,
-          action: THRESHOLD_AUDIT_ACTION,
-          resource: `/tenants/${use.tenantId}/quotas`,
-          outcome: 'success',
-          statusCode: 200,
-          requestId: actor.requestId,
-          at,
-          details: { quota: use.quota, threshold, limit: use.limit, used: use.used, period: key.period },
-        }),
-      ]);
+      const { failed } = await deps.events.publish(thresholdAnnouncement(detail, actor));
       if (failed.some((entry) => entry.event.detailType === QuotaThresholdReached.detailType)) {
         await deps.control.execute(
           `delete from quota_thresholds
