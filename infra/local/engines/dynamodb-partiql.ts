@@ -91,10 +91,24 @@ function splitPairs(body: string): string[] {
 
 const validation = (message: string): GateAnswer => ({ status: 400, body: { __type: VALIDATION, message } });
 
+type ParsedStatements =
+  | { ok: true; inserts: InsertStatement[]; requests: JsonObject[] }
+  | { ok: false; answer: GateAnswer };
+
+/** Each call's statements, parsed once: the IAM rule and then the emulation read the same input object. */
+const parsedCalls = new WeakMap<JsonObject, ParsedStatements>();
+
 /** The statements of a call, checked as AWS validates the request; a refusal is a ValidationException. */
-export function statementsOf(
-  input: JsonObject,
-): { ok: true; inserts: InsertStatement[]; requests: JsonObject[] } | { ok: false; answer: GateAnswer } {
+export function statementsOf(input: JsonObject): ParsedStatements {
+  let parsed = parsedCalls.get(input);
+  if (!parsed) {
+    parsed = parseStatements(input);
+    parsedCalls.set(input, parsed);
+  }
+  return parsed;
+}
+
+function parseStatements(input: JsonObject): ParsedStatements {
   const statements = input.Statements;
   if (!Array.isArray(statements)) {
     return {
