@@ -3,13 +3,8 @@ import { logger } from '#shared/core/logger';
 import { MonthlyQuotaExceeded, RateLimited } from '#shared/errors';
 import { type HttpEvent, type HttpRequest, type HttpResponse, stateOf } from '#shared/http/middleware';
 import type { EventPublisher } from '#shared/ports/event-publisher';
-import {
-  type Admission,
-  monthOf,
-  type RateLimits,
-  secondsInMonth,
-  type TenantLimiter,
-} from '#shared/records/tenant-limits';
+import type { Admission, RateLimits, TenantLimiter } from '#shared/records/tenant-limits';
+import { monthOf, secondsInMonth } from '#shared/records/utc-months';
 import type { RouteSpec } from '#shared/routes/types';
 import {
   type QuotaActor,

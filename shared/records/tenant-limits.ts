@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { monthOf, nextMonthStart } from '#shared/records/utc-months';
 
 /**
  * Each tenant's request rate and API calls of the month (issue 15), in the limits table: one item
@@ -66,19 +67,7 @@ const KEEP_MONTH_DAYS = 93;
 /** Conditional attempts before a request that races others is refused for rate. */
 const MAX_ATTEMPTS = 4;
 
-export const monthOf = (now: number) => new Date(now).toISOString().slice(0, 7);
-
-/** Epoch ms of the first instant of the next UTC month. */
-export function nextMonthStart(now: number): number {
-  const date = new Date(now);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-}
-
-/** The seconds of a UTC month `YYYY-MM`. */
-export function secondsInMonth(month: string): number {
-  const start = Date.parse(`${month}-01T00:00:00Z`);
-  return (nextMonthStart(start) - start) / 1000;
-}
+export { monthOf, nextMonthStart, secondsInMonth } from '#shared/records/utc-months';
 
 export const limitsKey = (tenantId: string, month: string) => ({
   pk: `TENANT#${tenantId}`,
