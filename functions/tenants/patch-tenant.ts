@@ -3,7 +3,7 @@ import { routes } from '#shared/routes/table';
 import { updateSettings } from '#shared/tenancy/lifecycle';
 import { toTenantView } from '#shared/tenancy/views';
 
-export const handler = httpHandler(routes.updateTenant, async ({ params, body }, services) => ({
+export const handler = httpHandler(routes.updateTenant, async ({ caller, grant, body }, services) => ({
   status: 200,
-  body: toTenantView(await updateSettings(services, params.tenantId, body)),
+  body: toTenantView(await updateSettings(services, grant, caller, body)),
 }));

@@ -9,6 +9,8 @@ import { toTenantView } from '#shared/tenancy/views';
  * re-run after an attempt that committed answers the same tenant (tenant_registrations).
  */
 export const handler = httpHandler(routes.registerTenant, async ({ caller, body, idempotency }, services) => {
+  // A child needs tenants:createChild in its parent: a foreign parent is a 404, as any tenant.
+  if (body.parentId) await services.tenantAccess.authorize(caller, body.parentId, 'tenants:createChild');
   const owner = { userId: caller.userId, email: caller.email };
   const tenant = await registerTenant(services, owner, body, idempotency?.key);
   return { status: 202, body: toTenantView(tenant), headers: { location: `/tenants/${tenant.id}` } };

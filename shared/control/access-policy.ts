@@ -57,13 +57,22 @@ export class ControlTenantAccess implements TenantAccessPolicy {
     return { tenantId, role, permissions, suspended, plan: record.plan, limits };
   }
 
-  /** Drops cached answers for a tenant (one member, or all): called after membership changes. */
+  /**
+   * Drops cached answers after a change: a tenant's state (every member's answer for it), or one
+   * member's roles, which may reach every descendant of the tenant (so all of that user's answers
+   * go). Other processes see the change when their answers expire (≤ 30 s).
+   */
   invalidate(tenantId: string, userId?: string): void {
     for (const key of this.#cache.keys()) {
-      if (key.startsWith(`${tenantId}|`) && (userId === undefined || key === `${tenantId}|${userId}`)) {
+      if (userId === undefined ? key.startsWith(`${tenantId}|`) : key.endsWith(`|${userId}`)) {
         this.#cache.delete(key);
       }
     }
+  }
+
+  /** A tenant moved, or cut or restored its inheritance: any answer in its subtree may change. */
+  invalidateAll(): void {
+    this.#cache.clear();
   }
 
   async #lookup(caller: Caller, tenantId: string): Promise<TenantAccessRecord | null> {
@@ -79,6 +88,7 @@ export class ControlTenantAccess implements TenantAccessPolicy {
             plan: tenant.plan,
             planOverrides: tenant.planOverrides,
             role: 'admin',
+            roleFrom: tenantId,
             customPermissions: [],
           }
         : null;

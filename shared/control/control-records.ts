@@ -23,6 +23,11 @@ export interface TenantRecord {
   /** Its plan's name, and its own limits on top (shared/domain/plans.ts). */
   readonly plan: string;
   readonly planOverrides: LimitOverrides;
+  /** Its parent tenant (null for a root), and the ids from its root down to itself, '/'-joined. */
+  readonly parentId: string | null;
+  readonly path: string;
+  /** Whether roles held in its ancestors apply to it (docs/tenant-hierarchies.md). */
+  readonly inheritAccess: boolean;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -41,6 +46,8 @@ export interface MemberRecord {
   readonly role: BuiltInRole;
   readonly customRoles: { id: string; name: string }[];
   readonly joinedAt: string;
+  /** Listed with `inherited=true`: the ancestor whose membership gives this role. */
+  readonly inheritedFrom?: string;
 }
 
 export interface CustomRoleRecord {
@@ -55,7 +62,10 @@ export interface TenantAccessRecord {
   readonly status: TenantStatus;
   readonly plan: string;
   readonly planOverrides: LimitOverrides;
+  /** The strongest role the user holds in the tenant or an ancestor whose roles apply to it. */
   readonly role: BuiltInRole;
+  /** Where that role is held: the tenant itself, or the ancestor it is inherited from. */
+  readonly roleFrom: string;
   readonly customPermissions: Permission[];
 }
 
@@ -65,7 +75,7 @@ export interface Page<T> {
 }
 
 export const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
-  plan, plan_overrides as "planOverrides", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
+  plan, plan_overrides as "planOverrides", parent_id as "parentId", path, inherit_access as "inheritAccess", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** A member (`m` memberships, `u` users) with the custom roles assigned to them. */
 export const MEMBER_COLUMNS = `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",

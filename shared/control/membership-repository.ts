@@ -13,6 +13,25 @@ import type { BuiltInRole } from '#shared/domain/permissions';
 import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 
+/** Built-in roles from weakest to strongest, as a SQL expression over a role column. */
+const ROLE_STRENGTH = (column: string) =>
+  `case ${column} when 'owner' then 4 when 'admin' then 3 when 'member' then 2 else 1 end`;
+
+/**
+ * `chain`: the tenant `:tenantId` and its ancestors (`ord` 1 for the root), and whether the roles
+ * held in each apply to the tenant: those of the tenant itself always do; an ancestor's do unless
+ * a tenant between it and the tenant (or the tenant) sets `inherit_access` false, which cuts the
+ * chain above itself (docs/tenant-hierarchies.md).
+ */
+const ACCESS_CHAIN = `chain as (
+  select a.id, p.ord,
+         p.ord >= coalesce(max(case when not a.inherit_access then p.ord end) over (), 1) as applies
+    from tenants t
+    cross join lateral unnest(string_to_array(t.path, '/')) with ordinality as p(id, ord)
+    join tenants a on a.id = p.id
+   where t.id = :tenantId
+)`;
+
 /**
  * Who belongs to which tenant, in which built-in role. One membership per user and tenant is the
  * schema's job, and its refusal becomes a 409 here. A change that also touches users or custom
@@ -32,23 +51,80 @@ export class MembershipRepository {
     );
   }
 
-  /** What the access policy decides on: the tenant's state, the role, the custom roles' rights. */
+  /**
+   * What the access policy decides on: the tenant's state, the strongest role the user holds in it
+   * or in an ancestor whose roles apply to it (where that role is held), and the rights of every
+   * custom role assigned to them in those tenants. One query whatever the depth: the ancestors come
+   * from the tenant's path (ACCESS_CHAIN).
+   */
   async accessOf(userId: string, tenantId: string): Promise<TenantAccessRecord | null> {
     const [row] = await this.sql.query<TenantAccessRecord & Record<string, unknown>>(
-      `select t.status, t.plan, t.plan_overrides as "planOverrides", m.role,
+      `with ${ACCESS_CHAIN},
+       held as (
+         select m.tenant_id, m.role, c.ord from chain c
+           join memberships m on m.tenant_id = c.id and m.user_id = :userId
+          where c.applies
+       ),
+       best as (select tenant_id, role from held order by ${ROLE_STRENGTH('role')} desc, ord desc limit 1)
+       select t.status, t.plan, t.plan_overrides as "planOverrides", best.role, best.tenant_id as "roleFrom",
               coalesce((select jsonb_agg(distinct p order by p)
-                          from role_assignments ra
+                          from held h
+                          join role_assignments ra on ra.tenant_id = h.tenant_id and ra.user_id = :userId
                           join custom_roles cr on cr.id = ra.role_id
-                          cross join lateral jsonb_array_elements_text(cr.permissions) p
-                         where ra.tenant_id = m.tenant_id and ra.user_id = m.user_id), '[]'::jsonb) as "customPermissions"
-         from memberships m join tenants t on t.id = m.tenant_id
-        where m.tenant_id = :tenantId and m.user_id = :userId`,
+                          cross join lateral jsonb_array_elements_text(cr.permissions) p), '[]'::jsonb) as "customPermissions"
+         from tenants t cross join best
+        where t.id = :tenantId`,
       { tenantId, userId },
     );
     return row ?? null;
   }
 
-  async list(tenantId: string, limit: number, cursor: string | undefined): Promise<Page<MemberRecord>> {
+  /**
+   * A page of members. With `inherited`, everyone whose role applies here: the tenant's own
+   * members and those of the ancestors whose roles reach it, once each with the strongest role
+   * (`inheritedFrom` naming the ancestor when that role is not held here).
+   */
+  async list(
+    tenantId: string,
+    limit: number,
+    cursor: string | undefined,
+    inherited = false,
+  ): Promise<Page<MemberRecord>> {
+    if (!inherited) return this.#ownMembers(tenantId, limit, cursor);
+    const after = decodeCursor(nameCursor, cursor);
+    const rows = await this.sql.query<
+      MemberRecord & { sortEmail: string; heldIn: string } & Record<string, unknown>
+    >(
+      `with ${ACCESS_CHAIN},
+       held as (
+         select distinct on (m.user_id) m.tenant_id, m.user_id
+           from chain c join memberships m on m.tenant_id = c.id
+          where c.applies
+          order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
+       )
+       select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail", m.tenant_id as "heldIn"
+         from held h
+         join memberships m on m.tenant_id = h.tenant_id and m.user_id = h.user_id
+         join users u on u.id = m.user_id
+        where (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
+        order by lower(u.email), u.id
+        limit :limit`,
+      { tenantId, afterEmail: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
+    );
+    const page = pageOf(rows, limit, (row) => [row.sortEmail, row.userId]);
+    return {
+      ...page,
+      items: page.items.map(({ sortEmail: _sortEmail, heldIn, ...member }) =>
+        heldIn === tenantId ? member : { ...member, inheritedFrom: heldIn },
+      ),
+    };
+  }
+
+  async #ownMembers(
+    tenantId: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<MemberRecord>> {
     const after = decodeCursor(nameCursor, cursor);
     const rows = await this.sql.query<MemberRecord & { sortEmail: string } & Record<string, unknown>>(
       `select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail"

@@ -244,4 +244,26 @@ export const controlMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    name: 'tenant hierarchies',
+    statements: [
+      // A tenant may have a parent (docs/tenant-hierarchies.md). `path` is the ids from the root
+      // down to the tenant itself, joined by '/': one row says who its ancestors are, so an access
+      // check reads them without a query per level, and a subtree is one prefix scan. Offboarded
+      // tenants keep their place, so that their usage still rolls up to their organisation.
+      'alter table tenants add column parent_id text references tenants (id)',
+      'alter table tenants add column path text',
+      'update tenants set path = id',
+      'alter table tenants alter column path set not null',
+      `alter table tenants add constraint tenants_path_check
+         check (path ~ '^(t_[a-z2-7]{20}/)*t_[a-z2-7]{20}$' and right(path, 22) = id
+                and (parent_id is null) = (path = id)
+                and (parent_id is null or right(path, 45) = parent_id || '/' || id))`,
+      // Whether roles held in the ancestors apply here (and below): owners may cut it.
+      'alter table tenants add column inherit_access boolean not null default true',
+      'create index tenants_parent_idx on tenants (parent_id, created_at, id) where parent_id is not null',
+      'create index tenants_path_idx on tenants (path text_pattern_ops)',
+    ],
+  },
 ];

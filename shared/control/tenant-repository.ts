@@ -30,15 +30,19 @@ export class TenantRepository {
     status: TenantStatus;
     /** The deployment's default plan (shared/domain/plans.ts). @default DEFAULT_PLAN */
     plan?: string;
+    /** A child's parent and the parent's path (TenantHierarchy.placeUnder); none for a root. */
+    parent?: { id: string; path: string };
   }): Promise<TenantRecord> {
     return this.sql.transaction(async (tx) => {
       const users = new UserRepository(tx);
       await users.ensure(input.owner);
       const [tenant] = await tx.query<TenantRecord & Record<string, unknown>>(
-        `insert into tenants (id, name, status, settings, created_by, plan)
-         values (:tenantId, :name, :status, :settings::jsonb, :userId, :plan)
+        `insert into tenants (id, name, status, settings, created_by, plan, parent_id, path)
+         values (:tenantId, :name, :status, :settings::jsonb, :userId, :plan, :parentId, :path)
          returning ${TENANT_COLUMNS}`,
         {
+          parentId: input.parent?.id ?? null,
+          path: input.parent ? `${input.parent.path}/${input.tenantId}` : input.tenantId,
           plan: input.plan ?? DEFAULT_PLAN,
           tenantId: input.tenantId,
           name: input.name,
@@ -106,16 +110,25 @@ export class TenantRepository {
     return row ?? null;
   }
 
-  /** Replaces the name and/or merges settings; returns the updated tenant, or null if unknown. */
+  /**
+   * Replaces the name and/or whether ancestors' roles apply, and merges settings; returns the
+   * updated tenant, or null if unknown.
+   */
   async update(
     tenantId: string,
-    change: { name?: string; settings: Record<string, unknown> },
+    change: { name?: string; inheritAccess?: boolean; settings: Record<string, unknown> },
   ): Promise<TenantRecord | null> {
     const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
-      `update tenants set name = coalesce(:name, name), settings = settings || :settings::jsonb, updated_at = now()
+      `update tenants set name = coalesce(:name, name), settings = settings || :settings::jsonb,
+              inherit_access = coalesce(:inheritAccess::boolean, inherit_access), updated_at = now()
         where id = :tenantId and status <> 'deleted'
        returning ${TENANT_COLUMNS}`,
-      { tenantId, name: change.name ?? null, settings: sqlJson(change.settings) },
+      {
+        tenantId,
+        name: change.name ?? null,
+        inheritAccess: change.inheritAccess ?? null,
+        settings: sqlJson(change.settings),
+      },
     );
     return row ?? null;
   }

@@ -1,27 +1,29 @@
 import * as z from 'zod';
 
-/** What a tenant role can act on. */
-export const RESOURCES = [
-  'tenant',
-  'members',
-  'roles',
-  'databases',
-  'tables',
-  'rows',
-  'modules',
-  'audit',
-  'usage',
-] as const;
-export const ACTIONS = ['read', 'write', 'delete'] as const;
+/**
+ * What a tenant role can act on, and how: most resources are read, written and deleted; a tenant
+ * also creates child tenants under itself (`tenants:createChild`, docs/tenant-hierarchies.md).
+ */
+export const RESOURCE_ACTIONS = {
+  tenant: ['read', 'write', 'delete'],
+  tenants: ['createChild'],
+  members: ['read', 'write', 'delete'],
+  roles: ['read', 'write', 'delete'],
+  databases: ['read', 'write', 'delete'],
+  tables: ['read', 'write', 'delete'],
+  rows: ['read', 'write', 'delete'],
+  modules: ['read', 'write', 'delete'],
+  audit: ['read', 'write', 'delete'],
+  usage: ['read', 'write', 'delete'],
+} as const satisfies Record<string, readonly [string, ...string[]]>;
 
-export const resourceSchema = z.enum(RESOURCES);
-export const actionSchema = z.enum(ACTIONS);
-export type Resource = z.infer<typeof resourceSchema>;
-export type Action = z.infer<typeof actionSchema>;
-export type Permission = `${Resource}:${Action}`;
+export type Resource = keyof typeof RESOURCE_ACTIONS;
+export type Action = (typeof RESOURCE_ACTIONS)[Resource][number];
+export const RESOURCES = Object.keys(RESOURCE_ACTIONS) as Resource[];
+export type Permission = { [R in Resource]: `${R}:${(typeof RESOURCE_ACTIONS)[R][number]}` }[Resource];
 
 export const ALL_PERMISSIONS: readonly Permission[] = RESOURCES.flatMap((resource) =>
-  ACTIONS.map((action) => `${resource}:${action}` as Permission),
+  RESOURCE_ACTIONS[resource].map((action) => `${resource}:${action}` as Permission),
 );
 
 export const permissionSchema = z.custom<Permission>(
@@ -29,14 +31,22 @@ export const permissionSchema = z.custom<Permission>(
   { message: `must be one of ${ALL_PERMISSIONS.join(', ')}` },
 );
 
+const actionsOf = <R extends Resource>(resource: R) => {
+  const actions = RESOURCE_ACTIONS[resource];
+  return z.array(z.enum(actions as unknown as [Action, ...Action[]])).max(actions.length);
+};
+
 /**
  * A permission matrix as clients send it: `{ rows: ['read', 'write'], tables: ['read'] }`.
- * Unknown resources and actions are rejected (strict object, enum actions).
+ * Unknown resources and actions are rejected (strict object, each resource's own actions).
  */
 export const permissionMatrixSchema = z
   .strictObject(
-    Object.fromEntries(RESOURCES.map((r) => [r, z.array(actionSchema).max(ACTIONS.length).optional()])) as {
-      [R in Resource]: z.ZodOptional<z.ZodArray<typeof actionSchema>>;
+    // fromEntries loses the keys' types; each entry is the resource's own schema.
+    Object.fromEntries(RESOURCES.map((r) => [r, actionsOf(r).optional()])) as unknown as {
+      [R in Resource]: z.ZodOptional<
+        z.ZodArray<z.ZodEnum<{ [A in (typeof RESOURCE_ACTIONS)[R][number]]: A }>>
+      >;
     },
   )
   .refine((matrix) => Object.values(matrix).some((actions) => actions && actions.length > 0), {
@@ -47,7 +57,7 @@ export type PermissionMatrix = z.infer<typeof permissionMatrixSchema>;
 export function matrixToPermissions(matrix: PermissionMatrix): Permission[] {
   const out = new Set<Permission>();
   for (const resource of RESOURCES) {
-    for (const action of matrix[resource] ?? []) out.add(`${resource}:${action}`);
+    for (const action of matrix[resource] ?? []) out.add(`${resource}:${action}` as Permission);
   }
   return [...out].sort();
 }
@@ -63,15 +73,18 @@ export function permissionsToMatrix(permissions: Iterable<Permission>): Permissi
   return matrix as PermissionMatrix;
 }
 
-const all = (resource: Resource): Permission[] =>
-  ACTIONS.map((action) => `${resource}:${action}` as Permission);
-const readOnly = RESOURCES.filter((r) => r !== 'audit').map((r) => `${r}:read` as Permission);
+const all = (resource: Resource): Permission[] => ALL_PERMISSIONS.filter((p) => p.startsWith(`${resource}:`));
+/** Every `read` but the audit log's. */
+const readOnly = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read');
 
 export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 export const builtInRoleSchema = z.enum(BUILT_IN_ROLES);
 export type BuiltInRole = z.infer<typeof builtInRoleSchema>;
 
-/** Built-in roles as named permission sets. Only an owner can delete (offboard) the tenant. */
+/**
+ * Built-in roles as named permission sets. Only an owner can delete (offboard) the tenant; owners
+ * and admins create child tenants.
+ */
 export const BUILT_IN_ROLE_PERMISSIONS: Record<BuiltInRole, ReadonlySet<Permission>> = {
   owner: new Set(ALL_PERMISSIONS),
   admin: new Set(ALL_PERMISSIONS.filter((p) => p !== 'tenant:delete')),

@@ -25,9 +25,16 @@ export const memberRoleParams = memberParams.extend({ roleId: roleIdSchema });
 export const databaseIdSchema = z.string().regex(DATABASE_ID_PATTERN, 'not a database id');
 export const databaseParams = tenantParams.extend({ databaseId: databaseIdSchema });
 
-/** `PATCH /tenants/{id}`: any of the registration fields, at least one. */
+/** `POST /tenants`: a name, any settings, and a parent for a child tenant (docs/tenant-hierarchies.md). */
+export const registerTenantBodySchema = registerTenantSchema.extend({ parentId: tenantIdSchema.optional() });
+
+/**
+ * `PATCH /tenants/{id}`: any of the registration fields (not the parent: `PUT …/parent` moves a
+ * tenant), and whether ancestors' roles apply (owners only), at least one.
+ */
 export const updateTenantSchema = registerTenantSchema
   .partial()
+  .extend({ inheritAccess: z.boolean().optional() })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' });
 
 export const createDatabaseSchema = z.strictObject({
@@ -103,6 +110,11 @@ export const tenantSchema = z.object({
   enabledModules: z.array(z.string()),
   /** The tenant's plan (`GET …/quotas` gives its limits and usage). */
   plan: z.string(),
+  /** Its parent (null for a root) and the tenant ids from its root down to itself. */
+  parentId: z.string().nullable(),
+  path: z.array(z.string()).min(1),
+  /** Whether roles held in the ancestors apply here (docs/tenant-hierarchies.md). */
+  inheritAccess: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -133,6 +145,8 @@ export const memberSchema = z.object({
   role: builtInRoleSchema,
   customRoles: z.array(z.object({ id: z.string(), name: z.string() })),
   joinedAt: z.string(),
+  /** With `inherited=true`: the ancestor whose membership gives this role (absent when held here). */
+  inheritedFrom: z.string().optional(),
 });
 
 export const inviteMemberSchema = z.strictObject({ email: z.email().max(254), role: builtInRoleSchema });
@@ -181,6 +195,14 @@ export const customRoleSchema = z.object({
 export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(2048).optional(),
+});
+
+/** `GET …/members`: a page; `inherited=true` adds the members whose roles come from ancestors. */
+export const listMembersQuerySchema = pageQuerySchema.extend({
+  inherited: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export const pageSchema = <T extends z.ZodType>(item: T) =>

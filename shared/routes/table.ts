@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
+import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
 import { quotaRoutes } from '#shared/routes/quota-routes';
 import { recordRoutes } from '#shared/routes/record-routes';
 import { error, inTenant, inTenantCounted, noContent, signedIn } from '#shared/routes/responses';
@@ -14,6 +15,7 @@ import {
   invitationParams,
   invitationSchema,
   inviteMemberSchema,
+  listMembersQuerySchema,
   memberParams,
   memberSchema,
   membershipSchema,
@@ -23,6 +25,7 @@ import {
   pageQuerySchema,
   pageSchema,
   provisioningSchema,
+  registerTenantBodySchema,
   setActiveTenantSchema,
   tenantParams,
   tenantSchema,
@@ -30,7 +33,6 @@ import {
   updateTenantSchema,
 } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
-import { registerTenantSchema } from '#shared/tenancy/settings';
 import { tenantStatusChangeSchema } from '#shared/tenancy/suspension';
 
 const invitee = {
@@ -107,7 +109,7 @@ export const routes = {
     handler: 'tenants/post-tenant',
     needs: ['controlDb', 'workflows', 'plans', 'telemetry'],
     idempotent: true,
-    request: { body: registerTenantSchema },
+    request: { body: registerTenantBodySchema },
     responses: { 202: { description: 'Registered; provisioning', schema: tenantSchema }, ...signedIn },
   }),
   listTenants: defineRoute({
@@ -236,7 +238,7 @@ export const routes = {
     access: { kind: 'tenant', permission: 'members:read' },
     handler: 'members/list-members',
     needs: ['controlDb', 'telemetry'],
-    request: { params: tenantParams, query: pageQuerySchema },
+    request: { params: tenantParams, query: listMembersQuerySchema },
     responses: { 200: { description: 'A page of members', schema: pageSchema(memberSchema) }, ...inTenant },
   }),
   inviteMember: defineRoute({
@@ -380,6 +382,7 @@ export const routes = {
     },
   }),
   ...quotaRoutes,
+  ...hierarchyRoutes,
   ...recordRoutes,
   ...dataRoutes,
   ...bulkRoutes,

@@ -2,8 +2,10 @@ import type { ControlTenantAccess } from '#shared/control/access-policy';
 import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
 import type { TenantRepository } from '#shared/control/tenant-repository';
-import { Conflict, NotFound } from '#shared/errors';
+import type { Caller } from '#shared/domain/caller';
+import { Conflict, Forbidden, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
+import type { TenantGrant } from '#shared/ports/tenant-access';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import {
@@ -32,14 +34,28 @@ export type CreateDatabaseDeps = LifecycleDeps & QuotaDeps & ThresholdDeps;
 const start = (deps: LifecycleDeps, name: string, input: ProvisioningInput) =>
   startWorkflow(deps.workflows, name, input);
 
+/**
+ * Changes a tenant's name, settings, or whether its ancestors' roles apply to it. Only its owners
+ * (and platform admins) may cut or restore that inheritance: it decides who else administers the
+ * tenant. Every cached access answer goes, since the change reaches the whole subtree.
+ */
 export async function updateSettings(
-  deps: Pick<LifecycleDeps, 'tenants'>,
-  tenantId: string,
-  patch: TenantSettings & { name?: string },
+  deps: Pick<LifecycleDeps, 'tenants' | 'tenantAccess'>,
+  grant: Pick<TenantGrant, 'tenantId' | 'role'>,
+  caller: Pick<Caller, 'groups'>,
+  patch: TenantSettings & { name?: string; inheritAccess?: boolean },
 ) {
-  const { name, ...settings } = patch;
-  const tenant = await deps.tenants.update(tenantId, { ...(name ? { name } : {}), settings });
+  const { name, inheritAccess, ...settings } = patch;
+  if (inheritAccess !== undefined && grant.role !== 'owner' && !caller.groups.includes('platform-admin')) {
+    throw new Forbidden('Only an owner can change whether roles of the parent tenants apply here');
+  }
+  const tenant = await deps.tenants.update(grant.tenantId, {
+    ...(name ? { name } : {}),
+    ...(inheritAccess !== undefined ? { inheritAccess } : {}),
+    settings,
+  });
   if (!tenant) throw new NotFound('Tenant not found');
+  if (inheritAccess !== undefined) deps.tenantAccess.invalidateAll();
   return tenant;
 }
 

@@ -2,6 +2,7 @@ import type { TenantRecord } from '#shared/control/control-records';
 import { DatabaseRegistry } from '#shared/control/database-registry';
 import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
+import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '#shared/domain/plans';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
@@ -60,30 +61,36 @@ export const PRIMARY_DATABASE_LABEL = 'main';
  * Registers a tenant: the tenant (status `provisioning`, the deployment's default plan), its owner's membership and its primary
  * database record in one transaction, then the provisioning workflow. If the workflow cannot be
  * started the tenant is marked `failed` rather than left provisioning forever.
+ *
+ * A child (`parentId`; the caller checked `tenants:createChild` there) is placed under its parent
+ * in the same transaction, under the hierarchy's lock: the parent must be active and above the
+ * deepest level. It starts on its parent's plan (a platform admin may change it).
  */
 export async function registerTenant(
   deps: RegisterDeps,
   owner: { userId: string; email: string },
-  input: TenantSettings & { name: string },
+  input: TenantSettings & { name: string; parentId?: string | undefined },
   idempotencyKey?: string,
 ): Promise<TenantRecord> {
   if (idempotencyKey) {
     const earlier = await registeredWith(deps, owner.userId, idempotencyKey);
     if (earlier) return earlier;
   }
-  const { name, ...settings } = input;
+  const { name, parentId, ...settings } = input;
   const tenantId = newTenantId();
   const databaseId = newDatabaseId();
   let tenant: TenantRecord;
   try {
     tenant = await deps.control.transaction(async (tx) => {
+      const place = parentId ? await new TenantHierarchy(tx).placeUnder(parentId) : null;
       const created = await new TenantRepository(tx).create({
         tenantId,
         name,
         settings: { ...DEFAULT_SETTINGS, ...settings },
         owner,
         status: 'provisioning',
-        plan: (deps.settings.plans ?? DEFAULT_PLAN_SETTINGS).defaultPlan,
+        plan: place?.plan ?? (deps.settings.plans ?? DEFAULT_PLAN_SETTINGS).defaultPlan,
+        ...(parentId && place ? { parent: { id: parentId, path: place.path } } : {}),
       });
       await new DatabaseRegistry(tx).create({
         id: databaseId,

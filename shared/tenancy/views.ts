@@ -1,4 +1,5 @@
 import type { TenantRecord } from '#shared/control/control-records';
+import { pathIds } from '#shared/control/tenant-hierarchy';
 
 /** A tenant as the API shows it: no internal columns. */
 export const toTenantView = (tenant: TenantRecord) => ({
@@ -9,6 +10,9 @@ export const toTenantView = (tenant: TenantRecord) => ({
   settings: tenant.settings,
   enabledModules: tenant.enabledModules,
   plan: tenant.plan,
+  parentId: tenant.parentId,
+  path: pathIds(tenant.path),
+  inheritAccess: tenant.inheritAccess,
   createdAt: tenant.createdAt,
   updatedAt: tenant.updatedAt,
 });

@@ -138,7 +138,7 @@ describe('control schema constraints', () => {
     const { runner } = shared;
     await runner.execute('truncate tenants, users, memberships, custom_roles, role_assignments cascade');
     await runner.execute(
-      `insert into tenants (id, name, status, created_by) values (:t1, 'One', 'active', 'u1'), (:t2, 'Two', 'active', 'u1')`,
+      `insert into tenants (id, name, status, created_by, path) values (:t1, 'One', 'active', 'u1', :t1), (:t2, 'Two', 'active', 'u1', :t2)`,
       { t1: T1, t2: T2 },
     );
     await runner.execute(
@@ -195,22 +195,47 @@ describe('control schema constraints', () => {
       (
         await violation(
           sql.execute(
-            `insert into tenants (id, name, status, created_by) values ('t_cccccccccccccccccccc', 'x', 'on', 'u1')`,
+            `insert into tenants (id, name, status, created_by, path) values ('t_cccccccccccccccccccc', 'x', 'on', 'u1', 't_cccccccccccccccccccc')`,
           ),
         )
       ).kind,
     ).toBe('check');
   });
 
+  it("a tenant's path must run from its root to itself through its parent", async () => {
+    const sql = await seeded();
+    const child = 't_cccccccccccccccccccc';
+    const insertChild = (parentId: string | null, path: string) =>
+      sql.execute(
+        `insert into tenants (id, name, status, created_by, parent_id, path) values (:child, 'c', 'active', 'u1', :parentId, :path)`,
+        { child, parentId, path },
+      );
+    const kinds = await Promise.all([
+      violation(insertChild(T1, child)), // a child whose path forgets its parent
+      violation(insertChild(null, `${T1}/${child}`)), // a root with ancestors
+      violation(insertChild(T2, `${T1}/${child}`)), // a path through another parent
+      violation(insertChild(T1, `${T1}/${T2}`)), // a path that ends elsewhere
+    ]);
+    expect(kinds.map((e) => e.kind)).toEqual(['check', 'check', 'check', 'check']);
+    await insertChild(T1, `${T1}/${child}`);
+    const [row] = await sql.query<{ parentId: string; inheritAccess: boolean }>(
+      'select parent_id as "parentId", inherit_access as "inheritAccess" from tenants where id = :child',
+      { child },
+    );
+    expect(row).toEqual({ parentId: T1, inheritAccess: true });
+  });
+
   it('tenant ids, names, member roles and permission matrices are checked too', async () => {
     const sql = await seeded();
     const kinds = await Promise.all([
       violation(
-        sql.execute(`insert into tenants (id, name, status, created_by) values ('1', 'x', 'active', 'u1')`),
+        sql.execute(
+          `insert into tenants (id, name, status, created_by, path) values ('1', 'x', 'active', 'u1', '1')`,
+        ),
       ),
       violation(
         sql.execute(
-          `insert into tenants (id, name, status, created_by) values ('t_cccccccccccccccccccc', '', 'active', 'u1')`,
+          `insert into tenants (id, name, status, created_by, path) values ('t_cccccccccccccccccccc', '', 'active', 'u1', 't_cccccccccccccccccccc')`,
         ),
       ),
       violation(

@@ -42,7 +42,7 @@ class FakeDirectory {
     this.accessCalls += 1;
     const status = this.tenants.get(tenantId);
     const member = this.members.get(`${tenantId}|${userId}`);
-    return status && member ? { status, ...this.plan, ...member } : null;
+    return status && member ? { status, ...this.plan, ...member, roleFrom: tenantId } : null;
   }
 
   async get(tenantId: string) {
@@ -159,6 +159,36 @@ describe('ControlTenantAccess', () => {
         role: 'admin',
       });
       expect(directory.accessCalls).toBe(3);
+    });
+
+    it('invalidate(tenantId, userId) forgets that member in every tenant: a role may reach descendants', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      directory.setMember(T2, 'u1', 'admin');
+      directory.setMember(T2, 'u2', 'admin');
+      for (const [user, tenant] of [
+        ['u1', T1],
+        ['u1', T2],
+        ['u2', T2],
+      ] as const) {
+        await policy.authorize(caller(user), tenant, 'members:write');
+      }
+      directory.removeMember(T2, 'u1');
+      directory.removeMember(T2, 'u2');
+      policy.invalidate(T1, 'u1');
+      await expect(policy.authorize(caller('u1'), T2, 'members:write')).rejects.toBeInstanceOf(NotFound);
+      await expect(policy.authorize(caller('u2'), T2, 'members:write')).resolves.toBeDefined();
+      expect(directory.accessCalls).toBe(4);
+    });
+
+    it('invalidateAll() forgets every answer (a subtree moved)', async () => {
+      directory.setMember(T1, 'u1', 'admin');
+      directory.setMember(T2, 'u2', 'admin');
+      await policy.authorize(caller('u1'), T1, 'members:write');
+      await policy.authorize(caller('u2'), T2, 'members:write');
+      policy.invalidateAll();
+      await policy.authorize(caller('u1'), T1, 'members:write');
+      await policy.authorize(caller('u2'), T2, 'members:write');
+      expect(directory.accessCalls).toBe(4);
     });
 
     it('a refusal is forgotten at once when the user is invited on this instance', async () => {
