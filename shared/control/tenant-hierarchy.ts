@@ -57,7 +57,7 @@ export class TenantHierarchy {
 
   /** Takes the hierarchy's lock for the rest of the caller's transaction. */
   async lock(): Promise<void> {
-    await this.sql.query('select pg_advisory_xact_lock(:lock) as locked', { lock: HIERARCHY_LOCK });
+    await this.sql.query('select 1 as locked from pg_advisory_xact_lock(:lock)', { lock: HIERARCHY_LOCK });
   }
 
   /**
