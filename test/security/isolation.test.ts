@@ -8,9 +8,11 @@ import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
 import { sendText } from '../support/tenant-data.ts';
 
 /**
- * The isolation matrix, generated from the route table: every tenant-scoped route is called by the
- * owner of tenant B with tenant A's id and A's object ids. A new route is covered as soon as it is
- * in the table; a route with a path parameter or a body this file does not know fails loudly.
+ * The isolation matrix, generated from the route table: every tenant-scoped route is called with
+ * tenant A's id and A's object ids by the owner of each of A's neighbours in a tenant hierarchy
+ * (issue 16): B, A's sibling under P; C, A's child; and P, A's parent, whose roles A cuts off
+ * (`inheritAccess: false`). None may tell A from an unknown tenant. A new route is covered as soon
+ * as it is in the table; a route with a path parameter or a body this file does not know fails loudly.
  */
 
 /** Tenant routes, and platform routes that name a tenant in their path (`PUT …/status`). */
@@ -66,6 +68,7 @@ const bodySamples: Record<string, () => unknown> = {
   enableModule: () => ({ moduleId: 'billing', databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
   setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
+  setTenantParent: () => ({ parentId: null }),
 };
 
 /**
@@ -126,8 +129,14 @@ describe('tenant isolation, generated from the route table', () => {
   let ownerA: Actor;
   let memberA: Actor;
   let ownerB: Actor;
+  let ownerC: Actor;
+  let ownerP: Actor;
   let a: World & { name: string; roleName: string };
   let tenantB: string;
+  let tenantC: string;
+  let tenantP: string;
+  /** Each neighbour of A, with the tenant it owns. */
+  let neighbours: { label: string; actor: Actor; own: string }[];
 
   const snapshotOfA = async () => {
     const data = `/tenants/${a.tenantId}/databases/${a.databaseId}`;
@@ -173,17 +182,40 @@ describe('tenant isolation, generated from the route table', () => {
   ];
 
   beforeAll(async () => {
-    [ownerA, memberA, ownerB] = await Promise.all([
+    let platformAdmin: Actor;
+    [ownerA, memberA, ownerB, ownerC, ownerP, platformAdmin] = await Promise.all([
       newActor(client, 'iso-owner-a'),
       newActor(client, 'iso-member-a'),
       newActor(client, 'iso-owner-b'),
+      newActor(client, 'iso-owner-c'),
+      newActor(client, 'iso-owner-p'),
+      newActor(client, 'iso-platform', { groups: ['platform-admin'] }),
     ]);
     const name = `Isolated A ${randomUUID().slice(0, 8)}`;
-    const [createdA, createdB] = await Promise.all([
+    const [createdA, createdB, createdC, createdP] = await Promise.all([
       newTenant(ownerA, name),
       newTenant(ownerB, `Isolated B ${randomUUID().slice(0, 8)}`),
+      newTenant(ownerC, `Isolated C ${randomUUID().slice(0, 8)}`),
+      newTenant(ownerP, `Isolated P ${randomUUID().slice(0, 8)}`),
     ]);
     tenantB = createdB.tenantId;
+    tenantC = createdC.tenantId;
+    tenantP = createdP.tenantId;
+    // The tree, placed by a platform admin so that no owner holds a role outside their own tenant:
+    // P above A and B, C below A; A cuts P's roles off.
+    for (const [child, parentId] of [
+      [createdA.tenantId, tenantP],
+      [tenantB, tenantP],
+      [tenantC, createdA.tenantId],
+    ] as const) {
+      expectStatus(await platformAdmin.call('PUT', `/tenants/${child}/parent`, { parentId }), 200);
+    }
+    expectStatus(await ownerA.call('PATCH', `/tenants/${createdA.tenantId}`, { inheritAccess: false }), 200);
+    neighbours = [
+      { label: "B's owner (a sibling)", actor: ownerB, own: tenantB },
+      { label: "C's owner (a child)", actor: ownerC, own: tenantC },
+      { label: "P's owner (the parent, cut off)", actor: ownerP, own: tenantP },
+    ];
     const roleName = `a-secret-role-${randomUUID().slice(0, 6)}`;
     const role = expectStatus(
       await ownerA.call('POST', `/tenants/${createdA.tenantId}/roles`, {
@@ -269,35 +301,39 @@ describe('tenant isolation, generated from the route table', () => {
   describe.each(tenantRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))(
     '%s',
     (_, route) => {
-      it("answers B's owner, on A's tenant id and A's objects, exactly as on an unknown tenant", async () => {
+      it("answers each neighbour's owner, on A's tenant id and A's objects, exactly as on an unknown tenant", async () => {
         const values = Object.fromEntries(
           paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
         );
-        const foreign = await callAs(ownerB, route, values);
-        const unknown = await callAs(ownerB, route, { ...values, tenantId: unknownTenantId() });
+        for (const { label, actor } of neighbours) {
+          const foreign = await callAs(actor, route, values);
+          const unknown = await callAs(actor, route, { ...values, tenantId: unknownTenantId() });
 
-        expect([403, 404]).toContain(foreign.status);
-        expect({
-          status: foreign.status,
-          code: errorOf(foreign)?.code,
-          message: errorOf(foreign)?.message,
-        }).toEqual({
-          status: unknown.status,
-          code: errorOf(unknown)?.code,
-          message: errorOf(unknown)?.message,
-        });
-        expectNothingOfA(foreign, `${route.operationId} on A's tenant`);
+          expect([403, 404], `${label}: ${JSON.stringify(foreign.body)}`).toContain(foreign.status);
+          expect({
+            status: foreign.status,
+            code: errorOf(foreign)?.code,
+            message: errorOf(foreign)?.message,
+          }).toEqual({
+            status: unknown.status,
+            code: errorOf(unknown)?.code,
+            message: errorOf(unknown)?.message,
+          });
+          expectNothingOfA(foreign, `${route.operationId} on A's tenant, as ${label}`);
+        }
       });
 
       const objectParams = paramsOf(route).filter((name) => name !== 'tenantId');
       if (objectParams.length > 0) {
-        it("answers 404 to B's owner on B's own tenant id with A's object ids", async () => {
+        it("answers 404 to each neighbour's owner on their own tenant id with A's object ids", async () => {
           const values = Object.fromEntries(
             paramsOf(route).map((name) => [name, (pathFixtures[name] as (a: World) => string)(a)]),
           );
-          const response = await callAs(ownerB, route, { ...values, tenantId: tenantB });
-          expect(response.status, JSON.stringify(response.body)).toBe(404);
-          expectNothingOfA(response, `${route.operationId} on B's tenant with A's ids`);
+          for (const { label, actor, own } of neighbours) {
+            const response = await callAs(actor, route, { ...values, tenantId: own });
+            expect(response.status, `${label}: ${JSON.stringify(response.body)}`).toBe(404);
+            expectNothingOfA(response, `${route.operationId} on ${label}'s tenant with A's ids`);
+          }
         });
       }
     },
@@ -308,11 +344,19 @@ describe('tenant isolation, generated from the route table', () => {
     expect(after).toEqual(before);
   });
 
-  it("B's owner never became a member of A, and A's owner still has full access", async () => {
-    const me = expectStatus(await ownerB.call('GET', '/me'), 200).body as {
-      memberships: { tenantId: string }[];
-    };
-    expect(me.memberships.map((m) => m.tenantId)).not.toContain(a.tenantId);
+  it("no neighbour became a member of A, the tree is as it was, and A's owner still has full access", async () => {
+    for (const { actor } of neighbours) {
+      const me = expectStatus(await actor.call('GET', '/me'), 200).body as {
+        memberships: { tenantId: string }[];
+      };
+      expect(me.memberships.map((m) => m.tenantId)).not.toContain(a.tenantId);
+    }
     expectStatus(await ownerA.call('GET', `/tenants/${a.tenantId}/members`), 200);
+    const [child, sibling] = await Promise.all([
+      ownerC.call('GET', `/tenants/${tenantC}`),
+      ownerB.call('GET', `/tenants/${tenantB}`),
+    ]);
+    expect(expectStatus(child, 200).body).toMatchObject({ path: [tenantP, a.tenantId, tenantC] });
+    expect(expectStatus(sibling, 200).body).toMatchObject({ path: [tenantP, tenantB] });
   });
 });
