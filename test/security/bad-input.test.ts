@@ -530,6 +530,39 @@ describe('bad input', () => {
     expect(quotas.plan).toBe((before.tenant as { plan: string }).plan);
   });
 
+  it('the hierarchy: a malformed parent, a depth other than 1 or all, a non-boolean inherited or inheritAccess, or extra fields are a 400 naming them, and nothing moves', async () => {
+    const admin = await newActor(client, 'bad-tree', { groups: ['platform-admin'] });
+    for (const parentId of ['', 'nope', 't_short', 7, true, ['t_aaaaaaaaaaaaaaaaaaaa'], {}]) {
+      expectValidation(await owner.call('POST', '/tenants', { name: 'Bad child', parentId }), 'parentId');
+      expectValidation(await admin.call('PUT', `/tenants/${tenantId}/parent`, { parentId }), 'parentId');
+    }
+    expectValidation(await admin.call('PUT', `/tenants/${tenantId}/parent`, {}), 'parentId');
+    expect((await admin.call('PUT', `/tenants/${tenantId}/parent`)).status).toBe(400);
+    expect(
+      (await admin.call('PUT', `/tenants/${tenantId}/parent`, { parentId: null, path: ['x'] })).status,
+    ).toBe(400);
+    for (const bad of malformedTenantIds) {
+      const response = await admin.call('PUT', `/tenants/${encodeURIComponent(bad)}/parent`, {
+        parentId: null,
+      });
+      expect([400, 404], `${JSON.stringify(bad)}: ${response.status}`).toContain(response.status);
+    }
+    for (const depth of ['0', '2', 'ALL', '', '1.0']) {
+      expectValidation(await owner.call('GET', `/tenants/${tenantId}/children?depth=${depth}`), 'depth');
+    }
+    for (const inherited of ['yes', '1', 'TRUE', '']) {
+      expectValidation(
+        await owner.call('GET', `/tenants/${tenantId}/members?inherited=${inherited}`),
+        'inherited',
+      );
+    }
+    for (const inheritAccess of ['false', 0, null, 'no']) {
+      expectValidation(await owner.call('PATCH', `/tenants/${tenantId}`, { inheritAccess }), 'inheritAccess');
+    }
+    // The parent is set by PUT …/parent only, never by a settings update.
+    expect((await owner.call('PATCH', `/tenants/${tenantId}`, { parentId: null })).status).toBe(400);
+  });
+
   it('a malformed Idempotency-Key is a 400 naming the header on every idempotent route (generated from the route table), and nothing is written', async () => {
     // Staff in both platform groups: platform routes let them in, and a platform admin acts as a
     // tenant admin on any tenant, so every route reaches its key check with a valid body.
