@@ -6,31 +6,13 @@ import {
   type Page,
   type TenantAccessRecord,
 } from '#shared/control/control-records';
+import { ACCESS_CHAIN, accessRecordOf, ROLE_STRENGTH } from '#shared/control/access-chain';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
 import type { BuiltInRole } from '#shared/domain/permissions';
 import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
-
-/** Built-in roles from weakest to strongest, as a SQL expression over a role column. */
-const ROLE_STRENGTH = (column: string) =>
-  `case ${column} when 'owner' then 4 when 'admin' then 3 when 'member' then 2 else 1 end`;
-
-/**
- * `chain`: the tenant `:tenantId` and its ancestors (`ord` 1 for the root), and whether the roles
- * held in each apply to the tenant: those of the tenant itself always do; an ancestor's do unless
- * a tenant between it and the tenant (or the tenant) sets `inherit_access` false, which cuts the
- * chain above itself (docs/tenant-hierarchies.md).
- */
-const ACCESS_CHAIN = `chain as (
-  select a.id, p.ord,
-         p.ord >= coalesce(max(case when not a.inherit_access then p.ord end) over (), 1) as applies
-    from tenants t
-    cross join lateral unnest(string_to_array(t.path, '/')) with ordinality as p(id, ord)
-    join tenants a on a.id = p.id
-   where t.id = :tenantId
-)`;
 
 /**
  * Who belongs to which tenant, in which built-in role. One membership per user and tenant is the
@@ -58,25 +40,7 @@ export class MembershipRepository {
    * from the tenant's path (ACCESS_CHAIN).
    */
   async accessOf(userId: string, tenantId: string): Promise<TenantAccessRecord | null> {
-    const [row] = await this.sql.query<TenantAccessRecord & Record<string, unknown>>(
-      `with ${ACCESS_CHAIN},
-       held as (
-         select m.tenant_id, m.role, c.ord from chain c
-           join memberships m on m.tenant_id = c.id and m.user_id = :userId
-          where c.applies
-       ),
-       best as (select tenant_id, role from held order by ${ROLE_STRENGTH('role')} desc, ord desc limit 1)
-       select t.status, t.plan, t.plan_overrides as "planOverrides", best.role, best.tenant_id as "roleFrom",
-              coalesce((select jsonb_agg(distinct p order by p)
-                          from held h
-                          join role_assignments ra on ra.tenant_id = h.tenant_id and ra.user_id = :userId
-                          join custom_roles cr on cr.id = ra.role_id
-                          cross join lateral jsonb_array_elements_text(cr.permissions) p), '[]'::jsonb) as "customPermissions"
-         from tenants t cross join best
-        where t.id = :tenantId`,
-      { tenantId, userId },
-    );
-    return row ?? null;
+    return accessRecordOf(this.sql, userId, tenantId);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { accessRecordOf } from '#shared/control/access-chain';
 import type { BuiltInRole } from '#shared/domain/permissions';
 import { Conflict } from '#shared/errors';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
@@ -44,8 +45,21 @@ export class UserRepository implements ActiveTenantSource {
     return row ?? null;
   }
 
+  /**
+   * The chosen tenant while a role of the user still applies to it (their own, or inherited from
+   * an ancestor: the effective role), else their oldest membership.
+   */
   async activeTenantOf(userId: string): Promise<{ tenantId: string; role: BuiltInRole } | null> {
-    // The chosen tenant while the user is still a member, else their oldest membership.
+    const [chosen] = await this.sql.query<{ tenantId: string | null }>(
+      'select active_tenant_id as "tenantId" from users where id = :userId',
+      { userId },
+    );
+    if (chosen?.tenantId) {
+      const access = await accessRecordOf(this.sql, userId, chosen.tenantId);
+      if (access && access.status !== 'deleted' && access.status !== 'deleting') {
+        return { tenantId: chosen.tenantId, role: access.role };
+      }
+    }
     const [row] = await this.sql.query<{ tenantId: string; role: BuiltInRole }>(
       `select m.tenant_id as "tenantId", m.role
          from memberships m
@@ -59,14 +73,14 @@ export class UserRepository implements ActiveTenantSource {
     return row ?? null;
   }
 
+  /** Chooses a tenant to act in: one where a role of the user applies (own or inherited). */
   async setActiveTenant(userId: string, tenantId: string): Promise<boolean> {
-    const changed = await this.sql.execute(
-      `update users set active_tenant_id = :tenantId
-        where id = :userId
-          and exists (select 1 from memberships m join tenants t on t.id = m.tenant_id
-                       where m.user_id = :userId and m.tenant_id = :tenantId and t.status <> 'deleted')`,
-      { userId, tenantId },
-    );
+    const access = await accessRecordOf(this.sql, userId, tenantId);
+    if (!access || access.status === 'deleted') return false;
+    const changed = await this.sql.execute('update users set active_tenant_id = :tenantId where id = :userId', {
+      userId,
+      tenantId,
+    });
     return changed === 1;
   }
 

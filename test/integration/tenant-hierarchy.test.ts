@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { MAX_TENANT_DEPTH } from '#shared/control/tenant-hierarchy';
 import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
+import { decodePayload } from '../support/jwt-forge.ts';
 import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
 
 /**
@@ -262,6 +263,27 @@ describe('tenant hierarchies', () => {
       expect(await statusOf(passing, `/tenants/${G}`)).toBe(200);
       expectStatus(await owner.call('DELETE', `/tenants/${R}/members/${passing.userId}`), 204);
       expect(await statusOf(passing, `/tenants/${G}`)).toBe(404);
+    });
+  });
+
+  describe('the active tenant and the token claims', () => {
+    it('an inherited tenant may be the active one; its claims carry the effective role', async () => {
+      const user = await newActor(client, 'h-active');
+      await addMember(owner, R, user, 'admin');
+      const me = expectStatus(await user.call('PUT', '/me/active-tenant', { tenantId: G }), 200).body as {
+        activeTenantId: string;
+      };
+      expect(me.activeTenantId).toBe(G);
+      await user.refresh();
+      const claims = decodePayload(user.token);
+      expect(claims['tenantry:tenant_id']).toBe(G);
+      expect(claims['tenantry:role']).toBe('admin');
+      // A sibling's member cannot choose a tenant no role of theirs reaches.
+      expect((await siblingMember.call('PUT', '/me/active-tenant', { tenantId: G })).status).toBe(404);
+      // Once the inherited role is gone, the claims fall back to the user's own oldest membership.
+      expectStatus(await owner.call('DELETE', `/tenants/${R}/members/${user.userId}`), 204);
+      await user.refresh();
+      expect(decodePayload(user.token)['tenantry:tenant_id']).toBeUndefined();
     });
   });
 
