@@ -15,6 +15,7 @@ import { auditPartition } from '#shared/records/audit-store';
 import { type RawUsage, UsageStore } from '#shared/records/usage-store';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
 import { type RunningPlatform, startPlatformProcess } from '../support/platform-process.ts';
+import { measureHierarchy } from './hierarchy.ts';
 import { measureRateLimits } from './rate-limits.ts';
 import type { Figure } from './report.ts';
 import { measureBulk, measureColdTenant, measureRows } from './rows.ts';
@@ -396,6 +397,10 @@ export async function measurePlatform(
         )),
       );
       figures.push(...(await measureColdTenant(owner, progress, options.quick ? 10 : 20)));
+      // Figure 8: access checks at depth 5 against depth 0.
+      figures.push(
+        ...(await measureHierarchy(platform.info, client, { samples: options.quick ? 150 : 500 }, progress)),
+      );
       figures.push(
         ...(await measureBulk(
           platform.info,

@@ -36,7 +36,7 @@ try {
     }
   }
   if (!values.only || values.only === 'platform') {
-    progress('figures 3-7: the local platform');
+    progress('figures 3-8: the local platform');
     const measured = await measurePlatform(work, { runs, quick: values.quick }, progress);
     figures.push(...measured.figures);
     notes.push(...measured.notes);
