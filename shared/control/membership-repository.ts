@@ -1,3 +1,4 @@
+import { ACCESS_CHAIN, accessRecordOf, ROLE_STRENGTH } from '#shared/control/access-chain';
 import {
   MEMBER_COLUMNS,
   type MemberRecord,
@@ -6,7 +7,6 @@ import {
   type Page,
   type TenantAccessRecord,
 } from '#shared/control/control-records';
-import { ACCESS_CHAIN, accessRecordOf, ROLE_STRENGTH } from '#shared/control/access-chain';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
@@ -54,18 +54,22 @@ export class MembershipRepository {
     cursor: string | undefined,
     inherited = false,
   ): Promise<Page<MemberRecord>> {
-    if (!inherited) return this.#ownMembers(tenantId, limit, cursor);
     const after = decodeCursor(nameCursor, cursor);
+    // Whose memberships count: the tenant's own, or (inherited) the strongest one of each user along
+    // the chain, the nearest tenant first among equals.
+    const held = inherited
+      ? `${ACCESS_CHAIN},
+         held as (
+           select distinct on (m.user_id) m.tenant_id, m.user_id
+             from chain c join memberships m on m.tenant_id = c.id
+            where c.applies
+            order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
+         )`
+      : 'held as (select tenant_id, user_id from memberships where tenant_id = :tenantId)';
     const rows = await this.sql.query<
       MemberRecord & { sortEmail: string; heldIn: string } & Record<string, unknown>
     >(
-      `with ${ACCESS_CHAIN},
-       held as (
-         select distinct on (m.user_id) m.tenant_id, m.user_id
-           from chain c join memberships m on m.tenant_id = c.id
-          where c.applies
-          order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
-       )
+      `with ${held}
        select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail", m.tenant_id as "heldIn"
          from held h
          join memberships m on m.tenant_id = h.tenant_id and m.user_id = h.user_id
@@ -82,25 +86,6 @@ export class MembershipRepository {
         heldIn === tenantId ? member : { ...member, inheritedFrom: heldIn },
       ),
     };
-  }
-
-  async #ownMembers(
-    tenantId: string,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<Page<MemberRecord>> {
-    const after = decodeCursor(nameCursor, cursor);
-    const rows = await this.sql.query<MemberRecord & { sortEmail: string } & Record<string, unknown>>(
-      `select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail"
-         from memberships m join users u on u.id = m.user_id
-        where m.tenant_id = :tenantId
-          and (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
-        order by lower(u.email), u.id
-        limit :limit`,
-      { tenantId, afterEmail: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
-    );
-    const page = pageOf(rows, limit, (row) => [row.sortEmail, row.userId]);
-    return { ...page, items: page.items.map(({ sortEmail: _sortEmail, ...member }) => member) };
   }
 
   async get(tenantId: string, userId: string): Promise<MemberRecord | null> {

@@ -77,10 +77,13 @@ export class UserRepository implements ActiveTenantSource {
   async setActiveTenant(userId: string, tenantId: string): Promise<boolean> {
     const access = await accessRecordOf(this.sql, userId, tenantId);
     if (!access || access.status === 'deleted') return false;
-    const changed = await this.sql.execute('update users set active_tenant_id = :tenantId where id = :userId', {
-      userId,
-      tenantId,
-    });
+    const changed = await this.sql.execute(
+      'update users set active_tenant_id = :tenantId where id = :userId',
+      {
+        userId,
+        tenantId,
+      },
+    );
     return changed === 1;
   }
 

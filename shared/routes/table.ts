@@ -103,14 +103,21 @@ export const routes = {
     method: 'POST',
     path: '/tenants',
     summary:
-      'Register a tenant; the caller becomes its owner and provisioning starts. Send an Idempotency-Key header to retry safely.',
+      'Register a tenant; the caller becomes its owner and provisioning starts. With `parentId`, a child of that tenant (needs `tenants:createChild` there; docs/tenant-hierarchies.md). Send an Idempotency-Key header to retry safely.',
     tags: ['tenants'],
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',
     needs: ['controlDb', 'workflows', 'plans', 'telemetry'],
     idempotent: true,
     request: { body: registerTenantBodySchema },
-    responses: { 202: { description: 'Registered; provisioning', schema: tenantSchema }, ...signedIn },
+    responses: {
+      202: { description: 'Registered; provisioning', schema: tenantSchema },
+      ...signedIn,
+      400: error('Invalid input, or a `parentId` at the deepest level (`depth_exceeded`)'),
+      403: error('No `tenants:createChild` in the parent (or the parent is suspended)'),
+      404: error('Unknown parent, or one the caller is not a member of'),
+      409: error('The parent is not active'),
+    },
   }),
   listTenants: defineRoute({
     operationId: 'listTenants',
@@ -233,7 +240,8 @@ export const routes = {
     operationId: 'listMembers',
     method: 'GET',
     path: '/tenants/{tenantId}/members',
-    summary: 'Members with their roles',
+    summary:
+      'Members with their roles; `inherited=true` adds those whose role comes from an ancestor (effective role, `inheritedFrom`)',
     tags: ['members'],
     access: { kind: 'tenant', permission: 'members:read' },
     handler: 'members/list-members',

@@ -381,6 +381,22 @@ describe('tenant hierarchies', () => {
       expect((await tenantOf(owner, top)).parentId).toBeNull();
     });
 
+    it('two moves racing to make a loop: one passes, the other is refused as a cycle', async () => {
+      for (let round = 0; round < 3; round++) {
+        const [x, y] = await Promise.all([childOf(owner, C2), childOf(owner, C2)]);
+        const answers = await Promise.all([
+          owner.call('PUT', `/tenants/${x}/parent`, { parentId: y }),
+          owner.call('PUT', `/tenants/${y}/parent`, { parentId: x }),
+        ]);
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+        const [px, py] = await Promise.all([tenantOf(owner, x), tenantOf(owner, y)]);
+        // Exactly one is under the other, and neither is its own ancestor.
+        expect([px.parentId === y, py.parentId === x].filter(Boolean)).toHaveLength(1);
+        expect(px.path.filter((id) => id === x)).toHaveLength(1);
+        expect(py.path.filter((id) => id === y)).toHaveLength(1);
+      }
+    });
+
     it('permissions: owners with createChild in the new parent, platform admins; else 403 or 404', async () => {
       const t = await childOf(owner, C1);
       // An admin (inherited) is not an owner of the tenant.

@@ -235,6 +235,15 @@ describe('bad input', () => {
       await owner.call('POST', roles, { name: 'a', permissions: { rows: 'read' } }),
       'permissions.rows',
     );
+    // Each resource has its own actions: tenants only createChild, and createChild only tenants.
+    expectValidation(
+      await owner.call('POST', roles, { name: 'a', permissions: { tenants: ['read'] } }),
+      'permissions.tenants.0',
+    );
+    expectValidation(
+      await owner.call('POST', roles, { name: 'a', permissions: { rows: ['createChild'] } }),
+      'permissions.rows.0',
+    );
     for (const permissions of [{}, { rows: [] }, [], null, 'rows:read']) {
       expectValidation(await owner.call('POST', roles, { name: 'a', permissions }), 'permissions');
     }
