@@ -137,7 +137,14 @@ export const provisioningSchema = z.object({
     .nullable(),
 });
 
-export const tenantSummarySchema = tenantSchema.pick({ id: true, name: true, status: true, createdAt: true });
+export const tenantSummarySchema = tenantSchema.pick({
+  id: true,
+  name: true,
+  status: true,
+  plan: true,
+  parentId: true,
+  createdAt: true,
+});
 
 export const memberSchema = z.object({
   userId: z.string(),

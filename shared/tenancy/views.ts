@@ -21,5 +21,7 @@ export const toTenantSummary = (tenant: TenantRecord) => ({
   id: tenant.id,
   name: tenant.name,
   status: tenant.status,
+  plan: tenant.plan,
+  parentId: tenant.parentId,
   createdAt: tenant.createdAt,
 });

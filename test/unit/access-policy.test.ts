@@ -3,7 +3,14 @@ import { ACCESS_CACHE_MS, ControlTenantAccess } from '#shared/control/access-pol
 import type { TenantAccessRecord, TenantStatus } from '#shared/control/control-records';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
-import { BUILT_IN_ROLE_PERMISSIONS, type BuiltInRole, type Permission } from '#shared/domain/permissions';
+import {
+  ALL_PERMISSIONS,
+  BUILT_IN_ROLE_PERMISSIONS,
+  type BuiltInRole,
+  matrixToPermissions,
+  type Permission,
+  permissionMatrixSchema,
+} from '#shared/domain/permissions';
 import { DEFAULT_PLANS, type LimitOverrides, planSettingsFrom } from '#shared/domain/plans';
 import { DomainError, Forbidden, NotFound } from '#shared/errors';
 
@@ -358,5 +365,31 @@ describe('ControlTenantAccess', () => {
       directory.setMember(T1, 'owner', 'owner');
       expect(await outcome(caller('owner'), T1, 'tenant:read')).toEqual({ ok: 'owner' });
     });
+  });
+});
+
+describe('permissions', () => {
+  it('each resource has its own actions: tenants:createChild exists, tenants:read and rows:createChild do not', () => {
+    expect(ALL_PERMISSIONS).toContain('tenants:createChild');
+    expect(ALL_PERMISSIONS).not.toContain('tenants:read');
+    expect(ALL_PERMISSIONS).not.toContain('rows:createChild');
+    expect(permissionMatrixSchema.safeParse({ tenants: ['createChild'] }).success).toBe(true);
+    expect(permissionMatrixSchema.safeParse({ tenants: ['read'] }).success).toBe(false);
+    expect(permissionMatrixSchema.safeParse({ rows: ['createChild'] }).success).toBe(false);
+    expect(matrixToPermissions({ tenants: ['createChild'], rows: ['read'] })).toEqual([
+      'rows:read',
+      'tenants:createChild',
+    ]);
+  });
+
+  it('owners and admins create children; members and viewers do not', () => {
+    expect(BUILT_IN_ROLE_PERMISSIONS.owner.has('tenants:createChild')).toBe(true);
+    expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('tenants:createChild')).toBe(true);
+    expect(BUILT_IN_ROLE_PERMISSIONS.member.has('tenants:createChild')).toBe(false);
+    expect(BUILT_IN_ROLE_PERMISSIONS.viewer.has('tenants:createChild')).toBe(false);
+    // Members and viewers still read everything but the audit log.
+    expect([...BUILT_IN_ROLE_PERMISSIONS.viewer].sort()).toEqual(
+      ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read').sort(),
+    );
   });
 });
