@@ -137,7 +137,7 @@ export class TenantHierarchy {
   /**
    * Moves a tenant (and its subtree) under `parentId`, or makes it a root (null). Refused with a
    * 409 when the new parent is the tenant or one of its descendants (a cycle), when the subtree
-   * would sit deeper than MAX_TENANT_DEPTH, or when the new parent is being offboarded.
+   * would sit deeper than MAX_TENANT_DEPTH, or when it or the new parent is being offboarded.
    */
   async move(tenantId: string, parentId: string | null): Promise<{ from: string | null; to: string | null }> {
     return this.sql.transaction(async (tx) => {
@@ -148,6 +148,8 @@ export class TenantHierarchy {
         { tenantId },
       );
       if (!tenant || tenant.status === 'deleted') throw new NotFound('Tenant not found');
+      // An offboarding plans its subtree when it starts: a tenant leaving it midway would be lost.
+      if (tenant.status === 'deleting') throw new Conflict('The tenant is being offboarded');
       if (tenant.parentId === parentId) return { from: parentId, to: parentId };
       let newPath = tenantId;
       if (parentId !== null) {

@@ -4,7 +4,7 @@ import { LocalClient } from '#infra/local/client';
 import { MAX_TENANT_DEPTH } from '#shared/control/tenant-hierarchy';
 import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
 import { decodePayload } from '../support/jwt-forge.ts';
-import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
+import { errorOf, expectStatus, setTenantStatus, unknownTenantId } from '../support/tenancy.ts';
 
 /**
  * Tenant hierarchies on the local platform (issue 16, docs/tenant-hierarchies.md): children created
@@ -379,6 +379,19 @@ describe('tenant hierarchies', () => {
       expect(tooDeep.status).toBe(409);
       expect(errorOf(tooDeep)).toMatchObject({ reason: 'depth_exceeded' });
       expect((await tenantOf(owner, top)).parentId).toBeNull();
+    });
+
+    it('refuses to move a tenant being offboarded, or under one (409)', async () => {
+      const [leaving, staying] = await Promise.all([childOf(owner, C2), childOf(owner, C2)]);
+      await setTenantStatus(info, leaving, 'deleting');
+      expect((await platformAdmin.call('PUT', `/tenants/${leaving}/parent`, { parentId: C1 })).status).toBe(
+        409,
+      );
+      expect(
+        (await platformAdmin.call('PUT', `/tenants/${staying}/parent`, { parentId: leaving })).status,
+      ).toBe(409);
+      expect((await tenantOf(platformAdmin, leaving)).parentId).toBe(C2);
+      expect((await tenantOf(owner, staying)).parentId).toBe(C2);
     });
 
     it('two moves racing to make a loop: one passes, the other is refused as a cycle', async () => {
