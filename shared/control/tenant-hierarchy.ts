@@ -16,6 +16,9 @@ import type { SqlRunner } from '#shared/ports/sql';
  */
 export const MAX_TENANT_DEPTH = 5;
 
+/** How many children an answer names at most (a 409 that refuses to orphan them, the saga's refusal). */
+export const MAX_NAMED_CHILDREN = 100;
+
 /** The ids from the root down to the tenant. */
 export const pathIds = (path: string): string[] => path.split('/');
 export const depthOf = (path: string): number => pathIds(path).length - 1;
@@ -57,7 +60,7 @@ export class TenantHierarchy {
 
   /** Takes the hierarchy's lock for the rest of the caller's transaction. */
   async lock(): Promise<void> {
-    await this.sql.query('select pg_advisory_xact_lock(:lock) as locked', { lock: HIERARCHY_LOCK });
+    await this.sql.query('select 1 as locked from pg_advisory_xact_lock(:lock)', { lock: HIERARCHY_LOCK });
   }
 
   /**
@@ -123,6 +126,19 @@ export class TenantHierarchy {
     return { ...page, items: page.items.map(({ sortKey: _sortKey, ...child }) => child) };
   }
 
+  /**
+   * Up to `limit` direct children that are not offboarded, oldest first: a tenant that has one
+   * cannot be offboarded alone (its child would be orphaned).
+   */
+  async openChildren(tenantId: string, limit = MAX_NAMED_CHILDREN): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `select id from tenants where parent_id = :tenantId and status <> 'deleted'
+        order by created_at, id limit :limit`,
+      { tenantId, limit },
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** The tenant and every descendant, offboarded ones included, deepest first. */
   async subtree(tenantId: string): Promise<SubtreeMember[]> {
     return this.sql.query<SubtreeMember & Record<string, unknown>>(
@@ -148,6 +164,8 @@ export class TenantHierarchy {
         { tenantId },
       );
       if (!tenant || tenant.status === 'deleted') throw new NotFound('Tenant not found');
+      // Its offboarding planned the subtree as it stands: a tenant leaving it would not be offboarded.
+      if (tenant.status === 'deleting') throw new Conflict('The tenant is being offboarded');
       if (tenant.parentId === parentId) return { from: parentId, to: parentId };
       let newPath = tenantId;
       if (parentId !== null) {
