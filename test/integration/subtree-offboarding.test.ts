@@ -171,6 +171,18 @@ describe('offboarding a subtree in the saga (same definition, steps and adapters
     expect(offboardedOrder().indexOf(leaf.id)).toBeLessThan(offboardedOrder().indexOf(root.id));
   });
 
+  it('a tenant being offboarded cannot be moved out of its subtree (the plan would miss it)', async () => {
+    saga.faults = [];
+    const parent = await register('Frozen');
+    const child = await register('Frozen child', parent.id);
+    await saga.services.tenants.transitionAll([parent.id, child.id], ['active'], 'deleting');
+
+    const moved = await saga.services.hierarchy.move(child.id, null).catch((error: unknown) => error);
+
+    expect(moved).toBeInstanceOf(Conflict);
+    expect((await saga.services.tenants.get(child.id))?.parentId).toBe(parent.id);
+  });
+
   it('the per-tenant step refuses a tenant whose children remain, and drops nothing', async () => {
     saga.faults = [];
     const parent = await register('Step refuses');
@@ -200,6 +212,38 @@ describe('offboarding a subtree in the saga (same definition, steps and adapters
     expect(await statuses([parent.id, child.id])).toEqual(['deleting', 'active']);
     expect(await leftovers(parent)).toEqual({ databases: 1, roles: 1, secret: true });
     expect(await leftovers(child)).toEqual({ databases: 1, roles: 1, secret: true });
+  });
+});
+
+describe('offboarding a subtree with each step signing as its own function (the deployed IAM policies)', () => {
+  let saga: SagaHarness;
+
+  beforeAll(async () => {
+    saga = await startSagaHarness(info, { credentials: 'functions' });
+  });
+  afterAll(async () => {
+    await saga?.close();
+  });
+
+  it('PlanTenantOffboarding and OffboardTenant are granted what they use: no call is refused', async () => {
+    const owner = { userId: randomUUID(), email: `iam-tree-${randomUUID().slice(0, 8)}@example.com` };
+    const parent = await registerTenant(saga.services, owner, { name: 'IAM tree' });
+    await saga.workflows.waitFor(provisioningExecutionName(parent.id));
+    const child = await registerTenant(saga.services, owner, { name: 'IAM tree child', parentId: parent.id });
+    await saga.workflows.waitFor(provisioningExecutionName(child.id));
+    saga.refusals.length = 0;
+
+    await offboard(saga.services, parent.id, { cascade: true });
+    const execution = await saga.workflows.waitFor(offboardingExecutionName(parent.id));
+
+    expect(saga.refusals).toEqual([]);
+    expect(execution?.status).toBe('SUCCEEDED');
+    for (const id of [parent.id, child.id]) {
+      expect((await saga.services.tenants.get(id))?.status, id).toBe('deleted');
+      await expect(saga.secrets.getSecretValue(secretNameFor(saga.stage, id))).rejects.toBeInstanceOf(
+        SecretNotFound,
+      );
+    }
   });
 });
 
