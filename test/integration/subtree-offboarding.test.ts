@@ -171,6 +171,28 @@ describe('offboarding a subtree in the saga (same definition, steps and adapters
     expect(offboardedOrder().indexOf(leaf.id)).toBeLessThan(offboardedOrder().indexOf(root.id));
   });
 
+  it('with cascade, refuses (409, nothing changed) while a tenant or a database of the subtree is provisioning', async () => {
+    saga.faults = [];
+    const { root, left, leaf, all } = await tree('Busy');
+    const [leafDatabase] = await saga.services.databases.ofTenant(leaf.id);
+    // As if the grandchild's other database, then the child itself, were still being provisioned.
+    await saga.services.databases.transition(leafDatabase?.id ?? '', ['active'], 'provisioning');
+
+    const databaseBusy = await offboard(saga.services, root.id, { cascade: true }).catch((e: unknown) => e);
+    await saga.services.databases.transition(leafDatabase?.id ?? '', ['provisioning'], 'active');
+    await saga.services.tenants.transition(left.id, ['active'], 'provisioning');
+    const tenantBusy = await offboard(saga.services, root.id, { cascade: true }).catch((e: unknown) => e);
+
+    expect((databaseBusy as Conflict).details).toEqual({
+      reason: 'database_provisioning',
+      tenants: [leaf.id],
+    });
+    expect((tenantBusy as Conflict).details).toEqual({ reason: 'tenant_provisioning', tenants: [left.id] });
+    expect(await statuses(all.map((t) => t.id))).toEqual(['active', 'provisioning', 'active', 'active']);
+    expect(await saga.workflows.describe(offboardingExecutionName(root.id))).toBeNull();
+    await saga.services.tenants.transition(left.id, ['provisioning'], 'active');
+  });
+
   it('a tenant being offboarded cannot be moved out of its subtree (the plan would miss it)', async () => {
     saga.faults = [];
     const parent = await register('Frozen');
