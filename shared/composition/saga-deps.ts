@@ -11,6 +11,7 @@ export function sagaDeps(s: Services): SagaDeps {
     tenants: () => s.tenants,
     memberships: () => s.memberships,
     databases: () => s.databases,
+    hierarchy: () => s.hierarchy,
     clusters: () => s.clusters,
     secrets: () => s.secrets,
     stage: () => s.settings.stage,

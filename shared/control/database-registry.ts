@@ -135,6 +135,17 @@ export class DatabaseRegistry {
     );
   }
 
+  /** The tenants of `tenantIds` that have a database still being provisioned (one query for a subtree). */
+  async provisioningIn(tenantIds: readonly string[]): Promise<string[]> {
+    const rows = await this.sql.query<{ tenantId: string }>(
+      `select distinct tenant_id as "tenantId" from tenant_databases
+        where status = 'provisioning' and tenant_id in (select jsonb_array_elements_text(:ids::jsonb))
+        order by 1`,
+      { ids: sqlJson(tenantIds) },
+    );
+    return rows.map((row) => row.tenantId);
+  }
+
   async list(tenantId: string, limit: number, cursor: string | undefined) {
     const after = decodeCursor(createdCursor, cursor);
     const rows = await this.sql.query<TenantDatabaseRecord & { sortKey: string } & Record<string, unknown>>(

@@ -1,10 +1,5 @@
 import * as z from 'zod';
-import {
-  type Page,
-  TENANT_COLUMNS,
-  type TenantRecord,
-  type TenantStatus,
-} from '#shared/control/control-records';
+import type { Page, TenantRecord, TenantStatus } from '#shared/control/control-records';
 import { createdCursor, createdSortKey, cursorText } from '#shared/control/keyset';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
 import { BadRequest, Conflict, NotFound } from '#shared/errors';
@@ -15,6 +10,9 @@ import type { SqlRunner } from '#shared/ports/sql';
  * can have no children (so an organisation has at most six levels). docs/tenant-hierarchies.md.
  */
 export const MAX_TENANT_DEPTH = 5;
+
+/** How many children an answer names at most (a 409 that refuses to orphan them, the saga's refusal). */
+export const MAX_NAMED_CHILDREN = 100;
 
 /** The ids from the root down to the tenant. */
 export const pathIds = (path: string): string[] => path.split('/');
@@ -121,6 +119,19 @@ export class TenantHierarchy {
     );
     const page = pageOf(rows, options.limit, (row) => [row.sortKey, row.id]);
     return { ...page, items: page.items.map(({ sortKey: _sortKey, ...child }) => child) };
+  }
+
+  /**
+   * Up to `limit` direct children that are not offboarded, oldest first: a tenant that has one
+   * cannot be offboarded alone (its child would be orphaned).
+   */
+  async openChildren(tenantId: string, limit = MAX_NAMED_CHILDREN): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `select id from tenants where parent_id = :tenantId and status <> 'deleted'
+        order by created_at, id limit :limit`,
+      { tenantId, limit },
+    );
+    return rows.map((row) => row.id);
   }
 
   /** The tenant and every descendant, offboarded ones included, deepest first. */

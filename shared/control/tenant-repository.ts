@@ -88,12 +88,21 @@ export class TenantRepository {
     to: TenantStatus,
     reason: string | null = null,
   ) {
-    const changed = await this.sql.execute(
+    return (await this.transitionAll([tenantId], from, to, reason)) === 1;
+  }
+
+  /** Moves every tenant of `tenantIds` that is in one of `from` to `to`, in one statement; how many moved. */
+  async transitionAll(
+    tenantIds: readonly string[],
+    from: readonly TenantStatus[],
+    to: TenantStatus,
+    reason: string | null = null,
+  ): Promise<number> {
+    return this.sql.execute(
       `update tenants set status = :to, status_reason = :reason, updated_at = now()
-        where id = :tenantId and status in ${idsFromJson('from')}`,
-      { tenantId, to, reason, from: sqlJson(from) },
+        where id in ${idsFromJson('ids')} and status in ${idsFromJson('from')}`,
+      { ids: sqlJson(tenantIds), to, reason, from: sqlJson(from) },
     );
-    return changed === 1;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import type { MembershipRepository } from '#shared/control/membership-repository';
+import type { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
@@ -14,6 +15,8 @@ export interface SagaDeps {
   readonly tenants: TenantRepository;
   readonly memberships: MembershipRepository;
   readonly databases: DatabaseRegistry;
+  /** Offboarding plans a subtree, and never offboards a tenant whose children remain. */
+  readonly hierarchy: TenantHierarchy;
   readonly clusters: DatabaseClusters;
   readonly secrets: SecretStore;
   readonly stage: string;
@@ -28,6 +31,15 @@ export interface SagaDeps {
 /** A request the saga must not act on: not retried, compensated. */
 export class InvalidProvisioningRequest extends Error {
   override readonly name = 'InvalidProvisioningRequest';
+}
+
+/**
+ * A tenant whose children are not offboarded yet: offboarding it would orphan them. Not retried:
+ * the plan offboards children first, so this is a bug in the ordering (or a child that appeared),
+ * and the execution fails with the tenant still `deleting` rather than go on.
+ */
+export class TenantHasChildren extends Error {
+  override readonly name = 'TenantHasChildren';
 }
 
 /** Worth retrying (the cluster is resuming, a connection dropped): Retry matches this name. */
@@ -373,9 +385,36 @@ export async function dropTenantDatabase(deps: SagaDeps, tenantId: string, datab
   return { dropped: true };
 }
 
+/** One level of a subtree's offboarding: its tenants at the same depth, offboarded side by side. */
+export interface OffboardingLevel {
+  readonly depth: number;
+  readonly tenants: readonly { readonly tenantId: string }[];
+}
+
 /**
- * Offboarding: every database, the role, the secret, the memberships and custom roles go; the
- * tenant record stays as `deleted` (its audit trail lives on). Safe to run again.
+ * Offboarding, step 1: the tenants to offboard — the tenant and every descendant not offboarded
+ * yet — in levels, deepest first, so that every tenant comes after its children. Every one must be
+ * `deleting` (the route marked them all, under the hierarchy's lock): anything else is refused
+ * here, before anything is dropped. A re-run plans only what is left.
+ */
+export async function planTenantOffboarding(deps: SagaDeps, tenantId: string) {
+  const subtree = (await deps.hierarchy.subtree(tenantId)).filter((t) => t.status !== 'deleted');
+  const stray = subtree.find((t) => t.status !== 'deleting');
+  if (stray) throw new InvalidProvisioningRequest(`Tenant ${stray.id} is ${stray.status}, not being deleted`);
+  // subtree() is deepest first: consecutive tenants of one depth make one level.
+  const levels: { depth: number; tenants: { tenantId: string }[] }[] = [];
+  for (const { id, depth } of subtree) {
+    const last = levels.at(-1);
+    if (last?.depth === depth) last.tenants.push({ tenantId: id });
+    else levels.push({ depth, tenants: [{ tenantId: id }] });
+  }
+  return { levels: levels as readonly OffboardingLevel[], tenants: subtree.length };
+}
+
+/**
+ * Offboarding of one tenant: every database, the role, the secret, the memberships and custom
+ * roles go; the tenant record stays as `deleted` (its audit trail lives on). Refused while a child
+ * is not offboarded. Safe to run again.
  */
 export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   const tenant = await deps.tenants.get(tenantId);
@@ -383,6 +422,10 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   if (tenant.status === 'deleted') return { offboarded: false };
   if (tenant.status !== 'deleting')
     throw new InvalidProvisioningRequest(`Tenant ${tenantId} is not being deleted`);
+  const children = await deps.hierarchy.openChildren(tenantId);
+  if (children.length > 0) {
+    throw new TenantHasChildren(`Tenant ${tenantId} still has children: ${children.join(', ')}`);
+  }
   const databases = await deps.databases.ofTenant(tenantId);
   for (const record of databases) {
     await dropDatabaseObjects(deps, record);

@@ -119,22 +119,33 @@ export const tenantSchema = z.object({
   updatedAt: z.string(),
 });
 
+/** The current attempt of a workflow and its step history. */
+const workflowAttemptSchema = z.object({
+  /** 1 for the first execution; a re-run after it closed is the next attempt. */
+  attempt: z.number().int().min(1),
+  status: z.string(),
+  startedAt: z.string(),
+  stoppedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  steps: z.array(workflowStepSchema),
+});
+
 export const provisioningSchema = z.object({
   tenantId: z.string(),
   status: tenantStatusSchema,
   statusReason: z.string().nullable(),
   databases: z.array(databaseSchema),
-  workflow: z
-    .object({
-      /** 1 for the first execution; a re-run after it closed is the next attempt. */
-      attempt: z.number().int().min(1),
-      status: z.string(),
-      startedAt: z.string(),
-      stoppedAt: z.string().nullable(),
-      error: z.string().nullable(),
-      steps: z.array(workflowStepSchema),
-    })
-    .nullable(),
+  workflow: workflowAttemptSchema.nullable(),
+  /** While the tenant is being offboarded: that workflow (`offboard-<tenantId>`), which offboards its subtree too. */
+  offboarding: workflowAttemptSchema.nullable(),
+});
+
+/** `DELETE /tenants/{tenantId}`: `cascade=true` offboards the tenants below it too, leaves first. */
+export const offboardQuerySchema = z.strictObject({
+  cascade: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export const tenantSummarySchema = tenantSchema.pick({

@@ -22,6 +22,7 @@ import {
   meSchema,
   myInvitationParams,
   myInvitationSchema,
+  offboardQuerySchema,
   pageQuerySchema,
   pageSchema,
   provisioningSchema,
@@ -164,16 +165,21 @@ export const routes = {
     operationId: 'offboardTenant',
     method: 'DELETE',
     path: '/tenants/{tenantId}',
-    summary: 'Offboard: suspend at once, then drop databases, role, secret and memberships (owners)',
+    summary:
+      'Offboard: suspend at once, then drop databases, role, secret and memberships (owners); with `cascade=true` the whole subtree, leaves first',
     tags: ['tenants'],
     access: { kind: 'tenant', permission: 'tenant:delete' },
     handler: 'tenants/delete-tenant',
     needs: ['controlDb', 'workflows', 'telemetry'],
-    request: { params: tenantParams },
+    request: { params: tenantParams, query: offboardQuerySchema },
     responses: {
       202: { description: 'Offboarding', schema: z.object({ id: z.string(), status: z.string() }) },
       ...inTenant,
-      409: error('A database is still being provisioned'),
+      409: error(
+        'Child tenants not offboarded and no `cascade=true` (`has_children`, `children`: their ids); a database ' +
+          '(`database_provisioning`) or a tenant of the subtree (`tenant_provisioning`) still being provisioned; ' +
+          'a subtree of more than 1,000 tenants (`subtree_too_large`)',
+      ),
     },
   }),
   getProvisioning: defineRoute({

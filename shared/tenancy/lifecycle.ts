@@ -1,10 +1,12 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
-import type { TenantRepository } from '#shared/control/tenant-repository';
+import { MAX_NAMED_CHILDREN, TenantHierarchy } from '#shared/control/tenant-hierarchy';
+import { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { Conflict, Forbidden, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
+import type { SqlRunner } from '#shared/ports/sql';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
@@ -59,29 +61,92 @@ export async function updateSettings(
   return tenant;
 }
 
+/** Offboarding checks and marks the subtree in one transaction of the control database. */
+export type OffboardDeps = LifecycleDeps & { readonly control: SqlRunner };
+
 /**
- * Offboarding: the tenant is suspended at once (every route answers 403), then the workflow drops
- * its databases, role, secret and memberships. Asking again is safe and answers the same.
+ * The most tenants one offboarding takes. Each is an iteration of the workflow's Map, a handful of
+ * history events, and an execution keeps at most 25,000
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html); the plan's ids stay
+ * far below the 256 KiB a state's output may hold
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). A larger
+ * organisation is offboarded a branch at a time.
  */
-export async function offboard(deps: LifecycleDeps, tenantId: string) {
-  const databases = await deps.databases.ofTenant(tenantId);
-  if (databases.some((db) => db.status === 'provisioning')) {
-    throw new Conflict('A database is still being provisioned; offboard when it has finished');
-  }
-  await deps.tenants.transition(
-    tenantId,
-    ['active', 'suspended', 'failed', 'deleting'],
-    'deleting',
-    'Offboarding',
-  );
-  deps.tenantAccess.invalidate(tenantId);
+export const MAX_OFFBOARDED_SUBTREE = 1000;
+
+/** The statuses offboarding starts from; `deleting` again is a re-run. */
+const OFFBOARDABLE = ['active', 'suspended', 'failed', 'deleting'] as const;
+
+/**
+ * Offboarding: the tenant — and with `cascade` every tenant below it — is suspended at once (every
+ * route answers 403), then one workflow drops their databases, roles, secrets and memberships,
+ * leaves first. A tenant with children that are not offboarded is refused (409 naming them)
+ * without `cascade`: they would be orphaned. Asking again is safe and answers the same.
+ *
+ * The subtree is checked and marked under the hierarchy's lock: no child can be created under a
+ * tenant being offboarded (its parent must be active), nor a tenant moved into or out of it, so the
+ * workflow's plan sees the subtree that was marked.
+ */
+export async function offboard(deps: OffboardDeps, tenantId: string, options: { cascade?: boolean } = {}) {
+  const marked = await deps.control.transaction(async (tx) => {
+    const hierarchy = new TenantHierarchy(tx);
+    await hierarchy.lock();
+    const subtree = (await hierarchy.subtree(tenantId)).filter((t) => t.status !== 'deleted');
+    if (!subtree.some((t) => t.id === tenantId)) throw new NotFound('Tenant not found');
+    const children = subtree.filter((t) => t.depth === 1).map((t) => t.id);
+    if (!options.cascade && children.length > 0) {
+      throw new Conflict(
+        'The tenant has child tenants that are not offboarded: offboard them first, or ask with ?cascade=true',
+        {
+          reason: 'has_children',
+          children: children.slice(0, MAX_NAMED_CHILDREN),
+          childCount: children.length,
+        },
+      );
+    }
+    if (subtree.length > MAX_OFFBOARDED_SUBTREE) {
+      throw new Conflict(
+        `One offboarding takes at most ${MAX_OFFBOARDED_SUBTREE} tenants: offboard a branch first`,
+        {
+          reason: 'subtree_too_large',
+          tenants: subtree.length,
+          maxTenants: MAX_OFFBOARDED_SUBTREE,
+        },
+      );
+    }
+    const ids = subtree.map((t) => t.id);
+    const building = await new DatabaseRegistry(tx).provisioningIn(ids);
+    if (building.length > 0) {
+      throw new Conflict('A database is still being provisioned; offboard when it has finished', {
+        reason: 'database_provisioning',
+        tenants: building.slice(0, MAX_NAMED_CHILDREN),
+      });
+    }
+    const provisioning = subtree.filter((t) => t.status === 'provisioning').map((t) => t.id);
+    if (provisioning.length > 0) {
+      throw new Conflict('A tenant is still being provisioned; offboard when it has finished', {
+        reason: 'tenant_provisioning',
+        tenants: provisioning.slice(0, MAX_NAMED_CHILDREN),
+      });
+    }
+    await new TenantRepository(tx).transitionAll(ids, OFFBOARDABLE, 'deleting', 'Offboarding');
+    return ids;
+  });
+  // Every member's answer for each of them goes (a descendant's may be inherited from an ancestor).
+  if (marked.length === 1) deps.tenantAccess.invalidate(tenantId);
+  else deps.tenantAccess.invalidateAll();
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new NotFound('Tenant not found');
   if (tenant.status === 'deleting') {
-    await start(deps, `offboard-${tenantId}`, { operation: 'offboard', tenantId });
+    // One input whatever was asked: the workflow plans the subtree itself, so a cascade and a plain
+    // repeat of the same offboarding find the running attempt instead of starting a second one.
+    await start(deps, offboardingExecutionName(tenantId), { operation: 'offboard', tenantId });
   }
   return { id: tenant.id, status: tenant.status };
 }
+
+/** The offboarding of a tenant (and the subtree below it) is named after it: `offboard-<tenantId>`. */
+export const offboardingExecutionName = (tenantId: string) => `offboard-${tenantId}`;
 
 export const toDatabaseView = (db: TenantDatabaseRecord) => ({
   id: db.id,
@@ -143,6 +208,23 @@ export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databa
   return toDatabaseView({ ...record, status: 'deleting' });
 }
 
+/** The current attempt of a piece of work, as the status route shows it. */
+const workflowView = (execution: Awaited<ReturnType<typeof currentWorkflow>>) =>
+  execution
+    ? {
+        attempt: execution.attempt,
+        status: execution.status,
+        startedAt: execution.startedAt,
+        stoppedAt: execution.stoppedAt,
+        error: execution.error,
+        steps: execution.steps,
+      }
+    : null;
+
+/**
+ * The tenant's status, its databases and its provisioning workflow; while it is being offboarded,
+ * also the offboarding (of it and the subtree below it), whose history shows each tenant's step.
+ */
 export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) {
   const [tenant, databases, execution] = await Promise.all([
     deps.tenants.get(tenantId),
@@ -150,20 +232,16 @@ export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) 
     currentWorkflow(deps.workflows, provisioningExecutionName(tenantId)),
   ]);
   if (!tenant) throw new NotFound('Tenant not found');
+  const offboarding =
+    tenant.status === 'deleting' || tenant.status === 'deleted'
+      ? await currentWorkflow(deps.workflows, offboardingExecutionName(tenantId))
+      : null;
   return {
     tenantId,
     status: tenant.status,
     statusReason: tenant.statusReason,
     databases: databases.map(toDatabaseView),
-    workflow: execution
-      ? {
-          attempt: execution.attempt,
-          status: execution.status,
-          startedAt: execution.startedAt,
-          stoppedAt: execution.stoppedAt,
-          error: execution.error,
-          steps: execution.steps,
-        }
-      : null,
+    workflow: workflowView(execution),
+    offboarding: workflowView(offboarding),
   };
 }

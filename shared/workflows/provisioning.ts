@@ -8,7 +8,9 @@
  *   compensation, which removes what was made and records why; if the compensation fails too, the
  *   failure is still recorded (`failed`, with both errors' names) and the execution fails;
  * - `dropDatabase` — drops one of the tenant's extra databases;
- * - `offboard` — drops every database, the role, the secret and the memberships;
+ * - `offboard` — offboards the tenant and every tenant below it that is not offboarded yet, leaves
+ *   first (a Map of levels, one at a time, deepest first, each a Map of that level's tenants): each
+ *   one's databases, role, secret and memberships go; a tenant whose children remain is refused;
  * - `upgradeModule` — brings every tenant database that has a module up to its latest version, in
  *   waves (a Map of waves, one at a time, each a Map of databases in parallel); a database whose
  *   upgrade fails is caught inside the wave and recorded, and the others carry on.
@@ -26,6 +28,7 @@ export const provisioningSteps = {
   CompensateProvisioning: 'provisioning/compensate-provisioning',
   RecordProvisioningFailure: 'provisioning/record-provisioning-failure',
   DropDatabase: 'provisioning/drop-database',
+  PlanTenantOffboarding: 'provisioning/plan-tenant-offboarding',
   OffboardTenant: 'provisioning/offboard-tenant',
   PlanModuleUpgrade: 'provisioning/plan-module-upgrade',
   LoadModuleUpgradeWave: 'provisioning/load-module-upgrade-wave',
@@ -52,6 +55,7 @@ export const provisioningStepNeeds = {
   CompensateProvisioning: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
   RecordProvisioningFailure: ['controlDb'],
   DropDatabase: ['controlDb', 'clusterAdmin'],
+  PlanTenantOffboarding: ['controlDb'],
   OffboardTenant: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
   PlanModuleUpgrade: ['controlDb'],
   LoadModuleUpgradeWave: ['controlDb'],
@@ -68,6 +72,9 @@ export type ProvisioningInput =
 
 /** How many databases of one wave are upgraded at once. */
 export const UPGRADE_CONCURRENCY = 5;
+
+/** How many tenants of one level of a subtree are offboarded at once. */
+export const OFFBOARD_CONCURRENCY = 5;
 
 /**
  * The error name of a paused Aurora Serverless v2 database that the Data API is resuming
@@ -151,7 +158,7 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Choices: [
           { Variable: '$.operation', StringEquals: 'provision', Next: 'PlaceDatabase' },
           { Variable: '$.operation', StringEquals: 'dropDatabase', Next: 'DropDatabase' },
-          { Variable: '$.operation', StringEquals: 'offboard', Next: 'OffboardTenant' },
+          { Variable: '$.operation', StringEquals: 'offboard', Next: 'PlanTenantOffboarding' },
           { Variable: '$.operation', StringEquals: 'upgradeModule', Next: 'PlanModuleUpgrade' },
         ],
         Default: 'UnknownOperation',
@@ -185,7 +192,35 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Cause: 'Provisioning failed and so did its compensation: what was made may remain',
       },
       DropDatabase: task('DropDatabase', null),
-      OffboardTenant: task('OffboardTenant', null),
+      PlanTenantOffboarding: { ...task('PlanTenantOffboarding', 'OffboardLevels'), ResultPath: '$.plan' },
+      OffboardLevels: {
+        Type: 'Map',
+        Comment:
+          'Deepest level first, one level at a time: a tenant is offboarded only once its children are',
+        ItemsPath: '$.plan.levels',
+        MaxConcurrency: 1,
+        ItemProcessor: {
+          StartAt: 'OffboardLevelTenants',
+          States: {
+            OffboardLevelTenants: {
+              Type: 'Map',
+              ItemsPath: '$.tenants',
+              MaxConcurrency: OFFBOARD_CONCURRENCY,
+              ItemProcessor: {
+                StartAt: 'OffboardTenant',
+                // A failure fails the level and the execution: the tenants above stay `deleting`
+                // (every route refused), and asking again runs the next attempt, which plans what is left.
+                States: { OffboardTenant: task('OffboardTenant', null) },
+              },
+              ResultPath: null,
+              End: true,
+            },
+          },
+        },
+        // Each tenant's outcome is its status in the control database; the payload stays small.
+        ResultPath: null,
+        End: true,
+      },
       PlanModuleUpgrade: { ...task('PlanModuleUpgrade', 'UpgradeWaves'), ResultPath: '$.plan' },
       UpgradeWaves: {
         Type: 'Map',

@@ -811,6 +811,22 @@ describe('bad input', () => {
     expect(stored.items).toEqual([]);
   });
 
+  it('DELETE /tenants/{id} with a cascade that is not true or false, or an unknown query, is a 400 naming it', async () => {
+    for (const [query, field] of [
+      ['cascade=yes', 'cascade'],
+      ['cascade=1', 'cascade'],
+      ['cascade=TRUE', 'cascade'],
+      ['cascade=', 'cascade'],
+      ['cascade=true&cascade=false', 'cascade'],
+      ['cascde=true', 'cascde'],
+    ] as const) {
+      const response = await owner.call('DELETE', `/tenants/${tenantId}?${query}`);
+      expectValidation(response, field);
+    }
+    // The tenant is untouched: the snapshot below compares it whole.
+    expect((await owner.call('GET', `/tenants/${tenantId}`)).body).toMatchObject({ status: 'active' });
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);
