@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { CHUNK_CHARS, DUMP_LIMITS, dumpTable } from '#shared/backups/dump-table';
-import type { TableSummary } from '#shared/backups/ndjson-parts';
+import { readPart, type TableSummary } from '#shared/backups/ndjson-parts';
 import { addForeignKeys, BackupIntegrityError, restoreTable } from '#shared/backups/restore-table';
 import { type TableDdl, TableNotBackedUp, tableDdl } from '#shared/backups/table-ddl';
-import { partKey, storeParts, type TableParts } from '#shared/backups/table-parts';
+import { fetchPart, partKey, storeParts, type TableParts } from '#shared/backups/table-parts';
 import { billing, tablesAt } from '#shared/modules/catalog';
 import type { SqlParams, SqlRow, SqlRunner } from '#shared/ports/sql';
 import { newActor } from '../support/actors.ts';
@@ -80,6 +80,14 @@ afterAll(async () => {
   for (const db of databases) await db.drop();
   await rm(stateDir, { recursive: true, force: true });
 });
+
+/** The NDJSON lines of a stored dump, part by part. */
+async function readLines(dump: TableSummary, at: TableParts, table: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const part of dump.parts)
+    lines.push(...(await readPart((await fetchPart(at, table, part)) as Uint8Array, part)));
+  return lines;
+}
 
 /** Dumps `table` of `sql` to the store under `prefix`, with its DDL. */
 async function backUp(sql: SqlRunner, table: string, prefix: string, limits = {}) {
@@ -331,6 +339,71 @@ describe('backup engine: integrity', () => {
       /table "notes": restored 3000 rows .* the backup has 3000/,
     );
     await expectNoTable(target);
+  });
+});
+
+describe('backup engine: consistency', () => {
+  it('reads every page of a dump in one snapshot: rows written meanwhile are not in it', async () => {
+    // Arrange: keys 1…10, pages of 3; after the first page, another session adds key 11 and
+    // deletes key 9, both in the part not read yet.
+    const source = await newDatabase('backup_src');
+    await source.runner.execute('create table counters (id bigint primary key, v text)');
+    await withPg(info, source.name, (pg) =>
+      pg.query(`insert into counters select g, 'v' || g from generate_series(1, 10) g`),
+    );
+    let pages = 0;
+    const afterFirstPage = (tx: SqlRunner): SqlRunner => ({
+      async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
+        const rows = await tx.query<T>(sql, params);
+        if (sql.includes('row_to_json') && ++pages === 1) {
+          await withPg(info, source.name, (pg) =>
+            pg.query(`insert into counters values (11, 'late'); delete from counters where id = 9`),
+          );
+        }
+        return rows;
+      },
+      execute: (sql, params) => tx.execute(sql, params),
+      transaction: (work) => tx.transaction((inner) => work(afterFirstPage(inner))),
+    });
+    const meddling = afterFirstPage(source.runner);
+
+    // Act
+    const { dump } = await backUp(meddling, 'counters', 'b5/src', { pageRows: 3 });
+
+    // Assert: the ten rows as they were when the dump began.
+    expect(pages).toBeGreaterThan(1);
+    expect(dump.rows).toBe(10);
+    const target = await newDatabase('backup_dst');
+    const ddl = (await tableDdl(source.runner, 'counters')) as TableDdl;
+    await restoreTable(target.runner, ddl, dump, { store, tenantId, prefix: 'b5/src' });
+    const ids = await withPg(info, target.name, async (pg) =>
+      (await pg.query('select id from counters order by id')).rows.map((r) => Number(r.id)),
+    );
+    expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("hashes the same whatever the databases' own time zone: the rendering is pinned per transaction", async () => {
+    // Arrange: a source rendering timestamps in +05:30, a target in New York, as their defaults.
+    const source = await newDatabase('backup_src');
+    const target = await newDatabase('backup_dst');
+    await withPg(info, 'postgres', async (pg) => {
+      await pg.query(`alter database ${source.name} set timezone = 'Asia/Kolkata'`);
+      await pg.query(`alter database ${target.name} set timezone = 'America/New_York'`);
+      await pg.query(`alter database ${target.name} set bytea_output = 'escape'`);
+    });
+    await source.runner.execute('create table stamps (id int primary key, at timestamptz, raw bytea)');
+    await withPg(info, source.name, (pg) =>
+      pg.query(`insert into stamps values (1, '2024-06-01 12:00:00.000001+00', '\\xdeadbeef')`),
+    );
+
+    // Act
+    const { ddl, dump, at } = await backUp(source.runner, 'stamps', 'b6/src');
+    const restored = await restoreTable(target.runner, ddl, dump, at);
+
+    // Assert
+    expect(restored.sha256).toBe(dump.sha256);
+    const [line] = await readLines(dump, at, 'stamps');
+    expect(line).toBe('{"id":1,"at":"2024-06-01T12:00:00.000001+00:00","raw":"\\\\xdeadbeef"}');
   });
 });
 
