@@ -38,6 +38,7 @@ export const LAYERS: readonly Layer[] = [
       'shared/modules',
       'shared/provisioning',
       'shared/exports',
+      'shared/backups',
       'shared/identity',
       'shared/workflows',
     ),
