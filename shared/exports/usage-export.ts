@@ -150,9 +150,16 @@ export async function rollUpToRoots(
   for (const line of lines) {
     if (line.tenantId === rootOf(line)) roots.set(line.tenantId, line);
   }
-  const unnamed = [...new Set(lines.map(rootOf))].filter((id) => !roots.has(id));
-  for (const root of await inBatches(unnamed, (id) => tenants.get(id))) {
-    if (root) roots.set(root.id, { tenantName: root.name, plan: root.plan ?? '' });
+  const unnamed = new Set(lines.map(rootOf).filter((id) => !roots.has(id)));
+  // One lookup for one root; for more, the tenants' one paged listing rather than a query each.
+  const found =
+    unnamed.size === 0
+      ? []
+      : unnamed.size === 1
+        ? [await tenants.get([...unnamed][0] as string)]
+        : await tenants.all();
+  for (const root of found) {
+    if (root && unnamed.has(root.id)) roots.set(root.id, { tenantName: root.name, plan: root.plan ?? '' });
   }
   const totals = new Map<string, ExportLine>();
   for (const line of lines) {

@@ -216,6 +216,40 @@ describe('finance export roll-up (rollup=root)', () => {
     ).rejects.toThrow('Tenant not found');
   });
 
+  it('names roots without lines of their own from the catalog: one lookup for one, one listing for several', async () => {
+    const calls = { all: 0, get: 0 };
+    const counting: TenantCatalog = {
+      all: async () => {
+        calls.all++;
+        return tenants;
+      },
+      get: async (tenantId) => {
+        calls.get++;
+        return catalog.get(tenantId);
+      },
+    };
+    const child = (tenantId: string, rootId: string): ExportLine => ({
+      tenantId,
+      tenantName: 'a child',
+      month: '2021-03',
+      resourceType: 'api_calls',
+      quantity: 1,
+      unit: 'count',
+      plan: 'business',
+      parentId: rootId,
+      rootId,
+    });
+    const one = await rollUpToRoots([child(CHILD_A, ROOT), child(CHILD_B, ROOT)], counting);
+    expect(one.map((l) => [l.tenantId, l.tenantName, l.quantity])).toEqual([[ROOT, 'Org', 2]]);
+    expect(calls).toEqual({ all: 0, get: 1 });
+    const two = await rollUpToRoots([child(CHILD_A, ROOT), child(id('solochild'), OTHER_ROOT)], counting);
+    expect(two.map((l) => [l.tenantId, l.tenantName])).toEqual([
+      [OTHER_ROOT, 'Solo'],
+      [ROOT, 'Org'],
+    ]);
+    expect(calls).toEqual({ all: 1, get: 1 });
+  });
+
   it('rolls up an archive written before hierarchies: each line under its own tenant, adjustments by month', async () => {
     const line = (tenantId: string, month: string, quantity: number): ExportLine => ({
       tenantId,
