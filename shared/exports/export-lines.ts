@@ -8,12 +8,21 @@ export const EXPORT_HEADER = [
   'resource_type',
   'quantity',
   'unit',
-  // Last, so that readers of the columns before it keep working.
+  // Each added at the end, so that readers of the columns before it keep working.
   'plan',
+  'parent_id',
+  'root_id',
 ] as const;
 
-/** The header of files archived before plans (issue 15): read with an empty plan. */
-const HEADER_WITHOUT_PLAN = EXPORT_HEADER.slice(0, -1).join(',');
+/**
+ * Headers of files archived earlier, read with what they lack empty: before plans (issue 15) with
+ * an empty plan, before hierarchies (issue 16) with a null parent and root.
+ */
+const HEADERS_READ = new Set([
+  EXPORT_HEADER.join(','),
+  EXPORT_HEADER.slice(0, -2).join(','),
+  EXPORT_HEADER.slice(0, -3).join(','),
+]);
 
 export function linesToCsv(lines: readonly ExportLine[]): string {
   return toCsv(
@@ -26,6 +35,8 @@ export function linesToCsv(lines: readonly ExportLine[]): string {
       line.quantity,
       line.unit,
       line.plan,
+      line.parentId,
+      line.rootId,
     ]),
   );
 }
@@ -35,9 +46,7 @@ const unneutralise = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(
 
 export function csvToLines(csv: string): ExportLine[] {
   const [header, ...rows] = parseCsv(csv);
-  const columns = header?.join(',');
-  if (columns !== EXPORT_HEADER.join(',') && columns !== HEADER_WITHOUT_PLAN)
-    throw new Error('Not a Tenantry usage export');
+  if (!HEADERS_READ.has(header?.join(',') ?? '')) throw new Error('Not a Tenantry usage export');
   return rows.map(
     ([
       tenantId = '',
@@ -47,6 +56,8 @@ export function csvToLines(csv: string): ExportLine[] {
       quantity = '0',
       unit = '',
       plan = '',
+      parentId = '',
+      rootId = '',
     ]) => ({
       tenantId: unneutralise(tenantId),
       tenantName: unneutralise(tenantName),
@@ -55,6 +66,8 @@ export function csvToLines(csv: string): ExportLine[] {
       quantity: Number(quantity),
       unit: unneutralise(unit),
       plan,
+      parentId: parentId === '' ? null : parentId,
+      rootId: rootId === '' ? null : rootId,
     }),
   );
 }

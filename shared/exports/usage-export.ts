@@ -1,20 +1,50 @@
+import { pathIds } from '#shared/control/tenant-hierarchy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
-import { Conflict } from '#shared/errors';
+import { mapBounded } from '#shared/core/bounded-concurrency';
+import { Conflict, NotFound } from '#shared/errors';
 import { linesToCsv } from '#shared/exports/export-lines';
 import { addMonths, currentMonth, daysOf } from '#shared/exports/months';
 import type { ArchivedExport, ExportArchive, ExportLine } from '#shared/ports/export-archive';
 import type { UsageRecords } from '#shared/records/stores';
 import { combine } from '#shared/records/usage-totals';
 
-/** A tenant as its export lines name it, with its plan now. */
+/** A tenant as its export lines name it, with its plan and place in its hierarchy now. */
 export interface ExportTenant {
   readonly id: string;
   readonly name: string;
   /** @default '' - a caller that does not know it (the benchmark hook) */
   readonly plan?: string;
+  /** @default null - a root (or a caller that does not know it) */
+  readonly parentId?: string | null;
+  /** The ids from the root down to the tenant, `/`-joined. @default the tenant's own id (a root) */
+  readonly path?: string;
 }
 
-/** Tenants as the export needs them: every tenant that ever existed, deleted ones included. */
+/** The hierarchy columns of a tenant's lines: its parent, and the first id of its path. */
+export const hierarchyOf = (tenant: ExportTenant): Pick<ExportLine, 'parentId' | 'rootId'> => ({
+  parentId: tenant.parentId ?? null,
+  rootId: tenant.path ? (pathIds(tenant.path)[0] ?? tenant.id) : tenant.id,
+});
+
+const exportTenant = (tenant: {
+  id: string;
+  name: string;
+  plan: string;
+  parentId: string | null;
+  path: string;
+}): ExportTenant => ({
+  id: tenant.id,
+  name: tenant.name,
+  plan: tenant.plan,
+  parentId: tenant.parentId,
+  path: tenant.path,
+});
+
+/**
+ * Tenants as the export needs them: every tenant that ever existed, deleted ones included. Each
+ * comes with its parent and path (the control database's `tenants` rows), so the hierarchy of
+ * every tenant of the month is read with the tenants themselves, not by a query per tenant.
+ */
 export interface TenantCatalog {
   all(): Promise<ExportTenant[]>;
   get(tenantId: string): Promise<ExportTenant | null>;
@@ -27,14 +57,14 @@ export function tenantCatalog(tenants: TenantRepository): TenantCatalog {
       let cursor: string | undefined;
       do {
         const page = await tenants.list(100, cursor);
-        out.push(...page.items.map((tenant) => ({ id: tenant.id, name: tenant.name, plan: tenant.plan })));
+        out.push(...page.items.map(exportTenant));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return out;
     },
     get: async (tenantId) => {
       const tenant = await tenants.get(tenantId);
-      return tenant ? { id: tenant.id, name: tenant.name, plan: tenant.plan } : null;
+      return tenant ? exportTenant(tenant) : null;
     },
   };
 }
@@ -47,15 +77,10 @@ export interface ExportDependencies {
 
 /** How many earlier closed months a close looks at for late events. */
 export const ADJUSTMENT_WINDOW_MONTHS = 12;
+/** Tenants read at once: the rollups are one DynamoDB partition, so one Query, per tenant. */
 const CONCURRENCY = 8;
-
-async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let start = 0; start < items.length; start += CONCURRENCY) {
-    out.push(...(await Promise.all(items.slice(start, start + CONCURRENCY).map(work))));
-  }
-  return out;
-}
+const inBatches = <T, R>(items: readonly T[], work: (item: T) => Promise<R>) =>
+  mapBounded(items, CONCURRENCY, work);
 
 const byLine = (a: ExportLine, b: ExportLine) =>
   a.month.localeCompare(b.month) * -1 ||
@@ -98,12 +123,98 @@ export async function computeMonth(
       quantity: total.quantity,
       unit: total.unit,
       plan: tenant.plan ?? '',
+      ...hierarchyOf(tenant),
     }));
   });
   return perTenant
     .flat()
     .filter((line) => line.quantity !== 0)
     .sort(byLine);
+}
+
+/** Whose subtree a line counts in: its root, or (a file archived before hierarchies) its own tenant. */
+const rootOf = (line: Pick<ExportLine, 'tenantId' | 'rootId'>) => line.rootId ?? line.tenantId;
+
+/**
+ * Lines rolled up to their roots: one line per root tenant, month and resource type whose
+ * quantity is the sum of the subtree's lines (gauges too: an organisation holds the storage of all
+ * its tenants). The month stays in the key, so an adjustment line for an earlier month rolls up
+ * into an adjustment of the root for that month. The root is named as its own line names it (its
+ * name and plan in this file), else as the catalog does now (a root without usage of its own).
+ */
+export async function rollUpToRoots(
+  lines: readonly ExportLine[],
+  tenants: TenantCatalog,
+): Promise<ExportLine[]> {
+  const roots = new Map<string, Pick<ExportLine, 'tenantName' | 'plan'>>();
+  for (const line of lines) {
+    if (line.tenantId === rootOf(line)) roots.set(line.tenantId, line);
+  }
+  const unnamed = new Set(lines.map(rootOf).filter((id) => !roots.has(id)));
+  // One lookup for one root; for more, the tenants' one paged listing rather than a query each.
+  const found =
+    unnamed.size === 0
+      ? []
+      : unnamed.size === 1
+        ? [await tenants.get([...unnamed][0] as string)]
+        : await tenants.all();
+  for (const root of found) {
+    if (root && unnamed.has(root.id)) roots.set(root.id, { tenantName: root.name, plan: root.plan ?? '' });
+  }
+  const totals = new Map<string, ExportLine>();
+  for (const line of lines) {
+    const rootId = rootOf(line);
+    const key = `${rootId}|${line.month}|${line.resourceType}`;
+    const current = totals.get(key);
+    const root = roots.get(rootId);
+    totals.set(key, {
+      tenantId: rootId,
+      tenantName: root?.tenantName ?? '',
+      month: line.month,
+      resourceType: line.resourceType,
+      quantity: (current?.quantity ?? 0) + line.quantity,
+      unit: line.unit,
+      plan: root?.plan ?? '',
+      parentId: null,
+      rootId,
+    });
+  }
+  return [...totals.values()].sort(byLine);
+}
+
+export interface MonthExportQuery {
+  readonly month: string;
+  readonly tenantId?: string | undefined;
+  readonly rollup: 'tenant' | 'root';
+}
+
+/**
+ * What `GET /usage/exports` answers: a closed month's archived lines, an open month's computed now;
+ * `tenantId` keeps one tenant's lines (with `rollup=root`, the lines of the subtree whose root it
+ * is); `rollup=root` sums them per root. 404 for a tenant that never existed.
+ */
+export async function monthExport(
+  deps: ExportDependencies,
+  query: MonthExportQuery,
+): Promise<{ status: 'open' | 'closed'; lines: readonly ExportLine[] }> {
+  const archived = await deps.archive.get(query.month);
+  const tenant = query.tenantId ? await deps.tenants.get(query.tenantId) : null;
+  if (query.tenantId && !tenant) throw new NotFound('Tenant not found');
+  const keep = (line: Pick<ExportLine, 'tenantId' | 'rootId'>) =>
+    !tenant || (query.rollup === 'root' ? rootOf(line) === tenant.id : line.tenantId === tenant.id);
+  let lines: readonly ExportLine[];
+  if (archived) lines = archived.lines.filter(keep);
+  else {
+    const tenants =
+      tenant && query.rollup === 'tenant'
+        ? [tenant]
+        : (await deps.tenants.all()).filter((candidate) =>
+            keep({ tenantId: candidate.id, rootId: hierarchyOf(candidate).rootId }),
+          );
+    lines = await computeMonth(deps.usage, query.month, tenants);
+  }
+  if (query.rollup === 'root') lines = await rollUpToRoots(lines, deps.tenants);
+  return { status: archived ? 'closed' : 'open', lines };
 }
 
 export interface CloseResult {
@@ -188,6 +299,7 @@ export async function closeMonth(
         resourceType,
         unit: total.unit,
         plan: tenant.plan ?? '',
+        ...hierarchyOf(tenant),
       };
       if (totalMonth === month) {
         if (total.quantity !== 0) lines.push({ ...line, month, quantity: total.quantity });

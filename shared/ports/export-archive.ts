@@ -19,6 +19,14 @@ export interface ExportLine {
    * one (so the plan at the month's end). Empty in files archived before plans existed.
    */
   readonly plan: string;
+  /** The tenant's parent when the line was computed; null for a root. */
+  readonly parentId: string | null;
+  /**
+   * The root of the tenant's hierarchy when the line was computed (the first id of its path; a
+   * root's is its own id). Null only in files archived before these columns existed: a roll-up
+   * counts such a line under its own tenant.
+   */
+  readonly rootId: string | null;
 }
 
 export interface ArchiveEntry {

@@ -71,6 +71,12 @@ export const usageQuerySchema = z
     from: isoDay.optional(),
     to: isoDay.optional(),
     resourceType: resourceType.optional(),
+    include: z
+      .enum(['descendants'])
+      .optional()
+      .describe(
+        'descendants: the tenant and every descendant (offboarded ones and those with inheritAccess: false included), summed per period and resource type',
+      ),
   })
   .transform(withRange(30, 'day'))
   .refine(ordered, { message: '`from` must not be after `to`', path: ['from'] })
@@ -84,8 +90,16 @@ export const metricsQuerySchema = z
 
 export const exportQuerySchema = z.strictObject({
   month,
-  tenantId: tenantIdSchema.optional(),
+  tenantId: tenantIdSchema
+    .optional()
+    .describe("One tenant's lines; with rollup=root, a root tenant's line per resource type"),
   format: z.enum(['csv', 'json']).default('csv'),
+  rollup: z
+    .enum(['tenant', 'root'])
+    .default('tenant')
+    .describe(
+      "tenant: a line per tenant and resource type; root: a line per root tenant and resource type with its subtree's total (the sum of its tenants' lines)",
+    ),
 });
 
 export const archiveParams = z.strictObject({ month });
@@ -120,6 +134,16 @@ const exportLineSchema = z.object({
   unit: z.string(),
   /** The tenant's plan: now for an open month, at its close for a closed one. */
   plan: z.string(),
+  parentId: z
+    .string()
+    .nullable()
+    .describe("The tenant's parent; null for a root (and in files archived before hierarchies)"),
+  rootId: z
+    .string()
+    .nullable()
+    .describe(
+      "The root of the tenant's hierarchy (itself for a root); null in files archived before hierarchies",
+    ),
 });
 
 /** The CSV an export answers unless `format=json` (the format is the query's; Accept is not read). */
@@ -164,7 +188,8 @@ export const recordRoutes = {
     operationId: 'getUsage',
     method: 'GET',
     path: '/tenants/{tenantId}/usage',
-    summary: 'Usage per day or month and resource type (default: the last 30 days, UTC)',
+    summary:
+      'Usage per day or month and resource type (default: the last 30 days, UTC); include=descendants sums the tenant and its whole subtree',
     tags: ['records'],
     access: { kind: 'tenant', permission: 'usage:read' },
     handler: 'usage/get-usage',
@@ -179,6 +204,13 @@ export const recordRoutes = {
           granularity: z.enum(['day', 'month']),
           from: z.string(),
           to: z.string(),
+          include: z.literal('descendants').optional(),
+          tenants: z
+            .array(z.string())
+            .optional()
+            .describe(
+              'With include=descendants: the tenants summed, the one asked for first, then its descendants by depth',
+            ),
           items: z.array(usageLineSchema),
         }),
       },
@@ -225,7 +257,7 @@ export const recordRoutes = {
     method: 'GET',
     path: '/usage/exports',
     summary:
-      'Usage of a calendar month (UTC) per tenant and resource type, CSV by default. A closed month answers its archived export (with its adjustment lines); an open month is computed now.',
+      "Usage of a calendar month (UTC) per tenant and resource type, CSV by default, each line with the tenant's parent_id and root_id. A closed month answers its archived export (with its adjustment lines); an open month is computed now. rollup=root: one line per root tenant and resource type with its subtree's total.",
     tags: ['finance'],
     access: { kind: 'platform', groups: ['finance', 'platform-admin'] },
     handler: 'exports/get-export',

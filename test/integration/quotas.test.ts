@@ -375,7 +375,7 @@ describe('plans and counted quotas', () => {
       200,
     );
     expect(String(csv.body).split('\r\n')[0]).toBe(
-      'tenant_id,tenant_name,month,resource_type,quantity,unit,plan',
+      'tenant_id,tenant_name,month,resource_type,quantity,unit,plan,parent_id,root_id',
     );
   });
 });

@@ -498,6 +498,8 @@ describe('record routes through the platform', () => {
       'quantity',
       'unit',
       'plan',
+      'parent_id',
+      'root_id',
     ]);
     expect(rows).toContainEqual([
       otherTenant.tenantId,
@@ -506,8 +508,10 @@ describe('record routes through the platform', () => {
       'api_calls',
       '13',
       'count',
-      // The tenant's plan (the test platform's default one).
+      // The tenant's plan (the test platform's default one); a root: no parent, its own root.
       TEST_PLANS.defaultPlan,
+      '',
+      otherTenant.tenantId,
     ]);
     // One tenant only; and nobody but finance and platform admins.
     const one = await finance.call(
@@ -572,6 +576,9 @@ describe('record routes through the platform', () => {
         quantity: 8,
         unit: 'count',
         plan: TEST_PLANS.defaultPlan,
+        // A root: no parent, its own root.
+        parentId: null,
+        rootId: tenantId,
       },
       {
         tenantId,
@@ -581,6 +588,9 @@ describe('record routes through the platform', () => {
         quantity: 2,
         unit: 'count',
         plan: TEST_PLANS.defaultPlan,
+        // A root: no parent, its own root.
+        parentId: null,
+        rootId: tenantId,
       },
     ]);
     // Finance sees the archived, unchanged May (closed) and can list and download the archive.
@@ -607,6 +617,9 @@ describe('record routes through the platform', () => {
         quantity: 1,
         unit: 'count',
         plan: TEST_PLANS.defaultPlan,
+        // A root: no parent, its own root.
+        parentId: null,
+        rootId: tenantId,
       },
     ]);
     // The benchmark hook reads the same rollups.

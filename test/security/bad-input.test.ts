@@ -670,6 +670,28 @@ describe('bad input', () => {
     }
   });
 
+  it('usage roll-ups: an include other than descendants, or a rollup other than tenant or root, is a 400 naming it', async () => {
+    const finance = await newActor(client, 'bad-rollup', { groups: ['finance'] });
+    for (const include of ['bogus', '', 'DESCENDANTS', 'children', 'descendants,descendants', "' or 1=1"]) {
+      const response = await owner.call(
+        'GET',
+        `/tenants/${tenantId}/usage?include=${encodeURIComponent(include)}`,
+      );
+      expectValidation(response, 'include');
+    }
+    for (const rollup of ['bogus', '', 'ROOT', 'roots', 'root,tenant', 'parent']) {
+      const response = await finance.call(
+        'GET',
+        `/usage/exports?month=2021-01&rollup=${encodeURIComponent(rollup)}`,
+      );
+      expectValidation(response, 'rollup');
+    }
+    // Well-formed, the same requests answer (the finance one to finance only).
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/usage?include=descendants`), 200);
+    expectStatus(await finance.call('GET', '/usage/exports?month=2021-01&rollup=root&format=json'), 200);
+    expect((await owner.call('GET', '/usage/exports?month=2021-01&rollup=root')).status).toBe(403);
+  });
+
   it('tenant data over the size limits: a row over the row cap is a 400 row_too_large, too many columns or an unusable default a 400 naming them, and nothing is written', async () => {
     const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
       items: { id: string }[];

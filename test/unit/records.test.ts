@@ -213,6 +213,8 @@ describe('CSV', () => {
         quantity: 12,
         unit: 'calls',
         plan: 'standard',
+        parentId: null,
+        rootId: TENANT,
       },
       {
         tenantId: TENANT,
@@ -222,28 +224,36 @@ describe('CSV', () => {
         quantity: -3,
         unit: 'calls',
         plan: 'free',
+        parentId: TENANT,
+        rootId: TENANT,
       },
     ];
     const csv = linesToCsv(lines);
     expect(parseCsv(csv)[1]?.[1]).toBe(`'=cmd|"/C calc"!A0, Inc.`);
-    expect(csv.split('\r\n')[0]).toBe('tenant_id,tenant_name,month,resource_type,quantity,unit,plan');
+    expect(csv.split('\r\n')[0]).toBe(
+      'tenant_id,tenant_name,month,resource_type,quantity,unit,plan,parent_id,root_id',
+    );
     expect(csvToLines(csv)).toEqual(lines);
   });
 
-  it('reads a file archived before plans, with an empty plan', () => {
+  it('reads files archived before plans and before hierarchies, with what they lack empty', () => {
     const old =
       'tenant_id,tenant_name,month,resource_type,quantity,unit\r\nt_1,Acme,2025-01,api_calls,4,calls\r\n';
-    expect(csvToLines(old)).toEqual([
-      {
-        tenantId: 't_1',
-        tenantName: 'Acme',
-        month: '2025-01',
-        resourceType: 'api_calls',
-        quantity: 4,
-        unit: 'calls',
-        plan: '',
-      },
-    ]);
+    const line = {
+      tenantId: 't_1',
+      tenantName: 'Acme',
+      month: '2025-01',
+      resourceType: 'api_calls',
+      quantity: 4,
+      unit: 'calls',
+      plan: '',
+      parentId: null,
+      rootId: null,
+    };
+    expect(csvToLines(old)).toEqual([line]);
+    const withPlan =
+      'tenant_id,tenant_name,month,resource_type,quantity,unit,plan\r\nt_1,Acme,2025-01,api_calls,4,calls,free\r\n';
+    expect(csvToLines(withPlan)).toEqual([{ ...line, plan: 'free' }]);
     expect(() => csvToLines('tenant_id,month\r\n')).toThrow('Not a Tenantry usage export');
   });
 

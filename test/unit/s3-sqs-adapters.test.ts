@@ -37,6 +37,8 @@ const csv = linesToCsv([
     quantity: 3,
     unit: 'count',
     plan: 'free',
+    parentId: null,
+    rootId: 't1',
   },
 ]);
 
@@ -108,6 +110,8 @@ describe('S3ExportArchive', () => {
         quantity: 3,
         unit: 'count',
         plan: 'free',
+        parentId: null,
+        rootId: 't1',
       },
     ]);
     await expect(archive.get('1999-01')).resolves.toBeNull();
