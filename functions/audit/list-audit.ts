@@ -2,10 +2,9 @@ import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { ValidationFailed } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
-import { auditCursorKey } from '#shared/routes/record-routes';
-import { routes } from '#shared/routes/table';
+import { auditCursorKey, recordRoutes } from '#shared/routes/record-routes';
 
-export const handler = httpHandler(routes.listAuditRecords, async ({ params, query }, services) => {
+export const handler = httpHandler(recordRoutes.listAuditRecords, async ({ params, query }, services) => {
   const from = new Date(query.from).toISOString();
   const to = new Date(query.to).toISOString();
   const after = decodeCursor(z.tuple([z.literal('audit'), auditCursorKey]), query.cursor);

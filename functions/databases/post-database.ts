@@ -1,9 +1,9 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { createDatabase } from '#shared/tenancy/lifecycle';
 
 export const handler = httpHandler(
-  routes.createDatabase,
+  coreRoutes.createDatabase,
   async ({ params, body, idempotency, caller, requestId }, services) => ({
     status: 202,
     body: await createDatabase(services, params.tenantId, body.label, idempotency, {

@@ -1,10 +1,10 @@
 import { NotFound } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
-import { routes } from '#shared/routes/table';
+import { recordRoutes } from '#shared/routes/record-routes';
 
 export const handler = withTextBodies(
-  httpHandler(routes.getUsageExport, async ({ params, query }, services) => {
+  httpHandler(recordRoutes.getUsageExport, async ({ params, query }, services) => {
     const archived = await services.records.archive.get(params.month);
     if (!archived) throw new NotFound('No archived export for this month');
     if (query.format === 'json') {

@@ -5,10 +5,10 @@ import { currentMonth } from '#shared/exports/months';
 import { monthExport } from '#shared/exports/usage-export';
 import { httpHandler } from '#shared/http/handler';
 import { CSV_CONTENT_TYPE, withTextBodies } from '#shared/http/text-response';
-import { routes } from '#shared/routes/table';
+import { recordRoutes } from '#shared/routes/record-routes';
 
 export const handler = withTextBodies(
-  httpHandler(routes.exportUsage, async ({ query }, services) => {
+  httpHandler(recordRoutes.exportUsage, async ({ query }, services) => {
     if (query.month > currentMonth()) {
       throw new ValidationFailed('The month has not started yet', {
         details: [

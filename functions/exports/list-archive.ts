@@ -1,7 +1,7 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { recordRoutes } from '#shared/routes/record-routes';
 
-export const handler = httpHandler(routes.listUsageExports, async (_input, services) => ({
+export const handler = httpHandler(recordRoutes.listUsageExports, async (_input, services) => ({
   status: 200,
   body: { items: await services.records.archive.list() },
 }));

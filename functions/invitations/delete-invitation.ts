@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { revokeInvitation } from '#shared/tenancy/invitations';
 
-export const handler = httpHandler(routes.revokeInvitation, async ({ grant, params }, services) => {
+export const handler = httpHandler(coreRoutes.revokeInvitation, async ({ grant, params }, services) => {
   await revokeInvitation(services, grant, params.invitationId);
   return { status: 204 };
 });

@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { toTenantInvitation } from '#shared/tenancy/invitations';
 
-export const handler = httpHandler(routes.listInvitations, async ({ params, query }, services) => {
+export const handler = httpHandler(coreRoutes.listInvitations, async ({ params, query }, services) => {
   const page = await services.invitations.listForTenant(params.tenantId, query.limit, query.cursor);
   return { status: 200, body: { ...page, items: page.items.map(toTenantInvitation) } };
 });

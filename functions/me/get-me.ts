@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { describeMe } from '#shared/tenancy/me';
 
-export const handler = httpHandler(routes.getMe, async ({ caller }, services) => ({
+export const handler = httpHandler(coreRoutes.getMe, async ({ caller }, services) => ({
   status: 200,
   body: await describeMe(services, caller),
 }));

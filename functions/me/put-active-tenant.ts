@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { switchActiveTenant } from '#shared/tenancy/me';
 
-export const handler = httpHandler(routes.setActiveTenant, async ({ caller, body }, services) => ({
+export const handler = httpHandler(coreRoutes.setActiveTenant, async ({ caller, body }, services) => ({
   status: 200,
   body: await switchActiveTenant(services, caller, body.tenantId),
 }));

@@ -1,7 +1,7 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 
-export const handler = httpHandler(routes.listMembers, async ({ params, query }, services) => ({
+export const handler = httpHandler(coreRoutes.listMembers, async ({ params, query }, services) => ({
   status: 200,
   body: await services.memberships.list(params.tenantId, query.limit, query.cursor, query.inherited),
 }));

@@ -1,9 +1,9 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { inviteMember } from '#shared/tenancy/invitations';
 
 export const handler = httpHandler(
-  routes.inviteMember,
+  coreRoutes.inviteMember,
   async ({ grant, caller, body, requestId }, services) => ({
     status: 201,
     body: await inviteMember(services, grant, caller, body, requestId),

@@ -1,7 +1,7 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { recordRoutes } from '#shared/routes/record-routes';
 
-export const handler = httpHandler(routes.getMetrics, async ({ params, query }, services) => {
+export const handler = httpHandler(recordRoutes.getMetrics, async ({ params, query }, services) => {
   const to = new Date(query.to).toISOString();
   const from = new Date(query.from).toISOString();
   const items = await services.records.metrics.hours(params.tenantId, from, to);

@@ -1,9 +1,9 @@
 import { moduleDeps } from '#shared/composition/module-deps';
 import { httpHandler } from '#shared/http/handler';
 import { enableModule } from '#shared/modules/modules';
-import { routes } from '#shared/routes/table';
+import { dataRoutes } from '#shared/routes/data-routes';
 
-export const handler = httpHandler(routes.enableModule, async ({ params, body }, services) => {
+export const handler = httpHandler(dataRoutes.enableModule, async ({ params, body }, services) => {
   const { created, module } = await enableModule(
     moduleDeps(services),
     params.tenantId,

@@ -1,10 +1,10 @@
 import { upgradeDeps } from '#shared/composition/module-deps';
 import { httpHandler } from '#shared/http/handler';
 import { startModuleUpgrade } from '#shared/modules/upgrades';
-import { routes } from '#shared/routes/table';
+import { dataRoutes } from '#shared/routes/data-routes';
 
 export const handler = httpHandler(
-  routes.startModuleUpgrade,
+  dataRoutes.startModuleUpgrade,
   async ({ params, body, caller, idempotency }, services) => ({
     status: 202,
     body: await startModuleUpgrade(

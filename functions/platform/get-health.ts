@@ -1,7 +1,7 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 
-export const handler = httpHandler(routes.getHealth, async (_input, services) => ({
+export const handler = httpHandler(coreRoutes.getHealth, async (_input, services) => ({
   status: 200,
   body: { status: 'ok', stage: services.settings.stage },
 }));

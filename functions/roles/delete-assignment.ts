@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { roleRoutes } from '#shared/routes/role-routes';
 import { unassignRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.unassignRole, async ({ grant, params }, services) => {
+export const handler = httpHandler(roleRoutes.unassignRole, async ({ grant, params }, services) => {
   await unassignRole(services, grant, params.userId, params.roleId);
   return { status: 204 };
 });

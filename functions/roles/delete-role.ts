@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { roleRoutes } from '#shared/routes/role-routes';
 import { deleteRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.deleteRole, async ({ grant, params }, services) => {
+export const handler = httpHandler(roleRoutes.deleteRole, async ({ grant, params }, services) => {
   await deleteRole(services, grant, params.roleId);
   return { status: 204 };
 });

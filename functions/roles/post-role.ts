@@ -1,9 +1,9 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { roleRoutes } from '#shared/routes/role-routes';
 import { saveRole } from '#shared/tenancy/roles';
 
 export const handler = httpHandler(
-  routes.createRole,
+  roleRoutes.createRole,
   async ({ grant, body, idempotency, caller, requestId }, services) => ({
     status: 201,
     body: await saveRole(services, grant, body, idempotency, { userId: caller.userId, requestId }),

@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { roleRoutes } from '#shared/routes/role-routes';
 import { saveRole } from '#shared/tenancy/roles';
 
-export const handler = httpHandler(routes.replaceRole, async ({ grant, params, body }, services) => ({
+export const handler = httpHandler(roleRoutes.replaceRole, async ({ grant, params, body }, services) => ({
   status: 200,
   body: await saveRole(services, grant, { ...body, roleId: params.roleId }),
 }));

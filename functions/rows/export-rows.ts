@@ -2,10 +2,10 @@ import { ROW_FILE_CONTENT_TYPES } from '#shared/data/row-files';
 import { exportRows } from '#shared/data/row-transfer';
 import { httpHandler } from '#shared/http/handler';
 import { withTextBodies } from '#shared/http/text-response';
-import { routes } from '#shared/routes/table';
+import { bulkRoutes } from '#shared/routes/bulk-routes';
 
 export const handler = withTextBodies(
-  httpHandler(routes.exportRows, async ({ params, query }, services) => {
+  httpHandler(bulkRoutes.exportRows, async ({ params, query }, services) => {
     const page = await exportRows(services, params.tenantId, params.databaseId, params.table, query);
     return {
       status: 200,

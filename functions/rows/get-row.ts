@@ -1,8 +1,8 @@
 import { getRow } from '#shared/data/rows';
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { dataRoutes } from '#shared/routes/data-routes';
 
-export const handler = httpHandler(routes.getRow, async ({ params }, services) => ({
+export const handler = httpHandler(dataRoutes.getRow, async ({ params }, services) => ({
   status: 200,
   body: await getRow(services, params.tenantId, params.databaseId, params.table, params.rowId),
 }));

@@ -4,10 +4,10 @@ import { importRows } from '#shared/data/row-transfer';
 import { UnsupportedMediaType } from '#shared/errors';
 import { httpHandler } from '#shared/http/handler';
 import { MINIMAL_RETURN_APPLIED, prefersMinimalReturn } from '#shared/http/prefer';
-import { routes } from '#shared/routes/table';
+import { bulkRoutes } from '#shared/routes/bulk-routes';
 
 export const handler = httpHandler(
-  routes.importRows,
+  bulkRoutes.importRows,
   async ({ params, query, body, headers, idempotency }, services) => {
     refuseRerun(idempotency);
     // The gateway let through either declared type; the format says which one this file must be.

@@ -1,8 +1,8 @@
 import { listRows } from '#shared/data/rows';
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { dataRoutes } from '#shared/routes/data-routes';
 
-export const handler = httpHandler(routes.listRows, async ({ params, query }, services) => ({
+export const handler = httpHandler(dataRoutes.listRows, async ({ params, query }, services) => ({
   status: 200,
   body: await listRows(services, params.tenantId, params.databaseId, params.table, query),
 }));

@@ -1,10 +1,10 @@
 import { insertRows, refuseRerun } from '#shared/data/row-batch';
 import { httpHandler } from '#shared/http/handler';
 import { MINIMAL_RETURN_APPLIED, prefersMinimalReturn } from '#shared/http/prefer';
-import { routes } from '#shared/routes/table';
+import { bulkRoutes } from '#shared/routes/bulk-routes';
 
 export const handler = httpHandler(
-  routes.insertRows,
+  bulkRoutes.insertRows,
   async ({ params, body, headers, idempotency }, services) => {
     refuseRerun(idempotency);
     const minimal = prefersMinimalReturn(headers);

@@ -1,9 +1,9 @@
 import { tablesDeps } from '#shared/composition/module-deps';
 import { listTenantTables } from '#shared/data/tables';
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { dataRoutes } from '#shared/routes/data-routes';
 
-export const handler = httpHandler(routes.listTables, async ({ params, query }, services) => ({
+export const handler = httpHandler(dataRoutes.listTables, async ({ params, query }, services) => ({
   status: 200,
   body: await listTenantTables(
     tablesDeps(services),

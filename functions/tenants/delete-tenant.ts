@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { offboard } from '#shared/tenancy/lifecycle';
 
-export const handler = httpHandler(routes.offboardTenant, async ({ params, query }, services) => ({
+export const handler = httpHandler(coreRoutes.offboardTenant, async ({ params, query }, services) => ({
   status: 202,
   body: await offboard(services, params.tenantId, { cascade: query.cascade }),
 }));

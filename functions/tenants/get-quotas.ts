@@ -1,9 +1,9 @@
 import { quotaDeps } from '#shared/composition/quota-deps';
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { quotaRoutes } from '#shared/routes/quota-routes';
 import { quotasOf } from '#shared/tenancy/quotas';
 
-export const handler = httpHandler(routes.getQuotas, async ({ params }, services) => ({
+export const handler = httpHandler(quotaRoutes.getQuotas, async ({ params }, services) => ({
   status: 200,
   body: await quotasOf(quotaDeps(services), params.tenantId),
 }));

@@ -1,8 +1,11 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
 import { listChildren } from '#shared/tenancy/hierarchy';
 
-export const handler = httpHandler(routes.listTenantChildren, async ({ params, query }, services) => ({
-  status: 200,
-  body: await listChildren(services, params.tenantId, query),
-}));
+export const handler = httpHandler(
+  hierarchyRoutes.listTenantChildren,
+  async ({ params, query }, services) => ({
+    status: 200,
+    body: await listChildren(services, params.tenantId, query),
+  }),
+);

@@ -1,5 +1,5 @@
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { coreRoutes } from '#shared/routes/core-routes';
 import { registerTenant } from '#shared/tenancy/register-tenant';
 import { toTenantView } from '#shared/tenancy/views';
 
@@ -8,10 +8,13 @@ import { toTenantView } from '#shared/tenancy/views';
  * shared/http/idempotency.ts); the key also goes to the registration's own transaction, so that a
  * re-run after an attempt that committed answers the same tenant (tenant_registrations).
  */
-export const handler = httpHandler(routes.registerTenant, async ({ caller, body, idempotency }, services) => {
-  // A child needs tenants:createChild in its parent: a foreign parent is a 404, as any tenant.
-  if (body.parentId) await services.tenantAccess.authorize(caller, body.parentId, 'tenants:createChild');
-  const owner = { userId: caller.userId, email: caller.email };
-  const tenant = await registerTenant(services, owner, body, idempotency?.key);
-  return { status: 202, body: toTenantView(tenant), headers: { location: `/tenants/${tenant.id}` } };
-});
+export const handler = httpHandler(
+  coreRoutes.registerTenant,
+  async ({ caller, body, idempotency }, services) => {
+    // A child needs tenants:createChild in its parent: a foreign parent is a 404, as any tenant.
+    if (body.parentId) await services.tenantAccess.authorize(caller, body.parentId, 'tenants:createChild');
+    const owner = { userId: caller.userId, email: caller.email };
+    const tenant = await registerTenant(services, owner, body, idempotency?.key);
+    return { status: 202, body: toTenantView(tenant), headers: { location: `/tenants/${tenant.id}` } };
+  },
+);

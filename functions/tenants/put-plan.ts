@@ -1,9 +1,9 @@
 import { quotaDeps } from '#shared/composition/quota-deps';
 import { httpHandler } from '#shared/http/handler';
-import { routes } from '#shared/routes/table';
+import { quotaRoutes } from '#shared/routes/quota-routes';
 import { changePlan } from '#shared/tenancy/plan-change';
 
-export const handler = httpHandler(routes.setTenantPlan, async ({ params, body }, services) => ({
+export const handler = httpHandler(quotaRoutes.setTenantPlan, async ({ params, body }, services) => ({
   status: 200,
   body: await changePlan(quotaDeps(services), params.tenantId, body),
 }));

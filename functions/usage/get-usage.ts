@@ -1,8 +1,8 @@
 import { httpHandler } from '#shared/http/handler';
 import { rollupTenants, usageOfTenants, usagePeriods } from '#shared/records/usage-periods';
-import { routes } from '#shared/routes/table';
+import { recordRoutes } from '#shared/routes/record-routes';
 
-export const handler = httpHandler(routes.getUsage, async ({ params, query }, services) => {
+export const handler = httpHandler(recordRoutes.getUsage, async ({ params, query }, services) => {
   const { from, to, granularity } = query;
   const summary = { tenantId: params.tenantId, granularity, from, to };
   if (query.include !== 'descendants') {
