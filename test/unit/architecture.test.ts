@@ -82,6 +82,16 @@ describe('architecture', () => {
     expect(misplaced).toEqual([]);
   });
 
+  it('keeps the whole route table out of the handlers: each imports its own route group (bundle size)', () => {
+    // Only the OpenAPI document needs every route.
+    const importers = [...graph]
+      .filter(
+        ([file, imports]) => file.startsWith('functions/') && imports.includes('shared/routes/table.ts'),
+      )
+      .map(([file]) => file);
+    expect(importers).toEqual(['functions/platform/get-openapi.ts']);
+  });
+
   it('reports an upward import and a cycle when a graph has them (the checks can fail)', () => {
     // Arrange: core importing an adapter, and two domain modules importing each other.
     const bad = new Map([
