@@ -1,3 +1,4 @@
+import { hierarchyDeps } from '#shared/composition/hierarchy-deps';
 import { httpHandler } from '#shared/http/handler';
 import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
 import { moveTenant } from '#shared/tenancy/hierarchy';
@@ -7,6 +8,8 @@ export const handler = httpHandler(
   hierarchyRoutes.setTenantParent,
   async ({ caller, grant, requestId, body }, services) => ({
     status: 200,
-    body: toTenantView(await moveTenant(services, { caller, grant, requestId }, body.parentId)),
+    body: toTenantView(
+      await moveTenant(hierarchyDeps(services), { caller, grant, requestId }, body.parentId),
+    ),
   }),
 );

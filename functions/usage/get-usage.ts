@@ -1,3 +1,4 @@
+import { hierarchyOf } from '#shared/composition/hierarchy-deps';
 import { httpHandler } from '#shared/http/handler';
 import { rollupTenants, usageOfTenants, usagePeriods } from '#shared/records/usage-periods';
 import { recordRoutes } from '#shared/routes/record-routes';
@@ -11,7 +12,7 @@ export const handler = httpHandler(recordRoutes.getUsage, async ({ params, query
   }
   // `usage:read` on the tenant asked for covers its whole subtree, inheritAccess:false included:
   // usage is the organisation's billing data, not the descendant's content (docs/audit-usage.md).
-  const tenants = rollupTenants(params.tenantId, await services.hierarchy.subtree(params.tenantId));
+  const tenants = rollupTenants(params.tenantId, await hierarchyOf(services).subtree(params.tenantId));
   const items = await usageOfTenants(services.records.usage, tenants, query);
   return { status: 200, body: { ...summary, include: 'descendants' as const, tenants, items } };
 });

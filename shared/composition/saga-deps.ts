@@ -1,3 +1,4 @@
+import { hierarchyOf } from '#shared/composition/hierarchy-deps';
 import { lazily } from '#shared/composition/lazy';
 import type { Services } from '#shared/composition/services';
 import type { SagaDeps } from '#shared/provisioning/saga';
@@ -11,7 +12,7 @@ export function sagaDeps(s: Services): SagaDeps {
     tenants: () => s.tenants,
     memberships: () => s.memberships,
     databases: () => s.databases,
-    hierarchy: () => s.hierarchy,
+    hierarchy: () => hierarchyOf(s),
     clusters: () => s.clusters,
     secrets: () => s.secrets,
     stage: () => s.settings.stage,

@@ -6,7 +6,6 @@ import { DatabaseRegistry } from '#shared/control/database-registry';
 import { IdempotencyRecords } from '#shared/control/idempotency-records';
 import { InvitationRepository } from '#shared/control/invitation-repository';
 import { MembershipRepository } from '#shared/control/membership-repository';
-import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import type { PlanSettings } from '#shared/domain/plans';
@@ -58,7 +57,6 @@ export interface Services {
   readonly masterControl: SqlRunner;
   readonly users: UserRepository;
   readonly tenants: TenantRepository;
-  readonly hierarchy: TenantHierarchy;
   readonly memberships: MembershipRepository;
   readonly invitations: InvitationRepository;
   readonly customRoles: CustomRoleRepository;
@@ -122,7 +120,6 @@ export function servicesFrom(adapters: Adapters): Services {
   const masterControl = once(adapters.masterControl);
   const users = once(() => new UserRepository(control()));
   const tenants = once(() => new TenantRepository(control()));
-  const hierarchy = once(() => new TenantHierarchy(control()));
   const memberships = once(() => new MembershipRepository(control()));
   const invitations = once(() => new InvitationRepository(control()));
   const customRoles = once(() => new CustomRoleRepository(control()));
@@ -166,9 +163,6 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get tenants() {
       return tenants();
-    },
-    get hierarchy() {
-      return hierarchy();
     },
     get memberships() {
       return memberships();

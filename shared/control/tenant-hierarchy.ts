@@ -1,28 +1,19 @@
 import * as z from 'zod';
 import type { Page, TenantRecord, TenantStatus } from '#shared/control/control-records';
 import { createdCursor, createdSortKey, cursorText } from '#shared/control/keyset';
+import {
+  type ChildRecord,
+  depthOf,
+  descendantsPattern,
+  MAX_NAMED_CHILDREN,
+  MAX_TENANT_DEPTH,
+  pathIds,
+  SEGMENT,
+  type SubtreeMember,
+} from '#shared/control/tenant-paths';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
 import { BadRequest, Conflict, NotFound } from '#shared/errors';
 import type { SqlRunner } from '#shared/ports/sql';
-
-/**
- * The deepest a tenant may sit: a root has depth 0, its children 1, …; a tenant at this depth
- * can have no children (so an organisation has at most six levels). docs/tenant-hierarchies.md.
- */
-export const MAX_TENANT_DEPTH = 5;
-
-/** How many children an answer names at most (a 409 that refuses to orphan them, the saga's refusal). */
-export const MAX_NAMED_CHILDREN = 100;
-
-/** The ids from the root down to the tenant. */
-export const pathIds = (path: string): string[] => path.split('/');
-export const depthOf = (path: string): number => pathIds(path).length - 1;
-
-/** Every tenant id is `t_` and 20 characters: one path segment and its '/' are 23 characters. */
-const SEGMENT = 23;
-
-/** A LIKE pattern for the strict descendants of `path` (`_` is a LIKE wildcard, and in every id). */
-export const descendantsPattern = (path: string) => `${path.replaceAll('_', '\\_')}/%`;
 
 /**
  * Serialises the changes that read a tenant's place and write one: creating a child and moving a
@@ -30,22 +21,6 @@ export const descendantsPattern = (path: string) => `${path.replaceAll('_', '\\_
  * a child created while its parent moves could keep the parent's old path.
  */
 const HIERARCHY_LOCK = 7_262_903;
-
-export interface ChildRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly status: TenantStatus;
-  readonly parentId: string;
-  /** 1 for a child of the tenant listed, 2 for a grandchild, … */
-  readonly depth: number;
-  readonly createdAt: string;
-}
-
-export interface SubtreeMember {
-  readonly id: string;
-  readonly status: TenantStatus;
-  readonly depth: number;
-}
 
 const pathCursor = z.tuple([cursorText]);
 

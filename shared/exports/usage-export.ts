@@ -1,4 +1,4 @@
-import { pathIds } from '#shared/control/tenant-hierarchy';
+import { pathIds } from '#shared/control/tenant-paths';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { mapBounded } from '#shared/core/bounded-concurrency';
 import { Conflict, NotFound } from '#shared/errors';

@@ -1,4 +1,4 @@
-import type { SubtreeMember } from '#shared/control/tenant-hierarchy';
+import type { SubtreeMember } from '#shared/control/tenant-paths';
 import { mapBounded } from '#shared/core/bounded-concurrency';
 import type { UsageRecords } from '#shared/records/stores';
 import type { DailyRollup } from '#shared/records/usage-store';

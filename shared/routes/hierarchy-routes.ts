@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_TENANT_DEPTH } from '#shared/control/tenant-hierarchy';
+import { MAX_TENANT_DEPTH } from '#shared/control/tenant-paths';
 import { error, inTenant } from '#shared/routes/responses';
 import {
   pageQuerySchema,

@@ -1,7 +1,8 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
-import { MAX_NAMED_CHILDREN, TenantHierarchy } from '#shared/control/tenant-hierarchy';
+import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
+import { MAX_NAMED_CHILDREN } from '#shared/control/tenant-paths';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import type { Caller } from '#shared/domain/caller';
 import { Conflict, Forbidden, NotFound } from '#shared/errors';

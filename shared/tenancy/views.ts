@@ -1,5 +1,5 @@
 import type { TenantRecord } from '#shared/control/control-records';
-import { pathIds } from '#shared/control/tenant-hierarchy';
+import { pathIds } from '#shared/control/tenant-paths';
 
 /** A tenant as the API shows it: no internal columns. */
 export const toTenantView = (tenant: TenantRecord) => ({

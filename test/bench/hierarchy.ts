@@ -3,7 +3,7 @@ import type { LocalClient } from '#infra/local/client';
 import { CONTROL_DATABASE, type PlatformInfo } from '#infra/local/platform-info';
 import { PgSqlRunner } from '#shared/adapters/pg-sql';
 import { accessRecordOf } from '#shared/control/access-chain';
-import { MAX_TENANT_DEPTH } from '#shared/control/tenant-hierarchy';
+import { MAX_TENANT_DEPTH } from '#shared/control/tenant-paths';
 import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
 import type { Figure } from './report.ts';
 import { median, percentile, round } from './stats.ts';

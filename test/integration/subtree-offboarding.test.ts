@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { CONTROL_DATABASE } from '#infra/local/platform-info';
+import { hierarchyOf } from '#shared/composition/hierarchy-deps';
 import { sagaDeps } from '#shared/composition/saga-deps';
 import { Conflict } from '#shared/errors';
 import { SecretNotFound } from '#shared/ports/secrets';
@@ -199,7 +200,9 @@ describe('offboarding a subtree in the saga (same definition, steps and adapters
     const child = await register('Frozen child', parent.id);
     await saga.services.tenants.transitionAll([parent.id, child.id], ['active'], 'deleting');
 
-    const moved = await saga.services.hierarchy.move(child.id, null).catch((error: unknown) => error);
+    const moved = await hierarchyOf(saga.services)
+      .move(child.id, null)
+      .catch((error: unknown) => error);
 
     expect(moved).toBeInstanceOf(Conflict);
     expect((await saga.services.tenants.get(child.id))?.parentId).toBe(parent.id);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import { MAX_TENANT_DEPTH } from '#shared/control/tenant-hierarchy';
+import { MAX_TENANT_DEPTH } from '#shared/control/tenant-paths';
 import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
 import { decodePayload } from '../support/jwt-forge.ts';
 import { errorOf, expectStatus, setTenantStatus, unknownTenantId } from '../support/tenancy.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SubtreeMember } from '#shared/control/tenant-hierarchy';
+import type { SubtreeMember } from '#shared/control/tenant-paths';
 import { InvalidProvisioningRequest, planTenantOffboarding, type SagaDeps } from '#shared/provisioning/saga';
 import { OFFBOARD_CONCURRENCY, provisioningDefinition } from '#shared/workflows/provisioning';
 
