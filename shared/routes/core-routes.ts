@@ -104,7 +104,7 @@ export const coreRoutes = {
     tags: ['tenants'],
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',
-    needs: ['controlDb', 'workflows', 'plans', 'telemetry'],
+    needs: ['controlDb', 'workflows', 'plans', 'events', 'telemetry'],
     idempotent: true,
     request: { body: registerTenantBodySchema },
     responses: {

@@ -17,6 +17,8 @@ export interface HierarchyDeps {
 
 /** The audit action written in the old and the new parent's log when a child moves. */
 export const PARENT_CHANGED_AUDIT_ACTION = 'tenants.parentChanged';
+/** The audit action written in the parent's log when a child is registered under it. */
+export const CHILD_CREATED_AUDIT_ACTION = 'tenants.childCreated';
 
 export async function listChildren(
   deps: Pick<HierarchyDeps, 'tenants' | 'hierarchy'>,
@@ -57,35 +59,64 @@ export async function moveTenant(
   const moved = await deps.hierarchy.move(tenantId, parentId);
   if (moved.from !== moved.to) {
     deps.tenantAccess.invalidateAll();
-    await auditInParents(deps, { ...moved, tenantId, userId: caller.userId, requestId });
+    const details = { tenantId, from: moved.from, to: moved.to };
+    const parents = [moved.from, moved.to].filter((id): id is string => id !== null);
+    await auditInParents(
+      deps,
+      { userId: caller.userId, requestId },
+      parents.map((parentId) => ({
+        parentId,
+        action: PARENT_CHANGED_AUDIT_ACTION,
+        resource: `/tenants/${tenantId}/parent`,
+        statusCode: 200,
+        details,
+      })),
+    );
   }
   const after = await deps.tenants.get(tenantId);
   if (!after) throw new NotFound('Tenant not found');
   return after;
 }
 
-/** Writes the move into each parent's audit log; the move has happened, so a refusal is logged, not thrown. */
-async function auditInParents(
+/** An entry of a parent's audit log about one of its children. */
+export interface ParentAuditEntry {
+  readonly parentId: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly statusCode: number;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * Writes what happened to a child into its parents' audit logs (the request's own record is in
+ * the child's, or nowhere for a registration). The change has happened, so a refusal of the bus
+ * is logged, not thrown.
+ */
+export async function auditInParents(
   deps: Pick<HierarchyDeps, 'events'>,
-  move: { tenantId: string; from: string | null; to: string | null; userId: string; requestId: string },
+  actor: { userId: string; requestId: string },
+  entries: readonly ParentAuditEntry[],
 ) {
+  if (entries.length === 0) return;
   const at = new Date().toISOString();
-  const parents = [move.from, move.to].filter((id): id is string => id !== null);
-  const events = parents.map((parentId) =>
+  const events = entries.map((entry) =>
     outgoing(AuditRecord, {
-      tenantId: parentId,
-      userId: move.userId,
-      action: PARENT_CHANGED_AUDIT_ACTION,
-      resource: `/tenants/${move.tenantId}/parent`,
+      tenantId: entry.parentId,
+      userId: actor.userId,
+      action: entry.action,
+      resource: entry.resource,
       outcome: 'success',
-      statusCode: 200,
-      requestId: move.requestId,
+      statusCode: entry.statusCode,
+      requestId: actor.requestId,
       at,
-      details: { tenantId: move.tenantId, from: move.from, to: move.to },
+      details: entry.details,
     }),
   );
-  if (events.length === 0) return;
   const { failed } = await deps.events.publish(events);
-  if (failed.length > 0)
-    logger.warn('parent change audit records not published', { ...move, failed: failed.length });
+  if (failed.length > 0) {
+    logger.warn('audit records of a child not published', {
+      ...actor,
+      actions: entries.map((e) => e.action),
+    });
+  }
 }

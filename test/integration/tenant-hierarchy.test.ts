@@ -88,6 +88,26 @@ describe('tenant hierarchies', () => {
       expect(members.items).toEqual([expect.objectContaining({ userId: owner.userId, role: 'owner' })]);
     });
 
+    it("a child's registration is audited in its parent's log", async () => {
+      type Audit = { items: { action: string; userId: string; details: Record<string, unknown> }[] };
+      const audit = await eventually(
+        async () =>
+          expectStatus(await owner.call('GET', `/tenants/${C1}/audit?action=tenants.childCreated`), 200)
+            .body as Audit,
+        (page) => page.items.some((item) => item.details.tenantId === G),
+      );
+      expect(audit.items).toContainEqual(
+        expect.objectContaining({ userId: owner.userId, details: expect.objectContaining({ tenantId: G }) }),
+      );
+      // The grandchild's registration is in its parent's log, not its grandparent's.
+      const root = expectStatus(
+        await owner.call('GET', `/tenants/${R}/audit?action=tenants.childCreated`),
+        200,
+      ).body as Audit;
+      expect(root.items.map((item) => item.details.tenantId)).not.toContain(G);
+      expect(root.items.map((item) => item.details.tenantId)).toEqual(expect.arrayContaining([C1, C2]));
+    });
+
     it('a child starts on its parent plan', async () => {
       expectStatus(await platformAdmin.call('PUT', `/tenants/${C2}/plan`, { plan: 'free' }), 200);
       const child = await childOf(owner, C2);
