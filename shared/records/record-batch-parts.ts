@@ -8,6 +8,7 @@ import {
   type DynamoDBDocumentClient,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { mapBounded } from '#shared/core/bounded-concurrency';
 import type { AuditDetail } from '#shared/records/audit-store';
 import { bucketAttribute, bucketOf } from '#shared/records/latency-histogram';
 import { hourOf, isError, type MetricDetail, metricKeys } from '#shared/records/metrics-store';
@@ -66,24 +67,6 @@ function insertStatement({ table, item }: Insert): { Statement: string; Paramete
   };
 }
 
-/** Runs `work` over `items` with at most `limit` at once; results in the order of `items`. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /** The parts of an event that are added to aggregates. */
@@ -107,7 +90,7 @@ export async function insertAll(
   const calls = Array.from({ length: Math.ceil(inserts.length / STATEMENTS_PER_CALL) }, (_, call) =>
     inserts.slice(call * STATEMENTS_PER_CALL, (call + 1) * STATEMENTS_PER_CALL),
   );
-  const answered = await mapLimit(calls, concurrency, async (batch) => {
+  const answered = await mapBounded(calls, concurrency, async (batch) => {
     try {
       const { Responses } = await documents.send(
         new BatchExecuteStatementCommand({ Statements: batch.map(insertStatement) }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mapBounded } from '#shared/core/bounded-concurrency';
 import type { AuditDetail, AuditStore } from '#shared/records/audit-store';
 import { METRIC_LEDGER_DAYS, metricKeys } from '#shared/records/metrics-store';
 import {
@@ -11,7 +12,6 @@ import {
   type Insert,
   type InsertOutcome,
   insertAll,
-  mapLimit,
   type Part,
   partsOf,
   type RecordEntry,
@@ -141,7 +141,7 @@ export class RecordBatchWriter {
       claiming.map((entry) => this.#claimInsert(entry, token, leaseUntil)),
     );
     const claims = (
-      await mapLimit(claiming, concurrency, async (entry, index): Promise<Claim | null> => {
+      await mapBounded(claiming, concurrency, async (entry, index): Promise<Claim | null> => {
         const outcome = claimOutcomes[index] as InsertOutcome;
         if (outcome instanceof Error) {
           fail(entry, outcome);
@@ -162,7 +162,7 @@ export class RecordBatchWriter {
 
     const aggregates = aggregatesOf(this.#options.usageTable, claims);
     const failures = new Map<Aggregate, Error>();
-    await mapLimit(aggregates, concurrency, async (aggregate) => {
+    await mapBounded(aggregates, concurrency, async (aggregate) => {
       try {
         await this.#documents.send(aggregate.update());
       } catch (error) {
@@ -300,7 +300,7 @@ export class RecordBatchWriter {
         // No marker: each claim is marked on its own below.
       }
     }
-    await mapLimit(claims, this.#concurrency, async (claim) => {
+    await mapBounded(claims, this.#concurrency, async (claim) => {
       const failed = failedParts.get(claim);
       const applied = claim.parts.filter((part) => !failed?.parts.has(part));
       if (!failed) {
