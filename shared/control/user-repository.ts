@@ -60,13 +60,13 @@ export class UserRepository implements ActiveTenantSource {
         return { tenantId: chosen.tenantId, role: access.role };
       }
     }
+    // The chosen tenant was answered above if it still applies: here only the oldest membership.
     const [row] = await this.sql.query<{ tenantId: string; role: BuiltInRole }>(
       `select m.tenant_id as "tenantId", m.role
          from memberships m
          join tenants t on t.id = m.tenant_id and t.status not in ('deleted', 'deleting')
-         left join users u on u.id = m.user_id
         where m.user_id = :userId
-        order by (m.tenant_id = u.active_tenant_id) desc, m.created_at, m.tenant_id
+        order by m.created_at, m.tenant_id
         limit 1`,
       { userId },
     );
