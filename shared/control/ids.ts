@@ -32,6 +32,7 @@ export const newTenantId = () => `t_${randomBase32(20)}`;
 export const newRoleId = () => `r_${randomBase32(16)}`;
 export const newDatabaseId = () => `d_${randomBase32(16)}`;
 export const newInvitationId = () => `i_${randomBase32(20)}`;
+export const newBackupId = () => `b_${randomBase32(16)}`;
 
 /** The id of the custom role a request creates under an idempotency token. */
 export const derivedRoleId = (token: string) => `r_${base32Of(digestOf('role', token), 16)}`;
@@ -39,6 +40,8 @@ export const derivedRoleId = (token: string) => `r_${base32Of(digestOf('role', t
 export const derivedDatabaseId = (token: string) => `d_${base32Of(digestOf('database', token), 16)}`;
 /** The id of the module upgrade a request starts under an idempotency token (`u_` + 16). */
 export const derivedUpgradeId = (token: string) => `u_${base32Of(digestOf('upgrade', token), 16)}`;
+/** The id of the backup a request starts under an idempotency token (`b_` + 16). */
+export const derivedBackupId = (token: string) => `b_${base32Of(digestOf('backup', token), 16)}`;
 
 /** A UUID (RFC 9562 version 8: custom) for the row a request inserts under an idempotency token. */
 export function derivedRowId(token: string): string {
@@ -52,4 +55,5 @@ export function derivedRowId(token: string): string {
 export const TENANT_ID_PATTERN = /^t_[a-z2-7]{20}$/;
 export const ROLE_ID_PATTERN = /^r_[a-z2-7]{16}$/;
 export const DATABASE_ID_PATTERN = /^d_[a-z2-7]{16}$/;
+export const BACKUP_ID_PATTERN = /^b_[a-z2-7]{16}$/;
 export const INVITATION_ID_PATTERN = /^i_[a-z2-7]{20}$/;

@@ -266,4 +266,45 @@ export const controlMigrations: readonly Migration[] = [
       'create index tenants_path_idx on tenants (path text_pattern_ops)',
     ],
   },
+  {
+    version: 11,
+    name: 'per-tenant backups',
+    statements: [
+      // A database being restored from a backup is `restoring` until its rows are loaded and
+      // verified (docs/backups.md); it remembers which backup and source database it came from.
+      'alter table tenant_databases drop constraint tenant_databases_status_check',
+      `alter table tenant_databases add constraint tenant_databases_status_check
+         check (status in ('provisioning', 'restoring', 'active', 'deleting', 'deleted', 'failed'))`,
+      `create table backups (
+        id text primary key check (id ~ '^b_[a-z2-7]{16}$'),
+        tenant_id text not null references tenants (id) on delete cascade,
+        status text not null check (status in ('running', 'completed', 'failed')),
+        trigger text not null check (trigger in ('request', 'schedule', 'clone')),
+        -- The databases asked for; null for all of them (as many as the tenant has when it runs).
+        database_ids jsonb check (database_ids is null or jsonb_typeof(database_ids) = 'array'),
+        requested_by text,
+        started_at timestamptz not null default now(),
+        completed_at timestamptz,
+        reason text check (length(reason) <= 2000),
+        -- What the API shows of the manifest (databases, tables with rows, bytes and sha256,
+        -- settings, modules, roles); the whole one, with DDL and parts, is in the backup store.
+        manifest jsonb check (manifest is null or jsonb_typeof(manifest) = 'object'),
+        bytes bigint check (bytes >= 0),
+        expires_at timestamptz,
+        -- Set when retention (or offboarding) deleted its objects; the row stays as history.
+        deleted_at timestamptz,
+        check ((status = 'completed') = (manifest is not null and completed_at is not null)),
+        check (status <> 'failed' or (reason is not null and completed_at is not null))
+      )`,
+      'create index backups_tenant_idx on backups (tenant_id, started_at desc, id desc) where deleted_at is null',
+      `create index backups_expiry_idx on backups (expires_at) where deleted_at is null and expires_at is not null`,
+      // One backup of a tenant at a time, asked for or scheduled (a clone takes its own).
+      `create unique index backups_running_key on backups (tenant_id)
+         where status = 'running' and trigger in ('request', 'schedule')`,
+      `alter table tenant_databases add column restored_from_backup text references backups (id)`,
+      'alter table tenant_databases add column restored_from_database text',
+      `alter table tenant_databases add constraint tenant_databases_restored_check
+         check ((restored_from_backup is null) = (restored_from_database is null))`,
+    ],
+  },
 ];

@@ -2,7 +2,9 @@ import * as z from 'zod';
 
 /**
  * What a tenant role can act on, and how: most resources are read, written and deleted; a tenant
- * also creates child tenants under itself (`tenants:createChild`, docs/tenant-hierarchies.md).
+ * also creates child tenants under itself (`tenants:createChild`, docs/tenant-hierarchies.md);
+ * backups are taken and restored (`backups:write`) and read or cloned from (`backups:read`);
+ * expired ones are deleted by the retention job, not by a request (docs/backups.md).
  */
 export const RESOURCE_ACTIONS = {
   tenant: ['read', 'write', 'delete'],
@@ -15,6 +17,7 @@ export const RESOURCE_ACTIONS = {
   modules: ['read', 'write', 'delete'],
   audit: ['read', 'write', 'delete'],
   usage: ['read', 'write', 'delete'],
+  backups: ['read', 'write'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;
 
 export type Resource = keyof typeof RESOURCE_ACTIONS;
@@ -74,8 +77,13 @@ export function permissionsToMatrix(permissions: Iterable<Permission>): Permissi
 }
 
 const all = (resource: Resource): Permission[] => ALL_PERMISSIONS.filter((p) => p.startsWith(`${resource}:`));
-/** Every `read` but the audit log's. */
-const readOnly = ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read');
+/**
+ * Every `read` but the audit log's and the backups': a backup holds every row of every table, so
+ * reading one (or cloning the tenant from it) is an owner's or admin's, or a custom role's grant.
+ */
+const readOnly = ALL_PERMISSIONS.filter(
+  (p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'backups:read',
+);
 
 export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 export const builtInRoleSchema = z.enum(BUILT_IN_ROLES);

@@ -120,7 +120,7 @@ export const tenantSchema = z.object({
 });
 
 /** The current attempt of a workflow and its step history. */
-const workflowAttemptSchema = z.object({
+export const workflowAttemptSchema = z.object({
   /** 1 for the first execution; a re-run after it closed is the next attempt. */
   attempt: z.number().int().min(1),
   status: z.string(),

@@ -68,7 +68,8 @@ export type ProvisioningInput =
   | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'offboard'; readonly tenantId: string }
-  | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string };
+  | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
+  | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string };
 
 /** How many databases of one wave are upgraded at once. */
 export const UPGRADE_CONCURRENCY = 5;

@@ -7,6 +7,7 @@ import {
   ALL_PERMISSIONS,
   BUILT_IN_ROLE_PERMISSIONS,
   type BuiltInRole,
+  effectivePermissions,
   matrixToPermissions,
   type Permission,
   permissionMatrixSchema,
@@ -387,9 +388,23 @@ describe('permissions', () => {
     expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('tenants:createChild')).toBe(true);
     expect(BUILT_IN_ROLE_PERMISSIONS.member.has('tenants:createChild')).toBe(false);
     expect(BUILT_IN_ROLE_PERMISSIONS.viewer.has('tenants:createChild')).toBe(false);
-    // Members and viewers still read everything but the audit log.
+    // Members and viewers still read everything but the audit log and the backups.
     expect([...BUILT_IN_ROLE_PERMISSIONS.viewer].sort()).toEqual(
-      ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read').sort(),
+      ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'backups:read').sort(),
     );
+  });
+
+  it('owners and admins read and write backups; members and viewers neither (issue 17)', () => {
+    for (const role of ['owner', 'admin'] as const) {
+      expect(BUILT_IN_ROLE_PERMISSIONS[role].has('backups:read')).toBe(true);
+      expect(BUILT_IN_ROLE_PERMISSIONS[role].has('backups:write')).toBe(true);
+    }
+    for (const role of ['member', 'viewer'] as const) {
+      expect(BUILT_IN_ROLE_PERMISSIONS[role].has('backups:read')).toBe(false);
+      expect(BUILT_IN_ROLE_PERMISSIONS[role].has('backups:write')).toBe(false);
+    }
+    // A custom role may grant them; there is no `backups:delete` (retention deletes).
+    expect(effectivePermissions('member', [['backups:read']]).has('backups:read')).toBe(true);
+    expect(ALL_PERMISSIONS).not.toContain('backups:delete');
   });
 });
