@@ -73,7 +73,7 @@ export const cloneTenantSchema = z.strictObject({
   parentId: tenantIdSchema.optional(),
 });
 
-/** Per-tenant backup, restore and cloning (issue 17; docs/backups.md). */
+/** Per-tenant backups (issue 17; docs/backups.md): taking them and reading them. */
 export const backupRoutes = {
   createBackup: defineRoute({
     operationId: 'createBackup',
@@ -127,6 +127,10 @@ export const backupRoutes = {
       404: error("Unknown or deleted backup, another tenant's, or a tenant the caller is not a member of"),
     },
   }),
+} as const satisfies Record<string, RouteSpec>;
+
+/** Restoring a backup into a new database of the tenant (issue 17). */
+export const restoreRoutes = {
   restoreBackup: defineRoute({
     operationId: 'restoreBackup',
     method: 'POST',
