@@ -134,6 +134,19 @@ function rowsOfPage(chunks: readonly Chunk[]): { lines: string[]; after: string 
   return { lines, after, done };
 }
 
+/**
+ * How many rows the next page asks for, after one that asked `asked` and kept `kept`. A page
+ * renders every row it reads (`row_to_json`) before the byte budget cuts it, and the rows cut are
+ * read again by the next page: asking for `pageRows` every time, a table of 3 KB rows (about 90 fit
+ * 300 000 bytes) rendered eleven rows for every one it kept, and rows near the API's cap hundreds.
+ * So after a cut page the next asks for what fitted plus a tenth; after a page that was not cut,
+ * twice as many, up to `pageRows`.
+ */
+export function nextPageRows(asked: number, kept: number, pageRows: number): number {
+  if (kept < asked) return Math.min(pageRows, kept + Math.ceil(kept / 10));
+  return Math.min(pageRows, asked * 2);
+}
+
 export interface DumpOptions {
   readonly limits?: Partial<DumpLimits>;
   /** False to only count and hash (a restore's verification): no part is compressed. */
@@ -153,12 +166,14 @@ export async function dumpTableIn(
   const limits = { ...DUMP_LIMITS, ...options.limits };
   const parts = new NdjsonParts(ddl.name, sink, limits.partBytes, options.compress ?? true);
   let after: string | null = null;
+  let rows = limits.pageRows;
   for (;;) {
-    const params = { rows: limits.pageRows, budget: limits.pageBytes, ...(after === null ? {} : { after }) };
+    const params = { rows, budget: limits.pageBytes, ...(after === null ? {} : { after }) };
     const page = rowsOfPage(await tx.query<Chunk>(pageSql(ddl, after === null), params));
     for (const line of page.lines) await parts.add(line);
     if (page.done || page.after === null) break;
     after = page.after;
+    rows = nextPageRows(rows, page.lines.length, limits.pageRows);
   }
   return parts.finish();
 }

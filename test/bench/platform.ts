@@ -34,7 +34,7 @@ const aws = (info: PlatformInfo) => ({
 });
 
 /** `npm start` in a child process until `/health` answers: from the spawn to the first 200. */
-async function bootUntilHealthy(
+export async function bootUntilHealthy(
   stateDir: string,
   startArgs: readonly string[] = [],
 ): Promise<{ platform: RunningPlatform; ms: number }> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/constructs/tenantry-function';
+import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measurePlatform } from './platform.ts';
 import { type Figure, writeReport } from './report.ts';
@@ -40,6 +41,19 @@ try {
     const measured = await measurePlatform(work, { runs, quick: values.quick }, progress);
     figures.push(...measured.figures);
     notes.push(...measured.notes);
+  }
+  if (!values.only || values.only === 'backups') {
+    // Issue 17 asks for 1 000 000 rows; --quick uses fewer (and says so in the figure's name).
+    const rows = values.quick ? 200_000 : 1_000_000;
+    progress(`figure 9: backup and restore of ${rows.toLocaleString('en')} rows against pg_dump/pg_restore`);
+    const measured = await measureBackups(work, { rows }, progress);
+    figures.push(...measured.figures);
+    notes.push(...measured.notes);
+    const throughDataApi = values.quick ? 20_000 : 100_000;
+    progress(
+      `figure 9b: the same engine through the Data API stand-in, ${throughDataApi.toLocaleString('en')} rows`,
+    );
+    figures.push(...(await measureBackupsThroughDataApi(work, { rows: throughDataApi }, progress)));
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

@@ -38,6 +38,8 @@ interface Call {
   readonly sql: string;
   /** The rows as JSON: a lower bound of the Data API response's size. */
   readonly bytes: number;
+  /** A dump page's `:rows`: how many rows PostgreSQL reads and renders for it. */
+  readonly asked?: number;
 }
 
 /** The runner, recording every query it runs (in transactions too). */
@@ -45,7 +47,8 @@ function recorded(runner: SqlRunner, calls: Call[]): SqlRunner {
   return {
     async query<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
       const rows = await runner.query<T>(sql, params);
-      calls.push({ sql, bytes: Buffer.byteLength(JSON.stringify(rows)) });
+      const asked = typeof params?.rows === 'number' ? params.rows : undefined;
+      calls.push({ sql, bytes: Buffer.byteLength(JSON.stringify(rows)), asked });
       return rows;
     },
     execute: (sql, params) => runner.execute(sql, params),
@@ -448,6 +451,33 @@ describe('backup engine: paging', () => {
         `${dump.parts.length} parts, ${dump.bytes} bytes → ${dump.parts.reduce((n, p) => n + p.compressedBytes, 0)} gzip); ` +
         `restore+verify ${Math.round(20_000 / (restoreMs / 1000))} rows/s`,
     );
+  });
+
+  it('dumps wide rows without rendering many it drops: after a page the byte budget cut, the next asks for about what fitted', async () => {
+    // Arrange: 4 000 rows of ~3.3 KB of JSON: about 90 fit a page's 300 000 bytes.
+    const source = await newDatabase('backup_src');
+    await source.runner.execute(
+      'create table wide (id uuid primary key default gen_random_uuid(), body text not null)',
+    );
+    await withPg(info, source.name, (pg) =>
+      pg.query(`insert into wide (body) select repeat(md5(g::text), 100) from generate_series(1, 4000) g`),
+    );
+    const target = await newDatabase('backup_dst');
+    const calls: Call[] = [];
+
+    // Act
+    const { ddl, dump, at } = await backUp(recorded(source.runner, calls), 'wide', 'b7/src');
+    await restoreTable(target.runner, ddl, dump, at);
+
+    // Assert: every row, in pages near the budget, and few rows read only to be dropped: asking
+    // for 1 000 rows every page, PostgreSQL rendered eleven times the rows kept.
+    const pages = calls.filter((c) => c.sql.includes('row_to_json'));
+    expect(dump.rows).toBe(4_000);
+    const asked = pages.reduce((sum, page) => sum + (page.asked ?? 0), 0);
+    expect(asked).toBeLessThan(1.5 * 4_000);
+    expect(pages.length).toBeLessThan(((4_000 * 3_300) / DUMP_LIMITS.pageBytes) * 1.3);
+    for (const page of pages) expect(page.bytes).toBeLessThan(1024 * 1024);
+    expect(await rowsAsText(target.name, 'wide', 'id')).toEqual(await rowsAsText(source.name, 'wide', 'id'));
   });
 });
 

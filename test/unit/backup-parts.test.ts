@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '#shared/adapters/file-backup-store';
+import { nextPageRows } from '#shared/backups/dump-table';
 import { NdjsonParts, type Part, PartUnreadable, readPart } from '#shared/backups/ndjson-parts';
 import { batchesOf } from '#shared/backups/restore-table';
 import { partKey } from '#shared/backups/table-parts';
@@ -96,6 +97,21 @@ describe('NDJSON parts', () => {
     const flipped = Buffer.from(part.body);
     flipped[12] = (flipped[12] ?? 0) ^ 0xff;
     await expect(readPart(flipped, part)).rejects.toThrow(PartUnreadable);
+  });
+});
+
+describe('dump pages', () => {
+  it('asks for about what fitted the last page when the byte budget cut it, and grows back when it did not', () => {
+    // A cut page (kept < asked): what fitted plus a tenth, so the next renders few rows it drops.
+    expect(nextPageRows(1_000, 90, 1_000)).toBe(99);
+    expect(nextPageRows(99, 92, 1_000)).toBe(102);
+    // A row alone over the budget is a page alone: the next still asks for more than one row.
+    expect(nextPageRows(1_000, 1, 1_000)).toBe(2);
+    // Not cut: twice as many, never beyond pageRows.
+    expect(nextPageRows(102, 102, 1_000)).toBe(204);
+    expect(nextPageRows(800, 800, 1_000)).toBe(1_000);
+    expect(nextPageRows(1_000, 1_000, 1_000)).toBe(1_000);
+    expect(nextPageRows(4, 4, 4)).toBe(4);
   });
 });
 
