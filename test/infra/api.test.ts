@@ -1,7 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { effectiveNeeds, NEED_ENVIRONMENT } from '#infra/constructs/needs';
+import { ApiStack } from '#infra/stacks/api-stack';
+import { stagePolicy } from '#infra/stage-policy';
 import { DATA_API_STATEMENT_TIMEOUT_SECONDS, DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import { IDEMPOTENCY_LEASE_SECONDS } from '#shared/control/idempotency-records';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
@@ -208,5 +213,27 @@ describe('ApiStack and the API functions stacks', () => {
     expect(IDEMPOTENCY_LEASE_SECONDS).toBeGreaterThan(
       DEFAULT_FUNCTION_TIMEOUT_SECONDS + DATA_API_STATEMENT_TIMEOUT_SECONDS,
     );
+  });
+
+  it('refuses to route to a handler that no functions stack holds', () => {
+    // Arrange: an API whose function map lacks the one route's handler
+    const app = new App({ autoSynth: false });
+    const identity = new Stack(app, 'Identity');
+    const userPool = new cognito.UserPool(identity, 'Pool');
+    const health = routeList.find((route) => route.handler === 'platform/get-health');
+
+    // Act / Assert
+    expect(
+      () =>
+        new ApiStack(app, 'Api', {
+          stage: 'dev',
+          policy: stagePolicy('dev'),
+          userPool,
+          userPoolClient: userPool.addClient('Client'),
+          functions: new Map(),
+          alarmTopic: new sns.Topic(identity, 'Alarms'),
+          routes: health ? [health] : [],
+        }),
+    ).toThrow('No function for platform/get-health (route GET /health)');
   });
 });
