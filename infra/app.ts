@@ -2,8 +2,10 @@ import { pathToFileURL } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
+import type { TenantryFunction } from '#infra/constructs/tenantry-function';
 import { applyNagSuppressions } from '#infra/nag';
 import { tenantPlansFromContext } from '#infra/plans-context';
+import { ApiFunctionsStack, routeFunctionGroups, stackSuffixFor } from '#infra/stacks/api-functions-stack';
 import { ApiStack } from '#infra/stacks/api-stack';
 import { EventsStack } from '#infra/stacks/events-stack';
 import { IdentityStack, type PlatformMfa } from '#infra/stacks/identity-stack';
@@ -11,6 +13,7 @@ import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
 import { stagePolicy } from '#infra/stage-policy';
 import type { TenantryApp } from '#infra/tenantry-app';
+import { routeGroups } from '#shared/routes/table';
 
 export type { TenantryApp } from '#infra/tenantry-app';
 
@@ -147,30 +150,62 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
   });
+  // The route functions, one stack per route group (CloudFormation's 500 resources per stack).
+  const apiFunctions = routeFunctionGroups(routeGroups).map(
+    ({ group, routes }) =>
+      new ApiFunctionsStack(app, stackName(`ApiFunctions-${stackSuffixFor(group)}`), {
+        stage,
+        policy,
+        description: description(`route functions of the ${group} routes`),
+        routes,
+        resources: {
+          stage,
+          cluster: stateful.cluster,
+          controlAppSecret: stateful.controlAppSecret,
+          tenantAccessRole: provisioning.tenantAccessRole,
+          eventBus: stateful.eventBus,
+          telemetryDeadLetterQueue: events.telemetryDeadLetterQueue,
+          auditTable: stateful.auditTable,
+          usageTable: stateful.usageTable,
+          limitsTable: stateful.limitsTable,
+          provisioningWorkflow: provisioning.stateMachine,
+          exportsBucket: stateful.exportsBucket,
+          userPool: identity.userPool,
+          tenantPlans,
+        },
+      }),
+  );
+  const routeFunctions = new Map<string, TenantryFunction>(
+    apiFunctions.flatMap((stack) => [...stack.functions]),
+  );
   const api = new ApiStack(app, stackName('Api'), {
     stage,
     policy,
-    description: description('HTTP API and route handlers'),
+    description: description('HTTP API, its routes and integrations'),
     userPool: identity.userPool,
     userPoolClient: identity.userPoolClient,
-    cluster: stateful.cluster,
-    controlAppSecret: stateful.controlAppSecret,
-    tenantAccessRole: provisioning.tenantAccessRole,
-    eventBus: stateful.eventBus,
-    auditTable: stateful.auditTable,
-    usageTable: stateful.usageTable,
-    limitsTable: stateful.limitsTable,
-    exportsBucket: stateful.exportsBucket,
-    provisioningWorkflow: provisioning.stateMachine,
-    // Built after the events stack: its lost-telemetry alarms notify the operators' topic.
+    functions: new Map([...routeFunctions].map(([handler, fn]) => [handler, fn.function])),
+    // Built after the events stack: its lost-telemetry alarm notifies the operators' topic.
     alarmTopic: events.alarmTopic,
-    tenantPlans,
   });
 
   Tags.of(app).add('tenantry:stage', stage);
   Tags.of(app).add('tenantry:app', 'tenantry');
 
-  const built = { app, stage, policy, stateful, provisioning, identity, api, events };
+  const stacks = [stateful, provisioning, identity, events, ...apiFunctions, api];
+  const built = {
+    app,
+    stage,
+    policy,
+    stacks,
+    stateful,
+    provisioning,
+    identity,
+    apiFunctions,
+    routeFunctions,
+    api,
+    events,
+  };
   applyNagSuppressions(built);
   const nag = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });
   Validations.of(app).addPlugins(nag);

@@ -131,7 +131,7 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
 
   // Audit, usage and metrics records (issue 7).
   acknowledge(
-    api.telemetryDeadLetterQueue,
+    events.telemetryDeadLetterQueue,
     'AwsSolutions-SQS3',
     'This queue is itself the dead-letter path of the telemetry publisher (records the bus did not ' +
       'take after a retry); nothing redrives into another queue from it, and an alarm watches it.',

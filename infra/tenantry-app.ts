@@ -1,5 +1,7 @@
-import type { App } from 'aws-cdk-lib';
+import type { App, Stack } from 'aws-cdk-lib';
 import type { AwsSolutionsChecks } from 'cdk-nag';
+import type { TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { ApiFunctionsStack } from '#infra/stacks/api-functions-stack';
 import type { ApiStack } from '#infra/stacks/api-stack';
 import type { EventsStack } from '#infra/stacks/events-stack';
 import type { IdentityStack } from '#infra/stacks/identity-stack';
@@ -16,9 +18,16 @@ export interface TenantryApp {
   readonly stage: string;
   readonly policy: StagePolicy;
   readonly nag: AwsSolutionsChecks;
+  /** Every stack of the app: the ones below, the API functions stacks among them. */
+  readonly stacks: readonly Stack[];
   readonly stateful: StatefulStack;
   readonly provisioning: ProvisioningStack;
   readonly identity: IdentityStack;
+  /** The route functions, one stack per route group (infra/stacks/api-functions-stack.ts). */
+  readonly apiFunctions: readonly ApiFunctionsStack[];
+  /** Every route function by handler entry, whichever stack holds it. */
+  readonly routeFunctions: ReadonlyMap<string, TenantryFunction>;
+  /** The HTTP API, its routes and integrations. */
   readonly api: ApiStack;
   readonly events: EventsStack;
 }

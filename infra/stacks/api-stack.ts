@@ -6,23 +6,13 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as rds from 'aws-cdk-lib/aws-rds';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
-import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
-import { TenantryFunction } from '#infra/constructs/tenantry-function';
+import { API_SERVICE_NAME, constructIdFor } from '#infra/stacks/api-functions-stack';
 import type { StagePolicy } from '#infra/stage-policy';
-import type { Need } from '#shared/domain/needs';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
-import { routeFunctionNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -39,29 +29,13 @@ export interface ApiStackProps extends StackProps {
   readonly policy: StagePolicy;
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
-  readonly cluster: rds.DatabaseCluster;
-  /** The control database's application role secret (`controlDb`). */
-  readonly controlAppSecret: secretsmanager.ISecret;
-  /** The role `tenantData` functions assume per tenant (Provisioning stack). */
-  readonly tenantAccessRole: iam.IRole;
-  readonly eventBus: events.IEventBus;
-  readonly auditTable: dynamodb.ITable;
-  readonly usageTable: dynamodb.ITable;
-  /** Each tenant's request rate and API calls of the month (the `rateLimits` need). */
-  readonly limitsTable: dynamodb.ITable;
-  readonly provisioningWorkflow: sfn.IStateMachine;
   /**
-   * The plan catalogue its functions get as `TENANT_PLANS` (JSON; infra/plans-context.ts).
-   * @default '{}' - the default catalogue (free, standard, premium; free by default)
+   * The route functions by handler entry, from the API functions stacks
+   * (infra/stacks/api-functions-stack.ts): every handler of `routes` must have one.
    */
-  readonly tenantPlans?: string;
-  /** Where the telemetry alarms (dead letters, lost records) notify: the operators' alarm topic. */
+  readonly functions: ReadonlyMap<string, lambda.IFunction>;
+  /** Where the lost-telemetry alarm notifies: the operators' alarm topic. */
   readonly alarmTopic: sns.ITopic;
-  /**
-   * The finance exports bucket, read by the export routes (`EXPORTS_BUCKET_NAME`).
-   * @default - the export routes have no archive
-   */
-  readonly exportsBucket?: s3.IBucket;
   /**
    * Routes to serve.
    * @default routeList, the shared route table
@@ -79,45 +53,21 @@ export interface ApiStackProps extends StackProps {
   readonly corsAllowOrigins?: string[];
 }
 
-/** The route functions' Powertools service name: their logs and the `service` metric dimension. */
-export const API_SERVICE_NAME = 'tenantry-api';
-
-/** `me/get-me` -> `MeGetMe`: a stable construct id per handler entry. */
-function constructIdFor(handler: string): string {
-  return handler
-    .split(/[/-]/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
 /**
  * The HTTP API: every route of the route table, each behind the Cognito JWT authorizer unless
- * the table says it is public, with one Lambda function per handler entry.
- *
- * The functions run outside the VPC: they reach the database through the RDS Data API over
- * HTTPS and every other service through its public endpoint, so a VPC would add NAT or endpoint
- * costs and cold-start latency without narrowing what they can reach (IAM does that).
+ * the table says it is public, integrated with its handler's function. The functions themselves
+ * live in the API functions stacks (one per route group, infra/stacks/api-functions-stack.ts);
+ * what stays here is three resources per route (route, integration, invoke permission) and a
+ * constant few, so this stack holds about 130 routes under the test's headroom of 400
+ * (test/infra/stack-quotas.test.ts).
  */
 export class ApiStack extends Stack {
   readonly httpApi: apigwv2.HttpApi;
   readonly stageName = '$default';
-  /** Functions by handler entry. */
-  readonly functions = new Map<string, TenantryFunction>();
-  /**
-   * Audit, usage and metric records the handlers could not publish to the bus (after one retry):
-   * kept 14 days for a redrive, with an alarm on the first one.
-   */
-  readonly telemetryDeadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const routes = props.routes ?? routeList;
-
-    this.telemetryDeadLetterQueue = new DeadLetterQueue(this, 'TelemetryDeadLetterQueue', {
-      alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
-      alarmTopic: props.alarmTopic,
-      removalPolicy: props.policy.removalPolicy,
-    });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `tenantry-${props.stage}`,
@@ -167,35 +117,13 @@ export class ApiStack extends Stack {
     });
     const noAuthorizer = new apigwv2.HttpNoneAuthorizer();
 
-    // Each function gets the union of the needs of the routes it serves, and nothing else.
-    const needsByHandler = routeFunctionNeeds(routes);
-    const resources: NeedResources = {
-      stage: props.stage,
-      cluster: props.cluster,
-      controlAppSecret: props.controlAppSecret,
-      tenantAccessRole: props.tenantAccessRole,
-      eventBus: props.eventBus,
-      telemetryDeadLetterQueue: this.telemetryDeadLetterQueue,
-      auditTable: props.auditTable,
-      usageTable: props.usageTable,
-      limitsTable: props.limitsTable,
-      provisioningWorkflow: props.provisioningWorkflow,
-      exportsBucket: props.exportsBucket,
-      userPool: props.userPool,
-      tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
-    };
-
     const integrations = new Map<string, HttpLambdaIntegration>();
     for (const route of routes) {
       let integration = integrations.get(route.handler);
       if (!integration) {
-        const fn = this.createRouteFunction(
-          route.handler,
-          needsByHandler.get(route.handler) ?? [],
-          resources,
-          props,
-        );
-        integration = new HttpLambdaIntegration(`${constructIdFor(route.handler)}Integration`, fn.function);
+        const fn = props.functions.get(route.handler);
+        if (!fn) throw new Error(`No function for ${route.handler} (route ${route.method} ${route.path})`);
+        integration = new HttpLambdaIntegration(`${constructIdFor(route.handler)}Integration`, fn);
         integrations.set(route.handler, integration);
       }
       this.httpApi.addRoutes({
@@ -212,23 +140,6 @@ export class ApiStack extends Stack {
       value: this.httpApi.apiEndpoint,
       description: 'Base URL of the HTTP API',
     });
-  }
-
-  private createRouteFunction(
-    handler: string,
-    needs: readonly Need[],
-    resources: NeedResources,
-    props: ApiStackProps,
-  ): TenantryFunction {
-    const fn = new TenantryFunction(this, constructIdFor(handler), {
-      handler,
-      stage: props.stage,
-      policy: props.policy,
-      serviceName: API_SERVICE_NAME,
-    });
-    grantNeeds(fn, needs, resources);
-    this.functions.set(handler, fn);
-    return fn;
   }
 
   /**

@@ -7,6 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { RecordJobs } from '#infra/constructs/record-jobs';
 import type { StagePolicy } from '#infra/stage-policy';
@@ -46,12 +47,20 @@ export interface EventsStackProps extends StackProps {
 
 /**
  * The event consumers (compute side of the bus): rules, their Lambda targets, dead-letter queues
- * and alarms, plus the topic operators subscribe to for those alarms.
+ * and alarms, plus the topic operators subscribe to for those alarms, and the route functions'
+ * telemetry dead-letter queue.
  */
 export class EventsStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly consumers: EventConsumers;
   readonly jobs?: RecordJobs;
+  /**
+   * Audit, usage and metric records the route handlers could not publish to the bus (after one
+   * retry): kept 14 days for a redrive, with an alarm on the first one. Here rather than beside
+   * the API because every API functions stack sends to it and the Api stack imports from those
+   * stacks: in the Api stack it would make a cycle.
+   */
+  readonly telemetryDeadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: EventsStackProps) {
     super(scope, id, props);
@@ -59,6 +68,11 @@ export class EventsStack extends Stack {
       topicName: `tenantry-${props.stage}-alarms`,
       displayName: `Tenantry ${props.stage} alarms`,
       enforceSSL: true,
+    });
+    this.telemetryDeadLetterQueue = new DeadLetterQueue(this, 'TelemetryDeadLetterQueue', {
+      alarmDescription: `Tenantry ${props.stage}: audit, usage or metric records could not be published`,
+      alarmTopic: this.alarmTopic,
+      removalPolicy: props.policy.removalPolicy,
     });
     this.consumers = new EventConsumers(this, 'Consumers', {
       stage: props.stage,

@@ -1,7 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { effectiveNeeds, NEED_ENVIRONMENT } from '#infra/constructs/needs';
+import { ApiStack } from '#infra/stacks/api-stack';
+import { stagePolicy } from '#infra/stage-policy';
 import { DATA_API_STATEMENT_TIMEOUT_SECONDS, DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import { IDEMPOTENCY_LEASE_SECONDS } from '#shared/control/idempotency-records';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
@@ -19,13 +24,20 @@ function resourcesOfType(template: Template, type: string): [string, CfnResource
   return Object.entries(template.findResources(type)) as [string, CfnResource][];
 }
 
-describe('ApiStack', () => {
+describe('ApiStack and the API functions stacks', () => {
   let template: Template;
+  let events: Template;
+  /** The route functions, from every API functions stack. */
+  let functions: [string, CfnResource][];
 
   beforeAll(() => {
     // Arrange: templates only, so no esbuild bundling
-    const { api } = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
-    template = Template.fromStack(api);
+    const built = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
+    template = Template.fromStack(built.api);
+    events = Template.fromStack(built.events);
+    functions = built.apiFunctions.flatMap((stack) =>
+      resourcesOfType(Template.fromStack(stack), 'AWS::Lambda::Function'),
+    );
   });
 
   it('has one route per route table entry, keyed by method and path', () => {
@@ -80,15 +92,35 @@ describe('ApiStack', () => {
     expect(JSON.stringify(jwt.Issuer)).toContain('UserPool');
   });
 
-  it('creates one function per distinct handler entry', () => {
+  it('creates one function per distinct handler entry, in the functions stacks and none in the Api stack', () => {
     const handlers = new Set(routeList.map((route) => route.handler));
-    expect(template.findResources('AWS::Lambda::Function')).toSatisfy(
-      (functions: object) => Object.keys(functions).length === handlers.size,
+    expect(functions).toHaveLength(handlers.size);
+    expect(new Set(functions.map(([, fn]) => fn.Properties.Description))).toEqual(
+      new Set([...handlers].map((handler) => `Tenantry ${handler}`)),
     );
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toEqual([]);
+    expect(resourcesOfType(template, 'AWS::IAM::Role')).toEqual([]);
+  });
+
+  it('integrates each handler once, with the function ARN its functions stack exports', () => {
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    expect(integrations).toHaveLength(new Set(routeList.map((route) => route.handler)).size);
+    for (const [id, integration] of integrations) {
+      expect(integration.Properties.IntegrationUri, id).toEqual({
+        'Fn::ImportValue': expect.stringMatching(
+          /^Tenantry-dev-ApiFunctions-[A-Za-z]+:ExportsOutputFnGetAtt/,
+        ),
+      });
+    }
+    // One invoke permission per route, each naming the imported function.
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission');
+    expect(permissions).toHaveLength(routeList.length);
+    for (const [id, permission] of permissions) {
+      expect(permission.Properties.FunctionName, id).toHaveProperty('Fn::ImportValue');
+    }
   });
 
   it('gives each route function the variables of its needs and no others; public handlers none', () => {
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const byDescription = new Map(
       functions.map(([, fn]) => [
         String(fn.Properties.Description),
@@ -144,7 +176,7 @@ describe('ApiStack', () => {
         { 'Fn::ImportValue': expect.stringMatching(/^Tenantry-dev-Events:ExportsOutputRefAlarmTopic/) },
       ],
     });
-    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of functions) {
       const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables;
       if (variables?.TELEMETRY_DLQ_URL) expect(variables.POWERTOOLS_SERVICE_NAME, id).toBe('tenantry-api');
@@ -152,7 +184,7 @@ describe('ApiStack', () => {
   });
 
   it('alarms on the first telemetry dead letter and notifies the operators’ alarm topic', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    events.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [
@@ -163,26 +195,45 @@ describe('ApiStack', () => {
       ],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
-      AlarmActions: [
-        { 'Fn::ImportValue': Match.stringLikeRegexp('^Tenantry-dev-Events:ExportsOutputRefAlarmTopic') },
-      ],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
     });
   });
 
   it('runs the route functions outside the VPC', () => {
-    for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [, fn] of functions) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
     }
   });
 
   it('stops every route function before an idempotency lease ends (a lease outlives the attempt it protects)', () => {
-    const timeouts = resourcesOfType(template, 'AWS::Lambda::Function').map(
-      ([, fn]) => fn.Properties.Timeout,
-    );
+    const timeouts = functions.map(([, fn]) => fn.Properties.Timeout);
     expect(timeouts.length).toBeGreaterThan(0);
     for (const timeout of timeouts) expect(timeout).toBe(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
     expect(IDEMPOTENCY_LEASE_SECONDS).toBeGreaterThan(
       DEFAULT_FUNCTION_TIMEOUT_SECONDS + DATA_API_STATEMENT_TIMEOUT_SECONDS,
     );
+  });
+
+  it('refuses to route to a handler that no functions stack holds', () => {
+    // Arrange: an API whose function map lacks the one route's handler
+    const app = new App({ autoSynth: false });
+    const identity = new Stack(app, 'Identity');
+    const userPool = new cognito.UserPool(identity, 'Pool');
+    const health = routeList.find((route) => route.handler === 'platform/get-health');
+
+    // Act / Assert
+    expect(
+      () =>
+        new ApiStack(app, 'Api', {
+          stage: 'dev',
+          policy: stagePolicy('dev'),
+          userPool,
+          userPoolClient: userPool.addClient('Client'),
+          functions: new Map(),
+          alarmTopic: new sns.Topic(identity, 'Alarms'),
+          routes: health ? [health] : [],
+        }),
+    ).toThrow('No function for platform/get-health (route GET /health)');
   });
 });

@@ -159,8 +159,9 @@ describe('EventsStack', () => {
     const queues = resourcesOf('AWS::SQS::Queue');
     const consumerQueues = new Set(subscriptions.map((subscription) => wiringOf(subscription).queueId));
     // Per subscription: its queue, the rule's dead-letter queue and the failed-messages queue; for
-    // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job.
-    expect(queues).toHaveLength(3 * subscriptions.length + 1 + 2);
+    // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job;
+    // and the route functions' telemetry dead-letter queue.
+    expect(queues).toHaveLength(3 * subscriptions.length + 1 + 2 + 1);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     for (const [queueId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled, queueId).toBe(true);

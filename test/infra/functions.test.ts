@@ -38,7 +38,7 @@ describe('Lambda functions of every stack', () => {
     // resolve (e.g. a broken `#shared/*` import) fails here
     outdir = mkdtempSync(path.join(tmpdir(), 'tenantry-cdk-'));
     built = buildApp({ stage: 'dev', outdir, cloudFormationValidation: false });
-    stacks = [built.stateful, built.provisioning, built.identity, built.api, built.events];
+    stacks = [...built.stacks];
     const all = stacks.flatMap((stack) =>
       Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(([id, fn]) => ({
         stack: stack.stackName,

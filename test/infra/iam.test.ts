@@ -37,9 +37,7 @@ describe('IAM across the app', () => {
   beforeAll(() => {
     const templatesOf = (stage: string) => {
       const built = buildApp({ stage, bundle: false, cloudFormationValidation: false });
-      return [built.stateful, built.provisioning, built.identity, built.api, built.events].map((stack) =>
-        Template.fromStack(stack),
-      );
+      return built.stacks.map((stack) => Template.fromStack(stack));
     };
     templates = templatesOf('dev');
     prodTemplates = templatesOf('prod');

@@ -11,7 +11,7 @@ import { MIN_REASON_LENGTH } from '#infra/nag';
  * read from `validateScope`, the same code the plugin runs at synth time, per stack.
  */
 function stacksOf(built: TenantryApp): Stack[] {
-  return [built.stateful, built.provisioning, built.identity, built.api, built.events];
+  return [...built.stacks];
 }
 
 function describeFindings(report: ReturnType<AwsSolutionsChecks['validateScope']>): string[] {

@@ -10,14 +10,16 @@ type Variables = Record<string, unknown>;
 /** Each function's environment variables, by its handler entry (from the construct's needs map). */
 function environments(built: TenantryApp): Map<string, Variables> {
   const out = new Map<string, Variables>();
-  for (const [handler, fn] of built.api.functions) {
-    const resource = Template.fromStack(built.api).findResources('AWS::Lambda::Function', {
+  for (const stack of built.apiFunctions) {
+    const resource = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
       Properties: { Handler: 'index.handler' },
     });
-    const logical = built.api.getLogicalId(fn.function.node.defaultChild as never);
-    const variables = (resource[logical]?.Properties as { Environment?: { Variables: Variables } })
-      ?.Environment?.Variables;
-    out.set(handler, variables ?? {});
+    for (const [handler, fn] of stack.functions) {
+      const logical = stack.getLogicalId(fn.function.node.defaultChild as never);
+      const variables = (resource[logical]?.Properties as { Environment?: { Variables: Variables } })
+        ?.Environment?.Variables;
+      out.set(handler, variables ?? {});
+    }
   }
   return out;
 }

@@ -17,13 +17,14 @@ const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Acti
 
 describe('records infrastructure (audit, usage, metrics, finance exports)', () => {
   let events: Template;
-  let api: Template;
+  /** The API functions stacks' templates. */
+  let routeFunctions: Template[];
   let stateful: Template;
 
   beforeAll(() => {
     const built = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
     events = Template.fromStack(built.events);
-    api = Template.fromStack(built.api);
+    routeFunctions = built.apiFunctions.map((stack) => Template.fromStack(stack));
     stateful = Template.fromStack(built.stateful);
   });
 
@@ -85,11 +86,13 @@ describe('records infrastructure (audit, usage, metrics, finance exports)', () =
   });
 
   it('gives every authenticated route function the telemetry dead-letter queue, and export routes read-only exports', () => {
-    api.hasResourceProperties('AWS::SQS::Queue', {
+    events.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1_209_600,
     });
-    const functions = Object.values(api.findResources('AWS::Lambda::Function')) as Resource[];
+    const functions = routeFunctions.flatMap(
+      (template) => Object.values(template.findResources('AWS::Lambda::Function')) as Resource[],
+    );
     const handlers = new Set(
       routeList.filter((route) => route.access.kind !== 'public').map((route) => route.handler),
     );
@@ -98,7 +101,7 @@ describe('records infrastructure (audit, usage, metrics, finance exports)', () =
     );
     expect(withDlq).toHaveLength(handlers.size);
     for (const role of ['ExportsGetExportRole', 'ExportsListArchiveRole', 'ExportsGetArchivedExportRole']) {
-      const actions = actionsOf(statementsOf(api, role));
+      const actions = actionsOf(routeFunctions.flatMap((template) => statementsOf(template, role)));
       expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:ListBucket', 'sqs:SendMessage']));
       expect(
         actions.filter((action) => action.startsWith('s3:Put') || action.startsWith('s3:Delete')),

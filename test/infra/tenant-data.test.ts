@@ -22,20 +22,25 @@ interface StatementWithResource extends Statement {
  */
 describe('tenant data in the CDK app', () => {
   let built: ReturnType<typeof buildApp>;
-  let api: Template;
+  const templates = new Map<Stack, Template>();
+  /** The template of the API functions stack that holds the function. */
+  const templateOf = (stack: Stack): Template => {
+    const template = templates.get(stack) ?? Template.fromStack(stack);
+    templates.set(stack, template);
+    return template;
+  };
 
   beforeAll(() => {
     built = buildApp({ stage: 'dev', bundle: false, cloudFormationValidation: false });
-    api = Template.fromStack(built.api);
   });
 
   const statementsOf = (handler: string): Statement[] => {
-    const fn = built.api.functions.get(handler);
+    const fn = built.routeFunctions.get(handler);
     if (!fn) throw new Error(`no function for ${handler}`);
     const roleId = Stack.of(fn).resolve(
       (fn.role.node.defaultChild as unknown as { logicalId: string }).logicalId,
     ) as string;
-    return Object.values(api.findResources('AWS::IAM::Policy'))
+    return Object.values(templateOf(Stack.of(fn)).findResources('AWS::IAM::Policy'))
       .filter((policy) =>
         JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId),
       )
@@ -48,7 +53,7 @@ describe('tenant data in the CDK app', () => {
 
   it('lets exactly the routes that declare tenantData assume the tenant-access role, and no route read a tenant secret', () => {
     const declared = routeFunctionNeeds();
-    const handlers = [...built.api.functions.keys()];
+    const handlers = [...built.routeFunctions.keys()];
     const dataHandlers = handlers.filter((h) => declared.get(h)?.includes('tenantData'));
     // The table, row and module-data routes.
     expect(dataHandlers.length).toBeGreaterThanOrEqual(12);

@@ -25,12 +25,12 @@ interface PolicyResource {
   Properties?: { PolicyDocument?: { Statement?: { Sid?: string }[] } };
 }
 
-/** The templates with every statement of that Sid in the Api stack (the routes) removed, and how many were. */
+/** The templates with every statement of that Sid in the API functions stacks (the routes) removed, and how many were. */
 function withoutStatement(assembly: CloudAssemblyTemplates, sid: string) {
   let removed = 0;
   const stacks = assembly.stacks.map(({ name, template }) => {
     // The provisioning steps keep theirs: a new tenant still gets its database.
-    if (!name.endsWith('-Api')) return { name, template };
+    if (!name.includes('-ApiFunctions-')) return { name, template };
     const copy = structuredClone(template) as { Resources: Record<string, PolicyResource> };
     for (const resource of Object.values(copy.Resources)) {
       const document = resource.Type === 'AWS::IAM::Policy' ? resource.Properties?.PolicyDocument : undefined;
