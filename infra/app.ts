@@ -11,6 +11,7 @@ import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
 import { stagePolicy } from '#infra/stage-policy';
 import type { TenantryApp } from '#infra/tenantry-app';
+import { backupScheduleFromContext } from '#shared/backups/schedule-settings';
 
 export type { TenantryApp } from '#infra/tenantry-app';
 
@@ -79,6 +80,11 @@ export interface BuildAppOptions {
    * @default - the `plans` and `defaultPlan` context values, else the default catalogue
    */
   readonly plans?: { readonly plans?: unknown; readonly defaultPlan?: unknown };
+  /**
+   * The daily backup job's switch and hour (docs/backups.md, "Schedule and retention").
+   * @default - the `backupSchedule` context value, else scheduled backups at 02:15 UTC
+   */
+  readonly backupSchedule?: unknown;
 }
 
 /**
@@ -149,6 +155,10 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
     backupsKey: stateful.backupsKey,
+    provisioningWorkflow: provisioning.stateMachine,
+    backupSchedule: backupScheduleFromContext(
+      options.backupSchedule ?? app.node.tryGetContext('backupSchedule'),
+    ),
   });
   const api = new ApiStack(app, stackName('Api'), {
     stage,

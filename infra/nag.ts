@@ -166,7 +166,7 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
     for (const queue of jobs.failedInvocationsQueues) {
       acknowledge(queue, 'AwsSolutions-SQS3', FAILED_INVOCATIONS_REASON);
     }
-    for (const job of [jobs.storageSnapshot, jobs.monthClose]) {
+    for (const job of [jobs.storageSnapshot, jobs.monthClose, jobs.backupSchedule]) {
       acknowledge(
         jobs.schedulerRole,
         `AwsSolutions-IAM5[Resource::${localArn(job.function.node.defaultChild as CfnResource)}:*]`,

@@ -7,10 +7,12 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { RecordJobs } from '#infra/constructs/record-jobs';
 import type { StagePolicy } from '#infra/stage-policy';
+import type { BackupSchedule } from '#shared/backups/schedule-settings';
 import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
@@ -45,6 +47,10 @@ export interface EventsStackProps extends StackProps {
   readonly exportsBucket?: s3.IBucket;
   /** The backups key (`backupStore`): scheduled jobs that keep or delete backups. */
   readonly backupsKey?: kms.IKey;
+  /** The provisioning workflow (`workflows`): the backup job starts each due tenant's backup. */
+  readonly provisioningWorkflow?: sfn.IStateMachine;
+  /** The daily backup job's switch and hour (CDK context `backupSchedule`). @default DEFAULT_BACKUP_SCHEDULE */
+  readonly backupSchedule?: BackupSchedule;
 }
 
 /**
@@ -85,6 +91,8 @@ export class EventsStack extends Stack {
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,
         ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
+        ...(props.provisioningWorkflow ? { provisioningWorkflow: props.provisioningWorkflow } : {}),
+        ...(props.backupSchedule ? { backupSchedule: props.backupSchedule } : {}),
         ...(props.tenantPlans ? { tenantPlans: props.tenantPlans } : {}),
         alarmTopic: this.alarmTopic,
       });

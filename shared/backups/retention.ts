@@ -107,6 +107,9 @@ export async function startScheduledBackups(
  * prefix (the store deletes in batches, 1 000 keys per S3 DeleteObjects). What a failed backup
  * left, if anything, goes the same way. Then the prefix is listed again: an object still there
  * (written meanwhile, or a delete the store did not report) fails the deletion, to be retried.
+ * In the versioned exports bucket a delete adds a delete marker: the object is gone for every
+ * reader and lister at once (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html),
+ * its noncurrent version removed a day later by the bucket's lifecycle rule.
  */
 export async function deleteBackupObjects(store: BackupStore, tenantId: string, backupId: string) {
   const prefix = backupPrefix(backupId);

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { localFunctionName } from '#infra/local/local-functions';
 import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { manifestKey } from '#shared/backups/manifest';
 import type { RetentionDeps } from '#shared/backups/retention';
@@ -20,7 +22,9 @@ import { DEFAULT_PLAN_SETTINGS, effectiveLimits } from '#shared/domain/plans';
 import { NotFound } from '#shared/errors';
 import type { BackupStore } from '#shared/ports/backup-store';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { createControlDatabase, type TempDatabase } from '../support/tenancy.ts';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
+import { clientFor, newActor, newTenant } from '../support/actors.ts';
+import { createControlDatabase, expectStatus, type TempDatabase, withPg } from '../support/tenancy.ts';
 
 /**
  * The daily backup job in-process (shared/backups/retention.ts): the schedule and retention
@@ -436,5 +440,87 @@ describe('the schedule', () => {
     expect(result).toEqual({ schedule: null, retention: { deleted: 1, objects: 3, failed: 0 } });
     expect(started).toEqual([]);
     expect(await listedIds(tenantId)).not.toContain(expired);
+  });
+});
+
+describe('the job on the local platform (its own role, the platform’s control database and backups folder)', () => {
+  const invoke = async (payload: unknown) => {
+    const lambda = new LambdaClient({
+      region: info.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      endpoint: info.endpoints.lambda,
+      maxAttempts: 1,
+    });
+    const answer = await lambda
+      .send(
+        new InvokeCommand({
+          FunctionName: localFunctionName(RECORD_JOB_HANDLERS.backupSchedule),
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      )
+      .finally(() => lambda.destroy());
+    return {
+      error: answer.FunctionError,
+      body: JSON.parse(Buffer.from(answer.Payload ?? []).toString('utf8')),
+    };
+  };
+
+  it('deletes an expired backup with its objects (then GET …/backups no longer lists it); a bad input deletes nothing', async () => {
+    // Arrange: a tenant through the API, two completed backups behind its back, objects in the platform's folder.
+    const owner = await newActor(clientFor(info), 'retention-owner');
+    const { tenantId } = await newTenant(owner);
+    const platformStore = new FileBackupStore(path.join(info.stateDir, 'backups'));
+    const [expired, kept] = [newBackupId(), newBackupId()];
+    await withPg(info, 'control', async (client) => {
+      for (const [id, expiresAt] of [
+        [expired, past()],
+        [kept, future()],
+      ] as const) {
+        await client.query(
+          `insert into backups (id, tenant_id, status, trigger, started_at, completed_at, manifest, bytes, expires_at)
+           values ($1, $2, 'completed', 'request', now() - interval '1 hour', now(), '{"databases":[],"settings":{},"modules":[],"roles":[]}', 3, $3)`,
+          [id, tenantId, expiresAt],
+        );
+      }
+    });
+    for (const id of [expired, kept]) {
+      await platformStore.put(tenantId, manifestKey(id), new Uint8Array([1]));
+      await platformStore.put(tenantId, `${id}/db/items/part-00001.ndjson.gz`, new Uint8Array([2, 3]));
+    }
+
+    // Act 1: an input the job does not take.
+    const refused = await invoke({ scheduledBackups: 'no' });
+    // Assert 1: it fails before anything runs.
+    expect(refused.error).toBeDefined();
+    expect(await platformStore.list(tenantId, `${expired}/`)).toHaveLength(2);
+
+    // Act 2: retention only.
+    const ran = await invoke({ scheduledBackups: false });
+
+    // Assert 2
+    expect(ran.error, JSON.stringify(ran.body)).toBeUndefined();
+    expect(ran.body).toMatchObject({ schedule: null, retention: { failed: 0 } });
+    expect(ran.body.retention.deleted).toBeGreaterThanOrEqual(1);
+    expect(await platformStore.list(tenantId, `${expired}/`)).toEqual([]);
+    expect(await platformStore.list(tenantId, `${kept}/`)).toHaveLength(2);
+    const deletedAt = await withPg(
+      info,
+      'control',
+      async (client) =>
+        (
+          await client.query('select id, deleted_at from backups where tenant_id = $1 order by id', [
+            tenantId,
+          ])
+        ).rows,
+    );
+    expect(deletedAt.find((row) => row.id === expired)?.deleted_at).not.toBeNull();
+    expect(deletedAt.find((row) => row.id === kept)?.deleted_at).toBeNull();
+    // Through the API once its routes are in the table (helper A's listBackups/getBackup).
+    const listed = await owner.call('GET', `/tenants/${tenantId}/backups`);
+    if (listed.status === 200) {
+      const ids = (listed.body as { items: { id: string }[] }).items.map((backup) => backup.id);
+      expect(ids).toEqual([kept]);
+      expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups/${expired}`), 404);
+    }
   });
 });
