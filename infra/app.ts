@@ -13,6 +13,7 @@ import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
 import { StatefulStack } from '#infra/stacks/stateful-stack';
 import { stagePolicy } from '#infra/stage-policy';
 import type { TenantryApp } from '#infra/tenantry-app';
+import { backupScheduleFromContext } from '#shared/backups/schedule-settings';
 import { routeGroups } from '#shared/routes/table';
 
 export type { TenantryApp } from '#infra/tenantry-app';
@@ -82,6 +83,11 @@ export interface BuildAppOptions {
    * @default - the `plans` and `defaultPlan` context values, else the default catalogue
    */
   readonly plans?: { readonly plans?: unknown; readonly defaultPlan?: unknown };
+  /**
+   * The daily backup job's switch and hour (docs/backups.md, "Schedule and retention").
+   * @default - the `backupSchedule` context value, else scheduled backups at 02:15 UTC
+   */
+  readonly backupSchedule?: unknown;
 }
 
 /**
@@ -126,6 +132,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     cluster: stateful.cluster,
     controlAppSecret: stateful.controlAppSecret,
     eventBus: stateful.eventBus,
+    exportsBucket: stateful.exportsBucket,
+    backupsKey: stateful.backupsKey,
   });
   const identity = new IdentityStack(app, stackName('Identity'), {
     stage,
@@ -149,6 +157,11 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     controlAppSecret: stateful.controlAppSecret,
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
+    backupsKey: stateful.backupsKey,
+    provisioningWorkflow: provisioning.stateMachine,
+    backupSchedule: backupScheduleFromContext(
+      options.backupSchedule ?? app.node.tryGetContext('backupSchedule'),
+    ),
   });
   // The route functions, one stack per route group (CloudFormation's 500 resources per stack).
   const apiFunctions = routeFunctionGroups(routeGroups).map(
@@ -170,6 +183,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
           limitsTable: stateful.limitsTable,
           provisioningWorkflow: provisioning.stateMachine,
           exportsBucket: stateful.exportsBucket,
+          backupsKey: stateful.backupsKey,
           userPool: identity.userPool,
           tenantPlans,
         },

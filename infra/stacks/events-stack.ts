@@ -2,15 +2,18 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import { RecordJobs } from '#infra/constructs/record-jobs';
 import type { StagePolicy } from '#infra/stage-policy';
+import type { BackupSchedule } from '#shared/backups/schedule-settings';
 import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
@@ -43,6 +46,12 @@ export interface EventsStackProps extends StackProps {
   /** The role the storage snapshot measures each database with, as its tenant. */
   readonly tenantAccessRole?: iam.IRole;
   readonly exportsBucket?: s3.IBucket;
+  /** The backups key (`backupStore`): scheduled jobs that keep or delete backups. */
+  readonly backupsKey?: kms.IKey;
+  /** The provisioning workflow (`workflows`): the backup job starts each due tenant's backup. */
+  readonly provisioningWorkflow?: sfn.IStateMachine;
+  /** The daily backup job's switch and hour (CDK context `backupSchedule`). @default DEFAULT_BACKUP_SCHEDULE */
+  readonly backupSchedule?: BackupSchedule;
 }
 
 /**
@@ -95,6 +104,9 @@ export class EventsStack extends Stack {
         eventBus: props.eventBus,
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,
+        ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
+        ...(props.provisioningWorkflow ? { provisioningWorkflow: props.provisioningWorkflow } : {}),
+        ...(props.backupSchedule ? { backupSchedule: props.backupSchedule } : {}),
         ...(props.tenantPlans ? { tenantPlans: props.tenantPlans } : {}),
         alarmTopic: this.alarmTopic,
       });

@@ -132,6 +132,61 @@ export class BackupRepository {
     return rows.length === 1;
   }
 
+  /**
+   * The tenant's latest scheduled backup that is running or completed (not deleted): what the
+   * schedule measures "backed up today" by. A failed one does not count, so it is tried again.
+   */
+  async latestScheduled(tenantId: string): Promise<BackupRecord | null> {
+    const [row] = await this.sql.query<Row>(
+      `select ${COLUMNS} from backups
+        where tenant_id = :tenantId and trigger = 'schedule' and status in ('running', 'completed')
+          and deleted_at is null
+        order by started_at desc, id desc
+        limit 1`,
+      { tenantId },
+    );
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Active tenants whose latest running or completed scheduled backup started before `since` (or
+   * that have none), by id after `afterTenantId`, at most `limit`: one keyset page of the schedule.
+   * Suspended, offboarded and still-provisioning tenants are never due.
+   */
+  async tenantsDue(input: { since: Date; afterTenantId: string | null; limit: number }): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `select t.id from tenants t
+        where t.status = 'active' and (:after::text is null or t.id > :after::text)
+          and not exists (
+            select 1 from backups b
+             where b.tenant_id = t.id and b.trigger = 'schedule' and b.status in ('running', 'completed')
+               and b.deleted_at is null and b.started_at >= :since::timestamptz)
+        order by t.id
+        limit :limit`,
+      { since: input.since.toISOString(), after: input.afterTenantId, limit: input.limit },
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Backups whose objects are to be deleted, by id after `afterBackupId`, at most `limit`: those
+   * past their `expires_at`, and every backup of an offboarded tenant whatever its expiry. Running
+   * ones never (their workflow still writes; it ends them completed or failed, and then they are).
+   */
+  async expired(input: { now: Date; afterBackupId: string | null; limit: number }): Promise<BackupRecord[]> {
+    const rows = await this.sql.query<Row>(
+      `select ${COLUMNS} from backups
+        where deleted_at is null and status <> 'running'
+          and (expires_at <= :now::timestamptz
+               or exists (select 1 from tenants t where t.id = backups.tenant_id and t.status = 'deleted'))
+          and (:after::text is null or id > :after::text)
+        order by id
+        limit :limit`,
+      { now: input.now.toISOString(), after: input.afterBackupId, limit: input.limit },
+    );
+    return rows.map(toRecord);
+  }
+
   /** Records that the backup's objects are gone (retention, offboarding); the row stays. */
   async markDeleted(backupId: string): Promise<void> {
     await this.sql.execute(

@@ -16,11 +16,15 @@ export const LIMIT_NAMES = [
   'members',
   'customRoles',
   'storageBytes',
+  'backupRetentionDays',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 export type Limits = Readonly<Record<LimitName, number>>;
 
-/** Limits whose use is counted (`GET …/quotas` reports their usage); the rate limits are not. */
+/**
+ * Limits whose use is counted (`GET …/quotas` reports their usage); the rate limits are not, nor
+ * `backupRetentionDays`, which is how long a completed backup is kept (shared/backups/retention.ts).
+ */
 export const COUNTED_LIMITS = [
   'apiCallsPerMonth',
   'databases',
@@ -50,6 +54,8 @@ export const DEFAULT_PLANS: Readonly<Record<string, Limits>> = {
     members: 10,
     customRoles: 5,
     storageBytes: 1 * GIB,
+    // A week of daily backups: enough to undo last week's mistake, and little to store for free.
+    backupRetentionDays: 7,
   },
   standard: {
     requestsPerSecond: 50,
@@ -60,6 +66,8 @@ export const DEFAULT_PLANS: Readonly<Record<string, Limits>> = {
     members: 100,
     customRoles: 25,
     storageBytes: 20 * GIB,
+    // A month: a paying tenant can go back past a month-end close.
+    backupRetentionDays: 30,
   },
   premium: {
     requestsPerSecond: 200,
@@ -70,6 +78,8 @@ export const DEFAULT_PLANS: Readonly<Record<string, Limits>> = {
     members: 1_000,
     customRoles: 100,
     storageBytes: 200 * GIB,
+    // A quarter: the window audits and "what did it look like last quarter" ask for.
+    backupRetentionDays: 90,
   },
 };
 
@@ -83,13 +93,25 @@ export interface PlanSettings {
 
 export const DEFAULT_PLAN_SETTINGS: PlanSettings = { plans: DEFAULT_PLANS, defaultPlan: DEFAULT_PLAN };
 
+/** The longest retention a plan or an override may give: ten years of daily backups. */
+export const MAX_BACKUP_RETENTION_DAYS = 3650;
+
 const limitValue = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/**
+ * Each limit's values. Retention is at least a day (0 would delete a backup as soon as it is
+ * made: a tenant that wants no backups is not what a retention says) and at most ten years.
+ */
+const limitValueOf = (name: LimitName) =>
+  name === 'backupRetentionDays' ? z.number().int().min(1).max(MAX_BACKUP_RETENTION_DAYS) : limitValue;
 const limitsSchema = z.strictObject(
-  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue])) as Record<LimitName, typeof limitValue>,
+  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValueOf(name)])) as Record<
+    LimitName,
+    typeof limitValue
+  >,
 );
 /** Overrides as stored and as sent (`null` drops one, only in a request). */
 export const limitOverridesSchema = z.strictObject(
-  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue.optional()])) as Record<
+  Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValueOf(name).optional()])) as Record<
     LimitName,
     z.ZodOptional<typeof limitValue>
   >,
@@ -179,10 +201,9 @@ export const planChangeSchema = z.strictObject({
   plan: z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name'),
   overrides: z
     .strictObject(
-      Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue.nullable().optional()])) as Record<
-        LimitName,
-        z.ZodOptional<z.ZodNullable<typeof limitValue>>
-      >,
+      Object.fromEntries(
+        LIMIT_NAMES.map((name) => [name, limitValueOf(name).nullable().optional()]),
+      ) as Record<LimitName, z.ZodOptional<z.ZodNullable<typeof limitValue>>>,
     )
     .optional(),
 });

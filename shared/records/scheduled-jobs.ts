@@ -8,6 +8,7 @@ import type { Need } from '#shared/domain/needs';
 export const RECORD_JOB_HANDLERS = {
   storageSnapshot: 'usage/snapshot-storage',
   monthClose: 'exports/close-month',
+  backupSchedule: 'backups/run-backup-schedule',
 } as const;
 
 /**
@@ -20,4 +21,7 @@ export const RECORD_JOB_NEEDS = {
   // Its thresholds read each tenant's plan against the catalogue (`plans`).
   storageSnapshot: ['controlDb', 'tenantData', 'events', 'plans'],
   monthClose: ['controlDb', 'usageRecordsWrite', 'exportArchiveWrite'],
+  // Starts each due tenant's backup workflow and deletes expired backups' objects
+  // (docs/backups.md, "Schedule and retention"). No `plans`: an expiry is fixed at completion.
+  backupSchedule: ['controlDb', 'workflows', 'backupStore'],
 } as const satisfies Record<keyof typeof RECORD_JOB_HANDLERS, readonly Need[]>;

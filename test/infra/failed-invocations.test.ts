@@ -81,7 +81,7 @@ describe('failed invocations of the scheduled jobs, and none configured for the 
   });
 
   it('finds every consumer and job function (a guard against checking nothing)', () => {
-    expect(handlers).toHaveLength(subscriptions.length + 2);
+    expect(handlers).toHaveLength(subscriptions.length + jobs.length);
     for (const handler of handlers) expect(functionIds.get(handler), handler).toBeDefined();
   });
 
@@ -159,7 +159,7 @@ describe('failed invocations of the scheduled jobs, and none configured for the 
           ][0],
       ),
     ];
-    expect(undeliverable).toHaveLength(subscriptions.length + 2);
+    expect(undeliverable).toHaveLength(subscriptions.length + jobs.length);
     const redriven = ofType('AWS::SQS::Queue').flatMap(([, queue]) => {
       const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: GetAtt } | undefined;
       return redrive ? [redrive.deadLetterTargetArn['Fn::GetAtt'][0]] : [];

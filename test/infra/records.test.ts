@@ -31,6 +31,7 @@ describe('records infrastructure (audit, usage, metrics, finance exports)', () =
   it('schedules the storage snapshot daily and the month close on the 1st (UTC), with retries and a dead-letter queue', () => {
     const schedules = Object.values(events.findResources('AWS::Scheduler::Schedule')) as Resource[];
     expect(schedules.map((s) => s.Properties.ScheduleExpression).sort()).toEqual([
+      'cron(15 2 * * ? *)',
       'cron(30 0 1 * ? *)',
       'cron(30 23 * * ? *)',
     ]);

@@ -45,6 +45,7 @@ export const TEST_PLANS = {
       members: GENEROUS,
       customRoles: GENEROUS,
       storageBytes: GENEROUS * GENEROUS,
+      backupRetentionDays: 30,
     },
   },
   defaultPlan: 'generous',

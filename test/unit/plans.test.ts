@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { loadConfig } from '#shared/config';
 import {
+  COUNTED_LIMITS,
   DEFAULT_PLAN_SETTINGS,
   DEFAULT_PLANS,
   effectiveLimits,
   LIMIT_NAMES,
+  MAX_BACKUP_RETENTION_DAYS,
+  planChangeSchema,
   planSettingsFrom,
   tenantPlansField,
 } from '#shared/domain/plans';
@@ -77,5 +80,38 @@ describe('effective limits', () => {
   it('count a plan the catalogue no longer has as the default plan', () => {
     expect(effectiveLimits(DEFAULT_PLAN_SETTINGS, 'retired')).toEqual(DEFAULT_PLANS.free);
     expect(effectiveLimits(DEFAULT_PLAN_SETTINGS, 'retired', { members: 2 }).members).toBe(2);
+  });
+});
+
+describe('backup retention (backupRetentionDays)', () => {
+  it('is a week on free, a month on standard, a quarter on premium, and not a counted limit', () => {
+    expect(DEFAULT_PLANS.free?.backupRetentionDays).toBe(7);
+    expect(DEFAULT_PLANS.standard?.backupRetentionDays).toBe(30);
+    expect(DEFAULT_PLANS.premium?.backupRetentionDays).toBe(90);
+    expect(COUNTED_LIMITS as readonly string[]).not.toContain('backupRetentionDays');
+  });
+
+  it('may be configured per plan and overridden per tenant, a null override dropping it', () => {
+    const settings = planSettingsFrom(JSON.stringify({ plans: { free: { backupRetentionDays: 14 } } }));
+    expect(settings.plans.free?.backupRetentionDays).toBe(14);
+    expect(effectiveLimits(settings, 'free', { backupRetentionDays: 400 }).backupRetentionDays).toBe(400);
+    expect(planChangeSchema.parse({ plan: 'free', overrides: { backupRetentionDays: null } })).toEqual({
+      plan: 'free',
+      overrides: { backupRetentionDays: null },
+    });
+  });
+
+  it.each([
+    ['zero days', 0],
+    ['more than ten years', MAX_BACKUP_RETENTION_DAYS + 1],
+    ['a fraction of a day', 1.5],
+    ['a string', '30'],
+  ])('refuses %s, in the catalogue and in a plan change', (_, value) => {
+    expect(() =>
+      planSettingsFrom(JSON.stringify({ plans: { free: { backupRetentionDays: value } } })),
+    ).toThrow(z.ZodError);
+    expect(
+      planChangeSchema.safeParse({ plan: 'free', overrides: { backupRetentionDays: value } }).success,
+    ).toBe(false);
   });
 });
