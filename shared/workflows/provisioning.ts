@@ -65,7 +65,13 @@ export const provisioningStepNeeds = {
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
-  | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }
+  | {
+      readonly operation: 'provision';
+      readonly tenantId: string;
+      readonly databaseId: string;
+      /** A restore: after the baseline schema, RestoreDatabase loads this backup's database. */
+      readonly restore?: { readonly backupId: string; readonly sourceDatabaseId: string };
+    }
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
