@@ -123,6 +123,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     cluster: stateful.cluster,
     controlAppSecret: stateful.controlAppSecret,
     eventBus: stateful.eventBus,
+    exportsBucket: stateful.exportsBucket,
+    backupsKey: stateful.backupsKey,
   });
   const identity = new IdentityStack(app, stackName('Identity'), {
     stage,
@@ -146,6 +148,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     controlAppSecret: stateful.controlAppSecret,
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
+    backupsKey: stateful.backupsKey,
   });
   const api = new ApiStack(app, stackName('Api'), {
     stage,
@@ -161,6 +164,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     usageTable: stateful.usageTable,
     limitsTable: stateful.limitsTable,
     exportsBucket: stateful.exportsBucket,
+    backupsKey: stateful.backupsKey,
     provisioningWorkflow: provisioning.stateMachine,
     // Built after the events stack: its lost-telemetry alarms notify the operators' topic.
     alarmTopic: events.alarmTopic,

@@ -51,6 +51,13 @@ const EXPORTS_OBJECTS_REASON =
   'nothing else; read routes get s3:GetObject only, the month close s3:GetObject and ' +
   's3:PutObject (never delete).';
 
+const BACKUP_OBJECTS_REASON =
+  'Tenant backups are many objects per backup (backups/<tenantId>/<backupId>/<database>/<table>/' +
+  'part-NNNNN.ndjson.gz and a manifest), named while a backup runs, so the statement names the ' +
+  'backups/ prefix of the exports bucket and nothing else; the store builds every key under the ' +
+  'tenant it is called for (checkedKey), and the objects are encrypted with the backups KMS key, ' +
+  'usable only through S3 (kms:ViaService) and only by the functions that declare backupStore.';
+
 const FAILED_INVOCATIONS_REASON =
   'This queue is itself a dead-letter path: the on-failure destination (EventInvokeConfig) of an ' +
   'asynchronously invoked function, holding the invocation records Lambda sends after its retries; ' +
@@ -141,6 +148,12 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   )}/usage-exports/*]`;
   for (const fn of declaring('exportArchive', 'exportArchiveWrite')) {
     acknowledge(fn.role, exportsObjects, EXPORTS_OBJECTS_REASON);
+  }
+  const backupObjects = `AwsSolutions-IAM5[Resource::${importedArn(
+    stateful.exportsBucket.node.defaultChild as CfnResource,
+  )}/backups/*]`;
+  for (const fn of declaring('backupStore')) {
+    acknowledge(fn.role, backupObjects, BACKUP_OBJECTS_REASON);
   }
   const jobs = events.jobs;
   if (jobs) {

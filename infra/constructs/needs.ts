@@ -3,6 +3,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -54,6 +55,8 @@ export interface NeedResources {
   readonly limitsTable?: dynamodb.ITable;
   readonly provisioningWorkflow?: sfn.IStateMachine;
   readonly exportsBucket?: s3.IBucket;
+  /** The KMS key every backup object is encrypted with (`BackupsKey`, Stateful stack). */
+  readonly backupsKey?: kms.IKey;
   readonly userPool?: cognito.IUserPool;
   /** `TENANT_PLANS`: the plan catalogue as JSON (`{}` for the defaults; infra/plans-context.ts). */
   readonly tenantPlans?: string;
@@ -82,6 +85,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   rateLimits: ['LIMITS_TABLE_NAME'],
   exportArchive: ['EXPORTS_BUCKET_NAME'],
   exportArchiveWrite: ['EXPORTS_BUCKET_NAME'],
+  backupStore: ['BACKUPS_BUCKET_NAME', 'BACKUPS_KEY_ARN'],
   identityAdmin: ['USER_POOL_ID'],
   // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
   identityMfaStatus: [],
@@ -132,6 +136,14 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   rateLimits: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   exportArchive: ['s3:ListBucket', 's3:GetObject'],
   exportArchiveWrite: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
+  backupStore: [
+    's3:ListBucket',
+    's3:GetObject',
+    's3:PutObject',
+    's3:DeleteObject',
+    'kms:GenerateDataKey',
+    'kms:Decrypt',
+  ],
   identityAdmin: ['cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser'],
   identityMfaStatus: ['cognito-idp:AdminGetUser'],
   // Configuration only.
@@ -242,6 +254,47 @@ export function grantExportsArchive(fn: TenantryFunction, bucket: s3.IBucket, mo
     }),
   );
   fn.addEnvironment('EXPORTS_BUCKET_NAME', bucket.bucketName);
+}
+
+/** Prefix of the tenants' backups in the exports bucket (see S3BackupStore). */
+export const BACKUPS_PREFIX = 'backups/';
+
+/**
+ * Grants exactly what S3BackupStore does, on `backups/` only: list it (ListObjectsV2), read, write
+ * and delete its objects (DeleteObjects asks s3:DeleteObject for each key:
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html), and use the backups key
+ * the objects are encrypted with. Uploading an SSE-KMS object needs kms:GenerateDataKey on its
+ * key, reading it kms:Decrypt (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+ * "Permissions"), through S3 only (kms:ViaService,
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service):
+ * the role cannot decrypt with the key directly. The bucket is versioned: a deleted object leaves
+ * a noncurrent version, which the bucket's lifecycle rule on `backups/` expires (StatefulStack).
+ */
+export function grantBackupStore(fn: TenantryFunction, bucket: s3.IBucket, key: kms.IKey): void {
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      // IfExists, as for the archive: a GetObject of a missing key is checked against
+      // s3:ListBucket without an s3:prefix (NoSuchKey instead of AccessDenied).
+      conditions: { StringLikeIfExists: { 's3:prefix': [`${BACKUPS_PREFIX}*`] } },
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [bucket.arnForObjects(`${BACKUPS_PREFIX}*`)],
+    }),
+  );
+  fn.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
+  fn.addEnvironment('BACKUPS_BUCKET_NAME', bucket.bucketName);
+  fn.addEnvironment('BACKUPS_KEY_ARN', key.keyArn);
 }
 
 type Grant = (fn: TenantryFunction, resources: NeedResources) => void;
@@ -361,6 +414,12 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     grantExportsArchive(fn, required(r.exportsBucket, 'exportArchive', 'exports bucket', fn), 'read'),
   exportArchiveWrite: (fn, r) =>
     grantExportsArchive(fn, required(r.exportsBucket, 'exportArchiveWrite', 'exports bucket', fn), 'write'),
+  backupStore: (fn, r) =>
+    grantBackupStore(
+      fn,
+      required(r.exportsBucket, 'backupStore', 'exports bucket', fn),
+      required(r.backupsKey, 'backupStore', 'backups key', fn),
+    ),
   identityAdmin: (fn, r) => {
     const pool = required(r.userPool, 'identityAdmin', 'user pool', fn);
     // Inviting someone new looks the email up in the pool and creates the user (CognitoIdentityAdmin).

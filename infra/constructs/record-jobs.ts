@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -37,6 +38,11 @@ export interface RecordJobsProps {
   /** The plan catalogue (`TENANT_PLANS` JSON): the storage snapshot's thresholds read each tenant's plan. */
   readonly tenantPlans?: string;
   readonly exportsBucket: s3.IBucket;
+  /**
+   * The backups key (`backupStore`).
+   * @default - a job that declares backupStore fails to build
+   */
+  readonly backupsKey?: kms.IKey;
   /**
    * Where the jobs' dead-letter alarm notifies.
    * @default - an alarm without actions
@@ -91,6 +97,7 @@ export class RecordJobs extends Construct {
       usageTable: props.usageTable,
       exportsBucket: props.exportsBucket,
       tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
+      ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
     };
     grantNeeds(this.storageSnapshot, RECORD_JOB_NEEDS.storageSnapshot, resources);
 

@@ -24,6 +24,9 @@ const PER_FUNCTION_VARIABLES: Readonly<Record<string, string>> = {
   [recordTables.usage.envVar]: recordTables.usage.envVar,
   [recordTables.limits.envVar]: recordTables.limits.envVar,
   EXPORTS_DIR: 'EXPORTS_BUCKET_NAME',
+  // The backups folder stands in for the exports bucket's backups/ (the backupStore need).
+  BACKUPS_DIR: 'BACKUPS_BUCKET_NAME',
+  BACKUPS_KEY_ARN: 'BACKUPS_KEY_ARN',
   TELEMETRY_DEAD_LETTER_FILE: 'TELEMETRY_DLQ_URL',
 };
 

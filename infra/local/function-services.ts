@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { AwsClients } from '#shared/composition/aws-clients';
 import { awsServices } from '#shared/composition/aws-services';
+import { backupStoreFrom } from '#shared/composition/backup-store';
 import { recordServicesFrom } from '#shared/composition/record-services';
 import type { PlatformSettings, Services } from '#shared/composition/services';
 import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
@@ -15,7 +16,13 @@ import { recordTables } from '#shared/records/tables';
 import type { AwsStandIns } from './aws-stand-ins.ts';
 import type { UserPoolIds } from './engines/cognito.ts';
 import { functionEnvironment } from './function-runtime.ts';
-import { type Caller, guardedArchive, guardedDeadLetters, guardedWorkflows } from './iam/in-process.ts';
+import {
+  type Caller,
+  guardedArchive,
+  guardedBackupStore,
+  guardedDeadLetters,
+  guardedWorkflows,
+} from './iam/in-process.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { REGION } from './local-functions.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
@@ -34,6 +41,8 @@ export interface FunctionEnvironment {
   readonly tenantPlans: string;
   /** False for the benchmark baseline only: no `LIMITS_TABLE_NAME`, so no function has a limiter. */
   readonly rateLimits: boolean;
+  /** The local ARN of the backups key (`BACKUPS_KEY_ARN`), as the templates' grants resolve it. */
+  readonly backupsKeyArn: string;
 }
 
 /**
@@ -52,6 +61,7 @@ export function platformEnvironment({
   tenantAccessRoleArn,
   tenantPlans,
   rateLimits,
+  backupsKeyArn,
 }: FunctionEnvironment): Record<string, string> {
   return {
     TENANTRY_STAGE: stage,
@@ -77,6 +87,10 @@ export function platformEnvironment({
     // JSON-lines file that stands in for the telemetry dead-letter queue.
     EXPORTS_DIR: path.join(stateDir, 'exports'),
     TELEMETRY_DEAD_LETTER_FILE: path.join(stateDir, 'telemetry-dead-letter.jsonl'),
+    // Tenants' backups (issue 17): the folder that stands in for the exports bucket's backups/,
+    // and the key every object is encrypted with in AWS (named in the IAM stand-in's checks).
+    BACKUPS_DIR: path.join(stateDir, 'backups'),
+    BACKUPS_KEY_ARN: backupsKeyArn,
   };
 }
 
@@ -118,6 +132,8 @@ export interface LocalServices {
   readonly iam: PlatformIam;
   /** The finance exports bucket the archive folder stands in for. */
   readonly exportsBucket: string;
+  /** The backups key the backups folder's objects would be encrypted with. */
+  readonly backupsKeyArn: string;
 }
 
 /** What one local function is given: its environment and how its SDK clients are made. */
@@ -146,7 +162,7 @@ export function localFunctionConfig(
  * file are in-process; they ask the IAM stand-in as the AWS adapters' calls would be asked.
  */
 export function localServicesFor(local: LocalServices, entry: string | undefined): Services {
-  const { workflows, iam, exportsBucket } = local;
+  const { workflows, iam, exportsBucket, backupsKeyArn } = local;
   const { environment, clients } = localFunctionConfig(local, entry);
   const caller: Caller = {
     authorize: iam.authorizer.authorize,
@@ -171,6 +187,8 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
         deadLetters: guardedDeadLetters(sink.deadLetters, caller, iam.telemetryDeadLetterQueueArn),
       };
     },
+    backupStore: () =>
+      guardedBackupStore(backupStoreFrom(environment, clients), caller, exportsBucket, backupsKeyArn),
     records: () => {
       const records = recordServicesFrom(environment, clients);
       let archive: ExportArchive | undefined;

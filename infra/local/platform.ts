@@ -13,6 +13,7 @@ import {
   platformEnvironment,
 } from './function-services.ts';
 import { type Authorize, allowAll } from './iam/access.ts';
+import { LOCAL_BACKUPS_KEY_ID, localBackupsKeyArn } from './iam/local-names.ts';
 import { loadAssembly, platformIam } from './iam/platform-iam.ts';
 import { CONTROL_DATABASE, type PlatformInfo, platformInfoFile } from './platform-info.ts';
 import { ensureControlDatabase, ensureRecordTables, ensureStageUserPool } from './schema.ts';
@@ -180,6 +181,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       controlSecretArn: standIns.controlSecretArn,
       exportsBucket: `tenantry-${stage}-finance-exports`,
       telemetryDeadLetterQueue: `tenantry-${stage}-telemetry-dead-letter`,
+      backupsKeyId: LOCAL_BACKUPS_KEY_ID,
     };
     const iam = platformIam(await assembly, resourceNames);
     authorize = iam.authorizer.authorize;
@@ -197,6 +199,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       tenantAccessRoleArn: iam.tenantAccessRoleArn,
       tenantPlans,
       rateLimits: options.rateLimits ?? true,
+      backupsKeyArn: localBackupsKeyArn(),
     });
     const endpoints: Omit<LocalServices['endpoints'], 'eventBridge'> = {
       sts: sts.endpoint,
@@ -226,6 +229,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       workflows,
       iam,
       exportsBucket: resourceNames.exportsBucket,
+      backupsKeyArn: localBackupsKeyArn(),
     };
     functions.compose((entry) => localServicesFor(local, entry));
     await runControlMigrations(functions);

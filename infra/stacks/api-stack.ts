@@ -9,6 +9,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -62,6 +63,11 @@ export interface ApiStackProps extends StackProps {
    * @default - the export routes have no archive
    */
   readonly exportsBucket?: s3.IBucket;
+  /**
+   * The backups key (`backupStore`, with the exports bucket): the backup routes' store.
+   * @default - a route that declares backupStore fails to build
+   */
+  readonly backupsKey?: kms.IKey;
   /**
    * Routes to serve.
    * @default routeList, the shared route table
@@ -181,6 +187,7 @@ export class ApiStack extends Stack {
       limitsTable: props.limitsTable,
       provisioningWorkflow: props.provisioningWorkflow,
       exportsBucket: props.exportsBucket,
+      backupsKey: props.backupsKey,
       userPool: props.userPool,
       tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
     };

@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -42,6 +43,8 @@ export interface EventsStackProps extends StackProps {
   /** The role the storage snapshot measures each database with, as its tenant. */
   readonly tenantAccessRole?: iam.IRole;
   readonly exportsBucket?: s3.IBucket;
+  /** The backups key (`backupStore`): scheduled jobs that keep or delete backups. */
+  readonly backupsKey?: kms.IKey;
 }
 
 /**
@@ -81,6 +84,7 @@ export class EventsStack extends Stack {
         eventBus: props.eventBus,
         usageTable: props.usageTable,
         exportsBucket: props.exportsBucket,
+        ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
         ...(props.tenantPlans ? { tenantPlans: props.tenantPlans } : {}),
         alarmTopic: this.alarmTopic,
       });

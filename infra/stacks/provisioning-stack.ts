@@ -1,8 +1,10 @@
 import { CustomResource, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -47,6 +49,9 @@ export interface ProvisioningStackProps extends StackProps {
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
+  /** The exports bucket and the backups key: the backup steps' store (`backupStore`). */
+  readonly exportsBucket?: s3.IBucket;
+  readonly backupsKey?: kms.IKey;
 }
 
 /**
@@ -83,6 +88,8 @@ export class ProvisioningStack extends Stack {
       controlAppSecret: props.controlAppSecret,
       tenantAccessRole: this.tenantAccessRole,
       eventBus: props.eventBus,
+      ...(props.exportsBucket ? { exportsBucket: props.exportsBucket } : {}),
+      ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
     };
 
     const entries = Object.entries(provisioningSteps) as [ProvisioningStep, string][];

@@ -2,6 +2,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -60,6 +61,12 @@ export class StatefulStack extends Stack {
   readonly limitsTable: dynamodb.Table;
   readonly eventBus: events.EventBus;
   readonly exportsBucket: s3.Bucket;
+  /**
+   * The tenants' backups (`backups/<tenantId>/…` in the exports bucket) are encrypted with this
+   * key, named on every PUT (S3BackupStore), so that reading them takes kms:Decrypt on it as well
+   * as s3:GetObject: only functions that declare `backupStore` have both.
+   */
+  readonly backupsKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -176,6 +183,28 @@ export class StatefulStack extends Stack {
       removalPolicy: dataRemovalPolicy,
       // Versioned: the auto-delete handler removes every version, not only the current objects.
       autoDeleteObjects: policy.autoDeleteObjects,
+      lifecycleRules: [
+        {
+          // A deleted backup object (a failed backup's, an expired one's) only becomes a
+          // noncurrent version in a versioned bucket; this rule makes S3 delete those permanently
+          // a day later, so that deleting a backup really removes its data
+          // (https://docs.aws.amazon.com/goto/WebAPI/s3-2006-03-01/NoncurrentVersionExpiration),
+          // and removes the delete markers left with no version behind them. Finance exports
+          // (usage-exports/) are never deleted and keep their versions.
+          id: 'ExpireDeletedBackups',
+          prefix: 'backups/',
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
+    });
+
+    this.backupsKey = new kms.Key(this, 'BackupsKey', {
+      description: `Tenantry (${props.stage}): tenant backups in the exports bucket (backups/)`,
+      // Yearly rotation of the key material; old material stays usable for decrypting.
+      // https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+      enableKeyRotation: true,
+      removalPolicy: dataRemovalPolicy,
     });
   }
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type AwsClients, clientOptions } from '#shared/composition/aws-clients';
+import { backupStoreFrom } from '#shared/composition/backup-store';
 import { lazyPort } from '#shared/composition/lazy';
 import { recordServicesFrom } from '#shared/composition/record-services';
 import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
@@ -197,6 +198,7 @@ export function awsServices(
       });
     },
     records: () => recordServicesFrom(env, clients),
+    backupStore: () => backupStoreFrom(env, clients),
     limiter: () => {
       const table = env[recordTables.limits.envVar];
       if (!table) return null;

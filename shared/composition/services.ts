@@ -11,6 +11,7 @@ import { UserRepository } from '#shared/control/user-repository';
 import type { PlanSettings } from '#shared/domain/plans';
 import type { MfaStatus } from '#shared/identity/platform-mfa';
 import type { ActiveTenantSource } from '#shared/ports/active-tenant';
+import type { BackupStore } from '#shared/ports/backup-store';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { EventPublisher } from '#shared/ports/event-publisher';
 import type { IdempotencyStore } from '#shared/ports/idempotency';
@@ -78,6 +79,8 @@ export interface Services {
   readonly records: RecordServices;
   /** Each tenant's request rate and API calls of the month; `null` where no limits table is configured. */
   readonly limiter: TenantLimiter | null;
+  /** Tenants' backups (the `backupStore` need): the exports bucket's `backups/`, a folder locally. */
+  readonly backupStore: BackupStore;
 }
 
 export interface Adapters {
@@ -111,6 +114,11 @@ export interface Adapters {
    * @default - none: requests are not limited
    */
   readonly limiter?: () => TenantLimiter | null;
+  /**
+   * The backup store.
+   * @default - none: using it throws
+   */
+  readonly backupStore?: () => BackupStore;
 }
 
 /** Services on top of adapters; each adapter is made on first use. */
@@ -146,6 +154,12 @@ export function servicesFrom(adapters: Adapters): Services {
     adapters.records ??
       (() => {
         throw new Error('No record services in this composition');
+      }),
+  );
+  const backupStore = once(
+    adapters.backupStore ??
+      (() => {
+        throw new Error('No backup store in this composition');
       }),
   );
   return {
@@ -211,6 +225,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get records() {
       return records();
+    },
+    get backupStore() {
+      return backupStore();
     },
   };
 }

@@ -42,6 +42,11 @@ export const NEEDS = [
   'exportArchive',
   /** List, read and add to the finance exports archive (never delete). */
   'exportArchiveWrite',
+  /**
+   * Tenants' backups: list, read, write and delete objects under `backups/` of the exports bucket,
+   * encrypted with the backups KMS key (shared/ports/backup-store.ts).
+   */
+  'backupStore',
   /** The user pool's admin API: look a user up by email, create an invited one. */
   'identityAdmin',
   /** The user pool's AdminGetUser: whether a user has a second factor (MFA for platform groups). */

@@ -205,4 +205,28 @@ describe('StatefulStack', () => {
     }
     dev.resourceCountIs('AWS::S3::BucketPolicy', 2);
   });
+
+  it('expires deleted backups (noncurrent versions under backups/) and nothing else of the exports bucket', () => {
+    const buckets = Object.values(dev.findResources('AWS::S3::Bucket')) as Resource[];
+    const exports = buckets.find((bucket) => bucket.Properties.LoggingConfiguration);
+    expect(exports?.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'ExpireDeletedBackups',
+          Prefix: 'backups/',
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+          ExpiredObjectDeleteMarker: true,
+          Status: 'Enabled',
+        },
+      ],
+    });
+  });
+
+  it('has a backups KMS key with yearly rotation, kept outside dev', () => {
+    dev.resourceCountIs('AWS::KMS::Key', 1);
+    dev.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    expect(Object.values(prod.findResources('AWS::KMS::Key'))[0]).toMatchObject({
+      DeletionPolicy: 'Retain',
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { accessDeniedMessage } from '#infra/local/iam/access';
+import { LOCAL_BACKUPS_KEY_ID } from '#infra/local/iam/local-names';
 import { loadAssembly, type PlatformIam, platformIam } from '#infra/local/iam/platform-iam';
 import type { PlatformInfo } from '#infra/local/platform-info';
 import { secretNameFor } from '#shared/provisioning/names';
@@ -78,6 +79,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
       controlSecretArn: info.dataApi.controlSecretArn,
       exportsBucket: info.resources.exportsBucket,
       telemetryDeadLetterQueue: info.resources.telemetryDeadLetterQueue,
+      backupsKeyId: LOCAL_BACKUPS_KEY_ID,
     });
     const owner = await newActor(clientFor(info), 'iam-owner');
     const { tenantId } = await newTenant(owner);

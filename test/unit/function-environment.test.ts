@@ -70,6 +70,7 @@ describe('the platform environment without rate limits (the benchmark baseline)'
       standIns,
       tenantAccessRoleArn: undefined,
       tenantPlans: '{}',
+      backupsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/0000b4c0-0000-4000-8000-00000000b4c0',
       rateLimits,
     });
 

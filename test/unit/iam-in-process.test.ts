@@ -6,6 +6,7 @@ import { accessDeniedMessage } from '#infra/local/iam/access';
 import {
   type Caller,
   guardedArchive,
+  guardedBackupStore,
   guardedDeadLetters,
   guardedWorkflows,
   ServiceAccessDenied,
@@ -14,6 +15,7 @@ import { generatedPhysicalNames, localPhysicalNames } from '#infra/local/iam/loc
 import { parsePolicyDocument } from '#infra/local/iam/policy-document';
 import { createTemplateAuthorizer } from '#infra/local/iam/template-authorizer';
 import type { FunctionPolicies } from '#infra/local/iam/template-policies';
+import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { FileDeadLetterSink } from '#shared/adapters/file-dead-letter';
 import { FileExportArchive } from '#shared/adapters/file-export-archive';
 import { linesToCsv } from '#shared/exports/export-lines';
@@ -32,6 +34,11 @@ import type { WorkflowExecution, WorkflowStarter } from '#shared/ports/workflows
 const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:tenantry-local-provisioning';
 const BUCKET = 'tenantry-local-finance-exports';
 const QUEUE = 'arn:aws:sqs:us-east-1:000000000000:tenantry-local-telemetry-dead-letter';
+const KEY_ID = '0000b4c0-0000-4000-8000-00000000b4c0';
+const KEY_ARN = `arn:aws:kms:us-east-1:000000000000:key/${KEY_ID}`;
+const TENANT = 't_abcdefghijklmnopqrst';
+const OTHER_TENANT = 't_bcdefghijklmnopqrstu';
+const VIA_S3 = { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } };
 
 function fn(entry: string, statements: unknown[]): FunctionPolicies {
   return {
@@ -90,6 +97,38 @@ const authorizer = createTemplateAuthorizer([
     },
   ]),
   fn('sender', [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE }]),
+  // As grantBackupStore grants (infra/constructs/needs.ts).
+  fn('backups', [
+    {
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: `arn:aws:s3:::${BUCKET}`,
+      Condition: { StringLikeIfExists: { 's3:prefix': ['backups/*'] } },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: `arn:aws:s3:::${BUCKET}/backups/*`,
+    },
+    { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN, Condition: VIA_S3 },
+  ]),
+  // The same objects, without the key.
+  fn('backups-no-key', [
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: `arn:aws:s3:::${BUCKET}/backups/*`,
+    },
+  ]),
+  // One tenant's prefix only, with the key.
+  fn('one-tenant', [
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: `arn:aws:s3:::${BUCKET}/backups/${TENANT}/*`,
+    },
+    { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN, Condition: VIA_S3 },
+  ]),
 ]);
 
 const caller = (entry: string): Caller => ({
@@ -222,6 +261,63 @@ describe('the exports archive asks as S3 would', () => {
   });
 });
 
+describe('the backup store asks S3 and KMS as S3BackupStore would', () => {
+  let dir: string;
+  const store = (entry: string) =>
+    guardedBackupStore(new FileBackupStore(dir), caller(entry), BUCKET, KEY_ARN);
+  const body = new TextEncoder().encode('{"a":1}\n');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tenantry-guarded-backups-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes with s3:PutObject under backups/<tenant>/ and kms:GenerateDataKey via S3, and refuses without the key, writing nothing', async () => {
+    const denied = await refusal(() => store('backups-no-key').put(TENANT, 'b_1/manifest.json', body));
+    expect(denied).toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(denied.message).toContain(`kms:GenerateDataKey on resource: ${KEY_ARN}`);
+    await expect(new FileBackupStore(dir).get(TENANT, 'b_1/manifest.json')).resolves.toBeNull();
+    await store('backups').put(TENANT, 'b_1/manifest.json', body);
+    await expect(new FileBackupStore(dir).get(TENANT, 'b_1/manifest.json')).resolves.toEqual(
+      Buffer.from(body),
+    );
+  });
+
+  it('reads with s3:GetObject and kms:Decrypt; a missing key is null only with s3:ListBucket', async () => {
+    await expect(store('backups').get(TENANT, 'b_1/manifest.json')).resolves.toEqual(Buffer.from(body));
+    const noKey = await refusal(() => store('backups-no-key').get(TENANT, 'b_1/manifest.json'));
+    expect(noKey.message).toContain(`kms:Decrypt on resource: ${KEY_ARN}`);
+    await expect(store('backups').get(TENANT, 'b_2/manifest.json')).resolves.toBeNull();
+    const unlisted = await refusal(() => store('one-tenant').get(TENANT, 'b_2/manifest.json'));
+    expect(unlisted.message).toContain(`s3:ListBucket on resource: arn:aws:s3:::${BUCKET}`);
+  });
+
+  it("keeps a grant on one tenant's prefix to that tenant", async () => {
+    await store('one-tenant').put(TENANT, 'b_3/x.json', body);
+    const denied = await refusal(() => store('one-tenant').put(OTHER_TENANT, 'b_3/x.json', body));
+    expect(denied.message).toContain(
+      `s3:PutObject on resource: arn:aws:s3:::${BUCKET}/backups/${OTHER_TENANT}/b_3/x.json`,
+    );
+  });
+
+  it('lists with s3:ListBucket on backups/<tenant>/<prefix> and deletes with s3:DeleteObject per key', async () => {
+    await expect(store('backups').list(TENANT, 'b_1/')).resolves.toEqual([
+      { key: 'b_1/manifest.json', bytes: body.length },
+    ]);
+    const unlisted = await refusal(() => store('one-tenant').list(TENANT, 'b_1/'));
+    expect(unlisted.message).toContain('s3:ListBucket');
+    const undeletable = await refusal(() => store('reader').delete(TENANT, ['b_1/manifest.json']));
+    expect(undeletable.message).toContain(
+      `s3:DeleteObject on resource: arn:aws:s3:::${BUCKET}/backups/${TENANT}/b_1/manifest.json`,
+    );
+    await expect(store('backups').list(TENANT, 'b_1/')).resolves.toHaveLength(1);
+    await store('backups').delete(TENANT, ['b_1/manifest.json']);
+    await expect(store('backups').list(TENANT, 'b_1/')).resolves.toEqual([]);
+  });
+});
+
 describe('the telemetry dead-letter file asks sqs:SendMessage on the queue', () => {
   let dir: string;
   beforeAll(async () => {
@@ -262,6 +358,7 @@ describe('the names the local platform gives what the templates leave unnamed', 
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/control-app-GhIjKl',
     exportsBucket: BUCKET,
     telemetryDeadLetterQueue: 'tenantry-local-telemetry-dead-letter',
+    backupsKeyId: KEY_ID,
   });
 
   it.each([
@@ -284,6 +381,8 @@ describe('the names the local platform gives what the templates leave unnamed', 
       `arn:aws:s3:::${BUCKET}`,
     ],
     [{ type: 'AWS::SQS::Queue', logicalId: 'TelemetryDeadLetterQueue8EE991FD', attribute: 'Arn' }, QUEUE],
+    [{ type: 'AWS::KMS::Key', logicalId: 'BackupsKey9F3C5B21', attribute: 'Arn' }, KEY_ARN],
+    [{ type: 'AWS::KMS::Key', logicalId: 'BackupsKey9F3C5B21' }, KEY_ID],
   ])('%o → %s', (ref, expected) => {
     expect(resolve({ stack: 'S', ...ref })).toBe(expected);
   });

@@ -1,7 +1,7 @@
 /**
  * IAM for the services the local platform answers in-process instead of over HTTP: the workflow
- * starter (Step Functions), the finance exports archive (S3, a folder locally) and the telemetry
- * dead-letter queue (SQS, a JSON-lines file locally). Each port call is asked as the AWS adapter's
+ * starter (Step Functions), the finance exports archive and the backup store (S3 and KMS, folders
+ * locally) and the telemetry dead-letter queue (SQS, a JSON-lines file locally). Each port call is asked as the AWS adapter's
  * API call would be (same action, same resource ARN), with the calling function's key, and a
  * refusal is thrown as the SDK throws the service's error, so the handlers see what they would
  * see in AWS.
@@ -14,6 +14,7 @@ import {
   refusalOf,
 } from '#infra/local/iam/access';
 import { arnsIn } from '#infra/local/iam/physical-names';
+import { type BackupStore, checkedKey } from '#shared/ports/backup-store';
 import type { DeadLetterSink } from '#shared/ports/event-publisher';
 import type { ArchivedExport, ExportArchive } from '#shared/ports/export-archive';
 import type { WorkflowExecution, WorkflowStarter } from '#shared/ports/workflows';
@@ -50,6 +51,15 @@ export const DENIALS = {
    * ExpiredToken, "The provided token has expired.", 400)
    */
   s3: {
+    denied: { code: 'AccessDenied', status: 403 },
+    expired: { code: 'ExpiredToken', status: 400, message: 'The provided token has expired.' },
+  },
+  /**
+   * A KMS refusal reached through S3 (the key policy or the caller's policy) is S3's AccessDenied
+   * (https://repost.aws/knowledge-center/s3-access-denied-error-kms); KMS's own code is
+   * AccessDeniedException, 400 (https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html).
+   */
+  kms: {
     denied: { code: 'AccessDenied', status: 403 },
     expired: { code: 'ExpiredToken', status: 400, message: 'The provided token has expired.' },
   },
@@ -151,6 +161,65 @@ export function guardedArchive(inner: ExportArchive, caller: Caller, bucket: str
         context: { 's3:prefix': 'usage-exports/' },
       });
       return inner.list();
+    },
+  };
+}
+
+/**
+ * The backup store as `S3BackupStore` calls S3, and S3 calls KMS for it: `PutObject` on
+ * `backups/<tenantId>/<key>` (and `kms:GenerateDataKey` on the backups key), `GetObject` (and
+ * `kms:Decrypt` for an object that exists; `s3:ListBucket` decides NoSuchKey or AccessDenied for
+ * one that does not, as for the archive), `ListObjectsV2` (`s3:ListBucket` with `s3:prefix`
+ * `backups/<tenantId>/<prefix>`) and `DeleteObjects` (`s3:DeleteObject` on each key,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html). S3 asks KMS on the
+ * caller's behalf, so the KMS requests carry `kms:ViaService` = `s3.<region>.amazonaws.com`
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service);
+ * the SSE-KMS permissions: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html.
+ */
+export function guardedBackupStore(
+  inner: BackupStore,
+  caller: Caller,
+  bucket: string,
+  keyArn: string,
+): BackupStore {
+  const arn = arnsIn({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
+  const bucketArn = arn.s3Bucket(bucket);
+  const objectArn = (tenantId: string, key: string) =>
+    arn.s3Object(bucket, `backups/${tenantId}/${checkedKey(tenantId, key)}`);
+  const viaS3 = { 'kms:ViaService': `s3.${LOCAL_REGION}.amazonaws.com` };
+  return {
+    async put(tenantId, key, body) {
+      await demand(caller, 's3', { action: 's3:PutObject', resource: objectArn(tenantId, key), context: {} });
+      await demand(caller, 'kms', { action: 'kms:GenerateDataKey', resource: keyArn, context: viaS3 });
+      return inner.put(tenantId, key, body);
+    },
+    async get(tenantId, key) {
+      await demand(caller, 's3', { action: 's3:GetObject', resource: objectArn(tenantId, key), context: {} });
+      const found = await inner.get(tenantId, key);
+      if (found === null) {
+        await demand(caller, 's3', { action: 's3:ListBucket', resource: bucketArn, context: {} });
+      } else {
+        await demand(caller, 'kms', { action: 'kms:Decrypt', resource: keyArn, context: viaS3 });
+      }
+      return found;
+    },
+    async list(tenantId, prefix) {
+      await demand(caller, 's3', {
+        action: 's3:ListBucket',
+        resource: bucketArn,
+        context: { 's3:prefix': `backups/${tenantId}/${checkedKey(tenantId, prefix, { prefix: true })}` },
+      });
+      return inner.list(tenantId, prefix);
+    },
+    async delete(tenantId, keys) {
+      for (const key of keys) {
+        await demand(caller, 's3', {
+          action: 's3:DeleteObject',
+          resource: objectArn(tenantId, key),
+          context: {},
+        });
+      }
+      return inner.delete(tenantId, keys);
     },
   };
 }

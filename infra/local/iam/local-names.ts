@@ -1,7 +1,8 @@
 /**
  * The physical names of the resources the templates leave unnamed (CloudFormation or the service
  * would generate them), as the local platform has them: the record tables, the user pool, the
- * cluster's master secret, the finance exports bucket and the telemetry dead-letter queue. A grant
+ * cluster's master secret, the finance exports bucket, the backups KMS key and the telemetry
+ * dead-letter queue. A grant
  * on any of them resolves to the local resource, so it allows exactly what it allows in AWS.
  *
  * Resources are found by the logical id the CDK gives them (the construct id and a hash), per
@@ -10,8 +11,9 @@
  * suffix, so that a grant on it is a grant on something, even if nothing local calls it.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
  */
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './access.ts';
 import type { ArnScope } from './physical-names.ts';
-import { namedAnswer } from './physical-names.ts';
+import { arnsIn, namedAnswer } from './physical-names.ts';
 import type { PhysicalResolver } from './template-policies.ts';
 
 export interface LocalResourceNames {
@@ -26,7 +28,16 @@ export interface LocalResourceNames {
   readonly controlSecretArn: string;
   readonly exportsBucket: string;
   readonly telemetryDeadLetterQueue: string;
+  /** The key id (a UUID, as KMS gives) of the backups key the local platform stands in for. */
+  readonly backupsKeyId: string;
 }
+
+/** The local backups key's id: fixed, as a deployed key's id is for the life of the stack. */
+export const LOCAL_BACKUPS_KEY_ID = '0000b4c0-0000-4000-8000-00000000b4c0';
+
+/** The local backups key's ARN, as `Fn::GetAtt BackupsKey.Arn` resolves here. */
+export const localBackupsKeyArn = (keyId = LOCAL_BACKUPS_KEY_ID): string =>
+  arnsIn({ accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION }).kmsKey(keyId);
 
 /** Construct ids (the logical id without its hash) of what the local platform names itself. */
 const NAMED: ReadonlyArray<{
@@ -64,6 +75,12 @@ export function localPhysicalNames(scope: ArnScope, names: LocalResourceNames): 
       /^ControlAppSecret[0-9A-F]{8}$/.test(ref.logicalId)
     ) {
       return names.controlSecretArn;
+    }
+    // A key's Ref is its key id, GetAtt Arn its ARN (`arn:…:kms:<region>:<account>:key/<key id>`).
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
+    if (ref.type === 'AWS::KMS::Key' && /^BackupsKey[0-9A-F]{8}$/.test(ref.logicalId)) {
+      if (ref.attribute === undefined || ref.attribute === 'KeyId') return names.backupsKeyId;
+      return ref.attribute === 'Arn' ? arnsIn(scope).kmsKey(names.backupsKeyId) : undefined;
     }
     const named = NAMED.find((entry) => entry.type === ref.type && entry.constructId.test(ref.logicalId));
     if (named) return namedAnswer(scope, ref.type, named.name(names), ref.attribute);

@@ -45,6 +45,8 @@ export function arnsIn({ accountId, region }: ArnScope) {
     /** https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html */
     s3Bucket: (name: string) => `arn:aws:s3:::${name}`,
     s3Object: (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`,
+    /** https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html */
+    kmsKey: (keyId: string) => regional('kms', `key/${keyId}`),
     /** https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html */
     sqsQueue: (name: string) => regional('sqs', name),
     /** https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html */
