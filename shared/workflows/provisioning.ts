@@ -181,6 +181,8 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Default: 'UnknownOperation',
       },
       ...provisionStates,
+      // `IsPresent` (a JSONPath Choice Rule) tests whether the input has `restore` at all
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
       RestoreOrActivate: {
         Type: 'Choice',
         Choices: [{ Variable: '$.restore', IsPresent: true, Next: 'RestoreDatabase' }],
