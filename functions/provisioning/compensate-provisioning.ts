@@ -7,6 +7,11 @@ import { compensateProvisioning } from '#shared/provisioning/saga';
 export const handler = stepHandler(
   'CompensateProvisioning',
   compensationInput,
-  async ({ tenantId, databaseId, error }, services) =>
-    compensateProvisioning(sagaDeps(services), tenantId, databaseId, provisioningFailureReason(error)),
+  async ({ tenantId, databaseId, error, restore }, services) =>
+    compensateProvisioning(
+      sagaDeps(services),
+      tenantId,
+      databaseId,
+      provisioningFailureReason(error, undefined, restore !== undefined),
+    ),
 );

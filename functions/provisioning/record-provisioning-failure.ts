@@ -7,11 +7,11 @@ import { recordProvisioningFailure } from '#shared/provisioning/saga';
 export const handler = stepHandler(
   'RecordProvisioningFailure',
   provisioningFailureInput,
-  async ({ tenantId, databaseId, error, compensationError }, services) =>
+  async ({ tenantId, databaseId, error, compensationError, restore }, services) =>
     recordProvisioningFailure(
       sagaDeps(services),
       tenantId,
       databaseId,
-      provisioningFailureReason(error, compensationError),
+      provisioningFailureReason(error, compensationError, restore !== undefined),
     ),
 );

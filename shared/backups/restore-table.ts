@@ -75,13 +75,14 @@ async function loadParts(
   dump: TableSummary,
   from: TableParts,
   limits: LoadLimits,
+  statement: (insert: string) => string = (insert) => insert,
 ) {
   for (const part of dump.parts) {
     const body = await fetchPart(from, dump.name, part);
     if (!body) throw new PartUnreadable(part.index, 'missing from the backup store');
     const lines = await readPart(body, part);
     for (const batch of batchesOf(lines, limits)) {
-      await tx.execute(insertSql(ddl), { rows: `[${batch.join(',')}]` });
+      await tx.execute(statement(insertSql(ddl)), { rows: `[${batch.join(',')}]` });
     }
   }
 }
@@ -111,6 +112,46 @@ export async function restoreTable(
         );
       }
       return restored;
+    });
+  } catch (error) {
+    if (error instanceof PartUnreadable) throw new BackupIntegrityError(dump.name, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Loads a table's backed-up rows into a table of the same definition that already exists in the
+ * target (the platform's `tenantry_migrations`, which the baseline schema makes in every new
+ * database): each row inserted, or — where the key is already there — its other columns set to
+ * the backup's, then the table compared with the backup as `restoreTable` does. One transaction:
+ * a failure leaves the table as it was.
+ */
+export async function mergeTable(
+  target: SqlRunner,
+  ddl: TableDdl,
+  dump: TableSummary,
+  from: TableParts,
+  limits: LoadLimits = LOAD_LIMITS,
+): Promise<TableSummary> {
+  if (ddl.name !== dump.name) throw new Error(`mergeTable: DDL of ${ddl.name}, rows of ${dump.name}`);
+  // The column list is quoted identifiers joined by ', ' (a quoted one may hold ', ' itself).
+  const others = (ddl.insertColumns.match(/"(?:[^"]|"")*"|[^\s,]+/g) ?? [])
+    .filter((column) => !ddl.primaryKey.includes(column))
+    .map((column) => `${column} = excluded.${column}`);
+  const upsert = (sql: string) =>
+    `${sql} on conflict (${ddl.primaryKey.join(', ')}) do ${others.length > 0 ? `update set ${others.join(', ')}` : 'nothing'}`;
+  try {
+    return await target.transaction(async (tx) => {
+      await pinRendering(tx);
+      await loadParts(tx, ddl, dump, from, limits, upsert);
+      const merged = await dumpTableIn(tx, ddl, async () => {}, { compress: false });
+      if (merged.rows !== dump.rows || merged.sha256 !== dump.sha256) {
+        throw new BackupIntegrityError(
+          dump.name,
+          `merged into ${merged.rows} rows (sha256 ${merged.sha256}), the backup has ${dump.rows} (sha256 ${dump.sha256})`,
+        );
+      }
+      return merged;
     });
   } catch (error) {
     if (error instanceof PartUnreadable) throw new BackupIntegrityError(dump.name, error.message);

@@ -1,6 +1,7 @@
 import { hierarchyOf } from '#shared/composition/hierarchy-deps';
 import { lazily } from '#shared/composition/lazy';
 import type { Services } from '#shared/composition/services';
+import { ModuleRegistry } from '#shared/modules/registry';
 import type { SagaDeps } from '#shared/provisioning/saga';
 
 /**
@@ -19,5 +20,6 @@ export function sagaDeps(s: Services): SagaDeps {
     controlDatabase: () => s.settings.controlDatabase,
     tenantChanged: () => (tenantId: string) => s.tenantAccess.invalidate(tenantId),
     events: () => s.events,
+    modules: () => new ModuleRegistry(s.control),
   });
 }

@@ -3,7 +3,15 @@ import { decodeCursor, pageOf } from '#shared/core/cursor';
 import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
-export const DATABASE_STATUSES = ['provisioning', 'active', 'deleting', 'deleted', 'failed'] as const;
+/** `restoring`: made by the saga like a provisioning one, then loaded from a backup (docs/backups.md). */
+export const DATABASE_STATUSES = [
+  'provisioning',
+  'restoring',
+  'active',
+  'deleting',
+  'deleted',
+  'failed',
+] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 
 export interface TenantDatabaseRecord {
@@ -17,12 +25,16 @@ export interface TenantDatabaseRecord {
   readonly databaseName: string;
   readonly roleName: string;
   readonly secretArn: string | null;
+  /** The backup and its database this one was restored from (null for a provisioned one). */
+  readonly restoredFrom: { readonly backupId: string; readonly databaseId: string } | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
 const COLUMNS = `id, tenant_id as "tenantId", label, is_primary as "isPrimary", status, status_reason as "statusReason",
   cluster_id as "clusterId", database_name as "databaseName", role_name as "roleName", secret_arn as "secretArn",
+  case when restored_from_backup is null then null
+       else jsonb_build_object('backupId', restored_from_backup, 'databaseId', restored_from_database) end as "restoredFrom",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** How long this process may serve a database as active without asking the control database. */
@@ -81,13 +93,22 @@ export class DatabaseRegistry {
     isPrimary: boolean;
     databaseName: string;
     roleName: string;
+    /** A database restored from a backup is made `restoring` from the start (docs/backups.md). */
+    restoredFrom?: { readonly backupId: string; readonly databaseId: string };
   }): Promise<TenantDatabaseRecord> {
+    const { restoredFrom, ...fields } = input;
     try {
       const [row] = await this.sql.query<TenantDatabaseRecord & Record<string, unknown>>(
-        `insert into tenant_databases (id, tenant_id, label, is_primary, status, database_name, role_name)
-         values (:id, :tenantId, :label, :isPrimary, 'provisioning', :databaseName, :roleName)
+        `insert into tenant_databases (id, tenant_id, label, is_primary, status, database_name, role_name,
+                                       restored_from_backup, restored_from_database)
+         values (:id, :tenantId, :label, :isPrimary, :status, :databaseName, :roleName, :fromBackup, :fromDatabase)
          returning ${COLUMNS}`,
-        input,
+        {
+          ...fields,
+          status: restoredFrom ? 'restoring' : 'provisioning',
+          fromBackup: restoredFrom?.backupId ?? null,
+          fromDatabase: restoredFrom?.databaseId ?? null,
+        },
       );
       return row as TenantDatabaseRecord;
     } catch (error) {
@@ -135,11 +156,14 @@ export class DatabaseRegistry {
     );
   }
 
-  /** The tenants of `tenantIds` that have a database still being provisioned (one query for a subtree). */
+  /**
+   * The tenants of `tenantIds` that have a database still being provisioned or restored (one query
+   * for a subtree).
+   */
   async provisioningIn(tenantIds: readonly string[]): Promise<string[]> {
     const rows = await this.sql.query<{ tenantId: string }>(
       `select distinct tenant_id as "tenantId" from tenant_databases
-        where status = 'provisioning' and tenant_id in (select jsonb_array_elements_text(:ids::jsonb))
+        where status in ('provisioning', 'restoring') and tenant_id in (select jsonb_array_elements_text(:ids::jsonb))
         order by 1`,
       { ids: sqlJson(tenantIds) },
     );
@@ -160,11 +184,11 @@ export class DatabaseRegistry {
     return { ...page, items: page.items.map(({ sortKey: _sortKey, ...database }) => database) };
   }
 
-  /** Active databases per cluster, for placement. */
+  /** Live databases (being made or active) per cluster, for placement. */
   async loadByCluster(): Promise<Map<string, number>> {
     const rows = await this.sql.query<{ clusterId: string; count: number }>(
       `select cluster_id as "clusterId", count(*)::int as count from tenant_databases
-        where cluster_id is not null and status in ('provisioning', 'active') group by cluster_id`,
+        where cluster_id is not null and status in ('provisioning', 'restoring', 'active') group by cluster_id`,
     );
     return new Map(rows.map((r) => [r.clusterId, r.count]));
   }

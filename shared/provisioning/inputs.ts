@@ -1,17 +1,28 @@
 import * as z from 'zod';
-import { DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { BACKUP_ID_PATTERN, DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
 
 export const databaseStepInput = z.object({
   tenantId: z.string().regex(TENANT_ID_PATTERN),
   databaseId: z.string().regex(DATABASE_ID_PATTERN),
 });
 
+/** A provisioning that restores a backup into the new database (docs/backups.md, "Restore"). */
+const restoreRequest = z.object({
+  backupId: z.string().regex(BACKUP_ID_PATTERN),
+  sourceDatabaseId: z.string().regex(DATABASE_ID_PATTERN),
+});
+
+export const restoreStepInput = databaseStepInput.extend({ restore: restoreRequest });
+
 export const tenantStepInput = z.object({ tenantId: z.string().regex(TENANT_ID_PATTERN) });
 
 /** A Catch's error output (`{Error, Cause}`), kept beside the state's input by `ResultPath`. */
 const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
-export const compensationInput = databaseStepInput.extend({ error: caughtError });
+export const compensationInput = databaseStepInput.extend({
+  error: caughtError,
+  restore: restoreRequest.optional(),
+});
 
 export const provisioningFailureInput = compensationInput.extend({ compensationError: caughtError });
 
@@ -22,8 +33,9 @@ export const provisioningFailureInput = compensationInput.extend({ compensationE
 export function provisioningFailureReason(
   error: z.infer<typeof caughtError>,
   compensationError?: z.infer<typeof caughtError>,
+  restoring = false,
 ): string {
-  const reason = `${error?.Error ?? 'Error'} during provisioning`;
+  const reason = `${error?.Error ?? 'Error'} during ${restoring ? 'restore' : 'provisioning'}`;
   return compensationError
     ? `${reason}; the cleanup failed too (${compensationError.Error ?? 'Error'})`
     : reason;

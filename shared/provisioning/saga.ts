@@ -4,6 +4,7 @@ import type { MembershipRepository } from '#shared/control/membership-repository
 import type { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
+import type { ModuleRegistry } from '#shared/modules/registry';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { SecretAlreadyExists, type SecretStore } from '#shared/ports/secrets';
@@ -26,6 +27,8 @@ export interface SagaDeps {
   readonly tenantChanged?: (tenantId: string) => void;
   /** Lifecycle events go on the bus; a step whose event was refused fails, and is retried. */
   readonly events: EventPublisher;
+  /** The modules recorded per database: a restored database's records go with it (compensation). */
+  readonly modules?: ModuleRegistry;
 }
 
 /** A request the saga must not act on: not retried, compensated. */
@@ -83,7 +86,7 @@ const isTransientDatabaseError = (error: unknown): boolean => sqlFailureOf(error
  * Runs database work of a step, turning transient failures into TransientError (retried). A
  * resuming database keeps its name: its own retrier waits long enough for a resume.
  */
-async function retryable<T>(work: () => Promise<T>): Promise<T> {
+export async function retryable<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -101,8 +104,8 @@ function isAlreadyExists(error: unknown): boolean {
   return sqlState === '42710' || sqlState === '42P04' || /already exists/.test(message);
 }
 
-async function databaseFor(
-  deps: SagaDeps,
+export async function databaseFor(
+  deps: Pick<SagaDeps, 'databases'>,
   tenantId: string,
   databaseId: string,
 ): Promise<TenantDatabaseRecord> {
@@ -251,7 +254,10 @@ export const BASELINE_SCHEMA = [
   'revoke create on schema public from public',
 ];
 
-async function tenantRunner(deps: SagaDeps, record: TenantDatabaseRecord): Promise<SqlRunner> {
+export async function tenantRunner(
+  deps: Pick<SagaDeps, 'clusters'>,
+  record: TenantDatabaseRecord,
+): Promise<SqlRunner> {
   if (!record.clusterId || !record.secretArn)
     throw new InvalidProvisioningRequest('Database is not placed yet');
   return deps.clusters.asTenant({
@@ -279,7 +285,8 @@ export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, data
 /** Step 5: the database (and, for the first one, the tenant) becomes active. */
 export async function activateDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
-  await deps.databases.transition(databaseId, ['provisioning'], 'active');
+  // A restored database is `restoring` until RestoreDatabase has loaded and verified it.
+  await deps.databases.transition(databaseId, ['provisioning', 'restoring'], 'active');
   if (record.isPrimary) {
     await deps.tenants.transition(tenantId, ['provisioning'], 'active');
     await announce(deps, outgoing(TenantProvisioned, { tenantId, databaseId, at: now() }));
@@ -317,9 +324,18 @@ async function dropRoleAndSecret(
   await deps.secrets.deleteSecret(secretNameFor(deps.stage, tenantId));
 }
 
+/** The module records RestoreDatabase copied to a database (none unless it got that far). */
+async function forgetModules(modules: ModuleRegistry, tenantId: string, databaseId: string): Promise<void> {
+  for (const installation of await modules.ofTenant(tenantId)) {
+    if (installation.databaseId === databaseId) {
+      await modules.record(tenantId, databaseId, installation.moduleId, null);
+    }
+  }
+}
+
 /** The database, and for the primary one the tenant, become `failed` with the reason. */
 async function markFailed(deps: SagaDeps, record: TenantDatabaseRecord, reason: string): Promise<void> {
-  await deps.databases.transition(record.id, ['provisioning', 'failed'], 'failed', reason);
+  await deps.databases.transition(record.id, ['provisioning', 'restoring', 'failed'], 'failed', reason);
   if (record.isPrimary) await deps.tenants.transition(record.tenantId, ['provisioning'], 'failed', reason);
   deps.tenantChanged?.(record.tenantId);
 }
@@ -348,9 +364,10 @@ export async function compensateProvisioning(
   const clusterIds = deps.clusters.ids();
   await dropDatabaseObjects(deps, { ...record, clusterId: record.clusterId ?? clusterIds[0] ?? null });
   const others = (await deps.databases.ofTenant(tenantId)).filter(
-    (db) => db.id !== databaseId && (db.status === 'active' || db.status === 'provisioning'),
+    (db) => db.id !== databaseId && ['active', 'provisioning', 'restoring'].includes(db.status),
   );
   if (others.length === 0) await dropRoleAndSecret(deps, tenantId, clusterIds);
+  if (record.restoredFrom && deps.modules) await forgetModules(deps.modules, tenantId, databaseId);
   await markFailed(deps, record, reason);
   if (record.isPrimary) {
     await announce(deps, outgoing(TenantProvisioningFailed, { tenantId, reason, at: now() }));
@@ -381,7 +398,11 @@ export async function dropTenantDatabase(deps: SagaDeps, tenantId: string, datab
   const record = await databaseFor(deps, tenantId, databaseId);
   if (record.status === 'deleted') return { dropped: false };
   await dropDatabaseObjects(deps, record);
-  await deps.databases.transition(databaseId, ['deleting', 'failed', 'active', 'provisioning'], 'deleted');
+  await deps.databases.transition(
+    databaseId,
+    ['deleting', 'failed', 'active', 'provisioning', 'restoring'],
+    'deleted',
+  );
   return { dropped: true };
 }
 
@@ -429,7 +450,11 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   const databases = await deps.databases.ofTenant(tenantId);
   for (const record of databases) {
     await dropDatabaseObjects(deps, record);
-    await deps.databases.transition(record.id, ['provisioning', 'active', 'deleting', 'failed'], 'deleted');
+    await deps.databases.transition(
+      record.id,
+      ['provisioning', 'restoring', 'active', 'deleting', 'failed'],
+      'deleted',
+    );
   }
   await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
   await deps.memberships.removeAll(tenantId);

@@ -50,6 +50,8 @@ export const databaseSchema = z.object({
   status: z.enum(DATABASE_STATUSES),
   statusReason: z.string().nullable(),
   clusterId: z.string().nullable(),
+  /** A database restored from a backup (issue 17): which backup, and which of its databases. */
+  restoredFrom: z.object({ backupId: z.string(), databaseId: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -154,6 +154,7 @@ export const toDatabaseView = (db: TenantDatabaseRecord) => ({
   label: db.label,
   isPrimary: db.isPrimary,
   status: db.status,
+  ...(db.restoredFrom ? { restoredFrom: db.restoredFrom } : {}),
   statusReason: db.statusReason,
   clusterId: db.clusterId,
   createdAt: db.createdAt,
@@ -202,7 +203,11 @@ export async function createDatabase(
 export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databaseId: string) {
   const record = await deps.databases.ownedBy(tenantId, databaseId);
   if (record.isPrimary) throw new Conflict('The primary database goes only with the tenant (offboarding)');
-  if (record.status === 'provisioning') throw new Conflict('The database is still being provisioned');
+  if (record.status === 'provisioning' || record.status === 'restoring') {
+    throw new Conflict(
+      `The database is still being ${record.status === 'restoring' ? 'restored' : 'provisioned'}`,
+    );
+  }
   // The transition also forgets this process's cached record: its requests answer 409 at once.
   await deps.databases.transition(databaseId, ['active', 'failed', 'deleting'], 'deleting');
   await start(deps, `drop-${databaseId}`, { operation: 'dropDatabase', tenantId, databaseId });

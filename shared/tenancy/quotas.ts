@@ -21,14 +21,14 @@ export type ControlCountedQuota = 'databases' | 'members' | 'customRoles';
 export type CountedQuota = ControlCountedQuota | 'tablesPerDatabase';
 
 /**
- * What each quota counts. Databases: those the tenant has or is getting (provisioning, active); one
+ * What each quota counts. Databases: those the tenant has or is getting (provisioning, restoring, active); one
  * being dropped or whose provisioning failed (and was compensated) holds no slot. Members: the
  * memberships and the pending invitations that can still be accepted (an expired one is refreshed
  * by inviting again, which counts it again). Custom roles: all of them.
  */
 const USED: Readonly<Record<ControlCountedQuota, string>> = {
   databases: `(select count(*) from tenant_databases
-                where tenant_id = :tenantId and status in ('provisioning', 'active'))`,
+                where tenant_id = :tenantId and status in ('provisioning', 'restoring', 'active'))`,
   members: `((select count(*) from memberships where tenant_id = :tenantId)
            + (select count(*) from invitations
                where tenant_id = :tenantId and status = 'pending' and expires_at > now()))`,

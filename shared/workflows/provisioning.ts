@@ -4,7 +4,8 @@
  * resource to the same handler module.
  *
  * One machine, four operations chosen by `$.operation`:
- * - `provision` — place, secret, role + database, baseline schema, activate; any failure runs the
+ * - `provision` — place, secret, role + database, baseline schema, (with `restore`: the backup's
+ *   tables, verified — docs/backups.md), activate; any failure runs the
  *   compensation, which removes what was made and records why; if the compensation fails too, the
  *   failure is still recorded (`failed`, with both errors' names) and the execution fails;
  * - `dropDatabase` — drops one of the tenant's extra databases;
@@ -24,6 +25,7 @@ export const provisioningSteps = {
   EnsureTenantSecret: 'provisioning/ensure-tenant-secret',
   CreateRoleAndDatabase: 'provisioning/create-role-and-database',
   ApplyBaselineSchema: 'provisioning/apply-baseline-schema',
+  RestoreDatabase: 'provisioning/restore-database',
   ActivateDatabase: 'provisioning/activate-database',
   CompensateProvisioning: 'provisioning/compensate-provisioning',
   RecordProvisioningFailure: 'provisioning/record-provisioning-failure',
@@ -51,6 +53,7 @@ export const provisioningStepNeeds = {
   EnsureTenantSecret: ['controlDb', 'tenantSecretsCreate'],
   CreateRoleAndDatabase: ['controlDb', 'clusterAdmin', 'tenantSecretsRead'],
   ApplyBaselineSchema: ['controlDb', 'tenantData'],
+  RestoreDatabase: ['controlDb', 'tenantData', 'backupStore'],
   ActivateDatabase: ['controlDb', 'events'],
   CompensateProvisioning: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
   RecordProvisioningFailure: ['controlDb'],
@@ -65,7 +68,13 @@ export const provisioningStepNeeds = {
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
-  | { readonly operation: 'provision'; readonly tenantId: string; readonly databaseId: string }
+  | {
+      readonly operation: 'provision';
+      readonly tenantId: string;
+      readonly databaseId: string;
+      /** A restore: after the baseline schema, RestoreDatabase loads this backup's database. */
+      readonly restore?: { readonly backupId: string; readonly sourceDatabaseId: string };
+    }
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
@@ -150,6 +159,13 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
       task(step, PROVISION_ORDER[i + 1] ?? null, 'CompensateProvisioning'),
     ]),
   );
+  // A restore is a provisioning with one more step: the same placement, secret, role, database,
+  // baseline and compensation, and its execution shown where any provisioning is.
+  provisionStates.ApplyBaselineSchema = task(
+    'ApplyBaselineSchema',
+    'RestoreOrActivate',
+    'CompensateProvisioning',
+  );
   return {
     Comment: 'Tenant lifecycle saga: every step idempotent, every provisioning failure compensated',
     StartAt: 'Operation',
@@ -165,6 +181,14 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Default: 'UnknownOperation',
       },
       ...provisionStates,
+      // `IsPresent` (a JSONPath Choice Rule) tests whether the input has `restore` at all
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+      RestoreOrActivate: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.restore', IsPresent: true, Next: 'RestoreDatabase' }],
+        Default: 'ActivateDatabase',
+      },
+      RestoreDatabase: task('RestoreDatabase', 'ActivateDatabase', 'CompensateProvisioning'),
       CompensateProvisioning: {
         ...task('CompensateProvisioning', 'ProvisioningFailed'),
         ResultPath: '$.compensation',

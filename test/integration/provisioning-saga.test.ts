@@ -78,6 +78,8 @@ describe('the provisioning saga (same definition, steps and adapters as the plat
       'EnsureTenantSecret',
       'CreateRoleAndDatabase',
       'ApplyBaselineSchema',
+      // The Choice that sends a restore to RestoreDatabase (docs/backups.md); none here.
+      'RestoreOrActivate',
       'ActivateDatabase',
     ]);
     expect((await saga.services.tenants.get(tenant.id))?.status).toBe('active');

@@ -591,6 +591,7 @@ describe('bad input', () => {
       table: 'keyed',
       moduleId: 'billing',
       month: '1990-08',
+      backupId: 'b_aaaaaaaaaaaaaaaa',
     };
     const bodies: Record<string, unknown> = {
       registerTenant: { name: 'Never registered' },
@@ -604,6 +605,7 @@ describe('bad input', () => {
       enableModule: { moduleId: 'billing', databaseId },
       startModuleUpgrade: {},
       closeUsageMonth: undefined,
+      restoreBackup: { databaseId },
     };
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.map((route) => route.operationId).sort()).toEqual(Object.keys(bodies).sort());

@@ -46,6 +46,8 @@ const pathFixtures: Record<string, (a: World) => string> = {
   rowId: (a) => a.rowId,
   moduleId: (a) => a.moduleId,
   invitationId: (a) => a.invitationId,
+  // Any well-formed id: a neighbour is refused before the backup is looked up.
+  backupId: () => 'b_aaaaaaaaaaaaaaaa',
 };
 
 /**
@@ -69,6 +71,7 @@ const bodySamples: Record<string, () => unknown> = {
   setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
   setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
   setTenantParent: () => ({ parentId: null }),
+  restoreBackup: () => ({ databaseId: 'd_aaaaaaaaaaaaaaaa' }),
 };
 
 /**

@@ -13,6 +13,7 @@ export function tenantDatabaseRecord(fields: Partial<TenantDatabaseRecord> = {})
     databaseName: 'tenant_db_1',
     roleName: 'tenant_role_1',
     secretArn: 'arn:secret',
+    restoredFrom: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     ...fields,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -9,6 +12,7 @@ import { LocalWorkflowStarter } from '#infra/local/workflows';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { TenantSessions } from '#shared/adapters/tenant-sessions';
 import type { Composed } from '#shared/composition/handler';
@@ -16,6 +20,7 @@ import { type Services, servicesFrom } from '#shared/composition/services';
 import { ensureApplicationRole } from '#shared/control/application-role';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
+import type { BackupStore } from '#shared/ports/backup-store';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
@@ -43,6 +48,8 @@ export interface SagaHarness {
   readonly workflows: LocalWorkflowStarter;
   /** The Secrets Manager adapter, signed with the harness's key. */
   readonly secrets: SecretStore;
+  /** The backup store every step uses: a folder of the harness's own (removed by `close`). */
+  readonly backupStore: BackupStore;
   readonly controlDatabase: string;
   readonly stage: string;
   /** What the saga published, in order. */
@@ -106,6 +113,8 @@ export async function startSagaHarness(
   await ensureMasterOwnedDatabase(superuserUrl, controlDatabase);
 
   const refusals: string[] = [];
+  const backupsDir = await mkdtemp(path.join(tmpdir(), 'saga-backups-'));
+  const backupStore = new FileBackupStore(backupsDir);
   const clients: { destroy(): void }[] = [];
   /** The SDK clients as the composition root builds them, pointed at the stand-ins. */
   const awsClients = (entry: string | undefined, aws: AwsClientConfig) => {
@@ -213,6 +222,7 @@ export async function startSagaHarness(
           ...(asFunction && roleArn ? { tenantSessions: new TenantSessions({ sts: aws.sts, roleArn }) } : {}),
         }),
       secrets: () => new SecretsManagerStore(aws.secretsManager),
+      backupStore: () => backupStore,
       telemetry: () => null,
     });
   };
@@ -237,6 +247,7 @@ export async function startSagaHarness(
     runner,
     workflows,
     secrets: services.secrets,
+    backupStore,
     controlDatabase,
     stage,
     published,
@@ -261,6 +272,7 @@ export async function startSagaHarness(
         await client.query(`drop database if exists ${controlDatabase} with (force)`);
       } finally {
         await client.end();
+        await rm(backupsDir, { recursive: true, force: true });
       }
     },
   }) as SagaHarness;
