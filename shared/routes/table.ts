@@ -1,3 +1,4 @@
+import { backupRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { coreRoutes, tenantStatusRoutes } from '#shared/routes/core-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
@@ -22,6 +23,7 @@ export const routes = {
   ...recordRoutes,
   ...dataRoutes,
   ...bulkRoutes,
+  ...backupRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteId = keyof typeof routes;

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -9,6 +12,7 @@ import { LocalWorkflowStarter } from '#infra/local/workflows';
 import type { AwsClientConfig } from '#shared/adapters/aws-client-config';
 import { DataApiClusters } from '#shared/adapters/data-api-clusters';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { SecretsManagerStore } from '#shared/adapters/secrets-manager-store';
 import { TenantSessions } from '#shared/adapters/tenant-sessions';
 import type { Composed } from '#shared/composition/handler';
@@ -16,6 +20,7 @@ import { type Services, servicesFrom } from '#shared/composition/services';
 import { ensureApplicationRole } from '#shared/control/application-role';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
+import type { BackupStore } from '#shared/ports/backup-store';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
@@ -50,6 +55,8 @@ export interface SagaHarness {
   /** Every call of a step that a stand-in refused (`<function entry>: <message>`), in order. */
   readonly refusals: string[];
   faults: Fault[];
+  /** The backup store every step and the harness's services use. */
+  readonly backupStore: BackupStore;
   /** A superuser connection for the test to look at PostgreSQL with; nothing the steps run uses it. */
   admin(): Promise<pg.Client>;
   close(): Promise<void>;
@@ -76,6 +83,11 @@ export interface SagaHarnessOptions {
   readonly credentials?: 'harness' | 'functions';
   /** The stage (it names the tenant secrets). @default - `saga<random>`; the platform's with `functions` */
   readonly stage?: string;
+  /**
+   * Where the backup steps keep backups (`services.backupStore` of every step and of the harness).
+   * @default - a FileBackupStore in a fresh temporary folder, removed by `close`
+   */
+  readonly backupStore?: BackupStore;
 }
 
 const isRefusal = (error: unknown) => error instanceof Error && /AccessDenied/.test(error.name);
@@ -106,6 +118,10 @@ export async function startSagaHarness(
   await ensureMasterOwnedDatabase(superuserUrl, controlDatabase);
 
   const refusals: string[] = [];
+  const backupsDir = options.backupStore
+    ? undefined
+    : await mkdtemp(path.join(tmpdir(), 'tenantry-saga-backups-'));
+  const backupStore = options.backupStore ?? new FileBackupStore(backupsDir as string);
   const clients: { destroy(): void }[] = [];
   /** The SDK clients as the composition root builds them, pointed at the stand-ins. */
   const awsClients = (entry: string | undefined, aws: AwsClientConfig) => {
@@ -214,6 +230,7 @@ export async function startSagaHarness(
         }),
       secrets: () => new SecretsManagerStore(aws.secretsManager),
       telemetry: () => null,
+      backupStore: () => backupStore,
     });
   };
   // One set per function, as each Lambda function has its own; the harness's own for `undefined`.
@@ -241,6 +258,7 @@ export async function startSagaHarness(
     stage,
     published,
     refusals,
+    backupStore,
     admin: () => admin(),
     close: async () => {
       await runner.stop();
@@ -262,6 +280,7 @@ export async function startSagaHarness(
       } finally {
         await client.end();
       }
+      if (backupsDir) await rm(backupsDir, { recursive: true, force: true });
     },
   }) as SagaHarness;
 }
