@@ -27,6 +27,7 @@ import {
   provisioningDefinition,
   provisioningStepNeeds,
   provisioningSteps,
+  provisioningStepTimeoutSeconds,
 } from '#shared/workflows/provisioning';
 
 /** Tag every tenant secret carries; IAM only lets the secret steps touch secrets that have it. */
@@ -100,7 +101,8 @@ export class ProvisioningStack extends Stack {
         stage: props.stage,
         policy: props.policy,
         // Creating a database through the Data API can take a while; the Data API gives up at 45 s.
-        timeout: Duration.seconds(60),
+        // Backup steps take longer (provisioningStepTimeoutSeconds).
+        timeout: Duration.seconds(provisioningStepTimeoutSeconds[step] ?? 60),
         serviceName: 'tenantry-provisioning',
       });
       grantNeeds(fn, provisioningStepNeeds[step], resources);

@@ -22,7 +22,8 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   modules: 'Modules a tenant enables, and their upgrades rolled out in waves.',
   records: 'Audit records, usage and metrics of a tenant.',
   finance: 'Monthly usage exports (CSV or JSON) for finance.',
-  backups: "A tenant's backups, restoring one into a new database, and cloning the tenant.",
+  backups:
+    'Per-tenant backups of every database (rows, DDL), settings, modules and roles; restore and clone.',
 };
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };

@@ -6,7 +6,7 @@ import { Conflict, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { startWorkflow } from '#shared/workflows/attempts';
+import { currentWorkflow, startWorkflow, workflowView } from '#shared/workflows/attempts';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface BackupDeps {
@@ -31,6 +31,31 @@ export const toBackupView = (backup: BackupRecord) => ({
   bytes: backup.bytes,
   manifest: backup.manifest,
 });
+
+/** The tenant's backups, newest first (deleted ones are not listed). */
+export async function listBackups(
+  deps: Pick<BackupDeps, 'control'>,
+  tenantId: string,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const page = await new BackupRepository(deps.control).list(tenantId, limit, cursor);
+  return { ...page, items: page.items.map(toBackupView) };
+}
+
+/**
+ * One of the tenant's backups, with its workflow (the current attempt and its steps, as
+ * `GET …/provisioning` shows provisioning). Another tenant's backup answers 404 like an unknown one.
+ */
+export async function describeBackup(
+  deps: Pick<BackupDeps, 'control' | 'workflows'>,
+  tenantId: string,
+  backupId: string,
+) {
+  const backup = await new BackupRepository(deps.control).ownedBy(tenantId, backupId);
+  const execution = await currentWorkflow(deps.workflows, backupExecutionName(backupId));
+  return { ...toBackupView(backup), workflow: workflowView(execution) };
+}
 
 /**
  * Records a running backup of the tenant and starts its workflow. The tenant must be active, and

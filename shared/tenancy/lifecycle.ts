@@ -20,7 +20,7 @@ import {
 import { createWithinQuota, type QuotaDeps } from '#shared/tenancy/quotas';
 import { provisioningExecutionName } from '#shared/tenancy/register-tenant';
 import type { TenantSettings } from '#shared/tenancy/settings';
-import { currentWorkflow, startWorkflow } from '#shared/workflows/attempts';
+import { currentWorkflow, startWorkflow, workflowView } from '#shared/workflows/attempts';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 export interface LifecycleDeps {
@@ -213,19 +213,6 @@ export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databa
   await start(deps, `drop-${databaseId}`, { operation: 'dropDatabase', tenantId, databaseId });
   return toDatabaseView({ ...record, status: 'deleting' });
 }
-
-/** The current attempt of a piece of work, as the status route shows it. */
-const workflowView = (execution: Awaited<ReturnType<typeof currentWorkflow>>) =>
-  execution
-    ? {
-        attempt: execution.attempt,
-        status: execution.status,
-        startedAt: execution.startedAt,
-        stoppedAt: execution.stoppedAt,
-        error: execution.error,
-        steps: execution.steps,
-      }
-    : null;
 
 /**
  * The tenant's status, its databases and its provisioning workflow; while it is being offboarded,

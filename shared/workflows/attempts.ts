@@ -75,3 +75,16 @@ export async function currentWorkflow(
   }
   return current;
 }
+
+/** The current attempt of a piece of work, as the status route shows it. */
+export const workflowView = (execution: Awaited<ReturnType<typeof currentWorkflow>>) =>
+  execution
+    ? {
+        attempt: execution.attempt,
+        status: execution.status,
+        startedAt: execution.startedAt,
+        stoppedAt: execution.stoppedAt,
+        error: execution.error,
+        steps: execution.steps,
+      }
+    : null;

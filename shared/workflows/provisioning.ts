@@ -14,7 +14,10 @@
  *   one's databases, role, secret and memberships go; a tenant whose children remain is refused;
  * - `upgradeModule` — brings every tenant database that has a module up to its latest version, in
  *   waves (a Map of waves, one at a time, each a Map of databases in parallel); a database whose
- *   upgrade fails is caught inside the wave and recorded, and the others carry on.
+ *   upgrade fails is caught inside the wave and recorded, and the others carry on;
+ * - `backup` — plans the databases, backs each up (a Map, BACKUP_CONCURRENCY at a time) into the
+ *   backup store, then writes the manifest and completes the backup; any failure fails the backup
+ *   and deletes its objects (shared/tenancy/backup-steps.ts).
  * Every step is idempotent: a retried step, or the whole workflow run again, makes one of everything.
  */
 
@@ -37,6 +40,10 @@ export const provisioningSteps = {
   UpgradeModuleDatabase: 'provisioning/upgrade-module-database',
   RecordModuleUpgradeFailure: 'provisioning/record-module-upgrade-failure',
   FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
+  PlanBackup: 'provisioning/plan-backup',
+  BackupDatabase: 'provisioning/backup-database',
+  FinishBackup: 'provisioning/finish-backup',
+  FailBackup: 'provisioning/fail-backup',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;
 
@@ -65,6 +72,10 @@ export const provisioningStepNeeds = {
   UpgradeModuleDatabase: ['controlDb', 'tenantData'],
   RecordModuleUpgradeFailure: ['controlDb'],
   FinishModuleUpgrade: ['controlDb', 'events'],
+  PlanBackup: ['controlDb'],
+  BackupDatabase: ['controlDb', 'tenantData', 'backupStore'],
+  FinishBackup: ['controlDb', 'backupStore'],
+  FailBackup: ['controlDb', 'backupStore'],
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
@@ -79,6 +90,23 @@ export type ProvisioningInput =
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
   | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string };
+
+/**
+ * Each step's Lambda timeout where the default (60 s: a Data API statement gives up at 45 s) is too
+ * short. BackupDatabase dumps a whole database in one invocation, so it has Lambda's maximum,
+ * 900 s (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html): that bounds the
+ * size of one database a backup can take (docs/backups.md, "Limits").
+ */
+export const BACKUP_DATABASE_TIMEOUT_SECONDS = 900;
+export const provisioningStepTimeoutSeconds: Partial<Record<ProvisioningStep, number>> = {
+  BackupDatabase: BACKUP_DATABASE_TIMEOUT_SECONDS,
+  // Reads every database's description back and writes the manifest; deletes are batched by 1 000.
+  FinishBackup: 300,
+  FailBackup: 300,
+};
+
+/** How many databases of one backup are dumped at once: each holds a snapshot open on its cluster. */
+export const BACKUP_CONCURRENCY = 2;
 
 /** How many databases of one wave are upgraded at once. */
 export const UPGRADE_CONCURRENCY = 5;
@@ -177,6 +205,7 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
           { Variable: '$.operation', StringEquals: 'dropDatabase', Next: 'DropDatabase' },
           { Variable: '$.operation', StringEquals: 'offboard', Next: 'PlanTenantOffboarding' },
           { Variable: '$.operation', StringEquals: 'upgradeModule', Next: 'PlanModuleUpgrade' },
+          { Variable: '$.operation', StringEquals: 'backup', Next: 'PlanBackup' },
         ],
         Default: 'UnknownOperation',
       },
@@ -300,10 +329,42 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Next: 'FinishModuleUpgrade',
       },
       FinishModuleUpgrade: { ...task('FinishModuleUpgrade', null), ResultPath: '$.summary' },
+      PlanBackup: { ...task('PlanBackup', 'BackupDatabases', 'FailBackup'), ResultPath: '$.plan' },
+      BackupDatabases: {
+        Type: 'Map',
+        Comment: 'Each database in its own snapshot, a few at a time; parts and descriptions go to the store',
+        ItemsPath: '$.plan.databases',
+        MaxConcurrency: BACKUP_CONCURRENCY,
+        ItemSelector: {
+          'tenantId.$': '$.tenantId',
+          'backupId.$': '$.backupId',
+          'databaseId.$': '$$.Map.Item.Value.databaseId',
+        },
+        ItemProcessor: {
+          StartAt: 'BackupDatabase',
+          States: { BackupDatabase: { ...task('BackupDatabase', null), ResultPath: '$.summary' } },
+        },
+        // A few numbers per database (BackupDatabase's summary), whatever the tables hold.
+        ResultPath: '$.databases',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailBackup' }],
+        Next: 'FinishBackup',
+      },
+      FinishBackup: { ...task('FinishBackup', null, 'FailBackup'), ResultPath: '$.summary' },
+      FailBackup: {
+        ...task('FailBackup', 'BackupFailed'),
+        ResultPath: '$.cleanup',
+        // Even if the cleanup fails, the execution fails (the backup is already marked failed first).
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'BackupFailed' }],
+      },
+      BackupFailed: {
+        Type: 'Fail',
+        Error: 'BackupFailed',
+        Cause: 'The backup failed; its objects were deleted',
+      },
       UnknownOperation: {
         Type: 'Fail',
         Error: 'UnknownOperation',
-        Cause: 'operation must be provision, dropDatabase, offboard or upgradeModule',
+        Cause: 'operation must be provision, dropDatabase, offboard, upgradeModule or backup',
       },
     },
   };

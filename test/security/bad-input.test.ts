@@ -606,6 +606,7 @@ describe('bad input', () => {
       startModuleUpgrade: {},
       closeUsageMonth: undefined,
       restoreBackup: { databaseId },
+      createBackup: {},
     };
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.map((route) => route.operationId).sort()).toEqual(Object.keys(bodies).sort());
@@ -662,6 +663,47 @@ describe('bad input', () => {
     };
     expect(modules.items.find((m) => m.id === 'billing')?.enabled).toBe(false);
     expect((await staff.call('GET', '/usage/exports/archive/1990-08')).status).toBe(404);
+    const backups = expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups`), 200).body as {
+      items: unknown[];
+    };
+    expect(backups.items).toEqual([]);
+  });
+
+  it('backups: unknown fields, malformed, duplicate or too many database ids, a malformed backup id or cursor are a 400 naming the field, and start nothing', async () => {
+    const backups = `/tenants/${tenantId}/backups`;
+    const databaseId = (
+      expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
+        items: { id: string }[];
+      }
+    ).items[0]?.id as string;
+    for (const [body, field] of [
+      [{ everything: true }, 'everything'],
+      [{ databaseIds: [] }, 'databaseIds'],
+      [{ databaseIds: 'all' }, 'databaseIds'],
+      [{ databaseIds: ['nope'] }, 'databaseIds.0'],
+      [{ databaseIds: [databaseId, databaseId] }, 'databaseIds'],
+      [
+        { databaseIds: Array.from({ length: 101 }, (_, i) => `d_${'a'.repeat(15)}${'abcdefgh'[i % 8]}`) },
+        'databaseIds',
+      ],
+      [{ databaseIds: [`${databaseId}' or '1'='1`] }, 'databaseIds.0'],
+    ] as const) {
+      const response = await owner.call('POST', backups, body);
+      expect(response.status, `${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(response.body)}`).toBe(
+        400,
+      );
+      expect(detailPaths(response)).toContain(field);
+    }
+    for (const query of ['limit=0', 'limit=abc', 'cursor=%%%', 'cursor=bm9wZQ', 'unknown=1']) {
+      const response = await owner.call('GET', `${backups}?${query}`);
+      expect(response.status, `${query}: ${JSON.stringify(response.body)}`).toBe(400);
+    }
+    for (const id of malformedIds) {
+      const response = await owner.call('GET', `${backups}/${encodeURIComponent(id)}`);
+      expect(response.status, `${id}: ${JSON.stringify(response.body)}`).toBe(400);
+    }
+    const listed = expectStatus(await owner.call('GET', backups), 200).body as { items: unknown[] };
+    expect(listed.items).toEqual([]);
   });
 
   it('closing a month: a malformed month is a 400, never a 500', async () => {

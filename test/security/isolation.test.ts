@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
-import { type Actor, addMember, invite, newActor, newTenant } from '../support/actors.ts';
+import { type Actor, addMember, eventually, invite, newActor, newTenant } from '../support/actors.ts';
 import { errorOf, expectStatus, unknownTenantId } from '../support/tenancy.ts';
 import { sendText } from '../support/tenant-data.ts';
 
@@ -31,6 +31,7 @@ interface World {
   readonly rowId: string;
   readonly moduleId: string;
   readonly invitationId: string;
+  readonly backupId: string;
 }
 
 /**
@@ -46,8 +47,7 @@ const pathFixtures: Record<string, (a: World) => string> = {
   rowId: (a) => a.rowId,
   moduleId: (a) => a.moduleId,
   invitationId: (a) => a.invitationId,
-  // Any well-formed id: a neighbour is refused before the backup is looked up.
-  backupId: () => 'b_aaaaaaaaaaaaaaaa',
+  backupId: (a) => a.backupId,
 };
 
 /**
@@ -72,6 +72,7 @@ const bodySamples: Record<string, () => unknown> = {
   setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
   setTenantParent: () => ({ parentId: null }),
   restoreBackup: () => ({ databaseId: 'd_aaaaaaaaaaaaaaaa' }),
+  createBackup: () => ({}),
 };
 
 /**
@@ -181,6 +182,7 @@ describe('tenant isolation, generated from the route table', () => {
     a.table,
     a.rowId,
     a.invitationId,
+    a.backupId,
     'a-secret-row',
   ];
 
@@ -265,7 +267,17 @@ describe('tenant isolation, generated from the route table', () => {
       `iso-pending-${randomUUID().slice(0, 8)}@example.com`,
       'viewer',
     );
+    // A's backup (issue 17), completed before the matrix runs: its manifest names A's table.
+    const backup = expectStatus(await ownerA.call('POST', `/tenants/${createdA.tenantId}/backups`, {}), 202)
+      .body as { id: string };
+    const backupDone = await eventually(
+      async () => (await ownerA.call('GET', `/tenants/${createdA.tenantId}/backups/${backup.id}`)).body,
+      (body) => (body as { status?: string }).status !== 'running',
+      60_000,
+    );
+    expect(backupDone).toMatchObject({ status: 'completed' });
     a = {
+      backupId: backup.id,
       invitationId,
       tenantId: createdA.tenantId,
       databaseId,

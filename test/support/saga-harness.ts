@@ -83,6 +83,11 @@ export interface SagaHarnessOptions {
   readonly credentials?: 'harness' | 'functions';
   /** The stage (it names the tenant secrets). @default - `saga<random>`; the platform's with `functions` */
   readonly stage?: string;
+  /**
+   * Where the backup steps keep backups (`services.backupStore` of every step and of the harness).
+   * @default - a FileBackupStore in a fresh temporary folder, removed by `close`
+   */
+  readonly backupStore?: BackupStore;
 }
 
 const isRefusal = (error: unknown) => error instanceof Error && /AccessDenied/.test(error.name);
@@ -113,8 +118,10 @@ export async function startSagaHarness(
   await ensureMasterOwnedDatabase(superuserUrl, controlDatabase);
 
   const refusals: string[] = [];
-  const backupsDir = await mkdtemp(path.join(tmpdir(), 'saga-backups-'));
-  const backupStore = new FileBackupStore(backupsDir);
+  const backupsDir = options.backupStore
+    ? undefined
+    : await mkdtemp(path.join(tmpdir(), 'tenantry-saga-backups-'));
+  const backupStore = options.backupStore ?? new FileBackupStore(backupsDir as string);
   const clients: { destroy(): void }[] = [];
   /** The SDK clients as the composition root builds them, pointed at the stand-ins. */
   const awsClients = (entry: string | undefined, aws: AwsClientConfig) => {
@@ -272,7 +279,7 @@ export async function startSagaHarness(
         await client.query(`drop database if exists ${controlDatabase} with (force)`);
       } finally {
         await client.end();
-        await rm(backupsDir, { recursive: true, force: true });
+        if (backupsDir) await rm(backupsDir, { recursive: true, force: true });
       }
     },
   }) as SagaHarness;
