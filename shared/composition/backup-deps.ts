@@ -22,5 +22,6 @@ export function backupStepDeps(s: Services): BackupStepDeps {
     clusters: () => s.clusters,
     customRoles: () => s.customRoles,
     store: () => s.backupStore,
+    settings: () => s.settings,
   });
 }

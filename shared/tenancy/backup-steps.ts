@@ -11,16 +11,19 @@ import {
   manifestKey,
   manifestView,
 } from '#shared/backups/manifest';
+import { backupExpiry } from '#shared/backups/retention';
 import { BackupRepository } from '#shared/control/backup-repository';
 import type { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import type { DatabaseRegistry } from '#shared/control/database-registry';
 import { BACKUP_ID_PATTERN, DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { openTenantDatabase } from '#shared/data/tenant-database';
+import type { PlanSettings } from '#shared/domain/plans';
 import { ModuleRegistry } from '#shared/modules/registry';
 import type { BackupStore } from '#shared/ports/backup-store';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
+import { tenantLimits } from '#shared/tenancy/quotas';
 
 /**
  * The backup operation of the provisioning state machine (`operation: 'backup'`,
@@ -41,6 +44,8 @@ export interface BackupStepDeps {
   readonly clusters: DatabaseClusters;
   readonly customRoles: CustomRoleRepository;
   readonly store: BackupStore;
+  /** The deployment's plans: a completed backup expires after its tenant's `backupRetentionDays`. */
+  readonly settings: { readonly plans?: PlanSettings };
 }
 
 export const backupStepInput = z.object({
@@ -203,7 +208,9 @@ export async function finishBackup(
   await deps.store.put(tenantId, manifestKey(backupId), encodeManifest(manifest));
   const bytes = manifestBytes(manifest);
   const view = manifestView(manifest);
-  if (!(await backups.complete(backupId, { manifest: view, bytes, expiresAt: null }))) {
+  const { limits } = await tenantLimits(deps, tenantId);
+  const expiresAt = backupExpiry(limits, manifest.completedAt);
+  if (!(await backups.complete(backupId, { manifest: view, bytes, expiresAt }))) {
     throw new BackupNotPossible('The backup stopped before it was completed');
   }
   return { bytes, tables: tableCount(view) };

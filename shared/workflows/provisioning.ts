@@ -74,7 +74,7 @@ export const provisioningStepNeeds = {
   FinishModuleUpgrade: ['controlDb', 'events'],
   PlanBackup: ['controlDb'],
   BackupDatabase: ['controlDb', 'tenantData', 'backupStore'],
-  FinishBackup: ['controlDb', 'backupStore'],
+  FinishBackup: ['controlDb', 'backupStore', 'plans'],
   FailBackup: ['controlDb', 'backupStore'],
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 

@@ -515,12 +515,11 @@ describe('the job on the local platform (its own role, the platform’s control 
     );
     expect(deletedAt.find((row) => row.id === expired)?.deleted_at).not.toBeNull();
     expect(deletedAt.find((row) => row.id === kept)?.deleted_at).toBeNull();
-    // Through the API once its routes are in the table (helper A's listBackups/getBackup).
-    const listed = await owner.call('GET', `/tenants/${tenantId}/backups`);
-    if (listed.status === 200) {
-      const ids = (listed.body as { items: { id: string }[] }).items.map((backup) => backup.id);
-      expect(ids).toEqual([kept]);
-      expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups/${expired}`), 404);
-    }
+    // Through the API: the deleted backup is no longer listed, and reading it is a 404.
+    const listed = expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups`), 200);
+    const ids = (listed.body as { items: { id: string }[] }).items.map((backup) => backup.id);
+    expect(ids).toEqual([kept]);
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups/${expired}`), 404);
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/backups/${kept}`), 200);
   });
 });
