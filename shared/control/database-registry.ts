@@ -3,7 +3,14 @@ import { decodeCursor, pageOf } from '#shared/core/cursor';
 import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
 
-export const DATABASE_STATUSES = ['provisioning', 'active', 'deleting', 'deleted', 'failed'] as const;
+export const DATABASE_STATUSES = [
+  'provisioning',
+  'restoring',
+  'active',
+  'deleting',
+  'deleted',
+  'failed',
+] as const;
 export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 
 export interface TenantDatabaseRecord {

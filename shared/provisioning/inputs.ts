@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import { BACKUP_ID_PATTERN, DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
 
 export const databaseStepInput = z.object({
   tenantId: z.string().regex(TENANT_ID_PATTERN),
@@ -28,3 +28,11 @@ export function provisioningFailureReason(
     ? `${reason}; the cleanup failed too (${compensationError.Error ?? 'Error'})`
     : reason;
 }
+
+/** A clone step's input: the new tenant and the backup of the source it is made from. */
+export const cloneStepInput = z.object({
+  tenantId: z.string().regex(TENANT_ID_PATTERN),
+  backupId: z.string().regex(BACKUP_ID_PATTERN),
+});
+
+export const cloneCompensationInput = cloneStepInput.extend({ error: caughtError });

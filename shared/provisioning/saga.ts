@@ -52,12 +52,12 @@ export class TransientError extends Error {
  * is never dropped. A retried step may publish again; consumers are idempotent by event id, and
  * the lifecycle events are facts that bear repeating.
  */
-async function announce(deps: SagaDeps, event: OutgoingEvent): Promise<void> {
+export async function announce(deps: SagaDeps, event: OutgoingEvent): Promise<void> {
   const { failed } = await deps.events.publish([event]);
   if (failed.length > 0) throw new TransientError(`The bus refused ${event.detailType}: ${failed[0]?.code}`);
 }
 
-const now = () => new Date().toISOString();
+export const now = () => new Date().toISOString();
 
 export interface TenantCredentials {
   readonly username: string;
@@ -288,7 +288,7 @@ export async function activateDatabase(deps: SagaDeps, tenantId: string, databas
   return { active: true, primary: record.isPrimary };
 }
 
-async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
+export async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
   if (!record.clusterId) return;
   await deps.clusters.release(record.databaseName);
   const admin = deps.clusters.admin(record.clusterId);
@@ -302,7 +302,7 @@ async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord)
   else await asMemberOf(admin, quoteIdentifier(record.roleName), drop);
 }
 
-async function dropRoleAndSecret(
+export async function dropRoleAndSecret(
   deps: SagaDeps,
   tenantId: string,
   clusterIds: readonly string[],

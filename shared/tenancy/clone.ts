@@ -16,6 +16,7 @@ import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
 import { plansOf } from '#shared/tenancy/quotas';
 import { DEFAULT_SETTINGS } from '#shared/tenancy/settings';
 import { startWorkflow } from '#shared/workflows/attempts';
+import type { ProvisioningInput } from '#shared/workflows/provisioning';
 
 /** What a clone copies besides its name: any of these (members are never copied). */
 export type ClonePart = 'settings' | 'modules' | 'roles' | 'data';
@@ -41,14 +42,7 @@ export const cloneExecutionName = (tenantId: string) => `clone-${tenantId}`;
  * The clone workflow's input. What it copies is in the backup's row (`clone_include`), so that a
  * re-run of the request starts the same input.
  */
-export interface CloneInput {
-  readonly operation: 'clone';
-  /** The new tenant. */
-  readonly tenantId: string;
-  readonly sourceTenantId: string;
-  /** The fresh backup of the source the clone is made from (trigger `clone`). */
-  readonly backupId: string;
-}
+export type CloneInput = Extract<ProvisioningInput, { operation: 'clone' }>;
 
 const startClone = (
   workflows: WorkflowStarter,

@@ -35,6 +35,9 @@ export const provisioningSteps = {
   UpgradeModuleDatabase: 'provisioning/upgrade-module-database',
   RecordModuleUpgradeFailure: 'provisioning/record-module-upgrade-failure',
   FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
+  PlanClone: 'provisioning/plan-clone',
+  FinishClone: 'provisioning/finish-clone',
+  CompensateClone: 'provisioning/compensate-clone',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;
 
@@ -62,6 +65,9 @@ export const provisioningStepNeeds = {
   UpgradeModuleDatabase: ['controlDb', 'tenantData'],
   RecordModuleUpgradeFailure: ['controlDb'],
   FinishModuleUpgrade: ['controlDb', 'events'],
+  PlanClone: ['controlDb'],
+  FinishClone: ['controlDb', 'events'],
+  CompensateClone: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
@@ -69,7 +75,13 @@ export type ProvisioningInput =
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
-  | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string };
+  | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string }
+  | {
+      readonly operation: 'clone';
+      readonly tenantId: string;
+      readonly sourceTenantId: string;
+      readonly backupId: string;
+    };
 
 /** How many databases of one wave are upgraded at once. */
 export const UPGRADE_CONCURRENCY = 5;
