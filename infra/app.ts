@@ -134,6 +134,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     eventBus: stateful.eventBus,
     exportsBucket: stateful.exportsBucket,
     backupsKey: stateful.backupsKey,
+    tenantPlans,
   });
   const identity = new IdentityStack(app, stackName('Identity'), {
     stage,

@@ -1,4 +1,5 @@
 import { stepHandler } from '#shared/composition/step-handler';
+import { BackupRepository } from '#shared/control/backup-repository';
 import { ModuleRegistry } from '#shared/modules/registry';
 import { restoreStepInput } from '#shared/provisioning/inputs';
 import { restoreBackupInto } from '#shared/provisioning/restore-step';
@@ -14,6 +15,7 @@ export const handler = stepHandler(
         clusters: services.clusters,
         backupStore: services.backupStore,
         modules: new ModuleRegistry(services.control),
+        backups: new BackupRepository(services.control),
       },
       tenantId,
       databaseId,

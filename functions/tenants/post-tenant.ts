@@ -1,6 +1,6 @@
 import { httpHandler } from '#shared/http/handler';
 import { coreRoutes } from '#shared/routes/core-routes';
-import { auditInParents, CHILD_CREATED_AUDIT_ACTION } from '#shared/tenancy/hierarchy';
+import { auditChildCreated } from '#shared/tenancy/hierarchy';
 import { registerTenant } from '#shared/tenancy/register-tenant';
 import { toTenantView } from '#shared/tenancy/views';
 
@@ -16,17 +16,7 @@ export const handler = httpHandler(
     if (body.parentId) await services.tenantAccess.authorize(caller, body.parentId, 'tenants:createChild');
     const owner = { userId: caller.userId, email: caller.email };
     const tenant = await registerTenant(services, owner, body, idempotency?.key);
-    if (tenant.parentId) {
-      await auditInParents(services, { userId: caller.userId, requestId }, [
-        {
-          parentId: tenant.parentId,
-          action: CHILD_CREATED_AUDIT_ACTION,
-          resource: '/tenants',
-          statusCode: 202,
-          details: { tenantId: tenant.id, name: tenant.name },
-        },
-      ]);
-    }
+    await auditChildCreated(services, { userId: caller.userId, requestId }, tenant);
     return { status: 202, body: toTenantView(tenant), headers: { location: `/tenants/${tenant.id}` } };
   },
 );

@@ -11,6 +11,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import {
   DATA_API_ACTIONS,
+  DEFAULT_TENANT_PLANS,
   grantNeeds,
   type NeedResources,
   provisioningStateMachineName,
@@ -50,6 +51,12 @@ export interface ProvisioningStackProps extends StackProps {
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
+  /**
+   * The plan catalogue (`TENANT_PLANS`, JSON) of the steps that declare `plans`: FinishBackup
+   * reads the tenant's backup retention from it.
+   * @default '{}' - the default catalogue
+   */
+  readonly tenantPlans?: string;
   /** The exports bucket and the backups key: the backup steps' store (`backupStore`). */
   readonly exportsBucket?: s3.IBucket;
   readonly backupsKey?: kms.IKey;
@@ -91,6 +98,7 @@ export class ProvisioningStack extends Stack {
       eventBus: props.eventBus,
       ...(props.exportsBucket ? { exportsBucket: props.exportsBucket } : {}),
       ...(props.backupsKey ? { backupsKey: props.backupsKey } : {}),
+      tenantPlans: props.tenantPlans ?? DEFAULT_TENANT_PLANS,
     };
 
     const entries = Object.entries(provisioningSteps) as [ProvisioningStep, string][];

@@ -54,13 +54,23 @@ export class BackupRepository {
     trigger: BackupTrigger;
     databaseIds: readonly string[] | null;
     requestedBy: string | null;
+    /** For a clone's backup (trigger `clone`): the new tenant and what it copies. */
+    clone?: { tenantId: string; include: readonly string[] };
   }): Promise<BackupRecord> {
     try {
       const [row] = await this.sql.query<Row>(
-        `insert into backups (id, tenant_id, status, trigger, database_ids, requested_by)
-         values (:id, :tenantId, 'running', :trigger, :databaseIds::jsonb, :requestedBy)
+        `insert into backups (id, tenant_id, status, trigger, database_ids, requested_by, clone_tenant_id, clone_include)
+         values (:id, :tenantId, 'running', :trigger, :databaseIds::jsonb, :requestedBy, :cloneTenantId, :cloneInclude::jsonb)
          returning ${COLUMNS}`,
-        { ...input, databaseIds: input.databaseIds === null ? null : sqlJson(input.databaseIds) },
+        {
+          id: input.id,
+          tenantId: input.tenantId,
+          trigger: input.trigger,
+          requestedBy: input.requestedBy,
+          databaseIds: input.databaseIds === null ? null : sqlJson(input.databaseIds),
+          cloneTenantId: input.clone?.tenantId ?? null,
+          cloneInclude: input.clone ? sqlJson(input.clone.include) : null,
+        },
       );
       if (!row) throw new Error('insert of a backup returned no row');
       return toRecord(row);
@@ -185,6 +195,18 @@ export class BackupRepository {
       { now: input.now.toISOString(), after: input.afterBackupId, limit: input.limit },
     );
     return rows.map(toRecord);
+  }
+
+  /** The backup a clone is made from, with what the clone copies; null when `tenantId` is no clone. */
+  async ofClone(
+    tenantId: string,
+  ): Promise<{ backupId: string; sourceTenantId: string; include: string[] } | null> {
+    const [row] = await this.sql.query<{ backupId: string; sourceTenantId: string; include: string[] }>(
+      `select id as "backupId", tenant_id as "sourceTenantId", clone_include as include
+         from backups where clone_tenant_id = :tenantId`,
+      { tenantId },
+    );
+    return row ?? null;
   }
 
   /** Records that the backup's objects are gone (retention, offboarding); the row stays. */

@@ -307,4 +307,19 @@ export const controlMigrations: readonly Migration[] = [
          check ((restored_from_backup is null) = (restored_from_database is null))`,
     ],
   },
+  {
+    version: 12,
+    name: 'tenant clones',
+    statements: [
+      // The backup a clone is made from names the clone and what it copies (docs/backups.md): the
+      // source's history says which tenants were cloned from it, and a retried request or workflow
+      // finds its input here.
+      'alter table backups add column clone_tenant_id text references tenants (id)',
+      `alter table backups add column clone_include jsonb
+         check (clone_include is null or jsonb_typeof(clone_include) = 'array')`,
+      `alter table backups add constraint backups_clone_check
+         check ((trigger = 'clone') = (clone_tenant_id is not null and clone_include is not null))`,
+      'create unique index backups_clone_key on backups (clone_tenant_id) where clone_tenant_id is not null',
+    ],
+  },
 ];

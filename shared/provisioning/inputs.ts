@@ -40,3 +40,14 @@ export function provisioningFailureReason(
     ? `${reason}; the cleanup failed too (${compensationError.Error ?? 'Error'})`
     : reason;
 }
+
+/** A clone step's input: the new tenant and the backup of the source it is made from. */
+export const cloneStepInput = z.object({
+  tenantId: z.string().regex(TENANT_ID_PATTERN),
+  backupId: z.string().regex(BACKUP_ID_PATTERN),
+});
+
+export const cloneCompensationInput = cloneStepInput.extend({ error: caughtError });
+
+/** ActivateDatabase: a clone's databases leave the tenant to the clone's last step (`activateTenant: false`). */
+export const activationStepInput = databaseStepInput.extend({ activateTenant: z.boolean().optional() });

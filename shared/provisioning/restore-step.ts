@@ -1,4 +1,6 @@
+import { cloneView } from '#shared/backups/clone-view';
 import { databaseIn, readManifest, restoreDatabase } from '#shared/backups/restore-database';
+import type { BackupRepository } from '#shared/control/backup-repository';
 import type { ModuleRegistry } from '#shared/modules/registry';
 import type { BackupStore } from '#shared/ports/backup-store';
 import {
@@ -8,6 +10,7 @@ import {
   type SagaDeps,
   tenantRunner,
 } from '#shared/provisioning/saga';
+import type { ClonePart } from '#shared/tenancy/clone';
 
 /**
  * The RestoreDatabase step of a provisioning that restores (docs/backups.md, "Restore"): after the
@@ -20,6 +23,19 @@ import {
 export interface RestoreStepDeps extends Pick<SagaDeps, 'databases' | 'clusters'> {
   readonly backupStore: BackupStore;
   readonly modules: ModuleRegistry;
+  readonly backups: BackupRepository;
+}
+
+/**
+ * Whose backup the database is restored from: the tenant's own, or — for a clone — the source's
+ * backup that the clone was made from (recorded with it), with what the clone includes.
+ */
+async function backupOwner(deps: RestoreStepDeps, tenantId: string, backupId: string) {
+  const clone = await deps.backups.ofClone(tenantId);
+  if (clone?.backupId === backupId) {
+    return { owner: clone.sourceTenantId, include: new Set(clone.include as ClonePart[]) };
+  }
+  return { owner: tenantId, include: null };
 }
 
 export interface RestoreRequest {
@@ -62,14 +78,20 @@ export async function restoreBackupInto(
   if (record.status !== 'restoring') {
     throw new InvalidProvisioningRequest(`Database ${databaseId} is ${record.status}, not restoring`);
   }
-  const source = { store: deps.backupStore, tenantId, backupId: from.backupId };
+  const { owner, include } = await backupOwner(deps, tenantId, from.backupId);
+  const source = { store: deps.backupStore, tenantId: owner, backupId: from.backupId };
   const manifest = await readManifest(source, from.backupId);
-  if (!manifest || manifest.tenantId !== tenantId) throw new BackupUnavailable('The backup has no manifest');
-  const database = databaseIn(manifest, from.databaseId);
-  if (!database) throw new BackupUnavailable('The backup does not hold that database');
+  if (!manifest || manifest.tenantId !== owner) throw new BackupUnavailable('The backup has no manifest');
+  const held = databaseIn(manifest, from.databaseId);
+  if (!held) throw new BackupUnavailable('The backup does not hold that database');
+  // A clone restores what it includes: rows or the structure alone, modules or not.
+  const database = include ? cloneView(held, include) : held;
   const sql = await tenantRunner(deps, record);
   const tables = await retryable(() => restoreDatabase(sql, source, database));
-  const modules = manifest.modules.filter(isModuleEntry).filter((m) => m.databaseId === from.databaseId);
+  const modules =
+    include && !include.has('modules')
+      ? []
+      : manifest.modules.filter(isModuleEntry).filter((m) => m.databaseId === from.databaseId);
   for (const module of modules) {
     await deps.modules.record(tenantId, databaseId, module.moduleId, {
       enabled: module.enabled !== false,

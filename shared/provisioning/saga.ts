@@ -3,7 +3,7 @@ import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/dat
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import type { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
-import { TenantOffboarded, TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
+import { TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { ModuleRegistry } from '#shared/modules/registry';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
@@ -55,12 +55,12 @@ export class TransientError extends Error {
  * is never dropped. A retried step may publish again; consumers are idempotent by event id, and
  * the lifecycle events are facts that bear repeating.
  */
-async function announce(deps: SagaDeps, event: OutgoingEvent): Promise<void> {
+export async function announce(deps: SagaDeps, event: OutgoingEvent): Promise<void> {
   const { failed } = await deps.events.publish([event]);
   if (failed.length > 0) throw new TransientError(`The bus refused ${event.detailType}: ${failed[0]?.code}`);
 }
 
-const now = () => new Date().toISOString();
+export const now = () => new Date().toISOString();
 
 export interface TenantCredentials {
   readonly username: string;
@@ -283,11 +283,17 @@ export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, data
 }
 
 /** Step 5: the database (and, for the first one, the tenant) becomes active. */
-export async function activateDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
+export async function activateDatabase(
+  deps: SagaDeps,
+  tenantId: string,
+  databaseId: string,
+  /** False for a clone's databases: the clone's last step activates the tenant, once all are in. */
+  activateTenant = true,
+) {
   const record = await databaseFor(deps, tenantId, databaseId);
   // A restored database is `restoring` until RestoreDatabase has loaded and verified it.
   await deps.databases.transition(databaseId, ['provisioning', 'restoring'], 'active');
-  if (record.isPrimary) {
+  if (record.isPrimary && activateTenant) {
     await deps.tenants.transition(tenantId, ['provisioning'], 'active');
     await announce(deps, outgoing(TenantProvisioned, { tenantId, databaseId, at: now() }));
   }
@@ -295,7 +301,7 @@ export async function activateDatabase(deps: SagaDeps, tenantId: string, databas
   return { active: true, primary: record.isPrimary };
 }
 
-async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
+export async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
   if (!record.clusterId) return;
   await deps.clusters.release(record.databaseName);
   const admin = deps.clusters.admin(record.clusterId);
@@ -309,7 +315,7 @@ async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord)
   else await asMemberOf(admin, quoteIdentifier(record.roleName), drop);
 }
 
-async function dropRoleAndSecret(
+export async function dropRoleAndSecret(
   deps: SagaDeps,
   tenantId: string,
   clusterIds: readonly string[],
@@ -404,62 +410,4 @@ export async function dropTenantDatabase(deps: SagaDeps, tenantId: string, datab
     'deleted',
   );
   return { dropped: true };
-}
-
-/** One level of a subtree's offboarding: its tenants at the same depth, offboarded side by side. */
-export interface OffboardingLevel {
-  readonly depth: number;
-  readonly tenants: readonly { readonly tenantId: string }[];
-}
-
-/**
- * Offboarding, step 1: the tenants to offboard — the tenant and every descendant not offboarded
- * yet — in levels, deepest first, so that every tenant comes after its children. Every one must be
- * `deleting` (the route marked them all, under the hierarchy's lock): anything else is refused
- * here, before anything is dropped. A re-run plans only what is left.
- */
-export async function planTenantOffboarding(deps: SagaDeps, tenantId: string) {
-  const subtree = (await deps.hierarchy.subtree(tenantId)).filter((t) => t.status !== 'deleted');
-  const stray = subtree.find((t) => t.status !== 'deleting');
-  if (stray) throw new InvalidProvisioningRequest(`Tenant ${stray.id} is ${stray.status}, not being deleted`);
-  // subtree() is deepest first: consecutive tenants of one depth make one level.
-  const levels: { depth: number; tenants: { tenantId: string }[] }[] = [];
-  for (const { id, depth } of subtree) {
-    const last = levels.at(-1);
-    if (last?.depth === depth) last.tenants.push({ tenantId: id });
-    else levels.push({ depth, tenants: [{ tenantId: id }] });
-  }
-  return { levels: levels as readonly OffboardingLevel[], tenants: subtree.length };
-}
-
-/**
- * Offboarding of one tenant: every database, the role, the secret, the memberships and custom
- * roles go; the tenant record stays as `deleted` (its audit trail lives on). Refused while a child
- * is not offboarded. Safe to run again.
- */
-export async function offboardTenant(deps: SagaDeps, tenantId: string) {
-  const tenant = await deps.tenants.get(tenantId);
-  if (!tenant) throw new InvalidProvisioningRequest(`Unknown tenant ${tenantId}`);
-  if (tenant.status === 'deleted') return { offboarded: false };
-  if (tenant.status !== 'deleting')
-    throw new InvalidProvisioningRequest(`Tenant ${tenantId} is not being deleted`);
-  const children = await deps.hierarchy.openChildren(tenantId);
-  if (children.length > 0) {
-    throw new TenantHasChildren(`Tenant ${tenantId} still has children: ${children.join(', ')}`);
-  }
-  const databases = await deps.databases.ofTenant(tenantId);
-  for (const record of databases) {
-    await dropDatabaseObjects(deps, record);
-    await deps.databases.transition(
-      record.id,
-      ['provisioning', 'restoring', 'active', 'deleting', 'failed'],
-      'deleted',
-    );
-  }
-  await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
-  await deps.memberships.removeAll(tenantId);
-  await deps.tenants.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
-  await announce(deps, outgoing(TenantOffboarded, { tenantId, at: now() }));
-  deps.tenantChanged?.(tenantId);
-  return { offboarded: true, databases: databases.length };
 }

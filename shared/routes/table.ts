@@ -1,4 +1,4 @@
-import { backupRoutes, restoreRoutes } from '#shared/routes/backup-routes';
+import { backupRoutes, cloneRoutes, restoreRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { coreRoutes, tenantStatusRoutes } from '#shared/routes/core-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
@@ -23,7 +23,7 @@ export const routeGroups = {
   records: recordRoutes,
   data: dataRoutes,
   bulk: bulkRoutes,
-  backups: { ...backupRoutes, ...restoreRoutes },
+  backups: { ...backupRoutes, ...restoreRoutes, ...cloneRoutes },
 } as const satisfies Record<string, Record<string, RouteSpec>>;
 
 export type RouteGroup = keyof typeof routeGroups;

@@ -120,3 +120,22 @@ export async function auditInParents(
     });
   }
 }
+
+/** A child registered (or cloned) under a parent, audited in the parent's log; nothing for a root. */
+export async function auditChildCreated(
+  deps: Pick<HierarchyDeps, 'events'>,
+  actor: { userId: string; requestId: string },
+  child: { id: string; name: string; parentId: string | null },
+  details: Record<string, unknown> = {},
+) {
+  if (!child.parentId) return;
+  await auditInParents(deps, actor, [
+    {
+      parentId: child.parentId,
+      action: CHILD_CREATED_AUDIT_ACTION,
+      resource: '/tenants',
+      statusCode: 202,
+      details: { tenantId: child.id, name: child.name, ...details },
+    },
+  ]);
+}

@@ -22,30 +22,10 @@
  */
 
 import type { Need } from '#shared/domain/needs';
+import { cloneStates } from '#shared/workflows/clone-states';
+import type { ProvisioningStep } from '#shared/workflows/provisioning-steps';
 
-export const provisioningSteps = {
-  PlaceDatabase: 'provisioning/place-database',
-  EnsureTenantSecret: 'provisioning/ensure-tenant-secret',
-  CreateRoleAndDatabase: 'provisioning/create-role-and-database',
-  ApplyBaselineSchema: 'provisioning/apply-baseline-schema',
-  RestoreDatabase: 'provisioning/restore-database',
-  ActivateDatabase: 'provisioning/activate-database',
-  CompensateProvisioning: 'provisioning/compensate-provisioning',
-  RecordProvisioningFailure: 'provisioning/record-provisioning-failure',
-  DropDatabase: 'provisioning/drop-database',
-  PlanTenantOffboarding: 'provisioning/plan-tenant-offboarding',
-  OffboardTenant: 'provisioning/offboard-tenant',
-  PlanModuleUpgrade: 'provisioning/plan-module-upgrade',
-  LoadModuleUpgradeWave: 'provisioning/load-module-upgrade-wave',
-  UpgradeModuleDatabase: 'provisioning/upgrade-module-database',
-  RecordModuleUpgradeFailure: 'provisioning/record-module-upgrade-failure',
-  FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
-  PlanBackup: 'provisioning/plan-backup',
-  BackupDatabase: 'provisioning/backup-database',
-  FinishBackup: 'provisioning/finish-backup',
-  FailBackup: 'provisioning/fail-backup',
-} as const;
-export type ProvisioningStep = keyof typeof provisioningSteps;
+export { type ProvisioningStep, provisioningSteps } from '#shared/workflows/provisioning-steps';
 
 /**
  * What each step reaches (shared/routes/needs.ts); the CDK app grants exactly this. Every step
@@ -76,6 +56,9 @@ export const provisioningStepNeeds = {
   BackupDatabase: ['controlDb', 'tenantData', 'backupStore'],
   FinishBackup: ['controlDb', 'backupStore', 'plans'],
   FailBackup: ['controlDb', 'backupStore'],
+  PlanClone: ['controlDb'],
+  FinishClone: ['controlDb', 'events'],
+  CompensateClone: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
@@ -89,7 +72,13 @@ export type ProvisioningInput =
   | { readonly operation: 'dropDatabase'; readonly tenantId: string; readonly databaseId: string }
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
-  | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string };
+  | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string }
+  | {
+      readonly operation: 'clone';
+      readonly tenantId: string;
+      readonly sourceTenantId: string;
+      readonly backupId: string;
+    };
 
 /**
  * Each step's Lambda timeout where the default (60 s: a Data API statement gives up at 45 s) is too
@@ -206,6 +195,7 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
           { Variable: '$.operation', StringEquals: 'offboard', Next: 'PlanTenantOffboarding' },
           { Variable: '$.operation', StringEquals: 'upgradeModule', Next: 'PlanModuleUpgrade' },
           { Variable: '$.operation', StringEquals: 'backup', Next: 'PlanBackup' },
+          { Variable: '$.operation', StringEquals: 'clone', Next: 'CloneBackupPlan' },
         ],
         Default: 'UnknownOperation',
       },
@@ -361,10 +351,11 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Error: 'BackupFailed',
         Cause: 'The backup failed; its objects were deleted',
       },
+      ...cloneStates(task, BACKUP_CONCURRENCY),
       UnknownOperation: {
         Type: 'Fail',
         Error: 'UnknownOperation',
-        Cause: 'operation must be provision, dropDatabase, offboard, upgradeModule or backup',
+        Cause: 'operation must be provision, dropDatabase, offboard, upgradeModule, backup or clone',
       },
     },
   };

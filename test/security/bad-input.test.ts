@@ -607,6 +607,7 @@ describe('bad input', () => {
       closeUsageMonth: undefined,
       restoreBackup: { databaseId },
       createBackup: {},
+      cloneTenant: { name: 'Never cloned', include: [] },
     };
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.map((route) => route.operationId).sort()).toEqual(Object.keys(bodies).sort());

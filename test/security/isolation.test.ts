@@ -73,6 +73,7 @@ const bodySamples: Record<string, () => unknown> = {
   setTenantParent: () => ({ parentId: null }),
   restoreBackup: () => ({ databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   createBackup: () => ({}),
+  cloneTenant: () => ({ name: `Cloned by B ${randomUUID().slice(0, 6)}` }),
 };
 
 /**

@@ -59,8 +59,17 @@ function guaranteedWaitSeconds(retrier: Retrier): number {
 describe('the saga definition’s retries', () => {
   const all = tasks(definition as unknown as Machine);
 
-  it('has a Task state for every step (the checks below cover them all)', () => {
-    expect(new Set(all.map(([name]) => name))).toEqual(new Set(Object.keys(provisioningSteps)));
+  it('has a Task state for every step, and every Task runs a step (the checks below cover them all)', () => {
+    const resources = all.map(([, state]) =>
+      String((state as { Resource?: unknown }).Resource)
+        .split(':')
+        .pop(),
+    );
+    expect(new Set(resources)).toEqual(new Set(Object.keys(provisioningSteps)));
+    // A state named after a step runs that step; the clone's copies are named apart (unique names).
+    for (const [name, state] of all) {
+      if (name in provisioningSteps) expect((state as { Resource?: string }).Resource).toContain(`:${name}`);
+    }
   });
 
   it.each(all)(

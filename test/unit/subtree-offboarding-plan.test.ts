@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SubtreeMember } from '#shared/control/tenant-paths';
-import { InvalidProvisioningRequest, planTenantOffboarding, type SagaDeps } from '#shared/provisioning/saga';
+import { planTenantOffboarding } from '#shared/provisioning/offboarding';
+import { InvalidProvisioningRequest, type SagaDeps } from '#shared/provisioning/saga';
 import { OFFBOARD_CONCURRENCY, provisioningDefinition } from '#shared/workflows/provisioning';
 
 /** The deps planTenantOffboarding reads: the subtree, as TenantHierarchy.subtree answers it (deepest first). */

@@ -1,0 +1,27 @@
+/** The saga's steps and the handler entry of each (shared/workflows/provisioning.ts defines the machine). */
+export const provisioningSteps = {
+  PlaceDatabase: 'provisioning/place-database',
+  EnsureTenantSecret: 'provisioning/ensure-tenant-secret',
+  CreateRoleAndDatabase: 'provisioning/create-role-and-database',
+  ApplyBaselineSchema: 'provisioning/apply-baseline-schema',
+  RestoreDatabase: 'provisioning/restore-database',
+  ActivateDatabase: 'provisioning/activate-database',
+  CompensateProvisioning: 'provisioning/compensate-provisioning',
+  RecordProvisioningFailure: 'provisioning/record-provisioning-failure',
+  DropDatabase: 'provisioning/drop-database',
+  PlanTenantOffboarding: 'provisioning/plan-tenant-offboarding',
+  OffboardTenant: 'provisioning/offboard-tenant',
+  PlanModuleUpgrade: 'provisioning/plan-module-upgrade',
+  LoadModuleUpgradeWave: 'provisioning/load-module-upgrade-wave',
+  UpgradeModuleDatabase: 'provisioning/upgrade-module-database',
+  RecordModuleUpgradeFailure: 'provisioning/record-module-upgrade-failure',
+  FinishModuleUpgrade: 'provisioning/finish-module-upgrade',
+  PlanBackup: 'provisioning/plan-backup',
+  BackupDatabase: 'provisioning/backup-database',
+  FinishBackup: 'provisioning/finish-backup',
+  FailBackup: 'provisioning/fail-backup',
+  PlanClone: 'provisioning/plan-clone',
+  FinishClone: 'provisioning/finish-clone',
+  CompensateClone: 'provisioning/compensate-clone',
+} as const;
+export type ProvisioningStep = keyof typeof provisioningSteps;
