@@ -9,6 +9,7 @@ import { stagePolicy } from '#infra/stage-policy';
 import { RECORDS_QUEUE_DELIVERY, VISIBILITY_TIMEOUT_FACTOR } from '#shared/events/delivery-policy';
 import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { firstMessageAlarm, tlsOnlyStatement } from '../support/queue-assertions.ts';
 
 interface Resource {
@@ -161,7 +162,8 @@ describe('EventsStack', () => {
     // Per subscription: its queue, the rule's dead-letter queue and the failed-messages queue; for
     // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job;
     // and the route functions' telemetry dead-letter queue.
-    expect(queues).toHaveLength(3 * subscriptions.length + 1 + 2 + 1);
+    const jobs = Object.keys(RECORD_JOB_HANDLERS).length;
+    expect(queues).toHaveLength(3 * subscriptions.length + 1 + jobs + 1);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     for (const [queueId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled, queueId).toBe(true);
