@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/constructs/tenantry-function';
 import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
+import { measureClone } from './clone.ts';
 import { measurePlatform } from './platform.ts';
 import { type Figure, writeReport } from './report.ts';
 
@@ -54,6 +55,12 @@ try {
       `figure 9b: the same engine through the Data API stand-in, ${throughDataApi.toLocaleString('en')} rows`,
     );
     figures.push(...(await measureBackupsThroughDataApi(work, { rows: throughDataApi }, progress)));
+  }
+  if (!values.only || values.only === 'clone') {
+    // Issue 17: "clone time of a tenant with 100,000 rows"; --quick clones 20 000.
+    const rows = values.quick ? 20_000 : 100_000;
+    progress(`figure 10: cloning a tenant of ${rows.toLocaleString('en')} rows`);
+    figures.push(...(await measureClone(work, { rows }, progress)));
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

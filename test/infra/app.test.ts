@@ -38,6 +38,7 @@ describe('the CDK app', () => {
       'Tenantry-qa-ApiFunctions-Records',
       'Tenantry-qa-ApiFunctions-Data',
       'Tenantry-qa-ApiFunctions-Bulk',
+      'Tenantry-qa-ApiFunctions-Backups',
       'Tenantry-qa-Api',
     ]);
     expect(built.app.node.children.filter((child) => Stack.isStack(child))).toHaveLength(stacks.length);

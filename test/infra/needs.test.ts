@@ -188,6 +188,8 @@ describe('grants derived from declared needs', () => {
       .sort();
     expect(readers).toEqual([
       'ops/migrate-control-db',
+      // A failed clone's databases and role are dropped as a failed provisioning's are.
+      'provisioning/compensate-clone',
       'provisioning/compensate-provisioning',
       'provisioning/create-role-and-database',
       'provisioning/drop-database',

@@ -96,7 +96,7 @@ describe('the partition of the route functions over stacks', () => {
     const grown = {
       ...routeGroups,
       core: { ...routeGroups.core, addedToCore: routeOf('tenants/added-to-core', '/added') },
-      backups: { listBackups: routeOf('backups/list-backups', '/tenants/{tenantId}/backups') },
+      analytics: { getAnalytics: routeOf('platform/get-analytics', '/platform/analytics') },
     };
 
     // Act
@@ -105,7 +105,7 @@ describe('the partition of the route functions over stacks', () => {
     // Assert
     for (const [handler, group] of before) expect(after.get(handler), handler).toBe(group);
     expect(after.get('tenants/added-to-core')).toBe('core');
-    expect(after.get('backups/list-backups')).toBe('backups');
+    expect(after.get('platform/get-analytics')).toBe('analytics');
   });
 
   it('refuses a handler whose routes are in two groups (a function lives in one stack)', () => {

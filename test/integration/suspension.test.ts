@@ -88,6 +88,7 @@ describe('tenant suspension', () => {
       rowId: '1',
       moduleId: 'billing',
       invitationId: 'no-such-invitation',
+      backupId: 'b_aaaaaaaaaaaaaaaa',
     };
   });
 

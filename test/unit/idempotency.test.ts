@@ -315,7 +315,9 @@ describe('idempotent routes in the route table', () => {
     expect(posts.filter((route) => !route.idempotent).map((route) => route.operationId)).toEqual([]);
     expect(idempotent.map((route) => route.operationId).sort()).toEqual(
       [
+        'cloneTenant',
         'closeUsageMonth',
+        'createBackup',
         'createDatabase',
         'createRole',
         'createTable',
@@ -325,6 +327,7 @@ describe('idempotent routes in the route table', () => {
         'insertRows',
         'inviteMember',
         'registerTenant',
+        'restoreBackup',
         'startModuleUpgrade',
       ].sort(),
     );
