@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseBackup, TableBackup } from '#shared/backups/manifest';
+import { MIGRATIONS_TABLE } from '#shared/backups/restore-database';
 import { moduleOfComment } from '#shared/data/catalog';
 import type { ClonePart } from '#shared/tenancy/clone';
-
-/** The platform's table of applied schema versions (the baseline's and each module's). */
-const MIGRATIONS_TABLE = 'tenantry_migrations';
 
 /** The sha256 of no NDJSON at all: what an empty table's dump hashes to. */
 const EMPTY_SHA256 = createHash('sha256').digest('hex');

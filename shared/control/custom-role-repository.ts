@@ -31,6 +31,18 @@ export class CustomRoleRepository {
     return { ...page, items: page.items.map(({ sortName: _sortName, ...role }) => role) };
   }
 
+  /** Every custom role of the tenant, page after page (a plan bounds how many it has). */
+  async allOf(tenantId: string): Promise<CustomRoleRecord[]> {
+    const roles: CustomRoleRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(tenantId, 100, cursor);
+      roles.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return roles;
+  }
+
   async get(tenantId: string, roleId: string): Promise<CustomRoleRecord | null> {
     const [row] = await this.sql.query<CustomRoleRecord & Record<string, unknown>>(
       `select ${CUSTOM_ROLE_COLUMNS}

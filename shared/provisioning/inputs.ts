@@ -17,7 +17,9 @@ export const restoreStepInput = databaseStepInput.extend({ restore: restoreReque
 export const tenantStepInput = z.object({ tenantId: z.string().regex(TENANT_ID_PATTERN) });
 
 /** A Catch's error output (`{Error, Cause}`), kept beside the state's input by `ResultPath`. */
-const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
+export const caughtError = z
+  .object({ Error: z.string().optional(), Cause: z.string().optional() })
+  .optional();
 
 export const compensationInput = databaseStepInput.extend({
   error: caughtError,

@@ -23,6 +23,7 @@ import { ModuleRegistry } from '#shared/modules/registry';
 import type { BackupStore } from '#shared/ports/backup-store';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
+import { caughtError } from '#shared/provisioning/inputs';
 import { tenantLimits } from '#shared/tenancy/quotas';
 
 /**
@@ -61,7 +62,6 @@ export const finishBackupInput = backupStepInput.extend({
   plan: z.object({ databases: z.array(z.object({ databaseId: z.string().regex(DATABASE_ID_PATTERN) })) }),
 });
 
-const caughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 export const failBackupInput = backupStepInput.extend({ error: caughtError });
 
 /** A backup that can no longer be taken as asked (a database went away, the backup is not running). */
@@ -154,18 +154,6 @@ export async function backupOneDatabase(
   };
 }
 
-/** Custom roles, every page of them. */
-async function customRolesOf(roles: CustomRoleRepository, tenantId: string) {
-  const out: Record<string, unknown>[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await roles.list(tenantId, 100, cursor);
-    for (const role of page.items) out.push({ id: role.id, name: role.name, permissions: role.permissions });
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
-}
-
 /**
  * Step 3: the tenant's configuration from the control database (settings, enabled modules per
  * database backed up, custom roles), the manifest written LAST (a backup without one is not
@@ -203,7 +191,11 @@ export async function finishBackup(
     databases,
     settings: tenant.settings,
     modules,
-    roles: await customRolesOf(deps.customRoles, tenantId),
+    roles: (await deps.customRoles.allOf(tenantId)).map(({ id, name, permissions }) => ({
+      id,
+      name,
+      permissions,
+    })),
   };
   await deps.store.put(tenantId, manifestKey(backupId), encodeManifest(manifest));
   const bytes = manifestBytes(manifest);

@@ -7,7 +7,6 @@ import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newBackupId, newDatabaseId, newRoleId, newTenantId } from '#shared/control/ids';
 import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import { TenantRepository } from '#shared/control/tenant-repository';
-import type { Permission } from '#shared/domain/permissions';
 import { effectiveLimits, type Limits } from '#shared/domain/plans';
 import { Conflict, QuotaExceeded } from '#shared/errors';
 import type { SqlRunner } from '#shared/ports/sql';
@@ -54,19 +53,6 @@ const startClone = (
     sourceTenantId: clone.sourceTenantId,
     backupId: clone.backupId,
   } satisfies CloneInput);
-
-/** Every custom role of the source, in pages (a plan bounds how many a tenant has). */
-async function rolesOf(sql: SqlRunner, tenantId: string) {
-  const repository = new CustomRoleRepository(sql);
-  const roles: { name: string; permissions: Permission[] }[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await repository.list(tenantId, 100, cursor);
-    roles.push(...page.items.map((role) => ({ name: role.name, permissions: [...role.permissions] })));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return roles;
-}
 
 /**
  * The databases a clone copies: every one of the source that is active. One being made, restored
@@ -144,7 +130,9 @@ export async function cloneTenant(
   if (source?.status !== 'active') throw new Conflict('The tenant is not active');
   const include = new Set(request.include);
   const databases = databasesToCopy(await deps.databases.ofTenant(sourceTenantId));
-  const roles = include.has('roles') ? await rolesOf(deps.control, sourceTenantId) : [];
+  const roles = include.has('roles')
+    ? await new CustomRoleRepository(deps.control).allOf(sourceTenantId)
+    : [];
   const tenantId = newTenantId();
   const backupId = newBackupId();
   const tenant = await deps.control.transaction(async (tx) => {
@@ -186,7 +174,7 @@ export async function cloneTenant(
     }
     const customRoles = new CustomRoleRepository(tx);
     for (const role of roles) {
-      await customRoles.save(tenantId, newRoleId(), role.name, role.permissions, 'create');
+      await customRoles.save(tenantId, newRoleId(), role.name, [...role.permissions], 'create');
     }
     if (idempotencyKey) {
       await tx.execute(
