@@ -131,6 +131,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     description: description('tenant provisioning workflow'),
     cluster: stateful.cluster,
     controlAppSecret: stateful.controlAppSecret,
+    poolAppSecret: stateful.poolAppSecret,
     eventBus: stateful.eventBus,
     exportsBucket: stateful.exportsBucket,
     backupsKey: stateful.backupsKey,

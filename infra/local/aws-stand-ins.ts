@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CONTROL_APP_USER } from '#shared/control/application-role';
+import { POOL_APP_USER } from '#shared/provisioning/names';
 import type { Stops } from './boot.ts';
 import { ensureAuroraMaster, MASTER_USER, type MasterCredentials } from './engines/aurora-master.ts';
 import { type DataApiHandle, startDataApi } from './engines/data-api/index.ts';
@@ -24,6 +25,8 @@ export interface AwsStandIns {
   readonly masterSecretArn: string;
   /** The control database application role's secret (`CONTROL_SECRET_ARN`). */
   readonly controlSecretArn: string;
+  /** The pool login role's secret (`POOL_SECRET_ARN`; the migrator makes the role). */
+  readonly poolSecretArn: string;
   readonly master: MasterCredentials;
 }
 
@@ -41,6 +44,8 @@ export const localClusterArn = (stage: string) =>
 export const masterSecretName = (stage: string) => `tenantry/${stage}/cluster/master`;
 /** As the CDK app names it (`ControlAppSecret`, infra/stacks/stateful-stack.ts). */
 export const controlSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
+/** As the CDK app names it (`PoolAppSecret`, infra/stacks/stateful-stack.ts). */
+export const poolSecretName = (stage: string) => `tenantry/${stage}/cluster/pool-app`;
 
 /**
  * A database user's secret, made on the first start with a new password as RDS (the master's) or
@@ -105,6 +110,11 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     username: CONTROL_APP_USER,
     description: 'The control database application role (as the CDK app generates it)',
   });
+  const poolSecret = await clusterSecret(secretsManager, postgres, {
+    name: poolSecretName(stage),
+    username: POOL_APP_USER,
+    description: 'The pool login role of pooled tenants (as the CDK app generates it)',
+  });
   const master = await ensureAuroraMaster(postgres.connectionString('postgres'), secret.password);
   const clusterArn = localClusterArn(stage);
   const dataApi = await startDataApi({
@@ -122,6 +132,7 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     clusterArn,
     masterSecretArn: secret.arn,
     controlSecretArn: controlSecret.arn,
+    poolSecretArn: poolSecret.arn,
     master,
   };
 }

@@ -23,6 +23,7 @@ import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
 import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
+import { POOL_SETUP_VERSION } from '#shared/provisioning/pool';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -50,6 +51,8 @@ export interface ProvisioningStackProps extends StackProps {
   readonly cluster: rds.DatabaseCluster;
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
+  /** The pool login role's secret (Stateful stack): pooled tenants' statements are sent with it. */
+  readonly poolAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
   /**
    * The plan catalogue (`TENANT_PLANS`, JSON) of the steps that declare `plans`: FinishBackup
@@ -94,6 +97,7 @@ export class ProvisioningStack extends Stack {
       stage: props.stage,
       cluster: props.cluster,
       controlAppSecret: props.controlAppSecret,
+      poolAppSecret: props.poolAppSecret,
       tenantAccessRole: this.tenantAccessRole,
       eventBus: props.eventBus,
       ...(props.exportsBucket ? { exportsBucket: props.exportsBucket } : {}),
@@ -182,7 +186,11 @@ export class ProvisioningStack extends Stack {
       // a handler that never answers would block the stack that long. The migrator gives up at
       // 5 minutes; 10 leave the framework time to report it.
       serviceTimeout: Duration.minutes(10),
-      properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
+      properties: {
+        version: String(Math.max(...controlMigrations.map((m) => m.version))),
+        // Changed when what the migrator sets up on the clusters besides the migrations changes.
+        clusterSetup: POOL_SETUP_VERSION,
+      },
     });
   }
 
@@ -219,6 +227,16 @@ export class ProvisioningStack extends Stack {
             [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`,
           },
         },
+      }),
+    );
+    // A pooled tenant's statements are sent with the pool login role's secret, the same for every
+    // pooled tenant: below the application, what keeps them apart is PostgreSQL's roles, not IAM
+    // (docs/isolation-modes.md).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadPoolSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [props.poolAppSecret.secretArn],
       }),
     );
     role.addToPrincipalPolicy(

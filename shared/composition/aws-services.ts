@@ -38,6 +38,8 @@ const masterSchema = z.object({
 const clusterSchema = z.object({
   CLUSTER_ARN: configFields.arn,
   CLUSTER_SECRET_ARN: configFields.arn.optional(),
+  // The pool login role's secret (pooled tenants): given with the master's (clusterAdmin).
+  POOL_SECRET_ARN: configFields.arn.optional(),
   // Tenant statements go through sessions of this role, tagged with the tenant (tenantData).
   TENANT_ACCESS_ROLE_ARN: configFields.arn.optional(),
 });
@@ -110,6 +112,7 @@ export function awsServices(
           id: 'primary',
           resourceArn: config.CLUSTER_ARN,
           ...(config.CLUSTER_SECRET_ARN ? { masterSecretArn: config.CLUSTER_SECRET_ARN } : {}),
+          ...(config.POOL_SECRET_ARN ? { poolSecretArn: config.POOL_SECRET_ARN } : {}),
         },
       ];
       const roleArn = config.TENANT_ACCESS_ROLE_ARN;
@@ -134,14 +137,21 @@ export function awsServices(
       // As DataApiClusters answers them, without importing it for the synchronous questions.
       const clusters: DatabaseClusters = {
         ids: () => pool.map((c) => c.id),
-        admin: (clusterId) => {
+        admin: (clusterId, database = 'postgres') => {
           const cluster = clusterOf(clusterId);
           if (!cluster.masterSecretArn) {
             throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', [
               'CLUSTER_SECRET_ARN',
             ]);
           }
-          return dataApiRunner(cluster.resourceArn, cluster.masterSecretArn, 'postgres');
+          return dataApiRunner(cluster.resourceArn, cluster.masterSecretArn, database);
+        },
+        poolSecretOf: (clusterId) => {
+          const cluster = clusterOf(clusterId);
+          if (!cluster.poolSecretArn) {
+            throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
+          }
+          return cluster.poolSecretArn;
         },
         asTenant: (access) => made.asTenant(access),
         release: (database) => made.release(database),

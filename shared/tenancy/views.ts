@@ -10,6 +10,7 @@ export const toTenantView = (tenant: TenantRecord) => ({
   settings: tenant.settings,
   enabledModules: tenant.enabledModules,
   plan: tenant.plan,
+  isolation: tenant.isolation,
   parentId: tenant.parentId,
   path: pathIds(tenant.path),
   inheritAccess: tenant.inheritAccess,
@@ -22,6 +23,7 @@ export const toTenantSummary = (tenant: TenantRecord) => ({
   name: tenant.name,
   status: tenant.status,
   plan: tenant.plan,
+  isolation: tenant.isolation,
   parentId: tenant.parentId,
   createdAt: tenant.createdAt,
 });
