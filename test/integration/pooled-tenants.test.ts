@@ -1,6 +1,9 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
+import { localFunctionName } from '#infra/local/local-functions';
 import { POOL_APP_USER, POOL_DATABASE } from '#shared/provisioning/names';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { type Actor, eventually, newActor } from '../support/actors.ts';
 import { POOLED_TEST_PLAN } from '../support/platform-process.ts';
 import { dataApiRunner, errorOf, expectStatus, withPg } from '../support/tenancy.ts';
@@ -293,6 +296,40 @@ describe('pooled tenants', () => {
     expect((await rowsOf(clone.id, cloneDb?.id as string)).map((row) => row.body)).toEqual(
       original.map((row) => row.body),
     );
+  });
+
+  it("measures a pooled tenant's storage by its schema, run as the scheduled job", async () => {
+    const lambda = new LambdaClient({
+      region: info.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      endpoint: info.endpoints.lambda,
+      maxAttempts: 1,
+    });
+    const answer = await lambda
+      .send(new InvokeCommand({ FunctionName: localFunctionName(RECORD_JOB_HANDLERS.storageSnapshot) }))
+      .finally(() => lambda.destroy());
+    expect(answer.FunctionError).toBeUndefined();
+    const today = new Date().toISOString().slice(0, 10);
+    const usageOf = async (owner: Actor, tenantId: string) => {
+      const response = await eventually(
+        () =>
+          owner.call(
+            'GET',
+            `/tenants/${tenantId}/usage?resourceType=storage_bytes&from=${today}&to=${today}`,
+          ),
+        (r) => ((r.body as { items?: unknown[] }).items ?? []).length > 0,
+      );
+      return (expectStatus(response, 200).body as { items: { quantity: number }[] }).items[0]?.quantity ?? 0;
+    };
+    const [bytesA, bytesB] = [await usageOf(ownerA, a.tenantId), await usageOf(ownerB, b.tenantId)];
+    // Its own tables only: a few pages each, far below the shared pool database's size.
+    const poolBytes = await withPg(info, POOL_DATABASE, async (pg) =>
+      Number((await pg.query('select pg_database_size(current_database()) as n')).rows[0].n),
+    );
+    for (const bytes of [bytesA, bytesB]) {
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(poolBytes / 4);
+    }
   });
 
   it('offboarding drops the schema and the role, and leaves the other pooled tenants be', async () => {
