@@ -1,10 +1,9 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import { localFunctionName } from '#infra/local/local-functions';
 import { POOL_APP_USER, POOL_DATABASE } from '#shared/provisioning/names';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { type Actor, eventually, newActor } from '../support/actors.ts';
+import { invokeLocalFunction } from '../support/local-jobs.ts';
 import { POOLED_TEST_PLAN } from '../support/platform-process.ts';
 import { dataApiRunner, errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { placementOf, tenantWithDatabase } from '../support/tenant-data.ts';
@@ -299,16 +298,8 @@ describe('pooled tenants', () => {
   });
 
   it("measures a pooled tenant's storage by its schema, run as the scheduled job", async () => {
-    const lambda = new LambdaClient({
-      region: info.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      endpoint: info.endpoints.lambda,
-      maxAttempts: 1,
-    });
-    const answer = await lambda
-      .send(new InvokeCommand({ FunctionName: localFunctionName(RECORD_JOB_HANDLERS.storageSnapshot) }))
-      .finally(() => lambda.destroy());
-    expect(answer.FunctionError).toBeUndefined();
+    const answer = await invokeLocalFunction(info, RECORD_JOB_HANDLERS.storageSnapshot);
+    expect(answer.error).toBeUndefined();
     const today = new Date().toISOString().slice(0, 10);
     const usageOf = async (owner: Actor, tenantId: string) => {
       const response = await eventually(
