@@ -6,6 +6,7 @@ import { repoRoot } from '#infra/constructs/tenantry-function';
 import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measureClone } from './clone.ts';
+import { measureConnectionSlots } from './connection-slots.ts';
 import { measurePlatform } from './platform.ts';
 import { measurePool } from './pool.ts';
 import { type Figure, writeReport } from './report.ts';
@@ -68,6 +69,16 @@ try {
     const requests = values.quick ? 200 : 1_000;
     progress(`figure 11: rows pages of a pooled tenant against a silo one, ${requests} each`);
     figures.push(...(await measurePool(work, { rows: 5_000, requests }, progress)));
+  }
+  if (!values.only || values.only === 'slots') {
+    // Issue 18: tenants per server before its connection slots run out, silo vs pool.
+    progress('figure 12: connection slots, silo against pool, max_connections 60');
+    figures.push(
+      ...(await measureConnectionSlots(
+        { maxConnections: 60, steps: [10, 25, 50, 100, 200], seconds: values.quick ? 1 : 3 },
+        progress,
+      )),
+    );
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

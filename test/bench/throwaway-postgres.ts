@@ -82,7 +82,10 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
 }
 
 /** initdb + postgres in a new temporary folder; the caller must `stop()` it (in a `finally`). */
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+export async function startThrowawayPostgres(
+  /** Settings over the lean ones (`max_connections` for the connection-slots figure). */
+  extraSettings: Readonly<Record<string, string>> = {},
+): Promise<ThrowawayPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tenantry-pg15-'));
   const dataDir = path.join(dir, 'data');
   const owner = await serverUser();
@@ -111,7 +114,10 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
       asServer,
     );
-    const settings = Object.entries(SERVER_SETTINGS).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+    const settings = Object.entries({ ...SERVER_SETTINGS, ...extraSettings }).flatMap(([key, value]) => [
+      '-c',
+      `${key}=${value}`,
+    ]);
     server = spawn(
       path.join(PG15_BIN, 'postgres'),
       ['-D', dataDir, '-p', String(SOCKET_PORT), '-k', dir, ...settings],
