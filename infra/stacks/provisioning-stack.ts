@@ -19,8 +19,10 @@ import {
   tenantSecretsArn,
 } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { TenantCluster } from '#infra/stacks/stateful-stack';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
+import { DEFAULT_CLUSTER_CAPACITY, PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
 import {
@@ -48,6 +50,11 @@ export interface ProvisioningStackProps extends StackProps {
   /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
   readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
+  /**
+   * Every cluster, `primary` first, with its registry settings (the migrator records them).
+   * @default - `cluster` alone, as `primary`
+   */
+  readonly clusters?: readonly TenantCluster[];
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
@@ -93,6 +100,7 @@ export class ProvisioningStack extends Stack {
     const resources: NeedResources = {
       stage: props.stage,
       cluster: props.cluster,
+      ...(props.clusters ? { clusters: props.clusters } : {}),
       controlAppSecret: props.controlAppSecret,
       tenantAccessRole: this.tenantAccessRole,
       eventBus: props.eventBus,
@@ -182,7 +190,17 @@ export class ProvisioningStack extends Stack {
       // a handler that never answers would block the stack that long. The migrator gives up at
       // 5 minutes; 10 leave the framework time to report it.
       serviceTimeout: Duration.minutes(10),
-      properties: { version: String(Math.max(...controlMigrations.map((m) => m.version))) },
+      properties: {
+        version: String(Math.max(...controlMigrations.map((m) => m.version))),
+        // The cluster registry's configuration: a change runs the migrator, which syncs it.
+        clusters: JSON.stringify(
+          (
+            props.clusters ?? [
+              { id: PRIMARY_CLUSTER_ID, name: PRIMARY_CLUSTER_ID, capacity: DEFAULT_CLUSTER_CAPACITY },
+            ]
+          ).map(({ id, name, capacity }) => ({ id, name, capacity })),
+        ),
+      },
     });
   }
 
@@ -225,7 +243,7 @@ export class ProvisioningStack extends Stack {
       new iam.PolicyStatement({
         sid: 'TenantDataApi',
         actions: [...DATA_API_ACTIONS],
-        resources: [props.cluster.clusterArn],
+        resources: (props.clusters ?? [{ cluster: props.cluster }]).map(({ cluster }) => cluster.clusterArn),
       }),
     );
     return role;
