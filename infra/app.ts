@@ -140,6 +140,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     cluster: stateful.cluster,
     clusters: stateful.clusters,
     controlAppSecret: stateful.controlAppSecret,
+    poolAppSecret: stateful.poolAppSecret,
     eventBus: stateful.eventBus,
     exportsBucket: stateful.exportsBucket,
     backupsKey: stateful.backupsKey,

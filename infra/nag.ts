@@ -208,6 +208,14 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'password from this secret each time it runs, so rotating is: put a new secret value, run ' +
       'the migrator (docs/identity-and-access.md). The master secret is rotated by RDS itself.',
   );
+  acknowledge(
+    stateful.poolAppSecret,
+    'AwsSolutions-SMG4',
+    'As for the control application secret: rotation needs a Lambda inside the VPC, which has ' +
+      'isolated subnets only and no function in it. The migrator sets tenantry_pool_app’s password ' +
+      'on every cluster from this secret each time it runs, so rotating is: put a new secret value, ' +
+      'run the migrator (docs/isolation-modes.md).',
+  );
   const migrator = provisioning.controlMigrationsProvider.onEventHandler.node.defaultChild as CfnResource;
   acknowledge(
     provisioning.controlMigrationsProviderRole,

@@ -1,7 +1,11 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { functionHandler } from '#shared/composition/handler';
 import type { Services } from '#shared/composition/services';
-import { type ApplicationRoleCredentials, ensureApplicationRole } from '#shared/control/application-role';
+import {
+  type ApplicationRoleCredentials,
+  ensureApplicationRole,
+  passwordLiteral,
+} from '#shared/control/application-role';
 import { ClusterRegistry } from '#shared/control/cluster-registry';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
@@ -9,13 +13,15 @@ import { logger } from '#shared/core/logger';
 import { type ClusterSetting, clusterRegistryPropertySchema } from '#shared/domain/clusters';
 import { ConfigError } from '#shared/errors';
 import { DatabaseResuming } from '#shared/ports/sql';
+import { ensurePool } from '#shared/provisioning/pool';
 
 const PHYSICAL_ID = 'tenantry-control-database-migrations';
 
 /**
  * The migrations, as the master (it owns the control schema), then the configured clusters into
  * the registry, then the application role the other functions log in as, its password from its
- * own secret (`CONTROL_SECRET_ARN`).
+ * own secret (`CONTROL_SECRET_ARN`), then the pool login role and pool database of every cluster
+ * (their password from `POOL_SECRET_ARN`).
  */
 async function migrateAndGrant(services: Services, clusters: readonly ClusterSetting[]) {
   const result = await migrate(services.masterControl, controlMigrations);
@@ -29,7 +35,21 @@ async function migrateAndGrant(services: Services, clusters: readonly ClusterSet
     await services.secrets.getSecretValue(controlSecretArn),
   ) as ApplicationRoleCredentials;
   await ensureApplicationRole(services.masterControl, credentials, controlDatabase);
+  await ensurePools(services);
   return result;
+}
+
+/** The pooled tier's login role and database on every cluster (shared/provisioning/pool.ts). */
+async function ensurePools(services: Services) {
+  for (const clusterId of services.clusters.ids()) {
+    const { username, password } = JSON.parse(
+      await services.secrets.getSecretValue(services.clusters.poolSecretOf(clusterId)),
+    ) as ApplicationRoleCredentials;
+    await ensurePool(services.clusters, clusterId, {
+      username,
+      passwordLiteral: passwordLiteral(password, 'The pool secret'),
+    });
+  }
 }
 
 /** A paused Aurora Serverless v2 cluster answers "resuming" for up to about a minute. */

@@ -59,6 +59,8 @@ export interface NeedResources {
   readonly clusters?: readonly NeedCluster[];
   /** The control database's application role secret (`tenantry_app`). */
   readonly controlAppSecret?: secretsmanager.ISecret;
+  /** The pool login role's secret (`tenantry_pool_app`): with the master's, to the clusterAdmin functions. */
+  readonly poolAppSecret?: secretsmanager.ISecret;
   /** The role a function assumes, tagged with a tenant, to reach that tenant's data. */
   readonly tenantAccessRole?: iam.IRole;
   readonly eventBus?: events.IEventBus;
@@ -83,7 +85,7 @@ export interface NeedResources {
 export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   controlDb: ['CLUSTER_ARN', 'CONTROL_SECRET_ARN'],
   tenantData: ['CLUSTER_ARN', 'CLUSTERS', 'TENANT_ACCESS_ROLE_ARN'],
-  clusterAdmin: ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'CLUSTERS', 'CLUSTER_SECRET_ARNS'],
+  clusterAdmin: ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'CLUSTERS', 'CLUSTER_SECRET_ARNS', 'POOL_SECRET_ARN'],
   tenantSecretsCreate: ['TENANT_SECRET_PREFIX'],
   tenantSecretsRead: ['TENANT_SECRET_PREFIX'],
   tenantSecretsDelete: ['TENANT_SECRET_PREFIX'],
@@ -391,6 +393,11 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
     fn.addEnvironment('CLUSTER_SECRET_ARN', masterSecretOf(cluster).secretArn);
     setClusterEnvironment(fn, clusters, true);
+    // The migrator gives the pool login role its password; the saga records the secret's ARN as
+    // a pooled database's (shared/provisioning/pool.ts). One secret: the role has it on every cluster.
+    const pool = required(r.poolAppSecret, 'clusterAdmin', 'pool secret', fn);
+    pool.grantRead(fn.role);
+    fn.addEnvironment('POOL_SECRET_ARN', pool.secretArn);
   },
   tenantSecretsCreate: (fn, r) => {
     fn.role.addToPrincipalPolicy(

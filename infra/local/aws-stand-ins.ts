@@ -9,6 +9,7 @@ import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CONTROL_APP_USER } from '#shared/control/application-role';
 import { PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
+import { POOL_APP_USER } from '#shared/provisioning/names';
 import type { Stops } from './boot.ts';
 import { ensureAuroraMaster, MASTER_USER, type MasterCredentials } from './engines/aurora-master.ts';
 import { type DataApiHandle, startDataApi } from './engines/data-api/index.ts';
@@ -37,6 +38,8 @@ export interface AwsStandIns {
   readonly clusters: readonly LocalCluster[];
   /** The control database application role's secret (`CONTROL_SECRET_ARN`). */
   readonly controlSecretArn: string;
+  /** The pool login role's secret (`POOL_SECRET_ARN`; the migrator makes the role). */
+  readonly poolSecretArn: string;
   readonly master: MasterCredentials;
 }
 
@@ -60,6 +63,8 @@ export const masterSecretName = (stage: string, clusterId = PRIMARY_CLUSTER_ID) 
     : `tenantry/${stage}/cluster/${clusterId}/master`;
 /** As the CDK app names it (`ControlAppSecret`, infra/stacks/stateful-stack.ts). */
 export const controlSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
+/** As the CDK app names it (`PoolAppSecret`, infra/stacks/stateful-stack.ts). */
+export const poolSecretName = (stage: string) => `tenantry/${stage}/cluster/pool-app`;
 
 /**
  * A database user's secret, made on the first start with a new password as RDS (the master's) or
@@ -140,6 +145,11 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     username: CONTROL_APP_USER,
     description: 'The control database application role (as the CDK app generates it)',
   });
+  const poolSecret = await clusterSecret(secretsManager, postgres, {
+    name: poolSecretName(stage),
+    username: POOL_APP_USER,
+    description: 'The pool login role of pooled tenants (as the CDK app generates it)',
+  });
   const [primary, ...others] = clusters;
   if (!primary) throw new Error('No local cluster');
   const endpointOf = (server: PostgresHandle) => ({ host: server.host, port: server.port });
@@ -159,6 +169,7 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     clusterArn: primary.clusterArn,
     masterSecretArn: primary.masterSecretArn,
     controlSecretArn: controlSecret.arn,
+    poolSecretArn: poolSecret.arn,
     master: primary.master,
     clusters,
   };

@@ -77,6 +77,8 @@ export function platformEnvironment({
       Object.fromEntries(standIns.clusters.map((c) => [c.id, c.masterSecretArn])),
     ),
     CONTROL_SECRET_ARN: standIns.controlSecretArn,
+    // The pool login role's (pooled tenants), given with the master's.
+    POOL_SECRET_ARN: standIns.poolSecretArn,
     ...(tenantAccessRoleArn === undefined ? {} : { TENANT_ACCESS_ROLE_ARN: tenantAccessRoleArn }),
     CONTROL_DATABASE,
     USER_POOL_ID: pool.userPoolId,

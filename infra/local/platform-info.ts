@@ -36,6 +36,8 @@ export interface PlatformInfo {
     readonly masterSecretArn: string;
     /** The control database application role's secret (`tenantry_app`). */
     readonly controlSecretArn: string;
+    /** The pool login role's secret (`tenantry_pool_app`, pooled tenants). */
+    readonly poolSecretArn: string;
     readonly database: string;
   };
   readonly secretsManager: { readonly endpoint: string };

@@ -25,6 +25,7 @@ import { controlMigrations } from '#shared/control/migrations';
 import { DEFAULT_CLUSTER_CAPACITY, PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
+import { POOL_SETUP_VERSION } from '#shared/provisioning/pool';
 import {
   type ProvisioningStep,
   provisioningDefinition,
@@ -57,6 +58,8 @@ export interface ProvisioningStackProps extends StackProps {
   readonly clusters?: readonly TenantCluster[];
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
+  /** The pool login role's secret (Stateful stack): pooled tenants' statements are sent with it. */
+  readonly poolAppSecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
   /**
    * The plan catalogue (`TENANT_PLANS`, JSON) of the steps that declare `plans`: FinishBackup
@@ -102,6 +105,7 @@ export class ProvisioningStack extends Stack {
       cluster: props.cluster,
       ...(props.clusters ? { clusters: props.clusters } : {}),
       controlAppSecret: props.controlAppSecret,
+      poolAppSecret: props.poolAppSecret,
       tenantAccessRole: this.tenantAccessRole,
       eventBus: props.eventBus,
       ...(props.exportsBucket ? { exportsBucket: props.exportsBucket } : {}),
@@ -192,6 +196,8 @@ export class ProvisioningStack extends Stack {
       serviceTimeout: Duration.minutes(10),
       properties: {
         version: String(Math.max(...controlMigrations.map((m) => m.version))),
+        // Changed when what the migrator sets up on the clusters besides the migrations changes.
+        clusterSetup: POOL_SETUP_VERSION,
         // The cluster registry's configuration: a change runs the migrator, which syncs it.
         clusters: JSON.stringify(
           (
@@ -237,6 +243,16 @@ export class ProvisioningStack extends Stack {
             [`secretsmanager:ResourceTag/${TENANT_ID_TAG}`]: `\${aws:PrincipalTag/${TENANT_SESSION_TAG}}`,
           },
         },
+      }),
+    );
+    // A pooled tenant's statements are sent with the pool login role's secret, the same for every
+    // pooled tenant: below the application, what keeps them apart is PostgreSQL's roles, not IAM
+    // (docs/isolation-modes.md).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadPoolSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [props.poolAppSecret.secretArn],
       }),
     );
     role.addToPrincipalPolicy(

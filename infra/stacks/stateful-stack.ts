@@ -10,6 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StagePolicy } from '#infra/stage-policy';
 import { type ClusterSetting, DEFAULT_CLUSTER_CAPACITY, PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
+import { POOL_APP_USER } from '#shared/provisioning/names';
 import { type RecordTableSpec, recordTables } from '#shared/records/tables';
 
 /** The control database's application login role (migrations create it; the API uses it). */
@@ -17,6 +18,8 @@ export const CONTROL_APP_USERNAME = 'tenantry_app';
 
 /** Name of the application role's secret: beside the cluster's, under the stage. */
 export const controlAppSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
+/** Name of the pool login role's secret (one for every cluster: the role has it on each). */
+export const poolAppSecretName = (stage: string) => `tenantry/${stage}/cluster/pool-app`;
 
 /** Newest Aurora PostgreSQL 17 minor that aws-cdk-lib 2.276 knows. */
 export const AURORA_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
@@ -70,6 +73,8 @@ export class StatefulStack extends Stack {
    * that declares `controlDb` signs in with, instead of the master.
    */
   readonly controlAppSecret: secretsmanager.ISecret;
+  /** The password of `tenantry_pool_app`, the pool login role of every cluster (pooled tenants). */
+  readonly poolAppSecret: secretsmanager.ISecret;
   readonly auditTable: dynamodb.Table;
   readonly usageTable: dynamodb.Table;
   /** Each tenant's request rate and API calls of the month (issue 15): one update per request. */
@@ -126,6 +131,16 @@ export class StatefulStack extends Stack {
     });
     controlAppSecret.applyRemovalPolicy(dataRemovalPolicy);
     this.controlAppSecret = controlAppSecret;
+
+    // The pooled tier's login role (docs/isolation-modes.md), made like the control one's: the
+    // migrator creates the role on every cluster with this password, and a pooled tenant's
+    // statements are sent with it (read by tenant-scoped sessions of the tenant-access role).
+    const poolAppSecret = new rds.DatabaseSecret(this, 'PoolAppSecret', {
+      username: POOL_APP_USER,
+      secretName: poolAppSecretName(props.stage),
+    });
+    poolAppSecret.applyRemovalPolicy(dataRemovalPolicy);
+    this.poolAppSecret = poolAppSecret;
 
     // Keys and TTL come from the description the local platform creates its tables from too.
     const recordTable = (constructId: string, spec: RecordTableSpec) =>

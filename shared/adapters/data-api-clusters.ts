@@ -14,6 +14,11 @@ export interface ClusterConfig {
    * @default - `admin` fails: this function may not act as the master
    */
   readonly masterSecretArn?: string;
+  /**
+   * The pool login role's secret (docs/isolation-modes.md): given with the master's.
+   * @default - `poolSecretOf` fails
+   */
+  readonly poolSecretArn?: string;
 }
 
 export interface DataApiClustersOptions {
@@ -59,7 +64,7 @@ export class DataApiClusters implements DatabaseClusters {
     return cluster;
   }
 
-  admin(clusterId: string): SqlRunner {
+  admin(clusterId: string, database = 'postgres'): SqlRunner {
     const cluster = this.#cluster(clusterId);
     if (!cluster.masterSecretArn) {
       throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', ['CLUSTER_SECRET_ARN']);
@@ -68,8 +73,16 @@ export class DataApiClusters implements DatabaseClusters {
       client: this.#options.client,
       resourceArn: cluster.resourceArn,
       secretArn: cluster.masterSecretArn,
-      database: 'postgres',
+      database,
     });
+  }
+
+  poolSecretOf(clusterId: string): string {
+    const cluster = this.#cluster(clusterId);
+    if (!cluster.poolSecretArn) {
+      throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
+    }
+    return cluster.poolSecretArn;
   }
 
   async asTenant(access: TenantDatabaseAccess): Promise<SqlRunner> {

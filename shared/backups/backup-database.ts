@@ -13,7 +13,7 @@ async function tablesOf(tx: SqlRunner): Promise<string[]> {
   const rows = await tx.query<{ name: string }>(
     `select c.relname as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r'
+      where n.nspname = current_schema() and c.relkind = 'r'
       order by c.relname collate "C"`,
   );
   return rows.map((row) => row.name);

@@ -62,7 +62,7 @@ export const databaseIn = (manifest: BackupManifest, databaseId: string): Databa
 async function tableExists(sql: SqlRunner, name: string): Promise<boolean> {
   const rows = await sql.query(
     `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r' and c.relname = :name`,
+      where n.nspname = current_schema() and c.relkind = 'r' and c.relname = :name`,
     { name },
   );
   return rows.length > 0;
@@ -88,7 +88,7 @@ async function foreignKeyCount(sql: SqlRunner): Promise<number> {
   const [row] = await sql.query<{ count: number }>(
     `select count(*)::int as count from pg_constraint con
        join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and con.contype = 'f'`,
+      where n.nspname = current_schema() and con.contype = 'f'`,
   );
   return row?.count ?? 0;
 }

@@ -121,7 +121,7 @@ select c.relname as name,
                    ty.typname in ('json', 'jsonb', '_json', '_jsonb') as jsonish
               from pg_attribute at join pg_type ty on ty.oid = at.atttypid
              where at.attrelid = c.oid and at.attnum > 0 and not at.attisdropped) a) cols
- where n.nspname = 'public' and c.relkind = 'r' and c.relname = :table`;
+ where n.nspname = current_schema() and c.relkind = 'r' and c.relname = :table`;
 
 interface RawDdl {
   name: string;

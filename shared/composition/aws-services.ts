@@ -44,6 +44,8 @@ const clusterSchema = z.object({
   // master secret's: the CDK app sets them from its `clusters` context (docs/clusters.md).
   CLUSTERS: clustersEnvSchema.optional(),
   CLUSTER_SECRET_ARNS: clustersEnvSchema.optional(),
+  // The pool login role's secret (pooled tenants): given with the master's (clusterAdmin).
+  POOL_SECRET_ARN: configFields.arn.optional(),
   // Tenant statements go through sessions of this role, tagged with the tenant (tenantData).
   TENANT_ACCESS_ROLE_ARN: configFields.arn.optional(),
 });
@@ -133,14 +135,21 @@ export function awsServices(
       // As DataApiClusters answers them, without importing it for the synchronous questions.
       const clusters: DatabaseClusters = {
         ids: () => pool.map((c) => c.id),
-        admin: (clusterId) => {
+        admin: (clusterId, database = 'postgres') => {
           const cluster = clusterOf(clusterId);
           if (!cluster.masterSecretArn) {
             throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', [
               'CLUSTER_SECRET_ARN',
             ]);
           }
-          return dataApiRunner(cluster.resourceArn, cluster.masterSecretArn, 'postgres');
+          return dataApiRunner(cluster.resourceArn, cluster.masterSecretArn, database);
+        },
+        poolSecretOf: (clusterId) => {
+          const cluster = clusterOf(clusterId);
+          if (!cluster.poolSecretArn) {
+            throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
+          }
+          return cluster.poolSecretArn;
         },
         asTenant: (access) => made.asTenant(access),
         release: (database) => made.release(database),

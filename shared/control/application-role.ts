@@ -22,10 +22,10 @@ const APPLICATION_ROLE_LOCK = 7_262_901;
  * A password as a SQL string literal: DDL takes no bind parameters. Quotes are doubled; control
  * characters (never in a generated password) are refused rather than escaped.
  */
-function passwordLiteral(password: string): string {
+export function passwordLiteral(password: string, secret = 'The control application secret'): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
   if (password.length < 8 || /[\u0000-\u001f\u007f]/.test(password)) {
-    throw new Error('The control application secret holds no usable password');
+    throw new Error(`${secret} holds no usable password`);
   }
   return `'${password.replaceAll("'", "''")}'`;
 }

@@ -25,6 +25,12 @@ export type ClusterWithLoad = ClusterRecord & ClusterLoad;
 
 const COLUMNS = `id, name, state, capacity, created_at as "createdAt", updated_at as "updatedAt"`;
 
+/**
+ * A pooled database: a schema inside the cluster's pool database (`schema_name`, docs/isolation-modes.md),
+ * not a database of its own.
+ */
+const POOLED = 'schema_name is not null';
+
 /** Being made, restored or in use: what occupies a cluster (a failed or dropped one does not). */
 const LIVE = `status in ('provisioning', 'restoring', 'active')`;
 
@@ -94,7 +100,7 @@ export class ClusterRegistry {
          from clusters c
          left join (select cluster_id,
                            count(distinct tenant_id) as tenants,
-                           count(*) filter (where ${POOLED} is not true) as databases,
+                           count(*) filter (where not (${POOLED})) as databases,
                            count(*) filter (where ${POOLED}) as pool_databases
                       from tenant_databases where ${LIVE} and cluster_id is not null group by cluster_id) l
            on l.cluster_id = c.id
@@ -117,9 +123,3 @@ export class ClusterRegistry {
     return row;
   }
 }
-
-/**
- * Whether a database is pooled: a schema inside the cluster's pool database, not a database of its
- * own (`tenant_databases.schema_name`, the pooled tier's). Before that column exists, none is.
- */
-const POOLED = 'false';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { cursorText } from '#shared/control/keyset';
+import type { Isolation } from '#shared/domain/isolation';
 import type { BuiltInRole, Permission } from '#shared/domain/permissions';
 import type { LimitOverrides } from '#shared/domain/plans';
 
@@ -23,6 +24,8 @@ export interface TenantRecord {
   /** Its plan's name, and its own limits on top (shared/domain/plans.ts). */
   readonly plan: string;
   readonly planOverrides: LimitOverrides;
+  /** Where its data lives: databases of its own, or schemas in a shared pool database. */
+  readonly isolation: Isolation;
   /** Its parent tenant (null for a root), and the ids from its root down to itself, '/'-joined. */
   readonly parentId: string | null;
   readonly path: string;
@@ -77,7 +80,7 @@ export interface Page<T> {
 }
 
 export const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
-  plan, plan_overrides as "planOverrides", parent_id as "parentId", path, inherit_access as "inheritAccess",
+  plan, plan_overrides as "planOverrides", isolation, parent_id as "parentId", path, inherit_access as "inheritAccess",
   pinned_cluster_id as "pinnedClusterId", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** A member (`m` memberships, `u` users) with the custom roles assigned to them. */

@@ -1,7 +1,9 @@
 import { createdCursor, createdSortKey } from '#shared/control/keyset';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
+import type { Isolation } from '#shared/domain/isolation';
 import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner, sqlJson } from '#shared/ports/sql';
+import { placementNamesFor } from '#shared/provisioning/names';
 
 /** `restoring`: made by the saga like a provisioning one, then loaded from a backup (docs/backups.md). */
 export const DATABASE_STATUSES = [
@@ -22,7 +24,10 @@ export interface TenantDatabaseRecord {
   readonly status: DatabaseStatus;
   readonly statusReason: string | null;
   readonly clusterId: string | null;
+  /** The database to connect to: the tenant's own (silo), or its cluster's pool database (pool). */
   readonly databaseName: string;
+  /** A pooled database's schema inside `databaseName`; null for a silo database. */
+  readonly schemaName: string | null;
   readonly roleName: string;
   readonly secretArn: string | null;
   /** The backup and its database this one was restored from (null for a provisioned one). */
@@ -32,7 +37,7 @@ export interface TenantDatabaseRecord {
 }
 
 const COLUMNS = `id, tenant_id as "tenantId", label, is_primary as "isPrimary", status, status_reason as "statusReason",
-  cluster_id as "clusterId", database_name as "databaseName", role_name as "roleName", secret_arn as "secretArn",
+  cluster_id as "clusterId", database_name as "databaseName", schema_name as "schemaName", role_name as "roleName", secret_arn as "secretArn",
   case when restored_from_backup is null then null
        else jsonb_build_object('backupId', restored_from_backup, 'databaseId', restored_from_database) end as "restoredFrom",
   created_at as "createdAt", updated_at as "updatedAt"`;
@@ -91,20 +96,23 @@ export class DatabaseRegistry {
     tenantId: string;
     label: string;
     isPrimary: boolean;
-    databaseName: string;
+    /** The tenant's: a database of its own, or a schema in the pool database. */
+    isolation: Isolation;
     roleName: string;
     /** A database restored from a backup is made `restoring` from the start (docs/backups.md). */
     restoredFrom?: { readonly backupId: string; readonly databaseId: string };
   }): Promise<TenantDatabaseRecord> {
-    const { restoredFrom, ...fields } = input;
+    const { restoredFrom, isolation, ...fields } = input;
     try {
       const [row] = await this.sql.query<TenantDatabaseRecord & Record<string, unknown>>(
-        `insert into tenant_databases (id, tenant_id, label, is_primary, status, database_name, role_name,
-                                       restored_from_backup, restored_from_database)
-         values (:id, :tenantId, :label, :isPrimary, :status, :databaseName, :roleName, :fromBackup, :fromDatabase)
+        `insert into tenant_databases (id, tenant_id, label, is_primary, status, database_name, schema_name,
+                                       role_name, restored_from_backup, restored_from_database)
+         values (:id, :tenantId, :label, :isPrimary, :status, :databaseName, :schemaName, :roleName,
+                 :fromBackup, :fromDatabase)
          returning ${COLUMNS}`,
         {
           ...fields,
+          ...placementNamesFor(input.id, isolation),
           status: restoredFrom ? 'restoring' : 'provisioning',
           fromBackup: restoredFrom?.backupId ?? null,
           fromDatabase: restoredFrom?.databaseId ?? null,
@@ -199,6 +207,14 @@ export class DatabaseRegistry {
       `update tenant_databases set secret_arn = :secretArn, updated_at = now()
         where tenant_id = :tenantId and status <> 'deleted'`,
       { tenantId, secretArn },
+    );
+  }
+
+  /** A pooled database's secret: its cluster's pool login secret (one database, not the tenant's all). */
+  async setDatabaseSecret(databaseId: string, secretArn: string): Promise<void> {
+    await this.sql.execute(
+      'update tenant_databases set secret_arn = :secretArn, updated_at = now() where id = :databaseId',
+      { databaseId, secretArn },
     );
   }
 

@@ -323,6 +323,24 @@ export const controlMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 13,
+    name: 'pooled tenants',
+    statements: [
+      // A tenant is `silo` (a database of its own per tenant database) or `pool` (a schema of its
+      // own per tenant database, inside its cluster's shared pool database): docs/isolation-modes.md.
+      `alter table tenants add column isolation text not null default 'silo'
+         check (isolation in ('silo', 'pool'))`,
+      // A pooled database is the schema `schema_name` inside the database `database_name`, which
+      // it shares with the cluster's other pooled databases: only silo names stay unique.
+      'alter table tenant_databases add column schema_name text',
+      'alter table tenant_databases drop constraint tenant_databases_database_name_key',
+      `create unique index tenant_databases_database_key on tenant_databases (database_name)
+         where schema_name is null`,
+      `create unique index tenant_databases_schema_key on tenant_databases (schema_name)
+         where schema_name is not null`,
+    ],
+  },
+  {
     version: 14,
     name: 'cluster registry and placement pins',
     statements: [

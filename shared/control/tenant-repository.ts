@@ -8,6 +8,7 @@ import { createdCursor, createdSortKey } from '#shared/control/keyset';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
+import { DEFAULT_ISOLATION, type Isolation } from '#shared/domain/isolation';
 import { DEFAULT_PLAN, type LimitOverrides } from '#shared/domain/plans';
 import { type SqlRunner, sqlJson } from '#shared/ports/sql';
 
@@ -30,6 +31,8 @@ export class TenantRepository {
     status: TenantStatus;
     /** The deployment's default plan (shared/domain/plans.ts). @default DEFAULT_PLAN */
     plan?: string;
+    /** The plan's isolation (docs/isolation-modes.md). @default 'silo' */
+    isolation?: Isolation;
     /** A child's parent and the parent's path (TenantHierarchy.placeUnder); none for a root. */
     parent?: { id: string; path: string };
   }): Promise<TenantRecord> {
@@ -37,13 +40,14 @@ export class TenantRepository {
       const users = new UserRepository(tx);
       await users.ensure(input.owner);
       const [tenant] = await tx.query<TenantRecord & Record<string, unknown>>(
-        `insert into tenants (id, name, status, settings, created_by, plan, parent_id, path)
-         values (:tenantId, :name, :status, :settings::jsonb, :userId, :plan, :parentId, :path)
+        `insert into tenants (id, name, status, settings, created_by, plan, isolation, parent_id, path)
+         values (:tenantId, :name, :status, :settings::jsonb, :userId, :plan, :isolation, :parentId, :path)
          returning ${TENANT_COLUMNS}`,
         {
           parentId: input.parent?.id ?? null,
           path: input.parent ? `${input.parent.path}/${input.tenantId}` : input.tenantId,
           plan: input.plan ?? DEFAULT_PLAN,
+          isolation: input.isolation ?? DEFAULT_ISOLATION,
           tenantId: input.tenantId,
           name: input.name,
           status: input.status,

@@ -106,7 +106,7 @@ select c.relname as name,
           where x.indrelid = c.oid), '[]'::jsonb) as indexes
   from pg_class c
   join pg_namespace n on n.oid = c.relnamespace
- where n.nspname = 'public' and c.relkind = 'r' and c.relname = :table`;
+ where n.nspname = current_schema() and c.relkind = 'r' and c.relname = :table`;
 
 interface RawTable {
   name: string;
@@ -174,7 +174,7 @@ export async function listTables(sql: SqlRunner, limit: number, after: string | 
     `select c.relname as name, obj_description(c.oid, 'pg_class') as comment,
             greatest(c.reltuples, 0)::bigint as "estimatedRows"
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r' and c.relname not like 'tenantry\\_%'
+      where n.nspname = current_schema() and c.relkind = 'r' and c.relname not like 'tenantry\\_%'
         and (:after::text is null or c.relname > :after::text)
       order by c.relname
       limit :limit`,
@@ -187,7 +187,7 @@ export async function countTables(sql: SqlRunner): Promise<number> {
   const [row] = await sql.query<{ tables: number }>(
     `select count(*)::int as tables
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r' and c.relname not like 'tenantry\\_%'`,
+      where n.nspname = current_schema() and c.relkind = 'r' and c.relname not like 'tenantry\\_%'`,
   );
   return row?.tables ?? 0;
 }

@@ -94,6 +94,8 @@ export interface ClusterEndpoint {
   readonly resourceArn: string;
   /** Only for the functions that create and drop roles and databases (`clusterAdmin`). */
   readonly masterSecretArn?: string;
+  /** The pool login role's secret: one for every cluster (the role has the same password on each). */
+  readonly poolSecretArn?: string;
 }
 
 /**
@@ -106,6 +108,7 @@ export function clusterPoolFrom(config: {
   readonly CLUSTER_SECRET_ARN?: string | undefined;
   readonly CLUSTERS?: Readonly<Record<string, string>> | undefined;
   readonly CLUSTER_SECRET_ARNS?: Readonly<Record<string, string>> | undefined;
+  readonly POOL_SECRET_ARN?: string | undefined;
 }): ClusterEndpoint[] {
   const arns = config.CLUSTERS ?? { [PRIMARY_CLUSTER_ID]: config.CLUSTER_ARN };
   const secrets =
@@ -113,7 +116,12 @@ export function clusterPoolFrom(config: {
     (config.CLUSTER_SECRET_ARN ? { [PRIMARY_CLUSTER_ID]: config.CLUSTER_SECRET_ARN } : {});
   return Object.entries(arns).map(([id, resourceArn]) => {
     const masterSecretArn = secrets[id];
-    return { id, resourceArn, ...(masterSecretArn ? { masterSecretArn } : {}) };
+    return {
+      id,
+      resourceArn,
+      ...(masterSecretArn ? { masterSecretArn } : {}),
+      ...(config.POOL_SECRET_ARN ? { poolSecretArn: config.POOL_SECRET_ARN } : {}),
+    };
   });
 }
 

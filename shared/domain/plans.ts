@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_ISOLATION, type Isolation, isolationSchema } from '#shared/domain/isolation';
 
 /**
  * Plans (issue 15): each a set of per-tenant limits. The catalogue is platform configuration: the
@@ -89,7 +90,13 @@ export const DEFAULT_PLAN = 'free';
 export interface PlanSettings {
   readonly plans: Readonly<Record<string, Limits>>;
   readonly defaultPlan: string;
+  /** Each plan's isolation (docs/isolation-modes.md); a plan not named here is `silo`. */
+  readonly isolation?: Readonly<Record<string, Isolation>>;
 }
+
+/** The isolation a tenant on `plan` gets: the plan's, or `silo`. */
+export const isolationOf = (settings: PlanSettings, plan: string): Isolation =>
+  settings.isolation?.[plan] ?? DEFAULT_ISOLATION;
 
 export const DEFAULT_PLAN_SETTINGS: PlanSettings = { plans: DEFAULT_PLANS, defaultPlan: DEFAULT_PLAN };
 
@@ -118,20 +125,26 @@ export const limitOverridesSchema = z.strictObject(
 );
 
 /**
- * The configured catalogue: `{ "plans": { name: { limit: n, … } | partial of a default plan },
- * "defaultPlan": name }`, both optional. A plan named like a default one may give only the limits
+ * The configured catalogue: `{ "plans": { name: { limit: n, …, isolation? } | partial of a default
+ * plan }, "defaultPlan": name }`, both optional. A plan named like a default one may give only the limits
  * it changes; a new plan gives all of them. The default plan must be in the catalogue.
  */
 export const planConfigSchema = z
   .strictObject({
     plans: z
-      .record(z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name'), limitOverridesSchema)
+      .record(
+        z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name'),
+        // Its limits, and the isolation its tenants get (`silo` unless it says `pool`).
+        limitOverridesSchema.extend({ isolation: isolationSchema.optional() }),
+      )
       .optional(),
     defaultPlan: z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name').optional(),
   })
   .transform((config, context): PlanSettings => {
     const plans: Record<string, Limits> = { ...DEFAULT_PLANS };
-    for (const [name, limits] of Object.entries(config.plans ?? {})) {
+    const isolation: Record<string, Isolation> = {};
+    for (const [name, { isolation: mode, ...limits }] of Object.entries(config.plans ?? {})) {
+      if (mode) isolation[name] = mode;
       const merged = limitsSchema.safeParse({ ...DEFAULT_PLANS[name], ...limits });
       if (!merged.success) {
         context.addIssue({
@@ -148,7 +161,7 @@ export const planConfigSchema = z
       context.addIssue({ code: 'custom', path: ['defaultPlan'], message: `no plan ${defaultPlan}` });
       return z.NEVER;
     }
-    return { plans, defaultPlan };
+    return Object.keys(isolation).length > 0 ? { plans, defaultPlan, isolation } : { plans, defaultPlan };
   });
 
 /** The catalogue from `TENANT_PLANS` (JSON), or the defaults when it is unset or empty. */

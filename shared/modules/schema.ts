@@ -77,7 +77,7 @@ export function tablesToDrop(module: ModuleDefinition): string[] {
 export async function moduleTablesPresent(sql: SqlRunner, module: ModuleDefinition) {
   return sql.query<{ name: string }>(
     `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind = 'r' and obj_description(c.oid, 'pg_class') = :comment`,
+      where n.nspname = current_schema() and c.relkind = 'r' and obj_description(c.oid, 'pg_class') = :comment`,
     { comment: moduleComment(module.id) },
   );
 }

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { DATABASE_ID_PATTERN, derivedUpgradeId, TENANT_ID_PATTERN } from '#shared/control/ids';
 import { decodeCursor, encodeCursor } from '#shared/core/cursor';
 import { tableMetadata } from '#shared/data/catalog';
+import { tenantSqlOf } from '#shared/data/tenant-database';
 import { NotFound } from '#shared/errors';
 import { ModuleUpgradeFinished } from '#shared/events/events';
 import { latestVersion, MODULE_ID_PATTERN, moduleById } from '#shared/modules/catalog';
@@ -190,11 +191,10 @@ export async function upgradeModuleDatabase(deps: UpgradeDeps, target: UpgradeTa
   }
   const tenant = await deps.tenants.get(target.tenantId);
   if (!tenant) throw new UpgradeTargetUnavailable('The tenant no longer exists');
-  const sql = await deps.clusters.asTenant({
+  const sql = await tenantSqlOf(deps.clusters, {
+    ...record,
     clusterId: record.clusterId,
-    database: record.databaseName,
     secretArn: record.secretArn,
-    tenantId: record.tenantId,
   });
   const result = await migrateModule(sql, module, target.toVersion, migrationContext(tenant.settings));
   tableMetadata.invalidate(target.databaseId);

@@ -10,15 +10,25 @@ export interface TenantDatabaseAccess {
 }
 
 /**
- * The database clusters tenants are placed on. `admin` speaks as the cluster's master role to its
- * `postgres` database (roles and databases are made with it, nothing else); `asTenant` speaks as a
- * tenant's own role, with the credentials in its secret, to one of its databases — in AWS through
+ * The database clusters tenants are placed on. `admin` speaks as the cluster's master role (roles,
+ * databases and pooled schemas are made with it, nothing else); `asTenant` speaks with the
+ * credentials in a tenant database's secret (the tenant's own role; for a pooled database, the
+ * pool's login role) to that database — in AWS through
  * a session of the tenant-access role tagged with that tenant, which can read no other secret.
  */
 export interface DatabaseClusters {
   /** The configured pool of clusters, by id. */
   ids(): readonly string[];
-  admin(clusterId: string): SqlRunner;
+  /**
+   * As the master, to `postgres` (roles and databases) or to `database` (the pool database, whose
+   * schemas the master makes and drops for the pooled tenants).
+   */
+  admin(clusterId: string, database?: string): SqlRunner;
+  /**
+   * The pool login role's secret on `clusterId`: what a pooled database's statements are sent
+   * with (docs/isolation-modes.md). Only the functions that act as the master are given it.
+   */
+  poolSecretOf(clusterId: string): string;
   asTenant(access: TenantDatabaseAccess): Promise<SqlRunner>;
   /** Lets go of any connections kept to a database that is about to be dropped. */
   release(database: string): Promise<void>;

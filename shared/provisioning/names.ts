@@ -1,4 +1,5 @@
 import { DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import type { Isolation } from '#shared/domain/isolation';
 
 export class UnsafeIdentifier extends Error {
   constructor(value: string) {
@@ -18,6 +19,28 @@ function suffix(id: string, pattern: RegExp): string {
  */
 export const roleNameFor = (tenantId: string) => `tenant_${suffix(tenantId, TENANT_ID_PATTERN)}`;
 export const databaseNameFor = (databaseId: string) => `db_${suffix(databaseId, DATABASE_ID_PATTERN)}`;
+
+/**
+ * Every cluster's shared database of pooled tenant databases, and the login role that reaches them
+ * (it switches to a tenant's role for each transaction: shared/data/pooled-sql.ts). Its password is
+ * in the cluster's pool secret (`tenantry/<stage>/cluster/pool-app`, made with the cluster).
+ */
+export const POOL_DATABASE = 'tenantry_pool';
+export const POOL_APP_USER = 'tenantry_pool_app';
+
+/**
+ * Where a tenant database lives: a silo one is the database `db_<id>`; a pooled one is the schema
+ * `db_<id>` inside the pool database (docs/isolation-modes.md).
+ */
+export function placementNamesFor(
+  databaseId: string,
+  isolation: Isolation,
+): { readonly databaseName: string; readonly schemaName: string | null } {
+  const name = databaseNameFor(databaseId);
+  return isolation === 'pool'
+    ? { databaseName: POOL_DATABASE, schemaName: name }
+    : { databaseName: name, schemaName: null };
+}
 /**
  * Name prefix of a stage's tenant database secrets. Short on purpose: the Data API takes a
  * `secretArn` of at most 100 characters

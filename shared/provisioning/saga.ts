@@ -4,13 +4,21 @@ import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/dat
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import type { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
+import { tenantSqlOf } from '#shared/data/tenant-database';
 import { TenantProvisioned, TenantProvisioningFailed } from '#shared/events/events';
 import type { ModuleRegistry } from '#shared/modules/registry';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
 import { SecretAlreadyExists, type SecretStore } from '#shared/ports/secrets';
 import { type SqlRunner, sqlFailureOf } from '#shared/ports/sql';
+import {
+  asMemberOf,
+  createDatabaseOnce,
+  dropAsOwner,
+  lockClusterDdl,
+} from '#shared/provisioning/cluster-ddl';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
+import { createPooledSchema, dropPooledSchema } from '#shared/provisioning/pool';
 import { headroomPlacement, type PlacementPolicy } from '#shared/tenancy/placement';
 import { DATABASE_RESUMING } from '#shared/workflows/provisioning';
 
@@ -82,9 +90,6 @@ export function newRolePassword(): string {
 
 const SAFE_PASSWORD = /^[A-Za-z0-9]{32}$/;
 
-/** Serialises role and grant changes on a cluster: the catalog refuses concurrent updates of a row. */
-const CLUSTER_DDL_LOCK = 7_262_902;
-
 /** Whether the SQL adapter judged the failure transient (serialization, deadlock, connection, …). */
 const isTransientDatabaseError = (error: unknown): boolean => sqlFailureOf(error)?.transient === true;
 
@@ -102,12 +107,6 @@ export async function retryable<T>(work: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
-}
-
-function isAlreadyExists(error: unknown): boolean {
-  const sqlState = sqlFailureOf(error)?.sqlState;
-  const message = error instanceof Error ? error.message : '';
-  return sqlState === '42710' || sqlState === '42P04' || /already exists/.test(message);
 }
 
 export async function databaseFor(
@@ -146,6 +145,8 @@ export async function placeDatabase(deps: SagaDeps, tenantId: string, databaseId
  */
 export async function ensureTenantSecret(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
+  // A pooled database has no secret of its tenant: the pool's is recorded with its schema.
+  if (record.schemaName !== null) return { secretArn: null, pooled: true };
   const name = secretNameFor(deps.stage, tenantId);
   const tags = { [TENANT_TAG]: tenantId };
   const credentials: TenantCredentials = {
@@ -181,6 +182,7 @@ async function credentialsOf(deps: SagaDeps, secretArn: string): Promise<TenantC
  */
 export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
+  if (record.schemaName !== null) return createPooledDatabase(deps, record);
   if (!record.clusterId || !record.secretArn)
     throw new InvalidProvisioningRequest('Database is not placed yet');
   const { password } = await credentialsOf(deps, record.secretArn);
@@ -191,7 +193,7 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
   await retryable(async () => {
     // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
     await admin.transaction(async (tx) => {
-      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await lockClusterDdl(tx);
       const roleExists = await tx.query('select 1 from pg_roles where rolname = :role', {
         role: record.roleName,
       });
@@ -199,29 +201,19 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
       // Keeps the role's password equal to the secret's, whichever run created either.
       await tx.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
     });
-    const dbExists = await admin.query('select 1 from pg_database where datname = :name', {
-      name: record.databaseName,
-    });
     await asMemberOf(admin, role, async () => {
-      if (dbExists.length === 0) {
-        try {
-          // CREATE DATABASE cannot run inside a transaction.
-          await admin.execute(`create database ${database} owner ${role}`);
-        } catch (error) {
-          if (!isAlreadyExists(error)) throw error;
-        }
-      }
+      await createDatabaseOnce(admin, record.databaseName, `create database ${database} owner ${role}`);
       // As the owner (a member of the owning role): PUBLIC's CONNECT and TEMPORARY on a new
       // database are the owner's grant, which only the owner can take back; a REVOKE by anyone
       // else leaves them (https://www.postgresql.org/docs/17/sql-revoke.html).
       await admin.transaction(async (tx) => {
-        await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+        await lockClusterDdl(tx);
         await tx.execute(`revoke all on database ${database} from public`);
         await tx.execute(`grant connect, temporary on database ${database} to ${role}`);
       });
     });
     await admin.transaction(async (tx) => {
-      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await lockClusterDdl(tx);
       await tx.execute('revoke connect on database postgres from public');
       // Only `primary` holds the control database; another cluster has none to close.
       const control = await tx.query('select 1 from pg_database where datname = :name', {
@@ -236,28 +228,16 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
 }
 
 /**
- * Runs `work` with the master a member of the tenant's role (`role`, quoted), and takes the
- * membership back afterwards, even when `work` fails: creating a database owned by the role, or
- * dropping one, needs it (PostgreSQL 16: the owner's privileges, which only a member with INHERIT
- * has), and outside these steps the master must not be able to act as any tenant. What remains
- * is the ADMIN option PostgreSQL 16 gives a role's creator, which lets the master grant and drop
- * the role but neither SET ROLE to it nor use its privileges.
- * https://www.postgresql.org/docs/16/sql-createrole.html
- * https://www.postgresql.org/docs/16/sql-createdatabase.html
+ * Step 3 for a pooled database, as the master: the tenant's NOLOGIN role and the database's schema
+ * in the cluster's pool database (shared/provisioning/pool.ts), then the pool's secret recorded as
+ * the one its statements are sent with.
  */
-async function asMemberOf(admin: SqlRunner, role: string, work: () => Promise<unknown>): Promise<void> {
-  const grant = (statement: string) =>
-    admin.transaction(async (tx) => {
-      // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
-      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
-      await tx.execute(statement);
-    });
-  await grant(`grant ${role} to current_user`);
-  try {
-    await work();
-  } finally {
-    await grant(`revoke ${role} from current_user`);
-  }
+async function createPooledDatabase(deps: SagaDeps, record: TenantDatabaseRecord) {
+  const { clusterId, schemaName } = record;
+  if (!clusterId || schemaName === null) throw new InvalidProvisioningRequest('Database is not placed yet');
+  await retryable(() => createPooledSchema(deps.clusters, { ...record, clusterId, schemaName }));
+  await deps.databases.setDatabaseSecret(record.id, deps.clusters.poolSecretOf(clusterId));
+  return { database: record.databaseName, schema: schemaName, role: record.roleName };
 }
 
 /** The schema every tenant database starts with, applied as the tenant's own role. */
@@ -269,8 +249,9 @@ export const BASELINE_SCHEMA = [
      primary key (module, version)
    )`,
   `insert into tenantry_migrations (module, version) values ('baseline', 1) on conflict do nothing`,
-  'revoke create on schema public from public',
 ];
+/** A silo database's owner takes CREATE on `public` from PUBLIC (the pool database's master did). */
+const SILO_BASELINE = [...BASELINE_SCHEMA, 'revoke create on schema public from public'];
 
 export async function tenantRunner(
   deps: Pick<SagaDeps, 'clusters'>,
@@ -278,12 +259,7 @@ export async function tenantRunner(
 ): Promise<SqlRunner> {
   if (!record.clusterId || !record.secretArn)
     throw new InvalidProvisioningRequest('Database is not placed yet');
-  return deps.clusters.asTenant({
-    clusterId: record.clusterId,
-    database: record.databaseName,
-    secretArn: record.secretArn,
-    tenantId: record.tenantId,
-  });
+  return tenantSqlOf(deps.clusters, { ...record, clusterId: record.clusterId, secretArn: record.secretArn });
 }
 
 /** Step 4: the baseline schema, as the tenant role (proving it can connect to its database). */
@@ -292,7 +268,9 @@ export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, data
   const sql = await tenantRunner(deps, record);
   const [owner] = await retryable(async () => {
     await sql.transaction(async (tx) => {
-      for (const statement of BASELINE_SCHEMA) await tx.execute(statement);
+      for (const statement of record.schemaName === null ? SILO_BASELINE : BASELINE_SCHEMA) {
+        await tx.execute(statement);
+      }
     });
     return sql.query<{ user: string }>('select current_user as "user"');
   });
@@ -321,16 +299,20 @@ export async function activateDatabase(
 
 export async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
   if (!record.clusterId) return;
+  if (record.schemaName !== null) {
+    // Its schema only: the pool database's connections serve the other pooled tenants.
+    await dropPooledSchema(deps.clusters, {
+      ...record,
+      clusterId: record.clusterId,
+      schemaName: record.schemaName,
+    });
+    return;
+  }
   await deps.clusters.release(record.databaseName);
   const admin = deps.clusters.admin(record.clusterId);
   const drop = () =>
     admin.execute(`drop database if exists ${quoteIdentifier(record.databaseName)} with (force)`);
-  const roleExists = await admin.query('select 1 from pg_roles where rolname = :role', {
-    role: record.roleName,
-  });
-  // Only the owner may drop a database; a role that never got made owns nothing to drop.
-  if (roleExists.length === 0) await drop();
-  else await asMemberOf(admin, quoteIdentifier(record.roleName), drop);
+  await dropAsOwner(admin, record.roleName, drop);
 }
 
 export async function dropRoleAndSecret(
@@ -341,7 +323,7 @@ export async function dropRoleAndSecret(
   const role = roleNameFor(tenantId);
   for (const clusterId of new Set(clusterIds)) {
     await deps.clusters.admin(clusterId).transaction(async (tx) => {
-      await tx.query('select 1 as locked from pg_advisory_xact_lock(:key)', { key: CLUSTER_DDL_LOCK });
+      await lockClusterDdl(tx);
       await tx.execute(`drop role if exists ${quoteIdentifier(role)}`);
     });
   }

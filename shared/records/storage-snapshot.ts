@@ -1,4 +1,5 @@
 import { logger } from '#shared/core/logger';
+import { tenantSqlOf } from '#shared/data/tenant-database';
 import { UsageRecorded } from '#shared/events/events';
 import type { DatabaseClusters } from '#shared/ports/clusters';
 import { type EventPublisher, type OutgoingEvent, outgoing } from '#shared/ports/event-publisher';
@@ -23,11 +24,22 @@ export const TENANT_DATABASE_PAGE_SIZE = 500;
 
 export interface ListedDatabase {
   readonly tenantId: string;
+  /** Unique per tenant: the database's name, or a pooled one's schema (the keyset goes by it). */
   readonly name: string;
+  /** The database to connect to (a pooled one's is its cluster's pool database). */
+  readonly databaseName: string;
+  /** A pooled database's schema and its tenant's role; null for a silo one. */
+  readonly schemaName: string | null;
+  readonly roleName: string | null;
   /** Null until the database is placed (and its tenant's secret made). */
   readonly clusterId: string | null;
   readonly secretArn: string | null;
 }
+
+/** A pooled database's bytes: its schema's tables with their indexes and TOAST. */
+const SCHEMA_BYTES = `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as bytes
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = current_schema() and c.relkind in ('r', 'm')`;
 
 /** The size of one listed database in bytes; it throws when the database is gone. */
 export type DatabaseSize = (database: ListedDatabase) => Promise<number>;
@@ -40,14 +52,17 @@ export type DatabaseSize = (database: ListedDatabase) => Promise<number>;
 export function sizeAsTenant(clusters: DatabaseClusters): DatabaseSize {
   return async (database) => {
     if (!database.clusterId || !database.secretArn) return 0;
-    const sql = await clusters.asTenant({
-      clusterId: database.clusterId,
-      database: database.name,
-      secretArn: database.secretArn,
+    const pooled = database.schemaName !== null && database.roleName !== null;
+    const sql = await tenantSqlOf(clusters, {
       tenantId: database.tenantId,
+      clusterId: database.clusterId,
+      secretArn: database.secretArn,
+      databaseName: database.databaseName,
+      schemaName: pooled ? database.schemaName : null,
+      roleName: database.roleName ?? '',
     });
     const [row] = await sql.query<{ bytes: string | number }>(
-      'select pg_database_size(current_database())::bigint as bytes',
+      pooled ? SCHEMA_BYTES : 'select pg_database_size(current_database())::bigint as bytes',
     );
     return Number(row?.bytes ?? 0);
   };
@@ -67,23 +82,26 @@ async function* tenantDatabases(control: SqlRunner, pageSize: number): AsyncGene
   const nameColumn = names.has('database_name') ? 'database_name' : names.has('name') ? 'name' : null;
   if (!nameColumn || !names.has('tenant_id')) return;
   const conditions = names.has('status') ? [`status not in ('deleted', 'deleting', 'failed')`] : [];
-  const placement = ['cluster_id', 'secret_arn']
-    .map((column) => (names.has(column) ? column : `null::text`))
-    .map((expression, index) => `${expression} as "${index === 0 ? 'clusterId' : 'secretArn'}"`)
+  const placement = (
+    [
+      ['cluster_id', 'clusterId'],
+      ['secret_arn', 'secretArn'],
+      ['schema_name', 'schemaName'],
+      ['role_name', 'roleName'],
+    ] as const
+  )
+    .map(([column, alias]) => `${names.has(column) ? column : 'null::text'} as "${alias}"`)
     .join(', ');
+  // Pooled databases share their database's name: a schema names each (pooled-tier layout).
+  const key = names.has('schema_name') ? `coalesce(schema_name, ${nameColumn})` : nameColumn;
   let after: ListedDatabase | null = null;
   for (;;) {
-    const keyset = after ? [`(tenant_id, ${nameColumn}) > (:afterTenant::text, :afterName::text)`] : [];
+    const keyset = after ? [`(tenant_id, ${key}) > (:afterTenant::text, :afterName::text)`] : [];
     const where = [...conditions, ...keyset];
-    const page: ListedDatabase[] = await control.query<{
-      tenantId: string;
-      name: string;
-      clusterId: string | null;
-      secretArn: string | null;
-    }>(
-      `select tenant_id as "tenantId", ${nameColumn} as name, ${placement} from tenant_databases
+    const page: ListedDatabase[] = await control.query<ListedDatabase & Record<string, unknown>>(
+      `select tenant_id as "tenantId", ${key} as name, ${nameColumn} as "databaseName", ${placement} from tenant_databases
         ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
-        order by tenant_id, ${nameColumn}
+        order by tenant_id, ${key}
         limit :pageSize`,
       { pageSize, ...(after ? { afterTenant: after.tenantId, afterName: after.name } : {}) },
     );

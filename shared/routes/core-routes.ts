@@ -100,7 +100,7 @@ export const coreRoutes = {
     method: 'POST',
     path: '/tenants',
     summary:
-      'Register a tenant; the caller becomes its owner and provisioning starts. With `parentId`, a child of that tenant (needs `tenants:createChild` there; docs/tenant-hierarchies.md). Send an Idempotency-Key header to retry safely.',
+      'Register a tenant; the caller becomes its owner and provisioning starts. With `parentId`, a child of that tenant (needs `tenants:createChild` there; docs/tenant-hierarchies.md). With `plan` (platform admins only), that plan and its isolation (docs/isolation-modes.md). Send an Idempotency-Key header to retry safely.',
     tags: ['tenants'],
     access: { kind: 'signed-in' },
     handler: 'tenants/post-tenant',
@@ -111,7 +111,9 @@ export const coreRoutes = {
       202: { description: 'Registered; provisioning', schema: tenantSchema },
       ...signedIn,
       400: error('Invalid input, or a `parentId` at the deepest level (`depth_exceeded`)'),
-      403: error('No `tenants:createChild` in the parent (or the parent is suspended)'),
+      403: error(
+        'No `tenants:createChild` in the parent (or the parent is suspended), or a `plan` from a caller who is not a platform admin',
+      ),
       404: error('Unknown parent, or one the caller is not a member of'),
       409: error('The parent is not active'),
     },

@@ -7,7 +7,9 @@ import {
   ROLE_ID_PATTERN,
   TENANT_ID_PATTERN,
 } from '#shared/control/ids';
+import { isolationSchema } from '#shared/domain/isolation';
 import { builtInRoleSchema, permissionMatrixSchema, platformGroupSchema } from '#shared/domain/permissions';
+import { PLAN_NAME_PATTERN } from '#shared/domain/plans';
 import { registerTenantSchema, tenantNameSchema, tenantSettingsSchema } from '#shared/tenancy/settings';
 
 /** Tenant ids are opaque, unguessable strings: `t_` followed by 20 lower-case base32 characters. */
@@ -26,7 +28,11 @@ export const databaseIdSchema = z.string().regex(DATABASE_ID_PATTERN, 'not a dat
 export const databaseParams = tenantParams.extend({ databaseId: databaseIdSchema });
 
 /** `POST /tenants`: a name, any settings, and a parent for a child tenant (docs/tenant-hierarchies.md). */
-export const registerTenantBodySchema = registerTenantSchema.extend({ parentId: tenantIdSchema.optional() });
+export const registerTenantBodySchema = registerTenantSchema.extend({
+  parentId: tenantIdSchema.optional(),
+  /** Platform admins only: the plan (and so the isolation) the tenant starts on. */
+  plan: z.string().regex(PLAN_NAME_PATTERN, 'a lower-case plan name').optional(),
+});
 
 /**
  * `PATCH /tenants/{id}`: any of the registration fields (not the parent: `PUT …/parent` moves a
@@ -112,6 +118,8 @@ export const tenantSchema = z.object({
   enabledModules: z.array(z.string()),
   /** The tenant's plan (`GET …/quotas` gives its limits and usage). */
   plan: z.string(),
+  /** Where its data lives (docs/isolation-modes.md): databases of its own, or schemas in a pool. */
+  isolation: isolationSchema,
   /** Its parent (null for a root) and the tenant ids from its root down to itself. */
   parentId: z.string().nullable(),
   path: z.array(z.string()).min(1),
@@ -157,6 +165,7 @@ export const tenantSummarySchema = tenantSchema.pick({
   name: true,
   status: true,
   plan: true,
+  isolation: true,
   parentId: true,
   createdAt: true,
 });

@@ -7,11 +7,11 @@ import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newBackupId, newDatabaseId, newRoleId, newTenantId } from '#shared/control/ids';
 import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import { TenantRepository } from '#shared/control/tenant-repository';
-import { effectiveLimits, type Limits } from '#shared/domain/plans';
+import { effectiveLimits, isolationOf, type Limits } from '#shared/domain/plans';
 import { Conflict, QuotaExceeded } from '#shared/errors';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { roleNameFor } from '#shared/provisioning/names';
 import { plansOf } from '#shared/tenancy/quotas';
 import { DEFAULT_SETTINGS } from '#shared/tenancy/settings';
 import { startWorkflow } from '#shared/workflows/attempts';
@@ -147,6 +147,7 @@ export async function cloneTenant(
       owner,
       status: 'provisioning',
       plan,
+      isolation: isolationOf(plans, plan),
       ...(request.parentId && place ? { parent: { id: request.parentId, path: place.path } } : {}),
     });
     // The backup is the source's: it lists among its backups, and goes with its retention.
@@ -166,7 +167,7 @@ export async function cloneTenant(
         tenantId,
         label: db.label,
         isPrimary: db.isPrimary,
-        databaseName: databaseNameFor(databaseId),
+        isolation: created.isolation,
         roleName: roleNameFor(tenantId),
         // `restoring` from the start: made by the saga, then loaded from the clone's backup.
         restoredFrom: { backupId, databaseId: db.id },

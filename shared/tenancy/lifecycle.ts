@@ -10,7 +10,7 @@ import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { SqlRunner } from '#shared/ports/sql';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { roleNameFor } from '#shared/provisioning/names';
 import {
   announceThresholds,
   type QuotaActor,
@@ -191,7 +191,7 @@ export async function createDatabase(
       tenantId,
       label,
       isPrimary: false,
-      databaseName: databaseNameFor(databaseId),
+      isolation: tenant.isolation,
       roleName: roleNameFor(tenantId),
     }),
   );

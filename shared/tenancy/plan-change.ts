@@ -1,7 +1,7 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
-import { mergeOverrides, type PlanChange } from '#shared/domain/plans';
-import { NotFound, ValidationFailed } from '#shared/errors';
+import { isolationOf, mergeOverrides, type PlanChange, type PlanSettings } from '#shared/domain/plans';
+import { Conflict, NotFound, ValidationFailed } from '#shared/errors';
 import { plansOf, type QuotaReadDeps, type QuotasView, quotasOf } from '#shared/tenancy/quotas';
 
 export interface PlanChangeDeps extends QuotaReadDeps {
@@ -14,6 +14,22 @@ export interface PlanChangeDeps extends QuotaReadDeps {
  * overrides are merged into the tenant's (`null` drops one). A lower limit than the tenant uses
  * refuses new creations only; nothing existing is removed. Answers the tenant's quotas.
  */
+/** A 400 naming the deployment's plans when `plan` is not one of them. */
+export function assertKnownPlan(settings: PlanSettings, plan: string): void {
+  if (settings.plans[plan]) return;
+  const known = Object.keys(settings.plans).sort().join(', ');
+  throw new ValidationFailed(`Unknown plan ${plan}`, {
+    details: [
+      {
+        location: 'body',
+        path: 'plan',
+        code: 'unknown_plan',
+        message: `no plan "${plan}" in this deployment (plans: ${known})`,
+      },
+    ],
+  });
+}
+
 export async function changePlan(
   deps: PlanChangeDeps,
   tenantId: string,
@@ -21,19 +37,19 @@ export async function changePlan(
 ): Promise<QuotasView> {
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant || tenant.status === 'deleted') throw new NotFound('Tenant not found');
-  const catalogue = plansOf(deps).plans;
-  if (!catalogue[change.plan]) {
-    const known = Object.keys(catalogue).sort().join(', ');
-    throw new ValidationFailed(`Unknown plan ${change.plan}`, {
-      details: [
-        {
-          location: 'body',
-          path: 'plan',
-          code: 'unknown_plan',
-          message: `no plan "${change.plan}" in this deployment (plans: ${known})`,
-        },
-      ],
-    });
+  const plans = plansOf(deps);
+  assertKnownPlan(plans, change.plan);
+  if (isolationOf(plans, change.plan) !== tenant.isolation) {
+    // A plan of the other isolation moves the tenant's data (issue 18's moves); until that
+    // workflow exists the change is refused rather than leave the tenant on the wrong isolation.
+    throw new Conflict(
+      'The plan has another isolation; moving a tenant between silo and pool is not available',
+      {
+        reason: 'isolation_differs',
+        isolation: tenant.isolation,
+        planIsolation: isolationOf(plans, change.plan),
+      },
+    );
   }
   const overrides = mergeOverrides(tenant.planOverrides, change.overrides);
   if (!(await deps.tenants.setPlan(tenantId, change.plan, overrides))) throw new NotFound('Tenant not found');

@@ -4,10 +4,11 @@ import { IDEMPOTENCY_TTL_SECONDS } from '#shared/control/idempotency-records';
 import { newDatabaseId, newTenantId } from '#shared/control/ids';
 import { TenantHierarchy } from '#shared/control/tenant-hierarchy';
 import { TenantRepository } from '#shared/control/tenant-repository';
-import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '#shared/domain/plans';
+import { DEFAULT_PLAN_SETTINGS, isolationOf, type PlanSettings } from '#shared/domain/plans';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 import type { WorkflowStarter } from '#shared/ports/workflows';
-import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { roleNameFor } from '#shared/provisioning/names';
+import { assertKnownPlan } from '#shared/tenancy/plan-change';
 import { DEFAULT_SETTINGS, type TenantSettings } from '#shared/tenancy/settings';
 import { startWorkflow } from '#shared/workflows/attempts';
 import type { ProvisioningInput } from '#shared/workflows/provisioning';
@@ -69,27 +70,32 @@ export const PRIMARY_DATABASE_LABEL = 'main';
 export async function registerTenant(
   deps: RegisterDeps,
   owner: { userId: string; email: string },
-  input: TenantSettings & { name: string; parentId?: string | undefined },
+  /** `plan`: a platform admin's choice (the handler checked the caller); else the default or the parent's. */
+  input: TenantSettings & { name: string; parentId?: string | undefined; plan?: string | undefined },
   idempotencyKey?: string,
 ): Promise<TenantRecord> {
   if (idempotencyKey) {
     const earlier = await registeredWith(deps, owner.userId, idempotencyKey);
     if (earlier) return earlier;
   }
-  const { name, parentId, ...settings } = input;
+  const { name, parentId, plan: chosenPlan, ...settings } = input;
+  const plans = deps.settings.plans ?? DEFAULT_PLAN_SETTINGS;
+  if (chosenPlan !== undefined) assertKnownPlan(plans, chosenPlan);
   const tenantId = newTenantId();
   const databaseId = newDatabaseId();
   let tenant: TenantRecord;
   try {
     tenant = await deps.control.transaction(async (tx) => {
       const place = parentId ? await new TenantHierarchy(tx).placeUnder(parentId) : null;
+      const plan = chosenPlan ?? place?.plan ?? plans.defaultPlan;
       const created = await new TenantRepository(tx).create({
         tenantId,
         name,
         settings: { ...DEFAULT_SETTINGS, ...settings },
         owner,
         status: 'provisioning',
-        plan: place?.plan ?? (deps.settings.plans ?? DEFAULT_PLAN_SETTINGS).defaultPlan,
+        plan,
+        isolation: isolationOf(plans, plan),
         ...(parentId && place ? { parent: { id: parentId, path: place.path } } : {}),
       });
       await new DatabaseRegistry(tx).create({
@@ -97,7 +103,7 @@ export async function registerTenant(
         tenantId,
         label: PRIMARY_DATABASE_LABEL,
         isPrimary: true,
-        databaseName: databaseNameFor(databaseId),
+        isolation: created.isolation,
         roleName: roleNameFor(tenantId),
       });
       if (idempotencyKey) {

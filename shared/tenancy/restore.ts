@@ -3,7 +3,7 @@ import { DatabaseRegistry } from '#shared/control/database-registry';
 import { derivedDatabaseId, newDatabaseId } from '#shared/control/ids';
 import { Conflict, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
-import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { roleNameFor } from '#shared/provisioning/names';
 import { type CreateDatabaseDeps, toDatabaseView } from '#shared/tenancy/lifecycle';
 import { announceThresholds, type QuotaActor, SYSTEM_ACTOR } from '#shared/tenancy/quota-thresholds';
 import { createWithinQuota } from '#shared/tenancy/quotas';
@@ -81,7 +81,7 @@ export async function startRestore(
       tenantId,
       label: restoredLabel(databaseId),
       isPrimary: false,
-      databaseName: databaseNameFor(databaseId),
+      isolation: tenant.isolation,
       roleName: roleNameFor(tenantId),
       restoredFrom: { backupId, databaseId: sourceDatabaseId },
     }),

@@ -11,6 +11,7 @@ export const toTenantView = (tenant: TenantRecord) => ({
   settings: tenant.settings,
   enabledModules: tenant.enabledModules,
   plan: tenant.plan,
+  isolation: tenant.isolation,
   parentId: tenant.parentId,
   path: pathIds(tenant.path),
   inheritAccess: tenant.inheritAccess,
@@ -24,6 +25,7 @@ export const toTenantSummary = (tenant: TenantRecord) => ({
   name: tenant.name,
   status: tenant.status,
   plan: tenant.plan,
+  isolation: tenant.isolation,
   parentId: tenant.parentId,
   createdAt: tenant.createdAt,
 });

@@ -8,7 +8,7 @@ import { TenantRepository } from '#shared/control/tenant-repository';
 import { DEFAULT_PLANS, type Limits, type PlanSettings } from '#shared/domain/plans';
 import { Conflict, QuotaExceeded } from '#shared/errors';
 import { WorkflowNameTaken, type WorkflowStarter } from '#shared/ports/workflows';
-import { databaseNameFor, roleNameFor } from '#shared/provisioning/names';
+import { roleNameFor } from '#shared/provisioning/names';
 import { type CloneDeps, cloneExecutionName, cloneTenant } from '#shared/tenancy/clone';
 import { DEFAULT_SETTINGS } from '#shared/tenancy/settings';
 import { createControlDatabase, type TempDatabase } from '../support/tenancy.ts';
@@ -87,7 +87,7 @@ async function activeSource(databases = 2) {
       tenantId,
       label: i === 0 ? 'main' : `db${i}`,
       isPrimary: i === 0,
-      databaseName: databaseNameFor(id),
+      isolation: 'silo',
       roleName: roleNameFor(tenantId),
     });
     await registry.transition(id, ['provisioning'], 'active');
@@ -196,7 +196,7 @@ describe('cloneTenant (control plane)', () => {
       tenantId: busy.tenantId,
       label: 'late',
       isPrimary: false,
-      databaseName: databaseNameFor(id),
+      isolation: 'silo',
       roleName: roleNameFor(busy.tenantId),
     });
     await expect(

@@ -77,6 +77,7 @@ describe('IAM enforcement on the local platform: every function, every stand-in'
       userPoolId: info.userPoolId,
       masterSecretArn: info.dataApi.masterSecretArn,
       controlSecretArn: info.dataApi.controlSecretArn,
+      poolSecretArn: info.dataApi.poolSecretArn,
       exportsBucket: info.resources.exportsBucket,
       telemetryDeadLetterQueue: info.resources.telemetryDeadLetterQueue,
       backupsKeyId: LOCAL_BACKUPS_KEY_ID,

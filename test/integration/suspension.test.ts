@@ -204,6 +204,7 @@ describe('tenant suspension', () => {
       enabledModules: [],
       plan: 'free',
       planOverrides: {},
+      isolation: 'silo',
       parentId: null,
       path: 't_x',
       inheritAccess: true,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform-info';
+import { POOLED_TEST_PLAN } from './platform-process.ts';
 
 export const PASSWORD = 'Correct-Horse-42!';
 
@@ -51,12 +52,30 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * How a suite's tenants are made: `silo` (the default plan) or `pool`, registered by a platform
+ * admin (`registrar`) on the pooled test plan, who makes `owner` an owner and leaves the tenant,
+ * so that `owner` holds it exactly as if they had registered it.
+ */
+export interface TenantMaking {
+  readonly isolation: 'silo' | 'pool';
+  readonly registrar?: Actor;
+}
+
+export interface MadeTenant {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly tenant: { id: string; status: string; name: string };
+}
+
 /** Registers a tenant as `owner` with POST /tenants and waits until provisioning has finished. */
 export async function newTenant(
   owner: Actor,
   name = `Tenant ${randomUUID().slice(0, 6)}`,
   settings: object = {},
-) {
+  making: TenantMaking = { isolation: 'silo' },
+): Promise<MadeTenant> {
+  if (making.isolation === 'pool') return newPooledTenant(owner, name, settings, making.registrar);
   const created = await owner.call('POST', '/tenants', { name, ...settings });
   if (created.status !== 202)
     throw new Error(`POST /tenants answered ${created.status}: ${JSON.stringify(created.body)}`);
@@ -66,6 +85,28 @@ export async function newTenant(
     (response) => (response.body as { status?: string }).status !== 'provisioning',
   );
   return { tenantId, name, tenant: tenant.body as { id: string; status: string; name: string } };
+}
+
+async function newPooledTenant(
+  owner: Actor,
+  name: string,
+  settings: object,
+  registrar: Actor | undefined,
+): Promise<MadeTenant> {
+  if (!registrar) throw new Error('a pooled tenant needs a platform admin to register it');
+  const made = await newTenant(registrar, name, { ...settings, plan: POOLED_TEST_PLAN });
+  if (made.tenant.status !== 'active') throw new Error(`the pooled tenant is ${made.tenant.status}`);
+  await addMember(registrar, made.tenantId, owner, 'owner');
+  const left = await owner.call('DELETE', `/tenants/${made.tenantId}/members/${registrar.userId}`);
+  if (left.status !== 204)
+    throw new Error(`removing the registrar answered ${left.status}: ${JSON.stringify(left.body)}`);
+  await owner.call('PUT', '/me/active-tenant', { tenantId: made.tenantId });
+  const tenant = (await owner.call('GET', `/tenants/${made.tenantId}`)).body as {
+    id: string;
+    status: string;
+    name: string;
+  };
+  return { tenantId: made.tenantId, name, tenant };
 }
 
 /**

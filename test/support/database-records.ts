@@ -11,6 +11,7 @@ export function tenantDatabaseRecord(fields: Partial<TenantDatabaseRecord> = {})
     statusReason: null,
     clusterId: 'primary',
     databaseName: 'tenant_db_1',
+    schemaName: null,
     roleName: 'tenant_role_1',
     secretArn: 'arn:secret',
     restoredFrom: null,

@@ -32,21 +32,28 @@ const GENEROUS = 1_000_000;
 /**
  * The test platform's plans: a generous default plan, so that the suite's tenants (many databases,
  * tables, members and roles each) are not refused; the quota tests give their own tenants small
- * limits with `PUT /tenants/{id}/plan` (test/integration/quotas.test.ts).
+ * limits with `PUT /tenants/{id}/plan` (test/integration/quotas.test.ts). The same limits on a
+ * pooled plan, for the suites that run over both isolations.
  */
+const GENEROUS_LIMITS = {
+  requestsPerSecond: GENEROUS,
+  burst: GENEROUS,
+  apiCallsPerMonth: GENEROUS * 1000,
+  databases: GENEROUS,
+  tablesPerDatabase: GENEROUS,
+  members: GENEROUS,
+  customRoles: GENEROUS,
+  storageBytes: GENEROUS * GENEROUS,
+  backupRetentionDays: 30,
+} as const;
+
+/** The plan the suites' pooled tenants are registered on (docs/isolation-modes.md). */
+export const POOLED_TEST_PLAN = 'pooled';
+
 export const TEST_PLANS = {
   plans: {
-    generous: {
-      requestsPerSecond: GENEROUS,
-      burst: GENEROUS,
-      apiCallsPerMonth: GENEROUS * 1000,
-      databases: GENEROUS,
-      tablesPerDatabase: GENEROUS,
-      members: GENEROUS,
-      customRoles: GENEROUS,
-      storageBytes: GENEROUS * GENEROUS,
-      backupRetentionDays: 30,
-    },
+    generous: GENEROUS_LIMITS,
+    [POOLED_TEST_PLAN]: { ...GENEROUS_LIMITS, isolation: 'pool' },
   },
   defaultPlan: 'generous',
 } as const;

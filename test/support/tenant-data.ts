@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PlatformInfo } from '#infra/local/platform-info';
-import { type Actor, newTenant } from './actors.ts';
+import { type Actor, newTenant, type TenantMaking } from './actors.ts';
 import { expectStatus, withPg } from './tenancy.ts';
 
 export const COMPLETE_SETTINGS = {
@@ -10,8 +10,8 @@ export const COMPLETE_SETTINGS = {
 };
 
 /** A new active tenant of `owner` and its primary database id. */
-export async function tenantWithDatabase(owner: Actor, settings: object = {}) {
-  const { tenantId } = await newTenant(owner, undefined, settings);
+export async function tenantWithDatabase(owner: Actor, settings: object = {}, making?: TenantMaking) {
+  const { tenantId } = await newTenant(owner, undefined, settings, making);
   const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
     items: { id: string; status: string }[];
   };
@@ -30,13 +30,34 @@ export async function databaseNameOf(info: PlatformInfo, databaseId: string): Pr
   });
 }
 
-/** Runs `work` as the superuser in the tenant database `databaseId`. */
+/** Where the tenant database is: its database, and a pooled one's schema in it. */
+export async function placementOf(
+  info: PlatformInfo,
+  databaseId: string,
+): Promise<{ database: string; schema: string | null }> {
+  return withPg(info, 'control', async (client) => {
+    const result = await client.query(
+      'select database_name as database, schema_name as schema from tenant_databases where id = $1',
+      [databaseId],
+    );
+    return result.rows[0] as { database: string; schema: string | null };
+  });
+}
+
+/**
+ * Runs `work` as the superuser in the tenant database `databaseId`: a pooled one's schema is the
+ * search path, so that unqualified names are its tables in both isolations.
+ */
 export async function inTenantDatabase<T>(
   info: PlatformInfo,
   databaseId: string,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  return withPg(info, await databaseNameOf(info, databaseId), work);
+  const { database, schema } = await placementOf(info, databaseId);
+  return withPg(info, database, async (client) => {
+    if (schema !== null) await client.query(`set search_path to "${schema}"`);
+    return work(client);
+  });
 }
 
 /** A request with a text body (a CSV or NDJSON file) and its content type, as `Actor.call` answers. */

@@ -356,6 +356,8 @@ describe('the names the local platform gives what the templates leave unnamed', 
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/master-AbCdEf',
     controlSecretArn:
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/control-app-GhIjKl',
+    poolSecretArn:
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:tenantry/local/cluster/pool-app-MnOpQr',
     exportsBucket: BUCKET,
     telemetryDeadLetterQueue: 'tenantry-local-telemetry-dead-letter',
     backupsKeyId: KEY_ID,

@@ -28,6 +28,8 @@ export interface LocalResourceNames {
   readonly clusterMasterSecretArns?: Readonly<Record<string, string>>;
   /** The stand-in's ARN of the control database application role's secret. */
   readonly controlSecretArn: string;
+  /** The stand-in's ARN of the pool login role's secret. */
+  readonly poolSecretArn: string;
   readonly exportsBucket: string;
   readonly telemetryDeadLetterQueue: string;
   /** The key id (a UUID, as KMS gives) of the backups key the local platform stands in for. */
@@ -74,12 +76,9 @@ export function localPhysicalNames(scope: ArnScope, names: LocalResourceNames): 
     }
     // A secret's Ref is its ARN, with the random suffix Secrets Manager gave it.
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html
-    if (
-      ref.type === 'AWS::SecretsManager::Secret' &&
-      ref.attribute === undefined &&
-      /^ControlAppSecret[0-9A-F]{8}$/.test(ref.logicalId)
-    ) {
-      return names.controlSecretArn;
+    if (ref.type === 'AWS::SecretsManager::Secret' && ref.attribute === undefined) {
+      if (/^ControlAppSecret[0-9A-F]{8}$/.test(ref.logicalId)) return names.controlSecretArn;
+      if (/^PoolAppSecret[0-9A-F]{8}$/.test(ref.logicalId)) return names.poolSecretArn;
     }
     // A key's Ref is its key id, GetAtt Arn its ARN (`arn:…:kms:<region>:<account>:key/<key id>`).
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
