@@ -107,10 +107,31 @@ describe('several clusters', () => {
     expect(items.every((c) => c.state === 'open' || c.id === 'c2')).toBe(true);
     expect(items[0]?.databases).toBeGreaterThanOrEqual(1);
     expect(items[0]?.tenants).toBeGreaterThanOrEqual(1);
-    expect(items[0]?.poolDatabases).toBe(0);
+    expect(items.every((c) => Number.isInteger(c.poolDatabases) && c.poolDatabases >= 0)).toBe(true);
     const refused = await owner.call('GET', '/clusters');
     expect(refused.status).toBe(403);
   });
+
+  it("counts a pooled tenant's database in its cluster's poolDatabases, not in its databases", async () => {
+    const before = (await clusters()).find((c) => c.id === 'primary') as ClusterView;
+
+    const { tenantId: pooled } = await newTenant(
+      owner,
+      undefined,
+      {},
+      { isolation: 'pool', registrar: admin },
+    );
+
+    const databases = (
+      expectStatus(await owner.call('GET', `/tenants/${pooled}/databases`), 200).body as {
+        items: DatabaseView[];
+      }
+    ).items;
+    expect(databases.map((db) => db.clusterId)).toEqual(['primary']);
+    const after = (await clusters()).find((c) => c.id === 'primary') as ClusterView;
+    // Other files make tenants meanwhile: at least this one more pooled database.
+    expect(after.poolDatabases).toBeGreaterThanOrEqual(before.poolDatabases + 1);
+  }, 90_000);
 
   it("places an unpinned tenant's databases on the open cluster with the most headroom", async () => {
     const items = await clusters();
