@@ -50,7 +50,7 @@ export class ClusterRegistry {
    */
   async sync(configured: readonly ClusterSetting[]): Promise<{ added: string[]; closed: string[] }> {
     return this.sql.transaction(async (tx) => {
-      const added = await tx.query<{ id: string }>(
+      const upserted = await tx.query<{ id: string; inserted: boolean }>(
         `insert into clusters (id, name, capacity)
            select c->>'id', c->>'name', (c->>'capacity')::int from jsonb_array_elements(:clusters::jsonb) c
          on conflict (id) do update set name = excluded.name, capacity = excluded.capacity,
@@ -66,7 +66,8 @@ export class ClusterRegistry {
         { clusters: sqlJson(configured) },
       );
       return {
-        added: added.filter((row) => (row as { inserted?: boolean }).inserted).map((row) => row.id),
+        // xmax is 0 on a row version this statement inserted, not on one it updated.
+        added: upserted.filter((row) => row.inserted).map((row) => row.id),
         closed: closed.map((row) => row.id).sort(),
       };
     });

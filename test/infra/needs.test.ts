@@ -264,7 +264,12 @@ describe('the tenant-access role and the control application secret', () => {
       JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId()),
     ) as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }[];
     const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-    expect(statements).toHaveLength(2);
+    // Its own tenant's secret, the pool login role's (pooled tenants), and the Data API.
+    expect(statements.map((s) => s.Sid).sort()).toEqual([
+      'ReadOwnTenantSecret',
+      'ReadPoolSecret',
+      'TenantDataApi',
+    ]);
     const secret = statements.find((s) => s.Sid === 'ReadOwnTenantSecret');
     expect(secret?.Action).toBe('secretsmanager:GetSecretValue');
     expect(JSON.stringify(secret?.Resource)).toContain(':secret:tn/dev/*');

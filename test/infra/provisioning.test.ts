@@ -102,7 +102,7 @@ describe('ProvisioningStack', () => {
     // Any other secret access is the cluster's master secret or the control application secret,
     // by its exact ARN
     for (const statement of secretStatements.filter((s) => !tenantStatements.includes(s))) {
-      expect(JSON.stringify(statement.Resource)).toMatch(/MasterUserSecret|ControlAppSecret/);
+      expect(JSON.stringify(statement.Resource)).toMatch(/MasterUserSecret|ControlAppSecret|PoolAppSecret/);
     }
   });
 

@@ -97,7 +97,7 @@ const authorizer = createTemplateAuthorizer([
     },
   ]),
   fn('sender', [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE }]),
-  // As grantBackupStore grants (infra/constructs/needs.ts).
+  // As grantBackupStore grants (infra/constructs/bucket-grants.ts).
   fn('backups', [
     {
       Effect: 'Allow',

@@ -28,6 +28,8 @@ const servicesWith = (controlSecretArn: string | undefined) =>
   ({
     masterControl,
     secrets,
+    // No cluster to make a pool on: the pool itself is shared/provisioning/pool.ts's, tested there.
+    clusters: { ids: () => [] },
     settings: { stage: 'dev', controlDatabase: 'control', ...(controlSecretArn ? { controlSecretArn } : {}) },
   }) as unknown as Services;
 const handler = migrator.with(servicesWith(APP_SECRET));
