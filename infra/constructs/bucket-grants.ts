@@ -4,10 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { TenantryFunction } from '#infra/constructs/tenantry-function';
 
-/**
- * The grants of the exports bucket's two prefixes (the `exportArchive*` and `backupStore` needs,
- * infra/constructs/needs.ts): each allows exactly what its adapter does, on its prefix only.
- */
+/* The exports bucket's grants of the needs `exportArchive(Write)` and `backupStore` (infra/constructs/needs.ts). */
 
 /** Prefix of the usage exports in the exports bucket (see S3ExportArchive). */
 export const EXPORTS_PREFIX = 'usage-exports/';

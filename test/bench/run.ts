@@ -7,6 +7,7 @@ import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measureClone } from './clone.ts';
 import { measurePlatform } from './platform.ts';
+import { measurePool } from './pool.ts';
 import { type Figure, writeReport } from './report.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -61,6 +62,12 @@ try {
     const rows = values.quick ? 20_000 : 100_000;
     progress(`figure 10: cloning a tenant of ${rows.toLocaleString('en')} rows`);
     figures.push(...(await measureClone(work, { rows }, progress)));
+  }
+  if (!values.only || values.only === 'pool') {
+    // Issue 18: rows-page p50 pool vs silo; --quick samples fewer pages.
+    const requests = values.quick ? 200 : 1_000;
+    progress(`figure 11: rows pages of a pooled tenant against a silo one, ${requests} each`);
+    figures.push(...(await measurePool(work, { rows: 5_000, requests }, progress)));
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

@@ -54,7 +54,9 @@ describe('Lambda functions of every stack', () => {
     frameworkFunctions = all.filter(isFramework);
     autoDeleteFunctions = all.filter(isAutoDelete);
     functions = all.filter((entry) => !isFramework(entry) && !isAutoDelete(entry));
-  });
+    // Bundling every function takes about a minute on 2 cores, more while the integration files
+    // share them: the suite's 120 s hook timeout was met twice by a loaded machine, not by a fault.
+  }, 300_000);
 
   afterAll(() => {
     rmSync(outdir, { recursive: true, force: true });

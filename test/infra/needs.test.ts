@@ -259,17 +259,17 @@ describe('the tenant-access role and the control application secret', () => {
     expect(role.Properties.MaxSessionDuration).toBeUndefined();
   });
 
-  it("reads only the secret whose tenant tag equals the session's, and calls the Data API on the cluster", () => {
+  it("reads only the secret whose tenant tag equals the session's, the pool's, and calls the Data API on the cluster", () => {
     const policies = Object.values(provisioning.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId()),
     ) as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }[];
     const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-    // Its own tenant's secret, the pool login role's (pooled tenants), and the Data API.
-    expect(statements.map((s) => s.Sid).sort()).toEqual([
-      'ReadOwnTenantSecret',
-      'ReadPoolSecret',
-      'TenantDataApi',
-    ]);
+    expect(statements).toHaveLength(3);
+    // Pooled tenants' statements are sent with the one pool secret (docs/isolation-modes.md).
+    const pool = statements.find((s) => s.Sid === 'ReadPoolSecret');
+    expect(pool?.Action).toBe('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(pool?.Resource)).toMatch(/ExportsOutputRefPoolAppSecret/);
+    expect(pool?.Condition).toBeUndefined();
     const secret = statements.find((s) => s.Sid === 'ReadOwnTenantSecret');
     expect(secret?.Action).toBe('secretsmanager:GetSecretValue');
     expect(JSON.stringify(secret?.Resource)).toContain(':secret:tn/dev/*');
@@ -297,6 +297,13 @@ describe('the tenant-access role and the control application secret', () => {
       Name: 'tenantry/dev/cluster/control-app',
       GenerateSecretString: {
         SecretStringTemplate: '{"username":"tenantry_app"}',
+        GenerateStringKey: 'password',
+      },
+    });
+    stateful.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'tenantry/dev/cluster/pool-app',
+      GenerateSecretString: {
+        SecretStringTemplate: '{"username":"tenantry_pool_app"}',
         GenerateStringKey: 'password',
       },
     });

@@ -99,7 +99,7 @@ describe('ProvisioningStack', () => {
       expect(statement.Condition).toEqual({ Null: { [tagKey]: 'false' } });
       expect([statement.Action].flat()).not.toContain('secretsmanager:DescribeSecret');
     }
-    // Any other secret access is the cluster's master secret or the control application secret,
+    // Any other secret access is the cluster's master secret, the control application secret or the pool secret,
     // by its exact ARN
     for (const statement of secretStatements.filter((s) => !tenantStatements.includes(s))) {
       expect(JSON.stringify(statement.Resource)).toMatch(/MasterUserSecret|ControlAppSecret|PoolAppSecret/);

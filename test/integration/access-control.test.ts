@@ -606,10 +606,11 @@ describe('platform admins and suspended tenants', () => {
     };
     expect(first.items).toHaveLength(1);
     expect(first.nextCursor).toEqual(expect.any(String));
-    // Each tenant with its plan and its place in a hierarchy (null for a root).
+    // Each tenant with its plan, its isolation and its place in a hierarchy (null for a root).
     expect(Object.keys(first.items[0] ?? {}).sort()).toEqual([
       'createdAt',
       'id',
+      'isolation',
       'name',
       'parentId',
       'plan',

@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { localFunctionName } from '#infra/local/local-functions';
 import { FileBackupStore } from '#shared/adapters/file-backup-store';
 import { manifestKey } from '#shared/backups/manifest';
 import type { RetentionDeps } from '#shared/backups/retention';
@@ -24,6 +22,7 @@ import type { BackupStore } from '#shared/ports/backup-store';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { clientFor, newActor, newTenant } from '../support/actors.ts';
+import { invokeLocalFunction } from '../support/local-jobs.ts';
 import { createControlDatabase, expectStatus, type TempDatabase, withPg } from '../support/tenancy.ts';
 
 /**
@@ -444,26 +443,7 @@ describe('the schedule', () => {
 });
 
 describe('the job on the local platform (its own role, the platform’s control database and backups folder)', () => {
-  const invoke = async (payload: unknown) => {
-    const lambda = new LambdaClient({
-      region: info.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      endpoint: info.endpoints.lambda,
-      maxAttempts: 1,
-    });
-    const answer = await lambda
-      .send(
-        new InvokeCommand({
-          FunctionName: localFunctionName(RECORD_JOB_HANDLERS.backupSchedule),
-          Payload: Buffer.from(JSON.stringify(payload)),
-        }),
-      )
-      .finally(() => lambda.destroy());
-    return {
-      error: answer.FunctionError,
-      body: JSON.parse(Buffer.from(answer.Payload ?? []).toString('utf8')),
-    };
-  };
+  const invoke = (payload: unknown) => invokeLocalFunction(info, RECORD_JOB_HANDLERS.backupSchedule, payload);
 
   it('deletes an expired backup with its objects (then GET …/backups no longer lists it); a bad input deletes nothing', async () => {
     // Arrange: a tenant through the API, two completed backups behind its back, objects in the platform's folder.
@@ -500,7 +480,7 @@ describe('the job on the local platform (its own role, the platform’s control 
     // Assert 2
     expect(ran.error, JSON.stringify(ran.body)).toBeUndefined();
     expect(ran.body).toMatchObject({ schedule: null, retention: { failed: 0 } });
-    expect(ran.body.retention.deleted).toBeGreaterThanOrEqual(1);
+    expect((ran.body as { retention: { deleted: number } }).retention.deleted).toBeGreaterThanOrEqual(1);
     expect(await platformStore.list(tenantId, `${expired}/`)).toEqual([]);
     expect(await platformStore.list(tenantId, `${kept}/`)).toHaveLength(2);
     const deletedAt = await withPg(

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { POOL_APP_USER, POOL_DATABASE } from '#shared/provisioning/names';
+import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { type Actor, eventually, newActor } from '../support/actors.ts';
+import { invokeLocalFunction } from '../support/local-jobs.ts';
 import { POOLED_TEST_PLAN } from '../support/platform-process.ts';
 import { dataApiRunner, errorOf, expectStatus, withPg } from '../support/tenancy.ts';
 import { placementOf, tenantWithDatabase } from '../support/tenant-data.ts';
@@ -219,6 +221,106 @@ describe('pooled tenants', () => {
       plan: string;
     };
     expect(tenant.plan).toBe(POOLED_TEST_PLAN);
+  });
+
+  it('backs a pooled tenant up, restores it into a new pooled database and clones it into a silo one, rows identical', async () => {
+    expectStatus(await ownerA.call('POST', `${a.base}/tables/notes/rows`, { body: 'second' }), 201);
+    const rowsOf = async (tenantId: string, databaseId: string) =>
+      (
+        expectStatus(
+          await ownerA.call(
+            'GET',
+            `/tenants/${tenantId}/databases/${databaseId}/tables/notes/rows?limit=100`,
+          ),
+          200,
+        ).body as { items: { id: string; body: string }[] }
+      ).items
+        .map(({ id, body }) => ({ id, body }))
+        .sort((x, y) => x.id.localeCompare(y.id));
+    const original = await rowsOf(a.tenantId, a.databaseId);
+    const started = expectStatus(await ownerA.call('POST', `/tenants/${a.tenantId}/backups`, {}), 202)
+      .body as {
+      id: string;
+    };
+    const backup = await eventually(
+      () => ownerA.call('GET', `/tenants/${a.tenantId}/backups/${started.id}`),
+      (r) => (r.body as { status: string }).status !== 'running',
+      90_000,
+    );
+    const done = expectStatus(backup, 200).body as {
+      status: string;
+      manifest: { databases: { tables: { name: string; rows: number }[] }[] };
+    };
+    expect(done.status).toBe('completed');
+    expect(done.manifest.databases[0]?.tables).toContainEqual(
+      expect.objectContaining({ name: 'notes', rows: 2 }),
+    );
+
+    const restore = expectStatus(
+      await ownerA.call('POST', `/tenants/${a.tenantId}/backups/${started.id}/restore`, {
+        databaseId: a.databaseId,
+      }),
+      202,
+    ).body as { id?: string; databaseId?: string };
+    const restoredId = (restore.databaseId ?? restore.id) as string;
+    await eventually(
+      () => ownerA.call('GET', `/tenants/${a.tenantId}/databases`),
+      (r) =>
+        (r.body as { items: { id: string; status: string }[] }).items.some(
+          (db) => db.id === restoredId && db.status !== 'restoring',
+        ),
+      90_000,
+    );
+    expect((await placementOf(info, restoredId)).database).toBe(POOL_DATABASE);
+    expect(await rowsOf(a.tenantId, restoredId)).toEqual(original);
+
+    const clone = expectStatus(
+      await ownerA.call('POST', `/tenants/${a.tenantId}/clone`, { name: 'Pooled clone', include: ['data'] }),
+      202,
+    ).body as { id: string; isolation: string };
+    // A clone starts on the default plan, which is silo here: a pooled backup loads into a silo database.
+    expect(clone.isolation).toBe('silo');
+    const settled = await eventually(
+      () => ownerA.call('GET', `/tenants/${clone.id}`),
+      (r) => (r.body as { status: string }).status !== 'provisioning',
+      90_000,
+    );
+    expect((settled.body as { status: string }).status).toBe('active');
+    const [cloneDb] = (
+      expectStatus(await ownerA.call('GET', `/tenants/${clone.id}/databases`), 200).body as {
+        items: { id: string }[];
+      }
+    ).items;
+    expect((await placementOf(info, cloneDb?.id as string)).schema).toBeNull();
+    expect((await rowsOf(clone.id, cloneDb?.id as string)).map((row) => row.body)).toEqual(
+      original.map((row) => row.body),
+    );
+  });
+
+  it("measures a pooled tenant's storage by its schema, run as the scheduled job", async () => {
+    const answer = await invokeLocalFunction(info, RECORD_JOB_HANDLERS.storageSnapshot);
+    expect(answer.error).toBeUndefined();
+    const today = new Date().toISOString().slice(0, 10);
+    const usageOf = async (owner: Actor, tenantId: string) => {
+      const response = await eventually(
+        () =>
+          owner.call(
+            'GET',
+            `/tenants/${tenantId}/usage?resourceType=storage_bytes&from=${today}&to=${today}`,
+          ),
+        (r) => ((r.body as { items?: unknown[] }).items ?? []).length > 0,
+      );
+      return (expectStatus(response, 200).body as { items: { quantity: number }[] }).items[0]?.quantity ?? 0;
+    };
+    const [bytesA, bytesB] = [await usageOf(ownerA, a.tenantId), await usageOf(ownerB, b.tenantId)];
+    // Its own tables only: a few pages each, far below the shared pool database's size.
+    const poolBytes = await withPg(info, POOL_DATABASE, async (pg) =>
+      Number((await pg.query('select pg_database_size(current_database()) as n')).rows[0].n),
+    );
+    for (const bytes of [bytesA, bytesB]) {
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(poolBytes / 4);
+    }
   });
 
   it('offboarding drops the schema and the role, and leaves the other pooled tenants be', async () => {

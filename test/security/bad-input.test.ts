@@ -7,7 +7,7 @@ import { MAX_COLUMNS } from '#shared/data/tables';
 import { MAX_BODY_BYTES } from '#shared/http/middleware';
 import { routeList } from '#shared/routes/table';
 import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
-import { errorOf, expectStatus, unknownRoleId } from '../support/tenancy.ts';
+import { errorOf, expectStatus, unknownRoleId, withPg } from '../support/tenancy.ts';
 import { sendText } from '../support/tenant-data.ts';
 
 /**
@@ -537,6 +537,18 @@ describe('bad input', () => {
       plan: string;
     };
     expect(quotas.plan).toBe((before.tenant as { plan: string }).plan);
+  });
+
+  it('a malformed plan on POST /tenants is a 400 naming it, for a platform admin too, and registers nothing', async () => {
+    const admin = await newActor(client, 'bad-plan', { groups: ['platform-admin'] });
+    const name = `Bad plan ${randomUUID().slice(0, 8)}`;
+    for (const plan of ['', 'Premium', 'x'.repeat(33), '1plan', 7, null, ['free'], {}]) {
+      expectValidation(await admin.call('POST', '/tenants', { name, plan }), 'plan');
+    }
+    const listed = await withPg(info, 'control', async (pg) =>
+      Number((await pg.query('select count(*)::int as n from tenants where name = $1', [name])).rows[0].n),
+    );
+    expect(listed).toBe(0);
   });
 
   it('the hierarchy: a malformed parent, a depth other than 1 or all, a non-boolean inherited or inheritAccess, or extra fields are a 400 naming them, and nothing moves', async () => {

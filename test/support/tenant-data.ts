@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import type { LocalClient } from '#infra/local/client';
 import type { PlatformInfo } from '#infra/local/platform-info';
-import { type Actor, newTenant, type TenantMaking } from './actors.ts';
+import { type Actor, newActor, newTenant, type TenantMaking } from './actors.ts';
 import { expectStatus, withPg } from './tenancy.ts';
 
 export const COMPLETE_SETTINGS = {
@@ -90,4 +91,16 @@ export async function rowCount(info: PlatformInfo, databaseId: string, table: st
   return inTenantDatabase(info, databaseId, async (pg) =>
     Number((await pg.query(`select count(*)::int as n from "${table}"`)).rows[0].n),
   );
+}
+
+/** The isolations the tenant-data, module and isolation suites run over (docs/isolation-modes.md). */
+export const ISOLATIONS = ['silo', 'pool'] as const;
+
+/** How a suite makes its tenants in `isolation`: pooled ones through a platform admin of its own. */
+export async function tenantMakingFor(
+  client: LocalClient,
+  isolation: (typeof ISOLATIONS)[number],
+): Promise<TenantMaking> {
+  if (isolation === 'silo') return { isolation };
+  return { isolation, registrar: await newActor(client, 'pool-registrar', { groups: ['platform-admin'] }) };
 }

@@ -4,6 +4,7 @@ import type { Services } from '#shared/composition/services';
 
 const migrate = vi.hoisted(() => vi.fn());
 const ensureApplicationRole = vi.hoisted(() => vi.fn());
+const ensurePool = vi.hoisted(() => vi.fn());
 const sync = vi.hoisted(() => vi.fn(async () => ({ added: [], closed: [] })));
 const registryRunners = vi.hoisted(() => [] as unknown[]);
 vi.mock('#shared/control/migrate', () => ({ migrate }));
@@ -15,21 +16,32 @@ vi.mock('#shared/control/cluster-registry', () => ({
     sync = sync;
   },
 }));
-vi.mock('#shared/control/application-role', () => ({ ensureApplicationRole }));
+vi.mock('#shared/control/application-role', async (original) => ({
+  ...(await original<typeof import('#shared/control/application-role')>()),
+  ensureApplicationRole,
+}));
+vi.mock('#shared/provisioning/pool', () => ({ ensurePool }));
 
 const { handler: migrator } = await import('#functions/ops/migrate-control-db');
 const APP_SECRET =
   'arn:aws:secretsmanager:us-east-1:123456789012:secret:tenantry/dev/cluster/control-app-AbCdEf';
 const APP_CREDENTIALS = { username: 'tenantry_app', password: 'generated-password' };
+const POOL_SECRET =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:tenantry/dev/cluster/pool-app-GhIjKl';
+const POOL_CREDENTIALS = { username: 'tenantry_pool_app', password: "pool-pass'word" };
 const masterControl = {};
-const secrets = { getSecretValue: vi.fn(async () => JSON.stringify(APP_CREDENTIALS)) };
+const secrets = {
+  getSecretValue: vi.fn(async (arn: string) =>
+    JSON.stringify(arn === POOL_SECRET ? POOL_CREDENTIALS : APP_CREDENTIALS),
+  ),
+};
+const clusters = { ids: () => ['primary', 'c2'], poolSecretOf: () => POOL_SECRET };
 /** The services the handler is given: the master's control runner (which `migrate`, mocked, gets) and the app secret. */
 const servicesWith = (controlSecretArn: string | undefined) =>
   ({
     masterControl,
     secrets,
-    // No cluster to make a pool on: the pool itself is shared/provisioning/pool.ts's, tested there.
-    clusters: { ids: () => [] },
+    clusters,
     settings: { stage: 'dev', controlDatabase: 'control', ...(controlSecretArn ? { controlSecretArn } : {}) },
   }) as unknown as Services;
 const handler = migrator.with(servicesWith(APP_SECRET));
@@ -62,6 +74,7 @@ describe('control database migration custom resource (Provider framework onEvent
   beforeEach(() => {
     migrate.mockReset();
     ensureApplicationRole.mockReset();
+    ensurePool.mockReset();
     secrets.getSecretValue.mockClear();
     sync.mockClear();
     registryRunners.length = 0;
@@ -112,6 +125,21 @@ describe('control database migration custom resource (Provider framework onEvent
     expect(migrate.mock.calls[0]?.[0]).toBe(masterControl);
     expect(secrets.getSecretValue).toHaveBeenCalledWith(APP_SECRET);
     expect(ensureApplicationRole).toHaveBeenCalledWith(masterControl, APP_CREDENTIALS, 'control');
+    // Then the pool of every cluster, its password from the pool secret as a SQL literal.
+    expect(ensurePool.mock.calls).toEqual(
+      ['primary', 'c2'].map((clusterId) => [
+        clusters,
+        clusterId,
+        { username: 'tenantry_pool_app', passwordLiteral: "'pool-pass''word'" },
+      ]),
+    );
+  });
+
+  it('fails the resource when the pool of a cluster cannot be made', async () => {
+    migrate.mockResolvedValue({ current: 7, applied: [] });
+    ensurePool.mockRejectedValue(new Error('permission denied to create database'));
+
+    await expect(handler(event('Update'))).rejects.toThrow('permission denied to create database');
   });
 
   it('fails the resource without the application secret, after migrating, granting nothing', async () => {
