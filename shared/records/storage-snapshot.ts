@@ -59,6 +59,7 @@ export function sizeAsTenant(clusters: DatabaseClusters): DatabaseSize {
       secretArn: database.secretArn,
       databaseName: database.databaseName,
       schemaName: pooled ? database.schemaName : null,
+      // Read only for a pooled database, which has one (a silo database is opened as its secret's user).
       roleName: database.roleName ?? '',
     });
     const [row] = await sql.query<{ bytes: string | number }>(
