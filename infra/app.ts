@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
+import { clustersFromContext } from '#infra/clusters-context';
 import type { TenantryFunction } from '#infra/constructs/tenantry-function';
 import { applyNagSuppressions } from '#infra/nag';
 import { tenantPlansFromContext } from '#infra/plans-context';
@@ -88,6 +89,11 @@ export interface BuildAppOptions {
    * @default - the `backupSchedule` context value, else scheduled backups at 02:15 UTC
    */
   readonly backupSchedule?: unknown;
+  /**
+   * The database clusters: a count or a list of `{id, name, capacity}` (docs/clusters.md).
+   * @default - the `clusters` context value, else one cluster `primary`
+   */
+  readonly clusters?: unknown;
 }
 
 /**
@@ -117,6 +123,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     options.plans ? options.plans.plans : app.node.tryGetContext('plans'),
     options.plans ? options.plans.defaultPlan : app.node.tryGetContext('defaultPlan'),
   );
+  const clusters = clustersFromContext(options.clusters ?? app.node.tryGetContext('clusters'));
   const stackName = (name: string) => `Tenantry-${stage}-${name}`;
   const description = (what: string) => `Tenantry (${stage}): ${what}`;
 
@@ -124,12 +131,14 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     stage,
     policy,
     description: description('network, Aurora cluster, tables, event bus, exports bucket'),
+    clusters,
   });
   const provisioning = new ProvisioningStack(app, stackName('Provisioning'), {
     stage,
     policy,
     description: description('tenant provisioning workflow'),
     cluster: stateful.cluster,
+    clusters: stateful.clusters,
     controlAppSecret: stateful.controlAppSecret,
     poolAppSecret: stateful.poolAppSecret,
     eventBus: stateful.eventBus,
@@ -142,6 +151,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     policy,
     description: description('Cognito user pool and triggers'),
     cluster: stateful.cluster,
+    clusters: stateful.clusters,
     controlAppSecret: stateful.controlAppSecret,
     provisioningWorkflow: provisioning.stateMachine,
     platformMfa: parsePlatformMfa(options.platformMfa ?? app.node.tryGetContext('platformMfa')),
@@ -156,6 +166,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
     cluster: stateful.cluster,
+    clusters: stateful.clusters,
     controlAppSecret: stateful.controlAppSecret,
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
@@ -176,6 +187,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
         resources: {
           stage,
           cluster: stateful.cluster,
+          clusters: stateful.clusters,
           controlAppSecret: stateful.controlAppSecret,
           tenantAccessRole: provisioning.tenantAccessRole,
           eventBus: stateful.eventBus,

@@ -87,12 +87,14 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   }
 
   if (!policy.deletionProtection) {
-    acknowledge(
-      stateful.cluster,
-      'AwsSolutions-RDS10',
-      'Deletion protection is on for every stage but dev: dev clusters are disposable and are torn ' +
-        'down with `cdk destroy`; a test asserts protection on non-dev stages.',
-    );
+    for (const { cluster } of stateful.clusters) {
+      acknowledge(
+        cluster,
+        'AwsSolutions-RDS10',
+        'Deletion protection is on for every stage but dev: dev clusters are disposable and are torn ' +
+          'down with `cdk destroy`; a test asserts protection on non-dev stages.',
+      );
+    }
   }
 
   acknowledge(

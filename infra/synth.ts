@@ -13,6 +13,8 @@ import path from 'node:path';
 import { repoRoot } from '#infra/constructs/tenantry-function';
 
 const stage = process.env.STAGE ?? 'dev';
+// `CLUSTERS=2 npm run synth` lints the templates of a deployment with several clusters (docs/clusters.md).
+const clusters = process.env.CLUSTERS;
 const outdir = path.join(repoRoot, 'cdk.out');
 const started = Date.now();
 const failures: string[] = [];
@@ -26,7 +28,17 @@ rmSync(outdir, { recursive: true, force: true });
 const synthStarted = Date.now();
 const synth = spawnSync(
   'npx',
-  ['cdk', 'synth', '--quiet', '--no-notices', '-c', `stage=${stage}`, '--output', outdir],
+  [
+    'cdk',
+    'synth',
+    '--quiet',
+    '--no-notices',
+    '-c',
+    `stage=${stage}`,
+    ...(clusters ? ['-c', `clusters=${clusters}`] : []),
+    '--output',
+    outdir,
+  ],
   {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],

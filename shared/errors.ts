@@ -88,6 +88,12 @@ export class Conflict extends DomainError {
   readonly code = 'conflict';
 }
 
+/** A closed cluster takes nothing new: no database, no pin (docs/clusters.md). */
+export class ClusterClosed extends DomainError {
+  readonly statusCode = 409;
+  readonly code = 'cluster_closed';
+}
+
 /** The caller's email is not verified: nothing addressed to that email is theirs yet. */
 export class EmailNotVerified extends DomainError {
   readonly statusCode = 403;

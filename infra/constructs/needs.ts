@@ -15,6 +15,7 @@ import {
   grantTable,
   type TenantryFunction,
 } from '#infra/constructs/tenantry-function';
+import { PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { NEEDS, type Need } from '#shared/domain/needs';
 import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
 
@@ -41,10 +42,22 @@ export const provisioningStateMachineName = (stage: string) => `tenantry-${stage
 /** `TENANT_PLANS` of a deployment that configures no plans: the default catalogue. */
 export const DEFAULT_TENANT_PLANS = '{}';
 
+/** A cluster tenant databases may be placed on, by its registry id. */
+export interface NeedCluster {
+  readonly id: string;
+  readonly cluster: rds.DatabaseCluster;
+}
+
 /** What a grant may use. A need whose resource a stack does not pass fails the synthesis. */
 export interface NeedResources {
   readonly stage: string;
+  /** The control database's cluster (`primary`). */
   readonly cluster?: rds.DatabaseCluster;
+  /**
+   * Every cluster tenant databases may be on, `primary` first (docs/clusters.md).
+   * @default - `cluster` alone, as `primary`
+   */
+  readonly clusters?: readonly NeedCluster[];
   /** The control database's application role secret (`tenantry_app`). */
   readonly controlAppSecret?: secretsmanager.ISecret;
   /** The pool login role's secret (`tenantry_pool_app`): with the master's, to the clusterAdmin functions. */
@@ -72,8 +85,8 @@ export interface NeedResources {
  */
 export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   controlDb: ['CLUSTER_ARN', 'CONTROL_SECRET_ARN'],
-  tenantData: ['CLUSTER_ARN', 'TENANT_ACCESS_ROLE_ARN'],
-  clusterAdmin: ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'POOL_SECRET_ARN'],
+  tenantData: ['CLUSTER_ARN', 'CLUSTERS', 'TENANT_ACCESS_ROLE_ARN'],
+  clusterAdmin: ['CLUSTER_ARN', 'CLUSTER_SECRET_ARN', 'CLUSTERS', 'CLUSTER_SECRET_ARNS', 'POOL_SECRET_ARN'],
   tenantSecretsCreate: ['TENANT_SECRET_PREFIX'],
   tenantSecretsRead: ['TENANT_SECRET_PREFIX'],
   tenantSecretsDelete: ['TENANT_SECRET_PREFIX'],
@@ -188,11 +201,52 @@ export function tenantSecretsArn(scope: TenantryFunction | Stack, stage: string)
   });
 }
 
-function allowDataApi(fn: TenantryFunction, cluster: rds.DatabaseCluster): void {
+function allowDataApi(fn: TenantryFunction, clusters: readonly rds.DatabaseCluster[]): void {
   fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [cluster.clusterArn] }),
+    new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: clusters.map((c) => c.clusterArn) }),
   );
-  fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+}
+
+/** The clusters of a grant: the configured list, or the one control cluster as `primary`. */
+export function needClusters(
+  resources: NeedResources,
+  need: Need,
+  fn: TenantryFunction,
+): readonly NeedCluster[] {
+  return (
+    resources.clusters ?? [
+      { id: PRIMARY_CLUSTER_ID, cluster: required(resources.cluster, need, 'cluster', fn) },
+    ]
+  );
+}
+
+/**
+ * `CLUSTERS` (and `CLUSTER_SECRET_ARNS`): each cluster's ARN (master secret's ARN) by id, one JSON
+ * object, resolved by CloudFormation (`toJsonString` joins the tokens). Compact on purpose: Lambda
+ * allows 4 KB of environment variables per function in all
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); test/infra/clusters.test.ts
+ * measures the largest function's with MAX_CLUSTERS clusters.
+ */
+function setClusterEnvironment(
+  fn: TenantryFunction,
+  clusters: readonly NeedCluster[],
+  withSecrets: boolean,
+): void {
+  const stack = Stack.of(fn);
+  fn.addEnvironment(
+    'CLUSTERS',
+    stack.toJsonString(Object.fromEntries(clusters.map((c) => [c.id, c.cluster.clusterArn]))),
+  );
+  if (!withSecrets) return;
+  fn.addEnvironment(
+    'CLUSTER_SECRET_ARNS',
+    stack.toJsonString(Object.fromEntries(clusters.map((c) => [c.id, masterSecretOf(c.cluster).secretArn]))),
+  );
+}
+
+function masterSecretOf(cluster: rds.DatabaseCluster): secretsmanager.ISecret {
+  if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
+  return cluster.secret;
 }
 
 /** GetSecretValue on tenant secrets, only those that carry a tenant tag (the one statement both read needs share). */
@@ -235,7 +289,9 @@ type Grant = (fn: TenantryFunction, resources: NeedResources) => void;
 /** The one place a need becomes IAM statements and environment variables. */
 export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
   controlDb: (fn, r) => {
-    allowDataApi(fn, required(r.cluster, 'controlDb', 'cluster', fn));
+    const cluster = required(r.cluster, 'controlDb', 'cluster', fn);
+    allowDataApi(fn, [cluster]);
+    fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
     const secret = required(r.controlAppSecret, 'controlDb', 'control application secret', fn);
     secret.grantRead(fn.role);
     fn.addEnvironment('CONTROL_SECRET_ARN', secret.secretArn);
@@ -255,16 +311,21 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
       }),
     );
     fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+    setClusterEnvironment(fn, needClusters(r, 'tenantData', fn), false);
     fn.addEnvironment('TENANT_ACCESS_ROLE_ARN', role.roleArn);
   },
   clusterAdmin: (fn, r) => {
     const cluster = required(r.cluster, 'clusterAdmin', 'cluster', fn);
-    if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
-    allowDataApi(fn, cluster);
-    cluster.secret.grantRead(fn.role);
-    fn.addEnvironment('CLUSTER_SECRET_ARN', cluster.secret.secretArn);
+    const clusters = needClusters(r, 'clusterAdmin', fn);
+    // Every cluster's Data API and master secret: roles and databases are made on any of them.
+    allowDataApi(fn, [cluster, ...clusters.map((c) => c.cluster).filter((c) => c !== cluster)]);
+    for (const { cluster: each } of clusters) masterSecretOf(each).grantRead(fn.role);
+    if (!clusters.some((c) => c.cluster === cluster)) masterSecretOf(cluster).grantRead(fn.role);
+    fn.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+    fn.addEnvironment('CLUSTER_SECRET_ARN', masterSecretOf(cluster).secretArn);
+    setClusterEnvironment(fn, clusters, true);
     // The migrator gives the pool login role its password; the saga records the secret's ARN as
-    // a pooled database's (shared/provisioning/pool.ts).
+    // a pooled database's (shared/provisioning/pool.ts). One secret: the role has it on every cluster.
     const pool = required(r.poolAppSecret, 'clusterAdmin', 'pool secret', fn);
     pool.grantRead(fn.role);
     fn.addEnvironment('POOL_SECRET_ARN', pool.secretArn);

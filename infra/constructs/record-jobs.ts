@@ -13,7 +13,12 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { sendFailedInvocationsToQueue } from '#infra/constructs/failed-invocations';
-import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import {
+  DEFAULT_TENANT_PLANS,
+  grantNeeds,
+  type NeedCluster,
+  type NeedResources,
+} from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { type BackupSchedule, DEFAULT_BACKUP_SCHEDULE } from '#shared/backups/schedule-settings';
@@ -28,6 +33,8 @@ export interface RecordJobsProps {
   /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
   readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
+  /** Every cluster tenant databases may be on (docs/clusters.md). @default - `cluster` alone */
+  readonly clusters?: readonly NeedCluster[];
   /** The control database's application role secret (`controlDb`). */
   readonly controlAppSecret: secretsmanager.ISecret;
   /**
@@ -106,6 +113,7 @@ export class RecordJobs extends Construct {
     const resources: NeedResources = {
       stage: props.stage,
       cluster: props.cluster,
+      ...(props.clusters ? { clusters: props.clusters } : {}),
       controlAppSecret: props.controlAppSecret,
       ...(props.tenantAccessRole ? { tenantAccessRole: props.tenantAccessRole } : {}),
       eventBus: props.eventBus,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CONTROL_APP_USER } from '#shared/control/application-role';
+import { PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { POOL_APP_USER } from '#shared/provisioning/names';
 import type { Stops } from './boot.ts';
 import { ensureAuroraMaster, MASTER_USER, type MasterCredentials } from './engines/aurora-master.ts';
@@ -18,11 +19,23 @@ import { type SecretsManagerHandle, startSecretsManager } from './engines/secret
 import { type Authorize, allowAll, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './iam/access.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 
+/** One local cluster: its PostgreSQL server, ARN and master. */
+export interface LocalCluster {
+  readonly id: string;
+  readonly postgres: PostgresHandle;
+  readonly clusterArn: string;
+  readonly masterSecretArn: string;
+  readonly master: MasterCredentials;
+}
+
 export interface AwsStandIns {
   readonly secretsManager: SecretsManagerHandle;
   readonly dataApi: DataApiHandle;
+  /** The control cluster's (`primary`). */
   readonly clusterArn: string;
   readonly masterSecretArn: string;
+  /** Every cluster, `primary` first. */
+  readonly clusters: readonly LocalCluster[];
   /** The control database application role's secret (`CONTROL_SECRET_ARN`). */
   readonly controlSecretArn: string;
   /** The pool login role's secret (`POOL_SECRET_ARN`; the migrator makes the role). */
@@ -34,14 +47,20 @@ export interface AwsStandInOptions {
   readonly stateDir: string;
   readonly stage: string;
   readonly postgres: PostgresHandle;
+  /** The other clusters' servers, by cluster id (`--clusters`). @default - none */
+  readonly morePostgres?: ReadonlyMap<string, PostgresHandle>;
   readonly ports: { readonly secretsManager: number; readonly dataApi: number };
   /** The IAM stand-in; by default every call is allowed. */
   readonly authorize?: Authorize;
 }
 
-export const localClusterArn = (stage: string) =>
-  `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster:tenantry-${stage}`;
-export const masterSecretName = (stage: string) => `tenantry/${stage}/cluster/master`;
+/** As the CDK app names the clusters (`tenantry-<stage>`, then `tenantry-<stage>-<id>`). */
+export const localClusterArn = (stage: string, clusterId = PRIMARY_CLUSTER_ID) =>
+  `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster:tenantry-${stage}${clusterId === PRIMARY_CLUSTER_ID ? '' : `-${clusterId}`}`;
+export const masterSecretName = (stage: string, clusterId = PRIMARY_CLUSTER_ID) =>
+  clusterId === PRIMARY_CLUSTER_ID
+    ? `tenantry/${stage}/cluster/master`
+    : `tenantry/${stage}/cluster/${clusterId}/master`;
 /** As the CDK app names it (`ControlAppSecret`, infra/stacks/stateful-stack.ts). */
 export const controlSecretName = (stage: string) => `tenantry/${stage}/cluster/control-app`;
 /** As the CDK app names it (`PoolAppSecret`, infra/stacks/stateful-stack.ts). */
@@ -99,11 +118,27 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     authorize,
   });
   stops.push(secretsManager.stop);
-  const secret = await clusterSecret(secretsManager, postgres, {
-    name: masterSecretName(stage),
-    username: MASTER_USER,
-    description: 'Master user of the local cluster (as RDS generates it)',
-  });
+  // Each cluster's master, as RDS makes it with its cluster: its own secret, then the role.
+  const servers: [string, PostgresHandle][] = [
+    [PRIMARY_CLUSTER_ID, postgres],
+    ...(options.morePostgres ?? []),
+  ];
+  const clusters: LocalCluster[] = [];
+  for (const [id, server] of servers) {
+    const secret = await clusterSecret(secretsManager, server, {
+      name: masterSecretName(stage, id),
+      username: MASTER_USER,
+      description: `Master user of the local cluster ${id} (as RDS generates it)`,
+    });
+    const master = await ensureAuroraMaster(server.connectionString('postgres'), secret.password);
+    clusters.push({
+      id,
+      postgres: server,
+      clusterArn: localClusterArn(stage, id),
+      masterSecretArn: secret.arn,
+      master,
+    });
+  }
   // The migrator makes the role and sets its password from this secret, as in AWS.
   const controlSecret = await clusterSecret(secretsManager, postgres, {
     name: controlSecretName(stage),
@@ -115,13 +150,15 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
     username: POOL_APP_USER,
     description: 'The pool login role of pooled tenants (as the CDK app generates it)',
   });
-  const master = await ensureAuroraMaster(postgres.connectionString('postgres'), secret.password);
-  const clusterArn = localClusterArn(stage);
+  const [primary, ...others] = clusters;
+  if (!primary) throw new Error('No local cluster');
+  const endpointOf = (server: PostgresHandle) => ({ host: server.host, port: server.port });
   const dataApi = await startDataApi({
     host: LOOPBACK,
     port: ports.dataApi,
-    postgres: { host: postgres.host, port: postgres.port },
-    clusterArn,
+    postgres: endpointOf(primary.postgres),
+    clusterArn: primary.clusterArn,
+    moreClusters: others.map((c) => ({ clusterArn: c.clusterArn, postgres: endpointOf(c.postgres) })),
     secrets: secretsManager,
     authorize,
   });
@@ -129,10 +166,11 @@ export async function startAwsStandIns(options: AwsStandInOptions, stops: Stops)
   return {
     secretsManager,
     dataApi,
-    clusterArn,
-    masterSecretArn: secret.arn,
+    clusterArn: primary.clusterArn,
+    masterSecretArn: primary.masterSecretArn,
     controlSecretArn: controlSecret.arn,
     poolSecretArn: poolSecret.arn,
-    master,
+    master: primary.master,
+    clusters,
   };
 }

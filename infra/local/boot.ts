@@ -42,27 +42,50 @@ export async function prepareStateDir(requested: string): Promise<string> {
 }
 
 export interface StorageEngines {
+  /** The first cluster's server (`primary`: the control database). */
   readonly postgres: PostgresHandle;
+  /** The other clusters' servers, by cluster id, in the order asked for. */
+  readonly morePostgres: ReadonlyMap<string, PostgresHandle>;
   readonly dynamo: DynamoHandle;
 }
 
-/** Starts PostgreSQL and DynamoDB together; the stop of each one that started is in `stops`. */
+/**
+ * Where a cluster's PostgreSQL keeps its data: the first cluster where the one cluster always has
+ * (`postgres/`, so an existing state folder keeps its databases), every other one under
+ * `clusters/<id>/postgres/`.
+ */
+export const postgresDirOf = (stateDir: string, clusterId: string | undefined) =>
+  clusterId === undefined
+    ? path.join(stateDir, 'postgres')
+    : path.join(stateDir, 'clusters', clusterId, 'postgres');
+
+/**
+ * Starts PostgreSQL (one server per cluster) and DynamoDB together, so that more clusters cost
+ * little more boot time; the stop of each one that started is in `stops`.
+ */
 export async function startStorageEngines(
   stateDir: string,
   ports: { readonly postgres: number; readonly dynamodb: number },
   stops: Stops,
+  moreClusters: readonly string[] = [],
 ): Promise<StorageEngines> {
-  // Started together; whichever started is stopped again if the other one failed.
-  const [postgresStart, dynamoStart] = await Promise.allSettled([
-    startPostgres({ dataDir: path.join(stateDir, 'postgres'), port: ports.postgres }),
+  // Started together; whichever started is stopped again if another one failed.
+  const [postgresStart, dynamoStart, ...moreStarts] = await Promise.allSettled([
+    startPostgres({ dataDir: postgresDirOf(stateDir, undefined), port: ports.postgres }),
     startDynamo({ dataDir: path.join(stateDir, 'dynamodb'), port: ports.dynamodb, thread: true }),
+    // Free ports: only the first server's is fixed (`--postgres-port`).
+    ...moreClusters.map((id) => startPostgres({ dataDir: postgresDirOf(stateDir, id), port: 0 })),
   ]);
-  for (const started of [postgresStart, dynamoStart])
-    if (started.status === 'fulfilled') stops.push(started.value.stop);
-  if (postgresStart.status === 'rejected') throw postgresStart.reason;
-  if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
-  const [postgres, dynamo] = [postgresStart.value, dynamoStart.value];
-  return { postgres, dynamo };
+  const all = [postgresStart, dynamoStart, ...moreStarts];
+  for (const started of all) if (started.status === 'fulfilled') stops.push(started.value.stop);
+  for (const started of all) if (started.status === 'rejected') throw started.reason;
+  const value = <T>(started: PromiseSettledResult<T> | undefined): T =>
+    (started as PromiseFulfilledResult<T>).value;
+  return {
+    postgres: value(postgresStart),
+    dynamo: value(dynamoStart),
+    morePostgres: new Map(moreClusters.map((id, i) => [id, value(moreStarts[i]) as PostgresHandle])),
+  };
 }
 
 /** Writes the endpoints file clients read (owner-only: it holds the postgres password). */

@@ -71,6 +71,11 @@ export function platformEnvironment({
     // of tenant-scoped sessions.
     CLUSTER_ARN: standIns.clusterArn,
     CLUSTER_SECRET_ARN: standIns.masterSecretArn,
+    // Every cluster (`--clusters`), as the tenantData and clusterAdmin needs set them.
+    CLUSTERS: JSON.stringify(Object.fromEntries(standIns.clusters.map((c) => [c.id, c.clusterArn]))),
+    CLUSTER_SECRET_ARNS: JSON.stringify(
+      Object.fromEntries(standIns.clusters.map((c) => [c.id, c.masterSecretArn])),
+    ),
     CONTROL_SECRET_ARN: standIns.controlSecretArn,
     // The pool login role's (pooled tenants), given with the master's.
     POOL_SECRET_ARN: standIns.poolSecretArn,

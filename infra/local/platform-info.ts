@@ -61,6 +61,23 @@ export interface PlatformInfo {
     readonly user: string;
     readonly password: string;
   };
+  /**
+   * Every cluster (`--clusters`, docs/clusters.md), `primary` first: its registry settings, ARN,
+   * master secret and PostgreSQL server (the superuser, as `postgres` above is the first one's).
+   */
+  readonly clusters: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly capacity: number;
+    readonly clusterArn: string;
+    readonly masterSecretArn: string;
+    readonly postgres: {
+      readonly host: string;
+      readonly port: number;
+      readonly user: string;
+      readonly password: string;
+    };
+  }[];
   readonly tables: Record<keyof typeof recordTables, string>;
   readonly eventBusName: string;
   readonly stateDir: string;

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import { clustersFromContext } from '#infra/clusters-context';
 import { tenantPlansFromContext } from '#infra/plans-context';
+import type { ClusterSetting } from '#shared/domain/clusters';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
@@ -84,6 +86,12 @@ export interface PlatformOptions {
    * @default true
    */
   readonly rateLimits?: boolean;
+  /**
+   * The clusters, as the CDK context `clusters` gives them (docs/clusters.md): one PostgreSQL
+   * server each, `primary` first.
+   * @default - one cluster, `primary`
+   */
+  readonly clusters?: readonly ClusterSetting[];
 }
 
 export interface Platform {
@@ -124,18 +132,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const ports = { ...DEFAULT_PORTS, ...options.ports };
   // A bad catalogue stops the boot here, named, as it stops a synthesis in AWS.
   const tenantPlans = localTenantPlans(options.plans);
+  const clusters = options.clusters ?? clustersFromContext(undefined);
   const stateDir = await prepareStateDir(options.stateDir);
   // Each step registers the stop of whatever it started, so a later step's failure stops it again.
   const stops = new Stops();
   // The templates are read (or synthesized) while the engines start; awaited once the names are known.
-  const assembly = loadAssembly({ stage, repoRoot: REPO_ROOT, assemblyDir: options.assemblyDir });
+  const assembly = loadAssembly({ stage, repoRoot: REPO_ROOT, assemblyDir: options.assemblyDir, clusters });
   assembly.catch(() => {});
   // Every stand-in asks this; it becomes the templates' authorizer before any function runs.
   let authorize: Authorize = allowAll;
   const iamGate: Authorize = (request) => authorize(request);
 
   try {
-    const engines = await startStorageEngines(stateDir, { ...ports, dynamodb: 0 }, stops);
+    const engines = await startStorageEngines(
+      stateDir,
+      { ...ports, dynamodb: 0 },
+      stops,
+      clusters.slice(1).map((c) => c.id),
+    );
     const postgres = engines.postgres;
     const dynamo = await guardDynamo(engines.dynamo, ports.dynamodb, iamGate, stops);
     log(`postgres on ${postgres.port}, dynamodb on ${dynamo.port}`);
@@ -145,6 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         stateDir,
         stage,
         postgres,
+        morePostgres: engines.morePostgres,
         ports: { secretsManager: ports.secretsmanager, dataApi: ports.dataapi },
         authorize: iamGate,
       },
@@ -178,6 +193,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       limitsTable: tables.limits,
       userPoolId: pool.userPoolId,
       masterSecretArn: standIns.masterSecretArn,
+      clusterMasterSecretArns: Object.fromEntries(standIns.clusters.map((c) => [c.id, c.masterSecretArn])),
       controlSecretArn: standIns.controlSecretArn,
       poolSecretArn: standIns.poolSecretArn,
       exportsBucket: `tenantry-${stage}-finance-exports`,
@@ -233,7 +249,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       backupsKeyArn: localBackupsKeyArn(),
     };
     functions.compose((entry) => localServicesFor(local, entry));
-    await runControlMigrations(functions);
+    await runControlMigrations(functions, clusters);
     await ensureRecordTables(dynamo, REGION, tables);
 
     const gateway = await startApi(ports.api, pool, functions, stops);
@@ -282,6 +298,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         user: postgres.user,
         password: postgres.password,
       },
+      clusters: standIns.clusters.map((cluster, i) => ({
+        id: cluster.id,
+        name: clusters[i]?.name ?? cluster.id,
+        capacity: clusters[i]?.capacity ?? 0,
+        clusterArn: cluster.clusterArn,
+        masterSecretArn: cluster.masterSecretArn,
+        postgres: {
+          host: cluster.postgres.host,
+          port: cluster.postgres.port,
+          user: cluster.postgres.user,
+          password: cluster.postgres.password,
+        },
+      })),
       tables,
       eventBusName,
       stateDir,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import exitHook from 'async-exit-hook';
+import { clustersFromContext } from '#infra/clusters-context';
 import { EngineError } from './engines/errors.ts';
 import { DEFAULT_PORTS, type PlatformPorts, startPlatform } from './platform.ts';
 import { platformInfoFile } from './platform-info.ts';
@@ -34,8 +35,23 @@ const { values } = parseArgs({
     'without-rate-limits': { type: 'boolean', default: false },
     // The plan catalogue and default plan as JSON, as the CDK context gives them (else TENANTRY_PLANS).
     plans: { type: 'string' },
+    // The clusters, as the CDK context `clusters` gives them: a count (`--clusters 2`) or a JSON
+    // list of {"id", "name", "capacity"} (docs/clusters.md); one PostgreSQL server each.
+    clusters: { type: 'string' },
   },
 });
+
+/** `--clusters`, checked as the CDK app checks its context: a bad value stops here, named. */
+function clusters() {
+  const raw = values.clusters ?? process.env.TENANTRY_CLUSTERS;
+  if (raw === undefined) return {};
+  try {
+    return { clusters: clustersFromContext(raw) };
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
+}
 
 /** Ports from flags, else `TENANTRY_<NAME>_PORT`, else the defaults; 0 picks a free port. */
 function port(name: keyof PlatformPorts): number {
@@ -70,6 +86,7 @@ try {
     ...(values['without-consumers'] ? { subscriptions: [] } : {}),
     ...(values['without-rate-limits'] ? { rateLimits: false } : {}),
     ...(values.assembly ? { assemblyDir: values.assembly } : {}),
+    ...clusters(),
     ...((values.plans ?? process.env.TENANTRY_PLANS)
       ? { plans: values.plans ?? process.env.TENANTRY_PLANS }
       : {}),
@@ -84,11 +101,11 @@ Tenantry is running locally (booted in ${(info.bootMs / 1000).toFixed(1)} s).
   App client     ${info.clientId}
   Cognito API    ${info.endpoints.cognito}
   DynamoDB API   ${info.endpoints.dynamodb}
-  Data API       ${info.endpoints.dataApi}  (cluster ${info.dataApi.clusterArn})
+  Data API       ${info.endpoints.dataApi}  (${info.clusters.map((c) => c.id).join(', ')}: ${info.clusters.length === 1 ? info.dataApi.clusterArn : `${info.clusters.length} clusters`})
   Secrets Mgr    ${info.endpoints.secretsManager}
   STS            ${info.endpoints.sts}
   IAM            ${Object.keys(info.functions).length} functions, each with its role's policies from the templates
-  PostgreSQL     postgres://${info.postgres.user}@${info.postgres.host}:${info.postgres.port}
+  PostgreSQL     ${info.clusters.map((c) => `postgres://${c.postgres.user}@${c.postgres.host}:${c.postgres.port} (${c.id})`).join('\n                 ')}
   State folder   ${info.stateDir}
   Endpoints file ${platformInfoFile(info.stateDir)}
 

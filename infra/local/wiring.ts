@@ -4,11 +4,13 @@
  * API for Cognito triggers, the event bus for consumers, the state machine for saga steps), with
  * the same environment variables as in Lambda, each on services of its own (`FunctionModules`).
  */
+
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
 import type { Composed } from '#shared/composition/handler';
 import type { Services } from '#shared/composition/services';
+import type { ClusterSetting } from '#shared/domain/clusters';
 import { catalog } from '#shared/events/events';
 import type { EventSubscription } from '#shared/events/subscriptions';
 import type { HttpHandler } from '#shared/http/handler';
@@ -310,7 +312,10 @@ export async function startEventDelivery(
  * `ops/migrate-control-db` with a Create event, and the function migrates through the Data API as
  * the master, with its own role's grants.
  */
-export async function runControlMigrations(functions: FunctionModules): Promise<void> {
+export async function runControlMigrations(
+  functions: FunctionModules,
+  clusters: readonly ClusterSetting[],
+): Promise<void> {
   const event: CloudFormationCustomResourceCreateEvent = {
     RequestType: 'Create',
     ServiceToken: localFunctionArn('ops/migrate-control-db'),
@@ -319,7 +324,11 @@ export async function runControlMigrations(functions: FunctionModules): Promise<
     RequestId: randomUUID(),
     LogicalResourceId: 'ControlDatabaseSchema',
     ResourceType: 'Custom::TenantryControlMigrations',
-    ResourceProperties: { ServiceToken: localFunctionArn('ops/migrate-control-db') },
+    // As ProvisioningStack gives them: the clusters the migrator records in the registry.
+    ResourceProperties: {
+      ServiceToken: localFunctionArn('ops/migrate-control-db'),
+      clusters: JSON.stringify(clusters.map(({ id, name, capacity }) => ({ id, name, capacity }))),
+    },
   };
   // The function logs what it applied, as it does in CloudWatch.
   await functions.invoke('ops/migrate-control-db', event, {});

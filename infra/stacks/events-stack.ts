@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { EventConsumers } from '#infra/constructs/event-consumers';
+import type { NeedCluster } from '#infra/constructs/needs';
 import { RecordJobs } from '#infra/constructs/record-jobs';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { BackupSchedule } from '#shared/backups/schedule-settings';
@@ -42,6 +43,8 @@ export interface EventsStackProps extends StackProps {
    * @default - no scheduled jobs
    */
   readonly cluster?: rds.DatabaseCluster;
+  /** Every cluster tenant databases may be on (docs/clusters.md). @default - `cluster` alone */
+  readonly clusters?: readonly NeedCluster[];
   readonly controlAppSecret?: secretsmanager.ISecret;
   /** The role the storage snapshot measures each database with, as its tenant. */
   readonly tenantAccessRole?: iam.IRole;
@@ -108,6 +111,7 @@ export class EventsStack extends Stack {
         ...(props.provisioningWorkflow ? { provisioningWorkflow: props.provisioningWorkflow } : {}),
         ...(props.backupSchedule ? { backupSchedule: props.backupSchedule } : {}),
         ...(props.tenantPlans ? { tenantPlans: props.tenantPlans } : {}),
+        ...(props.clusters ? { clusters: props.clusters } : {}),
         alarmTopic: this.alarmTopic,
       });
     }

@@ -4,7 +4,12 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DEFAULT_TENANT_PLANS, grantNeeds, type NeedResources } from '#infra/constructs/needs';
+import {
+  DEFAULT_TENANT_PLANS,
+  grantNeeds,
+  type NeedCluster,
+  type NeedResources,
+} from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { StagePolicy } from '#infra/stage-policy';
 import { IDENTITY_TRIGGER_HANDLERS, IDENTITY_TRIGGER_NEEDS, type Need } from '#shared/domain/needs';
@@ -40,6 +45,8 @@ export interface IdentityStackProps extends StackProps {
   readonly policy: StagePolicy;
   /** The control database, read by the triggers through the Data API. */
   readonly cluster: rds.DatabaseCluster;
+  /** Every cluster tenant databases may be on (docs/clusters.md). @default - `cluster` alone */
+  readonly clusters?: readonly NeedCluster[];
   /** The control database's application role secret (`controlDb`). */
   readonly controlAppSecret: secretsmanager.ISecret;
   /** Started by the post-confirmation trigger to provision the tenant registered at sign-up. */
@@ -153,6 +160,7 @@ export class IdentityStack extends Stack {
     const resources: NeedResources = {
       stage: props.stage,
       cluster: props.cluster,
+      ...(props.clusters ? { clusters: props.clusters } : {}),
       controlAppSecret: props.controlAppSecret,
       provisioningWorkflow: props.provisioningWorkflow,
       userPool: this.userPool,

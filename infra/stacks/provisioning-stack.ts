@@ -19,8 +19,10 @@ import {
   tenantSecretsArn,
 } from '#infra/constructs/needs';
 import { TenantryFunction } from '#infra/constructs/tenantry-function';
+import type { TenantCluster } from '#infra/stacks/stateful-stack';
 import type { StagePolicy } from '#infra/stage-policy';
 import { controlMigrations } from '#shared/control/migrations';
+import { DEFAULT_CLUSTER_CAPACITY, PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { CONTROL_MIGRATOR_HANDLER, CONTROL_MIGRATOR_NEEDS } from '#shared/domain/needs';
 import { tenantSecretPrefix } from '#shared/provisioning/names';
 import { POOL_SETUP_VERSION } from '#shared/provisioning/pool';
@@ -49,6 +51,11 @@ export interface ProvisioningStackProps extends StackProps {
   /** Durability and cost decisions of the stage (infra/stage-policy.ts). */
   readonly policy: StagePolicy;
   readonly cluster: rds.DatabaseCluster;
+  /**
+   * Every cluster, `primary` first, with its registry settings (the migrator records them).
+   * @default - `cluster` alone, as `primary`
+   */
+  readonly clusters?: readonly TenantCluster[];
   /** The control database's application role secret (Stateful stack). */
   readonly controlAppSecret: secretsmanager.ISecret;
   /** The pool login role's secret (Stateful stack): pooled tenants' statements are sent with it. */
@@ -96,6 +103,7 @@ export class ProvisioningStack extends Stack {
     const resources: NeedResources = {
       stage: props.stage,
       cluster: props.cluster,
+      ...(props.clusters ? { clusters: props.clusters } : {}),
       controlAppSecret: props.controlAppSecret,
       poolAppSecret: props.poolAppSecret,
       tenantAccessRole: this.tenantAccessRole,
@@ -190,6 +198,14 @@ export class ProvisioningStack extends Stack {
         version: String(Math.max(...controlMigrations.map((m) => m.version))),
         // Changed when what the migrator sets up on the clusters besides the migrations changes.
         clusterSetup: POOL_SETUP_VERSION,
+        // The cluster registry's configuration: a change runs the migrator, which syncs it.
+        clusters: JSON.stringify(
+          (
+            props.clusters ?? [
+              { id: PRIMARY_CLUSTER_ID, name: PRIMARY_CLUSTER_ID, capacity: DEFAULT_CLUSTER_CAPACITY },
+            ]
+          ).map(({ id, name, capacity }) => ({ id, name, capacity })),
+        ),
       },
     });
   }
@@ -243,7 +259,7 @@ export class ProvisioningStack extends Stack {
       new iam.PolicyStatement({
         sid: 'TenantDataApi',
         actions: [...DATA_API_ACTIONS],
-        resources: [props.cluster.clusterArn],
+        resources: (props.clusters ?? [{ cluster: props.cluster }]).map(({ cluster }) => cluster.clusterArn),
       }),
     );
     return role;

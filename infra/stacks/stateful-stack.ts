@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StagePolicy } from '#infra/stage-policy';
+import { type ClusterSetting, DEFAULT_CLUSTER_CAPACITY, PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { POOL_APP_USER } from '#shared/provisioning/names';
 import { type RecordTableSpec, recordTables } from '#shared/records/tables';
 
@@ -39,6 +40,12 @@ export interface StatefulStackProps extends StackProps {
    */
   readonly databaseMaxCapacity?: number;
   /**
+   * The database clusters (infra/clusters-context.ts); the first is `primary`, which holds the
+   * control database.
+   * @default - one cluster, `primary`
+   */
+  readonly clusters?: readonly ClusterSetting[];
+  /**
    * How long the event bus archive keeps events for replay.
    * @default Duration.days(365)
    */
@@ -50,9 +57,17 @@ export interface StatefulStackProps extends StackProps {
  * archive, the finance exports bucket. Compute stacks receive these by props, so they can be
  * redeployed or destroyed without touching data.
  */
+/** One of the deployment's clusters, with its registry settings. */
+export interface TenantCluster extends ClusterSetting {
+  readonly cluster: rds.DatabaseCluster;
+}
+
 export class StatefulStack extends Stack {
   readonly vpc: ec2.Vpc;
+  /** The control database's cluster: `primary`, the first of `clusters`. */
   readonly cluster: rds.DatabaseCluster;
+  /** Every cluster tenant databases may be placed on, `primary` first (docs/clusters.md). */
+  readonly clusters: readonly TenantCluster[];
   /**
    * The password of `tenantry_app`, the control database's application role: what every function
    * that declares `controlDb` signs in with, instead of the master.
@@ -95,41 +110,16 @@ export class StatefulStack extends Stack {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
-    const clusterIdentifier = `tenantry-${props.stage}`;
-    // Created here rather than through `cloudwatchLogsRetention`, which would add CDK's
-    // log-retention custom resource (a Lambda function with an AWS managed policy) to the stack.
-    // The name is the one RDS writes to and a literal (automatic import needs a static name);
-    // why dev deletes it and other stages keep it: StagePolicy.database.logsRemovalPolicy.
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html
-    const postgresqlLogs = new logs.LogGroup(this, 'DatabaseLogs', {
-      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
-      retention: policy.logRetention,
-      removalPolicy: policy.database.logsRemovalPolicy,
-    });
-    this.cluster = new rds.DatabaseCluster(this, 'Database', {
-      clusterIdentifier,
-      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_ENGINE_VERSION }),
-      writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
-      serverlessV2MinCapacity: props.databaseMinCapacity ?? policy.database.minCapacity,
-      serverlessV2MaxCapacity: props.databaseMaxCapacity ?? policy.database.maxCapacity,
-      vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      defaultDatabaseName: 'control',
-      enableDataApi: true,
-      storageEncrypted: true,
-      iamAuthentication: true,
-      // RDS creates the master secret and rotates it itself (every 7 days), with no rotation
-      // Lambda in the VPC and no Secrets Manager endpoint to pay for.
-      manageMasterUserPassword: true,
-      credentials: rds.Credentials.fromUsername('tenantry_admin'),
-      backup: { retention: policy.database.backupRetention, preferredWindow: '03:00-04:00' },
-      preferredMaintenanceWindow: 'Sun:04:30-Sun:05:30',
-      deletionProtection: policy.deletionProtection,
-      removalPolicy: policy.database.removalPolicy,
-      cloudwatchLogsExports: ['postgresql'],
-      copyTagsToSnapshot: true,
-    });
-    this.cluster.node.addDependency(postgresqlLogs);
+    const settings = props.clusters ?? [
+      { id: PRIMARY_CLUSTER_ID, name: PRIMARY_CLUSTER_ID, capacity: DEFAULT_CLUSTER_CAPACITY },
+    ];
+    this.clusters = settings.map((setting) => ({
+      ...setting,
+      cluster: this.databaseCluster(setting.id, props),
+    }));
+    const [primary] = this.clusters;
+    if (primary?.id !== PRIMARY_CLUSTER_ID) throw new Error('The first cluster must be "primary"');
+    this.cluster = primary.cluster;
 
     // Generated like the master's (RDS's excluded characters: no quote can break the migrator's
     // ALTER ROLE … PASSWORD '…') and encrypted like it, with the account's aws/secretsmanager key:
@@ -221,5 +211,55 @@ export class StatefulStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: dataRemovalPolicy,
     });
+  }
+
+  /**
+   * One Aurora Serverless v2 cluster with the Data API and a master secret of its own (managed and
+   * rotated by RDS).
+   */
+  private databaseCluster(clusterId: string, props: StatefulStackProps): rds.DatabaseCluster {
+    const { policy } = props;
+    // `primary` keeps the construct id and identifier of the one cluster there used to be, so that
+    // an existing deployment keeps its cluster (a new logical id would replace it).
+    const primary = clusterId === PRIMARY_CLUSTER_ID;
+    const clusterIdentifier = primary ? `tenantry-${props.stage}` : `tenantry-${props.stage}-${clusterId}`;
+    const constructId = primary ? 'Database' : `Database-${clusterId}`;
+    // Created here rather than through `cloudwatchLogsRetention`, which would add CDK's
+    // log-retention custom resource (a Lambda function with an AWS managed policy) to the stack.
+    // The name is the one RDS writes to and a literal (automatic import needs a static name);
+    // why dev deletes it and other stages keep it: StagePolicy.database.logsRemovalPolicy.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html
+    const postgresqlLogs = new logs.LogGroup(this, `${constructId}Logs`, {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: policy.logRetention,
+      removalPolicy: policy.database.logsRemovalPolicy,
+    });
+    const cluster = new rds.DatabaseCluster(this, constructId, {
+      clusterIdentifier,
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_ENGINE_VERSION }),
+      writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
+      serverlessV2MinCapacity: props.databaseMinCapacity ?? policy.database.minCapacity,
+      serverlessV2MaxCapacity: props.databaseMaxCapacity ?? policy.database.maxCapacity,
+      // Every cluster in the one VPC, with the same policy: one network, one set of rules.
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      // Only `primary` holds the control database; the others start with just `postgres`.
+      ...(primary ? { defaultDatabaseName: 'control' } : {}),
+      enableDataApi: true,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      // RDS creates the master secret and rotates it itself (every 7 days), with no rotation
+      // Lambda in the VPC and no Secrets Manager endpoint to pay for.
+      manageMasterUserPassword: true,
+      credentials: rds.Credentials.fromUsername('tenantry_admin'),
+      backup: { retention: policy.database.backupRetention, preferredWindow: '03:00-04:00' },
+      preferredMaintenanceWindow: 'Sun:04:30-Sun:05:30',
+      deletionProtection: policy.deletionProtection,
+      removalPolicy: policy.database.removalPolicy,
+      cloudwatchLogsExports: ['postgresql'],
+      copyTagsToSnapshot: true,
+    });
+    cluster.node.addDependency(postgresqlLogs);
+    return cluster;
   }
 }

@@ -6,6 +6,7 @@ import { recordServicesFrom } from '#shared/composition/record-services';
 import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
 import { busPublisherOf, telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
+import { type ClusterEndpoint, clusterPoolFrom, clustersEnvSchema } from '#shared/domain/clusters';
 import { tenantPlansField } from '#shared/domain/plans';
 import { ConfigError } from '#shared/errors';
 import { type DatabaseClusters, UnknownCluster } from '#shared/ports/clusters';
@@ -36,8 +37,13 @@ const masterSchema = z.object({
   CONTROL_DATABASE: z.string().default('control'),
 });
 const clusterSchema = z.object({
+  // The control cluster (`primary`); the only one a deployment without `CLUSTERS` has.
   CLUSTER_ARN: configFields.arn,
   CLUSTER_SECRET_ARN: configFields.arn.optional(),
+  // Every cluster's resource ARN by id, and (the functions that create and drop databases) its
+  // master secret's: the CDK app sets them from its `clusters` context (docs/clusters.md).
+  CLUSTERS: clustersEnvSchema.optional(),
+  CLUSTER_SECRET_ARNS: clustersEnvSchema.optional(),
   // The pool login role's secret (pooled tenants): given with the master's (clusterAdmin).
   POOL_SECRET_ARN: configFields.arn.optional(),
   // Tenant statements go through sessions of this role, tagged with the tenant (tenantData).
@@ -104,17 +110,9 @@ export function awsServices(
       const config = loadConfig(masterSchema, env);
       return dataApiRunner(config.CLUSTER_ARN, config.CLUSTER_SECRET_ARN, config.CONTROL_DATABASE);
     },
-    // One cluster in the pool today; placement already chooses among several.
     clusters: () => {
       const config = loadConfig(clusterSchema, env);
-      const pool = [
-        {
-          id: 'primary',
-          resourceArn: config.CLUSTER_ARN,
-          ...(config.CLUSTER_SECRET_ARN ? { masterSecretArn: config.CLUSTER_SECRET_ARN } : {}),
-          ...(config.POOL_SECRET_ARN ? { poolSecretArn: config.POOL_SECRET_ARN } : {}),
-        },
-      ];
+      const pool: readonly ClusterEndpoint[] = clusterPoolFrom(config);
       const roleArn = config.TENANT_ACCESS_ROLE_ARN;
       const made = lazyPort<Pick<DatabaseClusters, 'asTenant' | 'release'>>(async () => {
         const [client, { DataApiClusters }, sessions] = await Promise.all([

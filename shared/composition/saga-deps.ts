@@ -15,6 +15,7 @@ export function sagaDeps(s: Services): SagaDeps {
     databases: () => s.databases,
     hierarchy: () => hierarchyOf(s),
     clusters: () => s.clusters,
+    clusterRegistry: () => s.clusterRegistry,
     secrets: () => s.secrets,
     stage: () => s.settings.stage,
     controlDatabase: () => s.settings.controlDatabase,

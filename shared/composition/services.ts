@@ -1,6 +1,7 @@
 import { once } from '#shared/composition/lazy';
 import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
+import { ClusterRegistry } from '#shared/control/cluster-registry';
 import { CustomRoleRepository } from '#shared/control/custom-role-repository';
 import { DatabaseRegistry } from '#shared/control/database-registry';
 import { IdempotencyRecords } from '#shared/control/idempotency-records';
@@ -62,6 +63,8 @@ export interface Services {
   readonly invitations: InvitationRepository;
   readonly customRoles: CustomRoleRepository;
   readonly databases: DatabaseRegistry;
+  /** The clusters, their states and capacities (docs/clusters.md), in the control database. */
+  readonly clusterRegistry: ClusterRegistry;
   /** The Idempotency-Key records of the idempotent routes, in the control database. */
   readonly idempotency: IdempotencyStore;
   readonly tenantAccess: ControlTenantAccess;
@@ -132,6 +135,7 @@ export function servicesFrom(adapters: Adapters): Services {
   const invitations = once(() => new InvitationRepository(control()));
   const customRoles = once(() => new CustomRoleRepository(control()));
   const databases = once(() => new DatabaseRegistry(control()));
+  const clusterRegistry = once(() => new ClusterRegistry(control()));
   const idempotency = once(adapters.idempotency ?? (() => new IdempotencyRecords(control())));
   const tenantAccess = once(
     () =>
@@ -189,6 +193,9 @@ export function servicesFrom(adapters: Adapters): Services {
     },
     get databases() {
       return databases();
+    },
+    get clusterRegistry() {
+      return clusterRegistry();
     },
     get idempotency() {
       return idempotency();

@@ -31,6 +31,8 @@ export interface TenantRecord {
   readonly path: string;
   /** Whether roles held in its ancestors apply to it (docs/tenant-hierarchies.md). */
   readonly inheritAccess: boolean;
+  /** The cluster its new databases go to, set by a platform admin (docs/clusters.md); null: placement decides. */
+  readonly pinnedClusterId: string | null;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -78,7 +80,8 @@ export interface Page<T> {
 }
 
 export const TENANT_COLUMNS = `id, name, status, status_reason as "statusReason", settings, enabled_modules as "enabledModules",
-  plan, plan_overrides as "planOverrides", isolation, parent_id as "parentId", path, inherit_access as "inheritAccess", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
+  plan, plan_overrides as "planOverrides", isolation, parent_id as "parentId", path, inherit_access as "inheritAccess",
+  pinned_cluster_id as "pinnedClusterId", created_by as "createdBy", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** A member (`m` memberships, `u` users) with the custom roles assigned to them. */
 export const MEMBER_COLUMNS = `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",

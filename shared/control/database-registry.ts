@@ -192,15 +192,6 @@ export class DatabaseRegistry {
     return { ...page, items: page.items.map(({ sortKey: _sortKey, ...database }) => database) };
   }
 
-  /** Live databases (being made or active) per cluster, for placement. */
-  async loadByCluster(): Promise<Map<string, number>> {
-    const rows = await this.sql.query<{ clusterId: string; count: number }>(
-      `select cluster_id as "clusterId", count(*)::int as count from tenant_databases
-        where cluster_id is not null and status in ('provisioning', 'restoring', 'active') group by cluster_id`,
-    );
-    return new Map(rows.map((r) => [r.clusterId, r.count]));
-  }
-
   async place(databaseId: string, clusterId: string): Promise<string> {
     // Placed once: a retried step keeps the first choice.
     const [row] = await this.sql.query<{ clusterId: string }>(

@@ -340,4 +340,30 @@ export const controlMigrations: readonly Migration[] = [
          where schema_name is not null`,
     ],
   },
+  {
+    version: 14,
+    name: 'cluster registry and placement pins',
+    statements: [
+      // The deployment's database clusters (docs/clusters.md): the control migrator inserts and
+      // updates them from the configuration (ClusterRegistry.sync); `state` is the platform
+      // admins' (open: new databases may go there; draining: none new; closed: none, and no pin).
+      `create table clusters (
+        id text primary key check (id ~ '^[a-z][a-z0-9]{0,11}$'),
+        name text not null check (length(name) between 1 and 64),
+        state text not null default 'open' check (state in ('open', 'draining', 'closed')),
+        capacity integer not null check (capacity between 0 and 100000),
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      // The clusters databases were placed on before the registry existed (the one, 'primary'):
+      // recorded, so that every placement can name a registered cluster from now on.
+      `insert into clusters (id, name, capacity)
+         select distinct cluster_id, cluster_id, 500 from tenant_databases where cluster_id is not null
+         on conflict (id) do nothing`,
+      'alter table tenant_databases add constraint tenant_databases_cluster_fkey foreign key (cluster_id) references clusters (id)',
+      'create index tenant_databases_cluster_idx on tenant_databases (cluster_id) where cluster_id is not null',
+      // A platform admin's pin: the tenant's future databases go to this cluster (shared/tenancy/placement.ts).
+      'alter table tenants add column pinned_cluster_id text references clusters (id)',
+    ],
+  },
 ];

@@ -145,4 +145,20 @@ export class TenantRepository {
     );
     return row ?? null;
   }
+
+  /**
+   * Pins the tenant's future databases to a cluster (null unpins), only while that cluster is not
+   * closed: one statement, so a pin cannot land on a cluster closed meanwhile. Null if the tenant
+   * is unknown or deleted, or the cluster closed.
+   */
+  async pin(tenantId: string, clusterId: string | null): Promise<TenantRecord | null> {
+    const [row] = await this.sql.query<TenantRecord & Record<string, unknown>>(
+      `update tenants set pinned_cluster_id = :clusterId, updated_at = now()
+        where id = :tenantId and status <> 'deleted'
+          and (:clusterId::text is null or exists (select 1 from clusters where id = :clusterId and state <> 'closed'))
+       returning ${TENANT_COLUMNS}`,
+      { tenantId, clusterId },
+    );
+    return row ?? null;
+  }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterRegistry } from '#shared/control/cluster-registry';
 import type { DatabaseRegistry, TenantDatabaseRecord } from '#shared/control/database-registry';
 import type { MembershipRepository } from '#shared/control/membership-repository';
 import type { TenantHierarchy } from '#shared/control/tenant-hierarchy';
@@ -18,6 +19,7 @@ import {
 } from '#shared/provisioning/cluster-ddl';
 import { quoteIdentifier, roleNameFor, secretNameFor, TENANT_TAG } from '#shared/provisioning/names';
 import { createPooledSchema, dropPooledSchema } from '#shared/provisioning/pool';
+import { headroomPlacement, type PlacementPolicy } from '#shared/tenancy/placement';
 import { DATABASE_RESUMING } from '#shared/workflows/provisioning';
 
 export interface SagaDeps {
@@ -27,6 +29,10 @@ export interface SagaDeps {
   /** Offboarding plans a subtree, and never offboards a tenant whose children remain. */
   readonly hierarchy: TenantHierarchy;
   readonly clusters: DatabaseClusters;
+  /** The registered clusters' states, capacities and loads: what placement chooses from. */
+  readonly clusterRegistry: ClusterRegistry;
+  /** @default headroomPlacement */
+  readonly placement?: PlacementPolicy;
   readonly secrets: SecretStore;
   readonly stage: string;
   /** The control database's name: no tenant role may connect to it. */
@@ -115,13 +121,19 @@ export async function databaseFor(
   return record;
 }
 
-/** Step 1: choose the cluster with the fewest live databases; a retry keeps the first choice. */
+/**
+ * Step 1: the placement policy's cluster (shared/tenancy/placement.ts: the tenant's pin, or the
+ * open cluster with the most headroom); a retry keeps the first choice. A refusal (a closed pin,
+ * no open cluster with room) fails the step, and the saga compensates.
+ */
 export async function placeDatabase(deps: SagaDeps, tenantId: string, databaseId: string) {
   const record = await databaseFor(deps, tenantId, databaseId);
   if (record.clusterId) return { clusterId: record.clusterId };
-  const load = await deps.databases.loadByCluster();
-  const [clusterId] = [...deps.clusters.ids()].sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0));
-  if (!clusterId) throw new InvalidProvisioningRequest('No database cluster is configured');
+  const [tenant, clusters] = await Promise.all([deps.tenants.get(tenantId), deps.clusterRegistry.withLoad()]);
+  const clusterId = (deps.placement ?? headroomPlacement).choose({
+    clusters,
+    pinnedClusterId: tenant?.pinnedClusterId ?? null,
+  });
   return { clusterId: await deps.databases.place(databaseId, clusterId) };
 }
 
@@ -203,7 +215,13 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
     await admin.transaction(async (tx) => {
       await lockClusterDdl(tx);
       await tx.execute('revoke connect on database postgres from public');
-      await tx.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
+      // Only `primary` holds the control database; another cluster has none to close.
+      const control = await tx.query('select 1 from pg_database where datname = :name', {
+        name: deps.controlDatabase,
+      });
+      if (control.length > 0) {
+        await tx.execute(`revoke connect on database ${quoteIdentifier(deps.controlDatabase)} from public`);
+      }
     });
   });
   return { database: record.databaseName, role: record.roleName };

@@ -24,6 +24,7 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   finance: 'Monthly usage exports (CSV or JSON) for finance.',
   backups:
     'Per-tenant backups of every database (rows, DDL), settings, modules and roles; restore and clone.',
+  clusters: 'The database clusters: their registry (state, capacity, load) and tenant placement pins.',
 };
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };

@@ -125,6 +125,8 @@ export const tenantSchema = z.object({
   path: z.array(z.string()).min(1),
   /** Whether roles held in the ancestors apply here (docs/tenant-hierarchies.md). */
   inheritAccess: z.boolean(),
+  /** The cluster its new databases go to, pinned by a platform admin; null: placement decides (docs/clusters.md). */
+  pinnedClusterId: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,5 +1,6 @@
 import { backupRoutes, cloneRoutes, restoreRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
+import { clusterRoutes } from '#shared/routes/cluster-routes';
 import { coreRoutes, tenantStatusRoutes } from '#shared/routes/core-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
 import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
@@ -24,6 +25,7 @@ export const routeGroups = {
   data: dataRoutes,
   bulk: bulkRoutes,
   backups: { ...backupRoutes, ...restoreRoutes, ...cloneRoutes },
+  clusters: clusterRoutes,
 } as const satisfies Record<string, Record<string, RouteSpec>>;
 
 export type RouteGroup = keyof typeof routeGroups;

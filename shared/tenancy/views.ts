@@ -1,3 +1,4 @@
+import type { ClusterWithLoad } from '#shared/control/cluster-registry';
 import type { TenantRecord } from '#shared/control/control-records';
 import { pathIds } from '#shared/control/tenant-paths';
 
@@ -14,6 +15,7 @@ export const toTenantView = (tenant: TenantRecord) => ({
   parentId: tenant.parentId,
   path: pathIds(tenant.path),
   inheritAccess: tenant.inheritAccess,
+  pinnedClusterId: tenant.pinnedClusterId,
   createdAt: tenant.createdAt,
   updatedAt: tenant.updatedAt,
 });
@@ -26,4 +28,15 @@ export const toTenantSummary = (tenant: TenantRecord) => ({
   isolation: tenant.isolation,
   parentId: tenant.parentId,
   createdAt: tenant.createdAt,
+});
+
+/** A cluster as `GET /clusters` shows it: no timestamps (the registry's own). */
+export const toClusterView = (cluster: ClusterWithLoad) => ({
+  id: cluster.id,
+  name: cluster.name,
+  state: cluster.state,
+  capacity: cluster.capacity,
+  tenants: cluster.tenants,
+  databases: cluster.databases,
+  poolDatabases: cluster.poolDatabases,
 });

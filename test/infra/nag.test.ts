@@ -22,12 +22,16 @@ function describeFindings(report: ReturnType<AwsSolutionsChecks['validateScope']
   );
 }
 
-describe.each(['dev', 'prod'])('cdk-nag AwsSolutions on stage %s', (stage) => {
+// prod with two clusters: every cluster must be as clean as the first (docs/clusters.md).
+describe.each([
+  ['dev', 1],
+  ['prod', 2],
+])('cdk-nag AwsSolutions on stage %s with %i clusters', (stage, clusters) => {
   let built: TenantryApp;
   let templates: Template[];
 
   beforeAll(() => {
-    built = buildApp({ stage, bundle: false, cloudFormationValidation: false });
+    built = buildApp({ stage, bundle: false, cloudFormationValidation: false, clusters });
     // Synthesising runs the plugin too (and throws on errors); the per-stack check below also
     // catches warnings, which synthesis only reports.
     templates = stacksOf(built).map((stack) => Template.fromStack(stack));

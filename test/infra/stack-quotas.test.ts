@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TenantryApp } from '#infra/app';
 import { routeFunctionGroups } from '#infra/stacks/api-functions-stack';
+import { MAX_CLUSTERS } from '#shared/domain/clusters';
 import { routeGroups, routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
 
@@ -29,12 +30,17 @@ function templatesOf(built: TenantryApp) {
   }));
 }
 
-describe.each(['dev', 'prod'])('CloudFormation quotas on stage %s', (stage) => {
+// prod with the most clusters a deployment may have: each is a cluster, its writer, subnet group,
+// security group and log group in the Stateful stack, and outputs for the stacks that use it.
+describe.each([
+  ['dev', 1],
+  ['prod', MAX_CLUSTERS],
+])('CloudFormation quotas on stage %s with %i clusters', (stage, clusters) => {
   let built: TenantryApp;
   let templates: ReturnType<typeof templatesOf>;
 
   beforeAll(() => {
-    built = buildApp({ stage, bundle: false, cloudFormationValidation: false });
+    built = buildApp({ stage, bundle: false, cloudFormationValidation: false, clusters });
     templates = templatesOf(built);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { MASTER_USER } from '#infra/local/engines/aurora-master';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
+import { ClusterRegistry } from '#shared/control/cluster-registry';
 import { MembershipRepository } from '#shared/control/membership-repository';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
@@ -334,5 +335,82 @@ describe('tenant directory: integrity refusals are 409s', () => {
     expect(await memberships.list('t_aaaaaaaaaaaaaaaaaaaa', 10, undefined)).toMatchObject({
       items: [owner],
     });
+  });
+});
+
+describe('the cluster registry (migration 14, ClusterRegistry.sync)', () => {
+  const primary = { id: 'primary', name: 'Primary', capacity: 400 };
+  const c2 = { id: 'c2', name: 'Second', capacity: 300 };
+
+  it('registers the clusters databases were placed on before it existed, so their rows keep a registered cluster', async () => {
+    const { runner } = await freshDatabase();
+    await migrate(
+      runner,
+      controlMigrations.filter((m) => m.version < 14),
+    );
+    await runner.execute(
+      `insert into tenants (id, name, status, created_by, path) values ('t_aaaaaaaaaaaaaaaaaaaa', 'T', 'active', 'u', 't_aaaaaaaaaaaaaaaaaaaa')`,
+    );
+    await runner.execute(
+      `insert into tenant_databases (id, tenant_id, label, status, cluster_id, database_name, role_name)
+       values ('d_aaaaaaaaaaaaaaaa', 't_aaaaaaaaaaaaaaaaaaaa', 'main', 'active', 'primary', 'tdb_x', 'tr_x')`,
+    );
+
+    await migrate(runner, controlMigrations);
+
+    const registry = new ClusterRegistry(runner);
+    expect(await registry.withLoad()).toEqual([
+      expect.objectContaining({
+        id: 'primary',
+        name: 'primary',
+        state: 'open',
+        capacity: 500,
+        tenants: 1,
+        databases: 1,
+        poolDatabases: 0,
+      }),
+    ]);
+    // A placement must name a registered cluster from now on.
+    await expect(
+      runner.execute(`update tenant_databases set cluster_id = 'nowhere' where id = 'd_aaaaaaaaaaaaaaaa'`),
+    ).rejects.toBeInstanceOf(SqlConstraintViolation);
+  });
+
+  it("inserts new clusters open, takes names and capacities from the configuration, keeps the admins' states, and closes the ones no longer configured", async () => {
+    const { runner } = await freshDatabase();
+    await migrate(runner, controlMigrations);
+    const registry = new ClusterRegistry(runner);
+
+    expect(await registry.sync([primary, c2])).toEqual({ added: ['primary', 'c2'], closed: [] });
+    await registry.update('primary', { state: 'draining' });
+    const c3 = { id: 'c3', name: 'Third', capacity: 10 };
+    const second = await registry.sync([{ ...primary, name: 'Renamed', capacity: 450 }, c3]);
+
+    expect(second).toEqual({ added: ['c3'], closed: ['c2'] });
+    const states = (await registry.withLoad()).map(({ id, name, state, capacity }) => ({
+      id,
+      name,
+      state,
+      capacity,
+    }));
+    expect(states).toEqual([
+      { id: 'primary', name: 'Renamed', state: 'draining', capacity: 450 },
+      { id: 'c2', name: 'Second', state: 'closed', capacity: 300 },
+      { id: 'c3', name: 'Third', state: 'open', capacity: 10 },
+    ]);
+    // Configured again: it stays closed until an admin reopens it (the state is theirs).
+    expect(await registry.sync([primary, c2, c3])).toEqual({ added: [], closed: [] });
+    expect((await registry.get('c2'))?.state).toBe('closed');
+  });
+
+  it('refuses a state or capacity the registry does not know, changing nothing', async () => {
+    const { runner } = await freshDatabase();
+    await migrate(runner, controlMigrations);
+    const registry = new ClusterRegistry(runner);
+    await registry.sync([primary]);
+
+    await expect(registry.update('primary', { capacity: -1 })).rejects.toBeInstanceOf(SqlConstraintViolation);
+    await expect(registry.update('nowhere', { state: 'closed' })).rejects.toThrow('Cluster not found');
+    expect(await registry.get('primary')).toMatchObject({ state: 'open', capacity: 400 });
   });
 });

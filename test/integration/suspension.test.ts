@@ -208,6 +208,7 @@ describe('tenant suspension', () => {
       parentId: null,
       path: 't_x',
       inheritAccess: true,
+      pinnedClusterId: null,
       createdBy: 'u',
       createdAt: '',
       updatedAt: '',

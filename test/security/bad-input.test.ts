@@ -906,6 +906,44 @@ describe('bad input', () => {
     expect((await owner.call('GET', `/tenants/${tenantId}`)).body).toMatchObject({ status: 'active' });
   });
 
+  it('the cluster routes: a malformed cluster id, state, capacity or pin is a 4xx naming the field, changing nothing', async () => {
+    const admin = await newActor(client, 'bad-clusters-admin', { groups: ['platform-admin'] });
+    // Its state and capacity (its counts move with the other files' tenants).
+    const primaryOf = async () => {
+      const { items } = expectStatus(await admin.call('GET', '/clusters'), 200).body as {
+        items: { id: string; state: string; capacity: number }[];
+      };
+      const primary = items.find((c) => c.id === 'primary');
+      return { state: primary?.state, capacity: primary?.capacity };
+    };
+    const primaryBefore = await primaryOf();
+    for (const bad of malformedIds) {
+      const response = await admin.call('PATCH', `/clusters/${encodeURIComponent(bad)}`, { state: 'closed' });
+      expect([400, 404], `clusterId ${JSON.stringify(bad)}: ${response.status}`).toContain(response.status);
+    }
+    for (const [body, field] of [
+      [{ state: 'gone' }, 'state'],
+      [{ state: 'closed', capacity: -3 }, 'capacity'],
+      [{ state: 'closed', capacity: '10' }, 'capacity'],
+      [{ state: 'closed', capacity: 100_001 }, 'capacity'],
+      [{ state: 'closed', region: 'x' }, 'region'],
+    ] as const) {
+      expectValidation(await admin.call('PATCH', '/clusters/primary', body), field);
+    }
+    expectValidation(await admin.call('PATCH', '/clusters/primary', {}));
+    for (const [body, field] of [
+      [{ clusterId: 'Bad Id' }, 'clusterId'],
+      [{ clusterId: 7 }, 'clusterId'],
+      [{}, 'clusterId'],
+      [{ clusterId: null, extra: true }, 'extra'],
+    ] as const) {
+      expectValidation(await admin.call('PUT', `/tenants/${tenantId}/placement`, body), field);
+    }
+    // Not the cluster's, and not the tenant's: the snapshot below compares the tenant whole.
+    expect(await primaryOf()).toEqual(primaryBefore);
+    expect((await owner.call('PUT', `/tenants/${tenantId}/placement`, { clusterId: null })).status).toBe(403);
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);

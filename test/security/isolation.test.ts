@@ -79,6 +79,7 @@ const bodySamples: Record<string, () => unknown> = {
   setTenantStatus: () => ({ status: 'suspended', reason: 'Suspended by B' }),
   setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
   setTenantParent: () => ({ parentId: null }),
+  setTenantPlacement: () => ({ clusterId: 'c2' }),
   restoreBackup: () => ({ databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   createBackup: () => ({}),
   cloneTenant: () => ({ name: `Cloned by B ${randomUUID().slice(0, 6)}` }),

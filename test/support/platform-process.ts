@@ -59,6 +59,16 @@ export const TEST_PLANS = {
 } as const;
 
 /**
+ * The test platform's clusters (issue 18: the suite runs on two). `primary` has far more headroom,
+ * so that placement keeps the suite's tenants there, where its helpers read their databases
+ * (`info.postgres`); a test reaches `c2` by pinning a tenant to it (test/integration/clusters.test.ts).
+ */
+export const TEST_CLUSTERS = [
+  { id: 'primary', name: 'Primary', capacity: 100_000 },
+  { id: 'c2', name: 'Second', capacity: 50 },
+] as const;
+
+/**
  * Starts the local platform exactly as `npm start` does, in a child process, on free ports, with
  * its state in `stateDir`; resolves once its endpoints file is written.
  */
@@ -91,6 +101,7 @@ export async function startPlatformProcess(
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
         TENANTRY_ACCESS_CACHE_MS: '0',
         TENANTRY_PLANS: process.env.TENANTRY_PLANS ?? JSON.stringify(TEST_PLANS),
+        TENANTRY_CLUSTERS: process.env.TENANTRY_CLUSTERS ?? JSON.stringify(TEST_CLUSTERS),
       },
     },
   );

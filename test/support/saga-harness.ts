@@ -18,6 +18,7 @@ import { TenantSessions } from '#shared/adapters/tenant-sessions';
 import type { Composed } from '#shared/composition/handler';
 import { type Services, servicesFrom } from '#shared/composition/services';
 import { ensureApplicationRole } from '#shared/control/application-role';
+import { ClusterRegistry } from '#shared/control/cluster-registry';
 import { migrate } from '#shared/control/migrate';
 import { controlMigrations } from '#shared/control/migrations';
 import type { BackupStore } from '#shared/ports/backup-store';
@@ -218,13 +219,12 @@ export async function startSagaHarness(
       clusters: () =>
         new DataApiClusters({
           client: aws.dataApi,
-          clusters: [
-            {
-              id: 'primary',
-              resourceArn: info.dataApi.clusterArn,
-              masterSecretArn: info.dataApi.masterSecretArn,
-            },
-          ],
+          // Every cluster of the platform (`--clusters`), as the steps have them.
+          clusters: info.clusters.map((c) => ({
+            id: c.id,
+            resourceArn: c.clusterArn,
+            masterSecretArn: c.masterSecretArn,
+          })),
           clientOptions: { region: info.region, endpoint: info.dataApi.endpoint, maxAttempts: 1 },
           ...(asFunction && roleArn ? { tenantSessions: new TenantSessions({ sts: aws.sts, roleArn }) } : {}),
         }),
@@ -245,6 +245,10 @@ export async function startSagaHarness(
   };
   const services = servicesFor(undefined);
   await migrate(services.control, controlMigrations);
+  // As the migrator does: the platform's clusters in the harness's registry.
+  await new ClusterRegistry(services.control).sync(
+    info.clusters.map(({ id, name, capacity }) => ({ id, name, capacity })),
+  );
   // As the migrator does: the application role may use the harness's control database too.
   const appSecret = await services.secrets.getSecretValue(info.dataApi.controlSecretArn);
   await ensureApplicationRole(services.masterControl, JSON.parse(appSecret), controlDatabase);

@@ -55,7 +55,14 @@ describe('the platform environment without rate limits (the benchmark baseline)'
     clusterArn: 'arn:aws:rds:us-east-1:000000000000:cluster:tenantry-local',
     masterSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:m-AbCdEf',
     controlSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:c-AbCdEf',
-  } as AwsStandIns;
+    clusters: [
+      {
+        id: 'primary',
+        clusterArn: 'arn:aws:rds:us-east-1:000000000000:cluster:tenantry-local',
+        masterSecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:m-AbCdEf',
+      },
+    ],
+  } as unknown as AwsStandIns;
   const of = (rateLimits: boolean) =>
     platformEnvironment({
       stage: 'local',

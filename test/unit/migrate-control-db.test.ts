@@ -5,7 +5,17 @@ import type { Services } from '#shared/composition/services';
 const migrate = vi.hoisted(() => vi.fn());
 const ensureApplicationRole = vi.hoisted(() => vi.fn());
 const ensurePool = vi.hoisted(() => vi.fn());
+const sync = vi.hoisted(() => vi.fn(async () => ({ added: [], closed: [] })));
+const registryRunners = vi.hoisted(() => [] as unknown[]);
 vi.mock('#shared/control/migrate', () => ({ migrate }));
+vi.mock('#shared/control/cluster-registry', () => ({
+  ClusterRegistry: class {
+    constructor(sql: unknown) {
+      registryRunners.push(sql);
+    }
+    sync = sync;
+  },
+}));
 vi.mock('#shared/control/application-role', async (original) => ({
   ...(await original<typeof import('#shared/control/application-role')>()),
   ensureApplicationRole,
@@ -39,6 +49,11 @@ const handler = migrator.with(servicesWith(APP_SECRET));
 // The custom resource's one physical id: the same on every deploy, so no update replaces it.
 const PHYSICAL_ID = 'tenantry-control-database-migrations';
 
+const CLUSTERS = JSON.stringify([
+  { id: 'primary', name: 'Primary', capacity: 400 },
+  { id: 'c2', name: 'c2', capacity: 300 },
+]);
+
 function event(RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
   return {
     RequestType,
@@ -48,7 +63,7 @@ function event(RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
     RequestId: 'request-1',
     LogicalResourceId: 'ControlDatabaseSchema',
     ResourceType: 'Custom::TenantryControlMigrations',
-    ResourceProperties: { ServiceToken: 'token', version: '7' },
+    ResourceProperties: { ServiceToken: 'token', version: '7', clusters: CLUSTERS },
     ...(RequestType === 'Create'
       ? {}
       : { PhysicalResourceId: PHYSICAL_ID, OldResourceProperties: { ServiceToken: 'token', version: '6' } }),
@@ -61,6 +76,41 @@ describe('control database migration custom resource (Provider framework onEvent
     ensureApplicationRole.mockReset();
     ensurePool.mockReset();
     secrets.getSecretValue.mockClear();
+    sync.mockClear();
+    registryRunners.length = 0;
+  });
+
+  it('records the configured clusters in the registry, as the master, after migrating', async () => {
+    migrate.mockResolvedValue({ current: 14, applied: [14] });
+
+    await handler(event('Update'));
+
+    expect(registryRunners).toEqual([masterControl]);
+    expect(sync).toHaveBeenCalledWith([
+      { id: 'primary', name: 'Primary', capacity: 400 },
+      { id: 'c2', name: 'c2', capacity: 300 },
+    ]);
+    expect(migrate.mock.invocationCallOrder[0]).toBeLessThan(sync.mock.invocationCallOrder[0] ?? 0);
+  });
+
+  it('records the one cluster primary for a resource without the clusters property', async () => {
+    migrate.mockResolvedValue({ current: 14, applied: [] });
+    const older = event('Update');
+    const { clusters: _clusters, ...properties } = older.ResourceProperties;
+
+    await handler({ ...older, ResourceProperties: properties } as CloudFormationCustomResourceEvent);
+
+    expect(sync).toHaveBeenCalledWith([{ id: 'primary', name: 'primary', capacity: 500 }]);
+  });
+
+  it('fails the resource on a clusters property that is not a valid list, before migrating anything', async () => {
+    const bad = event('Update');
+
+    await expect(
+      handler({ ...bad, ResourceProperties: { ...bad.ResourceProperties, clusters: '[{"id":"c2"}]' } }),
+    ).rejects.toThrow('primary');
+    expect(migrate).not.toHaveBeenCalled();
+    expect(sync).not.toHaveBeenCalled();
   });
 
   it.each(['Create', 'Update'] as const)('on %s migrates and returns the result as Data', async (type) => {

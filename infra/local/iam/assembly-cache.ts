@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ClusterSetting } from '#shared/domain/clusters';
 import { type SynthesizeOptions, synthesizeAssembly } from './cloud-assembly.ts';
 import type { CloudAssemblyTemplates } from './template-policies.ts';
 
@@ -27,7 +28,11 @@ const SOURCE_FILES = ['package.json', 'package-lock.json', 'cdk.json'];
 const EXCLUDED = new Set([path.join('infra', 'local'), 'node_modules']);
 
 /** The hex SHA-256 of the stage and of every source file synthesis can read (path and content). */
-export async function assemblySourceHash(repoRoot: string, stage: string): Promise<string> {
+export async function assemblySourceHash(
+  repoRoot: string,
+  stage: string,
+  clusters?: readonly ClusterSetting[],
+): Promise<string> {
   const files: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     if (EXCLUDED.has(relative)) return;
@@ -40,6 +45,8 @@ export async function assemblySourceHash(repoRoot: string, stage: string): Promi
   for (const dir of SOURCE_DIRS) await walk(dir);
   files.push(...SOURCE_FILES);
   const hash = createHash('sha256').update(`stage:${stage}\n`);
+  // The clusters change the templates (one cluster, its secret and its grants each).
+  if (clusters) hash.update(`clusters:${JSON.stringify(clusters)}\n`);
   for (const file of files.sort()) {
     const content = await readFile(path.join(repoRoot, file)).catch(() => Buffer.from('<missing>'));
     hash.update(`${file.split(path.sep).join('/')}\n${content.length}\n`).update(content);
@@ -50,11 +57,14 @@ export async function assemblySourceHash(repoRoot: string, stage: string): Promi
 /** The cached assembly for the current sources, synthesizing (and caching) it on a miss. */
 export async function cachedAssembly(options: CachedAssemblyOptions): Promise<CloudAssemblyTemplates> {
   const stage = options.stage ?? 'dev';
-  const key = await assemblySourceHash(options.repoRoot, stage);
+  const key = await assemblySourceHash(options.repoRoot, stage, options.clusters);
   const file = path.join(options.cacheDir, `assembly-${stage}-${key.slice(0, 32)}.json`);
   const cached = await readFile(file, 'utf8').catch(() => undefined);
   if (cached !== undefined) return JSON.parse(cached) as CloudAssemblyTemplates;
-  const assembly = await (options.synthesize ?? synthesizeAssembly)({ stage });
+  const assembly = await (options.synthesize ?? synthesizeAssembly)({
+    stage,
+    ...(options.clusters ? { clusters: options.clusters } : {}),
+  });
   await mkdir(options.cacheDir, { recursive: true });
   // Written aside and renamed, so a reader never sees half a file.
   const partial = `${file}.${process.pid}.partial`;

@@ -3,14 +3,18 @@
  * from the same `buildApp` that `cdk synth` runs (without bundling any Lambda code), or read from
  * an existing cloud assembly directory such as `cdk.out`.
  */
+
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ClusterSetting } from '#shared/domain/clusters';
 import type { CloudAssemblyTemplates, TemplateStack } from './template-policies.ts';
 
 export interface SynthesizeOptions {
   /** @default 'dev' */
   readonly stage?: string;
+  /** The CDK context `clusters` (docs/clusters.md). @default - one cluster, `primary` */
+  readonly clusters?: readonly ClusterSetting[];
 }
 
 /**
@@ -30,6 +34,7 @@ export async function synthesizeAssembly(options: SynthesizeOptions = {}): Promi
       bundle: false,
       outdir,
       cloudFormationValidation: false,
+      ...(options.clusters ? { clusters: options.clusters } : {}),
     });
     const assembly = app.synth();
     return { stacks: assembly.stacks.map((stack) => ({ name: stack.stackName, template: stack.template })) };

@@ -24,6 +24,8 @@ export interface LocalResourceNames {
   readonly userPoolId: string;
   /** The Secrets Manager stand-in's ARN of the master secret, random suffix included. */
   readonly masterSecretArn: string;
+  /** Every cluster's master secret ARN by cluster id (`--clusters`). @default - `primary`'s alone */
+  readonly clusterMasterSecretArns?: Readonly<Record<string, string>>;
   /** The stand-in's ARN of the control database application role's secret. */
   readonly controlSecretArn: string;
   /** The stand-in's ARN of the pool login role's secret. */
@@ -66,8 +68,11 @@ export function localPhysicalNames(scope: ArnScope, names: LocalResourceNames): 
   return (ref) => {
     // RDS manages the master secret (`manageMasterUserPassword`): GetAtt MasterUserSecret.SecretArn.
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html
+    // The cluster is the construct `Database` (`primary`) or `Database-<id>`: its logical id is
+    // that, without the hyphen, and an 8-character hash (StatefulStack).
     if (ref.type === 'AWS::RDS::DBCluster' && ref.attribute === 'MasterUserSecret.SecretArn') {
-      return names.masterSecretArn;
+      const id = /^Database[A-Za-z0-9]*[0-9A-F]{8}$/.test(ref.logicalId) ? ref.logicalId.slice(8, -8) : '';
+      return id === '' ? names.masterSecretArn : names.clusterMasterSecretArns?.[id];
     }
     // A secret's Ref is its ARN, with the random suffix Secrets Manager gave it.
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html

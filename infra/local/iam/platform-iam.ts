@@ -3,8 +3,10 @@
  * or a given cloud assembly such as `cdk.out`), every function's policies with the local
  * resources' names, the authorizer every stand-in asks, and each function's own credentials.
  */
+
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ClusterSetting } from '#shared/domain/clusters';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './access.ts';
 import { cachedAssembly } from './assembly-cache.ts';
 import { readAssembly } from './cloud-assembly.ts';
@@ -35,6 +37,8 @@ export interface AssemblySource {
   readonly assemblyDir?: string;
   /** @default `<os tmpdir>/tenantry-assemblies` */
   readonly cacheDir?: string;
+  /** The clusters to synthesize with (`--clusters`). @default - one cluster, `primary` */
+  readonly clusters?: readonly ClusterSetting[];
 }
 
 /** The templates the platform's IAM is read from. */
@@ -44,6 +48,7 @@ export function loadAssembly(source: AssemblySource): Promise<CloudAssemblyTempl
     stage: source.stage,
     repoRoot: source.repoRoot,
     cacheDir: source.cacheDir ?? path.join(tmpdir(), 'tenantry-assemblies'),
+    ...(source.clusters ? { clusters: source.clusters } : {}),
   });
 }
 

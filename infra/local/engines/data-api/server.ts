@@ -38,8 +38,17 @@ export interface DataApiOptions {
   readonly port: number;
   /** Where PostgreSQL listens; the stand-in logs in there as each secret's user. */
   readonly postgres: { readonly host: string; readonly port: number };
-  /** The one cluster this endpoint serves; any other `resourceArn` is unknown. */
+  /** The first cluster this endpoint serves (the control cluster). */
   readonly clusterArn: string;
+  /**
+   * More clusters on the same endpoint, each its own PostgreSQL server, as AWS serves every
+   * cluster of a region on one Data API endpoint; any other `resourceArn` is unknown.
+   * @default - none
+   */
+  readonly moreClusters?: readonly {
+    readonly clusterArn: string;
+    readonly postgres: DataApiOptions['postgres'];
+  }[];
   readonly secrets: SecretSource;
   /** The IAM stand-in's question; default: everything allowed. */
   readonly authorize?: Authorize;
@@ -128,24 +137,37 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
 export async function startDataApi(options: DataApiOptions): Promise<DataApiHandle> {
   const limits = dataApiLimits(options.limits);
   const now = options.now ?? Date.now;
-  const pools = new PostgresPools({ ...options.postgres, max: limits.poolMax, idleMs: limits.poolIdleMs });
-  const transactions = new Transactions(now, limits);
   let pausedUntil = Number.NEGATIVE_INFINITY;
   const pause = (seconds: number) => {
     pausedUntil = now() + seconds * 1000;
   };
-  const service = new DataApiService({
-    clusterArn: options.clusterArn,
-    postgres: options.postgres,
-    secrets: options.secrets,
-    authorize: options.authorize ?? allowAll,
-    limits,
-    now,
-    pools,
-    transactions,
-    types: new TypeCatalog(),
-    pausedUntil: () => pausedUntil,
+  // One service per cluster, each with its own connections and transactions: a transaction id of
+  // one cluster is unknown to another, as in AWS.
+  const clusters = [
+    { clusterArn: options.clusterArn, postgres: options.postgres },
+    ...(options.moreClusters ?? []),
+  ];
+  const served = clusters.map(({ clusterArn, postgres }) => {
+    const pools = new PostgresPools({ ...postgres, max: limits.poolMax, idleMs: limits.poolIdleMs });
+    const transactions = new Transactions(now, limits);
+    const service = new DataApiService({
+      clusterArn,
+      postgres,
+      secrets: options.secrets,
+      authorize: options.authorize ?? allowAll,
+      limits,
+      now,
+      pools,
+      transactions,
+      types: new TypeCatalog(),
+      pausedUntil: () => pausedUntil,
+    });
+    return { clusterArn, pools, transactions, service };
   });
+  const byArn = new Map(served.map((cluster) => [cluster.clusterArn, cluster]));
+  // An unknown ARN goes to the first cluster's service, which refuses it as it always has.
+  const serviceFor = (input: unknown) =>
+    (byArn.get(String((input as { resourceArn?: unknown } | null)?.resourceArn)) ?? served[0])?.service;
 
   const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'http://data-api.local').pathname;
@@ -167,6 +189,8 @@ export async function startDataApi(options: DataApiOptions): Promise<DataApiHand
       return;
     }
     if (request.headers.authorization === undefined) throw forbidden();
+    const service = serviceFor(input);
+    if (service === undefined) throw new Error(`${ENGINE}: no cluster`);
     const result = await service.handle(operation, accessKeyIdOf(request.headers.authorization), input);
     const text = JSON.stringify(result);
     if (Buffer.byteLength(text) > limits.responseBytes) throw resultTooLarge(limits.responseBytes);
@@ -189,7 +213,9 @@ export async function startDataApi(options: DataApiOptions): Promise<DataApiHand
   });
   const port = await listen(server, options.host, options.port);
   const closeServer = serverStop(server, { forceCloseAfterMs: 1_000 });
-  const sweeper = setInterval(() => void transactions.sweep(), limits.sweepIntervalMs);
+  const sweeper = setInterval(() => {
+    for (const { transactions } of served) void transactions.sweep();
+  }, limits.sweepIntervalMs);
   sweeper.unref();
 
   let stopped: Promise<void> | undefined;
@@ -197,15 +223,19 @@ export async function startDataApi(options: DataApiOptions): Promise<DataApiHand
     endpoint: `http://${options.host}:${port}`,
     pause,
     async release(database) {
-      await transactions.abandon(database);
-      await pools.release(database);
+      for (const { transactions, pools } of served) {
+        await transactions.abandon(database);
+        await pools.release(database);
+      }
     },
     stop() {
       stopped ??= (async () => {
         clearInterval(sweeper);
         await closeServer();
-        await transactions.abandon();
-        await pools.closeAll();
+        for (const { transactions, pools } of served) {
+          await transactions.abandon();
+          await pools.closeAll();
+        }
       })();
       return stopped;
     },
