@@ -1,25 +1,12 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DataApiSqlRunner } from '#shared/adapters/data-api-sql';
 import type { TenantSessions } from '#shared/adapters/tenant-sessions';
-import { ConfigError } from '#shared/errors';
+import { type ClusterEndpoint, masterSecretOf, poolSecretOf } from '#shared/domain/clusters';
 import { type DatabaseClusters, type TenantDatabaseAccess, UnknownCluster } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
 
-export interface ClusterConfig {
-  readonly id: string;
-  readonly resourceArn: string;
-  /**
-   * The master secret: used for `admin` only, and given only to the functions that create and
-   * drop roles and databases.
-   * @default - `admin` fails: this function may not act as the master
-   */
-  readonly masterSecretArn?: string;
-  /**
-   * The pool login role's secret (docs/isolation-modes.md): given with the master's.
-   * @default - `poolSecretOf` fails
-   */
-  readonly poolSecretArn?: string;
-}
+/** One cluster as the adapter reaches it (its master and pool secrets only where the function has them). */
+export type ClusterConfig = ClusterEndpoint;
 
 export interface DataApiClustersOptions {
   /** The function's own client (its role's credentials): `admin` calls. */
@@ -66,23 +53,16 @@ export class DataApiClusters implements DatabaseClusters {
 
   admin(clusterId: string, database = 'postgres'): SqlRunner {
     const cluster = this.#cluster(clusterId);
-    if (!cluster.masterSecretArn) {
-      throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', ['CLUSTER_SECRET_ARN']);
-    }
     return new DataApiSqlRunner({
       client: this.#options.client,
       resourceArn: cluster.resourceArn,
-      secretArn: cluster.masterSecretArn,
+      secretArn: masterSecretOf(cluster),
       database,
     });
   }
 
   poolSecretOf(clusterId: string): string {
-    const cluster = this.#cluster(clusterId);
-    if (!cluster.poolSecretArn) {
-      throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
-    }
-    return cluster.poolSecretArn;
+    return poolSecretOf(this.#cluster(clusterId));
   }
 
   async asTenant(access: TenantDatabaseAccess): Promise<SqlRunner> {

@@ -6,9 +6,14 @@ import { recordServicesFrom } from '#shared/composition/record-services';
 import { type Adapters, type Services, servicesFrom } from '#shared/composition/services';
 import { busPublisherOf, telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { configFields, loadConfig } from '#shared/config';
-import { type ClusterEndpoint, clusterPoolFrom, clustersEnvSchema } from '#shared/domain/clusters';
+import {
+  type ClusterEndpoint,
+  clusterPoolFrom,
+  clustersEnvSchema,
+  masterSecretOf,
+  poolSecretOf,
+} from '#shared/domain/clusters';
 import { tenantPlansField } from '#shared/domain/plans';
-import { ConfigError } from '#shared/errors';
 import { type DatabaseClusters, UnknownCluster } from '#shared/ports/clusters';
 import type { SqlRunner } from '#shared/ports/sql';
 import { recordTables } from '#shared/records/tables';
@@ -137,20 +142,9 @@ export function awsServices(
         ids: () => pool.map((c) => c.id),
         admin: (clusterId, database = 'postgres') => {
           const cluster = clusterOf(clusterId);
-          if (!cluster.masterSecretArn) {
-            throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', [
-              'CLUSTER_SECRET_ARN',
-            ]);
-          }
-          return dataApiRunner(cluster.resourceArn, cluster.masterSecretArn, database);
+          return dataApiRunner(cluster.resourceArn, masterSecretOf(cluster), database);
         },
-        poolSecretOf: (clusterId) => {
-          const cluster = clusterOf(clusterId);
-          if (!cluster.poolSecretArn) {
-            throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
-          }
-          return cluster.poolSecretArn;
-        },
+        poolSecretOf: (clusterId) => poolSecretOf(clusterOf(clusterId)),
         asTenant: (access) => made.asTenant(access),
         release: (database) => made.release(database),
       };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { configFields } from '#shared/config';
+import { ConfigError } from '#shared/errors';
 
 /**
  * The database clusters of a deployment (issue 18; docs/clusters.md): what the CDK context
@@ -96,6 +97,22 @@ export interface ClusterEndpoint {
   readonly masterSecretArn?: string;
   /** The pool login role's secret: one for every cluster (the role has the same password on each). */
   readonly poolSecretArn?: string;
+}
+
+/** The cluster's master secret, or a ConfigError: this function was not given it (not `clusterAdmin`). */
+export function masterSecretOf(cluster: ClusterEndpoint): string {
+  if (!cluster.masterSecretArn) {
+    throw new ConfigError('Invalid configuration: CLUSTER_SECRET_ARN: missing', ['CLUSTER_SECRET_ARN']);
+  }
+  return cluster.masterSecretArn;
+}
+
+/** The pool login role's secret, or a ConfigError: this function was not given it (not `clusterAdmin`). */
+export function poolSecretOf(cluster: ClusterEndpoint): string {
+  if (!cluster.poolSecretArn) {
+    throw new ConfigError('Invalid configuration: POOL_SECRET_ARN: missing', ['POOL_SECRET_ARN']);
+  }
+  return cluster.poolSecretArn;
 }
 
 /**
