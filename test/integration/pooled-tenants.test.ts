@@ -103,24 +103,10 @@ describe('pooled tenants', () => {
 
   it("refuses hand-written SQL sent as one pooled tenant's role against another's schema", async () => {
     const { runner: pool, close } = dataApiRunner(info, POOL_DATABASE, info.dataApi.poolSecretArn);
-    const [schemaA, schemaB] = [
-      (await placementOf(info, a.databaseId)).schema,
-      (await placementOf(info, b.databaseId)).schema,
+    const [{ schema: schemaA, role: roleA }, { schema: schemaB, role: roleB }] = [
+      await placementOf(info, a.databaseId),
+      await placementOf(info, b.databaseId),
     ];
-    const roleA = await withPg(
-      info,
-      'control',
-      async (pg) =>
-        (await pg.query('select role_name from tenant_databases where id = $1', [a.databaseId])).rows[0]
-          .role_name as string,
-    );
-    const roleB = await withPg(
-      info,
-      'control',
-      async (pg) =>
-        (await pg.query('select role_name from tenant_databases where id = $1', [b.databaseId])).rows[0]
-          .role_name as string,
-    );
     try {
       // As A: its own table, yes; B's schema, no (qualified, through the catalog or by search path).
       await pool.transaction(async (tx) => {
@@ -329,14 +315,7 @@ describe('pooled tenants', () => {
       {},
       { isolation: 'pool', registrar: admin },
     );
-    const { schema } = await placementOf(info, databaseId);
-    const role = await withPg(
-      info,
-      'control',
-      async (pg) =>
-        (await pg.query('select role_name from tenant_databases where id = $1', [databaseId])).rows[0]
-          .role_name as string,
-    );
+    const { schema, role } = await placementOf(info, databaseId);
     expectStatus(await ownerA.call('DELETE', `/tenants/${tenantId}`), 202);
     await eventually(
       () => ownerA.call('GET', `/tenants/${tenantId}`),

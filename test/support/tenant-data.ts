@@ -31,17 +31,17 @@ export async function databaseNameOf(info: PlatformInfo, databaseId: string): Pr
   });
 }
 
-/** Where the tenant database is: its database, and a pooled one's schema in it. */
+/** Where the tenant database is: its database, a pooled one's schema in it, and its tenant's role. */
 export async function placementOf(
   info: PlatformInfo,
   databaseId: string,
-): Promise<{ database: string; schema: string | null }> {
+): Promise<{ database: string; schema: string | null; role: string }> {
   return withPg(info, 'control', async (client) => {
     const result = await client.query(
-      'select database_name as database, schema_name as schema from tenant_databases where id = $1',
+      'select database_name as database, schema_name as schema, role_name as role from tenant_databases where id = $1',
       [databaseId],
     );
-    return result.rows[0] as { database: string; schema: string | null };
+    return result.rows[0] as { database: string; schema: string | null; role: string };
   });
 }
 
