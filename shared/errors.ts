@@ -148,6 +148,22 @@ export class ServiceUnavailable extends DomainError {
   readonly code = 'service_unavailable';
 }
 
+/**
+ * The database is being moved (docs/isolation-modes.md, "Moves") and its row writes are frozen
+ * for a moment: 503 with `Retry-After`; nothing was written, reads go on.
+ */
+export class DatabaseMoving extends DomainError {
+  readonly statusCode = 503;
+  readonly code = 'database_moving';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
 /** Configuration is read at cold start; a bad value stops the function before it serves anything. */
 export class ConfigError extends Error {
   constructor(

@@ -9,7 +9,7 @@ import type { SqlRunner } from '#shared/ports/sql';
  * Every table of the database's `public` schema: the tenant's own, its modules', and the
  * platform's `tenantry_migrations` (which module versions the database has), by name.
  */
-async function tablesOf(tx: SqlRunner): Promise<string[]> {
+export async function tablesOf(tx: SqlRunner): Promise<string[]> {
   const rows = await tx.query<{ name: string }>(
     `select c.relname as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -11,6 +11,7 @@ import type { TableQuotaDeps } from '#shared/tenancy/table-quota';
 export function quotaDeps(s: Services): PlanChangeDeps {
   return lazily<PlanChangeDeps>({
     control: () => s.control,
+    workflows: () => s.workflows,
     settings: () => s.settings,
     tenants: () => s.tenants,
     tenantAccess: () => s.tenantAccess,

@@ -218,6 +218,32 @@ export class DatabaseRegistry {
     );
   }
 
+  /**
+   * A move's switch (shared/provisioning/move-steps.ts): the database is now the copy on its new
+   * cluster, database and schema, reached with its secret. Forgets this process's cached record.
+   */
+  async relocate(
+    databaseId: string,
+    to: { clusterId: string; databaseName: string; schemaName: string | null; secretArn: string },
+  ): Promise<void> {
+    await this.sql.execute(
+      `update tenant_databases set cluster_id = :clusterId, database_name = :databaseName,
+              schema_name = :schemaName, secret_arn = :secretArn, updated_at = now()
+        where id = :databaseId`,
+      { databaseId, ...to },
+    );
+    this.activeDatabases.forget(databaseId);
+  }
+
+  /** The phase of the database's live move (`copying` or `frozen`), read now; null when none. */
+  async movePhase(databaseId: string): Promise<'copying' | 'frozen' | null> {
+    const [row] = await this.sql.query<{ phase: 'copying' | 'frozen' }>(
+      `select phase from database_moves where database_id = :databaseId and phase in ('copying', 'frozen')`,
+      { databaseId },
+    );
+    return row?.phase ?? null;
+  }
+
   async transition(
     databaseId: string,
     from: readonly DatabaseStatus[],

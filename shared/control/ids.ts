@@ -33,6 +33,8 @@ export const newRoleId = () => `r_${randomBase32(16)}`;
 export const newDatabaseId = () => `d_${randomBase32(16)}`;
 export const newInvitationId = () => `i_${randomBase32(20)}`;
 export const newBackupId = () => `b_${randomBase32(16)}`;
+/** A move of a tenant's databases to another cluster or isolation (`m_` + 16). */
+export const newMoveId = () => `m_${randomBase32(16)}`;
 
 /** The id of the custom role a request creates under an idempotency token. */
 export const derivedRoleId = (token: string) => `r_${base32Of(digestOf('role', token), 16)}`;
@@ -42,6 +44,8 @@ export const derivedDatabaseId = (token: string) => `d_${base32Of(digestOf('data
 export const derivedUpgradeId = (token: string) => `u_${base32Of(digestOf('upgrade', token), 16)}`;
 /** The id of the backup a request starts under an idempotency token (`b_` + 16). */
 export const derivedBackupId = (token: string) => `b_${base32Of(digestOf('backup', token), 16)}`;
+/** The id of the move a request starts under an idempotency token (`m_` + 16). */
+export const derivedMoveId = (token: string) => `m_${base32Of(digestOf('move', token), 16)}`;
 
 /** A UUID (RFC 9562 version 8: custom) for the row a request inserts under an idempotency token. */
 export function derivedRowId(token: string): string {
@@ -56,4 +60,5 @@ export const TENANT_ID_PATTERN = /^t_[a-z2-7]{20}$/;
 export const ROLE_ID_PATTERN = /^r_[a-z2-7]{16}$/;
 export const DATABASE_ID_PATTERN = /^d_[a-z2-7]{16}$/;
 export const BACKUP_ID_PATTERN = /^b_[a-z2-7]{16}$/;
+export const MOVE_ID_PATTERN = /^m_[a-z2-7]{16}$/;
 export const INVITATION_ID_PATTERN = /^i_[a-z2-7]{20}$/;

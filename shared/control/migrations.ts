@@ -366,4 +366,39 @@ export const controlMigrations: readonly Migration[] = [
       'alter table tenants add column pinned_cluster_id text references clusters (id)',
     ],
   },
+  {
+    version: 15,
+    name: 'database moves',
+    statements: [
+      // One row per database of a move (docs/isolation-modes.md, "Moves"): where it was and where it
+      // goes, the move's phase and the counts and checksums that verified the copy. The source's
+      // placement is kept so a rollback, and the drop after the switch, know it whatever the
+      // database's record says by then.
+      `create table database_moves (
+        move_id text not null check (move_id ~ '^m_[a-z2-7]{16}$'),
+        database_id text not null references tenant_databases (id) on delete cascade,
+        tenant_id text not null references tenants (id) on delete cascade,
+        from_cluster_id text not null references clusters (id),
+        from_database_name text not null,
+        from_schema_name text,
+        from_secret_arn text,
+        to_cluster_id text not null references clusters (id),
+        to_isolation text not null check (to_isolation in ('silo', 'pool')),
+        to_database_name text not null,
+        to_schema_name text,
+        to_secret_arn text,
+        phase text not null default 'copying'
+          check (phase in ('copying', 'frozen', 'switched', 'completed', 'failed')),
+        reason text,
+        verification jsonb,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        primary key (move_id, database_id)
+      )`,
+      // One live move (copying or frozen) per database.
+      `create unique index database_moves_live_key on database_moves (database_id)
+         where phase in ('copying', 'frozen')`,
+      'create index database_moves_tenant_idx on database_moves (tenant_id, created_at)',
+    ],
+  },
 ];

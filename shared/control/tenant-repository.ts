@@ -161,4 +161,15 @@ export class TenantRepository {
     );
     return row ?? null;
   }
+
+  /** A move's switch between isolations (shared/provisioning/move-steps.ts). */
+  async setIsolation(tenantId: string, isolation: Isolation): Promise<void> {
+    await this.sql.execute(
+      'update tenants set isolation = :isolation, updated_at = now() where id = :tenantId',
+      {
+        tenantId,
+        isolation,
+      },
+    );
+  }
 }

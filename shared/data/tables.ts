@@ -204,7 +204,7 @@ export async function createCountedTable(
   spec: z.output<typeof createTableSchema>,
   limit?: number,
 ): Promise<{ table: ReturnType<typeof tableView>; tables: number | null }> {
-  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
+  const { sql } = await openTenantDatabase(deps, tenantId, databaseId, { changesTables: true });
   const definitions = [...SYSTEM_COLUMN_DDL, ...spec.columns.map(columnDefinition)];
   const ddl = `create table ${quoted(spec.name)} (${definitions.join(', ')})`;
   let tables: number | null = null;
@@ -271,7 +271,7 @@ export async function alterTable(
   table: string,
   change: z.output<typeof alterTableSchema>,
 ) {
-  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
+  const { sql } = await openTenantDatabase(deps, tenantId, databaseId, { changesTables: true });
   const info = await freshTable(sql, databaseId, table);
   await refuseModuleTable(deps, databaseId, info);
   const byName = new Map(info.columns.map((c) => [c.name, c]));
@@ -338,7 +338,7 @@ export async function alterTable(
 }
 
 export async function dropTable(deps: TablesDeps, tenantId: string, databaseId: string, table: string) {
-  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
+  const { sql } = await openTenantDatabase(deps, tenantId, databaseId, { changesTables: true });
   const info = await freshTable(sql, databaseId, table);
   await refuseModuleTable(deps, databaseId, info);
   try {

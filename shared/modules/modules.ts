@@ -114,7 +114,7 @@ export async function listModules(deps: ModuleDeps, tenantId: string) {
 export async function enableModule(deps: ModuleDeps, tenantId: string, moduleId: string, databaseId: string) {
   const module = moduleById(moduleId);
   if (!module) throw new NotFound('Module not found');
-  const { sql } = await openTenantDatabase(deps, tenantId, databaseId);
+  const { sql } = await openTenantDatabase(deps, tenantId, databaseId, { changesTables: true });
   const settings = await tenantSettings(deps, tenantId);
   const missing = missingFields(module, settings);
   if (missing.length > 0) {
@@ -226,7 +226,7 @@ export async function disableModule(
   const databases = [];
   for (const target of targets) {
     if (options.dropData) {
-      const { sql } = await openTenantDatabase(deps, tenantId, target.databaseId);
+      const { sql } = await openTenantDatabase(deps, tenantId, target.databaseId, { changesTables: true });
       try {
         await dropModuleData(sql, module);
       } catch (error) {

@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { BACKUP_ID_PATTERN, DATABASE_ID_PATTERN, TENANT_ID_PATTERN } from '#shared/control/ids';
+import {
+  BACKUP_ID_PATTERN,
+  DATABASE_ID_PATTERN,
+  MOVE_ID_PATTERN,
+  TENANT_ID_PATTERN,
+} from '#shared/control/ids';
 
 export const databaseStepInput = z.object({
   tenantId: z.string().regex(TENANT_ID_PATTERN),
@@ -53,3 +58,16 @@ export const cloneCompensationInput = cloneStepInput.extend({ error: caughtError
 
 /** ActivateDatabase: a clone's databases leave the tenant to the clone's last step (`activateTenant: false`). */
 export const activationStepInput = databaseStepInput.extend({ activateTenant: z.boolean().optional() });
+
+/** A move step's input: the tenant and its move (docs/isolation-modes.md, "Moves"). */
+export const moveStepInput = z.object({
+  tenantId: z.string().regex(TENANT_ID_PATTERN),
+  moveId: z.string().regex(MOVE_ID_PATTERN),
+});
+
+/** A move step that acts on one of the move's databases. */
+export const moveDatabaseStepInput = moveStepInput.extend({
+  databaseId: z.string().regex(DATABASE_ID_PATTERN),
+});
+
+export const moveCompensationInput = moveStepInput.extend({ error: caughtError });

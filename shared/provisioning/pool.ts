@@ -70,6 +70,8 @@ export type PooledRecord = TenantDatabaseRecord & { readonly clusterId: string; 
 export async function createPooledSchema(
   clusters: Pick<DatabaseClusters, 'admin'>,
   record: PooledRecord,
+  /** A move keeps the role's LOGIN while the tenant's silo database is still being read. */
+  options: { readonly keepLogin?: boolean } = {},
 ): Promise<void> {
   const admin = clusters.admin(record.clusterId);
   const role = quoteIdentifier(record.roleName);
@@ -77,7 +79,7 @@ export async function createPooledSchema(
     await lockClusterDdl(tx);
     const exists = await tx.query('select 1 from pg_roles where rolname = :role', { role: record.roleName });
     if (exists.length === 0) await tx.execute(`create role ${role} nologin`);
-    await tx.execute(`alter role ${role} with nologin nocreatedb nocreaterole`);
+    else if (!options.keepLogin) await tx.execute(`alter role ${role} with nologin nocreatedb nocreaterole`);
     // PostgreSQL 16+: the login role may SET ROLE to it, and has none of its privileges unless it does.
     await tx.execute(`grant ${role} to ${quoteIdentifier(POOL_APP_USER)} with inherit false, set true`);
   });

@@ -147,28 +147,36 @@ export async function ensureTenantSecret(deps: SagaDeps, tenantId: string, datab
   const record = await databaseFor(deps, tenantId, databaseId);
   // A pooled database has no secret of its tenant: the pool's is recorded with its schema.
   if (record.schemaName !== null) return { secretArn: null, pooled: true };
+  const arn = await tenantSecretArn(deps, tenantId, record.roleName);
+  await deps.databases.setSecret(tenantId, arn);
+  return { secretArn: arn };
+}
+
+/** The tenant's secret (its login role's password), made if it has none yet; its ARN. */
+export async function tenantSecretArn(
+  deps: Pick<SagaDeps, 'secrets' | 'stage'>,
+  tenantId: string,
+  roleName: string,
+): Promise<string> {
   const name = secretNameFor(deps.stage, tenantId);
   const tags = { [TENANT_TAG]: tenantId };
   const credentials: TenantCredentials = {
-    username: record.roleName,
+    username: roleName,
     password: newRolePassword(),
     engine: 'postgres',
   };
-  let arn: string;
   try {
-    ({ arn } = await deps.secrets.createSecret({ name, value: JSON.stringify(credentials), tags }));
+    return (await deps.secrets.createSecret({ name, value: JSON.stringify(credentials), tags })).arn;
   } catch (error) {
     if (!(error instanceof SecretAlreadyExists)) throw error;
     // Made before (a retried step, or another of the tenant's databases): it exists, so it may be
     // read; creating it again with its own value is idempotent and answers its ARN.
     const value = await deps.secrets.getSecretValue(name);
-    ({ arn } = await deps.secrets.createSecret({ name, value, tags }));
+    return (await deps.secrets.createSecret({ name, value, tags })).arn;
   }
-  await deps.databases.setSecret(tenantId, arn);
-  return { secretArn: arn };
 }
 
-async function credentialsOf(deps: SagaDeps, secretArn: string): Promise<TenantCredentials> {
+async function credentialsOf(deps: Pick<SagaDeps, 'secrets'>, secretArn: string): Promise<TenantCredentials> {
   const credentials = JSON.parse(await deps.secrets.getSecretValue(secretArn)) as TenantCredentials;
   if (!SAFE_PASSWORD.test(credentials.password))
     throw new InvalidProvisioningRequest('Unexpected password format');
@@ -185,24 +193,33 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
   if (record.schemaName !== null) return createPooledDatabase(deps, record);
   if (!record.clusterId || !record.secretArn)
     throw new InvalidProvisioningRequest('Database is not placed yet');
-  const { password } = await credentialsOf(deps, record.secretArn);
-  const admin = deps.clusters.admin(record.clusterId);
-  const role = quoteIdentifier(record.roleName);
-  const database = quoteIdentifier(record.databaseName);
+  await createSiloDatabase(deps, { ...record, clusterId: record.clusterId, secretArn: record.secretArn });
+  return { database: record.databaseName, role: record.roleName };
+}
+
+/** A silo database on its cluster: what step 3 makes (also a move's copy of a database). */
+export async function createSiloDatabase(
+  deps: Pick<SagaDeps, 'clusters' | 'secrets' | 'controlDatabase'>,
+  placed: { clusterId: string; secretArn: string; roleName: string; databaseName: string },
+): Promise<void> {
+  const { password } = await credentialsOf(deps, placed.secretArn);
+  const admin = deps.clusters.admin(placed.clusterId);
+  const role = quoteIdentifier(placed.roleName);
+  const database = quoteIdentifier(placed.databaseName);
 
   await retryable(async () => {
     // Role and grant changes touch shared catalog rows: concurrent tenants take turns (a few ms).
     await admin.transaction(async (tx) => {
       await lockClusterDdl(tx);
       const roleExists = await tx.query('select 1 from pg_roles where rolname = :role', {
-        role: record.roleName,
+        role: placed.roleName,
       });
       if (roleExists.length === 0) await tx.execute(`create role ${role} login password '${password}'`);
       // Keeps the role's password equal to the secret's, whichever run created either.
       await tx.execute(`alter role ${role} with login nocreatedb nocreaterole password '${password}'`);
     });
     await asMemberOf(admin, role, async () => {
-      await createDatabaseOnce(admin, record.databaseName, `create database ${database} owner ${role}`);
+      await createDatabaseOnce(admin, placed.databaseName, `create database ${database} owner ${role}`);
       // As the owner (a member of the owning role): PUBLIC's CONNECT and TEMPORARY on a new
       // database are the owner's grant, which only the owner can take back; a REVOKE by anyone
       // else leaves them (https://www.postgresql.org/docs/17/sql-revoke.html).
@@ -224,7 +241,6 @@ export async function createRoleAndDatabase(deps: SagaDeps, tenantId: string, da
       }
     });
   });
-  return { database: record.databaseName, role: record.roleName };
 }
 
 /**
@@ -262,19 +278,22 @@ export async function tenantRunner(
   return tenantSqlOf(deps.clusters, { ...record, clusterId: record.clusterId, secretArn: record.secretArn });
 }
 
-/** Step 4: the baseline schema, as the tenant role (proving it can connect to its database). */
-export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, databaseId: string) {
-  const record = await databaseFor(deps, tenantId, databaseId);
-  const sql = await tenantRunner(deps, record);
+/** The baseline schema in a new database, as the tenant role; who it ran as (`current_user`). */
+export async function applyBaseline(sql: SqlRunner, pooled: boolean): Promise<string | undefined> {
   const [owner] = await retryable(async () => {
     await sql.transaction(async (tx) => {
-      for (const statement of record.schemaName === null ? SILO_BASELINE : BASELINE_SCHEMA) {
-        await tx.execute(statement);
-      }
+      for (const statement of pooled ? BASELINE_SCHEMA : SILO_BASELINE) await tx.execute(statement);
     });
     return sql.query<{ user: string }>('select current_user as "user"');
   });
-  if (owner?.user !== record.roleName) throw new InvalidProvisioningRequest('Baseline ran as the wrong role');
+  return owner?.user;
+}
+
+/** Step 4: the baseline schema, as the tenant role (proving it can connect to its database). */
+export async function applyBaselineSchema(deps: SagaDeps, tenantId: string, databaseId: string) {
+  const record = await databaseFor(deps, tenantId, databaseId);
+  const user = await applyBaseline(await tenantRunner(deps, record), record.schemaName !== null);
+  if (user !== record.roleName) throw new InvalidProvisioningRequest('Baseline ran as the wrong role');
   return { baselineVersion: 1 };
 }
 
@@ -297,7 +316,10 @@ export async function activateDatabase(
   return { active: true, primary: record.isPrimary };
 }
 
-export async function dropDatabaseObjects(deps: SagaDeps, record: TenantDatabaseRecord): Promise<void> {
+export async function dropDatabaseObjects(
+  deps: Pick<SagaDeps, 'clusters'>,
+  record: TenantDatabaseRecord,
+): Promise<void> {
   if (!record.clusterId) return;
   if (record.schemaName !== null) {
     // Its schema only: the pool database's connections serve the other pooled tenants.

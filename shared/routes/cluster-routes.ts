@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { CLUSTER_STATES, clusterCapacitySchema, clusterIdSchema } from '#shared/domain/clusters';
+import { isolationSchema } from '#shared/domain/isolation';
 import { error, signedIn } from '#shared/routes/responses';
-import { tenantParams, tenantSchema } from '#shared/routes/schemas';
+import { databaseParams, moveSchema, tenantParams, tenantSchema } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
 
 const count = z.number().int().nonnegative();
@@ -33,6 +34,15 @@ export const clusterChangeSchema = z
 
 /** `PUT /tenants/{tenantId}/placement`: the cluster the tenant's new databases go to; null unpins. */
 export const placementSchema = z.strictObject({ clusterId: clusterIdSchema.nullable() });
+
+/** `POST …/databases/{databaseId}/move`: the open cluster the database goes to. */
+export const moveDatabaseSchema = z.strictObject({ clusterId: clusterIdSchema });
+
+/** `PUT /tenants/{tenantId}/isolation`: the isolation every database of the tenant moves to. */
+export const isolationChangeSchema = z.strictObject({ isolation: isolationSchema });
+
+const moveConflicts =
+  'A move is running (`move_in_progress`), a database is not active (`database_not_active`), the tenant is not active (`tenant_not_active`), or it is there already (`already_there`)';
 
 const platformAdmins = { kind: 'platform', groups: ['platform-admin'] } as const;
 
@@ -90,6 +100,45 @@ export const clusterRoutes = {
       403: error('Platform admins only'),
       404: error('Unknown tenant or cluster'),
       409: error('The cluster is closed (`cluster_closed`)'),
+    },
+  }),
+  moveDatabase: defineRoute({
+    operationId: 'moveDatabase',
+    method: 'POST',
+    path: '/tenants/{tenantId}/databases/{databaseId}/move',
+    summary:
+      'Move a database to another open cluster, keeping its id and isolation (platform admins; docs/isolation-modes.md, "Moves"): copied while the tenant writes, row writes paused for a moment (503 with Retry-After; reads go on), verified by counts and checksums, switched, the source dropped. Any failure rolls back to the source. `GET …/provisioning` shows its steps. Send an Idempotency-Key header to retry safely.',
+    tags: ['clusters'],
+    access: platformAdmins,
+    handler: 'databases/post-move',
+    needs: ['controlDb', 'workflows', 'telemetry'],
+    idempotent: true,
+    request: { params: databaseParams, body: moveDatabaseSchema },
+    responses: {
+      202: { description: 'The move, started', schema: moveSchema },
+      ...signedIn,
+      403: error('Platform admins only'),
+      404: error('Unknown tenant, database or cluster'),
+      409: error(`The cluster is not open (\`cluster_closed\`); ${moveConflicts}`),
+    },
+  }),
+  setTenantIsolation: defineRoute({
+    operationId: 'setTenantIsolation',
+    method: 'PUT',
+    path: '/tenants/{tenantId}/isolation',
+    summary:
+      'Move every database of the tenant to the other isolation (`silo`: a database of its own each; `pool`: a schema each in its cluster\'s pool database), each on its cluster and keeping its id (platform admins; docs/isolation-modes.md, "Moves"). All switch at once; any failure rolls every one back.',
+    tags: ['clusters'],
+    access: platformAdmins,
+    handler: 'tenants/put-isolation',
+    needs: ['controlDb', 'workflows', 'telemetry'],
+    request: { params: tenantParams, body: isolationChangeSchema },
+    responses: {
+      202: { description: 'The move, started', schema: moveSchema },
+      ...signedIn,
+      403: error('Platform admins only'),
+      404: error('Unknown tenant'),
+      409: error(moveConflicts),
     },
   }),
 } as const satisfies Record<string, RouteSpec>;

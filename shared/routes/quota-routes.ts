@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { COUNTED_LIMITS, LIMIT_NAMES, planChangeSchema } from '#shared/domain/plans';
 import { error, inTenant, signedIn } from '#shared/routes/responses';
-import { tenantParams } from '#shared/routes/schemas';
+import { moveSchema, tenantParams } from '#shared/routes/schemas';
 import { defineRoute, type RouteSpec } from '#shared/routes/types';
 
 const count = z.number().int().nonnegative();
@@ -36,18 +36,22 @@ export const quotaRoutes = {
     method: 'PUT',
     path: '/tenants/{tenantId}/plan',
     summary:
-      "Put a tenant on a plan and merge its limit overrides (`null` drops one); platform admins. A limit lowered below the tenant's usage refuses new creations only.",
+      "Put a tenant on a plan and merge its limit overrides (`null` drops one); platform admins. A limit lowered below the tenant's usage refuses new creations only. A plan of the other isolation first starts the move of every database there (as `PUT …/isolation`; the answer's `move`).",
     tags: ['tenants'],
     access: { kind: 'platform', groups: ['platform-admin'] },
     handler: 'tenants/put-plan',
-    needs: ['controlDb', 'tenantData', 'usageRecords', 'plans', 'telemetry'],
+    needs: ['controlDb', 'tenantData', 'usageRecords', 'plans', 'workflows', 'telemetry'],
     request: { params: tenantParams, body: planChangeSchema },
     responses: {
-      200: { description: "The tenant's plan, limits and usage", schema: quotasSchema },
+      200: {
+        description: "The tenant's plan, limits and usage; with `move` when the plan's isolation starts one",
+        schema: quotasSchema.extend({ move: moveSchema.optional() }),
+      },
       ...signedIn,
       400: error('Invalid input: an unknown plan (`unknown_plan`) or limit name'),
       403: error('Platform admins only'),
       404: error('Unknown tenant'),
+      409: error('The isolation move the plan needs is refused (see `PUT …/isolation`)'),
     },
   }),
 } as const satisfies Record<string, RouteSpec>;

@@ -142,6 +142,29 @@ export const workflowAttemptSchema = z.object({
   steps: z.array(workflowStepSchema),
 });
 
+/** A move of a tenant's databases (docs/isolation-modes.md, "Moves"). */
+export const moveSchema = z.object({
+  moveId: z.string(),
+  tenantId: z.string(),
+  /** The isolation the databases have once moved. */
+  isolation: isolationSchema,
+  /** `copying` → `frozen` (writes answer 503) → `switched` → `completed`; or `failed`, rolled back. */
+  phase: z.enum(['copying', 'frozen', 'switched', 'completed', 'failed']),
+  reason: z.string().nullable(),
+  databases: z.array(
+    z.object({
+      databaseId: z.string(),
+      fromClusterId: z.string(),
+      toClusterId: z.string(),
+      phase: z.string(),
+      /** Once verified: each table's rows and sha256 (identical in source and copy), and one checksum. */
+      verification: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 export const provisioningSchema = z.object({
   tenantId: z.string(),
   status: tenantStatusSchema,
@@ -150,6 +173,8 @@ export const provisioningSchema = z.object({
   workflow: workflowAttemptSchema.nullable(),
   /** While the tenant is being offboarded: that workflow (`offboard-<tenantId>`), which offboards its subtree too. */
   offboarding: workflowAttemptSchema.nullable(),
+  /** The tenant's latest move, if any, with its workflow's steps. */
+  move: moveSchema.extend({ workflow: workflowAttemptSchema.nullable() }).nullable(),
 });
 
 /** `DELETE /tenants/{tenantId}`: `cascade=true` offboards the tenants below it too, leaves first. */

@@ -11,6 +11,7 @@ import type { SqlRunner } from '#shared/ports/sql';
 import type { TenantGrant } from '#shared/ports/tenant-access';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { roleNameFor } from '#shared/provisioning/names';
+import { latestMove, moveExecutionName, refuseWhileMoving } from '#shared/tenancy/moves';
 import {
   announceThresholds,
   type QuotaActor,
@@ -123,6 +124,7 @@ export async function offboard(deps: OffboardDeps, tenantId: string, options: { 
         tenants: building.slice(0, MAX_NAMED_CHILDREN),
       });
     }
+    await refuseWhileMoving(tx, ids);
     const provisioning = subtree.filter((t) => t.status === 'provisioning').map((t) => t.id);
     if (provisioning.length > 0) {
       throw new Conflict('A tenant is still being provisioned; offboard when it has finished', {
@@ -176,6 +178,8 @@ export async function createDatabase(
 ) {
   const tenant = await deps.tenants.get(tenantId);
   if (tenant?.status !== 'active') throw new Conflict('The tenant is not active');
+  // A new database would have the isolation the tenant is leaving.
+  await refuseWhileMoving(deps.control, tenantId);
   const databaseId = attempt ? derivedDatabaseId(attempt.token) : newDatabaseId();
   const earlier = attempt?.rerun ? await deps.databases.get(databaseId) : null;
   if (earlier?.tenantId === tenantId) {
@@ -203,6 +207,11 @@ export async function createDatabase(
 export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databaseId: string) {
   const record = await deps.databases.ownedBy(tenantId, databaseId);
   if (record.isPrimary) throw new Conflict('The primary database goes only with the tenant (offboarding)');
+  if ((await deps.databases.movePhase(databaseId)) !== null) {
+    throw new Conflict('The database is being moved; drop it once the move has finished', {
+      reason: 'database_moving',
+    });
+  }
   if (record.status === 'provisioning' || record.status === 'restoring') {
     throw new Conflict(
       `The database is still being ${record.status === 'restoring' ? 'restored' : 'provisioned'}`,
@@ -218,17 +227,22 @@ export async function dropDatabase(deps: LifecycleDeps, tenantId: string, databa
  * The tenant's status, its databases and its provisioning workflow; while it is being offboarded,
  * also the offboarding (of it and the subtree below it), whose history shows each tenant's step.
  */
-export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) {
-  const [tenant, databases, execution] = await Promise.all([
+export async function provisioningStatus(
+  deps: LifecycleDeps & { readonly control: SqlRunner },
+  tenantId: string,
+) {
+  const [tenant, databases, execution, move] = await Promise.all([
     deps.tenants.get(tenantId),
     deps.databases.ofTenant(tenantId),
     currentWorkflow(deps.workflows, provisioningExecutionName(tenantId)),
+    latestMove(deps.control, tenantId),
   ]);
   if (!tenant) throw new NotFound('Tenant not found');
   const offboarding =
     tenant.status === 'deleting' || tenant.status === 'deleted'
       ? await currentWorkflow(deps.workflows, offboardingExecutionName(tenantId))
       : null;
+  const moveWorkflow = move ? await currentWorkflow(deps.workflows, moveExecutionName(move.moveId)) : null;
   return {
     tenantId,
     status: tenant.status,
@@ -236,5 +250,6 @@ export async function provisioningStatus(deps: LifecycleDeps, tenantId: string) 
     databases: databases.map(toDatabaseView),
     workflow: workflowView(execution),
     offboarding: workflowView(offboarding),
+    move: move ? { ...move, workflow: workflowView(moveWorkflow) } : null,
   };
 }

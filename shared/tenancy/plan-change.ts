@@ -1,10 +1,11 @@
 import type { ControlTenantAccess } from '#shared/control/access-policy';
 import type { TenantRepository } from '#shared/control/tenant-repository';
 import { isolationOf, mergeOverrides, type PlanChange, type PlanSettings } from '#shared/domain/plans';
-import { Conflict, NotFound, ValidationFailed } from '#shared/errors';
+import { NotFound, ValidationFailed } from '#shared/errors';
+import { changeIsolation, type MoveDeps, type MoveView } from '#shared/tenancy/moves';
 import { plansOf, type QuotaReadDeps, type QuotasView, quotasOf } from '#shared/tenancy/quotas';
 
-export interface PlanChangeDeps extends QuotaReadDeps {
+export interface PlanChangeDeps extends QuotaReadDeps, MoveDeps {
   readonly tenants: Pick<TenantRepository, 'get' | 'setPlan'>;
   readonly tenantAccess: Pick<ControlTenantAccess, 'invalidate'>;
 }
@@ -34,26 +35,19 @@ export async function changePlan(
   deps: PlanChangeDeps,
   tenantId: string,
   change: PlanChange,
-): Promise<QuotasView> {
+): Promise<QuotasView & { move?: MoveView }> {
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant || tenant.status === 'deleted') throw new NotFound('Tenant not found');
   const plans = plansOf(deps);
   assertKnownPlan(plans, change.plan);
-  if (isolationOf(plans, change.plan) !== tenant.isolation) {
-    // A plan of the other isolation moves the tenant's data (issue 18's moves); until that
-    // workflow exists the change is refused rather than leave the tenant on the wrong isolation.
-    throw new Conflict(
-      'The plan has another isolation; moving a tenant between silo and pool is not available',
-      {
-        reason: 'isolation_differs',
-        isolation: tenant.isolation,
-        planIsolation: isolationOf(plans, change.plan),
-      },
-    );
-  }
+  // A plan of the other isolation moves the tenant's databases there first (docs/isolation-modes.md,
+  // "Moves"): refused as the move is (409) and then nothing changes; started, the plan is set.
+  const isolation = isolationOf(plans, change.plan);
+  const move = isolation !== tenant.isolation ? await changeIsolation(deps, tenantId, isolation) : null;
   const overrides = mergeOverrides(tenant.planOverrides, change.overrides);
   if (!(await deps.tenants.setPlan(tenantId, change.plan, overrides))) throw new NotFound('Tenant not found');
   // This function's cached grants carry the old limits; counted checks read the row itself.
   deps.tenantAccess.invalidate(tenantId);
-  return quotasOf(deps, tenantId);
+  const quotas = await quotasOf(deps, tenantId);
+  return move ? { ...quotas, move } : quotas;
 }

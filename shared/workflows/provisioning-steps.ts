@@ -23,5 +23,12 @@ export const provisioningSteps = {
   PlanClone: 'provisioning/plan-clone',
   FinishClone: 'provisioning/finish-clone',
   CompensateClone: 'provisioning/compensate-clone',
+  PlanMove: 'provisioning/plan-move',
+  CopyMoveDatabase: 'provisioning/copy-move-database',
+  FreezeMoveWrites: 'provisioning/freeze-move-writes',
+  SyncMoveDatabase: 'provisioning/sync-move-database',
+  SwitchMove: 'provisioning/switch-move',
+  FinishMove: 'provisioning/finish-move',
+  CompensateMove: 'provisioning/compensate-move',
 } as const;
 export type ProvisioningStep = keyof typeof provisioningSteps;

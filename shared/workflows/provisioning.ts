@@ -3,7 +3,7 @@
  * local platform runs the same definition with `aws-local-stepfunctions`, mapping each step's
  * resource to the same handler module.
  *
- * One machine, four operations chosen by `$.operation`:
+ * One machine, its operations chosen by `$.operation`:
  * - `provision` — place, secret, role + database, baseline schema, (with `restore`: the backup's
  *   tables, verified — docs/backups.md), activate; any failure runs the
  *   compensation, which removes what was made and records why; if the compensation fails too, the
@@ -15,6 +15,8 @@
  * - `upgradeModule` — brings every tenant database that has a module up to its latest version, in
  *   waves (a Map of waves, one at a time, each a Map of databases in parallel); a database whose
  *   upgrade fails is caught inside the wave and recorded, and the others carry on;
+ * - `move` — copies databases to another cluster or isolation, freezes writes, verifies, switches
+ *   and drops the sources; any failure before the switch rolls back (shared/workflows/move-states.ts);
  * - `backup` — plans the databases, backs each up (a Map, BACKUP_CONCURRENCY at a time) into the
  *   backup store, then writes the manifest and completes the backup; any failure fails the backup
  *   and deletes its objects (shared/tenancy/backup-steps.ts).
@@ -23,6 +25,7 @@
 
 import type { Need } from '#shared/domain/needs';
 import { cloneStates } from '#shared/workflows/clone-states';
+import { moveStates } from '#shared/workflows/move-states';
 import type { ProvisioningStep } from '#shared/workflows/provisioning-steps';
 
 export { type ProvisioningStep, provisioningSteps } from '#shared/workflows/provisioning-steps';
@@ -59,6 +62,15 @@ export const provisioningStepNeeds = {
   PlanClone: ['controlDb'],
   FinishClone: ['controlDb', 'events'],
   CompensateClone: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
+  PlanMove: ['controlDb'],
+  // A copy to a silo database may make the tenant's secret (a pooled tenant has none) and reads
+  // it (tenantSecretsCreate includes the read).
+  CopyMoveDatabase: ['controlDb', 'clusterAdmin', 'tenantSecretsCreate', 'tenantData', 'backupStore'],
+  FreezeMoveWrites: ['controlDb', 'tenantData'],
+  SyncMoveDatabase: ['controlDb', 'tenantData', 'backupStore'],
+  SwitchMove: ['controlDb'],
+  FinishMove: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'backupStore'],
+  CompensateMove: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'tenantData', 'backupStore'],
 } as const satisfies Record<ProvisioningStep, readonly Need[]>;
 
 export type ProvisioningInput =
@@ -73,6 +85,7 @@ export type ProvisioningInput =
   | { readonly operation: 'offboard'; readonly tenantId: string }
   | { readonly operation: 'upgradeModule'; readonly upgradeId: string; readonly moduleId: string }
   | { readonly operation: 'backup'; readonly tenantId: string; readonly backupId: string }
+  | { readonly operation: 'move'; readonly tenantId: string; readonly moveId: string }
   | {
       readonly operation: 'clone';
       readonly tenantId: string;
@@ -92,6 +105,11 @@ export const provisioningStepTimeoutSeconds: Partial<Record<ProvisioningStep, nu
   // Reads every database's description back and writes the manifest; deletes are batched by 1 000.
   FinishBackup: 300,
   FailBackup: 300,
+  // A move copies a whole database in one invocation, and brings its changed tables level in one.
+  CopyMoveDatabase: BACKUP_DATABASE_TIMEOUT_SECONDS,
+  SyncMoveDatabase: BACKUP_DATABASE_TIMEOUT_SECONDS,
+  FinishMove: 300,
+  CompensateMove: 300,
 };
 
 /** How many databases of one backup are dumped at once: each holds a snapshot open on its cluster. */
@@ -196,6 +214,7 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
           { Variable: '$.operation', StringEquals: 'upgradeModule', Next: 'PlanModuleUpgrade' },
           { Variable: '$.operation', StringEquals: 'backup', Next: 'PlanBackup' },
           { Variable: '$.operation', StringEquals: 'clone', Next: 'CloneBackupPlan' },
+          { Variable: '$.operation', StringEquals: 'move', Next: 'PlanMove' },
         ],
         Default: 'UnknownOperation',
       },
@@ -352,10 +371,11 @@ export function provisioningDefinition(resourceFor: (step: ProvisioningStep) => 
         Cause: 'The backup failed; its objects were deleted',
       },
       ...cloneStates(task, BACKUP_CONCURRENCY),
+      ...moveStates(task),
       UnknownOperation: {
         Type: 'Fail',
         Error: 'UnknownOperation',
-        Cause: 'operation must be provision, dropDatabase, offboard, upgradeModule, backup or clone',
+        Cause: 'operation must be provision, dropDatabase, offboard, upgradeModule, backup, clone or move',
       },
     },
   };

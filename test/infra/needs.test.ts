@@ -176,7 +176,12 @@ describe('grants derived from declared needs', () => {
       )
       .map((fn) => fn.entry)
       .sort();
-    expect(readers).toEqual(['provisioning/create-role-and-database', 'provisioning/ensure-tenant-secret']);
+    expect(readers).toEqual([
+      // A move to a silo database makes the tenant's role there with the secret's password.
+      'provisioning/copy-move-database',
+      'provisioning/create-role-and-database',
+      'provisioning/ensure-tenant-secret',
+    ]);
   });
 
   it('lets only the migrator and the steps that create or drop roles and databases read the master secret', () => {
@@ -190,9 +195,13 @@ describe('grants derived from declared needs', () => {
       'ops/migrate-control-db',
       // A failed clone's databases and role are dropped as a failed provisioning's are.
       'provisioning/compensate-clone',
+      // A move makes its copy, drops it when it fails, and drops the source when it is done.
+      'provisioning/compensate-move',
       'provisioning/compensate-provisioning',
+      'provisioning/copy-move-database',
       'provisioning/create-role-and-database',
       'provisioning/drop-database',
+      'provisioning/finish-move',
       'provisioning/offboard-tenant',
     ]);
     // Their environment names it; no one else's does.

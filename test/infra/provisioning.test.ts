@@ -80,8 +80,9 @@ describe('ProvisioningStack', () => {
     const expected = Object.values(provisioningStepNeeds)
       .flat()
       .reduce((sum: number, need: string) => sum + (perNeed[need] ?? 0), 0);
-    // Create 3, read 1, delete 2 each for compensation, offboarding and a failed clone's compensation.
-    expect(expected).toBe(10);
+    // Create 3, read 1, delete 2 each for compensation, offboarding and a failed clone's compensation;
+    // a move's copy creates (3), its finish and its compensation delete (2 each).
+    expect(expected).toBe(17);
     expect(tenantStatements.filter((s) => s.Sid !== 'ReadOwnTenantSecret')).toHaveLength(expected);
     for (const statement of tenantStatements) {
       if (statement.Sid === 'ReadOwnTenantSecret') continue;

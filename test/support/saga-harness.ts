@@ -25,14 +25,22 @@ import type { BackupStore } from '#shared/ports/backup-store';
 import type { OutgoingEvent } from '#shared/ports/event-publisher';
 import type { IdentityAdmin } from '#shared/ports/identity-admin';
 import type { SecretStore } from '#shared/ports/secrets';
-import { quoteIdentifier, roleNameFor, secretNameFor } from '#shared/provisioning/names';
+import { POOL_DATABASE, quoteIdentifier, roleNameFor, secretNameFor } from '#shared/provisioning/names';
 import {
   type ProvisioningStep,
   provisioningDefinition,
   provisioningSteps,
 } from '#shared/workflows/provisioning';
 
-export type Fault = { step: ProvisioningStep; when: 'before' | 'after'; error: Error; times: number };
+/**
+ * Makes a step fail (`error`) or wait (`hold`: the step starts, or returns, once it resolves) when
+ * it runs, `times` times.
+ */
+export type Fault = {
+  step: ProvisioningStep;
+  when: 'before' | 'after';
+  times: number;
+} & ({ error: Error; hold?: never } | { hold: Promise<unknown>; error?: never });
 
 /**
  * The provisioning saga in this process, run as the local platform runs it: the same definition
@@ -154,11 +162,12 @@ export async function startSagaHarness(
   };
 
   const harness = { faults: [] as Fault[] } as { faults: Fault[] } & Partial<SagaHarness>;
-  const injectFault = (step: ProvisioningStep, when: Fault['when']) => {
+  const injectFault = async (step: ProvisioningStep, when: Fault['when']) => {
     const fault = harness.faults.find((f) => f.step === step && f.when === when && f.times > 0);
     if (fault) {
       fault.times -= 1;
-      throw fault.error;
+      if (fault.hold) await fault.hold;
+      else throw fault.error;
     }
   };
   const runner = await createLocalWorkflowRunner({
@@ -167,19 +176,21 @@ export async function startSagaHarness(
       (Object.entries(provisioningSteps) as [ProvisioningStep, string][]).map(([step, entry]) => [
         arnFor(step),
         async (input: unknown) => {
-          injectFault(step, 'before');
+          await injectFault(step, 'before');
           const { handler } = (await import(/* @vite-ignore */ `#functions/${entry}`)) as {
             handler: Composed<(event: unknown) => Promise<unknown>>;
           };
           // As the platform runs a function: on its own services (and, with `functions`, its key).
           const result = await handler.with(servicesFor(entry))(input);
-          injectFault(step, 'after');
+          await injectFault(step, 'after');
           return result;
         },
       ]),
     ),
     stateMachineName: `saga-${suffix}`,
     retryIntervalMs: 1,
+    // One process, no cache to wait out: a move's grace before it drops the sources is short here.
+    waitMs: 20,
   });
   const workflows = new LocalWorkflowStarter(runner);
   const noIdentity: IdentityAdmin = {
@@ -224,6 +235,8 @@ export async function startSagaHarness(
             id: c.id,
             resourceArn: c.clusterArn,
             masterSecretArn: c.masterSecretArn,
+            // One pool login for every cluster (docs/isolation-modes.md), as the functions have it.
+            poolSecretArn: info.dataApi.poolSecretArn,
           })),
           clientOptions: { region: info.region, endpoint: info.dataApi.endpoint, maxAttempts: 1 },
           ...(asFunction && roleArn ? { tenantSessions: new TenantSessions({ sts: aws.sts, roleArn }) } : {}),
@@ -268,11 +281,24 @@ export async function startSagaHarness(
       await runner.stop();
       // What the saga made: each tenant's secret, databases and role; then the control database.
       const tenants = await services.control.query<{ id: string }>('select id from tenants');
+      // Silo databases by name; never the pool database that pooled ones (and the platform's) share.
       const databases = await services.control.query<{ name: string }>(
-        'select database_name as name from tenant_databases',
+        'select database_name as name from tenant_databases where schema_name is null',
+      );
+      const schemas = await services.control.query<{ name: string }>(
+        'select schema_name as name from tenant_databases where schema_name is not null',
       );
       for (const { id } of tenants) await services.secrets.deleteSecret(secretNameFor(stage, id));
       for (const client of clients) client.destroy();
+      if (schemas.length > 0) {
+        const pool = await admin(POOL_DATABASE);
+        try {
+          for (const { name } of schemas)
+            await pool.query(`drop schema if exists ${quoteIdentifier(name)} cascade`);
+        } finally {
+          await pool.end();
+        }
+      }
       const client = await admin();
       try {
         for (const { name } of databases) {

@@ -326,6 +326,7 @@ describe('idempotent routes in the route table', () => {
         'insertRow',
         'insertRows',
         'inviteMember',
+        'moveDatabase',
         'registerTenant',
         'restoreBackup',
         'startModuleUpgrade',
