@@ -123,13 +123,16 @@ export class MoveRepository {
     return row ?? null;
   }
 
-  /** The tenant's live moves (of any of its databases). */
-  async liveOfTenant(tenantId: string): Promise<DatabaseMove[]> {
+  /**
+   * The tenant's unfinished moves (of any of its databases): live, or switched with its sources
+   * not dropped yet (a move started meanwhile could copy to the very name that drop removes).
+   */
+  async unfinishedOfTenant(tenantId: string): Promise<DatabaseMove[]> {
     return this.sql.query<MoveRow>(
       `select ${COLUMNS} from database_moves
         where tenant_id = :tenantId and phase in (select jsonb_array_elements_text(:live::jsonb))
         order by created_at, database_id`,
-      { tenantId, live: sqlJson(LIVE_MOVE_PHASES) },
+      { tenantId, live: sqlJson([...LIVE_MOVE_PHASES, 'switched']) },
     );
   }
 

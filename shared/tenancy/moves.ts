@@ -92,7 +92,7 @@ async function startMove(
         status: tenant.status,
       });
     }
-    if ((await repository.liveOfTenant(tenantId)).length > 0) {
+    if ((await repository.unfinishedOfTenant(tenantId)).length > 0) {
       throw new Conflict('A move of the tenant is running; start another once it has finished', {
         reason: 'move_in_progress',
       });

@@ -234,4 +234,58 @@ describe('several clusters', () => {
     }
     expect(await clusterC2()).toMatchObject({ capacity: 7, state: 'open' });
   });
+
+  it('moves a database to c2 over the API (not to a closed cluster): the same id, rows identical, gone from primary', async () => {
+    const { tenantId: moving } = await newTenant(owner);
+    const databases = expectStatus(await owner.call('GET', `/tenants/${moving}/databases`), 200).body as {
+      items: DatabaseView[];
+    };
+    const databaseId = databases.items[0]?.id ?? '';
+    const base = `/tenants/${moving}/databases/${databaseId}`;
+    expectStatus(
+      await owner.call('POST', `${base}/tables`, {
+        name: 'notes',
+        columns: [{ name: 'body', type: 'text' }],
+      }),
+      201,
+    );
+    const rows = Array.from({ length: 50 }, (_, n) => ({ body: `note ${n}` }));
+    expectStatus(await owner.call('POST', `${base}/tables/notes/rows/batch`, { rows }), 201);
+    const rowsNow = async () =>
+      expectStatus(await owner.call('GET', `${base}/tables/notes/rows?limit=100`), 200).body;
+    const before = await rowsNow();
+    const name = await databaseNameOf(databaseId);
+    const move = (clusterId: string) => admin.call('POST', `${base}/move`, { clusterId });
+
+    await setC2({ state: 'closed' });
+    expect(errorOf(expectStatus(await move('c2'), 409))?.code).toBe('cluster_closed');
+    await setC2({ state: 'open' });
+    expect(errorOf(expectStatus(await move('primary'), 409))).toMatchObject({ reason: 'already_there' });
+    expect(
+      (await admin.call('POST', `/tenants/${moving}/databases/d_aaaaaaaaaaaaaaaa/move`, { clusterId: 'c2' }))
+        .status,
+    ).toBe(404);
+    expect((await owner.call('POST', `${base}/move`, { clusterId: 'c2' })).status).toBe(403);
+
+    const started = expectStatus(await move('c2'), 202).body as { moveId: string };
+    const moved = await eventually(
+      async () =>
+        expectStatus(await admin.call('GET', `/tenants/${moving}/provisioning`), 200).body as {
+          move: { moveId: string; phase: string };
+          databases: DatabaseView[];
+        },
+      (status) =>
+        status.move?.moveId === started.moveId && ['completed', 'failed'].includes(status.move.phase),
+      120_000,
+    );
+
+    expect(moved.move.phase).toBe('completed');
+    expect(moved.databases).toEqual([
+      expect.objectContaining({ id: databaseId, clusterId: 'c2', status: 'active' }),
+    ]);
+    expect(await existsOn('c2', name)).toBe(true);
+    expect(await existsOn('primary', name)).toBe(false);
+    expect(await rowsNow()).toEqual(before);
+    expectStatus(await owner.call('POST', `${base}/tables/notes/rows`, { body: 'on c2' }), 201);
+  }, 150_000);
 });

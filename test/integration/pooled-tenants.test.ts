@@ -195,20 +195,6 @@ describe('pooled tenants', () => {
     expect(after).toBeGreaterThanOrEqual(before);
   });
 
-  it('refuses moving a tenant to a plan of the other isolation (moves are separate), changing nothing', async () => {
-    const refused = await admin.call('PUT', `/tenants/${a.tenantId}/plan`, { plan: 'generous' });
-    expect(refused.status).toBe(409);
-    expect(errorOf(refused)).toMatchObject({
-      code: 'conflict',
-      reason: 'isolation_differs',
-      isolation: 'pool',
-    });
-    const tenant = expectStatus(await ownerA.call('GET', `/tenants/${a.tenantId}`), 200).body as {
-      plan: string;
-    };
-    expect(tenant.plan).toBe(POOLED_TEST_PLAN);
-  });
-
   it('backs a pooled tenant up, restores it into a new pooled database and clones it into a silo one, rows identical', async () => {
     expectStatus(await ownerA.call('POST', `${a.base}/tables/notes/rows`, { body: 'second' }), 201);
     const rowsOf = async (tenantId: string, databaseId: string) =>

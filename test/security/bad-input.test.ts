@@ -944,6 +944,60 @@ describe('bad input', () => {
     expect((await owner.call('PUT', `/tenants/${tenantId}/placement`, { clusterId: null })).status).toBe(403);
   });
 
+  it('the move routes: a malformed database id, cluster id or isolation is a 4xx naming the field, moving nothing', async () => {
+    const admin = await newActor(client, 'bad-moves-admin', { groups: ['platform-admin'] });
+    const provisioning = expectStatus(await owner.call('GET', `/tenants/${tenantId}/provisioning`), 200)
+      .body as {
+      databases: { id: string }[];
+    };
+    const databaseId = provisioning.databases[0]?.id ?? '';
+    for (const bad of malformedIds) {
+      const response = await admin.call(
+        'POST',
+        `/tenants/${tenantId}/databases/${encodeURIComponent(bad)}/move`,
+        { clusterId: 'c2' },
+      );
+      expect([400, 404], `databaseId ${JSON.stringify(bad)}: ${response.status}`).toContain(response.status);
+    }
+    for (const [body, field] of [
+      [{ clusterId: 'Bad Id' }, 'clusterId'],
+      [{ clusterId: 7 }, 'clusterId'],
+      [{}, 'clusterId'],
+      [{ clusterId: 'c2', isolation: 'pool' }, 'isolation'],
+    ] as const) {
+      expectValidation(
+        await admin.call('POST', `/tenants/${tenantId}/databases/${databaseId}/move`, body),
+        field,
+      );
+    }
+    for (const [body, field] of [
+      [{ isolation: 'shared' }, 'isolation'],
+      [{ isolation: null }, 'isolation'],
+      [{}, 'isolation'],
+      [{ isolation: 'pool', clusterId: 'c2' }, 'clusterId'],
+    ] as const) {
+      expectValidation(await admin.call('PUT', `/tenants/${tenantId}/isolation`, body), field);
+    }
+    // An unknown cluster is a 404, the tenant's own isolation a 409; a tenant's owner may not move it.
+    expect(
+      (await admin.call('POST', `/tenants/${tenantId}/databases/${databaseId}/move`, { clusterId: 'nosuch' }))
+        .status,
+    ).toBe(404);
+    const same = await admin.call('PUT', `/tenants/${tenantId}/isolation`, { isolation: 'silo' });
+    expect(same.status).toBe(409);
+    expect(errorOf(same)).toMatchObject({ code: 'conflict', reason: 'already_there' });
+    expect((await owner.call('PUT', `/tenants/${tenantId}/isolation`, { isolation: 'pool' })).status).toBe(
+      403,
+    );
+    expect(
+      (await owner.call('POST', `/tenants/${tenantId}/databases/${databaseId}/move`, { clusterId: 'c2' }))
+        .status,
+    ).toBe(403);
+    // No move was recorded: the provisioning status shows none.
+    const after = expectStatus(await owner.call('GET', `/tenants/${tenantId}/provisioning`), 200).body;
+    expect(after).toMatchObject({ move: null });
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);

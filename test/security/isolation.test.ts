@@ -80,6 +80,8 @@ const bodySamples: Record<string, () => unknown> = {
   setTenantPlan: () => ({ plan: 'premium', overrides: { databases: 9 } }),
   setTenantParent: () => ({ parentId: null }),
   setTenantPlacement: () => ({ clusterId: 'c2' }),
+  moveDatabase: () => ({ clusterId: 'c2' }),
+  setTenantIsolation: () => ({ isolation: 'pool' }),
   restoreBackup: () => ({ databaseId: 'd_aaaaaaaaaaaaaaaa' }),
   createBackup: () => ({}),
   cloneTenant: () => ({ name: `Cloned by B ${randomUUID().slice(0, 6)}` }),
