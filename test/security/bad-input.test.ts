@@ -620,6 +620,7 @@ describe('bad input', () => {
       restoreBackup: { databaseId },
       createBackup: {},
       cloneTenant: { name: 'Never cloned', include: [] },
+      moveDatabase: { clusterId: 'c2' },
     };
     const idempotent = routeList.filter((route) => route.idempotent);
     expect(idempotent.map((route) => route.operationId).sort()).toEqual(Object.keys(bodies).sort());
