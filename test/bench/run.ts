@@ -7,6 +7,7 @@ import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measureClone } from './clone.ts';
 import { measureConnectionSlots } from './connection-slots.ts';
+import { measureMoves } from './move.ts';
 import { measurePlatform } from './platform.ts';
 import { measurePool } from './pool.ts';
 import { type Figure, writeReport } from './report.ts';
@@ -79,6 +80,16 @@ try {
         progress,
       )),
     );
+  }
+  if (!values.only || values.only === 'move') {
+    // Issue 18: move and write-freeze time of a 100 000-row database; --quick moves 10 000 once.
+    const rows = values.quick ? 10_000 : 100_000;
+    progress(
+      `figure 13: moves of a database of ${rows.toLocaleString('en')} rows, silo and pool, two clusters`,
+    );
+    const measured = await measureMoves(work, { rows, runs: values.quick ? 1 : 3 }, progress);
+    figures.push(...measured.figures);
+    notes.push(...measured.notes);
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);
