@@ -109,14 +109,12 @@ async function dropForeignKeys(target: SqlRunner): Promise<void> {
 const quotedName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * Brings the copy level with a source whose row writes are frozen (see the module comment), then
- * verifies every table. Safe to run again: it compares before it copies.
+ * Copies again what differs between the copy and its source now: every stale table (written,
+ * new or redefined since the copy) dumped from the source in one snapshot under
+ * `<moveId>/<databaseId>-<pass>/` and loaded again, every table the source no longer has dropped,
+ * the foreign keys put back. The states compared, and what was copied again.
  */
-export async function syncCopy(
-  source: SqlRunner,
-  target: SqlRunner,
-  at: MoveCopyTarget,
-): Promise<MoveVerification> {
+async function levelCopy(source: SqlRunner, target: SqlRunner, at: MoveCopyTarget, pass: string) {
   const [before, copied] = await Promise.all([tableStates(source), tableStates(target)]);
   const inCopy = new Map(copied.map((table) => [table.name, table]));
   const stale = before.filter((table) => {
@@ -126,11 +124,10 @@ export async function syncCopy(
   const names = new Set(before.map((table) => table.name));
   const dropped = copied.filter((table) => !names.has(table.name)).map((table) => table.name);
   if (stale.length > 0 || dropped.length > 0) {
-    // Stored under `<moveId>/<databaseId>-sync/`, apart from the first copy's parts.
     const parts = {
       store: at.store,
       tenantId: at.tenantId,
-      prefix: databasePrefix(at.moveId, `${at.databaseId}-sync`),
+      prefix: databasePrefix(at.moveId, `${at.databaseId}-${pass}`),
     };
     const dumps = await inBackupSnapshot(source, async (tx) => {
       const out = [];
@@ -149,7 +146,34 @@ export async function syncCopy(
       before.map((table) => table.ddl),
     );
   }
-  const after = new Map((await tableStates(target)).map((table) => [table.name, table]));
+  return { before, inCopy, stale, dropped };
+}
+
+/**
+ * While the tenant still writes (after the first copy): the tables written during the copy copied
+ * again, so that the freeze that follows has only the writes of this pass's own duration to bring
+ * level. Nothing is verified here: the source moves on meanwhile.
+ */
+export async function catchUpCopy(source: SqlRunner, target: SqlRunner, at: MoveCopyTarget) {
+  const { stale, dropped } = await levelCopy(source, target, at, 'catchup');
+  return { recopied: stale.map((table) => table.name), dropped };
+}
+
+/**
+ * Brings the copy level with a source whose row writes are frozen (see the module comment), then
+ * verifies every table (hashed again only when a table was copied again: otherwise the comparison
+ * just made is the verification). Safe to run again: it compares before it copies.
+ */
+export async function syncCopy(
+  source: SqlRunner,
+  target: SqlRunner,
+  at: MoveCopyTarget,
+): Promise<MoveVerification> {
+  const { before, inCopy, stale, dropped } = await levelCopy(source, target, at, 'sync');
+  const after =
+    stale.length === 0 && dropped.length === 0
+      ? inCopy
+      : new Map((await tableStates(target)).map((table) => [table.name, table]));
   for (const table of before) {
     const copy = after.get(table.name);
     if (!copy || !sameTable(table, copy)) {

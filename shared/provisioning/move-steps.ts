@@ -1,4 +1,4 @@
-import { copyDatabase, freezeWrites, syncCopy, thawWrites } from '#shared/backups/move-copy';
+import { catchUpCopy, copyDatabase, freezeWrites, syncCopy, thawWrites } from '#shared/backups/move-copy';
 import { deleteBackupObjects } from '#shared/backups/retention';
 import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import {
@@ -96,7 +96,8 @@ export async function planMove(deps: MoveStepDeps, tenantId: string, moveId: str
  * Step 2, per database: the copy's objects on the target cluster made as the master (a silo
  * database with the tenant's role and secret, or a schema in the pool database with its NOLOGIN
  * role), the baseline applied as the tenant, then every table copied and verified while the
- * tenant keeps writing. A retry drops what an earlier attempt made and starts again.
+ * tenant keeps writing, and the tables written meanwhile copied once more (`catchUpCopy`). A retry
+ * drops what an earlier attempt made and starts again.
  */
 export async function copyMoveDatabase(
   deps: MoveStepDeps,
