@@ -106,6 +106,10 @@ export class InvitationExpired extends DomainError {
   readonly code = 'invitation_expired';
 }
 
+/** The body field and the header of an answer that says when to send the request again. */
+const retryAfter = (seconds: number) =>
+  [{ retryAfterSeconds: seconds }, { 'retry-after': String(seconds) }] as const;
+
 /**
  * The request's `Idempotency-Key` is held by an earlier request of the same caller that has not
  * finished (shared/http/idempotency.ts): nothing was done; send the same request again after
@@ -119,7 +123,7 @@ export class IdempotencyInProgress extends DomainError {
     message: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+    super(message, ...retryAfter(retryAfterSeconds));
   }
 }
 
@@ -160,7 +164,7 @@ export class DatabaseMoving extends DomainError {
     message: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+    super(message, ...retryAfter(retryAfterSeconds));
   }
 }
 

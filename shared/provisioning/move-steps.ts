@@ -136,15 +136,11 @@ export async function copyMoveDatabase(
     throw new InvalidProvisioningRequest('The copy answered as another role');
   }
   const source = await sqlAt(deps, record, move.from);
-  return retryable(() =>
-    copyDatabase(source, target, {
-      store: deps.backupStore,
-      tenantId,
-      moveId,
-      databaseId,
-      label: record.label,
-    }),
-  );
+  const at = { store: deps.backupStore, tenantId, moveId, databaseId, label: record.label };
+  const copied = await retryable(() => copyDatabase(source, target, at));
+  // The tables written during that copy, copied again while writes still go on: a shorter freeze.
+  const caughtUp = await retryable(() => catchUpCopy(source, target, at));
+  return { ...copied, caughtUp: caughtUp.recopied.length };
 }
 
 /** Step 3: row writes frozen on every source at once (see `freezeWrites`); reads go on. */

@@ -17,7 +17,8 @@ import { round } from './stats.ts';
 
 type Progress = (line: string) => void;
 
-const COLUMNS = [
+/** The row shape of figure 10, which figure 13 (test/bench/move.ts) moves too. */
+export const COLUMNS = [
   { name: 'label', type: 'text' },
   { name: 'amount', type: 'numeric(12,2)' },
   { name: 'quantity', type: 'integer' },

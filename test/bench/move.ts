@@ -13,6 +13,7 @@ import { changeIsolation, type MoveView, moveDatabase, moveExecutionName } from 
 import { provisioningExecutionName, registerTenant } from '#shared/tenancy/register-tenant';
 import { MOVE_SOURCE_GRACE_SECONDS } from '#shared/workflows/move-states';
 import { type SagaHarness, startSagaHarness } from '../support/saga-harness.ts';
+import { COLUMNS } from './clone.ts';
 import { bootUntilHealthy } from './platform.ts';
 import type { Figure } from './report.ts';
 import { median, round } from './stats.ts';
@@ -35,15 +36,6 @@ import { median, round } from './stats.ts';
  */
 
 type Progress = (line: string) => void;
-
-/** The clone figure's row shape (test/bench/clone.ts), so figures 10 and 13 move the same bytes. */
-const COLUMNS = [
-  { name: 'label', type: 'text' },
-  { name: 'amount', type: 'numeric(12,2)' },
-  { name: 'quantity', type: 'integer' },
-  { name: 'placed_at', type: 'timestamptz' },
-  { name: 'meta', type: 'jsonb' },
-];
 
 const SEED_ROWS = `insert into items (label, amount, quantity, placed_at, meta)
   select 'item ' || g, (g % 100000) / 100.0 + 0.05, g % 17,

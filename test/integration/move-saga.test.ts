@@ -143,7 +143,7 @@ describe('moves of tenant databases (the saga in process, injected failures)', (
     const hold = new Promise<void>((resolve) => {
       release = resolve;
     });
-    saga.faults = [{ step: 'SyncMoveDatabase', when: 'before', hold, times: 1 }];
+    saga.faults = [{ step: 'SyncMoveDatabase', when: 'before', hold: () => hold, times: 1 }];
 
     const started = await changeIsolation(deps(), tenantId, 'pool');
     expect(started).toMatchObject({ isolation: 'pool', phase: 'copying', databases: [{ databaseId }] });
@@ -260,13 +260,25 @@ describe('moves of tenant databases (the saga in process, injected failures)', (
     const hold = new Promise<void>((resolve) => {
       release = resolve;
     });
-    saga.faults = [{ step: 'CopyMoveDatabase', when: 'after', hold, times: 1 }];
+    let reached = () => {};
+    const copied = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    saga.faults = [
+      {
+        step: 'CopyMoveDatabase',
+        when: 'after',
+        hold: () => {
+          reached();
+          return hold;
+        },
+        times: 1,
+      },
+    ];
 
     const started = await changeIsolation(deps(), tenantId, 'silo');
-    // Copied, not frozen yet: writes are taken (by the source), table definitions are not.
-    for (let i = 0; i < 60 && !(await onCluster('primary', tenantId, databaseId)).database; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Copied (and caught up), not frozen yet: writes are taken (by the source), table definitions are not.
+    await copied;
     await waitForPhase(started.moveId, 'copying');
     for (let n = 100; n < 105; n++) await insertRow(saga.services, tenantId, databaseId, 'items', { n });
     const other = createTableSchema.parse({ name: 'other' });

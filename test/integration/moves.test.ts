@@ -196,7 +196,10 @@ describe('moves between isolations over the API', () => {
     const refused = await admin.call('PUT', `/tenants/${tenantId}/plan`, { plan: POOLED_TEST_PLAN });
     expect(refused.status).toBe(409);
     expect(errorOf(refused)).toMatchObject({ reason: 'tenant_not_active' });
-    expectStatus(await admin.call('PUT', `/tenants/${tenantId}/status`, { status: 'active', reason: 'Resumed' }), 200);
+    expectStatus(
+      await admin.call('PUT', `/tenants/${tenantId}/status`, { status: 'active', reason: 'Resumed' }),
+      200,
+    );
     const tenant = expectStatus(await owner.call('GET', `/tenants/${tenantId}`), 200).body as {
       plan: string;
       isolation: string;

@@ -33,14 +33,14 @@ import {
 } from '#shared/workflows/provisioning';
 
 /**
- * Makes a step fail (`error`) or wait (`hold`: the step starts, or returns, once it resolves) when
- * it runs, `times` times.
+ * Makes a step fail (`error`) or wait (`hold`: called when the step gets there; the step starts, or
+ * returns, once the promise it answers resolves) when it runs, `times` times.
  */
 export type Fault = {
   step: ProvisioningStep;
   when: 'before' | 'after';
   times: number;
-} & ({ error: Error; hold?: never } | { hold: Promise<unknown>; error?: never });
+} & ({ error: Error; hold?: never } | { hold: () => Promise<unknown>; error?: never });
 
 /**
  * The provisioning saga in this process, run as the local platform runs it: the same definition
@@ -166,7 +166,7 @@ export async function startSagaHarness(
     const fault = harness.faults.find((f) => f.step === step && f.when === when && f.times > 0);
     if (fault) {
       fault.times -= 1;
-      if (fault.hold) await fault.hold;
+      if (fault.hold) await fault.hold();
       else throw fault.error;
     }
   };
