@@ -305,7 +305,7 @@ function figuresOf(
         unit: 'ms',
         baseline: { name: 'the move time', value: round(move) },
         ratio: round(freeze / move, 3),
-        note: `median of ${runs}; of it the sync (MoveSyncDatabases: every table hashed on both sides, a changed one copied again, all hashed once more) ${round(sync)} ms${writes}; no budget set`,
+        note: `median of ${runs}; of it the sync (MoveSyncDatabases: every table hashed on both sides, a changed one copied again and all hashed once more) ${round(sync)} ms${writes}; no budget set`,
       },
     ];
   });
