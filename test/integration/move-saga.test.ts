@@ -15,6 +15,7 @@ import {
   roleNameFor,
   secretNameFor,
 } from '#shared/provisioning/names';
+import { createDatabase } from '#shared/tenancy/lifecycle';
 import { changeIsolation, moveDatabase, moveExecutionName } from '#shared/tenancy/moves';
 import { provisioningExecutionName, registerTenant } from '#shared/tenancy/register-tenant';
 import type { ProvisioningStep } from '#shared/workflows/provisioning';
@@ -250,6 +251,28 @@ describe('moves of tenant databases (the saga in process, injected failures)', (
     await expect(moveDatabase(deps(), tenantId, databaseId, 'c2')).rejects.toMatchObject({
       details: { reason: 'already_there' },
     });
+  });
+
+  it('an isolation move takes every database of the tenant, and switches them together', async () => {
+    const { tenantId, databaseId } = await tenantWithRows('Two databases', 5);
+    const extra = await createDatabase(saga.services, tenantId, 'second');
+    expect((await saga.workflows.waitFor(`provision-${extra.id}`))?.status).toBe('SUCCEEDED');
+    const before = await rowsDigest(tenantId, databaseId);
+
+    const started = await changeIsolation(deps(), tenantId, 'pool');
+    expect(started.databases.map((d) => d.databaseId).sort()).toEqual([databaseId, extra.id].sort());
+    expect((await saga.workflows.waitFor(moveExecutionName(started.moveId)))?.status).toBe('SUCCEEDED');
+
+    for (const id of [databaseId, extra.id]) {
+      expect(await saga.services.databases.get(id)).toMatchObject({
+        databaseName: POOL_DATABASE,
+        schemaName: databaseNameFor(id),
+        status: 'active',
+      });
+      expect(await onCluster('primary', tenantId, id)).toMatchObject({ database: false, schema: true });
+    }
+    expect(await rowsDigest(tenantId, databaseId)).toEqual(before);
+    expect(await hasSecret(tenantId)).toBe(false);
   });
 
   it('pool → silo with writes during the copy: the written table copied again under the freeze, rows identical', async () => {
