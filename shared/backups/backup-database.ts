@@ -6,17 +6,17 @@ import type { BackupStore } from '#shared/ports/backup-store';
 import type { SqlRunner } from '#shared/ports/sql';
 
 /**
- * Every table of the database's `public` schema: the tenant's own, its modules', and the
- * platform's `tenantry_migrations` (which module versions the database has), by name.
+ * Every table of the database's schema (`public`, or a pooled database's own): the tenant's own,
+ * its modules', and the platform's `tenantry_migrations` (which module versions the database
+ * has), by name, each also quoted by PostgreSQL (`format('%I')`) for SQL text.
  */
-export async function tablesOf(tx: SqlRunner): Promise<string[]> {
-  const rows = await tx.query<{ name: string }>(
-    `select c.relname as name
+export async function tablesOf(tx: SqlRunner): Promise<{ name: string; quotedName: string }[]> {
+  return tx.query<{ name: string; quotedName: string }>(
+    `select c.relname as name, format('%I', c.relname) as "quotedName"
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = current_schema() and c.relkind = 'r'
       order by c.relname collate "C"`,
   );
-  return rows.map((row) => row.name);
 }
 
 export interface BackupTarget {
@@ -41,7 +41,7 @@ export async function backupDatabase(sql: SqlRunner, target: BackupTarget): Prom
   };
   const tables = await inBackupSnapshot(sql, async (tx) => {
     const out: TableBackup[] = [];
-    for (const name of await tablesOf(tx)) {
+    for (const { name } of await tablesOf(tx)) {
       const ddl = await tableDdl(tx, name);
       if (!ddl) continue;
       const summary = await dumpTableIn(tx, ddl, storeParts(at, name));

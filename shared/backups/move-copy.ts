@@ -17,8 +17,9 @@ import { quoteIdentifier } from '#shared/provisioning/names';
  * its rows and sha256, while the tenant goes on writing. Once row writes are frozen, `syncCopy`
  * brings the copy level: every table is hashed in both; a table that differs (written during the
  * copy), that is new or that changed its definition is copied again, one the source no longer has
- * is dropped; then every table is compared once more. The freeze lasts one hash of every table
- * plus a copy of the tables written meanwhile.
+ * is dropped; then every table is compared once more. Before the freeze, one such pass
+ * (`catchUpCopy`) copies again the tables written during the first copy, so the freeze lasts one
+ * hash of every table plus a copy of the tables written since the catch-up.
  */
 
 export interface MoveCopyTarget {
@@ -52,7 +53,7 @@ interface TableState {
 async function tableStates(sql: SqlRunner): Promise<TableState[]> {
   return inBackupSnapshot(sql, async (tx) => {
     const states: TableState[] = [];
-    for (const name of await tablesOf(tx)) {
+    for (const { name } of await tablesOf(tx)) {
       const ddl = await tableDdl(tx, name);
       if (!ddl) continue;
       const { rows, sha256 } = await dumpTableIn(tx, ddl, async () => {}, { compress: false });
@@ -93,20 +94,16 @@ export interface MoveVerification {
 
 async function dropForeignKeys(target: SqlRunner): Promise<void> {
   await target.transaction(async (tx) => {
-    const keys = await tx.query<{ tableName: string; name: string }>(
-      `select c.relname as "tableName", con.conname as name
+    // Names quoted by PostgreSQL, as the DDL of table-ddl.ts is.
+    const drops = await tx.query<{ statement: string }>(
+      `select format('alter table %I drop constraint %I', c.relname, con.conname) as statement
          from pg_constraint con join pg_class c on c.oid = con.conrelid
          join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = current_schema() and con.contype = 'f'`,
     );
-    for (const key of keys) {
-      await tx.execute(`alter table ${quotedName(key.tableName)} drop constraint ${quotedName(key.name)}`);
-    }
+    for (const { statement } of drops) await tx.execute(statement);
   });
 }
-
-/** Any catalog name, quoted for SQL (a tenant's table may be named anything the API allows). */
-const quotedName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * Copies again what differs between the copy and its source now: every stale table (written,
@@ -122,8 +119,8 @@ async function levelCopy(source: SqlRunner, target: SqlRunner, at: MoveCopyTarge
     return !copy || !sameTable(table, copy);
   });
   const names = new Set(before.map((table) => table.name));
-  const dropped = copied.filter((table) => !names.has(table.name)).map((table) => table.name);
-  if (stale.length > 0 || dropped.length > 0) {
+  const gone = copied.filter((table) => !names.has(table.name));
+  if (stale.length > 0 || gone.length > 0) {
     const parts = {
       store: at.store,
       tenantId: at.tenantId,
@@ -137,16 +134,15 @@ async function levelCopy(source: SqlRunner, target: SqlRunner, at: MoveCopyTarge
       return out;
     });
     await dropForeignKeys(target);
-    for (const name of [...dropped, ...stale.map((table) => table.name)]) {
-      await target.execute(`drop table if exists ${quotedName(name)}`);
-    }
+    for (const table of [...gone, ...stale])
+      await target.execute(`drop table if exists ${table.ddl.quotedName}`);
     for (const { ddl, dump } of dumps) await restoreTable(target, ddl, dump, parts);
     await addForeignKeys(
       target,
       before.map((table) => table.ddl),
     );
   }
-  return { before, inCopy, stale, dropped };
+  return { before, inCopy, stale, dropped: gone.map((table) => table.name) };
 }
 
 /**
@@ -211,7 +207,7 @@ export async function freezeWrites(source: SqlRunner, roleName: string): Promise
   await source.transaction(async (tx) => {
     const tables = await tablesOf(tx);
     if (tables.length > 0) {
-      await tx.execute(`lock table ${tables.map(quotedName).join(', ')} in share mode`);
+      await tx.execute(`lock table ${tables.map((table) => table.quotedName).join(', ')} in share mode`);
     }
     await tx.execute(
       `revoke insert, update, delete, truncate on all tables in schema ${await schemaOf(tx)} from ${quoteIdentifier(roleName)}`,

@@ -1,4 +1,5 @@
 import { createdCursor, createdSortKey } from '#shared/control/keyset';
+import { LIVE_MOVE_PHASES, type LiveMovePhase } from '#shared/control/move-repository';
 import { decodeCursor, pageOf } from '#shared/core/cursor';
 import type { Isolation } from '#shared/domain/isolation';
 import { Conflict, NotFound } from '#shared/errors';
@@ -236,10 +237,11 @@ export class DatabaseRegistry {
   }
 
   /** The phase of the database's live move (`copying` or `frozen`), read now; null when none. */
-  async movePhase(databaseId: string): Promise<'copying' | 'frozen' | null> {
-    const [row] = await this.sql.query<{ phase: 'copying' | 'frozen' }>(
-      `select phase from database_moves where database_id = :databaseId and phase in ('copying', 'frozen')`,
-      { databaseId },
+  async movePhase(databaseId: string): Promise<LiveMovePhase | null> {
+    const [row] = await this.sql.query<{ phase: LiveMovePhase }>(
+      `select phase from database_moves
+        where database_id = :databaseId and phase in (select jsonb_array_elements_text(:live::jsonb))`,
+      { databaseId, live: sqlJson(LIVE_MOVE_PHASES) },
     );
     return row?.phase ?? null;
   }

@@ -11,7 +11,8 @@ export const MOVE_PHASES = ['copying', 'frozen', 'switched', 'completed', 'faile
 export type MovePhase = (typeof MOVE_PHASES)[number];
 
 /** The phases in which a database is being moved: no other move, no DDL, no drop. */
-export const LIVE_MOVE_PHASES: readonly MovePhase[] = ['copying', 'frozen'];
+export const LIVE_MOVE_PHASES = ['copying', 'frozen'] as const satisfies readonly MovePhase[];
+export type LiveMovePhase = (typeof LIVE_MOVE_PHASES)[number];
 
 /** Where a database is, or is going: the cluster, the database and (pooled) the schema, the secret. */
 export interface MovePlacement {
@@ -104,23 +105,15 @@ export class MoveRepository {
     );
   }
 
-  /** The tenant's moves, latest first (at most `limit`). */
-  async ofTenant(tenantId: string, limit = 20): Promise<DatabaseMove[]> {
+  /** Every database of the tenant's latest move, in one query; none when it was never moved. */
+  async latestOfTenant(tenantId: string): Promise<DatabaseMove[]> {
     return this.sql.query<MoveRow>(
-      `select ${COLUMNS} from database_moves where tenant_id = :tenantId
-        order by created_at desc, database_id limit :limit`,
-      { tenantId, limit },
-    );
-  }
-
-  /** The live move (copying or frozen) of a database, read now: never from a cache. */
-  async liveOf(databaseId: string): Promise<DatabaseMove | null> {
-    const [row] = await this.sql.query<MoveRow>(
       `select ${COLUMNS} from database_moves
-        where database_id = :databaseId and phase in (select jsonb_array_elements_text(:live::jsonb))`,
-      { databaseId, live: sqlJson(LIVE_MOVE_PHASES) },
+        where move_id = (select move_id from database_moves where tenant_id = :tenantId
+                          order by created_at desc, move_id limit 1)
+        order by created_at, database_id`,
+      { tenantId },
     );
-    return row ?? null;
   }
 
   /**

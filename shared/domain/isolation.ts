@@ -12,3 +12,7 @@ export const isolationSchema = z.enum(ISOLATION_MODES);
 
 /** What a plan that says nothing gives, and what every tenant had before plans could say. */
 export const DEFAULT_ISOLATION: Isolation = 'silo';
+
+/** A tenant database's isolation from its placement: a pooled one has a schema, a silo one none. */
+export const isolationOfSchema = (schemaName: string | null): Isolation =>
+  schemaName === null ? 'silo' : 'pool';

@@ -3,6 +3,7 @@ import { deleteBackupObjects } from '#shared/backups/retention';
 import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/database-registry';
 import {
   type DatabaseMove,
+  LIVE_MOVE_PHASES,
   type MovePhase,
   type MovePlacement,
   MoveRepository,
@@ -65,6 +66,8 @@ async function moveOf(deps: MoveStepDeps, tenantId: string, moveId: string, data
   return { move, record: await databaseFor(deps, tenantId, databaseId) };
 }
 
+const isLive = (phase: MovePhase) => (LIVE_MOVE_PHASES as readonly MovePhase[]).includes(phase);
+
 function inPhase(moves: readonly DatabaseMove[], phases: readonly MovePhase[]): void {
   const other = moves.find((move) => !phases.includes(move.phase));
   if (other) {
@@ -80,6 +83,15 @@ function placed(record: TenantDatabaseRecord, at: MovePlacement) {
 
 const sqlAt = (deps: MoveStepDeps, record: TenantDatabaseRecord, at: MovePlacement) =>
   tenantSqlOf(deps.clusters, placed(record, at));
+
+/** Where the copy of the database keeps its parts in the backup store (`<moveId>/<databaseId>…`). */
+const copyTargetOf = (deps: MoveStepDeps, record: TenantDatabaseRecord, moveId: string) => ({
+  store: deps.backupStore,
+  tenantId: record.tenantId,
+  moveId,
+  databaseId: record.id,
+  label: record.label,
+});
 
 /** The copy's database or schema, dropped if it is there (a retried copy starts again). */
 const dropAt = (deps: MoveStepDeps, record: TenantDatabaseRecord, at: MovePlacement) =>
@@ -136,7 +148,7 @@ export async function copyMoveDatabase(
     throw new InvalidProvisioningRequest('The copy answered as another role');
   }
   const source = await sqlAt(deps, record, move.from);
-  const at = { store: deps.backupStore, tenantId, moveId, databaseId, label: record.label };
+  const at = copyTargetOf(deps, record, moveId);
   const copied = await retryable(() => copyDatabase(source, target, at));
   // The tables written during that copy, copied again while writes still go on: a shorter freeze.
   const caughtUp = await retryable(() => catchUpCopy(source, target, at));
@@ -166,9 +178,7 @@ export async function syncMoveDatabase(
   const { move, record } = await moveOf(deps, tenantId, moveId, databaseId);
   inPhase([move], ['frozen']);
   const [source, target] = await Promise.all([sqlAt(deps, record, move.from), sqlAt(deps, record, move.to)]);
-  const verification = await retryable(() =>
-    syncCopy(source, target, { store: deps.backupStore, tenantId, moveId, databaseId, label: record.label }),
-  );
+  const verification = await retryable(() => syncCopy(source, target, copyTargetOf(deps, record, moveId)));
   await new MoveRepository(deps.control).setVerification(moveId, databaseId, verification);
   const { tables, ...summary } = verification;
   return { ...summary, tables: tables.length };
@@ -192,10 +202,10 @@ export async function switchMove(deps: MoveStepDeps, tenantId: string, moveId: s
       await databases.relocate(move.databaseId, { ...move.to, secretArn: move.to.secretArn as string });
     }
     const isolation = moves[0]?.toIsolation;
-    const tenant = await new TenantRepository(tx).get(tenantId);
-    if (isolation && tenant && tenant.isolation !== isolation) {
-      await new TenantRepository(tx).setIsolation(tenantId, isolation);
-    }
+    const tenants = new TenantRepository(tx);
+    const tenant = await tenants.get(tenantId);
+    if (isolation && tenant && tenant.isolation !== isolation)
+      await tenants.setIsolation(tenantId, isolation);
     await new MoveRepository(tx).setPhase(moveId, ['frozen'], 'switched');
   });
   // `relocate` forgot this process's cached records; other processes' go within ACTIVE_DATABASE_TTL_MS.
@@ -266,7 +276,7 @@ export async function finishMove(deps: MoveStepDeps, tenantId: string, moveId: s
  */
 export async function compensateMove(deps: MoveStepDeps, tenantId: string, moveId: string, reason: string) {
   const moves = await movesOf(deps, tenantId, moveId);
-  const open = moves.filter((move) => move.phase === 'copying' || move.phase === 'frozen');
+  const open = moves.filter((move) => isLive(move.phase));
   if (open.length === 0) return { compensated: false, phase: moves[0]?.phase };
   for (const move of open) {
     const record = await databaseFor(deps, tenantId, move.databaseId);
@@ -280,7 +290,7 @@ export async function compensateMove(deps: MoveStepDeps, tenantId: string, moveI
   }
   await fitSecret(deps, tenantId);
   await deleteBackupObjects(deps.backupStore, tenantId, moveId);
-  await new MoveRepository(deps.control).setPhase(moveId, ['copying', 'frozen'], 'failed', reason);
+  await new MoveRepository(deps.control).setPhase(moveId, LIVE_MOVE_PHASES, 'failed', reason);
   deps.tenantChanged?.(tenantId);
   return { compensated: true, databases: open.length };
 }

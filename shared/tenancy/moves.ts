@@ -3,7 +3,7 @@ import { DatabaseRegistry, type TenantDatabaseRecord } from '#shared/control/dat
 import { derivedMoveId, newMoveId } from '#shared/control/ids';
 import { type DatabaseMove, MoveRepository } from '#shared/control/move-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
-import type { Isolation } from '#shared/domain/isolation';
+import { type Isolation, isolationOfSchema } from '#shared/domain/isolation';
 import { ClusterClosed, Conflict, NotFound } from '#shared/errors';
 import type { IdempotentAttempt } from '#shared/ports/idempotency';
 import type { SqlRunner } from '#shared/ports/sql';
@@ -142,15 +142,18 @@ const startMoveWorkflow = (workflows: WorkflowStarter, tenantId: string, moveId:
     moveId,
   } satisfies ProvisioningInput);
 
+function notActive(db: TenantDatabaseRecord): never {
+  throw new Conflict('A database of the tenant is not active', {
+    reason: 'database_not_active',
+    databaseId: db.id,
+    databaseStatus: db.status,
+  });
+}
+
+/** Refuses a move while a database of the tenant is being made, restored or dropped. */
 function activeOnly(databases: readonly TenantDatabaseRecord[]): void {
   const busy = databases.find((db) => db.status !== 'active' && db.status !== 'failed');
-  if (busy) {
-    throw new Conflict('A database of the tenant is not active', {
-      reason: 'database_not_active',
-      databaseId: busy.id,
-      databaseStatus: busy.status,
-    });
-  }
+  if (busy) notActive(busy);
 }
 
 /**
@@ -169,13 +172,8 @@ export async function moveDatabase(
   return startMove(deps, tenantId, attempt, async (tx, databases) => {
     const record = databases.find((db) => db.id === databaseId);
     if (!record) throw new NotFound('Database not found');
-    activeOnly([record]);
-    if (record.status !== 'active') {
-      throw new Conflict('The database is not active', {
-        reason: 'database_not_active',
-        databaseStatus: record.status,
-      });
-    }
+    // A failed database is not moved either (the tenant's others are left out of a move: activeOnly).
+    if (record.status !== 'active') notActive(record);
     const cluster = await new ClusterRegistry(tx).existing(clusterId);
     if (cluster.state !== 'open') {
       throw new ClusterClosed(
@@ -185,7 +183,7 @@ export async function moveDatabase(
     if (record.clusterId === clusterId) {
       throw new Conflict(`The database is on cluster ${clusterId} already`, { reason: 'already_there' });
     }
-    return [{ record, clusterId, isolation: record.schemaName === null ? 'silo' : 'pool' }];
+    return [{ record, clusterId, isolation: isolationOfSchema(record.schemaName) }];
   });
 }
 
@@ -216,8 +214,8 @@ export async function changeIsolation(
 
 /** The tenant's latest move, as `GET …/provisioning` shows it beside its workflow; null when none. */
 export async function latestMove(control: SqlRunner, tenantId: string) {
-  const [latest] = await new MoveRepository(control).ofTenant(tenantId, 1);
-  return latest ? toMoveView(await new MoveRepository(control).ofMove(latest.moveId)) : null;
+  const latest = await new MoveRepository(control).latestOfTenant(tenantId);
+  return latest.length > 0 ? toMoveView(latest) : null;
 }
 
 /**

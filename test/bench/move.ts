@@ -7,6 +7,7 @@ import { MoveRepository } from '#shared/control/move-repository';
 import { insertRow } from '#shared/data/rows';
 import { createTable, createTableSchema } from '#shared/data/tables';
 import { openTenantDatabase, tenantSqlOf } from '#shared/data/tenant-database';
+import { isolationOfSchema } from '#shared/domain/isolation';
 import { DatabaseMoving } from '#shared/errors';
 import type { WorkflowExecution, WorkflowStep } from '#shared/ports/workflows';
 import { changeIsolation, type MoveView, moveDatabase, moveExecutionName } from '#shared/tenancy/moves';
@@ -199,7 +200,7 @@ async function timedMove(
   const problems = [
     move?.phase !== 'completed' && `the move is ${move?.phase}`,
     now.record.clusterId !== expected.clusterId && `the database is on ${now.record.clusterId}`,
-    (now.record.schemaName === null ? 'silo' : 'pool') !== expected.isolation && 'the isolation is wrong',
+    isolationOfSchema(now.record.schemaName) !== expected.isolation && 'the isolation is wrong',
     now.rows !== want && `items has ${now.rows} rows, not ${want}`,
     items?.rows !== want && `the verification counted ${items?.rows} rows of items, not ${want}`,
     options.writes && written === 0 && 'the writer wrote nothing during the copy',
