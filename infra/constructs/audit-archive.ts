@@ -55,21 +55,32 @@ export interface AuditArchiveProps {
 
 /**
  * A rule target that is the stream, with a dead-letter queue and retry policy like the consumers'
- * targets. aws-events-targets' Firehose targets take no dead-letter queue, so this adds one to the
- * config they bind (with the queue policy that lets the rule send to it).
+ * targets. aws-events-targets' Firehose targets take no dead-letter queue, and the one for a
+ * CfnDeliveryStream's L2 reference pulls the L2 module's unused CIDR mapping into the template
+ * (cfn-lint W7001), so this binds it as they do: the shared events role, allowed to put records
+ * into this stream only, plus the dead-letter queue and its queue policy.
  */
 class ArchiveStreamTarget implements events.IRuleTarget {
   constructor(
-    private readonly stream: firehose.IDeliveryStream,
+    private readonly stream: firehose.CfnDeliveryStream,
     private readonly message: events.RuleTargetInput,
     private readonly deadLetterQueue: sqs.IQueue,
   ) {}
 
-  bind(rule: events.IRule, id?: string): events.RuleTargetConfig {
-    const config = new targets.FirehoseDeliveryStream(this.stream, { message: this.message }).bind(rule, id);
+  bind(rule: events.IRule): events.RuleTargetConfig {
+    const role = targets.singletonEventRole(this.stream);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        resources: [this.stream.attrArn],
+      }),
+    );
     targets.addToDeadLetterQueueResourcePolicy(rule, this.deadLetterQueue);
     return {
-      ...config,
+      arn: this.stream.attrArn,
+      role,
+      input: this.message,
+      targetResource: this.stream,
       ...targets.bindBaseTargetConfig({
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: CONSUMER_TARGET_RETRY_ATTEMPTS,
@@ -219,10 +230,6 @@ export class AuditArchive extends Construct {
       alarmDescription: `Tenantry ${props.stage}: audit or usage records the archive rules could not put into the stream`,
       alarmTopic: props.alarmTopic,
     });
-    const stream = firehose.DeliveryStream.fromDeliveryStreamAttributes(this, 'StreamRef', {
-      deliveryStreamArn: this.stream.attrArn,
-      deliveryStreamName: streamName,
-    });
     for (const archiveRule of archiveRules) {
       const archiveRuleConstruct = new events.Rule(this, archiveRule.name, {
         eventBus: props.eventBus,
@@ -230,7 +237,7 @@ export class AuditArchive extends Construct {
         eventPattern: archivePattern(archiveRule),
       });
       archiveRuleConstruct.addTarget(
-        new ArchiveStreamTarget(stream, archiveMessage(archiveRule), this.deadLetterQueue),
+        new ArchiveStreamTarget(this.stream, archiveMessage(archiveRule), this.deadLetterQueue),
       );
       this.rules.push(archiveRuleConstruct);
     }
