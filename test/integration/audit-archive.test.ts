@@ -77,7 +77,10 @@ describe('audit archive (local platform)', () => {
     }
     const audited = await eventually(
       () => owner.call('GET', `/tenants/${tenantA}/audit`),
-      (response) => ((response.body as { items?: unknown[] }).items?.length ?? 0) >= 1,
+      (response) =>
+        ((response.body as { items?: AuditItem[] }).items ?? []).some(
+          (item) => item.action === 'members.invite',
+        ),
     );
     const auditItems = (audited.body as { items: AuditItem[] }).items;
     expect(auditItems.some((item) => item.action === 'members.invite')).toBe(true);
@@ -91,7 +94,11 @@ describe('audit archive (local platform)', () => {
         return (
           auditItems.every((item) =>
             audits.some((line) => line.record.action === item.action && line.at === item.at),
-          ) && lines.filter((line) => line.kind === 'usage').length >= reads
+          ) &&
+          lines.filter((line) => line.kind === 'usage').length >= reads &&
+          linesOf(found, tenantB).some(
+            (line) => line.kind === 'audit' && line.record.action === 'members.invite',
+          )
         );
       },
       20_000,
