@@ -222,8 +222,9 @@ export class StatefulStack extends Stack {
       autoDeleteObjects: policy.autoDeleteObjects,
       lifecycleRules: [
         {
-          // Analysts query recent months; older ones move to Glacier Instant Retrieval, which
-          // Athena still reads directly (millisecond access), at a lower storage price.
+          // Analysts query recent months; older ones move to Glacier Instant Retrieval, at a lower
+          // storage price. Athena skips only Glacier Flexible Retrieval and Deep Archive objects
+          // (https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html), not these.
           id: 'ArchiveOlderRecords',
           prefix: 'records/',
           transitions: [
