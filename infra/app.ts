@@ -160,7 +160,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   const events = new EventsStack(app, stackName('Events'), {
     stage,
     policy,
-    description: description('event consumers, dead-letter queues and alarms'),
+    description: description('event consumers, audit archive, dead-letter queues and alarms'),
     tenantPlans,
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
@@ -170,6 +170,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     controlAppSecret: stateful.controlAppSecret,
     tenantAccessRole: provisioning.tenantAccessRole,
     exportsBucket: stateful.exportsBucket,
+    auditArchiveBucket: stateful.auditArchiveBucket,
     backupsKey: stateful.backupsKey,
     provisioningWorkflow: provisioning.stateMachine,
     backupSchedule: backupScheduleFromContext(

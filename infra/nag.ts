@@ -157,6 +157,26 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   for (const fn of declaring('backupStore')) {
     acknowledge(fn.role, backupObjects, BACKUP_OBJECTS_REASON);
   }
+  const archive = events.auditArchive;
+  if (archive) {
+    acknowledge(
+      archive.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the audit archive rules (their Firehose ' +
+        'target); cdk-nag only recognises queues named in another queue’s redrive policy.',
+    );
+    const archiveBucket = importedArn(stateful.auditArchiveBucket.node.defaultChild as CfnResource);
+    for (const prefix of ['records', 'errors']) {
+      acknowledge(
+        archive.role,
+        `AwsSolutions-IAM5[Resource::${archiveBucket}/${prefix}/*]`,
+        'Firehose names each archive object itself (records/tenant=<tenant>/date=<day>/<stream>-' +
+          '<timestamp>-<uuid>.gz, and errors/<error type>/<day>/… for what it could not partition or ' +
+          'deliver), so its role names the two prefixes of the archive bucket it writes and nothing ' +
+          'else: s3:PutObject, s3:GetObject and s3:AbortMultipartUpload, never a delete.',
+      );
+    }
+  }
   const jobs = events.jobs;
   if (jobs) {
     acknowledge(

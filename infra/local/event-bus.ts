@@ -68,6 +68,11 @@ export interface LocalEventBusOptions {
   readonly onFailedInvocation?: (record: FailedInvocationRecord) => void;
   readonly onFailedMessage?: (subscription: EventSubscription, message: FailedMessage) => void;
   readonly onConsumerError?: (subscription: EventSubscription, error: unknown) => void;
+  /**
+   * Every event the bus accepted, once its consumers' queues have it: the rules whose target is
+   * not a consumer (the audit archive's Firehose stream, infra/local/audit-archive.ts).
+   */
+  readonly onAccepted?: (event: BusEvent) => void;
 }
 
 /**
@@ -243,6 +248,7 @@ export class LocalEventBus {
       this.#letters.add(letter);
       void letter.finally(() => this.#letters.delete(letter));
     }
+    this.#options.onAccepted?.(event);
     return { EventId: event.id };
   }
 

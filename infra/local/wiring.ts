@@ -17,6 +17,7 @@ import type { HttpHandler } from '#shared/http/handler';
 import { RECORD_JOB_HANDLERS } from '#shared/records/scheduled-jobs';
 import { routeList } from '#shared/routes/table';
 import { provisioningDefinition, provisioningSteps } from '#shared/workflows/provisioning';
+import { archiveFlushIntervalMs, auditArchiveDir, LocalAuditArchive } from './audit-archive.ts';
 import type { Stops } from './boot.ts';
 import { ConsumerThread } from './consumers.ts';
 import { type CognitoHandle, startCognito, type UserPoolIds } from './engines/cognito.ts';
@@ -193,6 +194,8 @@ export interface EventDelivery {
   readonly failedInvocationsDir: string;
   /** The consumer queues' dead-letter queues, `<dir>/<queue name>.jsonl`. */
   readonly failedMessagesDir: string;
+  /** The audit archive's stream and bucket (docs/audit-archive.md, "Local platform"). */
+  readonly archive: LocalAuditArchive;
 }
 
 /**
@@ -249,6 +252,16 @@ export async function startEventDelivery(
   }
   const consumers = new ConsumerThread(configOf);
   stops.push(() => consumers.stop());
+  const archive = new LocalAuditArchive({
+    dir: auditArchiveDir(stateDir),
+    streamName: `${eventBusName}-audit-archive`,
+    flushIntervalMs: archiveFlushIntervalMs(),
+    onError: (error) =>
+      log(
+        `audit archive: a flush failed, kept for the next: ${error instanceof Error ? error.message : error}`,
+      ),
+  });
+  archive.start();
   const bus = new LocalEventBus({
     busName: eventBusName,
     catalog,
@@ -259,6 +272,7 @@ export async function startEventDelivery(
     timeScale: localAsyncTimeScale(),
     queueSettings: (subscription) => mappings.get(subscription.handler),
     deliver: (subscription, event) => consumers.deliver(subscription.handler, event),
+    onAccepted: (event) => archive.accept(event),
     onFailedMessage: (subscription, message) =>
       log(
         `${subscription.name}: message ${message.MessageId} moved to the dead-letter queue after ` +
@@ -302,8 +316,10 @@ export async function startEventDelivery(
     bus.hurry();
     await bus.drain();
     await events.stop();
+    // Whatever the archive buffered is written: a stop loses no line.
+    await archive.stop();
   });
-  return { bus, events, deadLetterFile, failedInvocationsDir, failedMessagesDir };
+  return { bus, events, deadLetterFile, failedInvocationsDir, failedMessagesDir, archive };
 }
 
 /**

@@ -9,6 +9,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { AuditArchive } from '#infra/constructs/audit-archive';
 import { DeadLetterQueue } from '#infra/constructs/dead-letter-queue';
 import { EventConsumers } from '#infra/constructs/event-consumers';
 import type { NeedCluster } from '#infra/constructs/needs';
@@ -49,6 +50,12 @@ export interface EventsStackProps extends StackProps {
   /** The role the storage snapshot measures each database with, as its tenant. */
   readonly tenantAccessRole?: iam.IRole;
   readonly exportsBucket?: s3.IBucket;
+  /**
+   * The audit archive's bucket: with it, the archive's rules, Firehose stream and Glue tables are
+   * added (docs/audit-archive.md).
+   * @default - no audit archive
+   */
+  readonly auditArchiveBucket?: s3.IBucket;
   /** The backups key (`backupStore`): scheduled jobs that keep or delete backups. */
   readonly backupsKey?: kms.IKey;
   /** The provisioning workflow (`workflows`): the backup job starts each due tenant's backup. */
@@ -66,6 +73,7 @@ export class EventsStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly consumers: EventConsumers;
   readonly jobs?: RecordJobs;
+  readonly auditArchive?: AuditArchive;
   /**
    * Audit, usage and metric records the route handlers could not publish to the bus (after one
    * retry): kept 14 days for a redrive, with an alarm on the first one. Here rather than beside
@@ -97,6 +105,15 @@ export class EventsStack extends Stack {
       alarmTopic: this.alarmTopic,
       environment: { AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 400) },
     });
+    if (props.auditArchiveBucket) {
+      this.auditArchive = new AuditArchive(this, 'AuditArchive', {
+        stage: props.stage,
+        policy: props.policy,
+        eventBus: props.eventBus,
+        bucket: props.auditArchiveBucket,
+        alarmTopic: this.alarmTopic,
+      });
+    }
     if (props.cluster && props.controlAppSecret && props.exportsBucket) {
       this.jobs = new RecordJobs(this, 'RecordJobs', {
         stage: props.stage,

@@ -82,6 +82,11 @@ export class StatefulStack extends Stack {
   readonly eventBus: events.EventBus;
   readonly exportsBucket: s3.Bucket;
   /**
+   * The audit archive for analysts (docs/audit-archive.md): every audit and usage record as gzip
+   * NDJSON under `records/tenant=<tenant>/date=<day>/`, written by the archive's Firehose stream.
+   */
+  readonly auditArchiveBucket: s3.Bucket;
+  /**
    * The tenants' backups (`backups/<tenantId>/…` in the exports bucket) are encrypted with this
    * key, named on every PUT (S3BackupStore), so that reading them takes kms:Decrypt on it as well
    * as s3:GetObject: only functions that declare `backupStore` have both.
@@ -199,6 +204,38 @@ export class StatefulStack extends Stack {
           id: 'ExpireDeletedBackups',
           prefix: 'backups/',
           noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
+    });
+
+    this.auditArchiveBucket = new s3.Bucket(this, 'AuditArchiveBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // A deleted or overwritten archive object stays recoverable for 30 days.
+      versioned: true,
+      serverAccessLogsBucket: accessLogsBucket,
+      serverAccessLogsPrefix: 'audit-archive/',
+      removalPolicy: dataRemovalPolicy,
+      autoDeleteObjects: policy.autoDeleteObjects,
+      lifecycleRules: [
+        {
+          // Analysts query recent months; older ones move to Glacier Instant Retrieval, at a lower
+          // storage price. Athena skips only Glacier Flexible Retrieval and Deep Archive objects
+          // (https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html), not these.
+          id: 'ArchiveOlderRecords',
+          prefix: 'records/',
+          transitions: [
+            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
+          ],
+        },
+        { id: 'ExpireDeliveryErrors', prefix: 'errors/', expiration: Duration.days(90) },
+        {
+          id: 'CleanUp',
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(30),
           expiredObjectDeleteMarker: true,
         },
       ],

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/constructs/tenantry-function';
+import { measureArchive } from './archive.ts';
 import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measureClone } from './clone.ts';
@@ -90,6 +91,11 @@ try {
     const measured = await measureMoves(work, { rows, runs: values.quick ? 1 : 3 }, progress);
     figures.push(...measured.figures);
     notes.push(...measured.notes);
+  }
+  if (!values.only || values.only === 'archive') {
+    const entries = values.quick ? 5_000 : 20_000;
+    progress(`figure 14: the local audit archive on the bus, ${entries.toLocaleString('en')} entries`);
+    figures.push(...(await measureArchive(work, { entries, runs }, progress)));
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

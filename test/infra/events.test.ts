@@ -26,7 +26,10 @@ describe('EventsStack', () => {
   });
 
   it('has one rule per subscription, on the stage bus, matching source and detail-type from the catalog', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
+    // The audit archive's rules (test/infra/audit-archive.test.ts) target its stream, not a consumer.
+    const rules = (Object.values(template.findResources('AWS::Events::Rule')) as Resource[]).filter(
+      (rule) => !String(rule.Properties.Description).startsWith('Audit archive:'),
+    );
     expect(rules).toHaveLength(subscriptions.length);
     for (const subscription of subscriptions) {
       const expectedSources = [...new Set(subscription.detailTypes.map((type) => catalog.get(type).source))];
@@ -161,9 +164,9 @@ describe('EventsStack', () => {
     const consumerQueues = new Set(subscriptions.map((subscription) => wiringOf(subscription).queueId));
     // Per subscription: its queue, the rule's dead-letter queue and the failed-messages queue; for
     // the scheduled records jobs: the schedules' dead-letter queue and one failure queue per job;
-    // and the route functions' telemetry dead-letter queue.
+    // the route functions' telemetry dead-letter queue; and the audit archive rules' dead-letter queue.
     const jobs = Object.keys(RECORD_JOB_HANDLERS).length;
-    expect(queues).toHaveLength(3 * subscriptions.length + 1 + jobs + 1);
+    expect(queues).toHaveLength(3 * subscriptions.length + 1 + jobs + 1 + 1);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     for (const [queueId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled, queueId).toBe(true);

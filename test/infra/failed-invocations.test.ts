@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app';
 import { RECORD_JOB_HANDLERS } from '#infra/constructs/record-jobs';
 import { subscriptions } from '#shared/events/subscriptions';
+import { archiveRules } from '#shared/records/audit-archive';
 import { firstMessageAlarm, tlsOnlyStatement } from '../support/queue-assertions.ts';
 
 /*
@@ -159,7 +160,8 @@ describe('failed invocations of the scheduled jobs, and none configured for the 
           ][0],
       ),
     ];
-    expect(undeliverable).toHaveLength(subscriptions.length + jobs.length);
+    // The audit archive's rules share one dead-letter queue.
+    expect(undeliverable).toHaveLength(subscriptions.length + jobs.length + archiveRules.length);
     const redriven = ofType('AWS::SQS::Queue').flatMap(([, queue]) => {
       const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: GetAtt } | undefined;
       return redrive ? [redrive.deadLetterTargetArn['Fn::GetAtt'][0]] : [];

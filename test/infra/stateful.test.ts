@@ -96,7 +96,8 @@ describe('StatefulStack', () => {
 
   it('empties the dev buckets when the stack is destroyed, and keeps the prod ones with their objects', () => {
     const devBuckets = Object.entries(dev.findResources('AWS::S3::Bucket')) as [string, Resource][];
-    expect(devBuckets).toHaveLength(2);
+    // Access logs, finance exports, audit archive.
+    expect(devBuckets).toHaveLength(3);
     const emptied = (Object.values(dev.findResources('Custom::S3AutoDeleteObjects')) as Resource[]).map(
       (resource) => resource.Properties.BucketName,
     );
@@ -107,7 +108,7 @@ describe('StatefulStack', () => {
     }
 
     const prodBuckets = Object.values(prod.findResources('AWS::S3::Bucket')) as Resource[];
-    expect(prodBuckets).toHaveLength(2);
+    expect(prodBuckets).toHaveLength(3);
     for (const bucket of prodBuckets) expect(bucket.DeletionPolicy).toBe('Retain');
     expect(prod.findResources('Custom::S3AutoDeleteObjects')).toEqual({});
     expect(prod.findResources('AWS::Lambda::Function')).toEqual({});
@@ -186,7 +187,7 @@ describe('StatefulStack', () => {
 
   it('locks the finance exports bucket down and logs access to it', () => {
     const buckets = Object.values(dev.findResources('AWS::S3::Bucket')) as Resource[];
-    expect(buckets).toHaveLength(2);
+    expect(buckets).toHaveLength(3);
     for (const bucket of buckets) {
       expect(bucket.Properties).toMatchObject({
         PublicAccessBlockConfiguration: {
@@ -198,17 +199,21 @@ describe('StatefulStack', () => {
         BucketEncryption: { ServerSideEncryptionConfiguration: [expect.anything()] },
       });
     }
-    const exports = buckets.find((bucket) => bucket.Properties.LoggingConfiguration);
+    const exports = buckets.find((bucket) =>
+      JSON.stringify(bucket.Properties.LoggingConfiguration ?? {}).includes('finance-exports/'),
+    );
     expect(exports?.Properties).toMatchObject({ VersioningConfiguration: { Status: 'Enabled' } });
     for (const policy of Object.values(dev.findResources('AWS::S3::BucketPolicy')) as Resource[]) {
       expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
     }
-    dev.resourceCountIs('AWS::S3::BucketPolicy', 2);
+    dev.resourceCountIs('AWS::S3::BucketPolicy', 3);
   });
 
   it('expires deleted backups (noncurrent versions under backups/) and nothing else of the exports bucket', () => {
     const buckets = Object.values(dev.findResources('AWS::S3::Bucket')) as Resource[];
-    const exports = buckets.find((bucket) => bucket.Properties.LoggingConfiguration);
+    const exports = buckets.find((bucket) =>
+      JSON.stringify(bucket.Properties.LoggingConfiguration ?? {}).includes('finance-exports/'),
+    );
     expect(exports?.Properties.LifecycleConfiguration).toEqual({
       Rules: [
         {

@@ -75,6 +75,16 @@ function detailTypesOf(rule: Resource): string[] {
   return Array.isArray(types) ? types.filter((type): type is string => typeof type === 'string') : [];
 }
 
+/** Whether one of the rule's targets is a queue of the same stack (`Fn::GetAtt: [queue, Arn]`). */
+function targetsQueue(rule: Resource, queueIds: ReadonlySet<string>): boolean {
+  const targets = rule.Properties?.Targets;
+  if (!Array.isArray(targets)) return false;
+  return targets.some((target: { Arn?: { 'Fn::GetAtt'?: [string, string] } }) => {
+    const [id] = target.Arn?.['Fn::GetAtt'] ?? [];
+    return id !== undefined && queueIds.has(id);
+  });
+}
+
 /** The cost-relevant settings of the app in `assembly`, synthesized for `stage`. */
 export function deploymentOf(assembly: CloudAssemblyTemplates, stage: string): Deployment {
   const all = resourcesOf(assembly);
@@ -101,7 +111,12 @@ export function deploymentOf(assembly: CloudAssemblyTemplates, stage: string): D
   const mapping = mappings.find((candidate) => candidate.entry === consumerEntry);
   if (!consumerEntry || !mapping) throw new Error('No SQS event source mapping consumes Request Recorded');
 
-  const rules = ofType(all, 'AWS::Events::Rule').map(({ resource }) => detailTypesOf(resource));
+  // Only the rules whose target is a queue bill SQS requests; the audit archive's rules put their
+  // records into its Firehose stream (docs/audit-archive.md), which the model does not price.
+  const queueIds = new Set(ofType(all, 'AWS::SQS::Queue').map(({ id }) => id));
+  const rules = ofType(all, 'AWS::Events::Rule')
+    .filter(({ resource }) => targetsQueue(resource, queueIds))
+    .map(({ resource }) => detailTypesOf(resource));
   const archive = ofType(all, 'AWS::Events::Archive')[0]?.resource;
   const cluster = ofType(all, 'AWS::RDS::DBCluster')[0]?.resource;
   const scaling = cluster?.Properties?.ServerlessV2ScalingConfiguration as
