@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -15,6 +15,8 @@ import {
   grantTable,
   type TenantryFunction,
 } from '#infra/constructs/tenantry-function';
+import type { ClusterStorage } from '#shared/compliance/data-protection';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/composition/record-services';
 import { PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { NEEDS, type Need } from '#shared/domain/needs';
 import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
@@ -76,6 +78,12 @@ export interface NeedResources {
   readonly userPool?: cognito.IUserPool;
   /** `TENANT_PLANS`: the plan catalogue as JSON (`{}` for the defaults; infra/plans-context.ts). */
   readonly tenantPlans?: string;
+  /**
+   * How many days audit records are kept: the audit consumer's `AUDIT_RETENTION_DAYS`, and what
+   * the `dataProtection` need tells the compliance report.
+   * @default DEFAULT_AUDIT_RETENTION_DAYS
+   */
+  readonly auditRetentionDays?: number;
 }
 
 /**
@@ -106,6 +114,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
   identityMfaStatus: [],
   plans: ['TENANT_PLANS'],
+  dataProtection: ['CLUSTER_STORAGE', 'AUDIT_RETENTION_DAYS'],
 };
 
 const DYNAMODB_READ = [
@@ -164,6 +173,7 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   identityMfaStatus: ['cognito-idp:AdminGetUser'],
   // Configuration only.
   plans: [],
+  dataProtection: [],
 };
 
 /** A need that another one includes: declaring both grants the larger one only. */
@@ -242,6 +252,24 @@ function setClusterEnvironment(
     'CLUSTER_SECRET_ARNS',
     stack.toJsonString(Object.fromEntries(clusters.map((c) => [c.id, masterSecretOf(c.cluster).secretArn]))),
   );
+}
+
+/**
+ * What the cluster's template says of its storage: `StorageEncrypted` and `Engine` of its
+ * `AWS::RDS::DBCluster` (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html),
+ * read from the synthesized resource rather than restated, so the report follows the stack.
+ * The region is the function's: the app deploys every stack of a stage into one region.
+ */
+function clusterStorageOf(fn: TenantryFunction, cluster: rds.DatabaseCluster): ClusterStorage {
+  const resource = cluster.node.defaultChild;
+  if (!(resource instanceof rds.CfnDBCluster) || resource.engine === undefined) {
+    throw new Error('The cluster has no AWS::RDS::DBCluster with an engine');
+  }
+  return {
+    region: Stack.of(fn).region,
+    engine: resource.engine,
+    encrypted: resource.storageEncrypted === true,
+  };
 }
 
 function masterSecretOf(cluster: rds.DatabaseCluster): secretsmanager.ISecret {
@@ -427,6 +455,16 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
   },
   plans: (fn, r) => fn.addEnvironment('TENANT_PLANS', required(r.tenantPlans, 'plans', 'plan catalogue', fn)),
+  dataProtection: (fn, r) => {
+    const clusters = needClusters(r, 'dataProtection', fn);
+    fn.addEnvironment(
+      'CLUSTER_STORAGE',
+      Stack.of(fn).toJsonString(
+        Object.fromEntries(clusters.map((c) => [c.id, clusterStorageOf(fn, c.cluster)])),
+      ),
+    );
+    fn.addEnvironment('AUDIT_RETENTION_DAYS', String(r.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS));
+  },
   identityMfaStatus: (fn, r) => {
     const pool = required(r.userPool, 'identityMfaStatus', 'user pool', fn);
     // A policy of its own, not the role's default one: the pool depends on its trigger function,

@@ -92,7 +92,10 @@ export async function recordSignInWithin(
     if (answer === LATE) logger.warn('sign-in not recorded', { userId, reason: 'timeout', budgetMs });
     return answer === true;
   } catch (error) {
-    logger.warn('sign-in not recorded', { userId, reason: sqlFailureOf(error)?.transient ? 'transient' : 'error' });
+    logger.warn('sign-in not recorded', {
+      userId,
+      reason: sqlFailureOf(error)?.transient ? 'transient' : 'error',
+    });
     return false;
   } finally {
     clearTimeout(timer);

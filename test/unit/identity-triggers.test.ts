@@ -224,10 +224,9 @@ describe('pre-token-generation', () => {
     expect(first).not.toBeNull();
     expect(Date.parse(first as string)).toBeGreaterThanOrEqual(before - 1_000);
     // A refresh is not a sign-in: the time stays.
-    await db.runner.execute(
-      `update users set last_sign_in_at = '2020-01-01T00:00:00Z' where id = :id`,
-      { id: user.sub },
-    );
+    await db.runner.execute(`update users set last_sign_in_at = '2020-01-01T00:00:00Z' where id = :id`, {
+      id: user.sub,
+    });
     await preTokenGeneration({ ...v1Event(user), triggerSource: 'TokenGeneration_RefreshTokens' });
     expect(new Date(String(await lastSignIn())).toISOString()).toBe('2020-01-01T00:00:00.000Z');
     await preTokenGeneration(v2Event(user));
