@@ -4,19 +4,19 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { grantBackupStore, grantExportsArchive } from '#infra/constructs/bucket-grants';
+import { grantDataProtection } from '#infra/constructs/data-protection';
 import {
+  grantPartiqlInsert,
   grantReadWorkflowExecutions,
   grantTable,
   type TenantryFunction,
 } from '#infra/constructs/tenantry-function';
-import type { ClusterStorage } from '#shared/compliance/data-protection';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/composition/record-services';
 import { PRIMARY_CLUSTER_ID } from '#shared/domain/clusters';
 import { NEEDS, type Need } from '#shared/domain/needs';
 import { TENANT_TAG, tenantSecretPrefix } from '#shared/provisioning/names';
@@ -78,11 +78,7 @@ export interface NeedResources {
   readonly userPool?: cognito.IUserPool;
   /** `TENANT_PLANS`: the plan catalogue as JSON (`{}` for the defaults; infra/plans-context.ts). */
   readonly tenantPlans?: string;
-  /**
-   * How many days audit records are kept: the audit consumer's `AUDIT_RETENTION_DAYS`, and what
-   * the `dataProtection` need tells the compliance report.
-   * @default DEFAULT_AUDIT_RETENTION_DAYS
-   */
+  /** The audit consumer's `AUDIT_RETENTION_DAYS`, told the compliance report (`dataProtection`). */
   readonly auditRetentionDays?: number;
 }
 
@@ -254,24 +250,6 @@ function setClusterEnvironment(
   );
 }
 
-/**
- * What the cluster's template says of its storage: `StorageEncrypted` and `Engine` of its
- * `AWS::RDS::DBCluster` (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html),
- * read from the synthesized resource rather than restated, so the report follows the stack.
- * The region is the function's: the app deploys every stack of a stage into one region.
- */
-function clusterStorageOf(fn: TenantryFunction, cluster: rds.DatabaseCluster): ClusterStorage {
-  const resource = cluster.node.defaultChild;
-  if (!(resource instanceof rds.CfnDBCluster) || resource.engine === undefined) {
-    throw new Error('The cluster has no AWS::RDS::DBCluster with an engine');
-  }
-  return {
-    region: Stack.of(fn).region,
-    engine: resource.engine,
-    encrypted: resource.storageEncrypted === true,
-  };
-}
-
 function masterSecretOf(cluster: rds.DatabaseCluster): secretsmanager.ISecret {
   if (!cluster.secret) throw new Error('The cluster has no master secret to grant');
   return cluster.secret;
@@ -298,18 +276,6 @@ function describeTenantSecrets(fn: TenantryFunction, stage: string): iam.PolicyS
     actions: ['secretsmanager:DescribeSecret'],
     resources: [tenantSecretsArn(fn, stage)],
   });
-}
-
-/**
- * PartiQL INSERTs into the table (the records batch writer's BatchExecuteStatement), which the
- * table's own grants do not include: "To insert items using PartiQL for DynamoDB, you must have
- * dynamodb:PartiQLInsert permission on the table or index"
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
- */
-function grantPartiqlInsert(fn: TenantryFunction, table: dynamodb.ITable): void {
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['dynamodb:PartiQLInsert'], resources: [table.tableArn] }),
-  );
 }
 
 type Grant = (fn: TenantryFunction, resources: NeedResources) => void;
@@ -455,16 +421,8 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
   },
   plans: (fn, r) => fn.addEnvironment('TENANT_PLANS', required(r.tenantPlans, 'plans', 'plan catalogue', fn)),
-  dataProtection: (fn, r) => {
-    const clusters = needClusters(r, 'dataProtection', fn);
-    fn.addEnvironment(
-      'CLUSTER_STORAGE',
-      Stack.of(fn).toJsonString(
-        Object.fromEntries(clusters.map((c) => [c.id, clusterStorageOf(fn, c.cluster)])),
-      ),
-    );
-    fn.addEnvironment('AUDIT_RETENTION_DAYS', String(r.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS));
-  },
+  dataProtection: (fn, r) =>
+    grantDataProtection(fn, needClusters(r, 'dataProtection', fn), r.auditRetentionDays),
   identityMfaStatus: (fn, r) => {
     const pool = required(r.userPool, 'identityMfaStatus', 'user pool', fn);
     // A policy of its own, not the role's default one: the pool depends on its trigger function,

@@ -35,6 +35,11 @@ export const PRIVILEGED_ACTIONS = [
 
 /** The most privileged changes a report lists (newest first); more make it say so. */
 export const MAX_PRIVILEGED_CHANGES = 200;
+/**
+ * Pages of the privileged-changes query: each examines at most 2,000 records (AuditStore.query),
+ * so at most 50,000 records of the window are looked at; a busier log makes the list incomplete.
+ */
+export const MAX_PRIVILEGED_PAGES = 25;
 /** Pages of audit records (each up to 1 MB read) counted for `audit.records`: a bound on the work. */
 export const MAX_AUDIT_COUNT_PAGES = 20;
 
@@ -43,7 +48,7 @@ const DAY_MS = 86_400_000;
 export interface ComplianceDeps {
   readonly tenants: Pick<TenantRepository, 'get'>;
   readonly databases: Pick<DatabaseRegistry, 'ofTenant'>;
-  readonly queries: ComplianceQueries;
+  readonly queries: Pick<ComplianceQueries, 'members' | 'stalePendingInvitations' | 'latestCompletedBackup'>;
   readonly audit: AuditRecords;
   readonly plans?: PlanSettings | undefined;
   readonly dataProtection: DataProtectionSettings;
@@ -92,9 +97,9 @@ async function privilegedChanges(
 ): Promise<{ items: PrivilegedChange[]; complete: boolean }> {
   const items: PrivilegedChange[] = [];
   let after: string | undefined;
-  // Each page examines a bounded number of records (AuditStore.query); a tenant with a very busy log
-  // takes a few pages, each resuming where the last stopped.
-  for (;;) {
+  // Each page examines a bounded number of records (AuditStore.query); a tenant with a busy log takes
+  // a few pages, each resuming where the last stopped, up to MAX_PRIVILEGED_PAGES.
+  for (let pages = 1; ; pages++) {
     const page = await audit.query(tenantId, {
       ...range,
       actions: PRIVILEGED_ACTIONS,
@@ -114,6 +119,7 @@ async function privilegedChanges(
     if (items.length > MAX_PRIVILEGED_CHANGES)
       return { items: items.slice(0, MAX_PRIVILEGED_CHANGES), complete: false };
     if (!page.nextSk) return { items, complete: true };
+    if (pages >= MAX_PRIVILEGED_PAGES) return { items, complete: false };
     after = page.nextSk;
   }
 }

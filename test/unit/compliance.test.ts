@@ -13,8 +13,15 @@ import {
 } from '#shared/compliance/checks';
 import { dataProtectionFrom } from '#shared/compliance/data-protection';
 import { COMPLIANCE_HTML_CSP, complianceHtml, escapeHtml } from '#shared/compliance/html';
-import { type ComplianceReport, PRIVILEGED_ACTIONS } from '#shared/compliance/report';
-import { ConfigError } from '#shared/errors';
+import {
+  type ComplianceDeps,
+  type ComplianceReport,
+  complianceReport,
+  MAX_PRIVILEGED_PAGES,
+  PRIVILEGED_ACTIONS,
+} from '#shared/compliance/report';
+import type { TenantRecord } from '#shared/control/control-records';
+import { ConfigError, NotFound } from '#shared/errors';
 import { actionOf } from '#shared/records/audit-actions';
 import { routeList } from '#shared/routes/table';
 
@@ -263,5 +270,102 @@ describe('compliance HTML', () => {
     expect(COMPLIANCE_HTML_CSP).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]{44}'/);
     expect(COMPLIANCE_HTML_CSP).not.toContain('unsafe');
     expect(COMPLIANCE_HTML_CSP).not.toContain('script-src');
+  });
+});
+
+describe('the report use case (fakes of the stores)', () => {
+  const tenant = {
+    id: 't_x',
+    name: 'Acme',
+    status: 'active',
+    plan: 'free',
+    planOverrides: {},
+  } as unknown as TenantRecord;
+  const deps = (over: Partial<ComplianceDeps> = {}): ComplianceDeps => ({
+    tenants: { get: async (id) => (id === 't_x' ? tenant : null) },
+    databases: { ofTenant: async () => [] },
+    queries: {
+      members: async () => ({
+        items: [
+          {
+            userId: 'u1',
+            email: 'o@x.io',
+            role: 'owner',
+            joinedAt: daysAgo(5),
+            lastSignInAt: null,
+            inheritedFrom: null,
+          },
+        ],
+        complete: true,
+      }),
+      stalePendingInvitations: async () => ({ count: 0, oldest: [] }),
+      latestCompletedBackup: async () => null,
+    },
+    audit: {
+      query: async () => ({ items: [], nextSk: null }),
+      count: async () => ({ records: 4, complete: true }),
+    },
+    dataProtection: { clusters: {}, auditRetentionDays: 400 },
+    ...over,
+  });
+
+  it('an unknown tenant is a NotFound', async () => {
+    await expect(complianceReport(deps(), 't_y', NOW)).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('asks for the privileged actions only, keeps successful changes, and stops after MAX_PRIVILEGED_PAGES pages as incomplete', async () => {
+    const asked: unknown[] = [];
+    let pages = 0;
+    const report = await complianceReport(
+      deps({
+        audit: {
+          query: async (_tenant, query) => {
+            asked.push(query.actions);
+            pages++;
+            return {
+              items: [
+                {
+                  eventId: `e${pages}`,
+                  tenantId: 't_x',
+                  userId: 'u1',
+                  action: 'members.invite',
+                  resource: '/r',
+                  outcome: 'success',
+                  statusCode: 201,
+                  requestId: 'r',
+                  at: NOW.toISOString(),
+                  details: {},
+                },
+                {
+                  eventId: `d${pages}`,
+                  tenantId: 't_x',
+                  userId: 'u2',
+                  action: 'members.invite',
+                  resource: '/r',
+                  outcome: 'denied',
+                  statusCode: 403,
+                  requestId: 'r',
+                  at: NOW.toISOString(),
+                  details: {},
+                },
+              ],
+              nextSk: `sk${pages}`,
+            };
+          },
+          count: async () => ({ records: 9, complete: false }),
+        },
+      }),
+      't_x',
+      NOW,
+    );
+    expect(pages).toBe(MAX_PRIVILEGED_PAGES);
+    expect(asked[0]).toEqual(PRIVILEGED_ACTIONS);
+    expect(report.access.privilegedChanges).toHaveLength(MAX_PRIVILEGED_PAGES);
+    expect(report.access.privilegedChanges.every((c) => c.userId === 'u1')).toBe(true);
+    expect(report.access.privilegedChangesComplete).toBe(false);
+    expect(report.checks.find((c) => c.id === 'privileged-changes-listed')?.status).toBe('warn');
+    expect(report.audit).toMatchObject({ records: 9, complete: false, retentionDays: 400 });
+    // A member with no recorded sign-in has no lastSignInAt at all (not null).
+    expect(report.access.members[0]).toEqual({ userId: 'u1', email: 'o@x.io', role: 'owner' });
   });
 });
