@@ -15,6 +15,7 @@ import { StatefulStack } from '#infra/stacks/stateful-stack';
 import { stagePolicy } from '#infra/stage-policy';
 import type { TenantryApp } from '#infra/tenantry-app';
 import { backupScheduleFromContext } from '#shared/backups/schedule-settings';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/composition/record-services';
 import { routeGroups } from '#shared/routes/table';
 
 export type { TenantryApp } from '#infra/tenantry-app';
@@ -123,6 +124,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     options.plans ? options.plans.plans : app.node.tryGetContext('plans'),
     options.plans ? options.plans.defaultPlan : app.node.tryGetContext('defaultPlan'),
   );
+  // One number for the audit consumer that sets records' expiry and the compliance report that states it.
+  const auditRetentionDays = DEFAULT_AUDIT_RETENTION_DAYS;
   const clusters = clustersFromContext(options.clusters ?? app.node.tryGetContext('clusters'));
   const stackName = (name: string) => `Tenantry-${stage}-${name}`;
   const description = (what: string) => `Tenantry (${stage}): ${what}`;
@@ -162,6 +165,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     policy,
     description: description('event consumers, audit archive, dead-letter queues and alarms'),
     tenantPlans,
+    auditRetentionDays,
     eventBus: stateful.eventBus,
     auditTable: stateful.auditTable,
     usageTable: stateful.usageTable,
@@ -201,6 +205,7 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
           backupsKey: stateful.backupsKey,
           userPool: identity.userPool,
           tenantPlans,
+          auditRetentionDays,
         },
       }),
   );

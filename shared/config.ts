@@ -29,6 +29,15 @@ export const configFields = {
   url: z.url(),
   arn: z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'an ARN'),
   name: z.string().min(1),
+  /** A variable holding one JSON value (parse it further with `.pipe(schema)`). */
+  jsonText: z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  }),
 };
 
 /** Configuration every HTTP handler reads. */

@@ -10,7 +10,9 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { grantBackupStore, grantExportsArchive } from '#infra/constructs/bucket-grants';
+import { grantDataProtection } from '#infra/constructs/data-protection';
 import {
+  grantPartiqlInsert,
   grantReadWorkflowExecutions,
   grantTable,
   type TenantryFunction,
@@ -76,6 +78,8 @@ export interface NeedResources {
   readonly userPool?: cognito.IUserPool;
   /** `TENANT_PLANS`: the plan catalogue as JSON (`{}` for the defaults; infra/plans-context.ts). */
   readonly tenantPlans?: string;
+  /** The audit consumer's `AUDIT_RETENTION_DAYS`, told the compliance report (`dataProtection`). */
+  readonly auditRetentionDays?: number;
 }
 
 /**
@@ -106,6 +110,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
   identityMfaStatus: [],
   plans: ['TENANT_PLANS'],
+  dataProtection: ['CLUSTER_STORAGE', 'AUDIT_RETENTION_DAYS'],
 };
 
 const DYNAMODB_READ = [
@@ -164,6 +169,7 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   identityMfaStatus: ['cognito-idp:AdminGetUser'],
   // Configuration only.
   plans: [],
+  dataProtection: [],
 };
 
 /** A need that another one includes: declaring both grants the larger one only. */
@@ -270,18 +276,6 @@ function describeTenantSecrets(fn: TenantryFunction, stage: string): iam.PolicyS
     actions: ['secretsmanager:DescribeSecret'],
     resources: [tenantSecretsArn(fn, stage)],
   });
-}
-
-/**
- * PartiQL INSERTs into the table (the records batch writer's BatchExecuteStatement), which the
- * table's own grants do not include: "To insert items using PartiQL for DynamoDB, you must have
- * dynamodb:PartiQLInsert permission on the table or index"
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
- */
-function grantPartiqlInsert(fn: TenantryFunction, table: dynamodb.ITable): void {
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['dynamodb:PartiQLInsert'], resources: [table.tableArn] }),
-  );
 }
 
 type Grant = (fn: TenantryFunction, resources: NeedResources) => void;
@@ -427,6 +421,8 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
     fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
   },
   plans: (fn, r) => fn.addEnvironment('TENANT_PLANS', required(r.tenantPlans, 'plans', 'plan catalogue', fn)),
+  dataProtection: (fn, r) =>
+    grantDataProtection(fn, needClusters(r, 'dataProtection', fn), r.auditRetentionDays),
   identityMfaStatus: (fn, r) => {
     const pool = required(r.userPool, 'identityMfaStatus', 'user pool', fn);
     // A policy of its own, not the role's default one: the pool depends on its trigger function,

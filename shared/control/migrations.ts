@@ -401,4 +401,14 @@ export const controlMigrations: readonly Migration[] = [
       'create index database_moves_tenant_idx on database_moves (tenant_id, created_at)',
     ],
   },
+  {
+    version: 16,
+    name: 'last sign-in of users',
+    statements: [
+      // Written by the pre-token-generation trigger on each sign-in (not on a token refresh), read
+      // by the compliance report's inactive-admin check (docs/compliance.md). Null: not signed in
+      // since the column exists.
+      'alter table users add column last_sign_in_at timestamptz',
+    ],
+  },
 ];

@@ -37,6 +37,19 @@ export class UserRepository implements ActiveTenantSource {
     );
   }
 
+  /**
+   * Records a sign-in (the pre-token-generation trigger, shared/identity/pre-token.ts): what the
+   * compliance report's `lastSignInAt` shows. A user not recorded yet is left alone (the
+   * post-confirmation trigger records users); an older time never replaces a newer one.
+   */
+  async recordSignIn(userId: string, at: Date): Promise<void> {
+    await this.sql.execute(
+      `update users set last_sign_in_at = greatest(coalesce(last_sign_in_at, :at::timestamptz), :at::timestamptz)
+        where id = :userId`,
+      { userId, at: at.toISOString() },
+    );
+  }
+
   async findByEmail(email: string): Promise<{ userId: string; email: string } | null> {
     const [row] = await this.sql.query<{ userId: string; email: string }>(
       'select id as "userId", email from users where lower(email) = lower(:email)',

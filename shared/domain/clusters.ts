@@ -77,17 +77,7 @@ export const clustersContextSchema = z
  * `CLUSTERS`: each cluster's Data API resource ARN by id, as the CDK app sets it for the functions
  * that reach tenant databases (compact: the 4 KB environment).
  */
-export const clustersEnvSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(clusterIdSchema, configFields.arn));
+export const clustersEnvSchema = configFields.jsonText.pipe(z.record(clusterIdSchema, configFields.arn));
 
 /** One cluster as a function reaches it. */
 export interface ClusterEndpoint {

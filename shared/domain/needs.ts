@@ -57,6 +57,13 @@ export const NEEDS = [
    * its limits (shared/domain/plans.ts).
    */
   'plans',
+  /**
+   * The deployment's data-protection settings as the CDK app synthesized them: each cluster's
+   * region, engine and storage encryption (`CLUSTER_STORAGE`), and how long audit records are kept
+   * (`AUDIT_RETENTION_DAYS`). Configuration, no access of its own: for the compliance report
+   * (docs/compliance.md), which must say what is configured, not assume it.
+   */
+  'dataProtection',
 ] as const;
 
 export type Need = (typeof NEEDS)[number];

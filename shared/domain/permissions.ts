@@ -18,6 +18,8 @@ export const RESOURCE_ACTIONS = {
   audit: ['read', 'write', 'delete'],
   usage: ['read', 'write', 'delete'],
   backups: ['read', 'write'],
+  /** The tenant's compliance report (docs/compliance.md): who has access, how data and audit are kept. */
+  compliance: ['read'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;
 
 export type Resource = keyof typeof RESOURCE_ACTIONS;
@@ -78,11 +80,13 @@ export function permissionsToMatrix(permissions: Iterable<Permission>): Permissi
 
 const all = (resource: Resource): Permission[] => ALL_PERMISSIONS.filter((p) => p.startsWith(`${resource}:`));
 /**
- * Every `read` but the audit log's and the backups': a backup holds every row of every table, so
- * reading one (or cloning the tenant from it) is an owner's or admin's, or a custom role's grant.
+ * Every `read` but the audit log's, the backups' and the compliance report's: a backup holds every
+ * row of every table, so reading one (or cloning the tenant from it) is an owner's or admin's, or a
+ * custom role's grant; the compliance report lists every member's email, role and last sign-in
+ * and the privileged changes of the audit log, so it is an owner's or admin's (or a custom role's).
  */
 const readOnly = ALL_PERMISSIONS.filter(
-  (p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'backups:read',
+  (p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'backups:read' && p !== 'compliance:read',
 );
 
 export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;

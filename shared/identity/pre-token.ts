@@ -57,6 +57,52 @@ export async function tenantClaimsForSignIn(
 }
 
 /**
+ * The trigger sources that are a sign-in, not a token refresh: Cognito invokes the trigger for
+ * both, `TokenGeneration_RefreshTokens` being the refresh
+ * (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html,
+ * "Pre token generation Lambda trigger sources"). A refresh is not a sign-in: the refresh token
+ * was issued at one, and expires (30 days by default), after which the user signs in again.
+ */
+export const isSignIn = (triggerSource: string) => triggerSource !== 'TokenGeneration_RefreshTokens';
+
+/** Where a sign-in is recorded (the control database's users, `UserRepository.recordSignIn`). */
+export interface SignInRecorder {
+  recordSignIn(userId: string, at: Date): Promise<void>;
+}
+
+/**
+ * Records the sign-in within the same budget as the claims (they run together), never failing
+ * the sign-in: a user whose sign-in could not be recorded this time merely looks older in the
+ * compliance report's inactive-admin check, which says so (docs/compliance.md).
+ */
+export async function recordSignInWithin(
+  recorder: SignInRecorder,
+  userId: string,
+  at: Date,
+  budgetMs: number = CLAIMS_LOOKUP_BUDGET_MS,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), budgetMs);
+  });
+  const write = recorder.recordSignIn(userId, at);
+  write.catch(() => {}); // a write that fails after the budget ran out is no one's error
+  try {
+    const answer = await Promise.race([write.then(() => true as const), late]);
+    if (answer === LATE) logger.warn('sign-in not recorded', { userId, reason: 'timeout', budgetMs });
+    return answer === true;
+  } catch (error) {
+    logger.warn('sign-in not recorded', {
+      userId,
+      reason: sqlFailureOf(error)?.transient ? 'transient' : 'error',
+    });
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Adds the tenant claims to the ID token in either trigger format: V1 (what cognito-local sends,
  * and AWS's default) writes `claimsOverrideDetails`, V2 writes `claimsAndScopeOverrideDetails`.
  * Only the ID token gets them: it is the token the API accepts, and V1 cannot touch access tokens.

@@ -4,7 +4,7 @@ import type { RecordBatchWriter } from '#shared/records/record-batch';
 import type { UsageStore } from '#shared/records/usage-store';
 
 /** The record stores' methods: what a handler may call, made before their module is imported. */
-export type AuditRecords = Pick<AuditStore, 'query'>;
+export type AuditRecords = Pick<AuditStore, 'query' | 'count'>;
 export type UsageRecords = Pick<
   UsageStore,
   'dailyRollups' | 'monthTotals' | 'rawRecords' | 'reconcileDay' | 'seedRawRecords'

@@ -25,6 +25,8 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   backups:
     'Per-tenant backups of every database (rows, DDL), settings, modules and roles; restore and clone.',
   clusters: 'The database clusters: their registry (state, capacity, load) and tenant placement pins.',
+  compliance:
+    "A tenant's compliance report (JSON or printable HTML): access, privileged changes, encryption, backups, audit retention.",
 };
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };

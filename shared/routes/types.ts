@@ -21,8 +21,11 @@ export type Access =
     }
   | { readonly kind: 'platform'; readonly groups: readonly [PlatformGroup, ...PlatformGroup[]] };
 
-/** The text media types a route may take or answer as a file (CSV, RFC 4180; NDJSON, one JSON value a line). */
-export type TextMediaType = 'text/csv' | 'application/x-ndjson';
+/**
+ * The text media types a route may take or answer as a file (CSV, RFC 4180; NDJSON, one JSON value
+ * a line; HTML, a printable page such as the compliance report).
+ */
+export type TextMediaType = 'text/csv' | 'application/x-ndjson' | 'text/html';
 
 export interface TextBodySpec {
   readonly mediaType: TextMediaType;

@@ -7,6 +7,7 @@ import { measureArchive } from './archive.ts';
 import { measureBackups, measureBackupsThroughDataApi } from './backups.ts';
 import { measureBundles } from './bundles.ts';
 import { measureClone } from './clone.ts';
+import { measureCompliance } from './compliance.ts';
 import { measureConnectionSlots } from './connection-slots.ts';
 import { measureMoves } from './move.ts';
 import { measurePlatform } from './platform.ts';
@@ -96,6 +97,12 @@ try {
     const entries = values.quick ? 5_000 : 20_000;
     progress(`figure 14: the local audit archive on the bus, ${entries.toLocaleString('en')} entries`);
     figures.push(...(await measureArchive(work, { entries, runs }, progress)));
+  }
+  if (!values.only || values.only === 'compliance') {
+    // Issue 19: the compliance report of a tenant with 1 000 members against listing them.
+    const members = 1_000;
+    progress(`figure 15: the compliance report of a tenant with ${members.toLocaleString('en')} members`);
+    figures.push(...(await measureCompliance(work, { members, runs: values.quick ? 3 : 7 }, progress)));
   }
   await writeReport(path.join(repoRoot, 'docs'), figures, notes);
   const missed = figures.filter((f) => f.budget && !f.budget.met);

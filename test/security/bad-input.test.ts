@@ -750,6 +750,27 @@ describe('bad input', () => {
     expect((await owner.call('GET', '/usage/exports?month=2021-01&rollup=root')).status).toBe(403);
   });
 
+  it('the compliance report: a format other than json or html, or an unknown query, is a 400 naming it; a malformed tenant id a 4xx', async () => {
+    for (const format of ['pdf', '', 'HTML', 'json,html', 'csv', "' or 1=1", '<script>']) {
+      const response = await owner.call(
+        'GET',
+        `/tenants/${tenantId}/compliance?format=${encodeURIComponent(format)}`,
+      );
+      expectValidation(response, 'format');
+    }
+    expectValidation(await owner.call('GET', `/tenants/${tenantId}/compliance?since=2020-01-01`), 'since');
+    for (const id of ['not-a-tenant', 't_UPPERCASEUPPERCASE12', "t_' or 1=1"]) {
+      const response = await owner.call('GET', `/tenants/${encodeURIComponent(id)}/compliance`);
+      expect(response.status, `${id}: ${JSON.stringify(response.body)}`).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    }
+    // Well-formed, the same route answers both formats.
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/compliance?format=json`), 200);
+    const html = await owner.call('GET', `/tenants/${tenantId}/compliance?format=html`);
+    expect(html.status).toBe(200);
+    expect(String(html.body)).toMatch(/^<!doctype html>/);
+  });
+
   it('tenant data over the size limits: a row over the row cap is a 400 row_too_large, too many columns or an unusable default a 400 naming them, and nothing is written', async () => {
     const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
       items: { id: string }[];

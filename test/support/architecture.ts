@@ -39,6 +39,7 @@ export const LAYERS: readonly Layer[] = [
       'shared/provisioning',
       'shared/exports',
       'shared/backups',
+      'shared/compliance',
       'shared/identity',
       'shared/workflows',
     ),

@@ -388,9 +388,11 @@ describe('permissions', () => {
     expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('tenants:createChild')).toBe(true);
     expect(BUILT_IN_ROLE_PERMISSIONS.member.has('tenants:createChild')).toBe(false);
     expect(BUILT_IN_ROLE_PERMISSIONS.viewer.has('tenants:createChild')).toBe(false);
-    // Members and viewers still read everything but the audit log and the backups.
+    // Members and viewers still read everything but the audit log, the backups and the compliance report.
     expect([...BUILT_IN_ROLE_PERMISSIONS.viewer].sort()).toEqual(
-      ALL_PERMISSIONS.filter((p) => p.endsWith(':read') && p !== 'audit:read' && p !== 'backups:read').sort(),
+      ALL_PERMISSIONS.filter(
+        (p) => p.endsWith(':read') && !['audit:read', 'backups:read', 'compliance:read'].includes(p),
+      ).sort(),
     );
   });
 
@@ -406,5 +408,15 @@ describe('permissions', () => {
     // A custom role may grant them; there is no `backups:delete` (retention deletes).
     expect(effectivePermissions('member', [['backups:read']]).has('backups:read')).toBe(true);
     expect(ALL_PERMISSIONS).not.toContain('backups:delete');
+  });
+
+  it('owners and admins read the compliance report; members and viewers do not, a custom role may grant it (issue 19)', () => {
+    expect(BUILT_IN_ROLE_PERMISSIONS.owner.has('compliance:read')).toBe(true);
+    expect(BUILT_IN_ROLE_PERMISSIONS.admin.has('compliance:read')).toBe(true);
+    expect(BUILT_IN_ROLE_PERMISSIONS.member.has('compliance:read')).toBe(false);
+    expect(BUILT_IN_ROLE_PERMISSIONS.viewer.has('compliance:read')).toBe(false);
+    expect(effectivePermissions('viewer', [['compliance:read']]).has('compliance:read')).toBe(true);
+    expect(permissionMatrixSchema.safeParse({ compliance: ['read'] }).success).toBe(true);
+    expect(permissionMatrixSchema.safeParse({ compliance: ['write'] }).success).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { MembershipRepository } from '#shared/control/membership-repository';
 import { TenantRepository } from '#shared/control/tenant-repository';
 import { UserRepository } from '#shared/control/user-repository';
 import { TENANT_CLAIMS } from '#shared/domain/caller';
+import { recordSignInWithin } from '#shared/identity/pre-token';
 import type { WorkflowStarter } from '#shared/ports/workflows';
 import { createControlDatabase, databaseExists, type TempDatabase } from '../support/tenancy.ts';
 
@@ -202,6 +203,43 @@ describe('pre-token-generation', () => {
     expect(await claims()).toEqual({ 'tenantry:tenant_id': first, 'tenantry:role': 'owner' });
     expect(await tenants.transition(first, ['active'], 'deleted')).toBe(true);
     expect((await claims()) ?? {}).toEqual({});
+  });
+  it('records the sign-in time (compliance lastSignInAt); a token refresh and an unknown user change nothing', async () => {
+    // Arrange
+    const user = newUser();
+    await tenantOwnedBy(user, 'Signed In');
+    const lastSignIn = async () =>
+      (
+        await db.runner.query<{ at: string | null }>(
+          'select last_sign_in_at as "at" from users where id = :id',
+          { id: user.sub },
+        )
+      )[0]?.at ?? null;
+    expect(await lastSignIn()).toBeNull();
+    // Act: a sign-in
+    const before = Date.now();
+    await preTokenGeneration(v1Event(user));
+    // Assert
+    const first = await lastSignIn();
+    expect(first).not.toBeNull();
+    expect(Date.parse(first as string)).toBeGreaterThanOrEqual(before - 1_000);
+    // A refresh is not a sign-in: the time stays.
+    await db.runner.execute(`update users set last_sign_in_at = '2020-01-01T00:00:00Z' where id = :id`, {
+      id: user.sub,
+    });
+    await preTokenGeneration({ ...v1Event(user), triggerSource: 'TokenGeneration_RefreshTokens' });
+    expect(new Date(String(await lastSignIn())).toISOString()).toBe('2020-01-01T00:00:00.000Z');
+    await preTokenGeneration(v2Event(user));
+    expect(Date.parse(String(await lastSignIn()))).toBeGreaterThanOrEqual(before - 1_000);
+  });
+
+  it('a sign-in whose recording fails or is late still gets its token (recordSignInWithin answers false)', async () => {
+    const failing = { recordSignIn: async () => Promise.reject(new Error('control db down')) };
+    await expect(recordSignInWithin(failing, 'u1', new Date(), 1_000)).resolves.toBe(false);
+    const slow = { recordSignIn: () => new Promise<void>((resolve) => setTimeout(resolve, 500)) };
+    await expect(recordSignInWithin(slow, 'u1', new Date(), 20)).resolves.toBe(false);
+    const fine = { recordSignIn: async () => {} };
+    await expect(recordSignInWithin(fine, 'u1', new Date(), 1_000)).resolves.toBe(true);
   });
 });
 
