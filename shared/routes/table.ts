@@ -1,6 +1,7 @@
 import { backupRoutes, cloneRoutes, restoreRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { clusterRoutes } from '#shared/routes/cluster-routes';
+import { complianceExportRoutes } from '#shared/routes/compliance-export-routes';
 import { coreRoutes, tenantStatusRoutes } from '#shared/routes/core-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
 import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
@@ -26,6 +27,7 @@ export const routeGroups = {
   bulk: bulkRoutes,
   backups: { ...backupRoutes, ...restoreRoutes, ...cloneRoutes },
   clusters: clusterRoutes,
+  reports: { ...complianceExportRoutes },
 } as const satisfies Record<string, Record<string, RouteSpec>>;
 
 export type RouteGroup = keyof typeof routeGroups;
