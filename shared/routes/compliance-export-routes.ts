@@ -105,10 +105,11 @@ export const complianceExportRoutes = {
     access: { kind: 'signed-in' },
     handler: 'tenants/get-offboarding-certificate',
     needs: ['controlDb', 'telemetry'],
-    request: { params: tenantParams },
+    // No query: an unknown parameter is a 400, as on every route with a query.
+    request: { params: tenantParams, query: z.strictObject({}) },
     responses: {
       200: { description: 'The certificate', schema: offboardingCertificateSchema },
-      400: error('Malformed tenant id'),
+      400: error('Malformed tenant id, or a query parameter'),
       401: error('No valid token'),
       404: error('No certificate for this caller: unknown tenant, not offboarded, or not theirs to read'),
     },
