@@ -171,6 +171,37 @@ describe('the offboarding certificate on the local platform', () => {
     expectStatus(await platformAdmin.call('GET', certificatePath(tenantId)), 200);
   });
 
+  it('a pooled tenant: its database is verified gone from the pool database by its schema', async () => {
+    const pooledOwner = await newActor(client, 'cert-pooled');
+    const pooled = (
+      await newTenant(pooledOwner, 'Certified pooled', {}, { isolation: 'pool', registrar: platformAdmin })
+    ).tenantId;
+    const [database] = (
+      expectStatus(await pooledOwner.call('GET', `/tenants/${pooled}/databases`), 200).body as {
+        items: { id: string }[];
+      }
+    ).items;
+    expectStatus(await pooledOwner.call('DELETE', `/tenants/${pooled}`), 202);
+
+    const response = await eventually(
+      () => pooledOwner.call('GET', certificatePath(pooled)),
+      (r) => r.status === 200,
+      60_000,
+    );
+
+    const certificate = expectStatus(response, 200).body as Certificate;
+    const entry = certificate.resources.find((r) => r.type === 'database');
+    expect(entry?.id).toBe(database?.id);
+    expect(entry?.verification.method).toBe('pg_namespace');
+    const schema = /no schema (\S+) in/.exec(entry?.verification.evidence ?? '')?.[1] ?? '';
+    const left = await withPg(info, 'tenantry_pool', (pg) =>
+      pg.query('select 1 from pg_namespace where nspname = $1', [schema]),
+    );
+    expect(schema).not.toBe('');
+    expect(left.rowCount).toBe(0);
+    expect(certificate.resources.map((r) => r.type)).toEqual(['database', 'role', 'secret', 'exports']);
+  }, 120_000);
+
   it('an unknown tenant and an active one answer 404, like any tenant not offboarded', async () => {
     const active = (await newTenant(stranger, 'Still here')).tenantId;
 
