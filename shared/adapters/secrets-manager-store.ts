@@ -86,6 +86,24 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   /**
+   * DescribeSecret: ResourceNotFoundException, "Secrets Manager can't find the resource that you
+   * asked for", is the only answer that means gone
+   * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html#API_DescribeSecret_Errors);
+   * any other error is thrown, never taken for absence.
+   * Unlike GetSecretValue, it is allowed on a tenant secret without its tag matching, so a gone
+   * secret is "not found" here, not AccessDeniedException.
+   */
+  async secretExists(arnOrName: string): Promise<boolean> {
+    try {
+      await this.client.send(new DescribeSecretCommand({ SecretId: arnOrName }));
+      return true;
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return false;
+      throw error;
+    }
+  }
+
+  /**
    * ListSecrets with the `name` filter (prefix match, case-sensitive). ListSecrets is eventually
    * consistent: a secret made or deleted in the last minutes may be missing or still listed.
    * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html

@@ -411,4 +411,28 @@ export const controlMigrations: readonly Migration[] = [
       'alter table users add column last_sign_in_at timestamptz',
     ],
   },
+  {
+    version: 17,
+    name: 'offboarding certificates',
+    statements: [
+      // What offboarding deleted and how each absence was verified (docs/tenant-lifecycle.md,
+      // "Offboarding certificate"); the owners at offboarding may read it for 30 days.
+      `create table offboarding_certificates (
+        tenant_id text primary key references tenants (id),
+        former_owners jsonb not null,
+        started_at timestamptz not null default now(),
+        offboarded_at timestamptz
+      )`,
+      `create table offboarding_resources (
+        tenant_id text not null references offboarding_certificates (tenant_id),
+        type text not null check (type in ('database', 'role', 'secret', 'backup', 'exports')),
+        resource_id text not null,
+        target jsonb not null,
+        deleted_at timestamptz not null,
+        verified_at timestamptz,
+        verification jsonb,
+        primary key (tenant_id, type, resource_id)
+      )`,
+    ],
+  },
 ];

@@ -14,6 +14,11 @@ export interface SecretStore {
   getSecretValue(arnOrName: string): Promise<string>;
   /** Removes the secret; deleting a missing secret is not an error (retries are safe). */
   deleteSecret(arnOrName: string): Promise<void>;
+  /**
+   * Whether the secret exists (scheduled for deletion counts as existing): what offboarding's
+   * certificate verifies a deletion by. Asks with the same rights a deletion has.
+   */
+  secretExists(arnOrName: string): Promise<boolean>;
   /** Secrets whose name starts with `prefix` (all when omitted), sorted by name, values left out. */
   listSecrets(prefix?: string): Promise<SecretSummary[]>;
 }

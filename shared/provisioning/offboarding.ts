@@ -1,6 +1,13 @@
 import { TenantOffboarded } from '#shared/events/events';
 import { outgoing } from '#shared/ports/event-publisher';
 import {
+  databaseTarget,
+  deleteStoredObjects,
+  type OffboardingDeps,
+  recordRoleAndSecret,
+  verifyOffboarding,
+} from '#shared/provisioning/offboarding-certificate';
+import {
   announce,
   dropDatabaseObjects,
   dropRoleAndSecret,
@@ -39,11 +46,14 @@ export async function planTenantOffboarding(deps: SagaDeps, tenantId: string) {
 }
 
 /**
- * Offboarding of one tenant: every database, the role, the secret, the memberships and custom
- * roles go; the tenant record stays as `deleted` (its audit trail lives on). Refused while a child
- * is not offboarded. Safe to run again.
+ * Offboarding of one tenant: every database, the role, the secret, every backup and every other
+ * object of the tenant in the backup store, the memberships and custom roles go; the tenant record
+ * stays as `deleted` (its audit trail lives on). Each deletion is recorded in the tenant's
+ * offboarding certificate, with its owners at the start, and verified before the tenant becomes
+ * `deleted` (shared/provisioning/offboarding-certificate.ts). Refused while a child is not
+ * offboarded. Safe to run again: the certificate keeps one entry per resource, its first times.
  */
-export async function offboardTenant(deps: SagaDeps, tenantId: string) {
+export async function offboardTenant(deps: OffboardingDeps, tenantId: string) {
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new InvalidProvisioningRequest(`Unknown tenant ${tenantId}`);
   if (tenant.status === 'deleted') return { offboarded: false };
@@ -53,9 +63,15 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
   if (children.length > 0) {
     throw new TenantHasChildren(`Tenant ${tenantId} still has children: ${children.join(', ')}`);
   }
+  await deps.certificates.begin(tenantId);
   const databases = await deps.databases.ofTenant(tenantId);
   for (const record of databases) {
     await dropDatabaseObjects(deps, record);
+    await deps.certificates.deleted(tenantId, {
+      type: 'database',
+      id: record.id,
+      target: databaseTarget(record),
+    });
     await deps.databases.transition(
       record.id,
       ['provisioning', 'restoring', 'active', 'deleting', 'failed'],
@@ -63,7 +79,11 @@ export async function offboardTenant(deps: SagaDeps, tenantId: string) {
     );
   }
   await dropRoleAndSecret(deps, tenantId, deps.clusters.ids());
+  await recordRoleAndSecret(deps, tenantId);
+  await deleteStoredObjects(deps, tenantId);
   await deps.memberships.removeAll(tenantId);
+  await verifyOffboarding(deps, tenantId);
+  await deps.certificates.complete(tenantId);
   await deps.tenants.transition(tenantId, ['deleting'], 'deleted', 'Offboarded');
   await announce(deps, outgoing(TenantOffboarded, { tenantId, at: now() }));
   deps.tenantChanged?.(tenantId);

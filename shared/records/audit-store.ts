@@ -15,6 +15,8 @@ export interface AuditQuery {
   readonly limit: number;
   /** The sort key of the last record of the previous page. */
   readonly after?: string;
+  /** Oldest first (the export, shared/records/audit-export.ts); newest first by default (the list). */
+  readonly oldestFirst?: boolean;
 }
 
 export interface StoredAudit extends AuditDetail {
@@ -80,7 +82,7 @@ export class AuditStore {
   }
 
   /**
-   * A tenant's records in a time range, newest first, optionally filtered by action and user.
+   * A tenant's records in a time range, newest first (or oldest first), optionally filtered by action and user.
    * Records past their retention are filtered here (the local DynamoDB API has no TTL, and AWS
    * deletes expired items only eventually). `nextSk` is the key to resume after, or null.
    */
@@ -126,7 +128,7 @@ export class AuditStore {
           FilterExpression: filters.join(' AND '),
           ExpressionAttributeNames: query.action || actions.length > 0 ? { '#action': 'action' } : undefined,
           ExpressionAttributeValues: values,
-          ScanIndexForward: false,
+          ScanIndexForward: query.oldestFirst === true,
           ExclusiveStartKey: start,
           Limit: Math.min(500, (query.limit - items.length) * 4 + 1),
         }),

@@ -49,7 +49,7 @@ export const provisioningStepNeeds = {
   RecordProvisioningFailure: ['controlDb'],
   DropDatabase: ['controlDb', 'clusterAdmin'],
   PlanTenantOffboarding: ['controlDb'],
-  OffboardTenant: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events'],
+  OffboardTenant: ['controlDb', 'clusterAdmin', 'tenantSecretsDelete', 'events', 'backupStore'],
   PlanModuleUpgrade: ['controlDb'],
   LoadModuleUpgradeWave: ['controlDb'],
   UpgradeModuleDatabase: ['controlDb', 'tenantData'],

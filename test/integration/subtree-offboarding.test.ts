@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { CONTROL_DATABASE } from '#infra/local/platform-info';
 import { hierarchyOf } from '#shared/composition/hierarchy-deps';
-import { sagaDeps } from '#shared/composition/saga-deps';
+import { offboardingDeps } from '#shared/composition/saga-deps';
 import { Conflict } from '#shared/errors';
 import { SecretNotFound } from '#shared/ports/secrets';
 import { databaseNameFor, roleNameFor, secretNameFor } from '#shared/provisioning/names';
@@ -215,7 +215,9 @@ describe('offboarding a subtree in the saga (same definition, steps and adapters
     const child = await register('Step refuses child', parent.id);
     await saga.services.tenants.transition(parent.id, ['active'], 'deleting');
 
-    const refusal = await offboardTenant(sagaDeps(saga.services), parent.id).catch((error: unknown) => error);
+    const refusal = await offboardTenant(offboardingDeps(saga.services), parent.id).catch(
+      (error: unknown) => error,
+    );
 
     expect(refusal).toBeInstanceOf(TenantHasChildren);
     expect((refusal as Error).message).toContain(child.id);

@@ -1020,6 +1020,37 @@ describe('bad input', () => {
     expect(after).toMatchObject({ move: null });
   });
 
+  it('the audit export and the offboarding certificate: a bad range, timestamp, format, limit or cursor, or a malformed tenant id, is a 400 naming it', async () => {
+    const exportOf = (query: string) => owner.call('GET', `/tenants/${tenantId}/audit/export?${query}`);
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const [query, path] of [
+      ['from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z', 'from'],
+      ['from=2999-01-01T00:00:00Z', 'from'],
+      ['from=tomorrow', 'from'],
+      ['to=2026-02-30T00:00:00Z', 'to'],
+      ['to=2026-06-01', 'to'],
+      ['format=xml', 'format'],
+      ['format=', 'format'],
+      ['limit=0', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=10001', 'limit'],
+      ['cursor=garbage', 'cursor'],
+      [`cursor=${b64(['auditExport', 'x', 'y', 'z'])}`, 'cursor'],
+      [`cursor=${'x'.repeat(3000)}`, 'cursor'],
+      ['userId=someone', 'userId'],
+    ] as const) {
+      expectValidation(await exportOf(query), path);
+    }
+    expectStatus(await exportOf('format=csv&limit=1'), 200);
+    expect((await member.call('GET', `/tenants/${tenantId}/audit/export`)).status).toBe(403);
+    for (const bad of malformedTenantIds) {
+      const response = await owner.call('GET', `/tenants/${encodeURIComponent(bad)}/offboarding-certificate`);
+      expect(response.status, `${bad}: ${JSON.stringify(response.body)}`).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    }
+    expectStatus(await owner.call('GET', `/tenants/${tenantId}/offboarding-certificate?x=1`), 400);
+  });
+
   it('nothing was written by any of the rejected requests', async () => {
     const after = await snapshot();
     expect(after).toEqual(before);
