@@ -1,3 +1,4 @@
+import { analyticsRoutes } from '#shared/routes/analytics-routes';
 import { backupRoutes, cloneRoutes, restoreRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { clusterRoutes } from '#shared/routes/cluster-routes';
@@ -26,6 +27,7 @@ export const routeGroups = {
   bulk: bulkRoutes,
   backups: { ...backupRoutes, ...restoreRoutes, ...cloneRoutes },
   clusters: clusterRoutes,
+  reports: { ...analyticsRoutes },
 } as const satisfies Record<string, Record<string, RouteSpec>>;
 
 export type RouteGroup = keyof typeof routeGroups;
