@@ -40,6 +40,7 @@ describe('the CDK app', () => {
       'Tenantry-qa-ApiFunctions-Bulk',
       'Tenantry-qa-ApiFunctions-Backups',
       'Tenantry-qa-ApiFunctions-Clusters',
+      'Tenantry-qa-ApiFunctions-Reports',
       'Tenantry-qa-Api',
     ]);
     expect(built.app.node.children.filter((child) => Stack.isStack(child))).toHaveLength(stacks.length);
