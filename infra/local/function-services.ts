@@ -227,6 +227,9 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
         get metrics() {
           return records.metrics;
         },
+        get analytics() {
+          return records.analytics;
+        },
         get batches() {
           return records.batches;
         },

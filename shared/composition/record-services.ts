@@ -4,15 +4,23 @@ import { lazyPort, once } from '#shared/composition/lazy';
 import { configFields, loadConfig } from '#shared/config';
 import { ConfigError } from '#shared/errors';
 import type { ExportArchive } from '#shared/ports/export-archive';
-import type { AuditRecords, MetricRecords, RecordBatches, UsageRecords } from '#shared/records/stores';
+import type {
+  AnalyticsRecords,
+  AuditRecords,
+  MetricRecords,
+  RecordBatches,
+  UsageRecords,
+} from '#shared/records/stores';
 import { recordTables } from '#shared/records/tables';
 
-export type { AuditRecords, MetricRecords, RecordBatches, UsageRecords };
+export type { AnalyticsRecords, AuditRecords, MetricRecords, RecordBatches, UsageRecords };
 
 export interface RecordServices {
   readonly audit: AuditRecords;
   readonly usage: UsageRecords;
   readonly metrics: MetricRecords;
+  /** The fleet analytics rollups of each month (docs/analytics.md), in the usage table. */
+  readonly analytics: AnalyticsRecords;
   /** The records consumer's writer: audit records and usage/metric aggregates of a batch of events. */
   readonly batches: RecordBatches;
   readonly archive: ExportArchive;
@@ -92,6 +100,12 @@ export function recordServicesFrom(
       async () => new (await import('#shared/records/metrics-store')).MetricsStore(await client(), table),
     );
   });
+  const analytics = once((): AnalyticsRecords => {
+    const table = usageTable();
+    return lazyPort<AnalyticsRecords>(
+      async () => new (await import('#shared/records/analytics-store')).AnalyticsStore(await client(), table),
+    );
+  });
   const archive = once((): ExportArchive => {
     const bucket = env.EXPORTS_BUCKET_NAME;
     const dir = env.EXPORTS_DIR;
@@ -119,6 +133,9 @@ export function recordServicesFrom(
     },
     get metrics() {
       return metrics();
+    },
+    get analytics() {
+      return analytics();
     },
     get batches() {
       return batches();

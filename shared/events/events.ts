@@ -96,6 +96,8 @@ export const MetricSample = catalog.register({
     statusCode: z.number().int(),
     latencyMs: z.number().nonnegative(),
     at: isoTimestamp,
+    /** The signed-in caller (the token's sub); absent for anonymous requests. Counts active users. */
+    userId: z.string().min(1).max(128).optional(),
   }),
 });
 

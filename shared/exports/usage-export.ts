@@ -73,6 +73,12 @@ export interface ExportDependencies {
   readonly usage: UsageRecords;
   readonly tenants: TenantCatalog;
   readonly archive: ExportArchive;
+  /**
+   * Run by a close with the month's lines (from the reconciled rollups) before the archive is
+   * written, so that a failure leaves the month open and the next run repeats it: the fleet
+   * analytics' snapshot and backstop (docs/analytics.md). @default - nothing
+   */
+  readonly onClose?: (month: string, lines: readonly ExportLine[], now: Date) => Promise<void>;
 }
 
 /** How many earlier closed months a close looks at for late events. */
@@ -310,6 +316,7 @@ export async function closeMonth(
     }
   });
   lines.sort(byLine);
+  await deps.onClose?.(month, lines, now);
   const archived: ArchivedExport = { month, csv: linesToCsv(lines), lines, closedAt: now.toISOString() };
   const created = await deps.archive.put(archived);
   // Lost a race with another run: the other run's archive is the month's export.

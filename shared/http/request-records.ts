@@ -88,6 +88,7 @@ export function recordsOf(
     statusCode,
     latencyMs: Math.max(0, now.getTime() - state.startedAt),
     at,
+    ...(state.caller?.userId ? { userId: state.caller.userId } : {}),
   };
   return [
     outgoing(RequestRecorded, {

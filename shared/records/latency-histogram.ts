@@ -55,3 +55,28 @@ export function percentile(counts: readonly number[], p: number): number | null 
   }
   return BUCKET_BOUNDS_MS[BUCKET_BOUNDS_MS.length - 1] ?? null;
 }
+
+/**
+ * The `ADD`s of some latencies to a histogram item: `#bNN :bNN` per bucket they fall in, with the
+ * attribute names and values to merge into an UpdateItem's expression.
+ */
+export function histogramAdds(latenciesMs: readonly number[]): {
+  adds: string[];
+  names: Record<string, string>;
+  values: Record<string, number>;
+} {
+  const buckets = new Map<string, number>();
+  for (const latency of latenciesMs) {
+    const name = bucketAttribute(bucketOf(latency));
+    buckets.set(name, (buckets.get(name) ?? 0) + 1);
+  }
+  const adds: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  for (const [name, count] of buckets) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = count;
+    adds.push(`#${name} :${name}`);
+  }
+  return { adds, names, values };
+}

@@ -9,8 +9,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapBounded } from '#shared/core/bounded-concurrency';
+import { isAnalyticsUsage } from '#shared/records/analytics-keys';
 import type { AuditDetail } from '#shared/records/audit-store';
-import { bucketAttribute, bucketOf } from '#shared/records/latency-histogram';
+import { histogramAdds } from '#shared/records/latency-histogram';
 import { hourOf, isError, type MetricDetail, metricKeys } from '#shared/records/metrics-store';
 import { dayOf, kindOf, type UsageDetail, usageKeys } from '#shared/records/usage-store';
 
@@ -25,7 +26,13 @@ export interface RecordEntry {
   readonly metric?: MetricDetail;
 }
 
-export type Part = 'usage' | 'metric';
+/**
+ * What a claim adds to, one aggregate of each per event: its usage rollup of the day, its hour of
+ * metrics, and the fleet analytics of the month (analytics-aggregates.ts): its tenant's month
+ * (usage and metric apart), the fleet's month, its user's activity. A part is added once, so one
+ * aggregate failing never makes a redelivery add another one twice.
+ */
+export type Part = 'usage' | 'metric' | 'monthUsage' | 'monthMetric' | 'fleetMetric' | 'activeUser';
 
 export interface Claim {
   readonly entry: RecordEntry;
@@ -72,8 +79,16 @@ export const asError = (error: unknown) => (error instanceof Error ? error : new
 /** The parts of an event that are added to aggregates. */
 export function partsOf(entry: RecordEntry): Part[] {
   const parts: Part[] = [];
-  if (entry.usage) parts.push('usage');
-  if (entry.metric) parts.push('metric');
+  if (entry.usage) {
+    parts.push('usage');
+    if (isAnalyticsUsage(entry.usage.resourceType)) parts.push('monthUsage');
+  }
+  if (entry.metric) {
+    parts.push('metric');
+    // The fleet is the tenants: platform routes (health, /me, /platform/*) are not in its figures.
+    if (entry.metric.tenantId) parts.push('monthMetric', 'fleetMetric');
+    if (entry.metric.userId) parts.push('activeUser');
+  }
   return parts;
 }
 
@@ -175,24 +190,22 @@ export function aggregatesOf(table: string, claims: readonly Claim[]): Aggregate
     );
   }
   for (const { detail, members, samples } of metrics.values()) {
-    const buckets = new Map<string, number>();
-    for (const sample of samples) {
-      const name = bucketAttribute(bucketOf(sample.latencyMs));
-      buckets.set(name, (buckets.get(name) ?? 0) + 1);
-    }
-    const names: Record<string, string> = {};
+    const histogram = histogramAdds(samples.map((sample) => sample.latencyMs));
+    const names: Record<string, string> = histogram.names;
     const values: Record<string, number> = {
       ':n': samples.length,
       ':errors': samples.filter((sample) => isError(sample.statusCode)).length,
       ':client': samples.filter((sample) => sample.statusCode >= 400 && sample.statusCode < 500).length,
       ':latency': samples.reduce((sum, sample) => sum + sample.latencyMs, 0),
+      ...histogram.values,
     };
-    const adds = ['requests :n', 'errors :errors', 'clientErrors :client', 'latencySumMs :latency'];
-    for (const [name, count] of buckets) {
-      names[`#${name}`] = name;
-      values[`:${name}`] = count;
-      adds.push(`#${name} :${name}`);
-    }
+    const adds = [
+      'requests :n',
+      'errors :errors',
+      'clientErrors :client',
+      'latencySumMs :latency',
+      ...histogram.adds,
+    ];
     aggregates.push({
       part: 'metric',
       members,

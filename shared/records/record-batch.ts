@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapBounded } from '#shared/core/bounded-concurrency';
+import { analyticsAggregatesOf } from '#shared/records/analytics-aggregates';
 import type { AuditDetail, AuditStore } from '#shared/records/audit-store';
 import { METRIC_LEDGER_DAYS, metricKeys } from '#shared/records/metrics-store';
 import {
@@ -160,7 +161,8 @@ export class RecordBatchWriter {
       })
     ).filter((claim): claim is Claim => claim !== null);
 
-    const aggregates = aggregatesOf(this.#options.usageTable, claims);
+    const table = this.#options.usageTable;
+    const aggregates = [...aggregatesOf(table, claims), ...analyticsAggregatesOf(table, claims)];
     const failures = new Map<Aggregate, Error>();
     await mapBounded(aggregates, concurrency, async (aggregate) => {
       try {

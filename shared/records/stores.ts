@@ -1,3 +1,4 @@
+import type { AnalyticsStore } from '#shared/records/analytics-store';
 import type { AuditStore } from '#shared/records/audit-store';
 import type { MetricsStore } from '#shared/records/metrics-store';
 import type { RecordBatchWriter } from '#shared/records/record-batch';
@@ -11,3 +12,7 @@ export type UsageRecords = Pick<
 >;
 export type MetricRecords = Pick<MetricsStore, 'hours'>;
 export type RecordBatches = Pick<RecordBatchWriter, 'write'>;
+export type AnalyticsRecords = Pick<
+  AnalyticsStore,
+  'month' | 'activeUsers' | 'putSnapshot' | 'setTenantUsage' | 'seed'
+>;

@@ -1,12 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail, UsageRecorded } from '#shared/events/events';
+import { batchPutAll } from '#shared/records/batch-put';
 
 export type UsageDetail = EventDetail<typeof UsageRecorded>;
 
@@ -203,25 +203,15 @@ export class UsageStore {
    * large month without going through the bus. The rollups are recomputed per day afterwards.
    */
   async seedRawRecords(records: readonly RawUsage[]): Promise<void> {
-    for (let start = 0; start < records.length; start += 25) {
-      const batch = records.slice(start, start + 25);
-      let pending: Record<string, unknown>[] = batch.map((record) => ({
-        PutRequest: {
-          Item: {
-            ...usageKeys.raw(record.tenantId, record.at, record.resourceType, record.eventId),
-            ...record,
-            state: 'applied',
-          },
-        },
-      }));
-      for (let attempt = 0; pending.length > 0 && attempt < 10; attempt++) {
-        const result = await this.#documents.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
-        );
-        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-      }
-      if (pending.length > 0) throw new Error('BatchWrite left unprocessed items');
-    }
+    await batchPutAll(
+      this.#documents,
+      this.tableName,
+      records.map((record) => ({
+        ...usageKeys.raw(record.tenantId, record.at, record.resourceType, record.eventId),
+        ...record,
+        state: 'applied',
+      })),
+    );
     const days = new Set(records.map((record) => `${record.tenantId}|${dayOf(record.at)}`));
     for (const entry of days) {
       const [tenantId, day] = entry.split('|') as [string, string];

@@ -1,8 +1,9 @@
+import { analyticsRoutes } from '#shared/routes/analytics-routes';
 import { backupRoutes, cloneRoutes, restoreRoutes } from '#shared/routes/backup-routes';
 import { bulkRoutes } from '#shared/routes/bulk-routes';
 import { clusterRoutes } from '#shared/routes/cluster-routes';
-import { complianceRoutes } from '#shared/routes/compliance-routes';
 import { complianceExportRoutes } from '#shared/routes/compliance-export-routes';
+import { complianceRoutes } from '#shared/routes/compliance-routes';
 import { coreRoutes, tenantStatusRoutes } from '#shared/routes/core-routes';
 import { dataRoutes } from '#shared/routes/data-routes';
 import { hierarchyRoutes } from '#shared/routes/hierarchy-routes';
@@ -28,7 +29,7 @@ export const routeGroups = {
   bulk: bulkRoutes,
   backups: { ...backupRoutes, ...restoreRoutes, ...cloneRoutes },
   clusters: clusterRoutes,
-  reports: { ...complianceRoutes, ...complianceExportRoutes },
+  reports: { ...complianceRoutes, ...complianceExportRoutes, ...analyticsRoutes },
 } as const satisfies Record<string, Record<string, RouteSpec>>;
 
 export type RouteGroup = keyof typeof routeGroups;

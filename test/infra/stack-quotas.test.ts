@@ -102,7 +102,7 @@ describe('the partition of the route functions over stacks', () => {
     const grown = {
       ...routeGroups,
       core: { ...routeGroups.core, addedToCore: routeOf('tenants/added-to-core', '/added') },
-      analytics: { getAnalytics: routeOf('platform/get-analytics', '/platform/analytics') },
+      addedGroup: { getAddedReport: routeOf('platform/get-added-report', '/platform/added-report') },
     };
 
     // Act
@@ -111,7 +111,7 @@ describe('the partition of the route functions over stacks', () => {
     // Assert
     for (const [handler, group] of before) expect(after.get(handler), handler).toBe(group);
     expect(after.get('tenants/added-to-core')).toBe('core');
-    expect(after.get('platform/get-analytics')).toBe('analytics');
+    expect(after.get('platform/get-added-report')).toBe('addedGroup');
   });
 
   it('refuses a handler whose routes are in two groups (a function lives in one stack)', () => {

@@ -771,6 +771,40 @@ describe('bad input', () => {
     expect(String(html.body)).toMatch(/^<!doctype html>/);
   });
 
+  it('platform analytics: malformed months, from after to, over 24 months, a future month or an unknown format are a 400 naming the field, and change nothing', async () => {
+    const finance = await newActor(client, 'bad-analytics', { groups: ['finance'] });
+    const answer = async () =>
+      expectStatus(await finance.call('GET', '/platform/analytics?from=2016-01&to=2016-02'), 200).body;
+    const earlier = await answer();
+    const next = new Date();
+    next.setUTCMonth(next.getUTCMonth() + 1, 1);
+    const future = next.toISOString().slice(0, 7);
+    const cases: [string, string][] = [
+      ['from=2021-1&to=2021-02', 'from'],
+      ['from=2021-13&to=2021-12', 'from'],
+      ["from=2021-01' or 1=1&to=2021-02", 'from'],
+      ['from=2021-01&to=2021-02-01', 'to'],
+      ['from=2021-01', 'to'],
+      ['to=2021-01', 'from'],
+      ['from=2021-03&to=2021-02', 'from'],
+      ['from=2019-01&to=2021-01', 'to'],
+      [`from=2021-01&to=${future}`, 'to'],
+      ['from=2021-01&to=2021-02&format=xml', 'format'],
+      ['from=2021-01&to=2021-02&format=', 'format'],
+      ['from=2021-01&to=2021-02&tenantId=t_aaaaaaaaaaaaaaaaaaaa', 'tenantId'],
+    ];
+    for (const [query, field] of cases) {
+      const response = await finance.call(
+        'GET',
+        `/platform/analytics?${query.replace(/'/g, '%27').replace(/ /g, '%20')}`,
+      );
+      expectValidation(response, field);
+    }
+    // The longest range allowed answers, and the answers are as they were.
+    expectStatus(await finance.call('GET', '/platform/analytics?from=2019-02&to=2021-01'), 200);
+    expect(await answer()).toEqual(earlier);
+  });
+
   it('tenant data over the size limits: a row over the row cap is a 400 row_too_large, too many columns or an unusable default a 400 naming them, and nothing is written', async () => {
     const databases = expectStatus(await owner.call('GET', `/tenants/${tenantId}/databases`), 200).body as {
       items: { id: string }[];

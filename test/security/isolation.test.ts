@@ -380,6 +380,21 @@ describe.each(ISOLATIONS)('%s tenants', (isolation) => {
       },
     );
 
+    it('platform analytics (no tenant in its path): A, its owner and member, and every neighbour get the same 403, with nothing of any tenant', async () => {
+      const month = new Date().toISOString().slice(0, 7);
+      for (const [label, actor] of [
+        ['A', ownerA],
+        ['A member', memberA],
+        ...neighbours.map(({ label, actor }) => [label, actor] as const),
+      ] as const) {
+        const response = await actor.call('GET', `/platform/analytics?from=${month}&to=${month}`);
+        expect(response.status, `${label}: ${JSON.stringify(response.body)}`).toBe(403);
+        expectNothingOfA(response, `getPlatformAnalytics as ${label}`);
+        for (const tenant of [tenantB, tenantC, tenantP])
+          expect(JSON.stringify(response.body)).not.toContain(tenant);
+      }
+    });
+
     it("leaves A's tenant, members and roles exactly as they were", async () => {
       const after = await snapshotOfA();
       expect(after).toEqual(before);
