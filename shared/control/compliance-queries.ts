@@ -1,4 +1,4 @@
-import { heldMemberships } from '#shared/control/membership-repository';
+import { heldMembersPage } from '#shared/control/membership-repository';
 import type { BuiltInRole } from '#shared/domain/permissions';
 import type { SqlRunner } from '#shared/ports/sql';
 
@@ -50,17 +50,12 @@ export class ComplianceQueries {
       const limit = Math.min(COMPLIANCE_MEMBER_PAGE, max - items.length);
       const rows: (ComplianceMemberRow & { sortEmail: string } & Record<string, unknown>)[] =
         await this.sql.query(
-          `with ${heldMemberships(true)}
-           select u.id as "userId", u.email, m.role, m.created_at as "joinedAt",
-                  u.last_sign_in_at as "lastSignInAt",
-                  case when m.tenant_id = :tenantId then null else m.tenant_id end as "inheritedFrom",
-                  lower(u.email) as "sortEmail"
-             from held h
-             join memberships m on m.tenant_id = h.tenant_id and m.user_id = h.user_id
-             join users u on u.id = m.user_id
-            where (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
-            order by lower(u.email), u.id
-            limit :limit`,
+          heldMembersPage(
+            true,
+            `u.id as "userId", u.email, m.role, m.created_at as "joinedAt",
+             u.last_sign_in_at as "lastSignInAt",
+             case when m.tenant_id = :tenantId then null else m.tenant_id end as "inheritedFrom"`,
+          ),
           { tenantId, afterEmail: after?.email ?? null, afterId: after?.id ?? '', limit: limit + 1 },
         );
       const page = rows.slice(0, limit);

@@ -18,7 +18,7 @@ import { SqlConstraintViolation, type SqlRunner } from '#shared/ports/sql';
  * `held`: whose memberships count in `:tenantId` — the tenant's own, or (inherited) the strongest
  * one of each user along the access chain, the nearest tenant first among equals.
  */
-export function heldMemberships(inherited: boolean): string {
+function heldMemberships(inherited: boolean): string {
   return inherited
     ? `${ACCESS_CHAIN},
        held as (
@@ -28,6 +28,22 @@ export function heldMemberships(inherited: boolean): string {
           order by m.user_id, ${ROLE_STRENGTH('m.role')} desc, c.ord desc
        )`
     : 'held as (select tenant_id, user_id from memberships where tenant_id = :tenantId)';
+}
+
+/**
+ * A keyset page of the members `held` finds (see heldMemberships), by email then id, after
+ * `:afterEmail`/`:afterId` (a null email: from the start), at most `:limit` rows: `columns` of the
+ * membership `m` and user `u`, and `sortEmail`, the key the next page resumes after.
+ */
+export function heldMembersPage(inherited: boolean, columns: string): string {
+  return `with ${heldMemberships(inherited)}
+   select ${columns}, lower(u.email) as "sortEmail"
+     from held h
+     join memberships m on m.tenant_id = h.tenant_id and m.user_id = h.user_id
+     join users u on u.id = m.user_id
+    where (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
+    order by lower(u.email), u.id
+    limit :limit`;
 }
 
 /**
@@ -71,20 +87,14 @@ export class MembershipRepository {
     inherited = false,
   ): Promise<Page<MemberRecord>> {
     const after = decodeCursor(nameCursor, cursor);
-    const held = heldMemberships(inherited);
     const rows = await this.sql.query<
       MemberRecord & { sortEmail: string; heldIn: string } & Record<string, unknown>
-    >(
-      `with ${held}
-       select ${MEMBER_COLUMNS}, lower(u.email) as "sortEmail", m.tenant_id as "heldIn"
-         from held h
-         join memberships m on m.tenant_id = h.tenant_id and m.user_id = h.user_id
-         join users u on u.id = m.user_id
-        where (:afterEmail::text is null or (lower(u.email), u.id) > (:afterEmail::text, :afterId))
-        order by lower(u.email), u.id
-        limit :limit`,
-      { tenantId, afterEmail: after?.[0] ?? null, afterId: after?.[1] ?? '', limit: limit + 1 },
-    );
+    >(heldMembersPage(inherited, `${MEMBER_COLUMNS}, m.tenant_id as "heldIn"`), {
+      tenantId,
+      afterEmail: after?.[0] ?? null,
+      afterId: after?.[1] ?? '',
+      limit: limit + 1,
+    });
     const page = pageOf(rows, limit, (row) => [row.sortEmail, row.userId]);
     return {
       ...page,

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { analyticsKeys } from '#shared/records/analytics-keys';
 import { batchPutAll } from '#shared/records/batch-put';
 import { BUCKET_COUNT, bucketAttribute } from '#shared/records/latency-histogram';
+import { forEachQueryPage } from '#shared/records/query-pages';
 
 /** A tenant's month of the fleet rollups. */
 export interface TenantMonth {
@@ -73,17 +74,13 @@ export class AnalyticsStore {
     const tenants: TenantMonth[] = [];
     let fleet: MonthRollups['fleet'] = { requests: 0, errors: 0, buckets: BUCKETS.map(() => 0) };
     let snapshot: MonthRollups['snapshot'] = null;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': analyticsKeys.partition(month) },
-          ...PROJECTION,
-          ExclusiveStartKey: start,
-        }),
-      );
+    const query = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': analyticsKeys.partition(month) },
+      ...PROJECTION,
+    };
+    await forEachQueryPage(this.#documents, query, (page) => {
       for (const item of page.Items ?? []) {
         if (item.sk === 'FLEET') {
           fleet = {
@@ -108,28 +105,22 @@ export class AnalyticsStore {
           });
         }
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    });
     return { tenants, fleet, snapshot };
   }
 
   /** How many users were active in the month: a COUNT Query, no items returned. */
   async activeUsers(month: string): Promise<number> {
     let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': analyticsKeys.activePartition(month) },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
+    const query = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': analyticsKeys.activePartition(month) },
+      Select: 'COUNT' as const,
+    };
+    await forEachQueryPage(this.#documents, query, (page) => {
       total += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    });
     return total;
   }
 

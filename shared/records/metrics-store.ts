@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail, MetricSample } from '#shared/events/events';
 import { BUCKET_COUNT, bucketAttribute, percentile } from '#shared/records/latency-histogram';
+import { forEachQueryPage } from '#shared/records/query-pages';
 
 export type MetricDetail = EventDetail<typeof MetricSample>;
 
@@ -59,23 +60,21 @@ export class MetricsStore {
   /** Hours from `from` to `to` (ISO timestamps, inclusive of their hours) that had requests. */
   async hours(tenantId: string | null, from: string, to: string): Promise<HourlyMetrics[]> {
     const out: HourlyMetrics[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': metricKeys.partition(tenantId),
-            ':from': `HOUR#${hourOf(from)}`,
-            ':to': `HOUR#${hourOf(to)}`,
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(summarise(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    await forEachQueryPage(
+      this.#documents,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': metricKeys.partition(tenantId),
+          ':from': `HOUR#${hourOf(from)}`,
+          ':to': `HOUR#${hourOf(to)}`,
+        },
+      },
+      (page) => {
+        for (const item of page.Items ?? []) out.push(summarise(item));
+      },
+    );
     return out;
   }
 }

@@ -1,12 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventDetail, UsageRecorded } from '#shared/events/events';
 import { batchPutAll } from '#shared/records/batch-put';
+import { forEachQueryPage } from '#shared/records/query-pages';
 
 export type UsageDetail = EventDetail<typeof UsageRecorded>;
 
@@ -91,12 +87,9 @@ export class UsageStore {
 
   async #queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#documents.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    await forEachQueryPage(this.#documents, input, (page) => {
       items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    });
     return items;
   }
 
