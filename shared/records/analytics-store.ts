@@ -44,7 +44,10 @@ const PROJECTED = [
   'at',
   ...BUCKETS,
 ];
-/** Every projected attribute through a placeholder: some (`at`) are DynamoDB reserved words. */
+/**
+ * Every projected attribute through a placeholder: some (`at`) are DynamoDB reserved words
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
+ */
 const PROJECTION = {
   ProjectionExpression: PROJECTED.map((_, index) => `#p${index}`).join(', '),
   ExpressionAttributeNames: Object.fromEntries(PROJECTED.map((name, index) => [`#p${index}`, name])),
@@ -109,7 +112,11 @@ export class AnalyticsStore {
     return { tenants, fleet, snapshot };
   }
 
-  /** How many users were active in the month: a COUNT Query, no items returned. */
+  /**
+   * How many users were active in the month: a COUNT Query, no items returned. A page counts at
+   * most 1 MB of items, so the counts of every page are summed
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html).
+   */
   async activeUsers(month: string): Promise<number> {
     let total = 0;
     const query = {

@@ -3,7 +3,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 /**
  * Puts items as they are, 25 to a BatchWriteItem call (its most), retrying the unprocessed ones
  * a few times: how the benchmarks seed large months without going through the bus
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
+ * (https://docs.aws.amazon.com/goto/WebAPI/dynamodb/BatchWriteItem).
  */
 export async function batchPutAll(
   documents: DynamoDBDocumentClient,
