@@ -8,6 +8,7 @@ import {
   CsvSyntaxError,
   csvCell,
   csvNumberText,
+  FORMULA_CHARACTERS,
   readCsvRecords,
 } from '#shared/exports/csv';
 import type { SqlRow } from '#shared/ports/sql';
@@ -33,7 +34,7 @@ export const ROW_FILE_CONTENT_TYPES: Readonly<Record<RowFileFormat, string>> = {
  * with a formula character, and an import takes one `'` off such a cell. A text that itself starts
  * with quotes and a formula character gets one more quote, so that taking one off gives it back.
  */
-const NEUTRALISED = /^'+[=+\-@\t\r]/;
+const NEUTRALISED = new RegExp(`^'+[${FORMULA_CHARACTERS}]`);
 
 function csvText(text: string): string {
   if (text === '') return '""'; // an empty cell is NULL

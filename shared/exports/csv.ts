@@ -1,11 +1,14 @@
 /**
  * CSV that a spreadsheet opens cleanly: RFC 4180 (comma separated, CRLF line ends, fields with a
  * comma, quote, CR or LF quoted, quotes doubled) and safe from formula injection: a cell that
- * starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so a tenant
- * named `=HYPERLINK(...)` stays text. Numbers are written as numbers (a negative adjustment keeps
- * its sign); only strings are neutralised.
+ * starts with `=`, `+`, `-`, `@`, a tab, a carriage return or a NUL is prefixed with `'`, so a
+ * tenant named `=HYPERLINK(...)` stays text (the characters of OWASP ASVS
+ * 1.2.10, https://asvs.emil.hemdal.se/1.2.10, and CWE-1236). Numbers are written as numbers (a
+ * negative adjustment keeps its sign); only strings are neutralised.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** The characters a spreadsheet may read as the start of a formula, for a RegExp character class. */
+export const FORMULA_CHARACTERS = '=+\\-@\\t\\r\\0';
+const FORMULA_START = new RegExp(`^[${FORMULA_CHARACTERS}]`);
 const NEEDS_QUOTES = /[",\r\n]/;
 
 export type CsvValue = string | number | null | undefined;

@@ -1,4 +1,4 @@
-import { parseCsv, toCsv } from '#shared/exports/csv';
+import { FORMULA_CHARACTERS, parseCsv, toCsv } from '#shared/exports/csv';
 import type { ExportLine } from '#shared/ports/export-archive';
 
 export const EXPORT_HEADER = [
@@ -42,7 +42,8 @@ export function linesToCsv(lines: readonly ExportLine[]): string {
 }
 
 /** Undoes the formula-injection prefix of a text cell. */
-const unneutralise = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+const NEUTRALISED = new RegExp(`^'[${FORMULA_CHARACTERS}]`);
+const unneutralise = (cell: string) => (NEUTRALISED.test(cell) ? cell.slice(1) : cell);
 
 export function csvToLines(csv: string): ExportLine[] {
   const [header, ...rows] = parseCsv(csv);

@@ -198,6 +198,9 @@ describe('CSV', () => {
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('-2')).toBe("'-2");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('\tx')).toBe("'\tx");
+    expect(csvCell('\0=1+1')).toBe("'\0=1+1");
+    expect(csvCell('a\0')).toBe('a\0');
     expect(csvCell(-5)).toBe('-5');
     expect(csvCell(null)).toBe('');
     expect(toCsv(['a', 'b'], [[1, 'x']])).toBe('a,b\r\n1,x\r\n');
