@@ -109,6 +109,7 @@ export const NEED_ENVIRONMENT: Readonly<Record<Need, readonly string[]>> = {
   identityAdmin: ['USER_POOL_ID'],
   // The trigger's event names its pool; the pool depends on the trigger, so no variable could.
   identityMfaStatus: [],
+  memberMfaStatus: ['USER_POOL_ID'],
   plans: ['TENANT_PLANS'],
   dataProtection: ['CLUSTER_STORAGE', 'AUDIT_RETENTION_DAYS'],
 };
@@ -167,6 +168,7 @@ export const NEED_ACTIONS: Readonly<Record<Need, readonly string[]>> = {
   ],
   identityAdmin: ['cognito-idp:ListUsers', 'cognito-idp:AdminCreateUser'],
   identityMfaStatus: ['cognito-idp:AdminGetUser'],
+  memberMfaStatus: ['cognito-idp:AdminGetUser'],
   // Configuration only.
   plans: [],
   dataProtection: [],
@@ -433,6 +435,14 @@ export const NEED_GRANTS: Readonly<Record<Need, Grant>> = {
         new iam.PolicyStatement({ actions: ['cognito-idp:AdminGetUser'], resources: [pool.userPoolArn] }),
       ],
     });
+  },
+  memberMfaStatus: (fn, r) => {
+    const pool = required(r.userPool, 'memberMfaStatus', 'user pool', fn);
+    // The compliance report's owners and admins (CognitoMfaStatus): an API function, which the pool
+    // does not depend on, so its role's default policy and a variable can name the pool.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html
+    pool.grant(fn.role, 'cognito-idp:AdminGetUser');
+    fn.addEnvironment('USER_POOL_ID', pool.userPoolId);
   },
 };
 

@@ -197,6 +197,7 @@ export function localServicesFor(local: LocalServices, entry: string | undefined
     controlDatabase: CONTROL_DATABASE,
     accessCacheMs: localAccessCacheMs(),
     ...(environment.CONTROL_SECRET_ARN ? { controlSecretArn: environment.CONTROL_SECRET_ARN } : {}),
+    ...(environment.USER_POOL_ID ? { userPoolId: environment.USER_POOL_ID } : {}),
     platformGroupsRequireMfa: environment.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
     plans: planSettingsFrom(environment.TENANT_PLANS),
     ...dataProtectionSettingsOf(environment),

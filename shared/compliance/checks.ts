@@ -42,6 +42,11 @@ export interface ComplianceMember {
   readonly lastSignInAt?: string;
   /** When the membership began: a member who never signed in is judged from here. */
   readonly joinedAt: string;
+  /**
+   * Whether the user has a second factor in the user pool; looked up for owners and admins only
+   * (up to MAX_MFA_LOOKUPS), absent when the report cannot say.
+   */
+  readonly mfa?: boolean;
 }
 
 export interface StalePendingInvitation {
@@ -176,6 +181,39 @@ export function adminsActive(facts: Pick<ComplianceFacts, 'members' | 'now'>): C
   };
 }
 
+/**
+ * Owners and admins (who manage access) with a second factor. The user pool's MFA is optional by
+ * product decision (members invited by email sign in before they enrol), so a privileged member
+ * without one is a warning for the tenant to act on, as is one the pool could not be asked about.
+ */
+export function privilegedMfa(facts: Pick<ComplianceFacts, 'members'>): ComplianceCheck {
+  const base = { id: 'privileged-mfa', title: 'Owners and admins have a second factor' } as const;
+  const privileged = facts.members.filter((m) => m.role === 'owner' || m.role === 'admin');
+  const without = privileged.filter((m) => m.mfa === false);
+  const unknown = privileged.filter((m) => m.mfa === undefined);
+  const said = [
+    without.length > 0
+      ? `${plural(without.length, 'owner or admin', 'owners or admins')} without a second factor: ${list(
+          without.map((m) => `${m.email} (${m.role})`),
+        )}`
+      : '',
+    unknown.length > 0
+      ? `the user pool could not say for ${plural(unknown.length, 'owner or admin', 'owners or admins')}: ${list(
+          unknown.map((m) => `${m.email} (${m.role})`),
+        )}`
+      : '',
+  ].filter((part) => part !== '');
+  if (said.length > 0) {
+    const evidence = said.join('; ');
+    return { ...base, status: 'warn', evidence: evidence.charAt(0).toUpperCase() + evidence.slice(1) };
+  }
+  return {
+    ...base,
+    status: 'pass',
+    evidence: `All ${plural(privileged.length, 'owner or admin', 'owners and admins')} have a second factor`,
+  };
+}
+
 export function privilegedChangesListed(
   facts: Pick<ComplianceFacts, 'privilegedChanges' | 'privilegedChangesComplete' | 'auditRetentionDays'>,
 ): ComplianceCheck {
@@ -282,6 +320,7 @@ export function complianceChecks(facts: ComplianceFacts): ComplianceCheck[] {
     ownerPresent(facts),
     invitationsFresh(facts),
     adminsActive(facts),
+    privilegedMfa(facts),
     privilegedChangesListed(facts),
     encryptedAtRest(facts),
     backupRecent(facts),

@@ -86,8 +86,15 @@ export function complianceHtml(report: ComplianceReport): string {
 <h3>Members (${access.members.length})</h3>
 ${incomplete(access.membersComplete, 'member')}
 ${table(
-  ['Email', 'User id', 'Role', 'Inherited from', 'Last sign-in'],
-  access.members.map((m) => [m.email, m.userId, m.role, m.inheritedFrom, m.lastSignInAt]),
+  ['Email', 'User id', 'Role', 'Inherited from', 'Last sign-in', 'Second factor'],
+  access.members.map((m) => [
+    m.email,
+    m.userId,
+    m.role,
+    m.inheritedFrom,
+    m.lastSignInAt,
+    m.mfa === undefined ? undefined : m.mfa ? 'yes' : 'no',
+  ]),
   'No members.',
 )}
 <h3>Privileged changes, last ${escapeHtml(report.thresholds.privilegedChangeDays)} days (${access.privilegedChanges.length})</h3>

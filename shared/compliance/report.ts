@@ -11,6 +11,7 @@ import type { DataProtectionSettings } from '#shared/compliance/data-protection'
 import type { ComplianceQueries } from '#shared/control/compliance-queries';
 import type { DatabaseRegistry } from '#shared/control/database-registry';
 import type { TenantRepository } from '#shared/control/tenant-repository';
+import { mapBounded } from '#shared/core/bounded-concurrency';
 import { DEFAULT_PLAN_SETTINGS, effectiveLimits, type PlanSettings } from '#shared/domain/plans';
 import { NotFound } from '#shared/errors';
 import type { AuditRecords } from '#shared/records/stores';
@@ -43,6 +44,15 @@ export const MAX_PRIVILEGED_PAGES = 25;
 /** Pages of audit records (each up to 1 MB read) counted for `audit.records`: a bound on the work. */
 export const MAX_AUDIT_COUNT_PAGES = 20;
 
+/**
+ * Owners and admins whose second factor is looked up: one Cognito AdminGetUser each, at most
+ * MFA_LOOKUPS_IN_FLIGHT at a time, so a report stays well inside the pool's per-category request
+ * rate quotas (https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html) and the
+ * route's time; the members beyond it, and any lookup that fails, have no `mfa` (cannot say).
+ */
+export const MAX_MFA_LOOKUPS = 100;
+const MFA_LOOKUPS_IN_FLIGHT = 4;
+
 const DAY_MS = 86_400_000;
 
 export interface ComplianceDeps {
@@ -52,6 +62,11 @@ export interface ComplianceDeps {
   readonly audit: AuditRecords;
   readonly plans?: PlanSettings | undefined;
   readonly dataProtection: DataProtectionSettings;
+  /**
+   * Whether a user has a second factor (the user pool's AdminGetUser, the `memberMfaStatus` need).
+   * @default - none: no member has `mfa`
+   */
+  readonly mfa?: ((userId: string) => Promise<boolean>) | undefined;
 }
 
 export interface ComplianceReport {
@@ -124,6 +139,27 @@ async function privilegedChanges(
   }
 }
 
+/** `mfa` on the first MAX_MFA_LOOKUPS owners and admins; a failed lookup leaves it absent. */
+async function withMfa(
+  members: readonly ComplianceMember[],
+  mfa: ComplianceDeps['mfa'],
+): Promise<ComplianceMember[]> {
+  if (!mfa) return [...members];
+  const privileged = [
+    ...new Set(members.filter((m) => m.role === 'owner' || m.role === 'admin').map((m) => m.userId)),
+  ].slice(0, MAX_MFA_LOOKUPS);
+  const found = new Map(
+    await mapBounded(privileged, MFA_LOOKUPS_IN_FLIGHT, async (userId) => {
+      const has = await mfa(userId).catch(() => undefined);
+      return [userId, has] as const;
+    }),
+  );
+  return members.map((m) => {
+    const has = found.get(m.userId);
+    return has === undefined ? m : { ...m, mfa: has };
+  });
+}
+
 /**
  * The tenant's compliance report: who has access, what changed it lately, where its data is and
  * how it is protected, how its audit trail is kept — and the checks decided on those facts.
@@ -150,14 +186,17 @@ export async function complianceReport(
     privilegedChanges(deps.audit, tenantId, window),
     deps.audit.count(tenantId, window, MAX_AUDIT_COUNT_PAGES, now),
   ]);
-  const memberFacts: ComplianceMember[] = members.items.map((m) => ({
-    userId: m.userId,
-    email: m.email,
-    role: m.role,
-    joinedAt: iso(m.joinedAt),
-    ...(m.inheritedFrom ? { inheritedFrom: m.inheritedFrom } : {}),
-    ...(m.lastSignInAt ? { lastSignInAt: iso(m.lastSignInAt) } : {}),
-  }));
+  const memberFacts = await withMfa(
+    members.items.map((m) => ({
+      userId: m.userId,
+      email: m.email,
+      role: m.role,
+      joinedAt: iso(m.joinedAt),
+      ...(m.inheritedFrom ? { inheritedFrom: m.inheritedFrom } : {}),
+      ...(m.lastSignInAt ? { lastSignInAt: iso(m.lastSignInAt) } : {}),
+    })),
+    deps.mfa,
+  );
   const storage: DatabaseStorage[] = databases
     .filter((d) => d.status !== 'deleted')
     .map((d) => {

@@ -97,6 +97,7 @@ export function awsServices(
           CONTROL_SECRET_ARN: configFields.arn.optional(),
           PLATFORM_GROUPS_REQUIRE_MFA: z.enum(['true', 'false']).optional(),
           TENANT_PLANS: tenantPlansField,
+          USER_POOL_ID: configFields.name.optional(),
         }),
         env,
       );
@@ -106,6 +107,7 @@ export function awsServices(
         platformGroupsRequireMfa: config.PLATFORM_GROUPS_REQUIRE_MFA === 'true',
         plans: config.TENANT_PLANS,
         ...(config.CONTROL_SECRET_ARN ? { controlSecretArn: config.CONTROL_SECRET_ARN } : {}),
+        ...(config.USER_POOL_ID ? { userPoolId: config.USER_POOL_ID } : {}),
         ...dataProtectionSettingsOf(env),
       };
     },

@@ -5,7 +5,7 @@ import { ConfigError } from '#shared/errors';
 
 /** The compliance report's dependencies; a function without the dataProtection need fails here. */
 export function complianceDeps(s: Services): ComplianceDeps {
-  const { dataProtection, plans } = s.settings;
+  const { dataProtection, plans, userPoolId } = s.settings;
   if (!dataProtection) {
     throw new ConfigError('Invalid configuration: CLUSTER_STORAGE: missing', ['CLUSTER_STORAGE']);
   }
@@ -16,5 +16,7 @@ export function complianceDeps(s: Services): ComplianceDeps {
     audit: s.records.audit,
     plans,
     dataProtection,
+    // The pool names a user by their sub too (AdminGetUser's Username): our user ids are subs.
+    mfa: userPoolId ? (userId) => s.mfaStatus.hasSecondFactor(userPoolId, userId) : undefined,
   };
 }

@@ -48,6 +48,8 @@ export interface PlatformSettings {
    * for the functions that declare it (the compliance report).
    */
   readonly dataProtection?: DataProtectionSettings;
+  /** `USER_POOL_ID`, when the function's needs name the pool (identityAdmin, memberMfaStatus). */
+  readonly userPoolId?: string;
 }
 
 /**

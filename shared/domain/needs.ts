@@ -52,6 +52,11 @@ export const NEEDS = [
   /** The user pool's AdminGetUser: whether a user has a second factor (MFA for platform groups). */
   'identityMfaStatus',
   /**
+   * The user pool's AdminGetUser on the pool named by `USER_POOL_ID`: whether a tenant's owners and
+   * admins have a second factor (the compliance report, docs/compliance.md).
+   */
+  'memberMfaStatus',
+  /**
    * The deployment's plan catalogue and default plan (`TENANT_PLANS`, from the CDK context):
    * configuration, no access of its own. For the functions that give a tenant its plan or check
    * its limits (shared/domain/plans.ts).

@@ -80,7 +80,7 @@ export const complianceRoutes = {
     tags: ['compliance'],
     access: { kind: 'tenant', permission: 'compliance:read' },
     handler: 'compliance/get-compliance',
-    needs: ['controlDb', 'auditRecords', 'telemetry', 'dataProtection'],
+    needs: ['controlDb', 'auditRecords', 'telemetry', 'dataProtection', 'memberMfaStatus'],
     request: { params: tenantParams, query: complianceQuerySchema },
     responses: {
       200: {

@@ -84,7 +84,7 @@ describe('the compliance report in a browser', () => {
     // Assert
     expect(response?.status()).toBe(200);
     expect(await page.title()).toContain('Acme <script>');
-    expect(report.checks.length).toBe(7);
+    expect(report.checks.length).toBe(8);
     for (const check of report.checks) {
       const row = page.locator(`tr[data-check-id="${check.id}"]`);
       await expect.poll(() => row.count()).toBe(1);

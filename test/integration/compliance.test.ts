@@ -20,7 +20,14 @@ interface Report {
   tenant: { id: string; name: string };
   checks: { id: string; title: string; status: 'pass' | 'warn' | 'fail'; evidence: string }[];
   access: {
-    members: { userId: string; email: string; role: string; inheritedFrom?: string; lastSignInAt?: string }[];
+    members: {
+      userId: string;
+      email: string;
+      role: string;
+      inheritedFrom?: string;
+      lastSignInAt?: string;
+      mfa?: boolean;
+    }[];
     membersComplete: boolean;
     privilegedChanges: { at: string; action: string; userId: string; resource: string; details: object }[];
   };
@@ -106,6 +113,17 @@ describe('GET /tenants/{tenantId}/compliance', () => {
     expect(check(report, 'owner-present').status).toBe('pass');
     expect(check(report, 'invitations-fresh').status).toBe('pass');
     expect(check(report, 'admins-active').status).toBe('pass');
+    // The pool is asked about the owner and the admin (AdminGetUser by sub, allowed by the
+    // memberMfaStatus grant in the IAM stand-in): neither enrolled a second factor here.
+    const byUser = new Map(report.access.members.map((m) => [m.userId, m]));
+    expect(byUser.get(owner.userId)?.mfa).toBe(false);
+    expect(byUser.get(admin.userId)?.mfa).toBe(false);
+    expect(byUser.get(member.userId)).not.toHaveProperty('mfa');
+    const mfa = check(report, 'privileged-mfa');
+    expect(mfa.status).toBe('warn');
+    expect(mfa.evidence).toContain(`${owner.email} (owner)`);
+    expect(mfa.evidence).toContain(`${admin.email} (admin)`);
+    expect(mfa.evidence).not.toContain('could not say');
     // The local platform says what it stores data on: not encrypted at rest, and the check says so.
     expect(report.data.databases.length).toBeGreaterThan(0);
     for (const database of report.data.databases) {

@@ -10,6 +10,7 @@ import {
   invitationsFresh,
   ownerPresent,
   privilegedChangesListed,
+  privilegedMfa,
 } from '#shared/compliance/checks';
 import { dataProtectionFrom } from '#shared/compliance/data-protection';
 import { COMPLIANCE_HTML_CSP, complianceHtml, escapeHtml } from '#shared/compliance/html';
@@ -17,9 +18,11 @@ import {
   type ComplianceDeps,
   type ComplianceReport,
   complianceReport,
+  MAX_MFA_LOOKUPS,
   MAX_PRIVILEGED_PAGES,
   PRIVILEGED_ACTIONS,
 } from '#shared/compliance/report';
+import type { ComplianceMemberRow } from '#shared/control/compliance-queries';
 import type { TenantRecord } from '#shared/control/control-records';
 import { ConfigError, NotFound } from '#shared/errors';
 import { actionOf } from '#shared/records/audit-actions';
@@ -41,8 +44,8 @@ const member = (over: Partial<ComplianceMember> & Pick<ComplianceMember, 'role'>
 const healthy: ComplianceFacts = {
   now: NOW,
   members: [
-    member({ role: 'owner' }),
-    member({ role: 'admin' }),
+    member({ role: 'owner', mfa: true }),
+    member({ role: 'admin', mfa: true }),
     member({ role: 'viewer', lastSignInAt: daysAgo(300) }),
   ],
   stalePendingInvitations: { count: 0, oldest: [] },
@@ -76,12 +79,30 @@ describe('compliance checks: each passes on a healthy tenant and fails on its ow
       'owner-present',
       'invitations-fresh',
       'admins-active',
+      'privileged-mfa',
       'privileged-changes-listed',
       'encryption-at-rest',
       'backup-recent',
       'audit-retention',
     ]);
     expect(checks.map((c) => [c.id, c.status])).toEqual(checks.map((c) => [c.id, 'pass']));
+  });
+
+  it('privileged-mfa: warns for an owner or admin without a second factor, or one the pool could not say for; members do not count', () => {
+    const without = privilegedMfa({
+      members: [member({ role: 'owner', mfa: true }), member({ role: 'admin', email: 'a@x.io', mfa: false })],
+    });
+    expect(without).toMatchObject({ status: 'warn' });
+    expect(without.evidence).toContain('a@x.io (admin)');
+    expect(without.evidence).toMatch(/^1 owner or admin without a second factor/);
+    const unknown = privilegedMfa({ members: [member({ role: 'owner', email: 'o@x.io' })] });
+    expect(unknown).toMatchObject({ status: 'warn' });
+    expect(unknown.evidence).toContain('could not say for 1 owner or admin: o@x.io (owner)');
+    expect(
+      privilegedMfa({
+        members: [member({ role: 'owner', mfa: true }), member({ role: 'viewer', mfa: false })],
+      }),
+    ).toMatchObject({ status: 'pass' });
   });
 
   it('owner-present: fails with no owner; warns when the only owners are inherited', () => {
@@ -265,6 +286,29 @@ describe('compliance HTML', () => {
     expect(html).toContain('Not every member is listed');
   });
 
+  it('says per member whether a second factor is on: yes, no, or a dash when the report cannot say', () => {
+    const html = complianceHtml(
+      report({
+        access: {
+          members: [
+            { userId: 'u1', email: 'on@x.io', role: 'owner', mfa: true },
+            { userId: 'u2', email: 'off@x.io', role: 'admin', mfa: false },
+            { userId: 'u3', email: 'unknown@x.io', role: 'viewer' },
+          ],
+          membersComplete: true,
+          privilegedChanges: [],
+          privilegedChangesComplete: true,
+        },
+      }),
+    );
+    expect(html).toContain('<th>Second factor</th>');
+    const row = (email: string) =>
+      html.slice(html.indexOf(email), html.indexOf('</tr>', html.indexOf(email)));
+    expect(row('on@x.io')).toMatch(/<td>yes<\/td>$/);
+    expect(row('off@x.io')).toMatch(/<td>no<\/td>$/);
+    expect(row('unknown@x.io')).toMatch(/<td>—<\/td>$/);
+  });
+
   it('its CSP allows no script, no remote resource, only its own style by hash', () => {
     expect(COMPLIANCE_HTML_CSP).toContain("default-src 'none'");
     expect(COMPLIANCE_HTML_CSP).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]{44}'/);
@@ -367,5 +411,63 @@ describe('the report use case (fakes of the stores)', () => {
     expect(report.audit).toMatchObject({ records: 9, complete: false, retentionDays: 400 });
     // A member with no recorded sign-in has no lastSignInAt at all (not null).
     expect(report.access.members[0]).toEqual({ userId: 'u1', email: 'o@x.io', role: 'owner' });
+    // No pool to ask: no member has `mfa`, and the check says it cannot tell.
+    expect(report.checks.find((c) => c.id === 'privileged-mfa')?.status).toBe('warn');
+  });
+
+  it('asks the pool about owners and admins only, at most MAX_MFA_LOOKUPS, and a failed lookup leaves mfa absent', async () => {
+    const privileged = Array.from(
+      { length: MAX_MFA_LOOKUPS + 5 },
+      (_, i): ComplianceMemberRow => ({
+        userId: `a${i}`,
+        email: `a${i}@x.io`,
+        role: i === 0 ? 'owner' : 'admin',
+        joinedAt: daysAgo(5),
+        lastSignInAt: daysAgo(1),
+        inheritedFrom: null,
+      }),
+    );
+    const viewer: ComplianceMemberRow = {
+      ...privileged[1],
+      userId: 'v1',
+      email: 'v@x.io',
+      role: 'viewer',
+    } as ComplianceMemberRow;
+    const asked: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const report = await complianceReport(
+      deps({
+        queries: {
+          members: async () => ({ items: [...privileged, viewer], complete: true }),
+          stalePendingInvitations: async () => ({ count: 0, oldest: [] }),
+          latestCompletedBackup: async () => null,
+        },
+        mfa: async (userId) => {
+          asked.push(userId);
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          await new Promise((r) => setTimeout(r, 1));
+          inFlight--;
+          if (userId === 'a2') throw new Error('TooManyRequestsException');
+          return userId !== 'a1';
+        },
+      }),
+      't_x',
+      NOW,
+    );
+    expect(asked).toHaveLength(MAX_MFA_LOOKUPS);
+    expect(asked).not.toContain('v1');
+    expect(maxInFlight).toBeLessThanOrEqual(4);
+    const byId = new Map(report.access.members.map((m) => [m.userId, m]));
+    expect(byId.get('a0')?.mfa).toBe(true);
+    expect(byId.get('a1')?.mfa).toBe(false);
+    expect(byId.get('a2')).not.toHaveProperty('mfa');
+    expect(byId.get(`a${MAX_MFA_LOOKUPS + 1}`)).not.toHaveProperty('mfa');
+    expect(byId.get('v1')).not.toHaveProperty('mfa');
+    const check = report.checks.find((c) => c.id === 'privileged-mfa');
+    expect(check?.status).toBe('warn');
+    expect(check?.evidence).toContain('a1@x.io (admin)');
+    expect(check?.evidence).toContain('could not say for 6 owners or admins');
   });
 });
