@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Context } from 'aws-lambda';
 import { DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import type { Claims } from '#shared/domain/caller';
+import { corsHeaders, preflightHeaders } from '#shared/http/cors';
 import type { HttpHandler } from '#shared/http/handler';
 import type { HttpEvent } from '#shared/http/middleware';
 import type { RouteSpec } from '#shared/routes/types';
@@ -17,6 +18,11 @@ export interface GatewayOptions {
   /** Verifies a bearer token and returns its claims; throws when it is not valid. */
   readonly verifyToken: (token: string) => Promise<Claims>;
   readonly onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Origins allowed by CORS (the console's), as the CDK app gives the HTTP API's `corsPreflight`;
+   * the headers are shared/http/cors.ts's. @default - no CORS: a browser on another origin is refused
+   */
+  readonly corsAllowOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -112,7 +118,23 @@ function send(response: ServerResponse, status: number, body: string, headers: R
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const compiled = options.routes.map(compile).sort(bySpecificity);
 
+  const allowOrigins = options.corsAllowOrigins ?? [];
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<number> => {
+    const origin = request.headers.origin;
+    // API Gateway answers a preflight itself, whatever the path, and adds the CORS headers to every
+    // answer of a request with an allowed Origin (the function's own are ignored):
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+    if (
+      request.method === 'OPTIONS' &&
+      origin !== undefined &&
+      request.headers['access-control-request-method']
+    ) {
+      response.writeHead(204, preflightHeaders(allowOrigins, origin));
+      response.end();
+      return 204;
+    }
+    for (const [name, value] of Object.entries(corsHeaders(allowOrigins, origin)))
+      response.setHeader(name, value);
     const target = requestPath(request.url ?? '/');
     if ('problem' in target) {
       send(
@@ -224,7 +246,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const result = await handler(event, context);
     const status = result.statusCode ?? 200;
     const outHeaders = Object.fromEntries(
-      Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      Object.entries(result.headers ?? {})
+        .filter(([name]) => !/^access-control-/i.test(name))
+        .map(([name, value]) => [name, String(value)]),
     );
     send(response, status, result.body ?? '', outHeaders);
     return status;

@@ -13,6 +13,8 @@ export const CONTROL_DATABASE = 'control';
 /** What `npm start` prints and writes to `<stateDir>/platform.json` for scripts and tools. */
 export interface PlatformInfo {
   readonly apiUrl: string;
+  /** The web console (web/), served by the local platform; its API calls are CORS requests. */
+  readonly consoleUrl: string;
   readonly region: string;
   readonly stage: string;
   readonly userPoolId: string;
@@ -98,3 +100,9 @@ export const platformInfoFile = (stateDir: string) => path.join(stateDir, 'platf
 
 /** Written into a state folder by the platform: `npm run reset` deletes only folders that have it. */
 export const stateMarkerFile = (stateDir: string) => path.join(stateDir, '.tenantry-state');
+
+/**
+ * The local outbox, in the state folder: one JSON line `{to, code, at}` per confirmation or reset
+ * code Cognito would have emailed (none is sent). The console's sign-up page points to it.
+ */
+export const LOCAL_OUTBOX_FILE = 'mail.jsonl';

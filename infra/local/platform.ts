@@ -5,6 +5,7 @@ import type { ClusterSetting } from '#shared/domain/clusters';
 import { subscriptions as defaultSubscriptions, type EventSubscription } from '#shared/events/subscriptions';
 import { startAwsStandIns } from './aws-stand-ins.ts';
 import { prepareStateDir, publishPlatformInfo, Stops, startStorageEngines } from './boot.ts';
+import { consoleOrigins, startConsoleServer } from './console-server.ts';
 import { EngineError } from './engines/errors.ts';
 import { startSts } from './engines/sts.ts';
 import type { LocalEventBus } from './event-bus.ts';
@@ -38,6 +39,8 @@ export { CONTROL_DATABASE, type PlatformInfo, platformInfoFile };
 
 export interface PlatformPorts {
   readonly api: number;
+  /** The web console (web/dist). */
+  readonly console: number;
   readonly postgres: number;
   readonly dynamodb: number;
   readonly cognito: number;
@@ -50,6 +53,7 @@ export interface PlatformPorts {
 
 export const DEFAULT_PORTS: PlatformPorts = {
   api: 3000,
+  console: 3001,
   postgres: 5433,
   dynamodb: 8001,
   cognito: 9229,
@@ -252,10 +256,25 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await runControlMigrations(functions, clusters);
     await ensureRecordTables(dynamo, REGION, tables);
 
-    const gateway = await startApi(ports.api, pool, functions, stops);
+    // The console first: the API's CORS allows exactly its origin, as the CDK app's does.
+    let apiUrl = '';
+    const webConsole = await startConsoleServer({
+      port: ports.console,
+      config: () => ({
+        apiUrl,
+        region: REGION,
+        userPoolId: pool.userPoolId,
+        clientId: pool.clientId,
+        cognitoEndpoint: cognito.endpoint,
+      }),
+    });
+    stops.push(webConsole.stop);
+    const gateway = await startApi(ports.api, pool, functions, stops, consoleOrigins(webConsole.port));
+    apiUrl = gateway.url;
 
     const info: PlatformInfo = {
       apiUrl: gateway.url,
+      consoleUrl: webConsole.url,
       region: REGION,
       stage,
       userPoolId: pool.userPoolId,

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     'secretsmanager-port': { type: 'string' },
     'dataapi-port': { type: 'string' },
     'sts-port': { type: 'string' },
+    'console-port': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     // The cloud assembly whose IAM policies the functions run with (e.g. cdk.out of npm run synth);
     // by default the app is synthesized in-process for the stage, cached by its sources.
@@ -77,6 +78,7 @@ const ports: PlatformPorts = {
   secretsmanager: port('secretsmanager'),
   dataapi: port('dataapi'),
   sts: port('sts'),
+  console: port('console'),
 };
 
 try {
@@ -96,6 +98,7 @@ try {
   console.log(`
 Tenantry is running locally (booted in ${(info.bootMs / 1000).toFixed(1)} s).
 
+  Console        ${info.consoleUrl}
   API            ${info.apiUrl}            (OpenAPI: ${info.apiUrl}/openapi.json)
   User pool      ${info.userPoolId}
   App client     ${info.clientId}

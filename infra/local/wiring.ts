@@ -6,6 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
 import type { Composed } from '#shared/composition/handler';
@@ -36,6 +37,7 @@ import { checkMappingPermissions } from './iam/event-source-mappings.ts';
 import type { PlatformIam } from './iam/platform-iam.ts';
 import { createTokenVerifier } from './jwt.ts';
 import { localFunctionArn, localFunctionName, REGION } from './local-functions.ts';
+import { LOCAL_OUTBOX_FILE } from './platform-info.ts';
 import { LocalWorkflowStarter } from './workflows.ts';
 
 export { REGION };
@@ -137,9 +139,19 @@ export async function startCognitoWithTriggers(
   });
   stops.push(lambda.stop);
 
+  const outbox = path.join(stateDir, LOCAL_OUTBOX_FILE);
   const engine = await startCognito({
     dataDir: path.join(stateDir, 'cognito'),
     port: 0,
+    // No email leaves the machine: each code is logged and appended to the outbox, where the
+    // console's sign-up (and its browser test) finds it.
+    onCode: (sent) => {
+      log(`mail (not sent) to ${sent.destination}: code ${sent.code}`);
+      appendFileSync(
+        outbox,
+        `${JSON.stringify({ to: sent.destination, code: sent.code, at: sent.at.toISOString() })}\n`,
+      );
+    },
     lambdaEndpoint: lambda.endpoint,
     triggers: Object.fromEntries(
       triggerEntries.map(([trigger, entry]) => [trigger, localFunctionName(entry)]),
@@ -356,10 +368,12 @@ export async function startApi(
   pool: UserPoolIds,
   functions: FunctionModules,
   stops: Stops,
+  corsAllowOrigins: readonly string[],
 ): Promise<Gateway> {
   const gateway = await startGateway({
     host: LOOPBACK,
     port,
+    corsAllowOrigins,
     routes: routeList,
     loadHandler: async (entry) => (await functions.load(entry)) as unknown as HttpHandler,
     verifyToken: createTokenVerifier({

@@ -12,6 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { API_SERVICE_NAME, constructIdFor } from '#infra/stacks/api-functions-stack';
 import type { StagePolicy } from '#infra/stage-policy';
+import { API_CORS } from '#shared/http/cors';
 import { TELEMETRY_METRICS_NAMESPACE, type TelemetryFailureMetric } from '#shared/ports/telemetry';
 import { routeList } from '#shared/routes/table';
 import type { RouteSpec } from '#shared/routes/types';
@@ -75,7 +76,10 @@ export class ApiStack extends Stack {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: props.corsAllowOrigins ?? ['*'],
-        allowHeaders: ['authorization', 'content-type'],
+        // One list for AWS and the local gateway (shared/http/cors.ts): the console's requests.
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: Duration.seconds(API_CORS.maxAgeSeconds),
         allowMethods: [apigwv2.CorsHttpMethod.ANY],
       },
     });

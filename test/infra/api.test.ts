@@ -9,6 +9,7 @@ import { ApiStack } from '#infra/stacks/api-stack';
 import { stagePolicy } from '#infra/stage-policy';
 import { DATA_API_STATEMENT_TIMEOUT_SECONDS, DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '#shared/config';
 import { IDEMPOTENCY_LEASE_SECONDS } from '#shared/control/idempotency-records';
+import { API_CORS } from '#shared/http/cors';
 import { routeFunctionNeeds } from '#shared/routes/function-needs';
 import { routeList } from '#shared/routes/table';
 
@@ -37,6 +38,20 @@ describe('ApiStack and the API functions stacks', () => {
     events = Template.fromStack(built.events);
     functions = built.apiFunctions.flatMap((stack) =>
       resourcesOfType(Template.fromStack(stack), 'AWS::Lambda::Function'),
+    );
+  });
+
+  it("allows the console's request headers and exposes the answer headers it reads (CORS, shared with the local gateway)", () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowHeaders: [...API_CORS.allowHeaders],
+        ExposeHeaders: [...API_CORS.exposeHeaders],
+        MaxAge: API_CORS.maxAgeSeconds,
+        AllowMethods: ['*'],
+      }),
+    });
+    expect(API_CORS.allowHeaders).toEqual(
+      expect.arrayContaining(['authorization', 'idempotency-key', 'prefer']),
     );
   });
 

@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { type Actor, newActor, newTenant } from '../support/actors.ts';
+import { type Browser, launchBrowser } from '../support/browser.ts';
 import { expectStatus } from '../support/tenancy.ts';
 
 /**
@@ -14,35 +11,17 @@ import { expectStatus } from '../support/tenancy.ts';
  * with its real headers (the CSP among them). `.ci/run` installs the package.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 const info = inject('platform');
 const client = new LocalClient(info);
 
 describe('the compliance report in a browser', () => {
   let owner: Actor;
   let tenantId: string;
-  let profile: string;
+  let launched: Browser;
   let browser: BrowserContext;
   const scriptsRun: string[] = [];
 
   beforeAll(async () => {
-    // Not a skip: a CI without the browser must say so, not pass quietly.
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-      );
-    }
     owner = await newActor(client, 'cmp-browser');
     ({ tenantId } = await newTenant(owner));
     // A name that would run a script if the page did not escape it.
@@ -52,18 +31,12 @@ describe('the compliance report in a browser', () => {
       }),
       200,
     );
-    profile = await mkdtemp(path.join(tmpdir(), 'tenantry-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      extraHTTPHeaders: { authorization: `Bearer ${owner.token}` },
-    });
+    launched = await launchBrowser({ extraHTTPHeaders: { authorization: `Bearer ${owner.token}` } });
+    browser = launched.context;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await launched?.close();
     client.close();
   });
 

@@ -25,6 +25,7 @@ export const PORT_NAMES = [
   'secretsmanager',
   'dataapi',
   'sts',
+  'console',
 ] as const satisfies readonly (keyof PlatformPorts)[];
 
 const GENEROUS = 1_000_000;

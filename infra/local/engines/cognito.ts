@@ -80,6 +80,11 @@ export interface CognitoOptions {
   triggers?: CognitoTriggers;
   /** Every confirmation code is this value (like cognito-local's `CODE` env var). Default: random. */
   fixedConfirmationCode?: string;
+  /**
+   * Each code "delivered" (sign-up confirmation, password reset), as it is recorded: where the
+   * local platform's outbox takes it (no email is ever sent). Default: only `lastCode` knows it.
+   */
+  onCode?: (sent: SentCode) => void;
   /** Receives cognito-local's warnings and errors (e.g. a failing trigger). Default: dropped. */
   onLog?: (line: string) => void;
 }
@@ -140,8 +145,8 @@ export async function startCognito(options: CognitoOptions): Promise<CognitoHand
 
   const sent = new Map<string, SentCode>();
   const recorder: MessageSender = {
-    sendEmail: (_ctx, user, destination, message) => record(sent, user, destination, message),
-    sendSms: (_ctx, user, destination, message) => record(sent, user, destination, message),
+    sendEmail: (_ctx, user, destination, message) => record(sent, user, destination, message, options.onCode),
+    sendSms: (_ctx, user, destination, message) => record(sent, user, destination, message, options.onCode),
   };
 
   const clock = new DateClock();
@@ -216,14 +221,12 @@ function record(
   user: User,
   destination: string,
   message: Message,
+  onCode: ((sent: SentCode) => void) | undefined,
 ): Promise<void> {
   if (message.__code !== undefined) {
-    sent.set(destination.toLowerCase(), {
-      destination,
-      username: user.Username,
-      code: message.__code,
-      at: new Date(),
-    });
+    const code: SentCode = { destination, username: user.Username, code: message.__code, at: new Date() };
+    sent.set(destination.toLowerCase(), code);
+    onCode?.(code);
   }
   return Promise.resolve();
 }

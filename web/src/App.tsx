@@ -1,0 +1,146 @@
+import { type ReactNode, useState } from 'react';
+import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'react-router';
+import { apiError } from './api/client';
+import { useConsole } from './console-context';
+import { useMe } from './me';
+import { Members } from './pages/Members';
+import { SignIn } from './pages/SignIn';
+import { SignUp } from './pages/SignUp';
+import { TenantOverview } from './pages/TenantOverview';
+import { Tenants } from './pages/Tenants';
+
+export function App() {
+  const { session } = useConsole();
+  if (!session)
+    return (
+      <Shell>
+        <Routes>
+          <Route path="/sign-up" element={<SignUp />} />
+          <Route path="*" element={<SignIn />} />
+        </Routes>
+      </Shell>
+    );
+  return (
+    <Shell header={<SignedInHeader />}>
+      <Routes>
+        <Route path="/" element={<Navigate to="/tenants" replace />} />
+        <Route path="/sign-in" element={<Navigate to="/tenants" replace />} />
+        <Route path="/sign-up" element={<Navigate to="/tenants" replace />} />
+        <Route path="/tenants" element={<Tenants />} />
+        <Route path="/t/:tenantId" element={<TenantOverview />} />
+        <Route path="/t/:tenantId/members" element={<Members />} />
+        <Route
+          path="*"
+          element={
+            <section aria-labelledby="not-found">
+              <h1 id="not-found">Not found</h1>
+              <p>
+                No page here. <Link to="/tenants">Your tenants</Link>
+              </p>
+            </section>
+          }
+        />
+      </Routes>
+    </Shell>
+  );
+}
+
+function Shell({ header, children }: { header?: ReactNode; children: ReactNode }) {
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          Tenantry
+        </Link>
+        {header}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
+
+/** The tenant switcher (PUT /me/active-tenant, then a fresh token), the tenant's pages, sign-out. */
+function SignedInHeader() {
+  const { api, auth, session, setSession, signOut } = useConsole();
+  const navigate = useNavigate();
+  const [me, reloadMe] = useMe();
+  const [error, setError] = useState<string>();
+  const match = useMatch('/t/:tenantId/*');
+  const tenantId = match?.params.tenantId;
+
+  const switchTo = async (next: string) => {
+    setError(undefined);
+    const answer = await api.PUT('/me/active-tenant', { body: { tenantId: next } });
+    if (!answer.response.ok) {
+      setError(apiError(answer.error, answer.response.status).message);
+      return;
+    }
+    if (session) setSession(await auth.refresh(session));
+    reloadMe();
+    navigate(`/t/${next}`);
+  };
+
+  const memberships = me.state === 'ready' ? me.data.memberships : [];
+  const selected = tenantId ?? (me.state === 'ready' ? (me.data.activeTenantId ?? '') : '');
+  return (
+    <>
+      {memberships.length > 0 ? (
+        <div className="switcher">
+          <label htmlFor="tenant-switcher">Tenant</label>
+          <select id="tenant-switcher" value={selected} onChange={(event) => switchTo(event.target.value)}>
+            {selected === '' ? <option value="">Choose a tenant</option> : null}
+            {memberships.map((m) => (
+              <option key={m.tenantId} value={m.tenantId}>
+                {m.tenantName}
+              </option>
+            ))}
+          </select>
+          {error ? (
+            <span role="alert" className="error">
+              {error}
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+      <nav aria-label="Main">
+        <ul>
+          <li>
+            <NavLink to="/tenants" end>
+              Tenants
+            </NavLink>
+          </li>
+          {tenantId ? (
+            <>
+              <li>
+                <NavLink to={`/t/${tenantId}`} end>
+                  Overview
+                </NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/members`}>Members</NavLink>
+              </li>
+            </>
+          ) : null}
+        </ul>
+      </nav>
+      <div className="account">
+        <span>{session?.email}</span>{' '}
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            signOut();
+            navigate('/sign-in');
+          }}
+        >
+          Sign out
+        </button>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,17 @@
+import type { paths } from './api/client';
+import { useConsole } from './console-context';
+import { type Loaded, useLoad } from './ui';
+
+export type Me = paths['/me']['get']['responses'][200]['content']['application/json'];
+export type Role = Me['memberships'][number]['role'];
+
+/** GET /me: who the caller is, their groups, memberships and active tenant. */
+export function useMe(): [Loaded<Me>, () => void] {
+  const { api, session } = useConsole();
+  return useLoad(() => api.GET('/me'), [api, session?.idToken]);
+}
+
+/** Roles that manage members, invitations and roles (the built-in ones; docs/identity-and-access.md). */
+export const canManageMembers = (role: Role | undefined) => role === 'owner' || role === 'admin';
+/** Roles that write tenant data. */
+export const canWrite = (role: Role | undefined) => role !== undefined && role !== 'viewer';
