@@ -3,11 +3,15 @@ import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'r
 import { apiError } from './api/client';
 import { useConsole } from './console-context';
 import { useMe } from './me';
+import { Finance } from './pages/Finance';
 import { Members } from './pages/Members';
+import { Modules } from './pages/Modules';
+import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
 import { TenantOverview } from './pages/TenantOverview';
 import { Tenants } from './pages/Tenants';
+import { Usage } from './pages/Usage';
 
 export function App() {
   const { session } = useConsole();
@@ -29,6 +33,10 @@ export function App() {
         <Route path="/tenants" element={<Tenants />} />
         <Route path="/t/:tenantId" element={<TenantOverview />} />
         <Route path="/t/:tenantId/members" element={<Members />} />
+        <Route path="/t/:tenantId/settings" element={<Settings />} />
+        <Route path="/t/:tenantId/modules" element={<Modules />} />
+        <Route path="/t/:tenantId/usage" element={<Usage />} />
+        <Route path="/finance" element={<Finance />} />
         <Route
           path="*"
           element={
@@ -124,7 +132,21 @@ function SignedInHeader() {
               <li>
                 <NavLink to={`/t/${tenantId}/members`}>Members</NavLink>
               </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/settings`}>Settings</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/modules`}>Modules</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/usage`}>Usage</NavLink>
+              </li>
             </>
+          ) : null}
+          {me.state === 'ready' && me.data.groups.some((g) => g === 'finance' || g === 'platform-admin') ? (
+            <li>
+              <NavLink to="/finance">Finance</NavLink>
+            </li>
           ) : null}
         </ul>
       </nav>
