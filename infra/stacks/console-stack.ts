@@ -54,7 +54,7 @@ export function consoleContentSecurityPolicy(apiOrigins: string, cognitoEndpoint
  * config.json into `bucket` and invalidates `distribution`.
  */
 export class ConsoleStack extends Stack {
-  /** The console's files; nothing but the distribution (and the deployment's role) reads it. */
+  /** The console's files: read by the distribution only, written by the console deployment. */
   readonly bucket: s3.Bucket;
   /** Standard logs of the distribution and server access logs of the console bucket. */
   readonly logsBucket: s3.Bucket;
