@@ -3,11 +3,14 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { clustersFromContext } from '#infra/clusters-context';
+import { CONSOLE_BUILD_DIR, consoleAssetsDir } from '#infra/console-assets';
 import type { TenantryFunction } from '#infra/constructs/tenantry-function';
 import { applyNagSuppressions } from '#infra/nag';
 import { tenantPlansFromContext } from '#infra/plans-context';
 import { ApiFunctionsStack, routeFunctionGroups, stackSuffixFor } from '#infra/stacks/api-functions-stack';
 import { ApiStack } from '#infra/stacks/api-stack';
+import { ConsoleContentStack } from '#infra/stacks/console-content-stack';
+import { ConsoleStack } from '#infra/stacks/console-stack';
 import { EventsStack } from '#infra/stacks/events-stack';
 import { IdentityStack, type PlatformMfa } from '#infra/stacks/identity-stack';
 import { ProvisioningStack } from '#infra/stacks/provisioning-stack';
@@ -59,11 +62,17 @@ export interface BuildAppOptions {
    */
   readonly stage?: string;
   /**
-   * Bundle the functions with esbuild. Tests that only inspect templates turn it off to save
-   * time; CDK then stages an empty placeholder asset per function.
+   * Bundle the functions with esbuild, and deploy the web console's build (web/dist, which must
+   * exist). Tests that only inspect templates turn it off to save time; CDK then stages an empty
+   * placeholder asset per function, and a placeholder index.html for the console.
    * @default true
    */
   readonly bundle?: boolean;
+  /**
+   * The web console's build, deployed when `bundle` is on (synthesis fails without its index.html).
+   * @default `<repo>/web/dist` (`npm run web:build`)
+   */
+  readonly consoleDir?: string;
   /**
    * Cloud assembly directory.
    * @default - the CLI's, or a temporary directory
@@ -119,6 +128,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     },
   });
   const stage = parseStage(options.stage ?? app.node.tryGetContext('stage'));
+  // Before any function is bundled: a missing console build fails synthesis at once.
+  const consoleDir = consoleAssetsDir(options.bundle ?? true, options.consoleDir ?? CONSOLE_BUILD_DIR);
   const policy = stagePolicy(stage);
   const tenantPlans = tenantPlansFromContext(
     options.plans ? options.plans.plans : app.node.tryGetContext('plans'),
@@ -212,6 +223,13 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
   const routeFunctions = new Map<string, TenantryFunction>(
     apiFunctions.flatMap((stack) => [...stack.functions]),
   );
+  // The web console (docs/console-hosting.md): bucket and distribution before the API, whose one
+  // CORS origin is the distribution's; the files and config.json (which names the API) after it.
+  const webConsole = new ConsoleStack(app, stackName('Console'), {
+    stage,
+    policy,
+    description: description('web console bucket and CloudFront distribution'),
+  });
   const api = new ApiStack(app, stackName('Api'), {
     stage,
     policy,
@@ -221,12 +239,33 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     functions: new Map([...routeFunctions].map(([handler, fn]) => [handler, fn.function])),
     // Built after the events stack: its lost-telemetry alarm notifies the operators' topic.
     alarmTopic: events.alarmTopic,
+    corsAllowOrigins: [webConsole.origin],
+  });
+  const webConsoleContent = new ConsoleContentStack(app, stackName('ConsoleContent'), {
+    stage,
+    policy,
+    description: description('web console files and config.json, uploaded at deploy time'),
+    bucket: webConsole.bucket,
+    distribution: webConsole.distribution,
+    consoleDir,
+    apiUrl: api.httpApi.apiEndpoint,
+    userPool: identity.userPool,
+    userPoolClient: identity.userPoolClient,
   });
 
   Tags.of(app).add('tenantry:stage', stage);
   Tags.of(app).add('tenantry:app', 'tenantry');
 
-  const stacks = [stateful, provisioning, identity, events, ...apiFunctions, api];
+  const stacks = [
+    stateful,
+    provisioning,
+    identity,
+    events,
+    ...apiFunctions,
+    api,
+    webConsole,
+    webConsoleContent,
+  ];
   const built = {
     app,
     stage,
@@ -239,6 +278,8 @@ export function buildApp(options: BuildAppOptions = {}): TenantryApp {
     routeFunctions,
     api,
     events,
+    webConsole,
+    webConsoleContent,
   };
   applyNagSuppressions(built);
   const nag = new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true });

@@ -66,6 +66,7 @@ const FAILED_INVOCATIONS_REASON =
 
 export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
   const { stage, policy, stateful, identity, api, events, provisioning } = built;
+  acknowledgeConsoleFindings(built);
 
   const functions = built.app.node
     .findAll()
@@ -252,5 +253,52 @@ export function applyNagSuppressions(built: Omit<TenantryApp, 'nag'>): void {
       'logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups and the X-Ray ' +
       'actions do not support resource-level permissions (AWS Step Functions developer guide, ' +
       '"IAM policies for logging to CloudWatch Logs").',
+  );
+}
+
+/** The web console's stacks (docs/console-hosting.md, "cdk-nag"). */
+function acknowledgeConsoleFindings({ webConsole, webConsoleContent }: Omit<TenantryApp, 'nag'>): void {
+  const distribution = webConsole.distribution;
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR1',
+    'No geo restriction: tenants and their members sign in from anywhere, and the distribution serves ' +
+      'only the console’s static files (no data); who may use the API is decided by Cognito and the ' +
+      'API’s authorizer, not by country.',
+  );
+  if (webConsole.webAclId === undefined) {
+    acknowledge(
+      distribution,
+      'AwsSolutions-CFR2',
+      'No WAF web ACL by default: the distribution serves the console’s static files from one private ' +
+        'S3 origin, GET and HEAD only, with nothing dynamic for WAF rules to protect, and a web ACL costs ' +
+        'a monthly fee plus a charge per request. ConsoleStack takes a webAclId for operators who want ' +
+        'one (rate-based rules, IP reputation lists).',
+    );
+  }
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR4',
+    'The console is served on the distribution’s own *.cloudfront.net name with CloudFront’s default ' +
+      'certificate, for which CloudFront fixes the viewer security policy at TLSv1 whatever ' +
+      'MinimumProtocolVersion says (CloudFront API reference, ViewerCertificate); a stronger policy ' +
+      '(TLSv1.2_2021) needs a custom domain with an ACM certificate, which this deployment does not ' +
+      'have. HTTP is redirected to HTTPS, and HSTS keeps the browser on HTTPS.',
+  );
+  const bucket = importedArn(webConsole.bucket.node.defaultChild as CfnResource);
+  acknowledge(
+    webConsoleContent.role,
+    `AwsSolutions-IAM5[Resource::${bucket}/*]`,
+    'The console deployment syncs a whole folder into the console bucket (aws s3 sync --delete: ' +
+      'the file names change with each web build), so it writes and deletes objects of that one bucket, ' +
+      'which holds nothing but the console: s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload ' +
+      'on its objects, s3:ListBucket on it. The bucket is versioned, so a delete is recoverable.',
+  );
+  acknowledge(
+    webConsoleContent.handler,
+    'AwsSolutions-L1',
+    'CDK’s BucketDeployment handler (aws-cdk-lib 2.276): its Python code and the AWS CLI layer are ' +
+      'CDK’s, and so is the runtime (Python 3.13), which BucketDeployment offers no property to change; ' +
+      'it runs only during a deploy, as a CloudFormation custom resource, never for a request.',
   );
 }

@@ -23,7 +23,7 @@ export interface StagePolicy {
   readonly logLevel: 'DEBUG' | 'INFO';
   /** Cluster, tables and user pool. */
   readonly deletionProtection: boolean;
-  /** How long the S3 server access logs of the exports bucket are kept. */
+  /** How long the S3 server access logs (exports, archive and console buckets) and the console's CloudFront logs are kept. */
   readonly accessLogsExpiration: Duration;
   readonly database: {
     /** Aurora Serverless v2 minimum ACUs; 0 lets an idle cluster pause. */

@@ -3,6 +3,8 @@ import type { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantryFunction } from '#infra/constructs/tenantry-function';
 import type { ApiFunctionsStack } from '#infra/stacks/api-functions-stack';
 import type { ApiStack } from '#infra/stacks/api-stack';
+import type { ConsoleContentStack } from '#infra/stacks/console-content-stack';
+import type { ConsoleStack } from '#infra/stacks/console-stack';
 import type { EventsStack } from '#infra/stacks/events-stack';
 import type { IdentityStack } from '#infra/stacks/identity-stack';
 import type { ProvisioningStack } from '#infra/stacks/provisioning-stack';
@@ -30,4 +32,8 @@ export interface TenantryApp {
   /** The HTTP API, its routes and integrations. */
   readonly api: ApiStack;
   readonly events: EventsStack;
+  /** The web console's bucket and distribution (docs/console-hosting.md). */
+  readonly webConsole: ConsoleStack;
+  /** The web console's files and config.json, uploaded at deploy time. */
+  readonly webConsoleContent: ConsoleContentStack;
 }

@@ -42,6 +42,8 @@ describe('the CDK app', () => {
       'Tenantry-qa-ApiFunctions-Clusters',
       'Tenantry-qa-ApiFunctions-Reports',
       'Tenantry-qa-Api',
+      'Tenantry-qa-Console',
+      'Tenantry-qa-ConsoleContent',
     ]);
     expect(built.app.node.children.filter((child) => Stack.isStack(child))).toHaveLength(stacks.length);
     for (const stack of stacks) {

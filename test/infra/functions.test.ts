@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
@@ -27,17 +27,25 @@ interface LambdaFunction {
 describe('Lambda functions of every stack', () => {
   let built: TenantryApp;
   let stacks: Stack[];
-  /** Every TenantryFunction: all functions but CDK's own (the provider framework, bucket auto-delete). */
+  /**
+   * Every TenantryFunction: all functions but CDK's own (the provider framework, bucket
+   * auto-delete, the console's bucket deployment).
+   */
   let functions: { stack: string; id: string; fn: LambdaFunction }[];
   let frameworkFunctions: { stack: string; id: string; fn: LambdaFunction }[];
   let autoDeleteFunctions: { stack: string; id: string; fn: LambdaFunction }[];
+  let bucketDeploymentFunctions: { stack: string; id: string; fn: LambdaFunction }[];
   let outdir: string;
+  let consoleDir: string;
 
   beforeAll(() => {
     // Arrange: the one test file that really bundles with esbuild, so a handler that does not
     // resolve (e.g. a broken `#shared/*` import) fails here
     outdir = mkdtempSync(path.join(tmpdir(), 'tenantry-cdk-'));
-    built = buildApp({ stage: 'dev', outdir, cloudFormationValidation: false });
+    // Bundling also deploys the console's build; a one-file stand-in keeps web/dist out of it.
+    consoleDir = mkdtempSync(path.join(tmpdir(), 'tenantry-console-'));
+    writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>Tenantry</title>\n');
+    built = buildApp({ stage: 'dev', outdir, consoleDir, cloudFormationValidation: false });
     stacks = [...built.stacks];
     const all = stacks.flatMap((stack) =>
       Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(([id, fn]) => ({
@@ -51,15 +59,21 @@ describe('Lambda functions of every stack', () => {
     // CDK's singleton provider of `autoDeleteObjects` (dev buckets), a core CustomResourceProvider.
     const isAutoDelete = ({ id }: { id: string }) =>
       id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProviderHandler');
+    // CDK's BucketDeployment handler (Python and the AWS CLI), which uploads the console's files.
+    const isBucketDeployment = ({ id }: { id: string }) => id.startsWith('CustomCDKBucketDeployment');
     frameworkFunctions = all.filter(isFramework);
     autoDeleteFunctions = all.filter(isAutoDelete);
-    functions = all.filter((entry) => !isFramework(entry) && !isAutoDelete(entry));
+    bucketDeploymentFunctions = all.filter(isBucketDeployment);
+    functions = all.filter(
+      (entry) => !isFramework(entry) && !isAutoDelete(entry) && !isBucketDeployment(entry),
+    );
     // Bundling every function takes about a minute on 2 cores, more while the integration files
     // share them: the suite's 120 s hook timeout was met twice by a loaded machine, not by a fault.
   }, 300_000);
 
   afterAll(() => {
     rmSync(outdir, { recursive: true, force: true });
+    rmSync(consoleDir, { recursive: true, force: true });
   });
 
   it('covers the API handlers, both Cognito triggers, every provisioning step, every consumer and the migrator', () => {
@@ -79,11 +93,15 @@ describe('Lambda functions of every stack', () => {
     expect(frameworkFunctions.map(({ fn }) => fn.Properties.Description)).toEqual([
       expect.stringContaining('ControlMigrationsProvider'),
     ]);
-    // On dev, the stateful stack has CDK's bucket auto-delete provider (one function for both
-    // buckets), which empties them on `cdk destroy`; prod has none (test/infra/stateful.test.ts).
+    // On dev, the stateful and console stacks have CDK's bucket auto-delete provider (one function
+    // per stack for its buckets), which empties them on `cdk destroy`; prod has none
+    // (test/infra/stateful.test.ts, test/infra/console.test.ts).
     expect(autoDeleteFunctions.map(({ stack, fn }) => [stack, fn.Properties.Runtime])).toEqual([
       ['Tenantry-dev-Stateful', 'nodejs24.x'],
+      ['Tenantry-dev-Console', 'nodejs24.x'],
     ]);
+    // The console's files are uploaded by CDK's BucketDeployment handler, one per stack.
+    expect(bucketDeploymentFunctions.map(({ stack }) => stack)).toEqual(['Tenantry-dev-ConsoleContent']);
     // No other CDK-internal functions (log retention, custom resource providers) sneak in: every
     // other function in the app is a TenantryFunction.
     expect(functions).toHaveLength(expected.length);

@@ -72,15 +72,15 @@ describe('IAM across the app', () => {
             managed: (properties as { ManagedPolicyArns: unknown }).ManagedPolicyArns,
           })),
       );
-    // `autoDeleteObjects` (dev buckets only) brings CDK's CustomResourceProvider, whose role always
-    // has AWSLambdaBasicExecutionRole (CloudWatch Logs writes); it gets S3 access from the two
-    // buckets' policies only. cdk-nag does not inspect that raw CfnResource role.
-    expect(withManagedPolicies(templates)).toEqual([
-      {
-        id: expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderRole/),
-        managed: [BASIC_EXECUTION_ROLE],
-      },
-    ]);
+    // `autoDeleteObjects` (dev buckets only) brings CDK's CustomResourceProvider, one per stack
+    // with such buckets (Stateful, Console), whose role always has AWSLambdaBasicExecutionRole
+    // (CloudWatch Logs writes); it gets S3 access from its buckets' policies only. cdk-nag does not
+    // inspect that raw CfnResource role. The console's bucket deployment has a role of its own.
+    const autoDeleteRole = {
+      id: expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderRole/),
+      managed: [BASIC_EXECUTION_ROLE],
+    };
+    expect(withManagedPolicies(templates)).toEqual([autoDeleteRole, autoDeleteRole]);
     expect(withManagedPolicies(prodTemplates)).toEqual([]);
   });
 
