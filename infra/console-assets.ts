@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '#infra/constructs/tenantry-function';
 
@@ -18,7 +17,7 @@ export class ConsoleBuildMissingError extends Error {
  * `cdk deploy` do) it is the console's build, and synthesis fails when there is none: deploying
  * an empty console would only replace a working one. Without `bundle` (template tests and the
  * local platform's in-process synthesis, which bundle no function either) it is a placeholder
- * folder with one index.html, the same content every time, so the asset's hash and the templates
+ * folder with one index.html (infra/console-placeholder), so the asset's hash and the templates
  * stay stable and no web build is needed.
  */
 export function consoleAssetsDir(bundle: boolean, buildDir: string = CONSOLE_BUILD_DIR): string {
@@ -28,19 +27,9 @@ export function consoleAssetsDir(bundle: boolean, buildDir: string = CONSOLE_BUI
   return buildDir;
 }
 
-const PLACEHOLDER_HTML =
-  '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Tenantry</title></head>' +
-  '<body><p>Placeholder: synthesized without the console build (bundle: false).</p></body></html>\n';
-
-let placeholder: string | undefined;
+/** A folder in the repository with one index.html: nothing is written to make it. */
+const PLACEHOLDER_DIR = path.join(repoRoot, 'infra', 'console-placeholder');
 
 function placeholderDir(): string {
-  if (placeholder) return placeholder;
-  // One folder per process (tests synthesize the app many times); the path is not part of the
-  // asset's hash, only the files' names and contents are.
-  const dir = path.join(tmpdir(), `tenantry-console-placeholder-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'index.html'), PLACEHOLDER_HTML);
-  placeholder = dir;
-  return dir;
+  return PLACEHOLDER_DIR;
 }

@@ -4,6 +4,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StagePolicy } from '#infra/stage-policy';
+import { consoleContentSecurityPolicy } from '#shared/http/console-headers';
 
 export interface ConsoleStackProps extends StackProps {
   readonly stage: string;
@@ -15,31 +16,6 @@ export interface ConsoleStackProps extends StackProps {
    * @default - none: the distribution serves static files only (docs/console-hosting.md)
    */
   readonly webAclId?: string;
-}
-
-/**
- * The Content-Security-Policy of every console response. Scripts, styles, fonts and frames only
- * from the console's own origin (no 'unsafe-inline', no 'unsafe-eval'); `fetch` to the console,
- * the HTTP API and the Cognito user pool API only; no plugins, no <base>, no form posts, and no
- * page may frame the console. `frame-ancestors` works only as a header, never in a <meta> tag
- * (https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy/frame-ancestors).
- *
- * `apiOrigins` is a source expression for the API: the console's origin is the API's one CORS
- * origin, so the API is deployed after the distribution and its id cannot be in this header
- * without a cycle (see ConsoleStack); the expression names the region's execute-api host pattern.
- */
-export function consoleContentSecurityPolicy(apiOrigins: string, cognitoEndpoint: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src 'self' ${apiOrigins} ${cognitoEndpoint}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-  ].join('; ');
 }
 
 /**
@@ -117,7 +93,11 @@ export class ConsoleStack extends Stack {
       // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-response-headers-policies.html).
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: consoleContentSecurityPolicy(apiOrigins, cognitoEndpoint),
+          // The one policy of the console, shared with the local console server
+          // (shared/http/console-headers.ts). `apiOrigins` is a source expression, not the API's
+          // host: the console's origin is the API's one CORS origin, so the API is deployed after
+          // the distribution and its id cannot be in this header without a cycle (see above).
+          contentSecurityPolicy: consoleContentSecurityPolicy({ apiUrl: apiOrigins, cognitoEndpoint }),
           override: true,
         },
         // Two years, subdomains included; no `preload`: cloudfront.net is not ours to list.

@@ -14,8 +14,12 @@ export interface ConsoleOrigins {
   readonly cognitoEndpoint: string;
 }
 
-/** `https://host[:port]` of a URL, or the value itself when it is a CDK token or not a URL. */
+/**
+ * `https://host[:port]` of a URL; a source expression with a wildcard (`https://*.execute-api…`)
+ * or a deploy-time token (`${Token[…]}`) is kept as it is.
+ */
 function originOf(url: string): string {
+  if (/[*$]/.test(url)) return url;
   try {
     return new URL(url).origin;
   } catch {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -159,6 +159,13 @@ describe('the console in a browser', () => {
       .waitFor();
     await page.getByRole('cell', { name: invitee, exact: true }).waitFor();
     expect(await page.getByRole('cell', { name: invitee, exact: true }).count()).toBe(1);
+    // The README's screenshot: always taken (into a temp folder, checked to be a PNG); written to
+    // docs/ only when asked: TENANTRY_SCREENSHOT_DIR=docs npx vitest run test/integration/console-browser.test.ts
+    await page.setViewportSize({ width: 1100, height: 700 });
+    const shot = await page.screenshot({ fullPage: false });
+    expect(shot.subarray(1, 4).toString('latin1')).toBe('PNG');
+    const shotDir = process.env.TENANTRY_SCREENSHOT_DIR;
+    if (shotDir) await writeFile(path.join(shotDir, 'console.png'), shot);
     expect(problems).toEqual([]);
     await page.close();
   });
