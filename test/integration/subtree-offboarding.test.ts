@@ -362,14 +362,21 @@ describe('DELETE /tenants/{tenantId} on a tree, on the local platform', () => {
       );
       expect(gone.status, id).toBe(404);
     }
-    const rows = await master(CONTROL_DATABASE, async (c) => {
-      const tenants = await c.query<{ id: string; status: string; at: Date }>(
-        'select id, status, updated_at as at from tenants where id = any($1)',
-        [all],
-      );
-      const memberships = await c.query('select 1 from memberships where tenant_id = any($1)', [all]);
-      return { tenants: tenants.rows, memberships: memberships.rowCount };
-    });
+    // The API stops answering (404) when the memberships go; the root's row is marked `deleted`
+    // by the saga's last step just after, so read until every row says so (or time runs out).
+    const rows = await eventually(
+      () =>
+        master(CONTROL_DATABASE, async (c) => {
+          const tenants = await c.query<{ id: string; status: string; at: Date }>(
+            'select id, status, updated_at as at from tenants where id = any($1)',
+            [all],
+          );
+          const memberships = await c.query('select 1 from memberships where tenant_id = any($1)', [all]);
+          return { tenants: tenants.rows, memberships: memberships.rowCount };
+        }),
+      (found) => found.tenants.every((t) => t.status === 'deleted'),
+      30_000,
+    );
     const at = (id: string) => rows.tenants.find((t) => t.id === id)?.at.getTime() ?? Number.NaN;
     expect(rows.tenants.map((t) => t.status)).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
     expect(rows.memberships).toBe(0);

@@ -3,9 +3,12 @@ import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'r
 import { apiError } from './api/client';
 import { useConsole } from './console-context';
 import { useMe } from './me';
+import { Audit } from './pages/Audit';
 import { Finance } from './pages/Finance';
 import { Members } from './pages/Members';
 import { Modules } from './pages/Modules';
+import { PlatformTenants } from './pages/PlatformTenants';
+import { Roles } from './pages/Roles';
 import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
@@ -33,10 +36,13 @@ export function App() {
         <Route path="/tenants" element={<Tenants />} />
         <Route path="/t/:tenantId" element={<TenantOverview />} />
         <Route path="/t/:tenantId/members" element={<Members />} />
+        <Route path="/t/:tenantId/roles" element={<Roles />} />
+        <Route path="/t/:tenantId/audit" element={<Audit />} />
         <Route path="/t/:tenantId/settings" element={<Settings />} />
         <Route path="/t/:tenantId/modules" element={<Modules />} />
         <Route path="/t/:tenantId/usage" element={<Usage />} />
         <Route path="/finance" element={<Finance />} />
+        <Route path="/platform/tenants" element={<PlatformTenants />} />
         <Route
           path="*"
           element={
@@ -133,6 +139,9 @@ function SignedInHeader() {
                 <NavLink to={`/t/${tenantId}/members`}>Members</NavLink>
               </li>
               <li>
+                <NavLink to={`/t/${tenantId}/roles`}>Roles</NavLink>
+              </li>
+              <li>
                 <NavLink to={`/t/${tenantId}/settings`}>Settings</NavLink>
               </li>
               <li>
@@ -141,7 +150,15 @@ function SignedInHeader() {
               <li>
                 <NavLink to={`/t/${tenantId}/usage`}>Usage</NavLink>
               </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/audit`}>Audit</NavLink>
+              </li>
             </>
+          ) : null}
+          {me.state === 'ready' && me.data.groups.includes('platform-admin') ? (
+            <li>
+              <NavLink to="/platform/tenants">All tenants</NavLink>
+            </li>
           ) : null}
           {me.state === 'ready' && me.data.groups.some((g) => g === 'finance' || g === 'platform-admin') ? (
             <li>
