@@ -3,9 +3,12 @@ import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'r
 import { apiError } from './api/client';
 import { useConsole } from './console-context';
 import { useMe } from './me';
+import { Databases } from './pages/Databases';
 import { Members } from './pages/Members';
+import { Rows } from './pages/Rows';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
+import { Tables } from './pages/Tables';
 import { TenantOverview } from './pages/TenantOverview';
 import { Tenants } from './pages/Tenants';
 
@@ -29,6 +32,9 @@ export function App() {
         <Route path="/tenants" element={<Tenants />} />
         <Route path="/t/:tenantId" element={<TenantOverview />} />
         <Route path="/t/:tenantId/members" element={<Members />} />
+        <Route path="/t/:tenantId/databases" element={<Databases />} />
+        <Route path="/t/:tenantId/databases/:databaseId/tables" element={<Tables />} />
+        <Route path="/t/:tenantId/databases/:databaseId/tables/:table" element={<Rows />} />
         <Route
           path="*"
           element={
@@ -123,6 +129,9 @@ function SignedInHeader() {
               </li>
               <li>
                 <NavLink to={`/t/${tenantId}/members`}>Members</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/databases`}>Data</NavLink>
               </li>
             </>
           ) : null}
