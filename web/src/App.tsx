@@ -4,14 +4,17 @@ import { apiError } from './api/client';
 import { useConsole } from './console-context';
 import { useMe } from './me';
 import { Audit } from './pages/Audit';
+import { Databases } from './pages/Databases';
 import { Finance } from './pages/Finance';
 import { Members } from './pages/Members';
 import { Modules } from './pages/Modules';
 import { PlatformTenants } from './pages/PlatformTenants';
 import { Roles } from './pages/Roles';
+import { Rows } from './pages/Rows';
 import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
+import { Tables } from './pages/Tables';
 import { TenantOverview } from './pages/TenantOverview';
 import { Tenants } from './pages/Tenants';
 import { Usage } from './pages/Usage';
@@ -43,6 +46,9 @@ export function App() {
         <Route path="/t/:tenantId/usage" element={<Usage />} />
         <Route path="/finance" element={<Finance />} />
         <Route path="/platform/tenants" element={<PlatformTenants />} />
+        <Route path="/t/:tenantId/databases" element={<Databases />} />
+        <Route path="/t/:tenantId/databases/:databaseId/tables" element={<Tables />} />
+        <Route path="/t/:tenantId/databases/:databaseId/tables/:table" element={<Rows />} />
         <Route
           path="*"
           element={
@@ -137,6 +143,9 @@ function SignedInHeader() {
               </li>
               <li>
                 <NavLink to={`/t/${tenantId}/members`}>Members</NavLink>
+              </li>
+              <li>
+                <NavLink to={`/t/${tenantId}/databases`}>Data</NavLink>
               </li>
               <li>
                 <NavLink to={`/t/${tenantId}/roles`}>Roles</NavLink>

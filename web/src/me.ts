@@ -15,3 +15,9 @@ export function useMe(): [Loaded<Me>, () => void] {
 export const canManageMembers = (role: Role | undefined) => role === 'owner' || role === 'admin';
 /** Roles that write tenant data. */
 export const canWrite = (role: Role | undefined) => role !== undefined && role !== 'viewer';
+
+/** The caller's built-in role in `tenantId`, once GET /me has answered (undefined before, or if none). */
+export function useTenantRole(tenantId: string): Role | undefined {
+  const [me] = useMe();
+  return me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
+}

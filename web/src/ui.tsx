@@ -126,3 +126,32 @@ export function FormMessage({ error }: { error?: string | undefined }) {
 
 export const formatDate = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—';
+
+/** Keyset pages: "First page" once past the first, "Next page" while the API gives a cursor. */
+export function Pager({
+  label,
+  cursor,
+  nextCursor,
+  onPage,
+}: {
+  label: string;
+  cursor: string | undefined;
+  nextCursor: string | null | undefined;
+  onPage: (cursor: string | undefined) => void;
+}) {
+  if (!cursor && !nextCursor) return null;
+  return (
+    <nav aria-label={label} className="pager">
+      {cursor ? (
+        <button type="button" className="secondary" onClick={() => onPage(undefined)}>
+          First page
+        </button>
+      ) : null}{' '}
+      {nextCursor ? (
+        <button type="button" className="secondary" onClick={() => onPage(nextCursor)}>
+          Next page
+        </button>
+      ) : null}
+    </nav>
+  );
+}

@@ -3,7 +3,7 @@ import { useParams } from 'react-router';
 import { type ApiError, apiError, fieldErrors } from '../api/client';
 import { useConsole } from '../console-context';
 import { canManageMembers, type Role, useMe } from '../me';
-import { Field, FormMessage, formatDate, Show, useLoad } from '../ui';
+import { Field, FormMessage, formatDate, Pager, Show, useLoad } from '../ui';
 
 const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -134,22 +134,7 @@ export function Members() {
                 ))}
               </tbody>
             </table>
-            <nav aria-label="Member pages" className="pager">
-              {cursor ? (
-                <button type="button" className="secondary" onClick={() => setCursor(undefined)}>
-                  First page
-                </button>
-              ) : null}{' '}
-              {page.nextCursor ? (
-                <button
-                  type="button"
-                  className="secondary"
-                  onClick={() => setCursor(page.nextCursor ?? undefined)}
-                >
-                  Next page
-                </button>
-              ) : null}
-            </nav>
+            <Pager label="Member pages" cursor={cursor} nextCursor={page.nextCursor} onPage={setCursor} />
           </>
         )}
       </Show>
