@@ -1,4 +1,4 @@
-import { type DependencyList, type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { type DependencyList, type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { type ApiError, apiError } from './api/client';
 
 /** What openapi-fetch answers: the body on 2xx, the error body otherwise, and the response. */
@@ -17,9 +17,14 @@ export type Loaded<T> =
 export function useLoad<T>(request: () => Promise<Answer<T>>, deps: DependencyList): [Loaded<T>, () => void] {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const [round, setRound] = useState(0);
+  const lastRound = useRef(round);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to ask again.
   useEffect(() => {
     let current = true;
+    // Other deps (a filter, a page): the old answer is not this one, so it goes. A `reload` (the
+    // same question again, e.g. polling) keeps it on screen until the new one comes.
+    if (lastRound.current === round) setLoaded({ state: 'loading' });
+    lastRound.current = round;
     request().then(
       (answer) => {
         if (!current) return;

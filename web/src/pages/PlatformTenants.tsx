@@ -23,15 +23,18 @@ const LIMITS = [
   'backupRetentionDays',
 ] as const satisfies readonly Limit[];
 
-/** The clusters a tenant's databases are on (its provisioning view; platform admins read any tenant). */
+/**
+ * The clusters a tenant's databases are on (GET /tenants/{id}/databases: the control database
+ * only; platform admins act as an admin of any tenant).
+ */
 function Clusters({ tenantId }: { tenantId: string }) {
   const { api } = useConsole();
-  const [provisioning] = useLoad(
-    () => api.GET('/tenants/{tenantId}/provisioning', { params: { path: { tenantId } } }),
+  const [databases] = useLoad(
+    () => api.GET('/tenants/{tenantId}/databases', { params: { path: { tenantId } } }),
     [api, tenantId],
   );
-  if (provisioning.state !== 'ready') return <>…</>;
-  const clusters = [...new Set(provisioning.data.databases.map((d) => d.clusterId).filter(Boolean))];
+  if (databases.state !== 'ready') return <>…</>;
+  const clusters = [...new Set(databases.data.items.map((d) => d.clusterId).filter(Boolean))];
   return <>{clusters.join(', ') || '—'}</>;
 }
 
