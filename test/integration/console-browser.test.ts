@@ -220,6 +220,39 @@ describe('the console in a browser', () => {
       expect(problems).toEqual([]);
     });
 
+    it('works from the keyboard (the skip link first, then the main content) and at phone width without sideways scrolling', async () => {
+      const page = await newPage();
+      await signIn(page, owner.email);
+      await page.goto(`${info.consoleUrl}/t/${tenantId}/members`);
+      await page.getByRole('cell', { name: owner.email, exact: true }).waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+      // Tab on reaches the invite form's fields by their labels.
+      const focusedLabels: string[] = [];
+      for (let i = 0; i < 40 && !focusedLabels.includes('Email'); i++) {
+        await page.keyboard.press('Tab');
+        focusedLabels.push(
+          await page.evaluate(() => {
+            const el = document.activeElement as HTMLInputElement | null;
+            return el?.labels?.[0]?.textContent ?? el?.getAttribute('aria-label') ?? el?.textContent ?? '';
+          }),
+        );
+      }
+      expect(focusedLabels).toContain('Email');
+
+      await page.setViewportSize({ width: 375, height: 812 });
+      for (const path of [`/t/${tenantId}/members`, `/t/${tenantId}`, '/tenants']) {
+        await page.goto(`${info.consoleUrl}${path}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, path).toBeLessThanOrEqual(0);
+        expect(await seriousViolations(page)).toEqual([]);
+      }
+      await page.close();
+    });
+
     it('the tenant switcher makes a tenant active (PUT /me/active-tenant) and opens it', async () => {
       const page = await newPage();
       await signIn(page, owner.email);
