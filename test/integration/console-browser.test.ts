@@ -6,6 +6,7 @@ import { LocalClient } from '#infra/local/client';
 import { LOCAL_OUTBOX_FILE } from '#infra/local/platform-info';
 import { type Actor, addMember, eventually, newActor, newTenant, PASSWORD } from '../support/actors.ts';
 import { type Browser, launchBrowser, seriousViolations } from '../support/browser.ts';
+import { signIn, watchPage } from '../support/console.ts';
 
 /**
  * The console (web/, issue 20) against the local platform, in Debian's Chromium: the journeys of
@@ -34,14 +35,6 @@ async function codeFor(email: string): Promise<string> {
   return code;
 }
 
-async function signIn(page: Page, email: string) {
-  await page.goto(`${info.consoleUrl}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your tenants' }).waitFor();
-}
-
 async function expectAccessible(page: Page) {
   expect(await seriousViolations(page)).toEqual([]);
 }
@@ -52,18 +45,7 @@ describe('the console in a browser', () => {
 
   const newPage = async () => {
     const page = await browser.context.newPage();
-    // A CSP violation, a CORS refusal or an uncaught error is a failure of the journey.
-    // A 4xx the page shows (a wrong code, a refused invite, a 404) is logged by Chromium as a failed
-    // resource load: expected, and not counted.
-    page.on('console', (message) => {
-      const text = message.text();
-      if (
-        message.type() === 'error' &&
-        !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)
-      )
-        problems.push(text);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    watchPage(page, problems);
     return page;
   };
 
@@ -189,7 +171,7 @@ describe('the console in a browser', () => {
 
     it('a viewer sees the members read-only: no invite form, no role selects, no remove buttons', async () => {
       const page = await newPage();
-      await signIn(page, viewer.email);
+      await signIn(page, info.consoleUrl, viewer.email);
       await page.goto(`${info.consoleUrl}/t/${tenantId}/members`);
       await page.getByRole('cell', { name: owner.email, exact: true }).waitFor();
       expect(await page.getByRole('button', { name: 'Invite' }).count()).toBe(0);
@@ -198,7 +180,7 @@ describe('the console in a browser', () => {
       await expectAccessible(page);
       // The owner, on the same page, has them.
       const ownerPage = await newPage();
-      await signIn(ownerPage, owner.email);
+      await signIn(ownerPage, info.consoleUrl, owner.email);
       await ownerPage.goto(`${info.consoleUrl}/t/${tenantId}/members`);
       await ownerPage.getByRole('combobox', { name: `Role of ${viewer.email}` }).waitFor();
       expect(await ownerPage.getByRole('button', { name: `Remove ${viewer.email}` }).count()).toBe(1);
@@ -208,7 +190,7 @@ describe('the console in a browser', () => {
 
     it("a member of another tenant opening this tenant's pages is told 'Not found', not shown a blank page", async () => {
       const page = await newPage();
-      await signIn(page, stranger.email);
+      await signIn(page, info.consoleUrl, stranger.email);
       for (const path of [`/t/${tenantId}`, `/t/${tenantId}/members`]) {
         await page.goto(`${info.consoleUrl}${path}`);
         await page.getByRole('heading', { name: 'Not found' }).first().waitFor();
@@ -222,22 +204,24 @@ describe('the console in a browser', () => {
 
     it('works from the keyboard (the skip link first, then the main content) and at phone width without sideways scrolling', async () => {
       const page = await newPage();
-      await signIn(page, owner.email);
+      await signIn(page, info.consoleUrl, owner.email);
       await page.goto(`${info.consoleUrl}/t/${tenantId}/members`);
       await page.getByRole('cell', { name: owner.email, exact: true }).waitFor();
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      // Expressions run in the page (this project's TypeScript has no DOM library).
+      expect(await page.locator(':focus').textContent()).toBe('Skip to content');
       await page.keyboard.press('Enter');
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+      expect(await page.locator(':focus').getAttribute('id')).toBe('main');
       // Tab on reaches the invite form's fields by their labels.
       const focusedLabels: string[] = [];
       for (let i = 0; i < 40 && !focusedLabels.includes('Email'); i++) {
         await page.keyboard.press('Tab');
         focusedLabels.push(
-          await page.evaluate(() => {
-            const el = document.activeElement as HTMLInputElement | null;
-            return el?.labels?.[0]?.textContent ?? el?.getAttribute('aria-label') ?? el?.textContent ?? '';
-          }),
+          String(
+            await page.evaluate(
+              "(() => { const el = document.activeElement; return el?.labels?.[0]?.textContent ?? el?.getAttribute('aria-label') ?? el?.textContent ?? ''; })()",
+            ),
+          ),
         );
       }
       expect(focusedLabels).toContain('Email');
@@ -246,7 +230,9 @@ describe('the console in a browser', () => {
       for (const path of [`/t/${tenantId}/members`, `/t/${tenantId}`, '/tenants']) {
         await page.goto(`${info.consoleUrl}${path}`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = Number(
+          await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+        );
         expect(overflow, path).toBeLessThanOrEqual(0);
         expect(await seriousViolations(page)).toEqual([]);
       }
@@ -255,7 +241,7 @@ describe('the console in a browser', () => {
 
     it('the tenant switcher makes a tenant active (PUT /me/active-tenant) and opens it', async () => {
       const page = await newPage();
-      await signIn(page, owner.email);
+      await signIn(page, info.consoleUrl, owner.email);
       await page.getByLabel('Tenant', { exact: true }).selectOption({ label: 'Console Roles Co' });
       await page.getByRole('heading', { name: 'Console Roles Co' }).waitFor();
       expect(page.url()).toBe(`${info.consoleUrl}/t/${tenantId}`);

@@ -1,8 +1,9 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
-import { type Actor, addMember, newActor, newTenant, PASSWORD } from '../support/actors.ts';
+import { type Actor, addMember, newActor, newTenant } from '../support/actors.ts';
 import { type Browser, launchBrowser, seriousViolations } from '../support/browser.ts';
+import { signIn, watchPage } from '../support/console.ts';
 
 /**
  * The console's data pages (issue 20; docs/console.md): databases, tables and the rows browser,
@@ -13,14 +14,6 @@ import { type Browser, launchBrowser, seriousViolations } from '../support/brows
 
 const info = inject('platform');
 const client = new LocalClient(info);
-
-async function signIn(page: Page, email: string) {
-  await page.goto(`${info.consoleUrl}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your tenants' }).waitFor();
-}
 
 async function expectAccessible(page: Page) {
   expect(await seriousViolations(page)).toEqual([]);
@@ -50,17 +43,7 @@ describe('the console data pages in a browser', () => {
 
   const newPage = async () => {
     const page = await browser.context.newPage();
-    // As in console-browser.test.ts: a CSP or CORS refusal or an uncaught error fails the journey;
-    // a 4xx the page shows is logged by Chromium as a failed resource load, and not counted.
-    page.on('console', (message) => {
-      const text = message.text();
-      if (
-        message.type() === 'error' &&
-        !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)
-      )
-        problems.push(text);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    watchPage(page, problems);
     return page;
   };
   const tablesUrl = () => `${info.consoleUrl}/t/${tenantId}/databases/${databaseId}/tables`;
@@ -94,7 +77,7 @@ describe('the console data pages in a browser', () => {
 
   it('an owner creates a typed table through the form, inserts, edits, sorts, filters, pages and deletes rows', async () => {
     const page = await newPage();
-    await signIn(page, owner.email);
+    await signIn(page, info.consoleUrl, owner.email);
     await page.goto(`${info.consoleUrl}/t/${tenantId}`);
     await page.getByRole('link', { name: 'Data' }).click();
     await page.getByRole('heading', { name: 'Databases', level: 1 }).waitFor();
@@ -245,7 +228,7 @@ describe('the console data pages in a browser', () => {
 
   it('a viewer sees the databases, tables and rows, and no write controls', async () => {
     const page = await newPage();
-    await signIn(page, viewer.email);
+    await signIn(page, info.consoleUrl, viewer.email);
     await page.goto(`${info.consoleUrl}/t/${tenantId}/databases`);
     await page.locator('table a').first().waitFor();
     await expectAccessible(page);
@@ -268,7 +251,7 @@ describe('the console data pages in a browser', () => {
 
   it("a member of another tenant opening this tenant's data pages is told 'Not found'", async () => {
     const page = await newPage();
-    await signIn(page, stranger.email);
+    await signIn(page, info.consoleUrl, stranger.email);
     for (const path of [
       `/t/${tenantId}/databases`,
       `/t/${tenantId}/databases/${databaseId}/tables`,

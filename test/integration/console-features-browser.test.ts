@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalClient } from '#infra/local/client';
 import { csvToLines } from '#shared/exports/export-lines';
-import { type Actor, addMember, eventually, newActor, newTenant, PASSWORD } from '../support/actors.ts';
+import { type Actor, addMember, eventually, newActor, newTenant } from '../support/actors.ts';
 import { type Browser, launchBrowser, seriousViolations } from '../support/browser.ts';
+import { signIn, watchPage } from '../support/console.ts';
 
 /**
  * The console's settings, modules, usage and finance pages (issue 20) in Debian's Chromium
@@ -14,14 +14,6 @@ import { type Browser, launchBrowser, seriousViolations } from '../support/brows
 
 const info = inject('platform');
 const client = new LocalClient(info);
-
-async function signIn(page: Page, email: string) {
-  await page.goto(`${info.consoleUrl}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your tenants' }).waitFor();
-}
 
 describe('the console: settings, modules, usage, finance', () => {
   let browser: Browser;
@@ -33,16 +25,8 @@ describe('the console: settings, modules, usage, finance', () => {
 
   const newPage = async (as: Actor) => {
     const page = await browser.context.newPage();
-    page.on('console', (message) => {
-      const text = message.text();
-      if (
-        message.type() === 'error' &&
-        !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)
-      )
-        problems.push(text);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await signIn(page, as.email);
+    watchPage(page, problems);
+    await signIn(page, info.consoleUrl, as.email);
     return page;
   };
 
