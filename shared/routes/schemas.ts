@@ -77,7 +77,22 @@ export const errorBodySchema = z.object({
     code: z.string(),
     message: z.string(),
     requestId: z.string().optional(),
-    details: z.array(z.unknown()).optional(),
+    /**
+     * Validation issues (shared/core/validation.ts IssueDetail): where (`body`, `query`,
+     * `params`, `header`), the dotted path, why; a batch's also name their row. Loose: a
+     * refusal may add fields.
+     */
+    details: z
+      .array(
+        z.looseObject({
+          location: z.string().optional(),
+          path: z.string().optional(),
+          code: z.string().optional(),
+          message: z.string().optional(),
+          row: z.number().optional(),
+        }),
+      )
+      .optional(),
   }),
 });
 

@@ -1,19 +1,17 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths } from './schema.gen';
+import type { components, paths } from './schema.gen';
 
 export type { components, paths } from './schema.gen';
 
 export type ApiClient = ReturnType<typeof createClient<paths>>;
 
-/** The API's error body (components.schemas.Error); `details` are the validation issues. */
-export interface ApiError {
-  readonly code: string;
-  readonly message: string;
-  readonly requestId?: string;
-  /** Validation issues (shared/core/validation.ts): the part of the request, the dotted path, why. */
-  readonly details?: readonly { location?: string; path?: string; code?: string; message?: string }[];
+/**
+ * The API's error (components.schemas.Error, generated): `details` are the validation issues;
+ * `missingFields` is what a module's requirements lack (a loose field of that refusal).
+ */
+export type ApiError = components['schemas']['Error']['error'] & {
   readonly missingFields?: readonly string[];
-}
+};
 
 /**
  * The console's only way to the API: openapi-fetch typed by the generated `paths`, so every path,
