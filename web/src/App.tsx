@@ -1,11 +1,10 @@
-import { type ReactNode, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'react-router';
 import { apiError } from './api/client';
 import { useConsole } from './console-context';
 import { useMe } from './me';
 import { Audit } from './pages/Audit';
 import { Databases } from './pages/Databases';
-import { Finance } from './pages/Finance';
 import { Members } from './pages/Members';
 import { Modules } from './pages/Modules';
 import { PlatformTenants } from './pages/PlatformTenants';
@@ -17,7 +16,10 @@ import { SignUp } from './pages/SignUp';
 import { Tables } from './pages/Tables';
 import { TenantOverview } from './pages/TenantOverview';
 import { Tenants } from './pages/Tenants';
-import { Usage } from './pages/Usage';
+
+// The chart pages load chart.js with them, in their own chunk: the other pages never pay for it.
+const Finance = lazy(() => import('./pages/Finance').then((m) => ({ default: m.Finance })));
+const Usage = lazy(() => import('./pages/Usage').then((m) => ({ default: m.Usage })));
 
 export function App() {
   const { session } = useConsole();
@@ -78,7 +80,7 @@ function Shell({ header, children }: { header?: ReactNode; children: ReactNode }
         {header}
       </header>
       <main id="main" tabIndex={-1}>
-        {children}
+        <Suspense fallback={<p aria-busy="true">Loading…</p>}>{children}</Suspense>
       </main>
     </>
   );
