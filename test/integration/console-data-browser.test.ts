@@ -191,6 +191,12 @@ describe('the console data pages in a browser', () => {
     await filterForm.getByLabel('Value').fill('B%');
     await filterForm.getByRole('button', { name: 'Add filter' }).click();
     await expect.poll(() => column(page, at('reference'))).toEqual(['B-2']);
+    // The view is in the URL: a reload (or a shared link) shows the same sort and filter.
+    expect(new URL(page.url()).searchParams.getAll('f')).toEqual(['reference:like:B%']);
+    expect(new URL(page.url()).searchParams.get('sort')).toBe('-quantity');
+    await page.reload();
+    await expect.poll(() => column(page, at('reference'))).toEqual(['B-2']);
+    await expect.poll(() => quantityHeader.getAttribute('aria-sort')).toBe('descending');
     await expectAccessible(page);
     await page.getByRole('button', { name: /^Remove filter reference/ }).click();
     await expect.poll(() => bodyRows(page).count()).toBe(2);

@@ -8,6 +8,8 @@ import {
   operatorsFor,
   rowBody,
   rowsQueryString,
+  rowsViewFrom,
+  rowsViewSearch,
   toFormValue,
 } from '../../web/src/tenant-data.ts';
 
@@ -86,5 +88,29 @@ describe("the console's tenant-data rules", () => {
     // Assert
     expect(edit.body).toEqual({ note: null });
     expect(edit.problems).toEqual({ meta: 'not valid JSON' });
+  });
+
+  it('keeps the rows view in the URL and reads it back; what it cannot read falls back to the default', () => {
+    const view = {
+      sort: { column: 'quantity', descending: true },
+      filters: [
+        { column: 'reference', operator: 'like' as const, value: 'B:%' },
+        { column: 'quantity', operator: 'gte' as const, value: '3' },
+      ],
+      limit: 5,
+      cursor: 'abc',
+    };
+    const search = rowsViewSearch(view);
+    expect(search.toString()).toBe(
+      'sort=-quantity&limit=5&f=reference%3Alike%3AB%3A%25&f=quantity%3Agte%3A3&cursor=abc',
+    );
+    expect(rowsViewFrom(new URLSearchParams(search.toString()), [5, 20])).toEqual(view);
+    expect(rowsViewFrom(new URLSearchParams('limit=7&f=age:drop:1&f=:eq:1'), [5, 20])).toEqual({
+      sort: { column: 'created_at', descending: false },
+      filters: [],
+      limit: 20,
+      cursor: undefined,
+    });
+    expect(rowsViewSearch(rowsViewFrom(new URLSearchParams(''), [5, 20])).toString()).toBe('');
   });
 });

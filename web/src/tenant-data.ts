@@ -212,3 +212,52 @@ export function cellText(value: unknown): string {
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+/** What the rows browser shows, kept in the page's URL so a view can be bookmarked or shared. */
+export interface RowsView {
+  readonly sort: { readonly column: string; readonly descending: boolean };
+  readonly filters: readonly RowFilter[];
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export const DEFAULT_ROWS_VIEW: RowsView = {
+  sort: { column: 'created_at', descending: false },
+  filters: [],
+  limit: 20,
+};
+
+/**
+ * `?sort=-name&limit=5&cursor=…&f=age:gte:30&f=name:like:A%` → the view; anything it cannot
+ * read (an unknown operator, a bad limit) falls back to the default, and the API judges the rest.
+ */
+export function rowsViewFrom(search: URLSearchParams, pageSizes: readonly number[]): RowsView {
+  const sort = search.get('sort');
+  const limit = Number(search.get('limit'));
+  const filters: RowFilter[] = [];
+  for (const raw of search.getAll('f')) {
+    const [column = '', operator = '', ...rest] = raw.split(':');
+    if (column && (FILTER_OPERATORS as readonly string[]).includes(operator))
+      filters.push({ column, operator: operator as FilterOperator, value: rest.join(':') });
+  }
+  return {
+    sort: sort
+      ? { column: sort.replace(/^-/, ''), descending: sort.startsWith('-') }
+      : DEFAULT_ROWS_VIEW.sort,
+    filters,
+    limit: pageSizes.includes(limit) ? limit : DEFAULT_ROWS_VIEW.limit,
+    cursor: search.get('cursor') ?? undefined,
+  };
+}
+
+/** The view as the URL's query (the default left out). */
+export function rowsViewSearch(view: RowsView): URLSearchParams {
+  const search = new URLSearchParams();
+  const { sort } = view;
+  if (sort.column !== DEFAULT_ROWS_VIEW.sort.column || sort.descending)
+    search.set('sort', `${sort.descending ? '-' : ''}${sort.column}`);
+  if (view.limit !== DEFAULT_ROWS_VIEW.limit) search.set('limit', String(view.limit));
+  for (const f of view.filters) search.append('f', `${f.column}:${f.operator}:${f.value}`);
+  if (view.cursor) search.set('cursor', view.cursor);
+  return search;
+}

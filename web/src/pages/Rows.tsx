@@ -1,14 +1,14 @@
 import { useRef, useState } from 'react';
-import { useParams } from 'react-router';
+import { useParams, useSearchParams } from 'react-router';
 import { type ApiError, apiError } from '../api/client';
 import { useConsole } from '../console-context';
 import { canWrite, useTenantRole } from '../me';
-import { filterQuery, type RowFilter, rowsQueryString } from '../tenant-data';
+import { filterQuery, type RowsView, rowsQueryString, rowsViewFrom, rowsViewSearch } from '../tenant-data';
 import { Field, Pager, Show, useLoad } from '../ui';
 import { DataTrail } from './DataTrail';
 import { FilterBuilder } from './FilterBuilder';
 import { RowForm } from './RowForm';
-import { RowsTable, type Sort } from './RowsTable';
+import { RowsTable } from './RowsTable';
 
 const PAGE_SIZES = [5, 20, 50, 100] as const;
 type Row = Record<string, unknown>;
@@ -27,10 +27,13 @@ export function Rows() {
       api.GET('/tenants/{tenantId}/databases/{databaseId}/tables/{table}', { params: { path: tablePath } }),
     [api, tenantId, databaseId, table],
   );
-  const [sort, setSort] = useState<Sort>({ column: 'created_at', descending: false });
-  const [filters, setFilters] = useState<RowFilter[]>([]);
-  const [limit, setLimit] = useState<number>(20);
-  const [cursor, setCursor] = useState<string>();
+  // Sort, filters, page size and page live in the URL: a view can be bookmarked, shared, and
+  // Back returns to the previous one.
+  const [search, setSearch] = useSearchParams();
+  const view = rowsViewFrom(search, PAGE_SIZES);
+  const { sort, filters, limit, cursor } = view;
+  const setView = (change: Partial<RowsView>) => setSearch(rowsViewSearch({ ...view, ...change }));
+  const setCursor = (next: string | undefined) => setView({ cursor: next });
   const [editing, setEditing] = useState<Row>();
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<ApiError>();
@@ -53,13 +56,11 @@ export function Rows() {
     reloadRows();
     requestAnimationFrame(() => noticeRef.current?.focus());
   };
-  // Changing what is listed starts again from the first page.
+  // Changing what is listed starts again from the first page (one URL change, not two).
   const relist =
-    <T,>(set: (value: T) => void) =>
-    (value: T) => {
-      set(value);
-      setCursor(undefined);
-    };
+    <K extends 'sort' | 'filters' | 'limit'>(key: K) =>
+    (value: RowsView[K]) =>
+      setView({ [key]: value, cursor: undefined });
   const rowPath = (row: Row) => ({ ...tablePath, rowId: String(row.id) });
 
   const insert = async (body: Row) => {
@@ -132,7 +133,7 @@ export function Rows() {
               <FilterBuilder
                 columns={description.columns}
                 filters={filters}
-                onChange={relist(setFilters)}
+                onChange={relist('filters')}
                 error={rows.state === 'failed' ? rows.error : undefined}
               />
               <section aria-labelledby="rows-heading">
@@ -142,7 +143,7 @@ export function Rows() {
                     <select
                       {...props}
                       value={limit}
-                      onChange={(e) => relist(setLimit)(Number(e.target.value))}
+                      onChange={(e) => relist('limit')(Number(e.target.value))}
                     >
                       {PAGE_SIZES.map((n) => (
                         <option key={n} value={n}>
@@ -159,7 +160,7 @@ export function Rows() {
                         columns={description.columns}
                         rows={page.items}
                         sort={sort}
-                        onSort={relist(setSort)}
+                        onSort={relist('sort')}
                         {...(writer ? { onEdit: setEditing, onDelete: remove } : {})}
                       />
                       <Pager
