@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { type ApiError, apiError, fieldErrors, type paths } from '../api/client';
 import { useConsole } from '../console-context';
 import { useMe } from '../me';
-import { Field, FormMessage, formatDate, Show, useLoad } from '../ui';
+import { Field, FormMessage, formatDate, Pager, Show, useLoad } from '../ui';
 
 type PlanBody = NonNullable<
   paths['/tenants/{tenantId}/plan']['put']['requestBody']
@@ -198,22 +198,7 @@ export function PlatformTenants() {
                 ))}
               </tbody>
             </table>
-            <nav aria-label="Tenant pages" className="pager">
-              {cursor ? (
-                <button type="button" className="secondary" onClick={() => setCursor(undefined)}>
-                  First page
-                </button>
-              ) : null}{' '}
-              {page.nextCursor ? (
-                <button
-                  type="button"
-                  className="secondary"
-                  onClick={() => setCursor(page.nextCursor ?? undefined)}
-                >
-                  Next page
-                </button>
-              ) : null}
-            </nav>
+            <Pager label="Tenant pages" cursor={cursor} nextCursor={page.nextCursor} onPage={setCursor} />
           </>
         )}
       </Show>
