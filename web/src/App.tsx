@@ -2,7 +2,7 @@ import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { Link, Navigate, NavLink, Route, Routes, useMatch, useNavigate } from 'react-router';
 import { apiError } from './api/client';
 import { useConsole } from './console-context';
-import { useMe } from './me';
+import { isPlatformAdmin, seesFinance, useMe } from './me';
 import { Audit } from './pages/Audit';
 import { Databases } from './pages/Databases';
 import { Members } from './pages/Members';
@@ -166,12 +166,12 @@ function SignedInHeader() {
               </li>
             </>
           ) : null}
-          {me.state === 'ready' && me.data.groups.includes('platform-admin') ? (
+          {me.state === 'ready' && isPlatformAdmin(me.data) ? (
             <li>
               <NavLink to="/platform/tenants">All tenants</NavLink>
             </li>
           ) : null}
-          {me.state === 'ready' && me.data.groups.some((g) => g === 'finance' || g === 'platform-admin') ? (
+          {me.state === 'ready' && seesFinance(me.data) ? (
             <li>
               <NavLink to="/finance">Finance</NavLink>
             </li>

@@ -21,3 +21,8 @@ export function useTenantRole(tenantId: string): Role | undefined {
   const [me] = useMe();
   return me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
 }
+
+/** Finance pages: the finance and platform-admin groups (the exports' access, docs/audit-usage.md). */
+export const seesFinance = (me: Me) => me.groups.some((g) => g === 'finance' || g === 'platform-admin');
+/** Platform pages: the platform-admin group. */
+export const isPlatformAdmin = (me: Me) => me.groups.includes('platform-admin');

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { TimeChart } from '../chart';
 import { useConsole } from '../console-context';
-import { useMe } from '../me';
+import { seesFinance, useMe } from '../me';
 import { FormMessage, Show, useLoad } from '../ui';
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
@@ -57,8 +57,7 @@ export function Finance() {
     return { names: top.map(([name]) => name), values: top.map(([, value]) => value) };
   }, [lines]);
 
-  const allowed =
-    me.state === 'ready' && me.data.groups.some((g) => g === 'finance' || g === 'platform-admin');
+  const allowed = me.state === 'ready' && seesFinance(me.data);
   if (me.state === 'ready' && !allowed)
     return (
       <section aria-labelledby="forbidden">

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useParams } from 'react-router';
 import { type ApiError, apiError, fieldErrors } from '../api/client';
 import { useConsole } from '../console-context';
-import { canManageMembers, type Role, useMe } from '../me';
+import { canManageMembers, type Role, useTenantRole } from '../me';
 import { Field, FormMessage, formatDate, Pager, Show, useLoad } from '../ui';
 
 const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];
@@ -11,7 +11,6 @@ const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];
 export function Members() {
   const { tenantId = '' } = useParams();
   const { api } = useConsole();
-  const [me] = useMe();
   const [cursor, setCursor] = useState<string>();
   const [members, reloadMembers] = useLoad(
     () =>
@@ -26,8 +25,7 @@ export function Members() {
   );
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
-  const role =
-    me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
+  const role = useTenantRole(tenantId);
   const manage = canManageMembers(role);
 
   const act = async (work: () => Promise<{ response: Response; error?: unknown }>, done: string) => {

@@ -2,21 +2,19 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type ApiError, apiError } from '../api/client';
 import { useConsole } from '../console-context';
-import { canManageMembers, useMe } from '../me';
+import { canManageMembers, useTenantRole } from '../me';
 import { FormMessage, Show, useLoad } from '../ui';
 
 /** The module catalogue for the tenant: what each needs (missing settings), enable it, disable it. */
 export function Modules() {
   const { tenantId = '' } = useParams();
   const { api } = useConsole();
-  const [me] = useMe();
   const path = { params: { path: { tenantId } } };
   const [modules, reload] = useLoad(() => api.GET('/tenants/{tenantId}/modules', path), [api, tenantId]);
   const [databases] = useLoad(() => api.GET('/tenants/{tenantId}/databases', path), [api, tenantId]);
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
-  const role =
-    me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
+  const role = useTenantRole(tenantId);
   const manage = canManageMembers(role);
   const primary =
     databases.state === 'ready'

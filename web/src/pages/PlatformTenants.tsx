@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { type ApiError, apiError, fieldErrors, type paths } from '../api/client';
 import { useConsole } from '../console-context';
-import { useMe } from '../me';
+import { isPlatformAdmin, useMe } from '../me';
 import { Field, FormMessage, formatDate, Pager, Show, useLoad } from '../ui';
 
 type PlanBody = NonNullable<
@@ -145,7 +145,7 @@ export function PlatformTenants() {
     () => api.GET('/tenants', { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } }),
     [api, cursor],
   );
-  if (me.state === 'ready' && !me.data.groups.includes('platform-admin'))
+  if (me.state === 'ready' && !isPlatformAdmin(me.data))
     return (
       <section aria-labelledby="forbidden">
         <h1 id="forbidden">Not allowed</h1>

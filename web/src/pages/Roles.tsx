@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useParams } from 'react-router';
 import { type ApiError, apiError, fieldErrors, type paths } from '../api/client';
 import { useConsole } from '../console-context';
-import { canManageMembers, useMe } from '../me';
+import { canManageMembers, useTenantRole } from '../me';
 import { Field, FormMessage, Show, useLoad } from '../ui';
 
 type RoleBody = NonNullable<
@@ -99,15 +99,13 @@ function Matrix({
 export function Roles() {
   const { tenantId = '' } = useParams();
   const { api } = useConsole();
-  const [me] = useMe();
   const path = { params: { path: { tenantId } } };
   const [roles, reload] = useLoad(() => api.GET('/tenants/{tenantId}/roles', path), [api, tenantId]);
   const [members] = useLoad(() => api.GET('/tenants/{tenantId}/members', path), [api, tenantId]);
   const [editing, setEditing] = useState<string>();
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
-  const role =
-    me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
+  const role = useTenantRole(tenantId);
   const manage = canManageMembers(role);
 
   const done = (answer: { response: Response; error?: unknown }, message: string) => {

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useParams } from 'react-router';
 import { type ApiError, apiError, fieldErrors, type paths } from '../api/client';
 import { useConsole } from '../console-context';
-import { canManageMembers, useMe } from '../me';
+import { canManageMembers, useTenantRole } from '../me';
 import { Field, FormMessage, Show, useLoad } from '../ui';
 
 type Patch = NonNullable<paths['/tenants/{tenantId}']['patch']['requestBody']>['content']['application/json'];
@@ -14,15 +14,13 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim
 export function Settings() {
   const { tenantId = '' } = useParams();
   const { api } = useConsole();
-  const [me] = useMe();
   const [tenant, reload] = useLoad(
     () => api.GET('/tenants/{tenantId}', { params: { path: { tenantId } } }),
     [api, tenantId],
   );
   const [error, setError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
-  const role =
-    me.state === 'ready' ? me.data.memberships.find((m) => m.tenantId === tenantId)?.role : undefined;
+  const role = useTenantRole(tenantId);
   const editable = canManageMembers(role);
 
   const save = async (event: FormEvent<HTMLFormElement>) => {
