@@ -32,16 +32,20 @@ export const consoleOrigins = (port: number) => [`http://${LOOPBACK}:${port}`, `
 /** The built console: `npm run web:build` writes it (npm start and npm test run that first). */
 export const CONSOLE_DIST = path.resolve(import.meta.dirname, '..', '..', 'web', 'dist');
 
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
+
 const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
+  '.html': HTML,
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
+  '.json': JSON_TYPE,
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
+  '.txt': TEXT,
 };
 
 export async function startConsoleServer(options: {
@@ -73,27 +77,22 @@ export async function startConsoleServer(options: {
   const server = createServer((request, response) => {
     const answer = async () => {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        send(response, 405, TYPES['.txt'] ?? '', 'Method Not Allowed');
+        send(response, 405, TEXT, 'Method Not Allowed');
         return;
       }
       let pathname: string;
       try {
         pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://console').pathname);
       } catch {
-        send(response, 400, TYPES['.txt'] ?? '', 'Bad Request: the path is not valid percent-encoding');
+        send(response, 400, TEXT, 'Bad Request: the path is not valid percent-encoding');
         return;
       }
       if (pathname === '/config.json') {
-        send(response, 200, TYPES['.json'] ?? '', JSON.stringify(options.config()), 'no-store');
+        send(response, 200, JSON_TYPE, JSON.stringify(options.config()), 'no-store');
         return;
       }
       if (!existsSync(path.join(dist, 'index.html'))) {
-        send(
-          response,
-          503,
-          TYPES['.txt'] ?? '',
-          'The console is not built: run npm run web:build (npm start does).',
-        );
+        send(response, 503, TEXT, 'The console is not built: run npm run web:build (npm start does).');
         return;
       }
       // Never outside the folder: `..` and absolute segments resolve to the app's index.html.
@@ -112,10 +111,10 @@ export async function startConsoleServer(options: {
         return;
       }
       // CloudFront's custom error response: the bucket's 403/404 becomes index.html with 200.
-      send(response, 200, TYPES['.html'] ?? '', await readFile(path.join(dist, 'index.html')));
+      send(response, 200, HTML, await readFile(path.join(dist, 'index.html')));
     };
     answer().catch(() => {
-      if (!response.headersSent) send(response, 500, TYPES['.txt'] ?? '', 'Internal Server Error');
+      if (!response.headersSent) send(response, 500, TEXT, 'Internal Server Error');
       else response.destroy();
     });
   });
